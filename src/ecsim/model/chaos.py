@@ -1,0 +1,174 @@
+"""`w.chaos`: the faults AWS has no API for.
+
+A task's container crashing or being OOM-killed, an app that stops passing health checks,
+the service scheduler (the seed's "Manager") crashing, hanging or coming back, an EC2
+instance or a whole Availability Zone failing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ecsim.model.ecs.cluster import Cluster
+from ecsim.model.ecs.enums import ControllerStatus
+from ecsim.model.ecs.lifecycle import OOM_REASON, SIGKILL_EXIT
+from ecsim.model.ecs.service import Service
+from ecsim.model.ecs.task import Task
+from ecsim.model.errors import (
+    ClusterNotFoundException,
+    InvalidParameterException,
+    ServiceNotFoundException,
+)
+from ecsim.model.events import ControllerStatusChanged, InfrastructureChanged
+
+if TYPE_CHECKING:
+    from ecsim.model.ecs.backend import EcsBackend
+    from ecsim.model.world import World
+
+KILL_REASONS = ("crash", "oom")
+
+
+class Chaos:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    # --- lookups --------------------------------------------------------------------------
+
+    @property
+    def _backend(self) -> EcsBackend:
+        return self.world.ecs.backend
+
+    def task(self, ref: str | dict[str, Any]) -> Task:
+        """A task by ID, ARN, IP address or a DescribeTasks dict."""
+        if isinstance(ref, dict):
+            ref = str(ref.get("taskArn", ""))
+        key = ref.rsplit("/", 1)[-1]
+        for cluster in self._backend.clusters.values():
+            task = cluster.tasks.get(key)
+            if task is not None:
+                return task
+        for cluster in self._backend.clusters.values():
+            for task in cluster.tasks.values():
+                if task.ip == ref and not task.stopped:
+                    return task
+        raise InvalidParameterException(f"The referenced task was not found: {ref}")
+
+    def _cluster(self, ref: str) -> Cluster:
+        cluster = self._backend.clusters.get(ref.rsplit("/", 1)[-1])
+        if cluster is None:
+            raise ClusterNotFoundException("Cluster not found.")
+        return cluster
+
+    def _services(self, cluster: str, service: str | None) -> tuple[Cluster, list[Service]]:
+        c = self._cluster(cluster)
+        if service is None:
+            return c, list(c.services.values())
+        svc = c.services.get(service.rsplit("/", 1)[-1])
+        if svc is None:
+            raise ServiceNotFoundException("Service not found.")
+        return c, [svc]
+
+    # --- tasks ----------------------------------------------------------------------------
+
+    def kill_task(self, task: str | dict[str, Any], reason: str = "crash") -> None:
+        """The essential container exits: code 1 (crash) or 137 with OutOfMemoryError (oom)."""
+        if reason not in KILL_REASONS:
+            raise InvalidParameterException(f"reason must be one of {', '.join(KILL_REASONS)}; got {reason!r}")
+        t = self.task(task)
+        if not t.alive:
+            raise InvalidParameterException(f"Task {t.id} has no running container to kill "
+                                            f"(lastStatus {t.last_status.value}).")
+        if reason == "oom":
+            self._backend.lifecycle.container_exited(t, SIGKILL_EXIT, OOM_REASON)
+        else:
+            self._backend.lifecycle.container_exited(t, 1, None)
+
+    def set_app_health(self, task: str | dict[str, Any], healthy: bool) -> None:
+        """The app starts (True) or stops (False) passing its health checks."""
+        self.task(task).health_override = bool(healthy)
+
+    # --- the service scheduler ------------------------------------------------------------
+
+    def _set_controller(self, cluster: str, service: str | None, status: ControllerStatus) -> None:
+        c, services = self._services(cluster, service)
+        now = self.world.now
+        if service is None:
+            c.controller_status = status
+            for svc in services:
+                svc.controller = ControllerStatus.ACTIVE if status is ControllerStatus.ACTIVE \
+                    else svc.controller
+        else:
+            services[0].controller = status
+        for svc in services:
+            self.world.emit(ControllerStatusChanged(now, c.name, svc.name,
+                                                    svc.effective_controller.value))
+            if svc.effective_controller is ControllerStatus.ACTIVE:
+                self._backend.scheduler.poke(svc)
+            elif svc.wakeup is not None:
+                svc.wakeup.cancel()
+                svc.wakeup = None
+
+    def crash_controller(self, cluster: str, service: str | None = None) -> None:
+        """The scheduler of one service (or of the whole cluster) stops: nothing heals."""
+        self._set_controller(cluster, service, ControllerStatus.CRASHED)
+
+    def hang_controller(self, cluster: str, service: str | None = None) -> None:
+        """The scheduler is stuck: alive, but it makes no progress (like a stuck stack)."""
+        self._set_controller(cluster, service, ControllerStatus.STUCK)
+
+    def restore_controller(self, cluster: str, service: str | None = None) -> None:
+        """The scheduler comes back and converges to the desired state."""
+        self._set_controller(cluster, service, ControllerStatus.ACTIVE)
+
+    # --- infrastructure -------------------------------------------------------------------
+
+    def fail_instance(self, instance: str) -> None:
+        """An EC2 instance (ID or container-instance ARN) is terminated; its tasks stop."""
+        instances = self.world.instances.instances
+        inst = instances.get(instance)
+        if inst is None:
+            inst = next((i for i in instances.values() if i.container_instance
+                         and instance in (i.container_instance.arn,
+                                          i.container_instance.arn.rsplit("/", 1)[-1])), None)
+        if inst is None:
+            raise InvalidParameterException(f"Unknown instance: {instance}")
+        self.world.instances.terminate(inst)
+
+    def fail_az(self, az: str) -> None:
+        """An Availability Zone is cut off: its tasks and instances become unreachable."""
+        zone = self.world.net.az(az)
+        if not zone.up:
+            return
+        self.world.dataplane.flush()
+        zone.up = False
+        self.world.emit(InfrastructureChanged(self.world.now, az, "impaired"))
+        for task in self._tasks_in(az):
+            task.reachable = False
+            if task.ip is not None:
+                self.world.dataplane.endpoint_unreachable(task.ip)
+        for cluster in self._backend.clusters.values():
+            for ci in cluster.instances.values():
+                if ci.az == az:
+                    ci.agent_connected = False
+            for svc in cluster.active_services():
+                self._backend.scheduler.poke(svc)
+
+    def restore_az(self, az: str) -> None:
+        zone = self.world.net.az(az)
+        if zone.up:
+            return
+        self.world.dataplane.flush()
+        zone.up = True
+        self.world.emit(InfrastructureChanged(self.world.now, az, "available"))
+        for task in self._tasks_in(az):
+            task.reachable = True
+        for cluster in self._backend.clusters.values():
+            for ci in cluster.instances.values():
+                if ci.az == az and ci.status == "ACTIVE":
+                    ci.agent_connected = True
+            for svc in cluster.active_services():
+                self._backend.scheduler.poke(svc)
+
+    def _tasks_in(self, az: str) -> list[Task]:
+        return [t for c in self._backend.clusters.values() for t in c.tasks.values()
+                if t.az == az and not t.stopped]

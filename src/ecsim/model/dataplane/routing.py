@@ -1,0 +1,166 @@
+"""How the ALB picks a target for a request, frozen between two control-plane events.
+
+A `Snapshot` holds, per load balancer, what each kind of request (host, path) resolves to
+through the listener's rules (reference 3.8), and per target group the targets a request may
+go to: the healthy ones, or, when fewer than
+`target_group_health.unhealthy_state_routing.minimum_healthy_targets.count` are healthy, all
+of them (fail-open, reference 3.6). No target at all means 503 (3.7).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ecsim.model.elbv2.health import TargetHealthState
+from ecsim.model.elbv2.resources import (
+    LoadBalancer,
+    LoadBalancerState,
+    LoadBalancingAlgorithm,
+    Rule,
+    TargetGroup,
+    forward_targets,
+)
+
+if TYPE_CHECKING:
+    from ecsim.model.world import World
+
+
+@dataclass(frozen=True, slots=True)
+class RequestKind:
+    """One kind of request a client sends: a path and an optional Host header, with a weight."""
+
+    path: str = "/"
+    host: str | None = None
+    weight: float = 1.0
+
+
+@dataclass
+class Pool:
+    """The targets one target group may send to right now."""
+
+    tg: TargetGroup
+    slots: npt.NDArray[np.int64]  # data-plane slot of each routable target
+    ips: list[str]
+    fail_open: bool
+    algorithm: LoadBalancingAlgorithm
+    slow_from: npt.NDArray[np.float64]  # slow-start window per target (nan: not in slow start)
+    slow_until: npt.NDArray[np.float64]
+
+    @property
+    def size(self) -> int:
+        return len(self.ips)
+
+    @property
+    def in_slow_start(self) -> bool:
+        return bool(np.any(~np.isnan(self.slow_until)))
+
+
+@dataclass
+class Action:
+    """What a rule does with a request: forward to weighted pools, or answer itself."""
+
+    rule_arn: str | None
+    listener_arn: str | None
+    pools: list[Pool] = field(default_factory=list)
+    weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    fixed_status: int | None = None  # fixed-response / redirect / no listener
+    why: str = ""
+
+
+def _matches(rule: Rule, kind: RequestKind) -> bool:
+    for cond in rule.conditions:
+        field_name = cond.get("Field")
+        values = list(cond.get("Values") or [])
+        if field_name == "path-pattern":
+            values += (cond.get("PathPatternConfig") or {}).get("Values", [])
+            if not any(fnmatch.fnmatchcase(kind.path, v) for v in values):
+                return False
+        elif field_name == "host-header":
+            values += (cond.get("HostHeaderConfig") or {}).get("Values", [])
+            host = (kind.host or "").lower()
+            if not any(fnmatch.fnmatchcase(host, v.lower()) for v in values):
+                return False
+        else:
+            # Conditions on headers, methods, query strings and source IPs: ecsim's clients
+            # send none of them, so such a rule never matches.
+            return False
+    return True
+
+
+def _fixed(action: dict[str, Any]) -> int | None:
+    if action.get("Type") == "fixed-response":
+        return int((action.get("FixedResponseConfig") or {}).get("StatusCode", 200))
+    if action.get("Type") == "redirect":
+        code = (action.get("RedirectConfig") or {}).get("StatusCode", "HTTP_301")
+        return int(str(code).removeprefix("HTTP_"))
+    return None
+
+
+class Snapshot:
+    """The routing of one world at one instant."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._pools: dict[str, Pool] = {}
+
+    def pool(self, tg: TargetGroup) -> Pool:
+        cached = self._pools.get(tg.arn)
+        if cached is not None:
+            return cached
+        dp = self.world.dataplane
+        settings = self.world.settings.elb
+        healthy = [t for t in tg.targets.values() if t.state is TargetHealthState.HEALTHY]
+        fail_open = len(healthy) < tg.min_healthy_targets
+        chosen = healthy
+        if fail_open:
+            allowed = {TargetHealthState.HEALTHY, TargetHealthState.UNHEALTHY}
+            if settings.fail_open_includes_initial:
+                allowed.add(TargetHealthState.INITIAL)
+            chosen = [t for t in tg.targets.values() if t.state in allowed]
+            fail_open = any(t.state is not TargetHealthState.HEALTHY for t in chosen)
+        now = self.world.now
+        pool = Pool(
+            tg=tg,
+            slots=np.array([dp.slot(tg.arn, t.id, t.port) for t in chosen], dtype=np.int64),
+            ips=[t.id for t in chosen],
+            fail_open=fail_open,
+            algorithm=tg.algorithm,
+            slow_from=np.array([t.slow_start_from if t.slow_start_until and t.slow_start_until > now
+                                and t.slow_start_from is not None else np.nan for t in chosen]),
+            slow_until=np.array([t.slow_start_until if t.slow_start_until and t.slow_start_until > now
+                                 else np.nan for t in chosen]),
+        )
+        self._pools[tg.arn] = pool
+        return pool
+
+    def resolve(self, lb: LoadBalancer, port: int | None, kind: RequestKind) -> Action:
+        """The action for a request of `kind` arriving at `lb` on listener `port`."""
+        if lb.state is not LoadBalancerState.ACTIVE:
+            return Action(None, None, fixed_status=0, why="the load balancer is not active yet")
+        listeners = sorted(lb.listeners.values(), key=lambda x: x.port)
+        listener = next((x for x in listeners if port is None or x.port == port), None)
+        if listener is None:
+            return Action(None, None, fixed_status=0,
+                          why=f"no listener on port {port}: the connection is refused")
+        for rule in listener.ordered_rules():
+            if not rule.is_default and not _matches(rule, kind):
+                continue
+            for raw in rule.actions:
+                fixed = _fixed(raw)
+                if fixed is not None:
+                    return Action(rule.arn, listener.arn, fixed_status=fixed,
+                                  why=f"{raw['Type']} action of the rule")
+            targets = forward_targets(rule.actions)
+            pools, weights = [], []
+            for tg_arn, weight in targets:
+                tg = self.world.elb.target_groups.get(tg_arn)
+                if tg is not None:
+                    pools.append(self.pool(tg))
+                    weights.append(float(weight))
+            return Action(rule.arn, listener.arn, pools=pools, weights=np.array(weights))
+        return Action(None, listener.arn, fixed_status=404, why="no rule matched")

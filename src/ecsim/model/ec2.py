@@ -1,0 +1,505 @@
+"""`w.ec2`: the EC2 API as boto3 calls it, over the world's network (network.py).
+
+Methods take botocore's `ec2` parameter names and answer boto3-shaped dicts: `Vpcs`,
+`Subnets`, `SecurityGroups`, `AvailabilityZones`. Describe calls accept the ID lists and
+`Filters=[{"Name": ..., "Values": [...]}]` with the common filter names; filter values may use
+EC2's `*` and `?` wildcards. Errors carry EC2's dotted codes (`InvalidVpcID.NotFound`, ...).
+
+The EC2 instance operations (run_instances, describe_instances, terminate_instances) belong
+in the marked section at the end of `Ec2Api`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ecsim.model.errors import AwsError, ec2_error
+from ecsim.model.params import Params
+
+if TYPE_CHECKING:
+    from ecsim.model.network import AvailabilityZone, SecurityGroup, Subnet, Vpc
+    from ecsim.model.world import World
+
+_R = TypeVar("_R")
+Shape = dict[str, Any]
+# A filter reads one or more string values off a resource.
+FilterFn = Callable[[_R], Iterable[str]]
+
+
+class Ec2ParameterError(AwsError):
+    """EC2's answer to a malformed call: `MissingParameter`, `UnknownParameter` or
+    `InvalidParameterValue`, chosen from the message `Params` builds."""
+
+    code = "InvalidParameterValue"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+        if code is None:
+            if message.startswith("Missing required parameter"):
+                code = "MissingParameter"
+            elif message.startswith("Unknown parameter"):
+                code = "UnknownParameter"
+        super().__init__(message, code=code, status=status)
+
+
+def _dry_run_error() -> AwsError:
+    """`DryRun=True`: EC2 answers `DryRunOperation` (HTTP 412) instead of acting."""
+    return AwsError(
+        "Request would have succeeded, but DryRun flag is set.", code="DryRunOperation", status=412
+    )
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _tag_values(tags: list[dict[str, str]], key: str) -> list[str]:
+    return [t.get("Value", "") for t in tags if t["Key"] == key]
+
+
+def _select(
+    items: Iterable[_R],
+    filters: list[dict[str, Any]],
+    known: Mapping[str, FilterFn[_R]],
+    tags_of: Callable[[_R], list[dict[str, str]]] | None = None,
+) -> list[_R]:
+    """Items matching every filter (a filter matches if any of its values matches).
+
+    `tag:<key>` and `tag-key` work where the resource has tags (`tags_of`).
+    """
+    out = list(items)
+    for name, values in _parse_filters(filters):
+        fn = known.get(name) or _tag_filter(name, tags_of)
+        if fn is None:
+            raise ec2_error("InvalidParameterValue", f"The filter '{name}' is invalid")
+        out = [
+            item for item in out
+            if any(fnmatch.fnmatchcase(have, want) for have in fn(item) for want in values)
+        ]
+    return out
+
+
+def _tag_filter(
+    name: str, tags_of: Callable[[_R], list[dict[str, str]]] | None
+) -> FilterFn[_R] | None:
+    """`tag:<key>` (the tag's values) and `tag-key` (the tag keys), for taggable resources."""
+    if tags_of is None:
+        return None
+    tags = tags_of
+    if name.startswith("tag:"):
+        key = name[4:]
+
+        def by_value(resource: _R) -> list[str]:
+            return _tag_values(tags(resource), key)
+
+        return by_value
+    if name == "tag-key":
+
+        def by_key(resource: _R) -> list[str]:
+            return [t["Key"] for t in tags(resource)]
+
+        return by_key
+    return None
+
+
+def _parse_filters(filters: list[Any]) -> list[tuple[str, list[str]]]:
+    parsed = []
+    for i, item in enumerate(filters):
+        if not isinstance(item, Mapping):
+            raise Ec2ParameterError(
+                f"Invalid type for parameter Filters[{i}], value: {item!r}, expected a structure"
+            )
+        for key in item:
+            if key not in ("Name", "Values"):
+                raise Ec2ParameterError(f'Unknown parameter in Filters[{i}]: "{key}"')
+        name = item.get("Name")
+        if not isinstance(name, str):
+            raise Ec2ParameterError(f'Missing required parameter in Filters[{i}]: "Name"')
+        values = item.get("Values") or []
+        if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+            raise Ec2ParameterError(
+                f"Invalid type for parameter Filters[{i}].Values, value: {values!r}, "
+                "expected a list of strings"
+            )
+        parsed.append((name, list(values)))
+    return parsed
+
+
+class Ec2Api:
+    """The boto3 `ec2` client of one world (`w.ec2`)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        # Tags by resource ID (network.py's resources carry none of their own).
+        self._tags: dict[str, list[dict[str, str]]] = {}
+
+    # ============================================================================ VPCs
+
+    def describe_vpcs(self, **kwargs: Any) -> Shape:
+        """DescribeVpcs by `VpcIds` and/or `Filters` (vpc-id, cidr, is-default, state, ...)."""
+        p = self._params("DescribeVpcs", kwargs)
+        ids = p.strs("VpcIds")
+        filters = p.list("Filters")
+        self._dry_run(p)
+        p.done(accepted=["NextToken", "MaxResults"])
+        net = self.world.net
+        vpcs = [net.vpc(i) for i in dict.fromkeys(ids)] if ids else list(net.vpcs.values())
+        vpcs = _select(vpcs, filters, {
+            "vpc-id": lambda v: [v.id],
+            "cidr": lambda v: [str(v.cidr)],
+            "cidr-block-association.cidr-block": lambda v: [str(v.cidr)],
+            "is-default": lambda v: [_bool(v.is_default)],
+            "isDefault": lambda v: [_bool(v.is_default)],
+            "state": lambda v: ["available"],
+            "owner-id": lambda v: [self.world.ids.account],
+        }, self._tags_of_vpc)
+        return {"Vpcs": [self._vpc_shape(v) for v in vpcs]}
+
+    def create_vpc(self, **kwargs: Any) -> Shape:
+        """CreateVpc: an IPv4 VPC (/16 to /28) with its `default` security group."""
+        p = self._params("CreateVpc", kwargs)
+        cidr = p.str("CidrBlock")
+        tenancy = p.str("InstanceTenancy") or "default"
+        tags = self._tag_specifications(p, "vpc")
+        if p.bool("AmazonProvidedIpv6CidrBlock") or p.str("Ipv6CidrBlock"):
+            raise ec2_error("InvalidParameterValue", "ecsim's VPCs are IPv4 only")
+        dry_run = p.bool("DryRun")
+        p.done(accepted=["Ipv6Pool", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId",
+                         "Ipv6NetmaskLength", "Ipv6CidrBlockNetworkBorderGroup",
+                         "VpcEncryptionControl"])
+        if cidr is None:
+            raise ec2_error("MissingParameter", "The request must contain the parameter CidrBlock")
+        if tenancy not in ("default", "dedicated", "host"):
+            raise ec2_error(
+                "InvalidParameterValue",
+                f"Value ({tenancy}) for parameter instanceTenancy is invalid.",
+            )
+        if tenancy != "default":
+            raise ec2_error("InvalidParameterValue", "ecsim models default tenancy only")
+        if dry_run:
+            raise _dry_run_error()
+        vpc = self.world.net.create_vpc(cidr)
+        if tags:
+            self._tags[vpc.id] = tags
+        shape = self._vpc_shape(vpc)
+        shape["State"] = "pending"  # CreateVpc answers `pending`; describe shows `available`
+        return {"Vpc": shape}
+
+    # ============================================================================ subnets
+
+    def describe_subnets(self, **kwargs: Any) -> Shape:
+        """DescribeSubnets by `SubnetIds` and/or `Filters` (vpc-id, availability-zone, ...)."""
+        p = self._params("DescribeSubnets", kwargs)
+        ids = p.strs("SubnetIds")
+        filters = p.list("Filters")
+        self._dry_run(p)
+        p.done(accepted=["NextToken", "MaxResults"])
+        net = self.world.net
+        subnets = ([net.subnet(i) for i in dict.fromkeys(ids)] if ids
+                   else list(net.subnets.values()))
+        subnets = _select(subnets, filters, {
+            "subnet-id": lambda s: [s.id],
+            "vpc-id": lambda s: [s.vpc_id],
+            "availability-zone": lambda s: [s.az],
+            "availabilityZone": lambda s: [s.az],
+            "availability-zone-id": lambda s: [self.world.net.azs[s.az].zone_id],
+            "cidr-block": lambda s: [str(s.cidr)],
+            "cidr": lambda s: [str(s.cidr)],
+            "cidrBlock": lambda s: [str(s.cidr)],
+            "default-for-az": lambda s: [_bool(s.default_for_az)],
+            "defaultForAz": lambda s: [_bool(s.default_for_az)],
+            "map-public-ip-on-launch": lambda s: [_bool(s.default_for_az)],
+            "available-ip-address-count": lambda s: [str(s.available)],
+            "state": lambda s: ["available"],
+            "owner-id": lambda s: [self.world.ids.account],
+        }, self._tags_of_subnet)
+        return {"Subnets": [self._subnet_shape(s) for s in subnets]}
+
+    def create_subnet(self, **kwargs: Any) -> Shape:
+        """CreateSubnet in `AvailabilityZone` (or `AvailabilityZoneId`); without either, in
+        the AZ where the VPC has the fewest subnets (EC2 picks one for you)."""
+        p = self._params("CreateSubnet", kwargs)
+        vpc_id = p.req_str("VpcId")
+        cidr = p.str("CidrBlock")
+        az_name = p.str("AvailabilityZone")
+        az_id = p.str("AvailabilityZoneId")
+        tags = self._tag_specifications(p, "subnet")
+        if p.str("Ipv6CidrBlock") or p.bool("Ipv6Native"):
+            raise ec2_error("InvalidParameterValue", "ecsim's subnets are IPv4 only")
+        dry_run = p.bool("DryRun")
+        p.done(accepted=["OutpostArn", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId",
+                         "Ipv6NetmaskLength"])
+        if cidr is None:
+            raise ec2_error("MissingParameter", "The request must contain the parameter CidrBlock")
+        net = self.world.net
+        net.vpc(vpc_id)
+        if az_name is not None and az_id is not None:
+            raise ec2_error(
+                "InvalidParameterCombination",
+                "Only one of AvailabilityZone or AvailabilityZoneId may be specified",
+            )
+        if az_id is not None:
+            match = [az.name for az in net.azs.values() if az.zone_id == az_id]
+            if not match:
+                raise ec2_error(
+                    "InvalidParameterValue",
+                    f"Value ({az_id}) for parameter availabilityZoneId is invalid.",
+                )
+            az_name = match[0]
+        if az_name is None:
+            used = [s.az for s in net.subnets.values() if s.vpc_id == vpc_id]
+            az_name = min(net.azs, key=lambda name: (used.count(name), name))
+        if dry_run:
+            raise _dry_run_error()
+        subnet = net.create_subnet(vpc_id, cidr, az_name)
+        if tags:
+            self._tags[subnet.id] = tags
+        return {"Subnet": self._subnet_shape(subnet)}
+
+    # ============================================================================ security groups
+
+    def describe_security_groups(self, **kwargs: Any) -> Shape:
+        """DescribeSecurityGroups by `GroupIds`, `GroupNames` (default VPC) and/or `Filters`."""
+        p = self._params("DescribeSecurityGroups", kwargs)
+        ids = p.strs("GroupIds")
+        names = p.strs("GroupNames")
+        filters = p.list("Filters")
+        self._dry_run(p)
+        p.done(accepted=["NextToken", "MaxResults"])
+        net = self.world.net
+        groups = list(net.security_groups.values())
+        if ids:
+            groups = [net.security_group(i) for i in dict.fromkeys(ids)]
+        if names:
+            default_vpc = net.default_vpc.id
+            chosen = []
+            for name in dict.fromkeys(names):
+                found = [g for g in groups if g.name == name and g.vpc_id == default_vpc]
+                if not found:
+                    raise ec2_error(
+                        "InvalidGroup.NotFound",
+                        f"The security group '{name}' does not exist in default VPC "
+                        f"'{default_vpc}'",
+                    )
+                chosen.extend(found)
+            groups = chosen
+        groups = _select(groups, filters, {
+            "group-id": lambda g: [g.id],
+            "group-name": lambda g: [g.name],
+            "vpc-id": lambda g: [g.vpc_id],
+            "description": lambda g: [g.description],
+            "owner-id": lambda g: [self.world.ids.account],
+        }, self._tags_of_group)
+        return {"SecurityGroups": [self._group_shape(g) for g in groups]}
+
+    def create_security_group(self, **kwargs: Any) -> Shape:
+        """CreateSecurityGroup in `VpcId` (default: the default VPC)."""
+        p = self._params("CreateSecurityGroup", kwargs)
+        name = p.req_str("GroupName")
+        description = p.req_str("Description")
+        vpc_id = p.str("VpcId") or self.world.net.default_vpc.id
+        tags = self._tag_specifications(p, "security-group")
+        dry_run = p.bool("DryRun")
+        p.done()
+        if name.lower().startswith("sg-"):
+            raise ec2_error("InvalidParameterValue", "Group names may not be in the format sg-*")
+        if len(name) > 255 or len(description) > 255:
+            raise ec2_error(
+                "InvalidParameterValue",
+                "Group name and description must be at most 255 characters",
+            )
+        if dry_run:
+            raise _dry_run_error()
+        group = self.world.net.create_security_group(name, description, vpc_id)
+        if tags:
+            self._tags[group.id] = tags
+        out: Shape = {"GroupId": group.id, "SecurityGroupArn": self._group_arn(group)}
+        if tags:
+            out["Tags"] = [dict(t) for t in tags]
+        return out
+
+    # ============================================================================ availability zones
+
+    def describe_availability_zones(self, **kwargs: Any) -> Shape:
+        """DescribeAvailabilityZones; a failed AZ (`az.up` False, `w.chaos`) shows `impaired`."""
+        p = self._params("DescribeAvailabilityZones", kwargs)
+        names = p.strs("ZoneNames")
+        zone_ids = p.strs("ZoneIds")
+        filters = p.list("Filters")
+        p.bool("AllAvailabilityZones")  # every zone of an ecsim region is opted in
+        self._dry_run(p)
+        p.done()
+        azs = list(self.world.net.azs.values())
+        unknown = [n for n in names if n not in self.world.net.azs]
+        unknown += [i for i in zone_ids if all(az.zone_id != i for az in azs)]
+        if unknown:
+            raise ec2_error(
+                "InvalidParameterValue", f"Invalid availability zone: [{', '.join(unknown)}]"
+            )
+        if names or zone_ids:
+            azs = [az for az in azs if az.name in names or az.zone_id in zone_ids]
+        azs = _select(azs, filters, {
+            "zone-name": lambda a: [a.name],
+            "zone-id": lambda a: [a.zone_id],
+            "state": lambda a: [self._az_state(a)],
+            "region-name": lambda a: [a.region],
+            "zone-type": lambda a: ["availability-zone"],
+            "group-name": lambda a: [a.region],
+            "opt-in-status": lambda a: ["opt-in-not-required"],
+        })
+        return {"AvailabilityZones": [self._az_shape(a) for a in azs]}
+
+    # ============================================================================ shapes
+
+    def _vpc_shape(self, vpc: Vpc) -> Shape:
+        shape: Shape = {
+            "OwnerId": self.world.ids.account,
+            "InstanceTenancy": "default",
+            "CidrBlockAssociationSet": [{
+                "AssociationId": f"vpc-cidr-assoc-{vpc.id.removeprefix('vpc-')}",
+                "CidrBlock": str(vpc.cidr),
+                "CidrBlockState": {"State": "associated"},
+            }],
+            "IsDefault": vpc.is_default,
+            "VpcId": vpc.id,
+            "State": "available",
+            "CidrBlock": str(vpc.cidr),
+        }
+        if self._tags.get(vpc.id):
+            shape["Tags"] = [dict(t) for t in self._tags[vpc.id]]
+        return shape
+
+    def _subnet_shape(self, subnet: Subnet) -> Shape:
+        """Default subnets map public IPs on launch, others don't (as in AWS)."""
+        region, account = self.world.region, self.world.ids.account
+        shape: Shape = {
+            "AvailabilityZone": subnet.az,
+            "AvailabilityZoneId": self.world.net.azs[subnet.az].zone_id,
+            "AvailableIpAddressCount": subnet.available,
+            "CidrBlock": str(subnet.cidr),
+            "DefaultForAz": subnet.default_for_az,
+            "MapPublicIpOnLaunch": subnet.default_for_az,
+            "MapCustomerOwnedIpOnLaunch": False,
+            "State": "available",
+            "SubnetId": subnet.id,
+            "VpcId": subnet.vpc_id,
+            "OwnerId": account,
+            "AssignIpv6AddressOnCreation": False,
+            "Ipv6CidrBlockAssociationSet": [],
+            "SubnetArn": f"arn:aws:ec2:{region}:{account}:subnet/{subnet.id}",
+            "EnableDns64": False,
+            "Ipv6Native": False,
+        }
+        if self._tags.get(subnet.id):
+            shape["Tags"] = [dict(t) for t in self._tags[subnet.id]]
+        return shape
+
+    def _group_shape(self, group: SecurityGroup) -> Shape:
+        """A security group; ecsim keeps no rules, so it shows AWS's initial ones: all egress,
+        and for a `default` group all traffic from members of the group."""
+        account = self.world.ids.account
+        ingress: list[Shape] = []
+        if group.name == "default":
+            ingress.append({
+                "IpProtocol": "-1",
+                "IpRanges": [],
+                "Ipv6Ranges": [],
+                "PrefixListIds": [],
+                "UserIdGroupPairs": [{"GroupId": group.id, "UserId": account}],
+            })
+        shape: Shape = {
+            "Description": group.description,
+            "GroupName": group.name,
+            "IpPermissions": ingress,
+            "OwnerId": account,
+            "GroupId": group.id,
+            "IpPermissionsEgress": [{
+                "IpProtocol": "-1",
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                "Ipv6Ranges": [],
+                "PrefixListIds": [],
+                "UserIdGroupPairs": [],
+            }],
+            "VpcId": group.vpc_id,
+            "SecurityGroupArn": self._group_arn(group),
+        }
+        if self._tags.get(group.id):
+            shape["Tags"] = [dict(t) for t in self._tags[group.id]]
+        return shape
+
+    def _az_shape(self, az: AvailabilityZone) -> Shape:
+        return {
+            "OptInStatus": "opt-in-not-required",
+            "Messages": [],
+            "RegionName": az.region,
+            "ZoneName": az.name,
+            "ZoneId": az.zone_id,
+            "GroupName": az.region,
+            "NetworkBorderGroup": az.region,
+            "ZoneType": "availability-zone",
+            "State": self._az_state(az),
+        }
+
+    # ============================================================================ helpers
+
+    def _params(self, operation: str, kwargs: Mapping[str, Any]) -> Params:
+        return Params(operation, kwargs, Ec2ParameterError)
+
+    def _dry_run(self, p: Params) -> None:
+        """Read-only calls: `DryRun=True` answers `DryRunOperation` instead of the data."""
+        if p.bool("DryRun"):
+            raise _dry_run_error()
+
+    def _tag_specifications(self, p: Params, resource_type: str) -> list[dict[str, str]]:
+        """The tags of `TagSpecifications` for `resource_type` (others are an error)."""
+        tags: list[dict[str, str]] = []
+        for i, spec in enumerate(p.list("TagSpecifications")):
+            where = f"TagSpecifications[{i}]"
+            if not isinstance(spec, Mapping):
+                raise Ec2ParameterError(
+                    f"Invalid type for parameter {where}, value: {spec!r}, expected a structure"
+                )
+            kind = spec.get("ResourceType")
+            if kind != resource_type:
+                raise ec2_error(
+                    "InvalidParameterValue",
+                    f"'{kind}' is not a valid taggable resource type for this operation.",
+                )
+            for j, tag in enumerate(spec.get("Tags") or []):
+                if not isinstance(tag, Mapping) or not isinstance(tag.get("Key"), str):
+                    raise Ec2ParameterError(
+                        f'Missing required parameter in {where}.Tags[{j}]: "Key"'
+                    )
+                tags.append({"Key": tag["Key"], "Value": str(tag.get("Value", ""))})
+        return tags
+
+    def _tags_of_vpc(self, vpc: Vpc) -> list[dict[str, str]]:
+        return self._tags.get(vpc.id, [])
+
+    def _tags_of_subnet(self, subnet: Subnet) -> list[dict[str, str]]:
+        return self._tags.get(subnet.id, [])
+
+    def _tags_of_group(self, group: SecurityGroup) -> list[dict[str, str]]:
+        return self._tags.get(group.id, [])
+
+    def _group_arn(self, group: SecurityGroup) -> str:
+        return (f"arn:aws:ec2:{self.world.region}:{self.world.ids.account}:"
+                f"security-group/{group.id}")
+
+    @staticmethod
+    def _az_state(az: AvailabilityZone) -> str:
+        return "available" if az.up else "impaired"
+
+    # ============================================================================ instances
+    #
+    # EC2 instance operations (run_instances, describe_instances, terminate_instances, ...) go
+    # here, written with the ECS EC2 launch type. ELBv2 depends on one answer from them:
+
+    def instance_placement(self, instance_id: str) -> tuple[str, str] | None:
+        """(VPC ID, AZ) of a registrable instance, or None if there is none by that ID.
+
+        RegisterTargets asks this for `instance` targets. ecsim has no instances yet, so every
+        instance target is refused with `InvalidTarget` until the instance operations exist.
+        """
+        return None

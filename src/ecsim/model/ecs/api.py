@@ -1,0 +1,817 @@
+"""`w.ecs`: the ECS API with boto3's operation names, parameters and answer shapes.
+
+Parameters are botocore's (ecs/2014-11-13); answers are the dicts boto3 returns, with
+datetimes for timestamps. Errors are `AwsError`s with ECS's codes. Describe calls report
+unknown names as `failures` with reason `MISSING`, as the waiters expect (reference 6.1).
+`describe_services` adds one field of ecsim's own: `controllerStatus`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from ecsim.model import errors
+from ecsim.model.ecs.backend import EcsBackend
+from ecsim.model.ecs.cluster import Cluster, ContainerInstance
+from ecsim.model.ecs.enums import (
+    DeploymentStatus,
+    DesiredStatus,
+    LaunchType,
+    ServiceStatus,
+    TaskStatus,
+)
+from ecsim.model.ecs.service import CircuitBreaker, Deployment, DeploymentConfiguration, Service
+from ecsim.model.ecs.task import Task
+from ecsim.model.ecs.taskdef import TaskDefinition
+from ecsim.model.params import Params
+from ecsim.model.profile import ProfileError, profile_from_labels
+
+if TYPE_CHECKING:
+    from ecsim.model.world import World
+
+NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+MAX_TARGET_GROUPS = 5  # per service (reference 2.11)
+UNMODELLED_SERVICE_PARAMS = (
+    "clientToken", "platformVersion", "role", "placementConstraints", "placementStrategy",
+    "serviceRegistries", "schedulingStrategy", "deploymentController", "tags",
+    "enableECSManagedTags", "propagateTags", "enableExecuteCommand",
+    "serviceConnectConfiguration", "volumeConfigurations", "vpcLatticeConfigurations",
+    "capacityProviderStrategy", "availabilityZoneRebalancing",
+)
+
+
+class EcsApi:
+    """The ECS operations of one world."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.backend = EcsBackend(world)
+
+    # --- lookups --------------------------------------------------------------------------
+
+    def _p(self, op: str, params: dict[str, Any]) -> Params:
+        return Params(op, params, errors.InvalidParameterException)
+
+    def _cluster(self, ref: str | None) -> Cluster:
+        name = _tail(ref or "default", "cluster")
+        cluster = self.backend.clusters.get(name)
+        if cluster is None or cluster.status != "ACTIVE":
+            raise errors.ClusterNotFoundException("Cluster not found.")
+        return cluster
+
+    def _service(self, cluster: Cluster, ref: str) -> Service:
+        svc = cluster.services.get(_tail(ref, "service"))
+        if svc is None:
+            raise errors.ServiceNotFoundException("Service not found.")
+        return svc
+
+    def _task(self, cluster: Cluster, ref: str) -> Task | None:
+        return cluster.tasks.get(_tail(ref, "task"))
+
+    def _task_definition(self, ref: str) -> TaskDefinition:
+        text = ref.split("task-definition/", 1)[1] if ref.startswith("arn:") and "task-definition/" in ref else ref
+        family, _, revision = text.partition(":")
+        revisions = self.backend.task_definitions.get(family, [])
+        if revision:
+            found = next((td for td in revisions if str(td.revision) == revision), None)
+        else:
+            active = [td for td in revisions if td.status == "ACTIVE"]
+            found = active[-1] if active else None
+        if found is None:
+            raise errors.ClientException("Unable to describe task definition.")
+        return found
+
+    def _time(self, t: float | None) -> Any:
+        return None if t is None else self.world.clock.at(t)
+
+    # --- clusters -------------------------------------------------------------------------
+
+    def create_cluster(self, **params: Any) -> dict[str, Any]:
+        p = self._p("CreateCluster", params)
+        name = p.str("clusterName") or "default"
+        settings = p.list("settings")
+        tags = p.list("tags")
+        p.done(("configuration", "capacityProviders", "defaultCapacityProviderStrategy",
+                "serviceConnectDefaults"))
+        _check_name(name, "clusterName")
+        cluster = self.backend.clusters.get(name)
+        if cluster is None or cluster.status != "ACTIVE":
+            cluster = Cluster(self.world.ids.ecs_arn(f"cluster/{name}"), name, self.world.now,
+                              settings=settings, tags=tags)
+            self.backend.clusters[name] = cluster
+        return {"cluster": self._cluster_shape(cluster)}
+
+    def describe_clusters(self, **params: Any) -> dict[str, Any]:
+        p = self._p("DescribeClusters", params)
+        refs = p.strs("clusters") or ["default"]
+        p.done(("include",))
+        found, failures = [], []
+        for ref in refs:
+            cluster = self.backend.clusters.get(_tail(ref, "cluster"))
+            if cluster is None:
+                failures.append({"arn": self._arn_for(ref, "cluster"), "reason": "MISSING"})
+            else:
+                found.append(self._cluster_shape(cluster))
+        return {"clusters": found, "failures": failures}
+
+    def list_clusters(self, **params: Any) -> dict[str, Any]:
+        p = self._p("ListClusters", params)
+        arns = [c.arn for c in self.backend.clusters.values() if c.status == "ACTIVE"]
+        return _page(p, arns, "clusterArns", 100)
+
+    def delete_cluster(self, **params: Any) -> dict[str, Any]:
+        p = self._p("DeleteCluster", params)
+        cluster = self._cluster(p.req_str("cluster"))
+        p.done()
+        if any(s.status != ServiceStatus.INACTIVE for s in cluster.services.values()):
+            raise errors.ClusterContainsServicesException(
+                "The Cluster cannot be deleted while Services are active.")
+        if any(not t.stopped for t in cluster.tasks.values()):
+            raise errors.ClusterContainsTasksException(
+                "The Cluster cannot be deleted while Tasks are active.")
+        if any(i.status == "ACTIVE" for i in cluster.instances.values()):
+            raise errors.ClusterContainsContainerInstancesException(
+                "The Cluster cannot be deleted while Container Instances are active or draining.")
+        cluster.status = "INACTIVE"
+        return {"cluster": self._cluster_shape(cluster)}
+
+    def _cluster_shape(self, c: Cluster) -> dict[str, Any]:
+        tasks = [t for t in c.tasks.values() if not t.stopped]
+        return {
+            "clusterArn": c.arn,
+            "clusterName": c.name,
+            "status": c.status,
+            "registeredContainerInstancesCount": sum(
+                1 for i in c.instances.values() if i.status == "ACTIVE"),
+            "runningTasksCount": sum(1 for t in tasks if t.last_status is TaskStatus.RUNNING),
+            "pendingTasksCount": sum(1 for t in tasks if t.is_starting),
+            "activeServicesCount": len(c.active_services()),
+            "statistics": [],
+            "tags": c.tags,
+            "settings": c.settings or [{"name": "containerInsights", "value": "disabled"}],
+            "capacityProviders": [],
+            "defaultCapacityProviderStrategy": [],
+        }
+
+    def _arn_for(self, ref: str, kind: str) -> str:
+        return ref if ref.startswith("arn:") else self.world.ids.ecs_arn(f"{kind}/{ref}")
+
+    # --- task definitions -----------------------------------------------------------------
+
+    def register_task_definition(self, **params: Any) -> dict[str, Any]:
+        p = self._p("RegisterTaskDefinition", params)
+        family = p.req_str("family")
+        containers = p.list("containerDefinitions", required=True)
+        network_mode = p.str("networkMode") or "bridge"
+        requires = p.strs("requiresCompatibilities")
+        cpu = p.str("cpu")
+        memory = p.str("memory")
+        extra = {k: p.raw(k) for k in ("executionRoleArn", "taskRoleArn", "volumes",
+                                       "placementConstraints", "runtimePlatform", "tags")
+                 if p.has(k)}
+        p.done(("pidMode", "ipcMode", "proxyConfiguration", "inferenceAccelerators",
+                "ephemeralStorage", "enableFaultInjection"))
+        _check_name(family, "family")
+        if not containers:
+            raise errors.ClientException("Container list cannot be empty.")
+        names = set()
+        for c in containers:
+            if not isinstance(c, dict) or not c.get("name"):
+                raise errors.ClientException("Container.name should not be null or empty.")
+            if not c.get("image"):
+                raise errors.ClientException("Container.image should not be null or empty.")
+            if c["name"] in names:
+                raise errors.ClientException(f"Duplicate container name: {c['name']}")
+            names.add(c["name"])
+        if "FARGATE" in requires:
+            if network_mode != "awsvpc":
+                raise errors.ClientException(
+                    "Fargate only supports network mode 'awsvpc'.")
+            if not cpu or not memory:
+                raise errors.ClientException(
+                    "Fargate requires that 'cpu' and 'memory' be defined at the task level.")
+        essential = next((c for c in containers if c.get("essential", True)), containers[0])
+        try:
+            profile = profile_from_labels(dict(essential.get("dockerLabels") or {}))
+        except ProfileError as e:
+            raise errors.ClientException(str(e)) from None
+        revisions = self.backend.task_definitions.setdefault(family, [])
+        revision = revisions[-1].revision + 1 if revisions else 1
+        td = TaskDefinition(
+            arn=self.world.ids.ecs_arn(f"task-definition/{family}:{revision}"),
+            family=family, revision=revision,
+            container_definitions=[dict(c) for c in containers],
+            network_mode=network_mode, requires_compatibilities=requires, cpu=cpu, memory=memory,
+            profile=profile, registered_at=self.world.now, extra=extra,
+        )
+        revisions.append(td)
+        return {"taskDefinition": self._td_shape(td), "tags": extra.get("tags", [])}
+
+    def describe_task_definition(self, **params: Any) -> dict[str, Any]:
+        p = self._p("DescribeTaskDefinition", params)
+        td = self._task_definition(p.req_str("taskDefinition"))
+        p.done(("include",))
+        return {"taskDefinition": self._td_shape(td), "tags": td.extra.get("tags", [])}
+
+    def list_task_definitions(self, **params: Any) -> dict[str, Any]:
+        p = self._p("ListTaskDefinitions", params)
+        prefix = p.str("familyPrefix")
+        status = p.str("status") or "ACTIVE"
+        reverse = p.str("sort") == "DESC"
+        tds = [td for revs in self.backend.task_definitions.values() for td in revs
+               if td.status == status and (prefix is None or td.family.startswith(prefix))]
+        tds.sort(key=lambda td: (td.family, td.revision), reverse=reverse)
+        return _page(p, [td.arn for td in tds], "taskDefinitionArns", 100)
+
+    def deregister_task_definition(self, **params: Any) -> dict[str, Any]:
+        p = self._p("DeregisterTaskDefinition", params)
+        ref = p.req_str("taskDefinition")
+        p.done()
+        if ":" not in ref.rsplit("/", 1)[-1]:
+            raise errors.ClientException("The specified task definition identifier is invalid. "
+                                         "Specify a valid name or ARN and try again.")
+        td = self._task_definition(ref)
+        td.status = "INACTIVE"
+        td.deregistered_at = self.world.now
+        return {"taskDefinition": self._td_shape(td)}
+
+    def _td_shape(self, td: TaskDefinition) -> dict[str, Any]:
+        shape: dict[str, Any] = {
+            "taskDefinitionArn": td.arn,
+            "containerDefinitions": td.container_definitions,
+            "family": td.family,
+            "revision": td.revision,
+            "volumes": td.extra.get("volumes", []),
+            "status": td.status,
+            "placementConstraints": td.extra.get("placementConstraints", []),
+            "compatibilities": ["EC2", "FARGATE"] if td.network_mode == "awsvpc" else ["EC2"],
+            "requiresCompatibilities": td.requires_compatibilities,
+            "networkMode": td.network_mode,
+            "registeredAt": self._time(td.registered_at),
+            "registeredBy": f"arn:aws:iam::{self.world.ids.account}:root",
+        }
+        for key, value in (("cpu", td.cpu), ("memory", td.memory),
+                           ("executionRoleArn", td.extra.get("executionRoleArn")),
+                           ("taskRoleArn", td.extra.get("taskRoleArn")),
+                           ("deregisteredAt", self._time(td.deregistered_at))):
+            if value is not None:
+                shape[key] = value
+        return shape
+
+    # --- services -------------------------------------------------------------------------
+
+    def create_service(self, **params: Any) -> dict[str, Any]:
+        p = self._p("CreateService", params)
+        cluster = self._cluster(p.str("cluster"))
+        name = p.req_str("serviceName")
+        td_ref = p.str("taskDefinition")
+        desired = p.int("desiredCount", lo=0)
+        launch_type = self._launch_type(p.str("launchType"))
+        network = p.dict("networkConfiguration")
+        load_balancers = p.list("loadBalancers")
+        deployment = p.dict("deploymentConfiguration")
+        grace = p.int("healthCheckGracePeriodSeconds", lo=0, hi=2_147_483_647)
+        p.done(UNMODELLED_SERVICE_PARAMS)
+        _check_name(name, "serviceName")
+        existing = cluster.services.get(name)
+        if existing is not None and existing.status is not ServiceStatus.INACTIVE:
+            raise errors.InvalidParameterException("Creation of service was not idempotent.")
+        if td_ref is None:
+            raise errors.InvalidParameterException("TaskDefinition must be specified.")
+        if desired is None:
+            raise errors.InvalidParameterException(
+                "The desired count must be specified for a REPLICA service.")
+        td = self._task_definition(td_ref)
+        self._check_network(td, network, launch_type)
+        lbs = self._check_load_balancers(td, load_balancers)
+        if grace is not None and not lbs:
+            raise errors.InvalidParameterException(
+                "Health check grace period is only valid for services configured to use load "
+                "balancers")
+        config = self._deployment_configuration(deployment, DeploymentConfiguration())
+        svc = Service(
+            arn=self.world.ids.ecs_arn(f"service/{cluster.name}/{name}"), name=name,
+            cluster=cluster, task_definition=td, desired_count=desired,
+            launch_type=launch_type, network_configuration=network, load_balancers=lbs,
+            deployment_configuration=config, health_check_grace_period=grace or 0,
+            created_at=self.world.now,
+            created_by=f"arn:aws:iam::{self.world.ids.account}:root",
+        )
+        cluster.services[name] = svc
+        self.backend.start_deployment(svc, td)
+        return {"service": self._service_shape(svc)}
+
+    def update_service(self, **params: Any) -> dict[str, Any]:
+        p = self._p("UpdateService", params)
+        cluster = self._cluster(p.str("cluster"))
+        svc = self._service(cluster, p.req_str("service"))
+        desired = p.int("desiredCount", lo=0)
+        td_ref = p.str("taskDefinition")
+        force = bool(p.bool("forceNewDeployment"))
+        deployment = p.raw("deploymentConfiguration")
+        network = p.raw("networkConfiguration")
+        grace = p.int("healthCheckGracePeriodSeconds", lo=0, hi=2_147_483_647)
+        load_balancers = p.raw("loadBalancers")
+        p.done(UNMODELLED_SERVICE_PARAMS)
+        if svc.status is not ServiceStatus.ACTIVE:
+            raise errors.ServiceNotActiveException("Service was not ACTIVE.")
+        td = self._task_definition(td_ref) if td_ref else svc.task_definition
+        if network is not None:
+            self._check_network(td, network, svc.launch_type)
+        if load_balancers is not None:
+            svc.load_balancers = self._check_load_balancers(td, load_balancers)
+        if deployment is not None:
+            svc.deployment_configuration = self._deployment_configuration(
+                deployment, svc.deployment_configuration)
+        if grace is not None:
+            svc.health_check_grace_period = grace
+        new_deployment = force or td is not svc.task_definition or network is not None \
+            or load_balancers is not None
+        if network is not None:
+            svc.network_configuration = network
+        if desired is not None:
+            svc.desired_count = desired
+            svc.primary.desired_count = desired
+            svc.steady = False
+        if new_deployment:
+            self.backend.start_deployment(svc, td)
+        else:
+            self.backend.scheduler.poke(svc)
+        return {"service": self._service_shape(svc)}
+
+    def delete_service(self, **params: Any) -> dict[str, Any]:
+        p = self._p("DeleteService", params)
+        cluster = self._cluster(p.str("cluster"))
+        svc = self._service(cluster, p.req_str("service"))
+        force = bool(p.bool("force"))
+        p.done()
+        if svc.status is ServiceStatus.INACTIVE:
+            raise errors.ServiceNotActiveException("Service was not ACTIVE.")
+        running = any(not t.stopped for t in svc.tasks.values())
+        if not force and (svc.desired_count > 0 or running) and svc.status is ServiceStatus.ACTIVE:
+            raise errors.InvalidParameterException(
+                "The service cannot be stopped while it is scaled above 0.")
+        svc.desired_count = 0
+        svc.status = ServiceStatus.DRAINING
+        for d in svc.deployments:
+            d.desired_count = 0
+        if not running:
+            self.backend.service_inactive(svc)
+        else:
+            self.backend.scheduler.poke(svc, 0.0)
+        return {"service": self._service_shape(svc)}
+
+    def describe_services(self, **params: Any) -> dict[str, Any]:
+        p = self._p("DescribeServices", params)
+        cluster = self._cluster(p.str("cluster"))
+        refs = p.strs("services", required=True)
+        p.done(("include",))
+        if len(refs) > 10:
+            raise errors.InvalidParameterException("services can have at most 10 items.")
+        found, failures = [], []
+        for ref in refs:
+            svc = cluster.services.get(_tail(ref, "service"))
+            if svc is None:
+                failures.append({"arn": self._arn_for(ref, f"service/{cluster.name}"),
+                                 "reason": "MISSING"})
+            else:
+                found.append(self._service_shape(svc))
+        return {"services": found, "failures": failures}
+
+    def list_services(self, **params: Any) -> dict[str, Any]:
+        p = self._p("ListServices", params)
+        cluster = self._cluster(p.str("cluster"))
+        launch = p.str("launchType")
+        p.done(("schedulingStrategy", "resourceManagementType"))
+        arns = [s.arn for s in cluster.services.values() if s.status is ServiceStatus.ACTIVE
+                and (launch is None or s.launch_type.value == launch)]
+        return _page(p, arns, "serviceArns", 10)
+
+    def _launch_type(self, value: str | None) -> LaunchType:
+        if value is None:
+            return LaunchType.FARGATE
+        try:
+            return LaunchType(value)
+        except ValueError:
+            raise errors.InvalidParameterException(
+                f"launchType should be one of [EC2, FARGATE], got {value!r}") from None
+
+    def _check_network(self, td: TaskDefinition, network: dict[str, Any], lt: LaunchType) -> None:
+        if lt is LaunchType.FARGATE and td.network_mode != "awsvpc":
+            raise errors.InvalidParameterException(
+                "Task definition does not support launch_type FARGATE.")
+        if td.network_mode != "awsvpc":
+            raise errors.InvalidParameterException(
+                "ecsim models the awsvpc network mode only; register the task definition with "
+                "networkMode='awsvpc'.")
+        vpc_config = network.get("awsvpcConfiguration") if isinstance(network, dict) else None
+        if not vpc_config:
+            raise errors.InvalidParameterException(
+                "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+        subnets = vpc_config.get("subnets") or []
+        if not subnets:
+            raise errors.InvalidParameterException("subnets can not be empty.")
+        for subnet_id in subnets:
+            if subnet_id not in self.world.net.subnets:
+                raise errors.InvalidParameterException(
+                    f"Error retrieving subnet information for [{subnet_id}]: The subnet ID "
+                    f"'{subnet_id}' does not exist (Service: AmazonEC2; Status Code: 400; "
+                    "Error Code: InvalidSubnetID.NotFound)")
+        for group in vpc_config.get("securityGroups") or []:
+            if group not in self.world.net.security_groups:
+                raise errors.InvalidParameterException(
+                    f"Error retrieving security group information for [{group}]: The security "
+                    f"group '{group}' does not exist")
+
+    def _check_load_balancers(self, td: TaskDefinition, lbs: list[Any]) -> list[dict[str, Any]]:
+        if len(lbs) > MAX_TARGET_GROUPS:
+            raise errors.InvalidParameterException(
+                f"loadBalancers can have at most {MAX_TARGET_GROUPS} items.")
+        out = []
+        for lb in lbs:
+            if not isinstance(lb, dict) or not lb.get("targetGroupArn"):
+                raise errors.InvalidParameterException(
+                    "ecsim models ALB target groups: each loadBalancers item needs targetGroupArn.")
+            tg = self.world.elb.target_groups.get(lb["targetGroupArn"])
+            if tg is None:
+                raise errors.InvalidParameterException(
+                    f"Unable to assume role and validate the specified targetGroupArn. Please "
+                    f"verify that the ECS service role being passed has the proper permissions. "
+                    f"Target group {lb['targetGroupArn']} not found.")
+            if tg.target_type != "ip":
+                raise errors.InvalidParameterException(
+                    f"The target group {tg.arn} has target type {tg.target_type}, which is "
+                    "incompatible with the awsvpc network mode specified in the task definition.")
+            name = lb.get("containerName")
+            port = lb.get("containerPort")
+            container = next((c for c in td.container_definitions if c.get("name") == name), None)
+            if container is None:
+                raise errors.InvalidParameterException(
+                    f"The container {name} does not exist in the task definition.")
+            if port is None or td.container_port(name) != int(port):
+                raise errors.InvalidParameterException(
+                    f"The container {name} did not have a container port {port} defined.")
+            out.append({"targetGroupArn": tg.arn, "containerName": name,
+                        "containerPort": int(port)})
+        return out
+
+    def _deployment_configuration(
+        self, raw: dict[str, Any], current: DeploymentConfiguration
+    ) -> DeploymentConfiguration:
+        if not isinstance(raw, dict):
+            raise errors.InvalidParameterException("deploymentConfiguration must be a structure.")
+        lo = raw.get("minimumHealthyPercent", current.minimum_healthy_percent)
+        hi = raw.get("maximumPercent", current.maximum_percent)
+        if not isinstance(lo, int) or not isinstance(hi, int) or lo < 0 or hi < 0:
+            raise errors.InvalidParameterException(
+                "minimumHealthyPercent and maximumPercent must be non-negative integers.")
+        if hi < 100 and lo >= 100:
+            raise errors.InvalidParameterException(
+                "maximumPercent must be greater than minimumHealthyPercent.")
+        if lo > hi:
+            raise errors.InvalidParameterException(
+                f"The value for minimumHealthyPercent ({lo}) must be less than or equal to "
+                f"maximumPercent ({hi}).")
+        cb = current.circuit_breaker
+        raw_cb = raw.get("deploymentCircuitBreaker")
+        if raw_cb is not None:
+            if not isinstance(raw_cb, dict) or "enable" not in raw_cb or "rollback" not in raw_cb:
+                raise errors.InvalidParameterException(
+                    "deploymentCircuitBreaker requires both enable and rollback.")
+            threshold = raw_cb.get("thresholdConfiguration") or {}
+            cb = CircuitBreaker(
+                enable=bool(raw_cb["enable"]), rollback=bool(raw_cb["rollback"]),
+                reset_on_healthy_task=bool(raw_cb.get("resetOnHealthyTask", True)),
+                threshold_type=str(threshold.get("type", "BOUNDED_PERCENT")),
+                threshold_value=float(threshold.get("value", 50)),
+            )
+            if cb.threshold_type not in ("BOUNDED_PERCENT", "UNBOUNDED_PERCENT", "COUNT"):
+                raise errors.InvalidParameterException(
+                    "thresholdConfiguration.type must be BOUNDED_PERCENT, UNBOUNDED_PERCENT or COUNT.")
+        return DeploymentConfiguration(lo, hi, cb)
+
+    def _service_shape(self, svc: Service) -> dict[str, Any]:
+        cfg = svc.deployment_configuration
+        cb = cfg.circuit_breaker
+        s = self.world.settings.scheduler
+        shape: dict[str, Any] = {
+            "serviceArn": svc.arn,
+            "serviceName": svc.name,
+            "clusterArn": svc.cluster.arn,
+            "loadBalancers": svc.load_balancers,
+            "serviceRegistries": [],
+            "status": svc.status.value,
+            "desiredCount": svc.desired_count,
+            "runningCount": svc.running_count(),
+            "pendingCount": svc.pending_count(),
+            "launchType": svc.launch_type.value,
+            "taskDefinition": svc.task_definition.arn,
+            "deploymentConfiguration": {
+                "deploymentCircuitBreaker": {
+                    "enable": cb.enable, "rollback": cb.rollback,
+                },
+                "maximumPercent": cfg.maximum_percent,
+                "minimumHealthyPercent": cfg.minimum_healthy_percent,
+            },
+            "deployments": [self._deployment_shape(svc, d) for d in svc.deployments],
+            "events": [
+                {"id": e["id"], "createdAt": self._time(e["createdAt"]), "message": e["message"]}
+                for e in svc.events
+            ],
+            "createdAt": self._time(svc.created_at),
+            "placementConstraints": [],
+            "placementStrategy": [],
+            "networkConfiguration": svc.network_configuration,
+            "schedulingStrategy": "REPLICA",
+            "deploymentController": {"type": "ECS"},
+            "createdBy": svc.created_by,
+            "enableECSManagedTags": False,
+            "propagateTags": "NONE",
+            "enableExecuteCommand": False,
+            "availabilityZoneRebalancing": "ENABLED",
+            "controllerStatus": svc.effective_controller.value,
+        }
+        if svc.launch_type is LaunchType.FARGATE:
+            shape["platformVersion"] = "LATEST"
+            shape["platformFamily"] = "Linux"
+        if svc.load_balancers:
+            shape["healthCheckGracePeriodSeconds"] = svc.health_check_grace_period
+        if cb.enable:
+            shape["deploymentConfiguration"]["deploymentCircuitBreaker"].update({
+                "resetOnHealthyTask": cb.reset_on_healthy_task,
+                "thresholdConfiguration": {"type": cb.threshold_type,
+                                           "value": cb.threshold_value},
+            })
+            shape["deploymentConfiguration"]["deploymentCircuitBreaker"]["threshold"] = \
+                cb.threshold(svc.desired_count, s.circuit_breaker_min_threshold,
+                             s.circuit_breaker_max_threshold)
+        return shape
+
+    def _deployment_shape(self, svc: Service, d: Deployment) -> dict[str, Any]:
+        shape: dict[str, Any] = {
+            "id": d.id,
+            "status": d.status.value,
+            "taskDefinition": d.task_definition.arn,
+            "desiredCount": d.desired_count if d.status is DeploymentStatus.PRIMARY else 0,
+            "pendingCount": svc.pending_count(d),
+            "runningCount": svc.running_count(d),
+            "failedTasks": d.failed_tasks,
+            "createdAt": self._time(d.created_at),
+            "updatedAt": self._time(d.updated_at),
+            "launchType": d.launch_type.value,
+            "networkConfiguration": d.network_configuration,
+            "rolloutState": d.rollout_state.value,
+            "rolloutStateReason": d.rollout_state_reason,
+        }
+        if d.launch_type is LaunchType.FARGATE:
+            shape["platformVersion"] = "1.4.0"
+            shape["platformFamily"] = "Linux"
+        return shape
+
+    # --- tasks ----------------------------------------------------------------------------
+
+    def run_task(self, **params: Any) -> dict[str, Any]:
+        p = self._p("RunTask", params)
+        cluster = self._cluster(p.str("cluster"))
+        td = self._task_definition(p.req_str("taskDefinition"))
+        count = p.int("count", lo=1, hi=10) or 1
+        launch_type = self._launch_type(p.str("launchType"))
+        network = p.dict("networkConfiguration")
+        started_by = p.str("startedBy")
+        group = p.str("group") or f"family:{td.family}"
+        overrides = p.dict("overrides")
+        p.done(("capacityProviderStrategy", "enableECSManagedTags", "enableExecuteCommand",
+                "placementConstraints", "placementStrategy", "platformVersion", "propagateTags",
+                "referenceId", "tags", "clientToken", "volumeConfigurations"))
+        self._check_network(td, network, launch_type)
+        tasks, failures = [], []
+        peers = [t for t in cluster.tasks.values() if t.group == group and not t.stopped]
+        for _ in range(count):
+            where = self.backend.place(cluster, td, launch_type, network, peers)
+            if isinstance(where, str):
+                failures.append({"reason": "RESOURCE:CPU" if "CPU" in where else "RESOURCE:MEMORY"
+                                 if "memory" in where else "MISSING", "detail": where})
+                continue
+            subnet, instance = where
+            task = self.backend.new_task(cluster, td, subnet, group, started_by, launch_type,
+                                         instance)
+            task.overrides = overrides
+            self.backend.lifecycle.launch(task)
+            peers.append(task)
+            tasks.append(task)
+        return {"tasks": [self._task_shape(t) for t in tasks], "failures": failures}
+
+    def stop_task(self, **params: Any) -> dict[str, Any]:
+        p = self._p("StopTask", params)
+        cluster = self._cluster(p.str("cluster"))
+        ref = p.req_str("task")
+        reason = p.str("reason") or "Task stopped by user"
+        p.done()
+        task = self._task(cluster, ref)
+        if task is None:
+            raise errors.InvalidParameterException("The referenced task was not found.")
+        self.backend.stop_task(task, reason)
+        return {"task": self._task_shape(task)}
+
+    def list_tasks(self, **params: Any) -> dict[str, Any]:
+        p = self._p("ListTasks", params)
+        cluster = self._cluster(p.str("cluster"))
+        service = p.str("serviceName")
+        family = p.str("family")
+        started_by = p.str("startedBy")
+        desired = p.str("desiredStatus") or "RUNNING"
+        instance = p.str("containerInstance")
+        launch = p.str("launchType")
+        p.done()
+        if desired not in DesiredStatus.__members__:
+            raise errors.InvalidParameterException(
+                "desiredStatus should be one of [RUNNING, PENDING, STOPPED].")
+        if service is not None:
+            self._service(cluster, service)
+        service_name = _tail(service, "service") if service else None
+        arns = []
+        for t in cluster.tasks.values():
+            if t.desired_status.value != desired:
+                continue
+            if service_name is not None and t.group != f"service:{service_name}":
+                continue
+            if family is not None and t.task_definition.family != family:
+                continue
+            if started_by is not None and t.started_by != started_by:
+                continue
+            if launch is not None and t.launch_type.value != launch:
+                continue
+            if instance is not None and (t.container_instance is None or
+                                         _tail(instance, "container-instance") not in
+                                         t.container_instance.arn):
+                continue
+            arns.append(t.arn)
+        return _page(p, arns, "taskArns", 100)
+
+    def describe_tasks(self, **params: Any) -> dict[str, Any]:
+        p = self._p("DescribeTasks", params)
+        cluster = self._cluster(p.str("cluster"))
+        refs = p.strs("tasks", required=True)
+        p.done(("include",))
+        if len(refs) > 100:
+            raise errors.InvalidParameterException("tasks can have at most 100 items.")
+        found, failures = [], []
+        for ref in refs:
+            task = self._task(cluster, ref)
+            if task is None:
+                failures.append({"arn": self._arn_for(ref, f"task/{cluster.name}"),
+                                 "reason": "MISSING"})
+            else:
+                found.append(self._task_shape(task))
+        return {"tasks": found, "failures": failures}
+
+    def _task_shape(self, t: Task) -> dict[str, Any]:
+        td = t.task_definition
+        details = [{"name": "subnetId", "value": t.subnet.id}]
+        if t.eni_id:
+            details += [{"name": "networkInterfaceId", "value": t.eni_id},
+                        {"name": "macAddress", "value": t.mac},
+                        {"name": "privateIPv4Address", "value": t.ip}]
+        attachment_id = f"{t.id[:8]}-{t.id[8:12]}-{t.id[12:16]}-{t.id[16:20]}-{t.id[20:]}"
+        containers = []
+        for i, c in enumerate(t.containers):
+            cd = td.container_definitions[i]
+            shape: dict[str, Any] = {
+                "containerArn": self.world.ids.ecs_arn(
+                    f"container/{t.cluster_name}/{t.id}/{attachment_id[:-2]}{i:02d}"),
+                "taskArn": t.arn, "name": c.name, "image": c.image,
+                "lastStatus": c.last_status, "healthStatus": c.health_status.value,
+                "networkInterfaces": ([{"attachmentId": attachment_id,
+                                        "privateIpv4Address": t.ip}] if t.ip else []),
+                "cpu": str(cd.get("cpu", 0)),
+            }
+            if c.exit_code is not None:
+                shape["exitCode"] = c.exit_code
+            if c.reason is not None:
+                shape["reason"] = c.reason
+            if cd.get("memory") is not None:
+                shape["memory"] = str(cd["memory"])
+            containers.append(shape)
+        shape = {
+            "attachments": [{"id": attachment_id, "type": "ElasticNetworkInterface",
+                             "status": t.attachment_status, "details": details}],
+            "availabilityZone": t.az,
+            "clusterArn": t.cluster_arn,
+            "connectivity": "CONNECTED" if t.eni_id and t.reachable else "DISCONNECTED",
+            "containers": containers,
+            "desiredStatus": t.desired_status.value,
+            "group": t.group,
+            "healthStatus": "UNKNOWN",
+            "lastStatus": t.last_status.value,
+            "launchType": t.launch_type.value,
+            "overrides": t.overrides or {"containerOverrides": []},
+            "taskArn": t.arn,
+            "taskDefinitionArn": td.arn,
+            "version": t.version,
+            "tags": [],
+        }
+        if td.cpu:
+            shape["cpu"] = td.cpu
+        if td.memory:
+            shape["memory"] = td.memory
+        if t.launch_type is LaunchType.FARGATE:
+            shape["platformVersion"] = "1.4.0"
+            shape["platformFamily"] = "Linux"
+        if t.container_instance is not None:
+            shape["containerInstanceArn"] = t.container_instance.arn
+        for key in ("startedBy", "stopCode", "stoppedReason"):
+            value = {"startedBy": t.started_by, "stopCode": t.stop_code,
+                     "stoppedReason": t.stopped_reason}[key]
+            if value is not None:
+                shape[key] = value
+        shape["createdAt"] = self._time(t.times.get("createdAt", t.created_at))
+        for key in ("connectivityAt", "pullStartedAt", "pullStoppedAt", "startedAt",
+                    "stoppingAt", "executionStoppedAt", "stoppedAt"):
+            if key in t.times:
+                shape[key] = self._time(t.times[key])
+        return shape
+
+    # --- container instances --------------------------------------------------------------
+
+    def list_container_instances(self, **params: Any) -> dict[str, Any]:
+        p = self._p("ListContainerInstances", params)
+        cluster = self._cluster(p.str("cluster"))
+        status = p.str("status")
+        p.done(("filter",))
+        arns = [i.arn for i in cluster.instances.values() if status is None or i.status == status]
+        return _page(p, arns, "containerInstanceArns", 100)
+
+    def describe_container_instances(self, **params: Any) -> dict[str, Any]:
+        p = self._p("DescribeContainerInstances", params)
+        cluster = self._cluster(p.str("cluster"))
+        refs = p.strs("containerInstances", required=True)
+        p.done(("include",))
+        found, failures = [], []
+        for ref in refs:
+            inst = next((i for i in cluster.instances.values()
+                         if i.arn == ref or i.arn.endswith("/" + ref)), None)
+            if inst is None:
+                failures.append({"arn": ref, "reason": "MISSING"})
+            else:
+                found.append(self._instance_shape(inst))
+        return {"containerInstances": found, "failures": failures}
+
+    def _instance_shape(self, i: ContainerInstance) -> dict[str, Any]:
+        def resources(cpu: int, memory: int) -> list[dict[str, Any]]:
+            return [{"name": "CPU", "type": "INTEGER", "integerValue": cpu},
+                    {"name": "MEMORY", "type": "INTEGER", "integerValue": memory}]
+
+        tasks = [self.backend.clusters[_tail(i.cluster_arn, "cluster")].tasks.get(t)
+                 for t in i.tasks]
+        return {
+            "containerInstanceArn": i.arn,
+            "ec2InstanceId": i.instance_id,
+            "version": 1,
+            "status": i.status,
+            "agentConnected": i.agent_connected,
+            "runningTasksCount": sum(1 for t in tasks if t and t.last_status is TaskStatus.RUNNING),
+            "pendingTasksCount": sum(1 for t in tasks if t and t.is_starting),
+            "registeredResources": resources(i.cpu, i.memory),
+            "remainingResources": resources(i.cpu - i.used_cpu, i.memory - i.used_memory),
+            "registeredAt": self._time(i.registered_at),
+            "attributes": [
+                {"name": "ecs.availability-zone", "value": i.az},
+                {"name": "ecs.instance-type", "value": i.instance_type},
+            ],
+        }
+
+
+def _tail(ref: str, kind: str) -> str:
+    """The name or ID in a name, an ID or an ARN (`...:service/cluster/name` -> `name`)."""
+    if ref.startswith("arn:"):
+        parts = ref.split(":", 5)
+        if len(parts) != 6 or not parts[5].startswith(kind + "/"):
+            raise errors.InvalidParameterException(f"Invalid identifier: {ref}")
+        return parts[5].rsplit("/", 1)[-1]
+    return ref
+
+
+def _check_name(name: str, field: str) -> None:
+    if not NAME.match(name):
+        raise errors.InvalidParameterException(
+            f"{field} can have up to 255 letters (uppercase and lowercase), numbers, hyphens, "
+            "and underscores.")
+
+
+def _page(p: Params, items: list[str], key: str, default: int) -> dict[str, Any]:
+    """ListX pagination: `maxResults` items from `nextToken` (an offset ecsim hands out)."""
+    size = p.int("maxResults", lo=1, hi=100) or default
+    token = p.str("nextToken")
+    p.done()
+    start = 0
+    if token:
+        try:
+            start = int(token)
+        except ValueError:
+            raise errors.InvalidParameterException("Invalid nextToken.") from None
+    page = items[start:start + size]
+    out: dict[str, Any] = {key: page}
+    if start + size < len(items):
+        out["nextToken"] = str(start + size)
+    return out

@@ -1,0 +1,56 @@
+"""Clusters and the EC2 container instances that join them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ecsim.model.ecs.enums import ControllerStatus
+
+if TYPE_CHECKING:
+    from ecsim.model.ecs.service import Service
+    from ecsim.model.ecs.task import Task
+    from ecsim.model.network import Subnet
+
+
+@dataclass
+class ContainerInstance:
+    """An EC2 instance whose ECS agent registered with a cluster."""
+
+    arn: str
+    instance_id: str
+    cluster_arn: str
+    subnet: Subnet
+    instance_type: str
+    cpu: int
+    memory: int
+    registered_at: float
+    status: str = "ACTIVE"
+    agent_connected: bool = True
+    tasks: set[str] = field(default_factory=set)
+    used_cpu: int = 0
+    used_memory: int = 0
+
+    @property
+    def az(self) -> str:
+        return self.subnet.az
+
+    def fits(self, cpu: int, memory: int) -> bool:
+        return self.used_cpu + cpu <= self.cpu and self.used_memory + memory <= self.memory
+
+
+@dataclass
+class Cluster:
+    arn: str
+    name: str
+    created_at: float
+    status: str = "ACTIVE"
+    services: dict[str, Service] = field(default_factory=dict)
+    tasks: dict[str, Task] = field(default_factory=dict)
+    instances: dict[str, ContainerInstance] = field(default_factory=dict)
+    controller_status: ControllerStatus = ControllerStatus.ACTIVE
+    settings: list[dict[str, str]] = field(default_factory=list)
+    tags: list[dict[str, str]] = field(default_factory=list)
+
+    def active_services(self) -> list[Service]:
+        return [s for s in self.services.values() if s.status == "ACTIVE"]

@@ -1,0 +1,243 @@
+"""The task lifecycle: PROVISIONING -> PENDING -> ACTIVATING -> RUNNING -> DEACTIVATING ->
+STOPPING -> DEPROVISIONING -> STOPPED (reference 1.1), with the timestamps, stop codes and
+container exit codes DescribeTasks shows (1.3).
+
+The lifecycle belongs to the platform (Fargate or the instance's agent), not to the service
+scheduler: tasks keep running, and dying, whatever happens to their service's scheduler.
+Only the load-balancer work of DEACTIVATING (deregister, wait for draining) is done by the
+service, through the `Hooks` it provides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from ecsim.model.ecs.enums import DesiredStatus, LaunchType, TaskStatus, TaskStopCode
+from ecsim.model.ecs.task import Task
+from ecsim.model.events import TaskStateChanged
+from ecsim.model.profile import StartBehaviour
+
+if TYPE_CHECKING:
+    from ecsim.model.world import World
+
+SIGKILL_EXIT = 137
+OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
+ESSENTIAL_EXITED = "Essential container in task exited"
+EXIT_AFTER_KILL = 0.5  # the agent sees an exited container and starts stopping the task
+
+
+class Hooks(Protocol):
+    """What the owner of a task (its service) does at lifecycle points."""
+
+    def activating(self, task: Task) -> None: ...
+    def deactivate(self, task: Task) -> None: ...
+    def changed(self, task: Task) -> None: ...
+
+
+class TaskLifecycle:
+    """Moves tasks through their states in simulated time."""
+
+    def __init__(self, world: World, hooks: Hooks) -> None:
+        self.world = world
+        self.hooks = hooks
+        self._rng = world.streams.scalar("tasks")
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _duration(self, task: Task, fargate: tuple[float, float], ec2: tuple[float, float]) -> float:
+        lo, hi = fargate if task.launch_type is LaunchType.FARGATE else ec2
+        return self._rng.uniform(lo, hi)
+
+    def _after(self, task: Task, delay: float, step: Callable[[Task], None]) -> None:
+        task.timers.append(self.world.kernel.after(delay, step, task))
+
+    def _cancel_timers(self, task: Task) -> None:
+        for timer in task.timers:
+            timer.cancel()
+        task.timers.clear()
+
+    def _set(self, task: Task, status: TaskStatus, **times: float) -> None:
+        task.last_status = status
+        task.times.update(times)
+        self._record(task)
+
+    def _record(self, task: Task) -> None:
+        task.version += 1
+        container = task.containers[0]
+        self.world.emit(TaskStateChanged(
+            self.world.now, task.cluster_name, task.arn, task.id, task.group,
+            task.last_status.value, task.desired_status.value, task.ip, task.az,
+            task.stop_code, task.stopped_reason, container.exit_code,
+        ))
+        self.hooks.changed(task)
+
+    # --- starting -------------------------------------------------------------------------
+
+    def launch(self, task: Task) -> None:
+        t = self.world.settings.tasks
+        task.times["createdAt"] = self.world.now
+        self._record(task)
+        self._after(task, self._duration(task, t.fargate_provisioning, t.ec2_provisioning),
+                    self._provisioned)
+
+    def _provisioned(self, task: Task) -> None:
+        now = self.world.now
+        task.ip = self.world.net.allocate_ip(task.subnet, owner=task.arn)
+        task.eni_id = self.world.ids.resource("eni")
+        task.mac = self.world.ids.mac()
+        task.attachment_status = "ATTACHED"
+        self.world.endpoints[task.ip] = task
+        t = self.world.settings.tasks
+        self._set(task, TaskStatus.PENDING, connectivityAt=now, pullStartedAt=now)
+        self._after(task, self._duration(task, t.fargate_pending, t.ec2_pending), self._pulled)
+
+    def _pulled(self, task: Task) -> None:
+        now = self.world.now
+        task.times["pullStoppedAt"] = now
+        profile = task.profile
+        if profile.start is StartBehaviour.PULL_ERROR:
+            image = task.containers[0].image
+            reason = (f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+                      f"failed to resolve ref {image}: not found")
+            task.containers[0].reason = reason
+            self._begin_stop(task, TaskStopCode.TASK_FAILED_TO_START, reason)
+            self._deprovision(task)
+            return
+        for c in task.containers:
+            c.last_status = "RUNNING"
+        task.alive = True
+        task.app_up_at = now + profile.startup
+        self._set(task, TaskStatus.ACTIVATING)
+        self.hooks.activating(task)
+        activating = self._rng.uniform(*self.world.settings.tasks.activating)
+        self._after(task, profile.startup, self._app_ready)
+        if profile.start is StartBehaviour.CRASH:
+            self._after(task, min(profile.startup, activating) / 2, self._crashed)
+        else:
+            self._after(task, activating, self._activated)
+
+    def _app_ready(self, task: Task) -> None:
+        if task.alive and task.desired_status is DesiredStatus.RUNNING:
+            self.world.dataplane.flush()
+            task.listening = True
+
+    def _activated(self, task: Task) -> None:
+        task.ever_running = True
+        self._set(task, TaskStatus.RUNNING, startedAt=self.world.now)
+        crash_after = task.profile.crash_after
+        if crash_after is not None:
+            self._after(task, crash_after, self._crashed)
+
+    def _crashed(self, task: Task) -> None:
+        self.container_exited(task, 1, None)
+
+    # --- stopping -------------------------------------------------------------------------
+
+    def _begin_stop(self, task: Task, code: TaskStopCode, reason: str) -> None:
+        task.desired_status = DesiredStatus.STOPPED
+        task.stop_code = code.value
+        task.stopped_reason = reason
+
+    def stop(self, task: Task, code: TaskStopCode, reason: str) -> None:
+        """Ask the task to stop (StopTask, scale-in, replacement): the orderly path."""
+        if task.desired_status is DesiredStatus.STOPPED:
+            return
+        self._begin_stop(task, code, reason)
+        if task.last_status in (TaskStatus.PROVISIONING, TaskStatus.PENDING):
+            self._cancel_timers(task)
+            self._deprovision(task)
+            return
+        self._cancel_timers(task)
+        task.times["stoppingAt"] = self.world.now
+        self._set(task, TaskStatus.DEACTIVATING)
+        self.hooks.deactivate(task)
+        if not task.draining:
+            self._sigterm(task)
+
+    def target_drained(self, task: Task, key: tuple[str, str, int]) -> None:
+        """A target of the task finished draining (its state is now `unused`)."""
+        task.draining.discard(key)
+        if not task.draining and task.last_status is TaskStatus.DEACTIVATING:
+            self._sigterm(task)
+
+    def _sigterm(self, task: Task) -> None:
+        """STOPPING: SIGTERM, then SIGKILL after stopTimeout (reference 1.3)."""
+        self.world.dataplane.flush()
+        task.listening = False
+        self._set(task, TaskStatus.STOPPING)
+        if not task.alive:
+            self._after(task, EXIT_AFTER_KILL, self._deprovision)
+            return
+        grace = task.profile.shutdown
+        timeout = task.task_definition.stop_timeout
+        if grace is None or grace > timeout:
+            self._after(task, timeout, self._sigkilled)
+        else:
+            self._after(task, grace, self._exited_cleanly)
+
+    def _sigkilled(self, task: Task) -> None:
+        self._container_stops(task, SIGKILL_EXIT, None)
+        self._deprovision(task)
+
+    def _exited_cleanly(self, task: Task) -> None:
+        self._container_stops(task, 0, None)
+        self._deprovision(task)
+
+    def _container_stops(self, task: Task, exit_code: int, reason: str | None) -> None:
+        self.world.dataplane.flush()
+        task.alive = False
+        task.listening = False
+        if task.ip is not None:
+            self.world.dataplane.endpoint_failed(task.ip)
+        for c in task.containers:
+            c.last_status = "STOPPED"
+            c.exit_code = exit_code
+            c.reason = reason
+
+    def container_exited(self, task: Task, exit_code: int, reason: str | None) -> None:
+        """The essential container exited on its own (crash, OOM kill, host loss)."""
+        if not task.alive:
+            return
+        self._cancel_timers(task)
+        self._container_stops(task, exit_code, reason)
+        if task.desired_status is DesiredStatus.RUNNING:
+            self._begin_stop(task, TaskStopCode.ESSENTIAL_CONTAINER_EXITED, ESSENTIAL_EXITED)
+        task.draining.clear()
+        self._set(task, TaskStatus.STOPPING)
+        self._after(task, EXIT_AFTER_KILL, self._deprovision)
+
+    def host_lost(self, task: Task, reason: str) -> None:
+        """The instance under the task is gone: the task stops at once, whatever it was doing."""
+        if task.stopped:
+            return
+        self._cancel_timers(task)
+        if task.alive:
+            self._container_stops(task, SIGKILL_EXIT, None)
+        self._begin_stop(task, TaskStopCode.TASK_FAILED_TO_START if not task.ever_running
+                         else TaskStopCode.ESSENTIAL_CONTAINER_EXITED, reason)
+        task.stopped_reason = reason
+        task.draining.clear()
+        self._deprovision(task)
+
+    def _deprovision(self, task: Task) -> None:
+        task.draining.clear()
+        task.attachment_status = "DETACHING" if task.eni_id else task.attachment_status
+        t = self.world.settings.tasks
+        self._set(task, TaskStatus.DEPROVISIONING, executionStoppedAt=self.world.now)
+        delay = self._duration(task, t.fargate_deprovisioning, t.ec2_deprovisioning)
+        if task.eni_id is None:
+            delay = 0.0
+        self._after(task, delay, self._stopped)
+
+    def _stopped(self, task: Task) -> None:
+        if task.ip is not None:
+            self.world.dataplane.flush()
+            if self.world.endpoints.get(task.ip) is task:
+                del self.world.endpoints[task.ip]
+            self.world.dataplane.endpoint_failed(task.ip)
+            self.world.net.release_ip(task.subnet, task.ip)
+        if task.eni_id is not None:
+            task.attachment_status = "DELETED"
+        task.reachable = False
+        self._set(task, TaskStatus.STOPPED, stoppedAt=self.world.now)

@@ -1,0 +1,81 @@
+"""ECS service event messages, in AWS's own formats (reference 2.4)."""
+
+from __future__ import annotations
+
+
+def _tasks(ids: list[str]) -> str:
+    return " ".join(f"(task {i})" for i in ids)
+
+
+def started(service: str, ids: list[str], replaced_unhealthy: int = 0) -> str:
+    text = f"(service {service}) has started {len(ids)} tasks: {_tasks(ids)}."
+    if replaced_unhealthy:
+        text += f" Amazon ECS replaced {replaced_unhealthy} tasks due to an unhealthy status."
+    return text
+
+
+def stopped(service: str, ids: list[str]) -> str:
+    return f"(service {service}) has stopped {len(ids)} running tasks: {_tasks(ids)}."
+
+
+def registered(service: str, n: int, tg_arn: str) -> str:
+    return f"(service {service}) registered {n} targets in (target-group {tg_arn})"
+
+
+def deregistered(service: str, n: int, tg_arn: str) -> str:
+    return f"(service {service}) deregistered {n} targets in (target-group {tg_arn})"
+
+
+def draining(service: str, deployment_id: str, n: int) -> str:
+    return f"(service {service}, taskSet {deployment_id}) has begun draining connections on {n} tasks."
+
+
+def steady_state(service: str) -> str:
+    return f"(service {service}) has reached a steady state."
+
+
+def deployment_completed(service: str, deployment_id: str) -> str:
+    return f"(service {service}) (deployment {deployment_id}) deployment completed."
+
+
+def deployment_failed(service: str, deployment_id: str, why: str) -> str:
+    return f"(service {service}) (deployment {deployment_id}) deployment failed: {why}."
+
+
+def rolling_back(service: str, deployment_id: str) -> str:
+    return f"(service {service}) rolling back to deployment {deployment_id}."
+
+
+def unhealthy_target(service: str, task_id: str, port: int, tg_arn: str, reason: str) -> str:
+    return (f"(service {service}) (task {task_id}) (port {port}) is unhealthy in "
+            f"(target-group {tg_arn}) due to (reason {reason}).")
+
+
+def unable_to_place(service: str, reason: str) -> str:
+    return f"(service {service}) was unable to place a task. Reason: {reason}."
+
+
+def no_instance_fits(service: str, detail: str) -> str:
+    return (f"(service {service}) was unable to place a task because no container instance met "
+            f"all of its requirements. {detail} For more information, see the Troubleshooting "
+            "section of the Amazon ECS Developer Guide.")
+
+
+def start_impaired(service: str) -> str:
+    return f"(service {service}) is unable to consistently start tasks successfully."
+
+
+def deployment_blocked(service: str) -> str:
+    return (f"(service {service}) was unable to stop or start tasks during a deployment because "
+            "of the service deployment configuration. Update the minimumHealthyPercent or "
+            "maximumPercent value and try again.")
+
+
+def scaling_reason(deployment_id: str) -> str:
+    """Task `stoppedReason` for scale-in and rollout stops."""
+    return f"Scaling activity initiated by (deployment {deployment_id})"
+
+
+def elb_failed_reason(tg_arn: str) -> str:
+    """Task `stoppedReason` when the scheduler replaces a task that failed ELB health checks."""
+    return f"Task failed ELB health checks in (target-group {tg_arn})"

@@ -1,0 +1,384 @@
+"""The ECS service scheduler: the "Manager" of the seed, one control loop per service.
+
+While its controller is ACTIVE it reconciles the service's tasks with `desiredCount`
+continuously (reference 2.1): it launches and stops tasks within `minimumHealthyPercent` and
+`maximumPercent` (2.7), replaces tasks that exit or fail ELB health checks, starting the
+replacement before stopping the unhealthy task (2.2), honours
+`healthCheckGracePeriodSeconds` (2.2), counts failed tasks for the deployment circuit breaker
+and rolls back (2.8), throttles launches of tasks that keep failing to start (2.3), keeps the
+service's tasks registered in all of its target groups (2.11), and writes service events in
+AWS's wording (2.4). When its controller is CRASHED or STUCK it does nothing at all: tasks and
+the load balancer carry on by themselves, and nothing heals.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from ecsim.model.ecs import messages as msg
+from ecsim.model.ecs.enums import (
+    ControllerStatus,
+    DeploymentStatus,
+    DesiredStatus,
+    RolloutState,
+    ServiceStatus,
+    TaskStatus,
+    TaskStopCode,
+)
+from ecsim.model.ecs.service import Deployment, Service
+from ecsim.model.ecs.task import Task
+from ecsim.model.elbv2.health import TargetHealthState
+from ecsim.model.events import DeploymentChanged, ServiceEvent
+
+if TYPE_CHECKING:
+    from ecsim.model.ecs.backend import EcsBackend
+
+START_FAILURES_BEFORE_THROTTLE = 3
+
+
+class ServiceScheduler:
+    def __init__(self, backend: EcsBackend) -> None:
+        self.backend = backend
+        self.world = backend.world
+        self._rng = self.world.streams.scalar("scheduler")
+
+    # --- waking up ------------------------------------------------------------------------
+
+    def poke(self, svc: Service, delay: float | None = None) -> None:
+        """Ask the scheduler to look at the service soon (after its reaction time)."""
+        if svc.effective_controller is not ControllerStatus.ACTIVE or svc.status is ServiceStatus.INACTIVE:
+            return
+        if delay is None:
+            delay = self._rng.uniform(*self.world.settings.scheduler.reaction)
+        when = self.world.now + delay
+        if svc.wakeup is not None and not svc.wakeup.cancelled and svc.wakeup.time <= when:
+            return
+        if svc.wakeup is not None:
+            svc.wakeup.cancel()
+        svc.wakeup = self.world.kernel.at(when, self.reconcile, svc)
+
+    # --- events ---------------------------------------------------------------------------
+
+    def event(self, svc: Service, message: str, dedupe: bool = False) -> None:
+        """Add a service event; `dedupe` suppresses a repeat within 6 hours (reference 2.4)."""
+        now = self.world.now
+        if dedupe:
+            last = svc.last_messages.get(message)
+            if last is not None and now - last < self.world.settings.scheduler.event_dedup:
+                return
+            svc.last_messages[message] = now
+        event_id = self.world.ids.uuid()
+        svc.events.appendleft({"id": event_id, "createdAt": now, "message": message})
+        self.world.emit(ServiceEvent(now, svc.cluster.name, svc.name, event_id, message))
+
+    def deployment_changed(self, svc: Service, d: Deployment) -> None:
+        d.updated_at = self.world.now
+        self.world.emit(DeploymentChanged(
+            self.world.now, svc.cluster.name, svc.name, d.id, d.status.value,
+            d.rollout_state.value, d.rollout_state_reason,
+        ))
+
+    # --- health as the scheduler sees it --------------------------------------------------
+
+    def target_states(self, svc: Service, task: Task) -> list[TargetHealthState]:
+        states = []
+        for tg_arn, ip, port in task.registrations:
+            tg = self.world.elb.target_groups.get(tg_arn)
+            target = tg.targets.get((ip, port)) if tg else None
+            states.append(target.state if target else TargetHealthState.UNUSED)
+        return states
+
+    def is_healthy(self, svc: Service, task: Task) -> bool:
+        """RUNNING, and healthy in every target group, or 40 s old without any (2.2)."""
+        if task.last_status is not TaskStatus.RUNNING or task.desired_status is not DesiredStatus.RUNNING:
+            return False
+        if task.replacing:
+            return False
+        tgs = svc.target_group_arns
+        if not tgs:
+            started = task.times.get("startedAt", self.world.now)
+            return self.world.now - started >= self.world.settings.scheduler.healthy_without_checks_after
+        if len(task.registrations) < len(tgs):
+            return False
+        return all(s is TargetHealthState.HEALTHY for s in self.target_states(svc, task))
+
+    # --- the loop -------------------------------------------------------------------------
+
+    def reconcile(self, svc: Service) -> None:
+        svc.wakeup = None
+        if svc.effective_controller is not ControllerStatus.ACTIVE:
+            return
+        if svc.status is ServiceStatus.INACTIVE:
+            return
+        self._sync_registrations(svc)
+        if svc.status is ServiceStatus.DRAINING:
+            self._drain_service(svc)
+            return
+        self._detect_unhealthy(svc)
+        self._roll(svc)
+        self._bookkeeping(svc)
+        self.poke(svc, self.world.settings.scheduler.interval)
+
+    def _live(self, svc: Service) -> list[Task]:
+        """Tasks the service means to keep (not asked to stop), oldest first."""
+        return [t for t in svc.tasks.values()
+                if not t.stopped and t.desired_status is DesiredStatus.RUNNING]
+
+    def _roll(self, svc: Service) -> None:
+        now = self.world.now
+        cfg = svc.deployment_configuration
+        desired = svc.desired_count
+        primary = svc.primary
+        live = self._live(svc)
+        max_total = cfg.max_tasks(desired)
+        min_healthy = cfg.min_healthy(desired)
+        acted = False
+
+        # 1. Launch tasks of the primary deployment, within maximumPercent.
+        good_primary = [t for t in live if t.deployment_id == primary.id and not t.replacing]
+        need = desired - len(good_primary)
+        room = max_total - len(live)
+        if need > 0 and primary.rollout_state is not RolloutState.FAILED:
+            if now < svc.throttled_until:
+                self.poke(svc, svc.throttled_until - now)
+            elif room > 0:
+                replacing = sum(1 for t in live if t.replacing)
+                acted |= self._launch(svc, primary, min(need, room), replacing) > 0
+        live = self._live(svc)
+        room = max_total - len(live)
+        healthy = [t for t in live if self.is_healthy(svc, t)]
+
+        # 2. Stop tasks being replaced once enough healthy tasks run, or when no room is left
+        #    for their replacement (an unhealthy task does not count toward minimumHealthy).
+        replacing = [t for t in live if t.replacing]
+        if replacing and (len(healthy) >= desired or room <= 0):
+            for task in replacing:
+                tg_arn = self._unhealthy_tg(task) or (svc.target_group_arns or [""])[0]
+                self._stop(svc, [task], msg.elb_failed_reason(tg_arn))
+            acted = True
+
+        # 3. Stop tasks of older deployments, never going below minimumHealthyPercent.
+        old = [t for t in live if t.deployment_id != primary.id and not t.replacing]
+        idle_old = [t for t in old if not self.is_healthy(svc, t)]
+        if idle_old:
+            self._stop(svc, idle_old, msg.scaling_reason(primary.id))
+            acted = True
+        stoppable = len(healthy) - min_healthy
+        busy_old = self._order_for_stop([t for t in old if self.is_healthy(svc, t)])
+        if stoppable > 0 and busy_old:
+            self._stop(svc, busy_old[:stoppable], msg.scaling_reason(primary.id))
+            acted = True
+        elif busy_old and need > 0 and room <= 0 and not acted:
+            self.event(svc, msg.deployment_blocked(svc.name), dedupe=True)
+
+        # 4. Scale in the primary deployment to desiredCount.
+        live = self._live(svc)
+        mine = [t for t in live if t.deployment_id == primary.id and not t.replacing]
+        excess = len(mine) - desired
+        if excess > 0:
+            self._stop(svc, self._order_for_stop(mine)[:excess], msg.scaling_reason(primary.id))
+
+    def _order_for_stop(self, tasks: list[Task]) -> list[Task]:
+        """Scale-in order (reference 2.1): tasks not yet serving first, then from the AZ with
+        the most tasks of the service, newest first."""
+        per_az = Counter(t.az for t in tasks)
+        return sorted(
+            tasks,
+            key=lambda t: (t.last_status is TaskStatus.RUNNING, -per_az[t.az],
+                           -t.times.get("createdAt", 0.0)),
+        )
+
+    def _launch(self, svc: Service, d: Deployment, n: int, replacing: int) -> int:
+        started: list[Task] = []
+        for _ in range(n):
+            task = self.backend.place_service_task(svc, d)
+            if task is None:
+                break
+            started.append(task)
+        if started:
+            ids = [t.id for t in started]
+            self.event(svc, msg.started(svc.name, ids, min(replacing, len(started))))
+            for task in started:
+                self.backend.lifecycle.launch(task)
+        return len(started)
+
+    def _stop(self, svc: Service, tasks: list[Task], reason: str) -> None:
+        if not tasks:
+            return
+        self.event(svc, msg.stopped(svc.name, [t.id for t in tasks]))
+        for task in tasks:
+            self.backend.lifecycle.stop(task, TaskStopCode.SERVICE_SCHEDULER_INITIATED, reason)
+
+    # --- load balancer registrations ------------------------------------------------------
+
+    def _sync_registrations(self, svc: Service) -> None:
+        """Every live task in all of the service's target groups; no stopped task in any."""
+        added: Counter[str] = Counter()
+        for task in svc.tasks.values():
+            if (task.desired_status is DesiredStatus.RUNNING and task.ip is not None
+                    and task.last_status in (TaskStatus.ACTIVATING, TaskStatus.RUNNING)):
+                for tg_arn, port in self._targets_for(svc, task):
+                    if (tg_arn, task.ip, port) not in task.registrations:
+                        tg = self.world.elb.target_groups.get(tg_arn)
+                        if tg is None:
+                            continue
+                        self.world.elb.register(tg, task.ip, port, task.az)
+                        task.registrations.add((tg_arn, task.ip, port))
+                        self.backend.index_registration(task, tg_arn, port)
+                        added[tg_arn] += 1
+            elif task.desired_status is DesiredStatus.STOPPED and task.registrations:
+                self.deregister(svc, task)
+        for tg_arn, n in added.items():
+            self.event(svc, msg.registered(svc.name, n, tg_arn))
+
+    def _targets_for(self, svc: Service, task: Task) -> list[tuple[str, int]]:
+        out = []
+        for lb in svc.load_balancers:
+            port = lb.get("containerPort") or task.port
+            if lb.get("targetGroupArn") and port:
+                out.append((lb["targetGroupArn"], int(port)))
+        return out
+
+    def register(self, svc: Service, task: Task) -> None:
+        """Register a task that just reached ACTIVATING (reference 1.1, live text)."""
+        if svc.effective_controller is ControllerStatus.ACTIVE:
+            self._sync_registrations(svc)
+
+    def deregister(self, svc: Service, task: Task) -> None:
+        """Deregister all of a stopping task's targets; wait for draining if it is DEACTIVATING."""
+        if svc.effective_controller is not ControllerStatus.ACTIVE:
+            return
+        removed: Counter[str] = Counter()
+        for key in sorted(task.registrations):
+            tg_arn, ip, port = key
+            tg = self.world.elb.target_groups.get(tg_arn)
+            task.registrations.discard(key)
+            if tg is None:
+                continue
+            target = self.world.elb.deregister(tg, ip, port)
+            removed[tg_arn] += 1
+            if (target is not None and target.state is TargetHealthState.DRAINING
+                    and task.last_status is TaskStatus.DEACTIVATING):
+                task.draining.add(key)
+        for tg_arn, n in removed.items():
+            self.event(svc, msg.deregistered(svc.name, n, tg_arn))
+        if task.draining:
+            self.event(svc, msg.draining(svc.name, task.deployment_id or svc.primary.id, 1))
+
+    # --- health ---------------------------------------------------------------------------
+
+    def _unhealthy_tg(self, task: Task) -> str | None:
+        for tg_arn, ip, port in sorted(task.registrations):
+            tg = self.world.elb.target_groups.get(tg_arn)
+            target = tg.targets.get((ip, port)) if tg else None
+            if target is not None and target.state is TargetHealthState.UNHEALTHY:
+                return tg_arn
+        return None
+
+    def _detect_unhealthy(self, svc: Service) -> None:
+        """Mark RUNNING tasks that fail ELB health checks, outside the grace period (2.2)."""
+        now = self.world.now
+        grace = svc.health_check_grace_period
+        for task in self._live(svc):
+            if task.replacing or task.last_status is not TaskStatus.RUNNING:
+                continue
+            tg_arn = self._unhealthy_tg(task)
+            if tg_arn is None:
+                continue
+            started = task.times.get("startedAt", now)
+            if now - started < grace:
+                self.poke(svc, started + grace - now)
+                continue
+            tg = self.world.elb.target_groups[tg_arn]
+            ip_port = next(k for k in task.registrations if k[0] == tg_arn)
+            target = tg.targets[(ip_port[1], ip_port[2])]
+            task.replacing = True
+            self.event(svc, msg.unhealthy_target(
+                svc.name, task.id, target.port, tg_arn, target.description or "Health checks failed"
+            ))
+            self.task_failed(svc, task, "tasks failed health checks")
+
+    # --- deployments ----------------------------------------------------------------------
+
+    def task_failed(self, svc: Service, task: Task, why: str) -> None:
+        """Count a failed task against its deployment; trip the circuit breaker (2.8)."""
+        d = svc.deployment(task.deployment_id)
+        if d is None or task.counted_failure:
+            return
+        task.counted_failure = True
+        d.failed_tasks += 1
+        d.updated_at = self.world.now
+        cb = svc.deployment_configuration.circuit_breaker
+        s = self.world.settings.scheduler
+        threshold = cb.threshold(svc.desired_count, s.circuit_breaker_min_threshold,
+                                 s.circuit_breaker_max_threshold)
+        if cb.enable and d.rollout_state is RolloutState.IN_PROGRESS and d.failed_tasks >= threshold:
+            self._trip(svc, d, why)
+
+    def task_became_healthy(self, svc: Service, task: Task) -> None:
+        d = svc.deployment(task.deployment_id)
+        if d is None:
+            return
+        d.had_healthy_task = True
+        if svc.deployment_configuration.circuit_breaker.reset_on_healthy_task:
+            d.failed_tasks = 0
+
+    def _trip(self, svc: Service, d: Deployment, why: str) -> None:
+        d.rollout_state = RolloutState.FAILED
+        d.rollout_state_reason = f"ECS deployment circuit breaker: {why.removeprefix('tasks ')}."
+        if why == "tasks failed to start":
+            d.rollout_state_reason = "ECS deployment circuit breaker: task failed to start."
+        self.deployment_changed(svc, d)
+        self.event(svc, msg.deployment_failed(svc.name, d.id, why))
+        previous = svc.last_completed
+        if not svc.deployment_configuration.circuit_breaker.rollback or previous is None:
+            return
+        if previous.id == d.id:
+            return
+        self.event(svc, msg.rolling_back(svc.name, previous.id))
+        self.backend.start_deployment(svc, previous.task_definition, deployment_id=previous.id,
+                                      rollback=True)
+
+    def _bookkeeping(self, svc: Service) -> None:
+        live_ids = {t.deployment_id for t in svc.live_tasks()}
+        for d in list(svc.deployments[1:]):
+            if d.id not in live_ids:
+                svc.deployments.remove(d)
+                d.status = DeploymentStatus.INACTIVE
+                self.deployment_changed(svc, d)
+        primary = svc.primary
+        live = self._live(svc)
+        all_healthy = (len(live) == svc.desired_count
+                       and all(self.is_healthy(svc, t) for t in live)
+                       and not any(t.is_starting for t in svc.live_tasks()))
+        for t in live:
+            if self.is_healthy(svc, t) and not t.counted_failure:
+                self.task_became_healthy(svc, t)
+        if (len(svc.deployments) == 1 and all_healthy
+                and primary.rollout_state is RolloutState.IN_PROGRESS):
+            primary.rollout_state = RolloutState.COMPLETED
+            primary.rollout_state_reason = f"ECS deployment {primary.id} completed."
+            svc.last_completed = primary
+            self.deployment_changed(svc, primary)
+            self.event(svc, msg.deployment_completed(svc.name, primary.id))
+        steady = len(svc.deployments) == 1 and all_healthy
+        if steady:
+            self.event(svc, msg.steady_state(svc.name), dedupe=True)
+        elif svc.steady:
+            svc.last_messages.pop(msg.steady_state(svc.name), None)
+        svc.steady = steady
+
+    # --- deletion -------------------------------------------------------------------------
+
+    def _drain_service(self, svc: Service) -> None:
+        """DeleteService: stop every task; INACTIVE once all are STOPPING or STOPPED (2.5)."""
+        live = self._live(svc)
+        if live:
+            self._stop(svc, live, msg.scaling_reason(svc.primary.id))
+        done = all(t.last_status in (TaskStatus.STOPPING, TaskStatus.DEPROVISIONING,
+                                     TaskStatus.STOPPED) for t in svc.tasks.values())
+        if done:
+            self.backend.service_inactive(svc)
+        else:
+            self.poke(svc, self.world.settings.scheduler.interval)

@@ -1,0 +1,143 @@
+"""Services and their deployments, as DescribeServices shows them (reference 2.5-2.8)."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ecsim.model.ecs.enums import (
+    ControllerStatus,
+    DeploymentStatus,
+    LaunchType,
+    RolloutState,
+    ServiceStatus,
+    TaskStatus,
+)
+from ecsim.model.ecs.taskdef import TaskDefinition
+from ecsim.sim import Timer
+
+if TYPE_CHECKING:
+    from ecsim.model.ecs.cluster import Cluster
+    from ecsim.model.ecs.task import Task
+
+MAX_EVENTS = 100  # DescribeServices returns the 100 latest events (reference 2.4)
+
+
+@dataclass
+class CircuitBreaker:
+    enable: bool = False
+    rollback: bool = False
+    reset_on_healthy_task: bool = True
+    threshold_type: str = "BOUNDED_PERCENT"
+    threshold_value: float = 50.0
+
+    def threshold(self, desired: int, lo: int, hi: int) -> int:
+        """Failed tasks that trip the breaker (reference 2.8): ceil(value% x desired), clamped."""
+        if self.threshold_type == "COUNT":
+            return max(1, int(self.threshold_value))
+        raw = math.ceil(desired * self.threshold_value / 100.0)
+        if self.threshold_type == "UNBOUNDED_PERCENT":
+            return max(1, raw)
+        return min(max(raw, lo), hi)
+
+
+@dataclass
+class DeploymentConfiguration:
+    minimum_healthy_percent: int = 100
+    maximum_percent: int = 200
+    circuit_breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+
+    def min_healthy(self, desired: int) -> int:
+        """Tasks that must stay RUNNING and healthy: ceil(desired x min%) (reference 2.7)."""
+        return math.ceil(desired * self.minimum_healthy_percent / 100.0 - 1e-9)
+
+    def max_tasks(self, desired: int) -> int:
+        """Tasks allowed in RUNNING or PENDING: floor(desired x max%) (reference 2.7)."""
+        return math.floor(desired * self.maximum_percent / 100.0 + 1e-9)
+
+
+@dataclass
+class Deployment:
+    id: str
+    task_definition: TaskDefinition
+    desired_count: int
+    created_at: float
+    updated_at: float
+    launch_type: LaunchType
+    network_configuration: dict[str, Any]
+    status: DeploymentStatus = DeploymentStatus.PRIMARY
+    rollout_state: RolloutState = RolloutState.IN_PROGRESS
+    rollout_state_reason: str = ""
+    failed_tasks: int = 0
+    had_healthy_task: bool = False
+    is_rollback: bool = False
+
+
+@dataclass
+class Service:
+    arn: str
+    name: str
+    cluster: Cluster
+    task_definition: TaskDefinition
+    desired_count: int
+    launch_type: LaunchType
+    network_configuration: dict[str, Any]
+    load_balancers: list[dict[str, Any]]
+    deployment_configuration: DeploymentConfiguration
+    health_check_grace_period: int
+    created_at: float
+    created_by: str
+    status: ServiceStatus = ServiceStatus.ACTIVE
+    deployments: list[Deployment] = field(default_factory=list)
+    events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_EVENTS))
+    controller: ControllerStatus = ControllerStatus.ACTIVE
+    tasks: dict[str, Task] = field(default_factory=dict)
+    last_completed: Deployment | None = None
+    # scheduler state
+    wakeup: Timer | None = None
+    start_failures: int = 0
+    throttled_until: float = 0.0
+    last_messages: dict[str, float] = field(default_factory=dict)
+    steady: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def primary(self) -> Deployment:
+        return self.deployments[0]
+
+    def deployment(self, deployment_id: str | None) -> Deployment | None:
+        return next((d for d in self.deployments if d.id == deployment_id), None)
+
+    def live_tasks(self) -> list[Task]:
+        """Tasks not yet STOPPED, oldest first."""
+        return [t for t in self.tasks.values() if not t.stopped]
+
+    def count(self, status: TaskStatus, deployment: Deployment | None = None) -> int:
+        return sum(
+            1 for t in self.tasks.values()
+            if t.last_status is status and (deployment is None or t.deployment_id == deployment.id)
+        )
+
+    def running_count(self, deployment: Deployment | None = None) -> int:
+        return self.count(TaskStatus.RUNNING, deployment)
+
+    def pending_count(self, deployment: Deployment | None = None) -> int:
+        """PROVISIONING, PENDING and ACTIVATING tasks that are still meant to run."""
+        return sum(
+            1 for t in self.tasks.values()
+            if t.is_starting and t.desired_status == "RUNNING"
+            and (deployment is None or t.deployment_id == deployment.id)
+        )
+
+    @property
+    def effective_controller(self) -> ControllerStatus:
+        """The service's own scheduler status, or its cluster's when the whole cluster is down."""
+        if self.controller is not ControllerStatus.ACTIVE:
+            return self.controller
+        return self.cluster.controller_status
+
+    @property
+    def target_group_arns(self) -> list[str]:
+        return [lb["targetGroupArn"] for lb in self.load_balancers if lb.get("targetGroupArn")]

@@ -1,0 +1,136 @@
+"""A task: one running copy of a task definition, with its ENI, its containers and its app.
+
+The task is also the endpoint behind its IP: the load balancer's probes and requests reach
+the app through `probe()` and `mode`. The lifecycle that moves a task through its states
+lives in `lifecycle.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from ecsim.model.ecs.enums import STARTING, DesiredStatus, HealthStatus, LaunchType, TaskStatus
+from ecsim.model.ecs.taskdef import TaskDefinition
+from ecsim.model.elbv2.health import ProbeResult, Reason, matcher_accepts
+from ecsim.model.network import Subnet
+from ecsim.model.profile import AppProfile
+from ecsim.sim import Timer
+
+if TYPE_CHECKING:
+    from ecsim.model.ecs.cluster import ContainerInstance
+    from ecsim.model.ecs.service import Service
+
+REFUSED_AFTER = 0.001  # a refused TCP connection is answered at once
+
+
+class EndpointMode(Enum):
+    """How the address of a task answers right now; constant between two kernel events."""
+
+    SERVING = "serving"  # the app answers requests
+    REFUSED = "refused"  # nothing listens (not up yet, shutting down, exited): TCP RST
+    HANGING = "hanging"  # the app accepts but never answers
+    UNREACHABLE = "unreachable"  # no route (AZ cut off, ENI gone): connections time out
+
+
+@dataclass
+class Container:
+    name: str
+    image: str
+    essential: bool
+    last_status: str = "PENDING"
+    exit_code: int | None = None
+    reason: str | None = None
+    health_status: HealthStatus = HealthStatus.UNKNOWN
+
+
+@dataclass
+class Task:
+    arn: str
+    id: str
+    cluster_arn: str
+    cluster_name: str
+    task_definition: TaskDefinition
+    launch_type: LaunchType
+    group: str
+    started_by: str | None
+    subnet: Subnet
+    created_at: float
+    containers: list[Container]
+    service: Service | None = None
+    deployment_id: str | None = None
+    container_instance: ContainerInstance | None = None
+    ip: str | None = None
+    eni_id: str | None = None
+    mac: str | None = None
+    attachment_status: str = "PRECREATED"
+    last_status: TaskStatus = TaskStatus.PROVISIONING
+    desired_status: DesiredStatus = DesiredStatus.RUNNING
+    stop_code: str | None = None
+    stopped_reason: str | None = None
+    times: dict[str, float] = field(default_factory=dict)
+    version: int = 1
+    # the app behind the address
+    app_up_at: float | None = None
+    listening: bool = False
+    alive: bool = False
+    reachable: bool = True
+    health_override: bool | None = None
+    # scheduler bookkeeping
+    ever_running: bool = False
+    replacing: bool = False
+    counted_failure: bool = False
+    draining: set[tuple[str, str, int]] = field(default_factory=set)
+    registrations: set[tuple[str, str, int]] = field(default_factory=set)
+    timers: list[Timer] = field(default_factory=list)
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def az(self) -> str:
+        return self.subnet.az
+
+    @property
+    def port(self) -> int | None:
+        return self.task_definition.container_port()
+
+    @property
+    def profile(self) -> AppProfile:
+        return self.task_definition.profile
+
+    @property
+    def is_starting(self) -> bool:
+        return self.last_status in STARTING
+
+    @property
+    def stopped(self) -> bool:
+        return self.last_status is TaskStatus.STOPPED
+
+    @property
+    def mode(self) -> EndpointMode:
+        if not self.reachable or self.eni_id is None:
+            return EndpointMode.UNREACHABLE
+        if not self.listening:
+            return EndpointMode.REFUSED
+        if self.profile.hang:
+            return EndpointMode.HANGING
+        return EndpointMode.SERVING
+
+    def app_healthy(self, now: float) -> bool:
+        """Whether the app's health-check path answers OK now."""
+        if self.health_override is not None:
+            return self.health_override
+        return self.profile.health_passes(now - (self.app_up_at or now))
+
+    def probe(self, now: float, port: int, path: str, timeout: float, matcher: str) -> ProbeResult:
+        """One ALB health check against this task (reference 3.1, 3.2)."""
+        mode = self.mode
+        if mode is EndpointMode.UNREACHABLE or mode is EndpointMode.HANGING:
+            return ProbeResult(False, Reason.TIMEOUT, duration=timeout)
+        if mode is EndpointMode.REFUSED or port != self.port:
+            return ProbeResult(False, Reason.FAILED_HEALTH_CHECKS, duration=REFUSED_AFTER)
+        code = 200 if self.app_healthy(now) else self.profile.health_code
+        answer = min(self.profile.latency_median, timeout)
+        if matcher_accepts(matcher, code):
+            return ProbeResult(True, duration=answer)
+        return ProbeResult(False, Reason.RESPONSE_CODE_MISMATCH, code=code, duration=answer)

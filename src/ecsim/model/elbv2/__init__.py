@@ -1,0 +1,1 @@
+"""Elastic Load Balancing v2: Application Load Balancers, listeners, rules and target groups."""

@@ -1,0 +1,1693 @@
+"""`w.elbv2`: the ELBv2 API as boto3 calls it, over the model's load balancers.
+
+Every method has boto3's snake_case name, takes the keyword arguments of botocore's `elbv2`
+service model (2015-12-01) and answers a dict shaped like boto3's answer (same keys and casing;
+timestamps are timezone-aware datetimes; no `ResponseMetadata`). Errors are the AWS error codes
+of `ecsim.model.errors`. State lives in `world.elb` (backend.py); this module validates, creates
+the resources and tells the backend what changed.
+
+ecsim models Application Load Balancers with HTTP listeners, HTTP/HTTPS target groups of type
+`instance` or `ip`, forward / redirect / fixed-response actions and host-header / path-pattern
+conditions. Everything else botocore knows is refused with a `ValidationError` saying so, never
+silently ignored. Sources: reference sections 3 (ALB behaviour, defaults, ranges, quotas in 3.8),
+5 (ARN and name formats) and 6 (operations, error codes); botocore's model and examples [BC-ELB],
+[BC-ELB-EX].
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ecsim.model import errors
+from ecsim.model.elbv2.health import TargetHealthState, valid_matcher
+from ecsim.model.elbv2.resources import (
+    HealthCheck,
+    Listener,
+    LoadBalancer,
+    LoadBalancingAlgorithm,
+    Rule,
+    Target,
+    TargetGroup,
+)
+from ecsim.model.params import Params
+
+if TYPE_CHECKING:
+    from ecsim.model.network import Subnet
+    from ecsim.model.world import World
+
+_T = TypeVar("_T")
+Shape = dict[str, Any]
+
+# --- quotas and formats (reference 3.8 and 5) --------------------------------------------------
+
+MAX_TARGETS_PER_GROUP = 1000
+MAX_LISTENERS_PER_LOAD_BALANCER = 50
+MAX_RULES_PER_LOAD_BALANCER = 100  # excluding the default rules
+MAX_TARGET_GROUPS = 3000  # per region
+MAX_FORWARD_TARGET_GROUPS = 5
+MAX_CONDITION_VALUES = 5
+MAX_WILDCARDS = 5
+MAX_SECURITY_GROUPS = 5
+MIN_FREE_IPS_PER_SUBNET = 8
+MAX_SUBNET_PREFIX = 27  # each ALB subnet must be at least a /27
+MAX_PAGE_SIZE = 400
+
+_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+_INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")
+_FIXED_RESPONSE_CODE = re.compile(r"^(2|4|5)\d\d$")
+_FIXED_RESPONSE_CONTENT_TYPES = (
+    "text/plain", "text/css", "text/html", "application/javascript", "application/json",
+)
+_CONDITION_FIELDS = (
+    "http-header", "http-request-method", "host-header", "path-pattern", "query-string",
+    "source-ip",
+)
+_CONDITION_CONFIGS = {
+    "host-header": "HostHeaderConfig",
+    "path-pattern": "PathPatternConfig",
+    "http-header": "HttpHeaderConfig",
+    "http-request-method": "HttpRequestMethodConfig",
+    "query-string": "QueryStringConfig",
+    "source-ip": "SourceIpConfig",
+}
+_ACTION_TYPES = (
+    "forward", "authenticate-oidc", "authenticate-cognito", "redirect", "fixed-response",
+    "jwt-validation",
+)
+_ACTION_CONFIGS = {
+    "forward": ("TargetGroupArn", "ForwardConfig"),
+    "redirect": ("RedirectConfig",),
+    "fixed-response": ("FixedResponseConfig",),
+}
+_ALL_ACTION_CONFIGS = (
+    "TargetGroupArn", "ForwardConfig", "RedirectConfig", "FixedResponseConfig",
+    "AuthenticateOidcConfig", "AuthenticateCognitoConfig", "JwtValidationConfig",
+)
+_PRIVATE_NETWORKS = tuple(
+    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                       "100.64.0.0/10")
+)
+
+# Route 53 hosted zone of ALB DNS names per region (CanonicalHostedZoneId).
+_ALB_HOSTED_ZONES = {
+    "us-east-1": "Z35SXDOTRQ7X7K",
+    "us-east-2": "Z3AADJGX6KTTL2",
+    "us-west-1": "Z368ELLRRE2KJ0",
+    "us-west-2": "Z1H1FL5HABSF5",
+    "eu-west-1": "Z32O12XQLNTSW2",
+    "eu-central-1": "Z215JYRZR1TBD5",
+}
+
+# Attributes AWS returns that resources.py's defaults leave out (empty until set).
+_EXTRA_LOAD_BALANCER_ATTRIBUTES = {
+    "access_logs.s3.bucket": "",
+    "access_logs.s3.prefix": "",
+    "connection_logs.s3.enabled": "false",
+    "connection_logs.s3.bucket": "",
+    "connection_logs.s3.prefix": "",
+    "routing.http.desync_mitigation_mode": "defensive",
+    "routing.http.x_amzn_tls_version_and_cipher_suite.enabled": "false",
+    "routing.http.xff_client_port.enabled": "false",
+    "zonal_shift.config.enabled": "false",
+}
+_EXTRA_TARGET_GROUP_ATTRIBUTES = {
+    "stickiness.app_cookie.cookie_name": "",
+    "stickiness.app_cookie.duration_seconds": "86400",
+}
+
+
+# --- small validators -------------------------------------------------------------------------
+
+
+def _enum_error(value: object, where: str, allowed: Sequence[str]) -> errors.AwsError:
+    """AWS's server-side wording for a value outside an enum."""
+    return errors.ValidationError(
+        f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
+        f"constraint: Member must satisfy enum value set: [{', '.join(allowed)}]"
+    )
+
+
+def _check_enum(value: str, where: str, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise _enum_error(value, where, allowed)
+    return value
+
+
+def _check_name(name: str, label: str) -> None:
+    """Reference 5: <= 32 alphanumerics or hyphens, no leading/trailing hyphen.
+
+    `label` is "The load balancer name" or "Target group name" (AWS's two wordings).
+    """
+    if len(name) > 32:
+        raise errors.ValidationError(f"{label} '{name}' cannot be longer than '32' characters")
+    if not _NAME.match(name):
+        raise errors.ValidationError(
+            f"{label} '{name}' can only contain characters that are alphanumeric characters "
+            "or hyphens(-)"
+        )
+    if name.startswith("-") or name.endswith("-"):
+        raise errors.ValidationError(f"{label} '{name}' cannot begin or end with '-'")
+
+
+def _mapping(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise errors.ValidationError(
+            f"Invalid type for parameter {where}, value: {value!r}, expected a structure"
+        )
+    return value
+
+
+def _known(value: Mapping[str, Any], where: str, names: Sequence[str]) -> None:
+    """botocore rejects member names its model does not have."""
+    for key in value:
+        if key not in names:
+            raise errors.ValidationError(f'Unknown parameter in {where}: "{key}"')
+
+
+def _required(value: Mapping[str, Any], where: str, name: str) -> Any:
+    if value.get(name) is None:
+        raise errors.ValidationError(f'Missing required parameter in {where}: "{name}"')
+    return value[name]
+
+
+def _string(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise errors.ValidationError(
+            f"Invalid type for parameter {where}, value: {value!r}, expected a string"
+        )
+    return value
+
+
+def _integer(value: object, where: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise errors.ValidationError(
+            f"Invalid type for parameter {where}, value: {value!r}, expected an integer"
+        )
+    if not lo <= value <= hi:
+        raise errors.ValidationError(
+            f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
+            f"constraint: Member must have value between {lo} and {hi} inclusive"
+        )
+    return value
+
+
+def _string_list(value: object, where: str) -> list[str]:
+    if not isinstance(value, list | tuple):
+        raise errors.ValidationError(
+            f"Invalid type for parameter {where}, value: {value!r}, expected a list"
+        )
+    return [_string(v, f"{where}[{i}]") for i, v in enumerate(value)]
+
+
+# --- attribute validators (reference 3.3-3.7; values are strings) --------------------------------
+
+AttributeCheck = Callable[[str, str], None]
+
+
+def _one_of(*allowed: str) -> AttributeCheck:
+    def check(key: str, value: str) -> None:
+        if value not in allowed:
+            raise errors.ValidationError(
+                f"'{key}' value '{value}' must be one of [{', '.join(allowed)}]"
+            )
+    return check
+
+
+def _int_between(lo: int, hi: int, *, off: bool = False) -> AttributeCheck:
+    """An integer in lo..hi (as a string); with `off`, also the word `off`."""
+    def check(key: str, value: str) -> None:
+        if off and value == "off":
+            return
+        if not re.fullmatch(r"-?\d+", value) or not lo <= int(value) <= hi:
+            raise errors.ValidationError(
+                f"'{key}' value '{value}' must be between '{lo}-{hi}' inclusive"
+                + (" or 'off'" if off else "")
+            )
+    return check
+
+
+def _any_string(key: str, value: str) -> None:
+    return None
+
+
+def _slow_start(key: str, value: str) -> None:
+    """Reference 3.4: 0 (off) or 30-900 seconds."""
+    if not re.fullmatch(r"\d+", value) or not (value == "0" or 30 <= int(value) <= 900):
+        raise errors.ValidationError(
+            f"'{key}' value '{value}' must be '0' or between '30-900' inclusive"
+        )
+
+
+def _alb_cross_zone(key: str, value: str) -> None:
+    """Reference 3.8: cross-zone load balancing is always on for an ALB."""
+    _one_of("true", "false")(key, value)
+    if value != "true":
+        raise errors.InvalidConfigurationRequest(
+            "Cross-zone load balancing cannot be disabled for Application Load Balancers"
+        )
+
+
+_BOOL = _one_of("true", "false")
+
+LOAD_BALANCER_ATTRIBUTE_CHECKS: dict[str, AttributeCheck] = {
+    "idle_timeout.timeout_seconds": _int_between(1, 4000),
+    "client_keep_alive.seconds": _int_between(60, 604800),
+    "deletion_protection.enabled": _BOOL,
+    "routing.http2.enabled": _BOOL,
+    "routing.http.drop_invalid_header_fields.enabled": _BOOL,
+    "routing.http.xff_header_processing.mode": _one_of("append", "preserve", "remove"),
+    "routing.http.preserve_host_header.enabled": _BOOL,
+    "routing.http.x_amzn_tls_version_and_cipher_suite.enabled": _BOOL,
+    "routing.http.xff_client_port.enabled": _BOOL,
+    "routing.http.desync_mitigation_mode": _one_of("monitor", "defensive", "strictest"),
+    "load_balancing.cross_zone.enabled": _alb_cross_zone,
+    "access_logs.s3.enabled": _BOOL,
+    "access_logs.s3.bucket": _any_string,
+    "access_logs.s3.prefix": _any_string,
+    "connection_logs.s3.enabled": _BOOL,
+    "connection_logs.s3.bucket": _any_string,
+    "connection_logs.s3.prefix": _any_string,
+    "waf.fail_open.enabled": _BOOL,
+    "zonal_shift.config.enabled": _BOOL,
+}
+
+TARGET_GROUP_ATTRIBUTE_CHECKS: dict[str, AttributeCheck] = {
+    "deregistration_delay.timeout_seconds": _int_between(0, 3600),
+    "stickiness.enabled": _BOOL,
+    "stickiness.type": _one_of("lb_cookie", "app_cookie"),
+    "stickiness.lb_cookie.duration_seconds": _int_between(1, 604800),
+    "stickiness.app_cookie.cookie_name": _any_string,
+    "stickiness.app_cookie.duration_seconds": _int_between(1, 604800),
+    "slow_start.duration_seconds": _slow_start,
+    "load_balancing.algorithm.type": _one_of(*(a.value for a in LoadBalancingAlgorithm)),
+    "load_balancing.algorithm.anomaly_mitigation": _one_of("on", "off"),
+    "load_balancing.cross_zone.enabled": _one_of(
+        "true", "false", "use_load_balancer_configuration"
+    ),
+    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count":
+        _int_between(1, MAX_TARGETS_PER_GROUP),
+    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage":
+        _int_between(1, 100, off=True),
+    "target_group_health.dns_failover.minimum_healthy_targets.count":
+        _int_between(1, MAX_TARGETS_PER_GROUP, off=True),
+    "target_group_health.dns_failover.minimum_healthy_targets.percentage":
+        _int_between(1, 100, off=True),
+}
+
+
+def _check_target_group_attributes(merged: Mapping[str, str]) -> None:
+    """Rules that tie attributes together (reference 3.4, 3.5)."""
+    slow_start = int(merged["slow_start.duration_seconds"])
+    algorithm = merged["load_balancing.algorithm.type"]
+    if slow_start > 0 and algorithm == LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS:
+        # Reference 3.4: slow start can't be combined with least outstanding requests.
+        raise errors.InvalidConfigurationRequest(
+            "You cannot enable both slow start and least outstanding requests algorithm "
+            "on a target group"
+        )
+    if slow_start > 0 and algorithm == LoadBalancingAlgorithm.WEIGHTED_RANDOM:
+        # [OBS] kubernetes-sigs/aws-load-balancer-controller#3686 quotes this exact message.
+        raise errors.InvalidConfigurationRequest(
+            "You cannot enable both slow start and weighted random algorithm on a target group"
+        )
+    if (merged["load_balancing.algorithm.anomaly_mitigation"] == "on"
+            and algorithm != LoadBalancingAlgorithm.WEIGHTED_RANDOM):
+        # Reference 3.5: anomaly mitigation only with weighted_random.
+        raise errors.InvalidConfigurationRequest(
+            "Anomaly mitigation can only be enabled with the weighted_random "
+            "load balancing algorithm"
+        )
+    if (merged["stickiness.enabled"] == "true" and merged["stickiness.type"] == "app_cookie"
+            and not merged["stickiness.app_cookie.cookie_name"]):
+        raise errors.InvalidConfigurationRequest(
+            "You must set an application cookie name to enable stickiness of type 'app_cookie'"
+        )
+
+
+def _attributes_param(p: Params, limit: int) -> list[tuple[str, str]]:
+    """`Attributes=[{"Key": ..., "Value": ...}]` as (key, value) pairs, values strings."""
+    pairs: list[tuple[str, str]] = []
+    raw = p.list("Attributes", required=True)
+    if len(raw) > limit:
+        raise errors.ValidationError(
+            f"1 validation error detected: Value at 'attributes' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {limit}"
+        )
+    for i, item in enumerate(raw):
+        where = f"Attributes[{i}]"
+        entry = _mapping(item, where)
+        _known(entry, where, ("Key", "Value"))
+        key = _string(_required(entry, where, "Key"), f"{where}.Key")
+        value = _string(_required(entry, where, "Value"), f"{where}.Value")
+        pairs.append((key, value))
+    return pairs
+
+
+def _attribute_list(attributes: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in attributes.items()]
+
+
+def _tags(p: Params) -> list[dict[str, str]]:
+    """`Tags=[{"Key", "Value"}]`, kept on the resource (ecsim has no tagging operations yet)."""
+    tags: list[dict[str, str]] = []
+    for i, item in enumerate(p.list("Tags")):
+        where = f"Tags[{i}]"
+        entry = _mapping(item, where)
+        _known(entry, where, ("Key", "Value"))
+        key = _string(_required(entry, where, "Key"), f"{where}.Key")
+        tag = {"Key": key}
+        if entry.get("Value") is not None:
+            tag["Value"] = _string(entry["Value"], f"{where}.Value")
+        tags.append(tag)
+    keys = [t["Key"] for t in tags]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise errors.AwsError(
+                f"Tag key was specified more than once: {key}", code="DuplicateTagKeys"
+            )
+    return tags
+
+
+def _page(p: Params, items: list[_T]) -> tuple[list[_T], str | None]:
+    """`Marker` / `PageSize` paging: the page and the `NextMarker` (None on the last page)."""
+    size = p.int("PageSize", lo=1, hi=MAX_PAGE_SIZE) or MAX_PAGE_SIZE
+    marker = p.str("Marker")
+    start = 0
+    if marker is not None:
+        if not marker.isdigit() or int(marker) > len(items):
+            raise errors.ValidationError(f"The marker '{marker}' is not valid")
+        start = int(marker)
+    end = start + size
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+def _paged(key: str, items: list[Shape], marker: str | None) -> Shape:
+    out: Shape = {key: items}
+    if marker is not None:
+        out["NextMarker"] = marker
+    return out
+
+
+class Elbv2Api:
+    """The boto3 `elbv2` client of one world (`w.elbv2`)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._rng = world.streams.scalar("elb-api")
+
+    # ============================================================================ load balancers
+
+    def create_load_balancer(self, **kwargs: Any) -> Shape:
+        """CreateLoadBalancer: an ALB in >= 2 AZs, `provisioning` until it turns `active`.
+
+        Idempotent for identical settings, `DuplicateLoadBalancerName` otherwise (reference 6.2).
+        One node IP is taken from each subnet. Activation follows after a random delay in
+        `settings.elb.provisioning` (AWS gives no figure; reference 3.8 lists the states).
+        """
+        p = Params("CreateLoadBalancer", kwargs, errors.ValidationError)
+        name = p.req_str("Name")
+        subnet_ids = p.strs("Subnets")
+        mappings = p.list("SubnetMappings")
+        given_groups = p.strs("SecurityGroups")
+        scheme = _check_enum(p.str("Scheme") or "internet-facing", "scheme",
+                             ("internet-facing", "internal"))
+        lb_type = _check_enum(p.str("Type") or "application", "type",
+                              ("application", "network", "gateway"))
+        ip_type = _check_enum(p.str("IpAddressType") or "ipv4", "ipAddressType",
+                              ("ipv4", "dualstack", "dualstack-without-public-ipv4"))
+        tags = _tags(p)
+        p.done(accepted=["CustomerOwnedIpv4Pool", "EnablePrefixForIpv6SourceNat", "IpamPools"])
+
+        _check_name(name, "The load balancer name")
+        if name.lower().startswith("internal-"):
+            raise errors.ValidationError(
+                f"The load balancer name '{name}' cannot begin with 'internal-'"
+            )
+        if lb_type != "application":
+            raise errors.ValidationError(
+                f"ecsim models Application Load Balancers only; Type '{lb_type}' is not supported"
+            )
+        if ip_type != "ipv4":
+            raise errors.InvalidConfigurationRequest(
+                f"IP address type '{ip_type}' needs subnets with IPv6 CIDR blocks; "
+                "ecsim's VPCs are IPv4 only"
+            )
+        subnets = self._load_balancer_subnets(subnet_ids, mappings)
+        vpc_id = subnets[0].vpc_id
+        groups = self._security_groups(given_groups, vpc_id)
+
+        existing = self._load_balancer_named(name)
+        if existing is not None:
+            same = (
+                sorted(existing.subnets) == sorted(s.id for s in subnets)
+                and existing.scheme == scheme
+                and existing.ip_address_type == ip_type
+                and sorted(existing.security_groups) == sorted(groups)
+            )
+            if not same:
+                raise errors.DuplicateLoadBalancerName(
+                    f"A load balancer with the same name '{name}' exists, but with different "
+                    "settings"
+                )
+            return {"LoadBalancers": [self._lb_shape(existing)]}
+
+        lb = self._new_load_balancer(name, scheme, subnets, groups, ip_type, tags)
+        return {"LoadBalancers": [self._lb_shape(lb)]}
+
+    def describe_load_balancers(self, **kwargs: Any) -> Shape:
+        """DescribeLoadBalancers: all, or by `LoadBalancerArns` or `Names` (not both).
+
+        Any unknown one fails the call with `LoadBalancerNotFound` (the waiters
+        `load_balancer_exists` / `load_balancers_deleted` rely on it, reference 6.3).
+        """
+        p = Params("DescribeLoadBalancers", kwargs, errors.ValidationError)
+        arns = p.strs("LoadBalancerArns")
+        names = p.strs("Names")
+        if arns and names:
+            raise errors.ValidationError(
+                "Load balancer names and load balancer ARNs cannot be specified at the same time"
+            )
+        everything = list(self.world.elb.load_balancers.values())
+        if arns:
+            missing = [a for a in arns if a not in self.world.elb.load_balancers]
+            if missing:
+                raise errors.LoadBalancerNotFound(f"Load balancers '[{', '.join(missing)}]' not found")
+            chosen = [lb for lb in everything if lb.arn in arns]
+        elif names:
+            known = {lb.name for lb in everything}
+            missing = [n for n in names if n not in known]
+            if missing:
+                raise errors.LoadBalancerNotFound(f"Load balancers '[{', '.join(missing)}]' not found")
+            chosen = [lb for lb in everything if lb.name in names]
+        else:
+            chosen = everything
+        page, marker = _page(p, chosen)
+        p.done()
+        return _paged("LoadBalancers", [self._lb_shape(lb) for lb in page], marker)
+
+    def delete_load_balancer(self, **kwargs: Any) -> Shape:
+        """DeleteLoadBalancer: also deletes its listeners and rules; succeeds if already gone.
+
+        Registered targets stay registered; with no listener using their groups they turn
+        `unused` / `Target.NotInUse` (backend.topology_changed). Refused while the attribute
+        `deletion_protection.enabled` is true (`OperationNotPermitted`).
+        """
+        p = Params("DeleteLoadBalancer", kwargs, errors.ValidationError)
+        arn = p.req_str("LoadBalancerArn")
+        p.done()
+        lb = self.world.elb.load_balancers.get(arn)
+        if lb is None:
+            return {}
+        if lb.attributes.get("deletion_protection.enabled") == "true":
+            raise errors.AwsError(
+                f"Load balancer '{arn}' cannot be deleted because deletion protection is enabled",
+                code="OperationNotPermitted",
+            )
+        self._before_change()
+        lb.listeners.clear()
+        for subnet_id, ip in lb.node_ips:
+            subnet = self.world.net.subnets.get(subnet_id)
+            if subnet is not None:
+                self.world.net.release_ip(subnet, ip)
+        lb.node_ips = []
+        del self.world.elb.load_balancers[arn]
+        self.world.elb.topology_changed()
+        return {}
+
+    def describe_load_balancer_attributes(self, **kwargs: Any) -> Shape:
+        p = Params("DescribeLoadBalancerAttributes", kwargs, errors.ValidationError)
+        lb = self._load_balancer(p.req_str("LoadBalancerArn"))
+        p.done()
+        return {"Attributes": _attribute_list(lb.attributes)}
+
+    def modify_load_balancer_attributes(self, **kwargs: Any) -> Shape:
+        """ModifyLoadBalancerAttributes: all-or-nothing; answers every attribute."""
+        p = Params("ModifyLoadBalancerAttributes", kwargs, errors.ValidationError)
+        lb = self._load_balancer(p.req_str("LoadBalancerArn"))
+        pairs = _attributes_param(p, 20)
+        p.done()
+        merged = dict(lb.attributes)
+        for key, value in pairs:
+            check = LOAD_BALANCER_ATTRIBUTE_CHECKS.get(key)
+            if check is None:
+                raise errors.ValidationError(f"Load balancer attribute key '{key}' is not recognized")
+            check(key, value)
+            merged[key] = value
+        if merged["access_logs.s3.enabled"] == "true" and not merged["access_logs.s3.bucket"]:
+            raise errors.ValidationError(
+                "The value of 'access_logs.s3.bucket' cannot be empty when access logs are enabled"
+            )
+        self._before_change()
+        lb.attributes.update(merged)
+        return {"Attributes": _attribute_list(lb.attributes)}
+
+    # ============================================================================ target groups
+
+    def create_target_group(self, **kwargs: Any) -> Shape:
+        """CreateTargetGroup with the ALB defaults of reference 3.1.
+
+        HTTP, health check `/` on the traffic port every 30 s, timeout 5 s, healthy 5,
+        unhealthy 2, matcher 200; TargetType `instance` (reference 6.2). Idempotent for
+        identical settings, `DuplicateTargetGroupName` otherwise.
+        """
+        p = Params("CreateTargetGroup", kwargs, errors.ValidationError)
+        name = p.req_str("Name")
+        target_type = _check_enum(p.str("TargetType") or "instance", "targetType",
+                                  ("instance", "ip", "lambda", "alb"))
+        protocol = p.str("Protocol")
+        port = p.int("Port", lo=1, hi=65535)
+        vpc_id = p.str("VpcId")
+        protocol_version = p.str("ProtocolVersion")
+        ip_type = _check_enum(p.str("IpAddressType") or "ipv4", "ipAddressType", ("ipv4", "ipv6"))
+        tags = _tags(p)
+        _check_name(name, "Target group name")
+        if target_type in ("lambda", "alb"):
+            raise errors.ValidationError(
+                f"ecsim models target types 'instance' and 'ip' only; '{target_type}' is not "
+                "supported"
+            )
+        if protocol is None:
+            raise errors.ValidationError("A protocol must be specified")
+        _check_enum(protocol, "protocol", ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP",
+                                           "GENEVE", "QUIC", "TCP_QUIC"))
+        if protocol not in ("HTTP", "HTTPS"):
+            raise errors.ValidationError(
+                f"ecsim models Application Load Balancer target groups only (HTTP, HTTPS); "
+                f"protocol '{protocol}' is not supported"
+            )
+        if port is None:
+            raise errors.ValidationError("A port must be specified")
+        if vpc_id is None:
+            raise errors.ValidationError("A VPC ID must be specified")
+        if vpc_id not in self.world.net.vpcs:
+            raise errors.ValidationError(f"The VPC ID '{vpc_id}' is not found")
+        version = (protocol_version or "HTTP1").upper()
+        if version == "GRPC":
+            raise errors.ValidationError("ecsim does not model gRPC target groups")
+        if version not in ("HTTP1", "HTTP2"):
+            raise errors.ValidationError(
+                f"Protocol version '{protocol_version}' must be one of [HTTP1, HTTP2, GRPC]"
+            )
+        if ip_type != "ipv4":
+            raise errors.ValidationError("ecsim's VPCs are IPv4 only; IpAddressType must be ipv4")
+        health = self._health_check(p, HealthCheck(), target_type)
+        p.done(accepted=["TargetControlPort"])
+
+        for tg in self.world.elb.target_groups.values():
+            if tg.name != name:
+                continue
+            same = (tg.protocol, tg.port, tg.vpc_id, tg.target_type, tg.protocol_version,
+                    tg.health) == (protocol, port, vpc_id, target_type, version, health)
+            if not same:
+                raise errors.DuplicateTargetGroupName(
+                    f"A target group with the same name '{name}' exists, but with different "
+                    "settings"
+                )
+            return {"TargetGroups": [self._tg_shape(tg)]}
+        if len(self.world.elb.target_groups) >= MAX_TARGET_GROUPS:
+            raise errors.AwsError(
+                f"The maximum number of target groups ({MAX_TARGET_GROUPS}) has been reached",
+                code="TooManyTargetGroups",
+            )
+        ids = self.world.ids
+        tg = TargetGroup(
+            arn=ids.elb_arn(f"targetgroup/{name}/{ids.hex(16)}"),
+            name=name,
+            protocol=protocol,
+            port=port,
+            vpc_id=vpc_id,
+            target_type=target_type,
+            health=health,
+            protocol_version=version,
+            ip_address_type=ip_type,
+            tags=tags,
+        )
+        for key, value in _EXTRA_TARGET_GROUP_ATTRIBUTES.items():
+            tg.attributes.setdefault(key, value)
+        self.world.elb.target_groups[tg.arn] = tg
+        return {"TargetGroups": [self._tg_shape(tg)]}
+
+    def describe_target_groups(self, **kwargs: Any) -> Shape:
+        """DescribeTargetGroups: all, or by one of `LoadBalancerArn`, `TargetGroupArns`, `Names`."""
+        p = Params("DescribeTargetGroups", kwargs, errors.ValidationError)
+        lb_arn = p.str("LoadBalancerArn")
+        arns = p.strs("TargetGroupArns")
+        names = p.strs("Names")
+        if sum(map(bool, (lb_arn, arns, names))) > 1:
+            raise errors.ValidationError(
+                "Target group names, target group ARNs, and a load balancer ARN cannot be "
+                "specified at the same time"
+            )
+        groups = sorted(self.world.elb.target_groups.values(), key=lambda g: g.name)
+        if lb_arn:
+            lb = self._load_balancer(lb_arn)
+            groups = [g for g in groups if self.world.elb.load_balancer_of(g) is lb]
+        elif arns or names:
+            wanted = set(arns or names)
+            chosen = [g for g in groups if (g.arn if arns else g.name) in wanted]
+            if len({g.arn if arns else g.name for g in chosen}) != len(wanted):
+                raise errors.TargetGroupNotFound("One or more target groups not found")
+            groups = chosen
+        page, marker = _page(p, groups)
+        p.done()
+        return _paged("TargetGroups", [self._tg_shape(g) for g in page], marker)
+
+    def modify_target_group(self, **kwargs: Any) -> Shape:
+        """ModifyTargetGroup: health check settings; running checks use them from the next probe."""
+        p = Params("ModifyTargetGroup", kwargs, errors.ValidationError)
+        tg = self._target_group(p.req_str("TargetGroupArn"))
+        health = self._health_check(p, tg.health, tg.target_type)
+        p.done()
+        tg.health = health
+        return {"TargetGroups": [self._tg_shape(tg)]}
+
+    def delete_target_group(self, **kwargs: Any) -> Shape:
+        """DeleteTargetGroup: `ResourceInUse` while an action forwards to it; else idempotent."""
+        p = Params("DeleteTargetGroup", kwargs, errors.ValidationError)
+        arn = p.req_str("TargetGroupArn")
+        p.done()
+        tg = self.world.elb.target_groups.get(arn)
+        if tg is None:
+            return {}
+        if self.world.elb.in_use(tg):
+            raise errors.ResourceInUse(
+                f"Target group '{arn}' is currently in use by a listener or a rule"
+            )
+        self._before_change()
+        self.world.elb.forget_target_group(tg)
+        return {}
+
+    def describe_target_group_attributes(self, **kwargs: Any) -> Shape:
+        p = Params("DescribeTargetGroupAttributes", kwargs, errors.ValidationError)
+        tg = self._target_group(p.req_str("TargetGroupArn"))
+        p.done()
+        return {"Attributes": _attribute_list(tg.attributes)}
+
+    def modify_target_group_attributes(self, **kwargs: Any) -> Shape:
+        """ModifyTargetGroupAttributes: string values, all-or-nothing; answers every attribute.
+
+        Ranges: deregistration delay 0-3600 (3.3), slow start 0 or 30-900 and not with least
+        outstanding requests (3.4), algorithms (3.5), fail-open thresholds (3.6). A new
+        deregistration delay applies to deregistrations from now on.
+        """
+        p = Params("ModifyTargetGroupAttributes", kwargs, errors.ValidationError)
+        tg = self._target_group(p.req_str("TargetGroupArn"))
+        pairs = _attributes_param(p, 100)
+        p.done()
+        merged = dict(tg.attributes)
+        for key, value in pairs:
+            if key == "stickiness.type" and value == "source_ip":
+                raise errors.InvalidConfigurationRequest(
+                    f"Stickiness type 'source_ip' is not supported for target groups with "
+                    f"the {tg.protocol} protocol"
+                )
+            check = TARGET_GROUP_ATTRIBUTE_CHECKS.get(key)
+            if check is None:
+                raise errors.ValidationError(f"Target group attribute key '{key}' is not recognized")
+            check(key, value)
+            merged[key] = value
+        _check_target_group_attributes(merged)
+        self._before_change()
+        tg.attributes.update(merged)
+        return {"Attributes": _attribute_list(tg.attributes)}
+
+    # ============================================================================ listeners
+
+    def create_listener(self, **kwargs: Any) -> Shape:
+        """CreateListener: an HTTP listener and its default rule; starts health checks.
+
+        Idempotent for an identical listener on the same port, `DuplicateListener` otherwise.
+        A target group may serve only one load balancer (`TargetGroupAssociationLimit`,
+        reference 3.8 quotas).
+        """
+        p = Params("CreateListener", kwargs, errors.ValidationError)
+        lb = self._load_balancer(p.req_str("LoadBalancerArn"))
+        raw_actions = p.list("DefaultActions", required=True)
+        protocol = p.str("Protocol")
+        port = p.int("Port", lo=1, hi=65535)
+        self._no_tls(p)
+        _tags(p)  # validated; ecsim has no tagging operations for listeners yet
+        p.done()
+        if port is None:
+            raise errors.ValidationError("A listener port must be specified")
+        if protocol is None:
+            raise errors.ValidationError("A listener protocol must be specified")
+        self._listener_protocol(protocol)
+        actions = self._actions(raw_actions, "DefaultActions", lb)
+
+        for existing in lb.listeners.values():
+            if existing.port != port:
+                continue
+            if existing.protocol == protocol and existing.default_rule.actions == actions:
+                return {"Listeners": [self._listener_shape(existing)]}
+            raise errors.DuplicateListener("A listener with the specified port already exists.")
+        if len(lb.listeners) >= MAX_LISTENERS_PER_LOAD_BALANCER:
+            raise errors.AwsError(
+                "You've reached the limit on the number of listeners per load balancer",
+                code="TooManyListeners",
+            )
+
+        self._before_change()
+        arn = f"{lb.arn.replace(':loadbalancer/', ':listener/', 1)}/{self.world.ids.hex(16)}"
+        default_rule = Rule(self._rule_arn(arn), arn, None, [], actions)
+        listener = Listener(arn, lb.arn, port, protocol, default_rule)
+        lb.listeners[arn] = listener
+        self.world.elb.topology_changed()
+        return {"Listeners": [self._listener_shape(listener)]}
+
+    def describe_listeners(self, **kwargs: Any) -> Shape:
+        """DescribeListeners by `LoadBalancerArn` or `ListenerArns` (one of them)."""
+        p = Params("DescribeListeners", kwargs, errors.ValidationError)
+        lb_arn = p.str("LoadBalancerArn")
+        arns = p.strs("ListenerArns")
+        if lb_arn and arns:
+            raise errors.ValidationError(
+                "Listener ARNs and a load balancer ARN cannot be specified at the same time"
+            )
+        if lb_arn:
+            listeners = list(self._load_balancer(lb_arn).listeners.values())
+        elif arns:
+            listeners = [x for x in self._all_listeners() if x.arn in arns]
+            if len(listeners) != len(set(arns)):
+                raise errors.ListenerNotFound("One or more listeners not found")
+        else:
+            raise errors.ValidationError(
+                "You must specify either listener ARNs or a load balancer ARN"
+            )
+        page, marker = _page(p, listeners)
+        p.done()
+        return _paged("Listeners", [self._listener_shape(x) for x in page], marker)
+
+    def modify_listener(self, **kwargs: Any) -> Shape:
+        """ModifyListener: `Port`, `Protocol` (HTTP) and `DefaultActions`."""
+        p = Params("ModifyListener", kwargs, errors.ValidationError)
+        listener = self._listener(p.req_str("ListenerArn"))
+        lb = self.world.elb.load_balancers[listener.load_balancer_arn]
+        port = p.int("Port", lo=1, hi=65535)
+        protocol = p.str("Protocol")
+        raw_actions = p.raw("DefaultActions")
+        self._no_tls(p)
+        p.done()
+        if protocol is not None:
+            self._listener_protocol(protocol)
+        actions = (self._actions(raw_actions, "DefaultActions", lb)
+                   if raw_actions is not None else None)
+        if port is not None and any(
+            other.port == port and other is not listener for other in lb.listeners.values()
+        ):
+            raise errors.DuplicateListener("A listener with the specified port already exists.")
+        self._before_change()
+        if port is not None:
+            listener.port = port
+        if protocol is not None:
+            listener.protocol = protocol
+        if actions is not None:
+            listener.default_rule.actions = actions
+        self.world.elb.topology_changed()
+        return {"Listeners": [self._listener_shape(listener)]}
+
+    def delete_listener(self, **kwargs: Any) -> Shape:
+        """DeleteListener: the listener and all its rules."""
+        p = Params("DeleteListener", kwargs, errors.ValidationError)
+        listener = self._listener(p.req_str("ListenerArn"))
+        p.done()
+        self._before_change()
+        del self.world.elb.load_balancers[listener.load_balancer_arn].listeners[listener.arn]
+        self.world.elb.topology_changed()
+        return {}
+
+    # ============================================================================ rules
+
+    def create_rule(self, **kwargs: Any) -> Shape:
+        """CreateRule: conditions, priority 1-50000 (unique per listener) and one action."""
+        p = Params("CreateRule", kwargs, errors.ValidationError)
+        listener = self._listener(p.req_str("ListenerArn"))
+        lb = self.world.elb.load_balancers[listener.load_balancer_arn]
+        raw_conditions = p.list("Conditions", required=True)
+        priority = p.int("Priority", required=True, lo=1, hi=50000)
+        raw_actions = p.list("Actions", required=True)
+        _tags(p)  # validated; ecsim has no tagging operations for rules yet
+        if p.raw("Transforms"):
+            raise errors.ValidationError("ecsim does not model rule transforms")
+        p.done()
+        assert priority is not None
+        conditions = self._conditions(raw_conditions)
+        actions = self._actions(raw_actions, "Actions", lb)
+        if any(r.priority == priority for r in listener.rules):
+            raise errors.PriorityInUse(f"Priority '{priority}' is currently in use")
+        rule_count = sum(len(x.rules) for x in lb.listeners.values())
+        if rule_count >= MAX_RULES_PER_LOAD_BALANCER:
+            raise errors.TooManyRules(
+                "You've reached the limit on the number of rules per load balancer"
+            )
+        self._before_change()
+        rule = Rule(self._rule_arn(listener.arn), listener.arn, priority, conditions, actions)
+        listener.rules.append(rule)
+        self.world.elb.topology_changed()
+        return {"Rules": [self._rule_shape(rule)]}
+
+    def describe_rules(self, **kwargs: Any) -> Shape:
+        """DescribeRules by `ListenerArn` or `RuleArns`; the default rule comes last."""
+        p = Params("DescribeRules", kwargs, errors.ValidationError)
+        listener_arn = p.str("ListenerArn")
+        arns = p.strs("RuleArns")
+        if listener_arn and arns:
+            raise errors.ValidationError(
+                "Listener rule ARNs and a listener ARN cannot be specified at the same time"
+            )
+        if listener_arn:
+            rules = self._listener(listener_arn).ordered_rules()
+        elif arns:
+            rules = [r for x in self._all_listeners() for r in x.ordered_rules() if r.arn in arns]
+            if len(rules) != len(set(arns)):
+                raise errors.RuleNotFound("One or more rules not found")
+        else:
+            raise errors.ValidationError(
+                "You must specify either listener rule ARNs or a listener ARN"
+            )
+        page, marker = _page(p, rules)
+        p.done()
+        return _paged("Rules", [self._rule_shape(r) for r in page], marker)
+
+    def modify_rule(self, **kwargs: Any) -> Shape:
+        """ModifyRule: replaces the conditions and/or the actions of a non-default rule."""
+        p = Params("ModifyRule", kwargs, errors.ValidationError)
+        listener, rule = self._rule(p.req_str("RuleArn"))
+        lb = self.world.elb.load_balancers[listener.load_balancer_arn]
+        raw_conditions = p.raw("Conditions")
+        raw_actions = p.raw("Actions")
+        if p.raw("Transforms") or p.bool("ResetTransforms"):
+            raise errors.ValidationError("ecsim does not model rule transforms")
+        p.done()
+        if rule.is_default:
+            raise errors.AwsError(
+                "The default rule of a listener cannot be modified; use ModifyListener",
+                code="OperationNotPermitted",
+            )
+        conditions = self._conditions(raw_conditions) if raw_conditions is not None else None
+        actions = self._actions(raw_actions, "Actions", lb) if raw_actions is not None else None
+        self._before_change()
+        if conditions is not None:
+            rule.conditions = conditions
+        if actions is not None:
+            rule.actions = actions
+        self.world.elb.topology_changed()
+        return {"Rules": [self._rule_shape(rule)]}
+
+    def set_rule_priorities(self, **kwargs: Any) -> Shape:
+        """SetRulePriorities: new priorities for non-default rules, all at once."""
+        p = Params("SetRulePriorities", kwargs, errors.ValidationError)
+        raw = p.list("RulePriorities", required=True)
+        p.done()
+        changes: list[tuple[Listener, Rule, int]] = []
+        for i, item in enumerate(raw):
+            where = f"RulePriorities[{i}]"
+            entry = _mapping(item, where)
+            _known(entry, where, ("RuleArn", "Priority"))
+            listener, rule = self._rule(_string(_required(entry, where, "RuleArn"),
+                                                f"{where}.RuleArn"))
+            priority = _integer(_required(entry, where, "Priority"), f"{where}.Priority", 1, 50000)
+            if rule.is_default:
+                raise errors.AwsError(
+                    "The priority of a default rule cannot be changed", code="OperationNotPermitted"
+                )
+            changes.append((listener, rule, priority))
+        priorities = [(listener.arn, prio) for listener, _, prio in changes]
+        for key in priorities:
+            if priorities.count(key) > 1:
+                raise errors.ValidationError(f"Priority '{key[1]}' was provided multiple times")
+        moving = {id(rule) for _, rule, _ in changes}
+        for listener, _, priority in changes:
+            if any(r.priority == priority and id(r) not in moving for r in listener.rules):
+                raise errors.PriorityInUse(f"Priority '{priority}' is currently in use")
+        self._before_change()
+        for _, rule, priority in changes:
+            rule.priority = priority
+        self.world.elb.topology_changed()
+        return {"Rules": [self._rule_shape(rule) for _, rule, _ in changes]}
+
+    def delete_rule(self, **kwargs: Any) -> Shape:
+        """DeleteRule: a non-default rule (the default rule goes with its listener)."""
+        p = Params("DeleteRule", kwargs, errors.ValidationError)
+        listener, rule = self._rule(p.req_str("RuleArn"))
+        p.done()
+        if rule.is_default:
+            raise errors.AwsError(
+                f"Default rule '{rule.arn}' cannot be deleted", code="OperationNotPermitted"
+            )
+        self._before_change()
+        listener.rules.remove(rule)
+        self.world.elb.topology_changed()
+        return {}
+
+    # ============================================================================ targets
+
+    def register_targets(self, **kwargs: Any) -> Shape:
+        """RegisterTargets: each target starts `initial` (or `unused` if no listener uses the group).
+
+        `ip` targets must be IPv4 addresses of a subnet of the group's VPC (their AZ comes from
+        the subnet) or, with `AvailabilityZone="all"`, private addresses outside it. `instance`
+        targets must be known to `w.ec2`. Port defaults to the group's port. All-or-nothing.
+        """
+        p = Params("RegisterTargets", kwargs, errors.ValidationError)
+        tg = self._target_group(p.req_str("TargetGroupArn"))
+        raw = p.list("Targets", required=True)
+        p.done()
+        targets = [self._registration(tg, item, f"Targets[{i}]") for i, item in enumerate(raw)]
+        keys = set(tg.targets) | {(target_id, port) for target_id, port, _ in targets}
+        if len(keys) > MAX_TARGETS_PER_GROUP:
+            raise errors.TooManyTargets(
+                f"You've reached the limit of {MAX_TARGETS_PER_GROUP} targets per target group"
+            )
+        self._before_change()
+        for target_id, port, az in targets:
+            self.world.elb.register(tg, target_id, port, az)
+        return {}
+
+    def deregister_targets(self, **kwargs: Any) -> Shape:
+        """DeregisterTargets: registered targets drain for the delay; unknown ones are ignored.
+
+        Reference 3.3: `draining` for `deregistration_delay.timeout_seconds`, then gone
+        (DescribeTargetHealth then answers `unused` / `Target.NotRegistered` if asked).
+        """
+        p = Params("DeregisterTargets", kwargs, errors.ValidationError)
+        tg = self._target_group(p.req_str("TargetGroupArn"))
+        raw = p.list("Targets", required=True)
+        p.done()
+        keys = []
+        for i, item in enumerate(raw):
+            where = f"Targets[{i}]"
+            entry = _mapping(item, where)
+            _known(entry, where, ("Id", "Port", "AvailabilityZone", "QuicServerId"))
+            target_id = self._target_id(tg, _string(_required(entry, where, "Id"), f"{where}.Id"))
+            port = (_integer(entry["Port"], f"{where}.Port", 1, 65535)
+                    if entry.get("Port") is not None else tg.port)
+            keys.append((target_id, port))
+        self._before_change()
+        for target_id, port in keys:
+            self.world.elb.deregister(tg, target_id, port)
+        return {}
+
+    def describe_target_health(self, **kwargs: Any) -> Shape:
+        """DescribeTargetHealth: every registration, or the `Targets` asked for.
+
+        A target asked for but not registered answers `unused` / `Target.NotRegistered`
+        (the `target_deregistered` waiter waits for that, reference 6.3). `healthy` carries no
+        reason (reference 3.2). `Include` (anomaly detection) is accepted; ecsim does not model
+        anomaly detection, so no `AnomalyDetection` is returned.
+        """
+        p = Params("DescribeTargetHealth", kwargs, errors.ValidationError)
+        tg = self._target_group(p.req_str("TargetGroupArn"))
+        raw = p.list("Targets")
+        for i, value in enumerate(p.strs("Include")):
+            _check_enum(value, f"include.{i + 1}.member", ("AnomalyDetection", "All"))
+        p.done()
+        if not raw:
+            shapes = [self._health_shape(tg, t) for t in tg.targets.values()]
+            return {"TargetHealthDescriptions": shapes}
+        shapes = []
+        for i, item in enumerate(raw):
+            where = f"Targets[{i}]"
+            entry = _mapping(item, where)
+            _known(entry, where, ("Id", "Port", "AvailabilityZone", "QuicServerId"))
+            target_id = self._target_id(tg, _string(_required(entry, where, "Id"), f"{where}.Id"))
+            port = (_integer(entry["Port"], f"{where}.Port", 1, 65535)
+                    if entry.get("Port") is not None else None)
+            found = [t for t in tg.targets.values()
+                     if t.id == target_id and (port is None or t.port == port)]
+            if found:
+                shapes.extend(self._health_shape(tg, t) for t in found)
+            else:
+                shapes.append(self._unregistered_shape(tg, target_id, port or tg.port))
+        return {"TargetHealthDescriptions": shapes}
+
+    # ============================================================================ shapes
+
+    def _lb_shape(self, lb: LoadBalancer) -> Shape:
+        """A `LoadBalancer` as DescribeLoadBalancers answers it ([BC-ELB-EX] CreateLoadBalancer)."""
+        return {
+            "LoadBalancerArn": lb.arn,
+            "DNSName": lb.dns_name,
+            "CanonicalHostedZoneId": _ALB_HOSTED_ZONES.get(self.world.region, "Z35SXDOTRQ7X7K"),
+            "CreatedTime": self.world.clock.at(lb.created_at),
+            "LoadBalancerName": lb.name,
+            "Scheme": lb.scheme,
+            "VpcId": lb.vpc_id,
+            "State": {"Code": lb.state.value},
+            "Type": "application",
+            "AvailabilityZones": [
+                {"ZoneName": zone, "SubnetId": subnet_id, "LoadBalancerAddresses": []}
+                for zone, subnet_id in sorted(lb.availability_zones)
+            ],
+            "SecurityGroups": list(lb.security_groups),
+            "IpAddressType": lb.ip_address_type,
+        }
+
+    def _tg_shape(self, tg: TargetGroup) -> Shape:
+        """A `TargetGroup` as DescribeTargetGroups answers it ([BC-ELB-EX] CreateTargetGroup)."""
+        lb = self.world.elb.load_balancer_of(tg)
+        hc = tg.health
+        return {
+            "TargetGroupArn": tg.arn,
+            "TargetGroupName": tg.name,
+            "Protocol": tg.protocol,
+            "Port": tg.port,
+            "VpcId": tg.vpc_id,
+            "HealthCheckProtocol": hc.protocol,
+            "HealthCheckPort": hc.port,
+            "HealthCheckEnabled": True,
+            "HealthCheckIntervalSeconds": hc.interval,
+            "HealthCheckTimeoutSeconds": hc.timeout,
+            "HealthyThresholdCount": hc.healthy_threshold,
+            "UnhealthyThresholdCount": hc.unhealthy_threshold,
+            "HealthCheckPath": hc.path,
+            "Matcher": {"HttpCode": hc.matcher},
+            "LoadBalancerArns": [lb.arn] if lb is not None else [],
+            "TargetType": tg.target_type,
+            "ProtocolVersion": tg.protocol_version,
+            "IpAddressType": tg.ip_address_type,
+        }
+
+    def _listener_shape(self, listener: Listener) -> Shape:
+        return {
+            "ListenerArn": listener.arn,
+            "LoadBalancerArn": listener.load_balancer_arn,
+            "Port": listener.port,
+            "Protocol": listener.protocol,
+            "DefaultActions": copy.deepcopy(listener.default_rule.actions),
+        }
+
+    def _rule_shape(self, rule: Rule) -> Shape:
+        """Priority is a string, `"default"` for the default rule ([BC-ELB-EX] DescribeRules)."""
+        return {
+            "RuleArn": rule.arn,
+            "Priority": "default" if rule.priority is None else str(rule.priority),
+            "Conditions": copy.deepcopy(rule.conditions),
+            "Actions": copy.deepcopy(rule.actions),
+            "IsDefault": rule.is_default,
+        }
+
+    def _target_shape(self, tg: TargetGroup, target_id: str, port: int, az: str | None) -> Shape:
+        """`Target{Id, Port, AvailabilityZone}`; the AZ only for `ip` targets (`all` if none)."""
+        shape: Shape = {"Id": target_id, "Port": port}
+        if tg.target_type == "ip":
+            shape["AvailabilityZone"] = az or "all"
+        return shape
+
+    def _health_shape(self, tg: TargetGroup, target: Target) -> Shape:
+        """One `TargetHealthDescription`; `unused` ones carry no HealthCheckPort ([BC-ELB-EX])."""
+        shape: Shape = {"Target": self._target_shape(tg, target.id, target.port, target.az)}
+        if target.state is not TargetHealthState.UNUSED:
+            hc_port = tg.health.port
+            shape["HealthCheckPort"] = str(target.port) if hc_port == "traffic-port" else hc_port
+        health: Shape = {"State": target.state.value}
+        if target.reason is not None:
+            health["Reason"] = target.reason.value
+        if target.description:
+            health["Description"] = target.description
+        shape["TargetHealth"] = health
+        return shape
+
+    def _unregistered_shape(self, tg: TargetGroup, target_id: str, port: int) -> Shape:
+        subnet = self._subnet_of(tg, target_id) if tg.target_type == "ip" else None
+        return {
+            "Target": self._target_shape(tg, target_id, port, subnet.az if subnet else None),
+            "TargetHealth": {
+                "State": TargetHealthState.UNUSED.value,
+                "Reason": "Target.NotRegistered",
+                "Description": "Target is not registered to the target group",
+            },
+        }
+
+    # ============================================================================ lookups
+
+    def _load_balancer(self, arn: str) -> LoadBalancer:
+        lb = self.world.elb.load_balancers.get(arn)
+        if lb is None:
+            raise errors.LoadBalancerNotFound(f"Load balancer '{arn}' not found")
+        return lb
+
+    def _load_balancer_named(self, name: str) -> LoadBalancer | None:
+        return next((lb for lb in self.world.elb.load_balancers.values() if lb.name == name), None)
+
+    def _target_group(self, arn: str) -> TargetGroup:
+        tg = self.world.elb.target_groups.get(arn)
+        if tg is None:
+            raise errors.TargetGroupNotFound(f"Target group '{arn}' not found")
+        return tg
+
+    def _all_listeners(self) -> list[Listener]:
+        return [x for lb in self.world.elb.load_balancers.values() for x in lb.listeners.values()]
+
+    def _listener(self, arn: str) -> Listener:
+        for listener in self._all_listeners():
+            if listener.arn == arn:
+                return listener
+        raise errors.ListenerNotFound(f"Listener '{arn}' not found")
+
+    def _rule(self, arn: str) -> tuple[Listener, Rule]:
+        for listener in self._all_listeners():
+            for rule in listener.ordered_rules():
+                if rule.arn == arn:
+                    return listener, rule
+        raise errors.RuleNotFound(f"Rule '{arn}' not found")
+
+    def _subnet_of(self, tg: TargetGroup, ip: str) -> Subnet | None:
+        """The subnet of the group's VPC that holds `ip`, if any."""
+        try:
+            address = ipaddress.IPv4Address(ip)
+        except ValueError:
+            return None
+        for subnet in self.world.net.subnets.values():
+            if subnet.vpc_id == tg.vpc_id and address in subnet.cidr:
+                return subnet
+        return None
+
+    # ============================================================================ helpers
+
+    def _before_change(self) -> None:
+        """Settle the data plane's requests up to now under the routing about to change.
+
+        The backend flushes too, but `topology_changed()` runs after the caller has already
+        changed listeners or rules, so the API flushes first.
+        """
+        self.world.dataplane.flush()
+
+    def _rule_arn(self, listener_arn: str) -> str:
+        return (f"{listener_arn.replace(':listener/', ':listener-rule/', 1)}/"
+                f"{self.world.ids.hex(16)}")
+
+    def _new_load_balancer(
+        self,
+        name: str,
+        scheme: str,
+        subnets: list[Subnet],
+        groups: list[str],
+        ip_type: str,
+        tags: list[dict[str, str]],
+    ) -> LoadBalancer:
+        """Create, store and schedule the activation of a new ALB (reference 5 formats)."""
+        world = self.world
+        ids = world.ids
+        arn = ids.elb_arn(f"loadbalancer/app/{name}/{ids.hex(16)}")
+        prefix = "internal-" if scheme == "internal" else ""
+        dns_name = f"{prefix}{name}-{ids.digits(10)}.{world.region}.elb.amazonaws.com"
+        lb = LoadBalancer(
+            arn=arn,
+            name=name,
+            dns_name=dns_name,
+            scheme=scheme,
+            vpc_id=subnets[0].vpc_id,
+            subnets=[s.id for s in subnets],
+            availability_zones=[(s.az, s.id) for s in subnets],
+            security_groups=groups,
+            created_at=world.now,
+            ip_address_type=ip_type,
+            tags=tags,
+        )
+        for key, value in _EXTRA_LOAD_BALANCER_ATTRIBUTES.items():
+            lb.attributes.setdefault(key, value)
+        lb.node_ips = [(s.id, world.net.allocate_ip(s, owner=arn)) for s in subnets]
+        world.elb.load_balancers[arn] = lb
+        lo, hi = world.settings.elb.provisioning
+        world.kernel.after(self._rng.uniform(lo, hi), world.elb.activate, lb)
+        return lb
+
+    def _load_balancer_subnets(self, subnet_ids: list[str], mappings: list[Any]) -> list[Subnet]:
+        """`Subnets` or `SubnetMappings`: one subnet per AZ, >= 2 AZs, one VPC (reference 3.8)."""
+        if subnet_ids and mappings:
+            raise errors.ValidationError(
+                "You can specify either subnets or subnet mappings, not both"
+            )
+        ids = list(subnet_ids)
+        for i, item in enumerate(mappings):
+            where = f"SubnetMappings[{i}]"
+            entry = _mapping(item, where)
+            _known(entry, where, ("SubnetId", "AllocationId", "PrivateIPv4Address",
+                                  "IPv6Address", "SourceNatIpv6Prefix"))
+            for key in ("AllocationId", "PrivateIPv4Address", "IPv6Address", "SourceNatIpv6Prefix"):
+                if entry.get(key) is not None:
+                    raise errors.InvalidConfigurationRequest(
+                        f"'{key}' cannot be specified for an Application Load Balancer"
+                    )
+            ids.append(_string(_required(entry, where, "SubnetId"), f"{where}.SubnetId"))
+        subnets: list[Subnet] = []
+        for subnet_id in ids:
+            subnet = self.world.net.subnets.get(subnet_id)
+            if subnet is None:
+                raise errors.SubnetNotFound(f"The subnet ID '{subnet_id}' is not valid")
+            if any(s.az == subnet.az for s in subnets):
+                raise errors.InvalidConfigurationRequest(
+                    "More than 1 subnet cannot be specified for 1 availability zone"
+                )
+            subnets.append(subnet)
+        if len(subnets) < 2:
+            raise errors.ValidationError(
+                "At least two subnets in two different Availability Zones must be specified"
+            )
+        if len({s.vpc_id for s in subnets}) > 1:
+            raise errors.InvalidConfigurationRequest("The subnets must all belong to the same VPC")
+        for subnet in subnets:
+            if subnet.cidr.prefixlen > MAX_SUBNET_PREFIX:
+                raise errors.InvalidSubnet(
+                    f"The subnet '{subnet.id}' must have a CIDR block with a bitmask of at least "
+                    f"/{MAX_SUBNET_PREFIX}"
+                )
+            if subnet.available < MIN_FREE_IPS_PER_SUBNET:
+                raise errors.InvalidSubnet(
+                    f"Not enough IP space available in {subnet.id}. ELB requires at least "
+                    f"{MIN_FREE_IPS_PER_SUBNET} free IP addresses in each subnet."
+                )
+        return subnets
+
+    def _security_groups(self, given: list[str], vpc_id: str) -> list[str]:
+        """The given groups (all in the VPC), or the VPC's `default` group if none."""
+        if len(given) > MAX_SECURITY_GROUPS:
+            raise errors.AwsError(
+                f"A load balancer can have at most {MAX_SECURITY_GROUPS} security groups",
+                code="InvalidSecurityGroup",
+            )
+        groups = self.world.net.security_groups
+        for group_id in given:
+            group = groups.get(group_id)
+            if group is None or group.vpc_id != vpc_id:
+                raise errors.AwsError(
+                    f"Security group '{group_id}' does not exist in VPC '{vpc_id}'",
+                    code="InvalidSecurityGroup",
+                )
+        if given:
+            return list(dict.fromkeys(given))
+        return [g.id for g in groups.values() if g.vpc_id == vpc_id and g.name == "default"][:1]
+
+    def _health_check(self, p: Params, base: HealthCheck, target_type: str) -> HealthCheck:
+        """Health check parameters over `base`, ranges per reference 3.1."""
+        protocol = p.str("HealthCheckProtocol")
+        if protocol is not None:
+            _check_enum(protocol, "healthCheckProtocol", ("HTTP", "HTTPS", "TCP", "TLS", "UDP",
+                                                          "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"))
+            if protocol not in ("HTTP", "HTTPS"):
+                raise errors.ValidationError(
+                    f"Health check protocol '{protocol}' is not supported for target groups of "
+                    "an Application Load Balancer; use HTTP or HTTPS"
+                )
+        port = p.str("HealthCheckPort")
+        if port is not None and port != "traffic-port" and not (
+            port.isdigit() and 1 <= int(port) <= 65535
+        ):
+            raise errors.ValidationError(
+                f"Health check port '{port}' must be 'traffic-port' or between '1-65535' inclusive"
+            )
+        if p.bool("HealthCheckEnabled") is False:
+            raise errors.ValidationError(
+                f"Health checks cannot be disabled for target groups with target type "
+                f"'{target_type}'"
+            )
+        path = p.str("HealthCheckPath")
+        if path is not None and (not path.startswith("/") or len(path) > 1024):
+            raise errors.ValidationError(
+                f"Health check path '{path}' must begin with '/' and be at most 1024 characters"
+            )
+        interval = p.int("HealthCheckIntervalSeconds", lo=5, hi=300)
+        timeout = p.int("HealthCheckTimeoutSeconds", lo=2, hi=120)
+        healthy = p.int("HealthyThresholdCount", lo=2, hi=10)
+        unhealthy = p.int("UnhealthyThresholdCount", lo=2, hi=10)
+        matcher = base.matcher
+        if p.has("Matcher"):
+            given = p.dict("Matcher")
+            _known(given, "Matcher", ("HttpCode", "GrpcCode"))
+            if given.get("GrpcCode") is not None:
+                raise errors.ValidationError(
+                    "A gRPC code cannot be specified for target groups with protocol version "
+                    "HTTP1 or HTTP2"
+                )
+            code = _string(_required(given, "Matcher", "HttpCode"), "Matcher.HttpCode")
+            if not valid_matcher(code):
+                raise errors.ValidationError(
+                    f"Health check matcher HTTP code '{code}' must be within '200-499' inclusive; "
+                    "use a code (200), a list (200,202) or a range (200-299)"
+                )
+            matcher = code
+        health = HealthCheck(
+            protocol=protocol or base.protocol,
+            port=port or base.port,
+            path=path or base.path,
+            interval=interval if interval is not None else base.interval,
+            timeout=timeout if timeout is not None else base.timeout,
+            healthy_threshold=healthy if healthy is not None else base.healthy_threshold,
+            unhealthy_threshold=unhealthy if unhealthy is not None else base.unhealthy_threshold,
+            matcher=matcher,
+        )
+        if health.timeout >= health.interval:
+            raise errors.ValidationError(
+                f"Health check timeout '{health.timeout}' must be smaller than the interval "
+                f"'{health.interval}'"
+            )
+        return health
+
+    def _listener_protocol(self, protocol: str) -> None:
+        _check_enum(protocol, "protocol", ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP",
+                                           "GENEVE", "QUIC", "TCP_QUIC"))
+        if protocol == "HTTPS":
+            raise errors.ValidationError(
+                "ecsim models HTTP listeners only; HTTPS listeners (certificates, TLS) are not "
+                "supported"
+            )
+        if protocol != "HTTP":
+            raise errors.ValidationError(f"Listener protocol '{protocol}' must be one of 'HTTP, HTTPS'")
+
+    def _no_tls(self, p: Params) -> None:
+        for name in ("SslPolicy", "Certificates", "AlpnPolicy", "MutualAuthentication"):
+            if p.raw(name):
+                raise errors.ValidationError(
+                    f"'{name}' applies to HTTPS listeners, which ecsim does not model"
+                )
+
+    def _registration(
+        self, tg: TargetGroup, item: object, where: str
+    ) -> tuple[str, int, str | None]:
+        """One entry of RegisterTargets' `Targets`: (id, port, AZ or None for `all`)."""
+        entry = _mapping(item, where)
+        _known(entry, where, ("Id", "Port", "AvailabilityZone", "QuicServerId"))
+        target_id = self._target_id(tg, _string(_required(entry, where, "Id"), f"{where}.Id"))
+        port = (_integer(entry["Port"], f"{where}.Port", 1, 65535)
+                if entry.get("Port") is not None else tg.port)
+        zone = entry.get("AvailabilityZone")
+        if zone is not None:
+            zone = _string(zone, f"{where}.AvailabilityZone")
+        if entry.get("QuicServerId") is not None:
+            raise errors.ValidationError("QuicServerId applies to QUIC target groups only")
+        if tg.target_type == "instance":
+            if zone is not None:
+                raise errors.ValidationError(
+                    "The Availability Zone parameter is not supported for target groups with "
+                    "target type 'instance'"
+                )
+            placement = self.world.ec2.instance_placement(target_id)
+            if placement is None:
+                raise errors.InvalidTarget(f"Instance ID '{target_id}' is not valid")
+            vpc_id, az = placement
+            if vpc_id != tg.vpc_id:
+                raise errors.InvalidTarget(
+                    f"The following targets are not in the target group VPC '{tg.vpc_id}': "
+                    f"'{target_id}'"
+                )
+            return target_id, port, az
+        subnet = self._subnet_of(tg, target_id)
+        if subnet is not None:
+            if zone not in (None, "all", subnet.az):
+                raise errors.ValidationError(
+                    f"The Availability Zone '{zone}' of target '{target_id}' does not match "
+                    f"the Availability Zone of its subnet '{subnet.az}'"
+                )
+            return target_id, port, None if zone == "all" else subnet.az
+        address = ipaddress.IPv4Address(target_id)
+        if zone == "all" and any(address in n for n in _PRIVATE_NETWORKS):
+            return target_id, port, None
+        raise errors.InvalidTarget(
+            f"The following targets are not in the target group VPC '{tg.vpc_id}': '{target_id}'"
+        )
+
+    def _target_id(self, tg: TargetGroup, target_id: str) -> str:
+        """Check a target Id's form for the group's target type (`InvalidTarget`)."""
+        if tg.target_type == "ip":
+            try:
+                ipaddress.IPv4Address(target_id)
+            except ValueError:
+                raise errors.InvalidTarget(
+                    f"The IP address '{target_id}' is not a valid IPv4 address"
+                ) from None
+        elif not _INSTANCE_ID.match(target_id):
+            raise errors.InvalidTarget(f"Instance ID '{target_id}' is not valid")
+        return target_id
+
+    # --- actions and conditions (reference 3.8) ------------------------------------------------
+
+    def _actions(self, raw: object, param: str, lb: LoadBalancer) -> list[dict[str, Any]]:
+        """Validate and normalise a rule's actions into the form AWS describes them in.
+
+        A forward to one group carries both `TargetGroupArn` and `ForwardConfig` (weight 1,
+        stickiness off), as AWS answers; a weighted forward carries `ForwardConfig` only.
+        Redirects get AWS's `#{...}` defaults filled in.
+        """
+        if not isinstance(raw, list | tuple):
+            raise errors.ValidationError(
+                f"Invalid type for parameter {param}, value: {raw!r}, expected a list"
+            )
+        if not raw:
+            raise errors.ValidationError(f"At least one action must be specified in {param}")
+        actions = []
+        for i, item in enumerate(raw):
+            where = f"{param}[{i}]"
+            entry = _mapping(item, where)
+            _known(entry, where, ("Type", "Order", *_ALL_ACTION_CONFIGS))
+            kind = _check_enum(_string(_required(entry, where, "Type"), f"{where}.Type"),
+                               f"{param[0].lower()}{param[1:]}.{i + 1}.member.type", _ACTION_TYPES)
+            if kind not in _ACTION_CONFIGS:
+                raise errors.ValidationError(
+                    f"ecsim does not model '{kind}' actions; use forward, redirect or "
+                    "fixed-response"
+                )
+            for key in _ALL_ACTION_CONFIGS:
+                if entry.get(key) is not None and key not in _ACTION_CONFIGS[kind]:
+                    raise errors.ValidationError(
+                        f"'{key}' cannot be specified for an action of type '{kind}'"
+                    )
+            if kind == "forward":
+                action = self._forward(entry, where, lb)
+            elif kind == "redirect":
+                action = self._redirect(entry, where)
+            else:
+                action = self._fixed_response(entry, where)
+            if entry.get("Order") is not None:
+                action["Order"] = _integer(entry["Order"], f"{where}.Order", 1, 50000)
+            actions.append(action)
+        if len(actions) > 1:
+            raise errors.AwsError(
+                "A rule can have only one terminal action (forward, redirect or fixed-response)",
+                code="InvalidLoadBalancerAction",
+            )
+        return actions
+
+    def _forward(self, entry: Mapping[str, Any], where: str, lb: LoadBalancer) -> dict[str, Any]:
+        arn = entry.get("TargetGroupArn")
+        if arn is not None:
+            arn = _string(arn, f"{where}.TargetGroupArn")
+        config = entry.get("ForwardConfig")
+        stickiness: dict[str, Any] = {"Enabled": False}
+        if config is not None:
+            cwhere = f"{where}.ForwardConfig"
+            config = _mapping(config, cwhere)
+            _known(config, cwhere, ("TargetGroups", "TargetGroupStickinessConfig"))
+            raw_groups = config.get("TargetGroups") or []
+            if not isinstance(raw_groups, list | tuple) or not raw_groups:
+                raise errors.ValidationError(
+                    "A forward action's ForwardConfig must list at least one target group"
+                )
+            if len(raw_groups) > MAX_FORWARD_TARGET_GROUPS:
+                raise errors.ValidationError(
+                    f"A forward action can have at most {MAX_FORWARD_TARGET_GROUPS} target groups"
+                )
+            groups: list[tuple[str, int]] = []
+            for j, item in enumerate(raw_groups):
+                gwhere = f"{cwhere}.TargetGroups[{j}]"
+                group = _mapping(item, gwhere)
+                _known(group, gwhere, ("TargetGroupArn", "Weight"))
+                group_arn = _string(_required(group, gwhere, "TargetGroupArn"),
+                                    f"{gwhere}.TargetGroupArn")
+                weight = (_integer(group["Weight"], f"{gwhere}.Weight", 0, 999)
+                          if group.get("Weight") is not None else 1)
+                if any(a == group_arn for a, _ in groups):
+                    raise errors.ValidationError(
+                        f"Target group '{group_arn}' is specified more than once in a forward action"
+                    )
+                groups.append((group_arn, weight))
+            if arn is not None and (len(groups) != 1 or groups[0][0] != arn):
+                raise errors.ValidationError(
+                    "TargetGroupArn and ForwardConfig can both be specified only if they name "
+                    "the same single target group"
+                )
+            raw_sticky = config.get("TargetGroupStickinessConfig")
+            if raw_sticky is not None:
+                swhere = f"{cwhere}.TargetGroupStickinessConfig"
+                sticky = _mapping(raw_sticky, swhere)
+                _known(sticky, swhere, ("Enabled", "DurationSeconds"))
+                enabled = sticky.get("Enabled")
+                if enabled is not None and not isinstance(enabled, bool):
+                    raise errors.ValidationError(
+                        f"Invalid type for parameter {swhere}.Enabled, value: {enabled!r}, "
+                        "expected a boolean"
+                    )
+                if enabled:
+                    duration = _integer(_required(sticky, swhere, "DurationSeconds"),
+                                        f"{swhere}.DurationSeconds", 1, 604800)
+                    stickiness = {"Enabled": True, "DurationSeconds": duration}
+        elif arn is not None:
+            groups = [(arn, 1)]
+        else:
+            raise errors.ValidationError(
+                "A target group ARN must be specified for a forward action"
+            )
+        for group_arn, _ in groups:
+            tg = self.world.elb.target_groups.get(group_arn)
+            if tg is None:
+                raise errors.TargetGroupNotFound(f"Target group '{group_arn}' not found")
+            owner = self.world.elb.load_balancer_of(tg)
+            if owner is not None and owner is not lb:
+                raise errors.TargetGroupAssociationLimit(
+                    "The following target groups cannot be associated with more than one load "
+                    f"balancer: {group_arn}"
+                )
+            if tg.vpc_id != lb.vpc_id:
+                raise errors.InvalidConfigurationRequest(
+                    f"Target group '{group_arn}' is in VPC '{tg.vpc_id}', not in the load "
+                    f"balancer's VPC '{lb.vpc_id}'"
+                )
+        action: dict[str, Any] = {"Type": "forward"}
+        if len(groups) == 1:
+            action["TargetGroupArn"] = groups[0][0]
+        action["ForwardConfig"] = {
+            "TargetGroups": [{"TargetGroupArn": a, "Weight": w} for a, w in groups],
+            "TargetGroupStickinessConfig": stickiness,
+        }
+        return action
+
+    def _redirect(self, entry: Mapping[str, Any], where: str) -> dict[str, Any]:
+        cwhere = f"{where}.RedirectConfig"
+        config = _mapping(_required(entry, where, "RedirectConfig"), cwhere)
+        names = ("Protocol", "Port", "Host", "Path", "Query", "StatusCode")
+        _known(config, cwhere, names)
+        status = _check_enum(_string(_required(config, cwhere, "StatusCode"), f"{cwhere}.StatusCode"),
+                             "redirectConfig.statusCode", ("HTTP_301", "HTTP_302"))
+        defaults = {"Protocol": "#{protocol}", "Port": "#{port}", "Host": "#{host}",
+                    "Path": "/#{path}", "Query": "#{query}"}
+        out = {k: (_string(config[k], f"{cwhere}.{k}") if config.get(k) is not None else v)
+               for k, v in defaults.items()}
+        if out["Protocol"] not in ("HTTP", "HTTPS", "#{protocol}"):
+            raise _enum_error(out["Protocol"], "redirectConfig.protocol",
+                              ("HTTP", "HTTPS", "#{protocol}"))
+        return {"Type": "redirect", "RedirectConfig": {**out, "StatusCode": status}}
+
+    def _fixed_response(self, entry: Mapping[str, Any], where: str) -> dict[str, Any]:
+        cwhere = f"{where}.FixedResponseConfig"
+        config = _mapping(_required(entry, where, "FixedResponseConfig"), cwhere)
+        _known(config, cwhere, ("MessageBody", "StatusCode", "ContentType"))
+        status = _string(_required(config, cwhere, "StatusCode"), f"{cwhere}.StatusCode")
+        if not _FIXED_RESPONSE_CODE.match(status):
+            raise errors.ValidationError(
+                f"1 validation error detected: Value '{status}' at "
+                "'actions.member.fixedResponseConfig.statusCode' failed to satisfy constraint: "
+                "Member must satisfy regular expression pattern: ^(2|4|5)\\d\\d$"
+            )
+        out: dict[str, Any] = {"StatusCode": status}
+        if config.get("ContentType") is not None:
+            content_type = _string(config["ContentType"], f"{cwhere}.ContentType")
+            if content_type not in _FIXED_RESPONSE_CONTENT_TYPES:
+                raise errors.AwsError(
+                    "The ContentType must be one of:"
+                    + ", ".join(f"'{c}'" for c in _FIXED_RESPONSE_CONTENT_TYPES),
+                    code="InvalidLoadBalancerAction",
+                )
+            out["ContentType"] = content_type
+        if config.get("MessageBody") is not None:
+            body = _string(config["MessageBody"], f"{cwhere}.MessageBody")
+            if len(body) > 1024:
+                raise errors.ValidationError(
+                    "The fixed response message body is too long; the limit is '1024'"
+                )
+            out["MessageBody"] = body
+        return {"Type": "fixed-response", "FixedResponseConfig": out}
+
+    def _conditions(self, raw: object) -> list[dict[str, Any]]:
+        """Validate and normalise host-header / path-pattern conditions.
+
+        Given as legacy `Values`, a condition is answered with both `Values` and its
+        `...Config` (as AWS does); given as `...Config`, with the config only. Either way the
+        config's `Values` is always present, so the data plane can read that alone.
+        Limits: one value in legacy `Values`, 128 characters a value, 5 values and 5 wildcards
+        a rule (reference 3.8 quotas), each field once a rule.
+        """
+        if not isinstance(raw, list | tuple):
+            raise errors.ValidationError(
+                f"Invalid type for parameter Conditions, value: {raw!r}, expected a list"
+            )
+        if not raw:
+            raise errors.ValidationError("A rule must have at least one condition")
+        conditions = []
+        seen: set[str] = set()
+        total = wildcards = 0
+        for i, item in enumerate(raw):
+            where = f"Conditions[{i}]"
+            entry = _mapping(item, where)
+            _known(entry, where, ("Field", "Values", "RegexValues", *_CONDITION_CONFIGS.values()))
+            field = _string(_required(entry, where, "Field"), f"{where}.Field")
+            if field not in _CONDITION_FIELDS:
+                raise errors.ValidationError(
+                    f"Condition field '{field}' must be one of '[{', '.join(_CONDITION_FIELDS)}]'"
+                )
+            if field not in ("host-header", "path-pattern"):
+                raise errors.ValidationError(
+                    f"ecsim models host-header and path-pattern conditions only; '{field}' is "
+                    "not supported"
+                )
+            if entry.get("RegexValues") is not None:
+                raise errors.ValidationError("ecsim does not model regular-expression conditions")
+            config_key = _CONDITION_CONFIGS[field]
+            for other in _CONDITION_CONFIGS.values():
+                if other != config_key and entry.get(other) is not None:
+                    raise errors.ValidationError(
+                        f"A '{other}' cannot be specified for a condition of type '{field}'"
+                    )
+            if field in seen:
+                raise errors.ValidationError(
+                    f"A '{field}' condition can be specified only once per rule"
+                )
+            seen.add(field)
+            legacy = entry.get("Values")
+            config = entry.get(config_key)
+            if legacy is not None and config is not None:
+                raise errors.ValidationError(
+                    f"You cannot provide both Values and '{config_key}' for a condition of type "
+                    f"'{field}'"
+                )
+            if legacy is not None:
+                values = _string_list(legacy, f"{where}.Values")
+                if len(values) > 1:
+                    raise errors.ValidationError(
+                        f"The '{field}' field contains too many values; the limit is '1'"
+                    )
+            else:
+                cwhere = f"{where}.{config_key}"
+                mapping = _mapping(config if config is not None else {}, cwhere)
+                _known(mapping, cwhere, ("Values", "RegexValues"))
+                if mapping.get("RegexValues") is not None:
+                    raise errors.ValidationError(
+                        "ecsim does not model regular-expression conditions"
+                    )
+                values = _string_list(mapping.get("Values") or [], f"{cwhere}.Values")
+            if not values:
+                raise errors.ValidationError("A condition value must be specified")
+            for value in values:
+                if len(value) > 128:
+                    raise errors.ValidationError(
+                        f"The '{field}' value is too long; the limit is '128'"
+                    )
+                wildcards += value.count("*") + value.count("?")
+            total += len(values)
+            condition: dict[str, Any] = {"Field": field}
+            if legacy is not None:
+                condition["Values"] = list(values)
+            condition[config_key] = {"Values": list(values)}
+            conditions.append(condition)
+        if total > MAX_CONDITION_VALUES:
+            raise errors.ValidationError(
+                f"A rule can have at most '{MAX_CONDITION_VALUES}' condition values"
+            )
+        if wildcards > MAX_WILDCARDS:
+            raise errors.ValidationError(
+                f"A rule can have at most '{MAX_WILDCARDS}' wildcards in its condition values"
+            )
+        return conditions

@@ -1,0 +1,78 @@
+"""Target health: the states, reason codes and descriptions of DescribeTargetHealth.
+
+Reference 3.1 (health check settings, thresholds) and 3.2 (states and reasons).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class TargetHealthState(StrEnum):
+    INITIAL = "initial"
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    UNUSED = "unused"
+    DRAINING = "draining"
+    UNAVAILABLE = "unavailable"
+
+
+class Reason(StrEnum):
+    REGISTRATION_IN_PROGRESS = "Elb.RegistrationInProgress"
+    INITIAL_HEALTH_CHECKING = "Elb.InitialHealthChecking"
+    RESPONSE_CODE_MISMATCH = "Target.ResponseCodeMismatch"
+    TIMEOUT = "Target.Timeout"
+    FAILED_HEALTH_CHECKS = "Target.FailedHealthChecks"
+    NOT_REGISTERED = "Target.NotRegistered"
+    NOT_IN_USE = "Target.NotInUse"
+    DEREGISTRATION_IN_PROGRESS = "Target.DeregistrationInProgress"
+    INTERNAL_ERROR = "Elb.InternalError"
+
+
+DESCRIPTIONS: dict[Reason, str] = {
+    Reason.REGISTRATION_IN_PROGRESS: "Target registration is in progress",
+    Reason.INITIAL_HEALTH_CHECKING: "Initial health checks in progress",
+    Reason.TIMEOUT: "Request timed out",
+    Reason.FAILED_HEALTH_CHECKS: "Health checks failed",
+    Reason.NOT_REGISTERED: "Target is not registered to the target group",
+    Reason.NOT_IN_USE: "Target group is not configured to receive traffic from the load balancer",
+    Reason.DEREGISTRATION_IN_PROGRESS: "Target deregistration is in progress",
+    Reason.INTERNAL_ERROR: "Health checks failed due to an internal error",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """What one health-check probe saw: passed, or failed with a reason (and HTTP code)."""
+
+    passed: bool
+    reason: Reason | None = None
+    code: int | None = None
+    duration: float = 0.0
+
+    @property
+    def description(self) -> str | None:
+        if self.reason is Reason.RESPONSE_CODE_MISMATCH:
+            return f"Health checks failed with these codes: [{self.code}]"
+        return DESCRIPTIONS.get(self.reason) if self.reason else None
+
+
+def matcher_accepts(matcher: str, code: int) -> bool:
+    """ALB `Matcher.HttpCode`: `200`, `200,202` or `200-299` (reference 3.1)."""
+    for part in matcher.split(","):
+        lo, _, hi = part.strip().partition("-")
+        if int(lo) <= code <= int(hi or lo):
+            return True
+    return False
+
+
+def valid_matcher(matcher: str) -> bool:
+    try:
+        for part in matcher.split(","):
+            lo, _, hi = part.strip().partition("-")
+            if not 200 <= int(lo) <= int(hi or lo) <= 499:
+                return False
+    except ValueError:
+        return False
+    return True

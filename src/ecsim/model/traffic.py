@@ -1,0 +1,76 @@
+"""`w.traffic`: the clients. A steady load per load balancer, single traced requests, and the
+statistics of what the clients got back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from ecsim.model.dataplane.routing import RequestKind
+from ecsim.model.elbv2.resources import LoadBalancer
+from ecsim.model.errors import LoadBalancerNotFound, ValidationError
+
+if TYPE_CHECKING:
+    from ecsim.model.world import World
+
+
+class Traffic:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def _lb(self, ref: str | None) -> LoadBalancer:
+        lbs = self.world.elb.load_balancers
+        if ref is None:
+            if not lbs:
+                raise LoadBalancerNotFound("There is no load balancer to send traffic to.")
+            return next(iter(lbs.values()))
+        for lb in lbs.values():
+            if ref in (lb.arn, lb.name, lb.dns_name):
+                return lb
+        raise LoadBalancerNotFound(f"Load balancer '{ref}' not found")
+
+    def set_rate(
+        self,
+        rps: float,
+        load_balancer: str | None = None,
+        paths: Iterable[str | dict[str, Any]] | None = None,
+        port: int | None = None,
+    ) -> None:
+        """A steady client load of `rps` requests per second (Poisson arrivals).
+
+        `paths` spreads the load over request kinds: `["/", "/api"]`, or dicts with `path`,
+        `host` and `weight`.
+        """
+        lb = self._lb(load_balancer)
+        kinds = None
+        if paths is not None:
+            kinds = []
+            for p in paths:
+                if isinstance(p, str):
+                    kinds.append(RequestKind(p))
+                else:
+                    kinds.append(RequestKind(str(p.get("path", "/")), p.get("host"),
+                                             float(p.get("weight", 1.0))))
+        try:
+            self.world.dataplane.set_rate(lb.arn, float(rps), kinds, port)
+        except ValueError as e:
+            raise ValidationError(str(e)) from None
+
+    def rate(self, load_balancer: str | None = None) -> float:
+        src = self.world.dataplane.sources.get(self._lb(load_balancer).arn)
+        return src.rate if src else 0.0
+
+    def send(
+        self, path: str = "/", host: str | None = None, load_balancer: str | None = None,
+        port: int | None = None,
+    ) -> dict[str, Any]:
+        """One request, now, answered with its whole trace."""
+        return self.world.dataplane.trace(self._lb(load_balancer).arn, RequestKind(path, host), port)
+
+    def stats(
+        self, since: float | None = None, until: float | None = None,
+        load_balancer: str | None = None,
+    ) -> dict[str, Any]:
+        """Answers over [since, until) of simulated time: by status, target, source; latency."""
+        arn = self._lb(load_balancer).arn if load_balancer else None
+        return self.world.dataplane.summary(since, until, arn)
