@@ -73,11 +73,14 @@ class Chaos:
     def kill_task(self, task: str | dict[str, Any], reason: str = "crash") -> None:
         """The essential container exits: code 1 (crash) or 137 with OutOfMemoryError (oom)."""
         if reason not in KILL_REASONS:
-            raise InvalidParameterException(f"reason must be one of {', '.join(KILL_REASONS)}; got {reason!r}")
+            raise InvalidParameterException(
+                f"reason must be one of {', '.join(KILL_REASONS)}; got {reason!r}"
+            )
         t = self.task(task)
         if not t.alive:
-            raise InvalidParameterException(f"Task {t.id} has no running container to kill "
-                                            f"(lastStatus {t.last_status.value}).")
+            raise InvalidParameterException(
+                f"Task {t.id} has no running container to kill (lastStatus {t.last_status.value})."
+            )
         if reason == "oom":
             self._backend.lifecycle.container_exited(t, SIGKILL_EXIT, OOM_REASON)
         else:
@@ -95,13 +98,15 @@ class Chaos:
         if service is None:
             c.controller_status = status
             for svc in services:
-                svc.controller = ControllerStatus.ACTIVE if status is ControllerStatus.ACTIVE \
-                    else svc.controller
+                svc.controller = (
+                    ControllerStatus.ACTIVE if status is ControllerStatus.ACTIVE else svc.controller
+                )
         else:
             services[0].controller = status
         for svc in services:
-            self.world.emit(ControllerStatusChanged(now, c.name, svc.name,
-                                                    svc.effective_controller.value))
+            self.world.emit(
+                ControllerStatusChanged(now, c.name, svc.name, svc.effective_controller.value)
+            )
             if svc.effective_controller is ControllerStatus.ACTIVE:
                 self._backend.scheduler.poke(svc)
             elif svc.wakeup is not None:
@@ -127,9 +132,16 @@ class Chaos:
         instances = self.world.instances.instances
         inst = instances.get(instance)
         if inst is None:
-            inst = next((i for i in instances.values() if i.container_instance
-                         and instance in (i.container_instance.arn,
-                                          i.container_instance.arn.rsplit("/", 1)[-1])), None)
+            inst = next(
+                (
+                    i
+                    for i in instances.values()
+                    if i.container_instance
+                    and instance
+                    in (i.container_instance.arn, i.container_instance.arn.rsplit("/", 1)[-1])
+                ),
+                None,
+            )
         if inst is None:
             raise InvalidParameterException(f"Unknown instance: {instance}")
         self.world.instances.terminate(inst)
@@ -170,5 +182,9 @@ class Chaos:
                 self._backend.scheduler.poke(svc)
 
     def _tasks_in(self, az: str) -> list[Task]:
-        return [t for c in self._backend.clusters.values() for t in c.tasks.values()
-                if t.az == az and not t.stopped]
+        return [
+            t
+            for c in self._backend.clusters.values()
+            for t in c.tasks.values()
+            if t.az == az and not t.stopped
+        ]

@@ -23,37 +23,75 @@ STEADY_WITHIN = 600.0
 
 
 def build_demo(w: World, desired: int = DESIRED, rate: float = 5.0) -> World:
-    subnets = [s["SubnetId"] for s in w.ec2.describe_subnets(
-        Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]]
-    sg = w.ec2.describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]
-    vpc = w.ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = [
+        s["SubnetId"]
+        for s in w.ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
+            "Subnets"
+        ]
+    ]
+    sg = w.ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])[
+        "SecurityGroups"
+    ][0]["GroupId"]
+    vpc = w.ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0][
+        "VpcId"
+    ]
     w.ecs.create_cluster(clusterName=CLUSTER)
     td = w.ecs.register_task_definition(
-        family=FAMILY, networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-        cpu="256", memory="512",
-        containerDefinitions=[{
-            "name": "app", "image": "public.ecr.aws/nginx/nginx:latest", "essential": True,
-            "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
-            "dockerLabels": {"ecsim.latency.median": "20ms", "ecsim.startup": "3s"},
-        }],
+        family=FAMILY,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": "public.ecr.aws/nginx/nginx:latest",
+                "essential": True,
+                "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
+                "dockerLabels": {"ecsim.latency.median": "20ms", "ecsim.startup": "3s"},
+            }
+        ],
     )["taskDefinition"]["taskDefinitionArn"]
-    lb = w.elbv2.create_load_balancer(Name=LOAD_BALANCER, Subnets=subnets, SecurityGroups=[sg],
-                                      Scheme="internet-facing", Type="application")
+    lb = w.elbv2.create_load_balancer(
+        Name=LOAD_BALANCER,
+        Subnets=subnets,
+        SecurityGroups=[sg],
+        Scheme="internet-facing",
+        Type="application",
+    )
     lb_arn = lb["LoadBalancers"][0]["LoadBalancerArn"]
     tg = w.elbv2.create_target_group(
-        Name=TARGET_GROUP, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
-        HealthCheckPath="/", HealthCheckIntervalSeconds=10,
+        Name=TARGET_GROUP,
+        Protocol="HTTP",
+        Port=80,
+        VpcId=vpc,
+        TargetType="ip",
+        HealthCheckPath="/",
+        HealthCheckIntervalSeconds=10,
     )["TargetGroups"][0]["TargetGroupArn"]
-    w.elbv2.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
-        {"Key": "deregistration_delay.timeout_seconds", "Value": "30"}])
-    w.elbv2.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTP", Port=80,
-                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    w.elbv2.modify_target_group_attributes(
+        TargetGroupArn=tg,
+        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}],
+    )
+    w.elbv2.create_listener(
+        LoadBalancerArn=lb_arn,
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+    )
     w.ecs.create_service(
-        cluster=CLUSTER, serviceName=SERVICE, taskDefinition=td, desiredCount=desired,
+        cluster=CLUSTER,
+        serviceName=SERVICE,
+        taskDefinition=td,
+        desiredCount=desired,
         launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {
-            "subnets": subnets, "securityGroups": [sg], "assignPublicIp": "ENABLED"}},
+        networkConfiguration={
+            "awsvpcConfiguration": {
+                "subnets": subnets,
+                "securityGroups": [sg],
+                "assignPublicIp": "ENABLED",
+            }
+        },
         loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 80}],
         healthCheckGracePeriodSeconds=30,
         deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
@@ -70,7 +108,10 @@ def wait_steady(w: World, cluster: str, service: str, within: float = STEADY_WIT
     while w.now < deadline:
         w.advance(5)
         svc = w.ecs.describe_services(cluster=cluster, services=[service])["services"][0]
-        if (svc["runningCount"] == svc["desiredCount"] and len(svc["deployments"]) == 1
-                and svc["deployments"][0]["rolloutState"] == "COMPLETED"):
+        if (
+            svc["runningCount"] == svc["desiredCount"]
+            and len(svc["deployments"]) == 1
+            and svc["deployments"][0]["rolloutState"] == "COMPLETED"
+        ):
             return
     raise RuntimeError(f"service {service} did not become steady within {within:.0f} s")

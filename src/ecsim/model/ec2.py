@@ -74,7 +74,8 @@ def _select(
         if fn is None:
             raise ec2_error("InvalidParameterValue", f"The filter '{name}' is invalid")
         out = [
-            item for item in out
+            item
+            for item in out
             if any(fnmatch.fnmatchcase(have, want) for have in fn(item) for want in values)
         ]
     return out
@@ -139,35 +140,48 @@ class Ec2Api:
     def describe_vpcs(self, **kwargs: Any) -> Shape:
         """DescribeVpcs by `VpcIds` and/or `Filters` (vpc-id, cidr, is-default, state, ...)."""
         p = self._params("DescribeVpcs", kwargs)
-        ids = p.strs("VpcIds")
-        filters = p.list("Filters")
+        ids: list[str] = p.strs("VpcIds")
+        filters: list[Any] = p.list("Filters")
         self._dry_run(p)
         p.done(accepted=["NextToken", "MaxResults"])
         net = self.world.net
         vpcs = [net.vpc(i) for i in dict.fromkeys(ids)] if ids else list(net.vpcs.values())
-        vpcs = _select(vpcs, filters, {
-            "vpc-id": lambda v: [v.id],
-            "cidr": lambda v: [str(v.cidr)],
-            "cidr-block-association.cidr-block": lambda v: [str(v.cidr)],
-            "is-default": lambda v: [_bool(v.is_default)],
-            "isDefault": lambda v: [_bool(v.is_default)],
-            "state": lambda v: ["available"],
-            "owner-id": lambda v: [self.world.ids.account],
-        }, self._tags_of_vpc)
+        vpcs = _select(
+            vpcs,
+            filters,
+            {
+                "vpc-id": lambda v: [v.id],
+                "cidr": lambda v: [str(v.cidr)],
+                "cidr-block-association.cidr-block": lambda v: [str(v.cidr)],
+                "is-default": lambda v: [_bool(v.is_default)],
+                "isDefault": lambda v: [_bool(v.is_default)],
+                "state": lambda v: ["available"],
+                "owner-id": lambda v: [self.world.ids.account],
+            },
+            self._tags_of_vpc,
+        )
         return {"Vpcs": [self._vpc_shape(v) for v in vpcs]}
 
     def create_vpc(self, **kwargs: Any) -> Shape:
         """CreateVpc: an IPv4 VPC (/16 to /28) with its `default` security group."""
         p = self._params("CreateVpc", kwargs)
-        cidr = p.str("CidrBlock")
-        tenancy = p.str("InstanceTenancy") or "default"
+        cidr: str | None = p.str("CidrBlock")
+        tenancy: str | None = p.str("InstanceTenancy") or "default"
         tags = self._tag_specifications(p, "vpc")
         if p.bool("AmazonProvidedIpv6CidrBlock") or p.str("Ipv6CidrBlock"):
             raise ec2_error("InvalidParameterValue", "ecsim's VPCs are IPv4 only")
         dry_run = p.bool("DryRun")
-        p.done(accepted=["Ipv6Pool", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId",
-                         "Ipv6NetmaskLength", "Ipv6CidrBlockNetworkBorderGroup",
-                         "VpcEncryptionControl"])
+        p.done(
+            accepted=[
+                "Ipv6Pool",
+                "Ipv4IpamPoolId",
+                "Ipv4NetmaskLength",
+                "Ipv6IpamPoolId",
+                "Ipv6NetmaskLength",
+                "Ipv6CidrBlockNetworkBorderGroup",
+                "VpcEncryptionControl",
+            ]
+        )
         if cidr is None:
             raise ec2_error("MissingParameter", "The request must contain the parameter CidrBlock")
         if tenancy not in ("default", "dedicated", "host"):
@@ -191,45 +205,56 @@ class Ec2Api:
     def describe_subnets(self, **kwargs: Any) -> Shape:
         """DescribeSubnets by `SubnetIds` and/or `Filters` (vpc-id, availability-zone, ...)."""
         p = self._params("DescribeSubnets", kwargs)
-        ids = p.strs("SubnetIds")
-        filters = p.list("Filters")
+        ids: list[str] = p.strs("SubnetIds")
+        filters: list[Any] = p.list("Filters")
         self._dry_run(p)
         p.done(accepted=["NextToken", "MaxResults"])
         net = self.world.net
-        subnets = ([net.subnet(i) for i in dict.fromkeys(ids)] if ids
-                   else list(net.subnets.values()))
-        subnets = _select(subnets, filters, {
-            "subnet-id": lambda s: [s.id],
-            "vpc-id": lambda s: [s.vpc_id],
-            "availability-zone": lambda s: [s.az],
-            "availabilityZone": lambda s: [s.az],
-            "availability-zone-id": lambda s: [self.world.net.azs[s.az].zone_id],
-            "cidr-block": lambda s: [str(s.cidr)],
-            "cidr": lambda s: [str(s.cidr)],
-            "cidrBlock": lambda s: [str(s.cidr)],
-            "default-for-az": lambda s: [_bool(s.default_for_az)],
-            "defaultForAz": lambda s: [_bool(s.default_for_az)],
-            "map-public-ip-on-launch": lambda s: [_bool(s.default_for_az)],
-            "available-ip-address-count": lambda s: [str(s.available)],
-            "state": lambda s: ["available"],
-            "owner-id": lambda s: [self.world.ids.account],
-        }, self._tags_of_subnet)
+        subnets = [net.subnet(i) for i in dict.fromkeys(ids)] if ids else list(net.subnets.values())
+        subnets = _select(
+            subnets,
+            filters,
+            {
+                "subnet-id": lambda s: [s.id],
+                "vpc-id": lambda s: [s.vpc_id],
+                "availability-zone": lambda s: [s.az],
+                "availabilityZone": lambda s: [s.az],
+                "availability-zone-id": lambda s: [self.world.net.azs[s.az].zone_id],
+                "cidr-block": lambda s: [str(s.cidr)],
+                "cidr": lambda s: [str(s.cidr)],
+                "cidrBlock": lambda s: [str(s.cidr)],
+                "default-for-az": lambda s: [_bool(s.default_for_az)],
+                "defaultForAz": lambda s: [_bool(s.default_for_az)],
+                "map-public-ip-on-launch": lambda s: [_bool(s.default_for_az)],
+                "available-ip-address-count": lambda s: [str(s.available)],
+                "state": lambda s: ["available"],
+                "owner-id": lambda s: [self.world.ids.account],
+            },
+            self._tags_of_subnet,
+        )
         return {"Subnets": [self._subnet_shape(s) for s in subnets]}
 
     def create_subnet(self, **kwargs: Any) -> Shape:
         """CreateSubnet in `AvailabilityZone` (or `AvailabilityZoneId`); without either, in
         the AZ where the VPC has the fewest subnets (EC2 picks one for you)."""
         p = self._params("CreateSubnet", kwargs)
-        vpc_id = p.req_str("VpcId")
-        cidr = p.str("CidrBlock")
-        az_name = p.str("AvailabilityZone")
-        az_id = p.str("AvailabilityZoneId")
+        vpc_id: str = p.req_str("VpcId")
+        cidr: str | None = p.str("CidrBlock")
+        az_name: str | None = p.str("AvailabilityZone")
+        az_id: str | None = p.str("AvailabilityZoneId")
         tags = self._tag_specifications(p, "subnet")
         if p.str("Ipv6CidrBlock") or p.bool("Ipv6Native"):
             raise ec2_error("InvalidParameterValue", "ecsim's subnets are IPv4 only")
         dry_run = p.bool("DryRun")
-        p.done(accepted=["OutpostArn", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId",
-                         "Ipv6NetmaskLength"])
+        p.done(
+            accepted=[
+                "OutpostArn",
+                "Ipv4IpamPoolId",
+                "Ipv4NetmaskLength",
+                "Ipv6IpamPoolId",
+                "Ipv6NetmaskLength",
+            ]
+        )
         if cidr is None:
             raise ec2_error("MissingParameter", "The request must contain the parameter CidrBlock")
         net = self.world.net
@@ -262,9 +287,9 @@ class Ec2Api:
     def describe_security_groups(self, **kwargs: Any) -> Shape:
         """DescribeSecurityGroups by `GroupIds`, `GroupNames` (default VPC) and/or `Filters`."""
         p = self._params("DescribeSecurityGroups", kwargs)
-        ids = p.strs("GroupIds")
-        names = p.strs("GroupNames")
-        filters = p.list("Filters")
+        ids: list[str] = p.strs("GroupIds")
+        names: list[str] = p.strs("GroupNames")
+        filters: list[Any] = p.list("Filters")
         self._dry_run(p)
         p.done(accepted=["NextToken", "MaxResults"])
         net = self.world.net
@@ -284,21 +309,26 @@ class Ec2Api:
                     )
                 chosen.extend(found)
             groups = chosen
-        groups = _select(groups, filters, {
-            "group-id": lambda g: [g.id],
-            "group-name": lambda g: [g.name],
-            "vpc-id": lambda g: [g.vpc_id],
-            "description": lambda g: [g.description],
-            "owner-id": lambda g: [self.world.ids.account],
-        }, self._tags_of_group)
+        groups = _select(
+            groups,
+            filters,
+            {
+                "group-id": lambda g: [g.id],
+                "group-name": lambda g: [g.name],
+                "vpc-id": lambda g: [g.vpc_id],
+                "description": lambda g: [g.description],
+                "owner-id": lambda g: [self.world.ids.account],
+            },
+            self._tags_of_group,
+        )
         return {"SecurityGroups": [self._group_shape(g) for g in groups]}
 
     def create_security_group(self, **kwargs: Any) -> Shape:
         """CreateSecurityGroup in `VpcId` (default: the default VPC)."""
         p = self._params("CreateSecurityGroup", kwargs)
-        name = p.req_str("GroupName")
-        description = p.req_str("Description")
-        vpc_id = p.str("VpcId") or self.world.net.default_vpc.id
+        name: str = p.req_str("GroupName")
+        description: str = p.req_str("Description")
+        vpc_id: str = p.str("VpcId") or self.world.net.default_vpc.id
         tags = self._tag_specifications(p, "security-group")
         dry_run = p.bool("DryRun")
         p.done()
@@ -319,14 +349,14 @@ class Ec2Api:
             out["Tags"] = [dict(t) for t in tags]
         return out
 
-    # ============================================================================ availability zones
+    # ======================================================================= availability zones
 
     def describe_availability_zones(self, **kwargs: Any) -> Shape:
         """DescribeAvailabilityZones; a failed AZ (`az.up` False, `w.chaos`) shows `impaired`."""
         p = self._params("DescribeAvailabilityZones", kwargs)
-        names = p.strs("ZoneNames")
-        zone_ids = p.strs("ZoneIds")
-        filters = p.list("Filters")
+        names: list[str] = p.strs("ZoneNames")
+        zone_ids: list[str] = p.strs("ZoneIds")
+        filters: list[Any] = p.list("Filters")
         p.bool("AllAvailabilityZones")  # every zone of an ecsim region is opted in
         self._dry_run(p)
         p.done()
@@ -339,15 +369,19 @@ class Ec2Api:
             )
         if names or zone_ids:
             azs = [az for az in azs if az.name in names or az.zone_id in zone_ids]
-        azs = _select(azs, filters, {
-            "zone-name": lambda a: [a.name],
-            "zone-id": lambda a: [a.zone_id],
-            "state": lambda a: [self._az_state(a)],
-            "region-name": lambda a: [a.region],
-            "zone-type": lambda a: ["availability-zone"],
-            "group-name": lambda a: [a.region],
-            "opt-in-status": lambda a: ["opt-in-not-required"],
-        })
+        azs = _select(
+            azs,
+            filters,
+            {
+                "zone-name": lambda a: [a.name],
+                "zone-id": lambda a: [a.zone_id],
+                "state": lambda a: [self._az_state(a)],
+                "region-name": lambda a: [a.region],
+                "zone-type": lambda a: ["availability-zone"],
+                "group-name": lambda a: [a.region],
+                "opt-in-status": lambda a: ["opt-in-not-required"],
+            },
+        )
         return {"AvailabilityZones": [self._az_shape(a) for a in azs]}
 
     # ============================================================================ shapes
@@ -356,11 +390,13 @@ class Ec2Api:
         shape: Shape = {
             "OwnerId": self.world.ids.account,
             "InstanceTenancy": "default",
-            "CidrBlockAssociationSet": [{
-                "AssociationId": f"vpc-cidr-assoc-{vpc.id.removeprefix('vpc-')}",
-                "CidrBlock": str(vpc.cidr),
-                "CidrBlockState": {"State": "associated"},
-            }],
+            "CidrBlockAssociationSet": [
+                {
+                    "AssociationId": f"vpc-cidr-assoc-{vpc.id.removeprefix('vpc-')}",
+                    "CidrBlock": str(vpc.cidr),
+                    "CidrBlockState": {"State": "associated"},
+                }
+            ],
             "IsDefault": vpc.is_default,
             "VpcId": vpc.id,
             "State": "available",
@@ -401,26 +437,30 @@ class Ec2Api:
         account = self.world.ids.account
         ingress: list[Shape] = []
         if group.name == "default":
-            ingress.append({
-                "IpProtocol": "-1",
-                "IpRanges": [],
-                "Ipv6Ranges": [],
-                "PrefixListIds": [],
-                "UserIdGroupPairs": [{"GroupId": group.id, "UserId": account}],
-            })
+            ingress.append(
+                {
+                    "IpProtocol": "-1",
+                    "IpRanges": [],
+                    "Ipv6Ranges": [],
+                    "PrefixListIds": [],
+                    "UserIdGroupPairs": [{"GroupId": group.id, "UserId": account}],
+                }
+            )
         shape: Shape = {
             "Description": group.description,
             "GroupName": group.name,
             "IpPermissions": ingress,
             "OwnerId": account,
             "GroupId": group.id,
-            "IpPermissionsEgress": [{
-                "IpProtocol": "-1",
-                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
-                "Ipv6Ranges": [],
-                "PrefixListIds": [],
-                "UserIdGroupPairs": [],
-            }],
+            "IpPermissionsEgress": [
+                {
+                    "IpProtocol": "-1",
+                    "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                    "Ipv6Ranges": [],
+                    "PrefixListIds": [],
+                    "UserIdGroupPairs": [],
+                }
+            ],
             "VpcId": group.vpc_id,
             "SecurityGroupArn": self._group_arn(group),
         }
@@ -484,8 +524,7 @@ class Ec2Api:
         return self._tags.get(group.id, [])
 
     def _group_arn(self, group: SecurityGroup) -> str:
-        return (f"arn:aws:ec2:{self.world.region}:{self.world.ids.account}:"
-                f"security-group/{group.id}")
+        return f"arn:aws:ec2:{self.world.region}:{self.world.ids.account}:security-group/{group.id}"
 
     @staticmethod
     def _az_state(az: AvailabilityZone) -> str:
@@ -494,12 +533,4 @@ class Ec2Api:
     # ============================================================================ instances
     #
     # EC2 instance operations (run_instances, describe_instances, terminate_instances, ...) go
-    # here, written with the ECS EC2 launch type. ELBv2 depends on one answer from them:
-
-    def instance_placement(self, instance_id: str) -> tuple[str, str] | None:
-        """(VPC ID, AZ) of a registrable instance, or None if there is none by that ID.
-
-        RegisterTargets asks this for `instance` targets. ecsim has no instances yet, so every
-        instance target is refused with `InvalidTarget` until the instance operations exist.
-        """
-        return None
+    # here, over `world.instances` (instances.py), written with the ECS EC2 launch type.

@@ -24,10 +24,18 @@ if TYPE_CHECKING:
 
 # vCPUs and MiB of memory per instance type.
 INSTANCE_TYPES: dict[str, tuple[int, int]] = {
-    "t3.micro": (2, 1024), "t3.small": (2, 2048), "t3.medium": (2, 4096),
-    "t3.large": (2, 8192), "m5.large": (2, 8192), "m5.xlarge": (4, 16384),
-    "m5.2xlarge": (8, 32768), "c5.large": (2, 4096), "c5.xlarge": (4, 8192),
-    "c5.2xlarge": (8, 16384), "r5.large": (2, 16384), "m6i.large": (2, 8192),
+    "t3.micro": (2, 1024),
+    "t3.small": (2, 2048),
+    "t3.medium": (2, 4096),
+    "t3.large": (2, 8192),
+    "m5.large": (2, 8192),
+    "m5.xlarge": (4, 16384),
+    "m5.2xlarge": (8, 32768),
+    "c5.large": (2, 4096),
+    "c5.xlarge": (4, 8192),
+    "c5.2xlarge": (8, 16384),
+    "r5.large": (2, 16384),
+    "m6i.large": (2, 8192),
 }
 OS_RESERVED_MEMORY = 0.05
 
@@ -62,11 +70,20 @@ class Instances:
         self.instances: dict[str, Instance] = {}
         self._rng = world.streams.scalar("ec2")
 
-    def launch(self, instance_type: str, image_id: str, subnet: Subnet, user_data: str | None) -> Instance:
+    def launch(
+        self, instance_type: str, image_id: str, subnet: Subnet, user_data: str | None
+    ) -> Instance:
         iid = self.world.ids.resource("i")
         ip = self.world.net.allocate_ip(subnet, owner=iid)
-        inst = Instance(iid, instance_type, image_id, subnet, ip, self.world.now,
-                        cluster_from_user_data(user_data))
+        inst = Instance(
+            iid,
+            instance_type,
+            image_id,
+            subnet,
+            ip,
+            self.world.now,
+            cluster_from_user_data(user_data),
+        )
         self.instances[iid] = inst
         boot = self._rng.uniform(*self.world.settings.ec2.instance_boot)
         self.world.kernel.after(boot, self._booted, inst)
@@ -84,10 +101,16 @@ class Instances:
             return
         vcpu, mem = INSTANCE_TYPES[inst.instance_type]
         ci = ContainerInstance(
-            arn=self.world.ids.ecs_arn(f"container-instance/{cluster.name}/{self.world.ids.hex(32)}"),
-            instance_id=inst.id, cluster_arn=cluster.arn, subnet=inst.subnet,
-            instance_type=inst.instance_type, cpu=vcpu * 1024,
-            memory=int(mem * (1 - OS_RESERVED_MEMORY)), registered_at=self.world.now,
+            arn=self.world.ids.ecs_arn(
+                f"container-instance/{cluster.name}/{self.world.ids.hex(32)}"
+            ),
+            instance_id=inst.id,
+            cluster_arn=cluster.arn,
+            subnet=inst.subnet,
+            instance_type=inst.instance_type,
+            cpu=vcpu * 1024,
+            memory=int(mem * (1 - OS_RESERVED_MEMORY)),
+            registered_at=self.world.now,
         )
         cluster.instances[ci.arn] = ci
         inst.container_instance = ci
@@ -113,6 +136,8 @@ class Instances:
         for task_id in sorted(ci.tasks):
             task = cluster.tasks.get(task_id)
             if task is not None:
-                backend.lifecycle.host_lost(task, reason or f"Host EC2 (instance {inst.id}) terminated.")
+                backend.lifecycle.host_lost(
+                    task, reason or f"Host EC2 (instance {inst.id}) terminated."
+                )
         for svc in cluster.active_services():
             backend.scheduler.poke(svc)

@@ -105,7 +105,10 @@ class Network:
         try:
             network = ipaddress.IPv4Network(cidr)
         except ValueError:
-            raise ec2_error("InvalidParameterValue", f"Value ({cidr}) for parameter cidrBlock is invalid. This is not a valid CIDR block.") from None
+            raise ec2_error(
+                "InvalidParameterValue",
+                f"Value ({cidr}) for parameter cidrBlock is invalid. This is not a valid CIDR block.",
+            ) from None
         if not 16 <= network.prefixlen <= 28:
             raise ec2_error("InvalidVpc.Range", f"The CIDR '{cidr}' is invalid.")
         vpc = Vpc(self.ids.resource("vpc"), network, is_default)
@@ -119,16 +122,24 @@ class Network:
     ) -> Subnet:
         vpc = self.vpc(vpc_id)
         if az not in self.azs:
-            raise ec2_error("InvalidParameterValue", f"Value ({az}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: {', '.join(self.azs)}.")
+            raise ec2_error(
+                "InvalidParameterValue",
+                f"Value ({az}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: {', '.join(self.azs)}.",
+            )
         try:
             network = ipaddress.IPv4Network(cidr)
         except ValueError:
-            raise ec2_error("InvalidParameterValue", f"Value ({cidr}) for parameter cidrBlock is invalid. This is not a valid CIDR block.") from None
+            raise ec2_error(
+                "InvalidParameterValue",
+                f"Value ({cidr}) for parameter cidrBlock is invalid. This is not a valid CIDR block.",
+            ) from None
         if not network.subnet_of(vpc.cidr) or not 16 <= network.prefixlen <= 28:
             raise ec2_error("InvalidSubnet.Range", f"The CIDR '{cidr}' is invalid.")
         for other in self.subnets.values():
             if other.vpc_id == vpc_id and other.cidr.overlaps(network):
-                raise ec2_error("InvalidSubnet.Conflict", f"The CIDR '{cidr}' conflicts with another subnet")
+                raise ec2_error(
+                    "InvalidSubnet.Conflict", f"The CIDR '{cidr}' conflicts with another subnet"
+                )
         subnet = Subnet(self.ids.resource("subnet"), vpc_id, az, network, default_for_az)
         self.subnets[subnet.id] = subnet
         return subnet
@@ -136,7 +147,10 @@ class Network:
     def create_security_group(self, name: str, description: str, vpc_id: str) -> SecurityGroup:
         self.vpc(vpc_id)
         if any(g.name == name and g.vpc_id == vpc_id for g in self.security_groups.values()):
-            raise ec2_error("InvalidGroup.Duplicate", f"The security group '{name}' already exists for VPC '{vpc_id}'")
+            raise ec2_error(
+                "InvalidGroup.Duplicate",
+                f"The security group '{name}' already exists for VPC '{vpc_id}'",
+            )
         sg = SecurityGroup(self.ids.resource("sg"), name, vpc_id, description)
         self.security_groups[sg.id] = sg
         return sg
@@ -145,19 +159,25 @@ class Network:
         try:
             return self.vpcs[vpc_id]
         except KeyError:
-            raise ec2_error("InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}' does not exist") from None
+            raise ec2_error(
+                "InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}' does not exist"
+            ) from None
 
     def subnet(self, subnet_id: str) -> Subnet:
         try:
             return self.subnets[subnet_id]
         except KeyError:
-            raise ec2_error("InvalidSubnetID.NotFound", f"The subnet ID '{subnet_id}' does not exist") from None
+            raise ec2_error(
+                "InvalidSubnetID.NotFound", f"The subnet ID '{subnet_id}' does not exist"
+            ) from None
 
     def security_group(self, group_id: str) -> SecurityGroup:
         try:
             return self.security_groups[group_id]
         except KeyError:
-            raise ec2_error("InvalidGroup.NotFound", f"The security group '{group_id}' does not exist") from None
+            raise ec2_error(
+                "InvalidGroup.NotFound", f"The security group '{group_id}' does not exist"
+            ) from None
 
     def az(self, name: str) -> AvailabilityZone:
         try:

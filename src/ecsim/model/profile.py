@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ecsim.model.durations import parse_duration
 
@@ -101,17 +101,19 @@ def _choice(key: str, value: str, enum: type[_E]) -> _E:
         return enum(value)
     except ValueError:
         allowed = ", ".join(e.value for e in enum)
-        raise ProfileError(f"dockerLabels[{key!r}] must be one of {allowed}; got {value!r}") from None
+        raise ProfileError(
+            f"dockerLabels[{key!r}] must be one of {allowed}; got {value!r}"
+        ) from None
 
 
 def profile_from_labels(labels: dict[str, str]) -> AppProfile:
     """The profile the `ecsim.*` labels describe; other labels are the app's own business."""
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for key, raw in labels.items():
         if not key.startswith(LABEL_PREFIX):
             continue
         value = str(raw).strip()
-        name = key[len(LABEL_PREFIX):]
+        name = key[len(LABEL_PREFIX) :]
         if name == "startup":
             values["startup"] = _duration(key, value)
         elif name == "start":

@@ -94,7 +94,9 @@ class Settings:
         groups = {f.name for f in fields(self)}
         for group, values in overrides.items():
             if group not in groups:
-                raise ValueError(f"unknown settings group {group!r}; expected one of {sorted(groups)}")
+                raise ValueError(
+                    f"unknown settings group {group!r}; expected one of {sorted(groups)}"
+                )
             current = getattr(self, group)
             if not isinstance(values, dict):
                 changes[group] = values
@@ -102,8 +104,10 @@ class Settings:
             known = {f.name for f in fields(current)}
             for key in values:
                 if key not in known:
-                    raise ValueError(f"unknown setting {group}.{key}; expected one of {sorted(known)}")
-            changes[group] = replace(current, **{
-                k: tuple(v) if isinstance(v, list) else v for k, v in values.items()
-            })
+                    raise ValueError(
+                        f"unknown setting {group}.{key}; expected one of {sorted(known)}"
+                    )
+            changes[group] = replace(
+                current, **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+            )
         return replace(self, **changes)

@@ -49,8 +49,11 @@ class Traffic:
                 if isinstance(p, str):
                     kinds.append(RequestKind(p))
                 else:
-                    kinds.append(RequestKind(str(p.get("path", "/")), p.get("host"),
-                                             float(p.get("weight", 1.0))))
+                    kinds.append(
+                        RequestKind(
+                            str(p.get("path", "/")), p.get("host"), float(p.get("weight", 1.0))
+                        )
+                    )
         try:
             self.world.dataplane.set_rate(lb.arn, float(rps), kinds, port)
         except ValueError as e:
@@ -61,14 +64,21 @@ class Traffic:
         return src.rate if src else 0.0
 
     def send(
-        self, path: str = "/", host: str | None = None, load_balancer: str | None = None,
+        self,
+        path: str = "/",
+        host: str | None = None,
+        load_balancer: str | None = None,
         port: int | None = None,
     ) -> dict[str, Any]:
         """One request, now, answered with its whole trace."""
-        return self.world.dataplane.trace(self._lb(load_balancer).arn, RequestKind(path, host), port)
+        return self.world.dataplane.trace(
+            self._lb(load_balancer).arn, RequestKind(path, host), port
+        )
 
     def stats(
-        self, since: float | None = None, until: float | None = None,
+        self,
+        since: float | None = None,
+        until: float | None = None,
         load_balancer: str | None = None,
     ) -> dict[str, Any]:
         """Answers over [since, until) of simulated time: by status, target, source; latency."""

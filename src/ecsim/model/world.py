@@ -17,6 +17,7 @@ from typing import Any
 
 from ecsim.model.chaos import Chaos
 from ecsim.model.dataplane.engine import DataPlane
+from ecsim.model.demo import build_demo
 from ecsim.model.ec2 import Ec2Api
 from ecsim.model.ecs.api import EcsApi
 from ecsim.model.ecs.task import Task
@@ -90,7 +91,9 @@ class World:
         for subscriber in self.subscribers:
             subscriber(event)
 
-    def events(self, since: float | None = None, kind: str | type[Event] | None = None) -> list[Event]:
+    def events(
+        self, since: float | None = None, kind: str | type[Event] | None = None
+    ) -> list[Event]:
         """The event records (oldest first), from `since` on, optionally of one kind."""
         out = self._events
         if since is not None:
@@ -110,8 +113,7 @@ class World:
         return endpoint.probe(self.now, port, path, timeout, matcher)
 
     @classmethod
-    def demo(cls, seed: int = 0, **kwargs: Any) -> World:
-        """The seed's architecture, built through the public API and already steady."""
-        from ecsim.model.demo import build_demo
-
-        return build_demo(cls(seed, **kwargs))
+    def demo(cls, seed: int = 0, *, desired: int = 3, rate: float = 5.0, **kwargs: Any) -> World:
+        """The seed's architecture, built through the public API and already steady, with a
+        client load of `rate` requests per second. `kwargs` go to `World(...)`."""
+        return build_demo(cls(seed, **kwargs), desired=desired, rate=rate)

@@ -23,6 +23,7 @@ answer within the load balancer's idle timeout (reference 3.7).
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ecsim.model.dataplane.routing import Action, Pool, RequestKind, Snapshot
-from ecsim.model.dataplane.stats import Stats, status_key
+from ecsim.model.dataplane.stats import Stats
 from ecsim.model.elbv2.resources import LoadBalancingAlgorithm
 from ecsim.model.events import RequestsCompleted, TrafficChanged
 from ecsim.sim import uniforms
@@ -74,8 +75,17 @@ class Outcome:
 
 
 def outcome(
-    t: F64, mode: I64, log_mu: F64, sigma: F64, err: F64, wait: F64, z: F64, u_err: F64,
-    idle: F64, connect_timeout: float, elb_latency: float,
+    t: F64,
+    mode: I64,
+    log_mu: F64,
+    sigma: F64,
+    err: F64,
+    wait: F64,
+    z: F64,
+    u_err: F64,
+    idle: F64,
+    connect_timeout: float,
+    elb_latency: float,
 ) -> Outcome:
     """What the client gets; arrays broadcast, so one formula serves batches and matrices."""
     serving = mode == SERVING
@@ -106,7 +116,8 @@ class TrafficSource:
     @property
     def kind_cdf(self) -> F64:
         w = np.array([k.weight for k in self.kinds], dtype=np.float64)
-        return np.cumsum(w) / w.sum()
+        cdf: F64 = np.cumsum(w) / w.sum()
+        return cdf
 
 
 @dataclass
@@ -179,7 +190,10 @@ class DataPlane:
     # --- traffic --------------------------------------------------------------------------
 
     def set_rate(
-        self, lb_arn: str, rps: float, kinds: list[RequestKind] | None = None,
+        self,
+        lb_arn: str,
+        rps: float,
+        kinds: list[RequestKind] | None = None,
         port: int | None = None,
     ) -> None:
         """From now on, clients send `rps` requests per second (Poisson) to the load balancer."""
@@ -189,7 +203,9 @@ class DataPlane:
         now = self.world.now
         src = self.sources.get(lb_arn)
         if src is None:
-            src = self.sources[lb_arn] = TrafficSource(lb_arn, self.world.streams.key(f"traffic:{lb_arn}"))
+            src = self.sources[lb_arn] = TrafficSource(
+                lb_arn, self.world.streams.key(f"traffic:{lb_arn}")
+            )
             self._lb(lb_arn)
         src.rate = rps
         if kinds is not None:
@@ -261,19 +277,29 @@ class DataPlane:
             src = sources[si]
             lb = self.world.elb.load_balancers.get(src.lb_arn)
             in_src = src_of == si
-            kind_of = np.searchsorted(src.kind_cdf, u[:, KIND], side="right").clip(0, len(src.kinds) - 1)
+            kind_of = np.searchsorted(src.kind_cdf, u[:, KIND], side="right").clip(
+                0, len(src.kinds) - 1
+            )
             idle[in_src] = lb.idle_timeout if lb else 60.0
             for ki, kind in enumerate(src.kinds):
                 sel = np.flatnonzero(in_src & (kind_of == ki))
                 if not len(sel):
                     continue
-                action = snap.resolve(lb, src.port, kind) if lb else Action(
-                    None, None, fixed_status=STATUS_REFUSED, why="the load balancer is gone")
+                action = (
+                    snap.resolve(lb, src.port, kind)
+                    if lb
+                    else Action(
+                        None, None, fixed_status=STATUS_REFUSED, why="the load balancer is gone"
+                    )
+                )
                 self._route(action, sel, u, status, fixed, pool_of, pools, pool_ids)
 
         slot = np.full(n, -1, dtype=np.int64)
-        lor = [g for g, p in enumerate(pools)
-               if p.algorithm is LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS]
+        lor = [
+            g
+            for g, p in enumerate(pools)
+            if p.algorithm is LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS
+        ]
         for g, pool in enumerate(pools):
             if g not in lor:
                 sel = np.flatnonzero(pool_of == g)
@@ -295,23 +321,69 @@ class DataPlane:
         if fast:
             rows = routed
             s = slot[rows]
-            o = outcome(t[rows], ep.mode[s], ep.log_mu[s], ep.sigma[s], ep.err[s], np.zeros(len(rows)),
-                        z[rows], u[rows, ERR], idle[rows], connect, elb_latency)
+            o = outcome(
+                t[rows],
+                ep.mode[s],
+                ep.log_mu[s],
+                ep.sigma[s],
+                ep.err[s],
+                np.zeros(len(rows)),
+                z[rows],
+                u[rows, ERR],
+                idle[rows],
+                connect,
+                elb_latency,
+            )
             status[rows], done[rows], from_target[rows], connected[rows] = (
-                o.status, o.done, o.from_target, o.connected)
+                o.status,
+                o.done,
+                o.from_target,
+                o.connected,
+            )
             ep.count(t[rows], s, o)
         else:
-            self._evaluate_by_second(t, u, z, idle, slot, pool_of, pools, lor, ep, routed,
-                                     status, done, from_target, connected, connect, elb_latency)
+            self._evaluate_by_second(
+                t,
+                u,
+                z,
+                idle,
+                slot,
+                pool_of,
+                pools,
+                lor,
+                ep,
+                routed,
+                status,
+                done,
+                from_target,
+                connected,
+                connect,
+                elb_latency,
+            )
 
-        self._append_inflight(t=t, done=done, lat=done - t, status=status, slot=slot,
-                              ip=np.where(slot >= 0, ep.ip_of_slot(slot), -1),
-                              lb=np.array([self._lb_index[x.lb_arn] for x in sources])[src_of],
-                              index=index, from_target=from_target, connected=connected)
+        self._append_inflight(
+            t=t,
+            done=done,
+            lat=done - t,
+            status=status,
+            slot=slot,
+            ip=ep.ip_of_slot(slot),
+            lb=np.array([self._lb_index[x.lb_arn] for x in sources])[src_of],
+            index=index,
+            from_target=from_target,
+            connected=connected,
+        )
 
     def _route(
-        self, action: Action, sel: I64, u: F64, status: I64, fixed: B8, pool_of: I64,
-        pools: list[Pool], pool_ids: dict[str, int],
+        self,
+        action: Action,
+        sel: I64,
+        u: F64,
+        status: I64,
+        fixed: B8,
+        pool_of: I64,
+        pools: list[Pool],
+        pool_ids: dict[str, int],
     ) -> None:
         if action.fixed_status is not None:
             status[sel], fixed[sel] = action.fixed_status, True
@@ -340,11 +412,16 @@ class DataPlane:
         n, m = len(t), pool.size
         if pool.in_slow_start:
             # Slow start (reference 3.4): a target's share grows linearly over the window.
-            ramp = np.clip((t[:, None] - pool.slow_from[None, :]) /
-                           (pool.slow_until - pool.slow_from)[None, :], 0.001, 1.0)
+            ramp = np.clip(
+                (t[:, None] - pool.slow_from[None, :])
+                / (pool.slow_until - pool.slow_from)[None, :],
+                0.001,
+                1.0,
+            )
             w = np.where(np.isnan(pool.slow_until)[None, :], 1.0, ramp)
             cdf = np.cumsum(w, axis=1)
-            return (cdf < (u * cdf[:, -1])[:, None]).sum(axis=1).clip(0, m - 1)
+            picked: I64 = (cdf < (u * cdf[:, -1])[:, None]).sum(axis=1).clip(0, m - 1)
+            return picked
         if pool.algorithm is LoadBalancingAlgorithm.WEIGHTED_RANDOM:
             return np.minimum((u * m).astype(np.int64), m - 1)
         start = self.rr.get(pool.tg.arn, 0)
@@ -352,29 +429,70 @@ class DataPlane:
         return (start + np.arange(n, dtype=np.int64)) % m
 
     def _evaluate_by_second(
-        self, t: F64, u: F64, z: F64, idle: F64, slot: I64, pool_of: I64, pools: list[Pool],
-        lor: list[int], ep: _EndpointTable, routed: I64, status: I64, done: F64,
-        from_target: B8, connected: B8, connect: float, elb_latency: float,
+        self,
+        t: F64,
+        u: F64,
+        z: F64,
+        idle: F64,
+        slot: I64,
+        pool_of: I64,
+        pools: list[Pool],
+        lor: list[int],
+        ep: _EndpointTable,
+        routed: I64,
+        status: I64,
+        done: F64,
+        from_target: B8,
+        connected: B8,
+        connect: float,
+        elb_latency: float,
     ) -> None:
         """The exact path: one second at a time, so queue waits and outstanding counts are known."""
         heaps = {g: self._outstanding(pools[g], float(t[0])) for g in lor}
         rows_all = routed
         seconds = np.floor(t[rows_all]).astype(np.int64)
         bounds = np.flatnonzero(np.r_[True, seconds[1:] != seconds[:-1], True])
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        for a, b in itertools.pairwise(bounds):
             rows = rows_all[a:b]
             second = int(seconds[a])
             wait = ep.waits(second)
             for g in lor:
                 mine = rows[pool_of[rows] == g]
                 if len(mine):
-                    self._least_outstanding(pools[g], heaps[g], mine, t, u, z, idle, wait, ep,
-                                            slot, connect, elb_latency)
+                    self._least_outstanding(
+                        pools[g],
+                        heaps[g],
+                        mine,
+                        t,
+                        u,
+                        z,
+                        idle,
+                        wait,
+                        ep,
+                        slot,
+                        connect,
+                        elb_latency,
+                    )
             s = slot[rows]
-            o = outcome(t[rows], ep.mode[s], ep.log_mu[s], ep.sigma[s], ep.err[s], wait[s],
-                        z[rows], u[rows, ERR], idle[rows], connect, elb_latency)
+            o = outcome(
+                t[rows],
+                ep.mode[s],
+                ep.log_mu[s],
+                ep.sigma[s],
+                ep.err[s],
+                wait[s],
+                z[rows],
+                u[rows, ERR],
+                idle[rows],
+                connect,
+                elb_latency,
+            )
             status[rows], done[rows], from_target[rows], connected[rows] = (
-                o.status, o.done, o.from_target, o.connected)
+                o.status,
+                o.done,
+                o.from_target,
+                o.connected,
+            )
             ep.count(t[rows], s, o)
 
     def _outstanding(self, pool: Pool, t: float) -> list[list[float]]:
@@ -389,15 +507,35 @@ class DataPlane:
         return heaps
 
     def _least_outstanding(
-        self, pool: Pool, heaps: list[list[float]], rows: I64, t: F64, u: F64, z: F64,
-        idle: F64, wait: F64, ep: _EndpointTable, slot: I64, connect: float, elb_latency: float,
+        self,
+        pool: Pool,
+        heaps: list[list[float]],
+        rows: I64,
+        t: F64,
+        u: F64,
+        z: F64,
+        idle: F64,
+        wait: F64,
+        ep: _EndpointTable,
+        slot: I64,
+        connect: float,
+        elb_latency: float,
     ) -> None:
         """Least outstanding requests (reference 3.5): each pick depends on the ones before."""
         s = pool.slots
-        o = outcome(t[rows][:, None], ep.mode[s][None, :], ep.log_mu[s][None, :],
-                    ep.sigma[s][None, :], ep.err[s][None, :], wait[s][None, :],
-                    z[rows][:, None], u[rows, ERR][:, None], idle[rows][:, None],
-                    connect, elb_latency)
+        o = outcome(
+            t[rows][:, None],
+            ep.mode[s][None, :],
+            ep.log_mu[s][None, :],
+            ep.sigma[s][None, :],
+            ep.err[s][None, :],
+            wait[s][None, :],
+            z[rows][:, None],
+            u[rows, ERR][:, None],
+            idle[rows][:, None],
+            connect,
+            elb_latency,
+        )
         done = o.done
         times = t[rows].tolist()
         picks = u[rows, PICK].tolist()
@@ -431,18 +569,30 @@ class DataPlane:
                 self._inflight = {k: v[~out] for k, v in f.items()}
         for lb_arn, index, bucket in self.stats.seal(t1):
             period = self.stats.period
-            self.world.emit(RequestsCompleted(
-                (index + 1) * period, lb_arn, period, dict(sorted(bucket.by_status.items())),
-                dict(sorted(bucket.by_target.items())), dict(sorted(bucket.by_source.items())),
-            ))
+            self.world.emit(
+                RequestsCompleted(
+                    (index + 1) * period,
+                    lb_arn,
+                    period,
+                    dict(sorted(bucket.by_status.items())),
+                    dict(sorted(bucket.by_target.items())),
+                    dict(sorted(bucket.by_source.items())),
+                )
+            )
 
     def _answer(self, f: dict[str, np.ndarray[Any, Any]]) -> None:
         self.answered += len(f["done"])
         for li in np.unique(f["lb"]).tolist():
             sel = f["lb"] == li
             ips = [self._ips[i] if i >= 0 else None for i in f["ip"][sel].tolist()]
-            self.stats.add(self._lbs[li], f["done"][sel], f["status"][sel], ips,
-                           f["from_target"][sel], f["lat"][sel])
+            self.stats.add(
+                self._lbs[li],
+                f["done"][sel],
+                f["status"][sel],
+                ips,
+                f["from_target"][sel],
+                f["lat"][sel],
+            )
         if self.record_requests:
             for row in zip(*(f[k].tolist() for k in _INFLIGHT), strict=True):
                 rec = dict(zip(_INFLIGHT, row, strict=True))
@@ -465,8 +615,9 @@ class DataPlane:
         if i is None or not len(self._inflight["done"]):
             return
         f = self._inflight
-        self._rewrite((f["ip"] == i) & f["connected"] & (f["done"] > self.world.now),
-                      502, self.world.now)
+        self._rewrite(
+            (f["ip"] == i) & f["connected"] & (f["done"] > self.world.now), 502, self.world.now
+        )
 
     def endpoint_unreachable(self, ip: str) -> None:
         """The network to `ip` is cut: open requests wait out the idle timeout and get 504."""
@@ -486,8 +637,9 @@ class DataPlane:
         if s is None or not len(self._inflight["done"]):
             return
         f = self._inflight
-        self._rewrite((f["slot"] == s) & f["connected"] & (f["done"] > self.world.now),
-                      502, self.world.now)
+        self._rewrite(
+            (f["slot"] == s) & f["connected"] & (f["done"] > self.world.now), 502, self.world.now
+        )
 
     def _idle(self, lb_arn: str) -> float:
         lb = self.world.elb.load_balancers.get(lb_arn)
@@ -510,11 +662,20 @@ class DataPlane:
         snap = Snapshot(self.world)
         action = snap.resolve(lb, port, kind)
         trace: dict[str, Any] = {
-            "time": now, "client": "client", "loadBalancer": lb.name,
-            "loadBalancerArn": lb.arn, "path": kind.path, "host": kind.host,
-            "listener": action.listener_arn, "rule": action.rule_arn,
-            "targetGroup": None, "target": None, "status": None, "latencyMs": None,
-            "answeredBy": "elb", "reason": action.why or None,
+            "time": now,
+            "client": "client",
+            "loadBalancer": lb.name,
+            "loadBalancerArn": lb.arn,
+            "path": kind.path,
+            "host": kind.host,
+            "listener": action.listener_arn,
+            "rule": action.rule_arn,
+            "targetGroup": None,
+            "target": None,
+            "status": None,
+            "latencyMs": None,
+            "answeredBy": "elb",
+            "reason": action.why or None,
         }
         status = np.zeros(1, dtype=np.int64)
         fixed = np.zeros(1, dtype=np.bool_)
@@ -543,33 +704,64 @@ class DataPlane:
         ep.add_slots(np.array([s]))
         wait = ep.waits(math.floor(now))
         idle = np.array([lb.idle_timeout])
-        o = outcome(t, ep.mode[[s]], ep.log_mu[[s]], ep.sigma[[s]], ep.err[[s]], wait[[s]],
-                    normal(u[:, Z1], u[:, Z2]), u[:, ERR], idle,
-                    self.world.settings.elb.connect_timeout, elb_latency)
+        o = outcome(
+            t,
+            ep.mode[[s]],
+            ep.log_mu[[s]],
+            ep.sigma[[s]],
+            ep.err[[s]],
+            wait[[s]],
+            normal(u[:, Z1], u[:, Z2]),
+            u[:, ERR],
+            idle,
+            self.world.settings.elb.connect_timeout,
+            elb_latency,
+        )
         code = int(o.status[0])
         done = float(o.done[0])
         ep.count(t, np.array([s]), o)
         ip = pool.ips[local]
-        trace.update(targetGroup=pool.tg.arn, target=f"{ip}:{self._slots[s][2]}", status=code,
-                     latencyMs=round((done - now) * 1000, 3),
-                     answeredBy="target" if bool(o.from_target[0]) else "elb",
-                     failOpen=pool.fail_open, reason=_why(code, int(ep.mode[s]), pool.fail_open))
+        trace.update(
+            targetGroup=pool.tg.arn,
+            target=f"{ip}:{self._slots[s][2]}",
+            status=code,
+            latencyMs=round((done - now) * 1000, 3),
+            answeredBy="target" if bool(o.from_target[0]) else "elb",
+            failOpen=pool.fail_open,
+            reason=_why(code, int(ep.mode[s]), pool.fail_open),
+        )
         self._record_one(lb.arn, now, done, code, s, bool(o.from_target[0]), bool(o.connected[0]))
         return trace
 
-    def _record_one(self, lb_arn: str, t: float, done: float, status: int, slot: int,
-                    from_target: bool, connected: bool) -> None:
+    def _record_one(
+        self,
+        lb_arn: str,
+        t: float,
+        done: float,
+        status: int,
+        slot: int,
+        from_target: bool,
+        connected: bool,
+    ) -> None:
         self.arrived += 1
         ip = self._ip_index[self._slots[slot][1]] if slot >= 0 else -1
         self._append_inflight(
-            t=np.array([t]), done=np.array([done]), lat=np.array([done - t]),
-            status=np.array([status]), slot=np.array([slot]), ip=np.array([ip]),
-            lb=np.array([self._lb(lb_arn)]), index=np.array([-1]),
-            from_target=np.array([from_target]), connected=np.array([connected]))
+            t=np.array([t]),
+            done=np.array([done]),
+            lat=np.array([done - t]),
+            status=np.array([status]),
+            slot=np.array([slot]),
+            ip=np.array([ip]),
+            lb=np.array([self._lb(lb_arn)]),
+            index=np.array([-1]),
+            from_target=np.array([from_target]),
+            connected=np.array([connected]),
+        )
         self._finalize(self.world.now)
 
-    def summary(self, since: float | None = None, until: float | None = None,
-                lb_arn: str | None = None) -> dict[str, Any]:
+    def summary(
+        self, since: float | None = None, until: float | None = None, lb_arn: str | None = None
+    ) -> dict[str, Any]:
         self.flush()
         return self.stats.summary(since, until, lb_arn)
 
@@ -578,8 +770,11 @@ def _why(status: int, mode: int, fail_open: bool) -> str | None:
     if status == 502:
         return "the target refused the connection (nothing listens there)"
     if status == 504:
-        return ("the target did not accept the connection within 10 s" if mode == UNREACHABLE
-                else "the target did not answer within the idle timeout")
+        return (
+            "the target did not accept the connection within 10 s"
+            if mode == UNREACHABLE
+            else "the target did not answer within the idle timeout"
+        )
     if status == 500:
         return "the application answered with an error"
     if fail_open:
@@ -590,8 +785,11 @@ def _why(status: int, mode: int, fail_open: bool) -> str | None:
 def _empty_inflight() -> dict[str, np.ndarray[Any, Any]]:
     out: dict[str, np.ndarray[Any, Any]] = {}
     for name in _INFLIGHT:
-        dtype = np.float64 if name in ("t", "done", "lat") else (
-            np.bool_ if name in ("from_target", "connected") else np.int64)
+        dtype = (
+            np.float64
+            if name in ("t", "done", "lat")
+            else (np.bool_ if name in ("from_target", "connected") else np.int64)
+        )
         out[name] = np.zeros(0, dtype=dtype)
     return out
 
@@ -611,7 +809,11 @@ class _EndpointTable:
         self._known: set[int] = set()
 
     def ip_of_slot(self, slot: I64) -> I64:
-        return self._ip[np.maximum(slot, 0)]
+        """The IP index behind each slot (-1 for requests that reached no target)."""
+        if not len(self._ip):
+            return np.full(len(slot), -1, dtype=np.int64)
+        ips: I64 = np.where(slot >= 0, self._ip[np.maximum(slot, 0)], -1)
+        return ips
 
     def add_slots(self, slots: I64) -> None:
         from ecsim.model.ecs.task import EndpointMode
@@ -627,9 +829,12 @@ class _EndpointTable:
             mode = task.mode
             if mode is EndpointMode.SERVING and port != task.port:
                 mode = EndpointMode.REFUSED
-            self.mode[s] = {EndpointMode.SERVING: SERVING, EndpointMode.REFUSED: REFUSED,
-                            EndpointMode.HANGING: HANGING,
-                            EndpointMode.UNREACHABLE: UNREACHABLE}[mode]
+            self.mode[s] = {
+                EndpointMode.SERVING: SERVING,
+                EndpointMode.REFUSED: REFUSED,
+                EndpointMode.HANGING: HANGING,
+                EndpointMode.UNREACHABLE: UNREACHABLE,
+            }[mode]
             p = task.profile
             self.log_mu[s], self.sigma[s], self.err[s] = p.log_mu, p.latency_sigma, p.error_rate
             self.capacity[s] = p.capacity

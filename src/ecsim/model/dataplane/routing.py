@@ -130,10 +130,24 @@ class Snapshot:
             ips=[t.id for t in chosen],
             fail_open=fail_open,
             algorithm=tg.algorithm,
-            slow_from=np.array([t.slow_start_from if t.slow_start_until and t.slow_start_until > now
-                                and t.slow_start_from is not None else np.nan for t in chosen]),
-            slow_until=np.array([t.slow_start_until if t.slow_start_until and t.slow_start_until > now
-                                 else np.nan for t in chosen]),
+            slow_from=np.array(
+                [
+                    t.slow_start_from
+                    if t.slow_start_until
+                    and t.slow_start_until > now
+                    and t.slow_start_from is not None
+                    else np.nan
+                    for t in chosen
+                ]
+            ),
+            slow_until=np.array(
+                [
+                    t.slow_start_until
+                    if t.slow_start_until and t.slow_start_until > now
+                    else np.nan
+                    for t in chosen
+                ]
+            ),
         )
         self._pools[tg.arn] = pool
         return pool
@@ -145,16 +159,24 @@ class Snapshot:
         listeners = sorted(lb.listeners.values(), key=lambda x: x.port)
         listener = next((x for x in listeners if port is None or x.port == port), None)
         if listener is None:
-            return Action(None, None, fixed_status=0,
-                          why=f"no listener on port {port}: the connection is refused")
+            return Action(
+                None,
+                None,
+                fixed_status=0,
+                why=f"no listener on port {port}: the connection is refused",
+            )
         for rule in listener.ordered_rules():
             if not rule.is_default and not _matches(rule, kind):
                 continue
             for raw in rule.actions:
                 fixed = _fixed(raw)
                 if fixed is not None:
-                    return Action(rule.arn, listener.arn, fixed_status=fixed,
-                                  why=f"{raw['Type']} action of the rule")
+                    return Action(
+                        rule.arn,
+                        listener.arn,
+                        fixed_status=fixed,
+                        why=f"{raw['Type']} action of the rule",
+                    )
             targets = forward_targets(rule.actions)
             pools, weights = [], []
             for tg_arn, weight in targets:

@@ -131,7 +131,9 @@ class Stats:
                     total.merge(bucket)
         return total
 
-    def summary(self, since: float | None, until: float | None, lb: str | None = None) -> dict[str, Any]:
+    def summary(
+        self, since: float | None, until: float | None, lb: str | None = None
+    ) -> dict[str, Any]:
         b = self.window(since, until, lb)
         return {
             "requests": b.total,

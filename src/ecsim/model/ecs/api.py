@@ -33,11 +33,23 @@ if TYPE_CHECKING:
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 MAX_TARGET_GROUPS = 5  # per service (reference 2.11)
 UNMODELLED_SERVICE_PARAMS = (
-    "clientToken", "platformVersion", "role", "placementConstraints", "placementStrategy",
-    "serviceRegistries", "schedulingStrategy", "deploymentController", "tags",
-    "enableECSManagedTags", "propagateTags", "enableExecuteCommand",
-    "serviceConnectConfiguration", "volumeConfigurations", "vpcLatticeConfigurations",
-    "capacityProviderStrategy", "availabilityZoneRebalancing",
+    "clientToken",
+    "platformVersion",
+    "role",
+    "placementConstraints",
+    "placementStrategy",
+    "serviceRegistries",
+    "schedulingStrategy",
+    "deploymentController",
+    "tags",
+    "enableECSManagedTags",
+    "propagateTags",
+    "enableExecuteCommand",
+    "serviceConnectConfiguration",
+    "volumeConfigurations",
+    "vpcLatticeConfigurations",
+    "capacityProviderStrategy",
+    "availabilityZoneRebalancing",
 )
 
 
@@ -70,7 +82,11 @@ class EcsApi:
         return cluster.tasks.get(_tail(ref, "task"))
 
     def _task_definition(self, ref: str) -> TaskDefinition:
-        text = ref.split("task-definition/", 1)[1] if ref.startswith("arn:") and "task-definition/" in ref else ref
+        text = (
+            ref.split("task-definition/", 1)[1]
+            if ref.startswith("arn:") and "task-definition/" in ref
+            else ref
+        )
         family, _, revision = text.partition(":")
         revisions = self.backend.task_definitions.get(family, [])
         if revision:
@@ -92,13 +108,24 @@ class EcsApi:
         name = p.str("clusterName") or "default"
         settings = p.list("settings")
         tags = p.list("tags")
-        p.done(("configuration", "capacityProviders", "defaultCapacityProviderStrategy",
-                "serviceConnectDefaults"))
+        p.done(
+            (
+                "configuration",
+                "capacityProviders",
+                "defaultCapacityProviderStrategy",
+                "serviceConnectDefaults",
+            )
+        )
         _check_name(name, "clusterName")
         cluster = self.backend.clusters.get(name)
         if cluster is None or cluster.status != "ACTIVE":
-            cluster = Cluster(self.world.ids.ecs_arn(f"cluster/{name}"), name, self.world.now,
-                              settings=settings, tags=tags)
+            cluster = Cluster(
+                self.world.ids.ecs_arn(f"cluster/{name}"),
+                name,
+                self.world.now,
+                settings=settings,
+                tags=tags,
+            )
             self.backend.clusters[name] = cluster
         return {"cluster": self._cluster_shape(cluster)}
 
@@ -126,13 +153,16 @@ class EcsApi:
         p.done()
         if any(s.status != ServiceStatus.INACTIVE for s in cluster.services.values()):
             raise errors.ClusterContainsServicesException(
-                "The Cluster cannot be deleted while Services are active.")
+                "The Cluster cannot be deleted while Services are active."
+            )
         if any(not t.stopped for t in cluster.tasks.values()):
             raise errors.ClusterContainsTasksException(
-                "The Cluster cannot be deleted while Tasks are active.")
+                "The Cluster cannot be deleted while Tasks are active."
+            )
         if any(i.status == "ACTIVE" for i in cluster.instances.values()):
             raise errors.ClusterContainsContainerInstancesException(
-                "The Cluster cannot be deleted while Container Instances are active or draining.")
+                "The Cluster cannot be deleted while Container Instances are active or draining."
+            )
         cluster.status = "INACTIVE"
         return {"cluster": self._cluster_shape(cluster)}
 
@@ -143,7 +173,8 @@ class EcsApi:
             "clusterName": c.name,
             "status": c.status,
             "registeredContainerInstancesCount": sum(
-                1 for i in c.instances.values() if i.status == "ACTIVE"),
+                1 for i in c.instances.values() if i.status == "ACTIVE"
+            ),
             "runningTasksCount": sum(1 for t in tasks if t.last_status is TaskStatus.RUNNING),
             "pendingTasksCount": sum(1 for t in tasks if t.is_starting),
             "activeServicesCount": len(c.active_services()),
@@ -167,11 +198,28 @@ class EcsApi:
         requires = p.strs("requiresCompatibilities")
         cpu = p.str("cpu")
         memory = p.str("memory")
-        extra = {k: p.raw(k) for k in ("executionRoleArn", "taskRoleArn", "volumes",
-                                       "placementConstraints", "runtimePlatform", "tags")
-                 if p.has(k)}
-        p.done(("pidMode", "ipcMode", "proxyConfiguration", "inferenceAccelerators",
-                "ephemeralStorage", "enableFaultInjection"))
+        extra = {
+            k: p.raw(k)
+            for k in (
+                "executionRoleArn",
+                "taskRoleArn",
+                "volumes",
+                "placementConstraints",
+                "runtimePlatform",
+                "tags",
+            )
+            if p.has(k)
+        }
+        p.done(
+            (
+                "pidMode",
+                "ipcMode",
+                "proxyConfiguration",
+                "inferenceAccelerators",
+                "ephemeralStorage",
+                "enableFaultInjection",
+            )
+        )
         _check_name(family, "family")
         if not containers:
             raise errors.ClientException("Container list cannot be empty.")
@@ -186,11 +234,11 @@ class EcsApi:
             names.add(c["name"])
         if "FARGATE" in requires:
             if network_mode != "awsvpc":
-                raise errors.ClientException(
-                    "Fargate only supports network mode 'awsvpc'.")
+                raise errors.ClientException("Fargate only supports network mode 'awsvpc'.")
             if not cpu or not memory:
                 raise errors.ClientException(
-                    "Fargate requires that 'cpu' and 'memory' be defined at the task level.")
+                    "Fargate requires that 'cpu' and 'memory' be defined at the task level."
+                )
         essential = next((c for c in containers if c.get("essential", True)), containers[0])
         try:
             profile = profile_from_labels(dict(essential.get("dockerLabels") or {}))
@@ -200,10 +248,16 @@ class EcsApi:
         revision = revisions[-1].revision + 1 if revisions else 1
         td = TaskDefinition(
             arn=self.world.ids.ecs_arn(f"task-definition/{family}:{revision}"),
-            family=family, revision=revision,
+            family=family,
+            revision=revision,
             container_definitions=[dict(c) for c in containers],
-            network_mode=network_mode, requires_compatibilities=requires, cpu=cpu, memory=memory,
-            profile=profile, registered_at=self.world.now, extra=extra,
+            network_mode=network_mode,
+            requires_compatibilities=requires,
+            cpu=cpu,
+            memory=memory,
+            profile=profile,
+            registered_at=self.world.now,
+            extra=extra,
         )
         revisions.append(td)
         return {"taskDefinition": self._td_shape(td), "tags": extra.get("tags", [])}
@@ -219,8 +273,12 @@ class EcsApi:
         prefix = p.str("familyPrefix")
         status = p.str("status") or "ACTIVE"
         reverse = p.str("sort") == "DESC"
-        tds = [td for revs in self.backend.task_definitions.values() for td in revs
-               if td.status == status and (prefix is None or td.family.startswith(prefix))]
+        tds = [
+            td
+            for revs in self.backend.task_definitions.values()
+            for td in revs
+            if td.status == status and (prefix is None or td.family.startswith(prefix))
+        ]
         tds.sort(key=lambda td: (td.family, td.revision), reverse=reverse)
         return _page(p, [td.arn for td in tds], "taskDefinitionArns", 100)
 
@@ -229,8 +287,10 @@ class EcsApi:
         ref = p.req_str("taskDefinition")
         p.done()
         if ":" not in ref.rsplit("/", 1)[-1]:
-            raise errors.ClientException("The specified task definition identifier is invalid. "
-                                         "Specify a valid name or ARN and try again.")
+            raise errors.ClientException(
+                "The specified task definition identifier is invalid. "
+                "Specify a valid name or ARN and try again."
+            )
         td = self._task_definition(ref)
         td.status = "INACTIVE"
         td.deregistered_at = self.world.now
@@ -251,10 +311,13 @@ class EcsApi:
             "registeredAt": self._time(td.registered_at),
             "registeredBy": f"arn:aws:iam::{self.world.ids.account}:root",
         }
-        for key, value in (("cpu", td.cpu), ("memory", td.memory),
-                           ("executionRoleArn", td.extra.get("executionRoleArn")),
-                           ("taskRoleArn", td.extra.get("taskRoleArn")),
-                           ("deregisteredAt", self._time(td.deregistered_at))):
+        for key, value in (
+            ("cpu", td.cpu),
+            ("memory", td.memory),
+            ("executionRoleArn", td.extra.get("executionRoleArn")),
+            ("taskRoleArn", td.extra.get("taskRoleArn")),
+            ("deregisteredAt", self._time(td.deregistered_at)),
+        ):
             if value is not None:
                 shape[key] = value
         return shape
@@ -281,20 +344,28 @@ class EcsApi:
             raise errors.InvalidParameterException("TaskDefinition must be specified.")
         if desired is None:
             raise errors.InvalidParameterException(
-                "The desired count must be specified for a REPLICA service.")
+                "The desired count must be specified for a REPLICA service."
+            )
         td = self._task_definition(td_ref)
         self._check_network(td, network, launch_type)
         lbs = self._check_load_balancers(td, load_balancers)
         if grace is not None and not lbs:
             raise errors.InvalidParameterException(
                 "Health check grace period is only valid for services configured to use load "
-                "balancers")
+                "balancers"
+            )
         config = self._deployment_configuration(deployment, DeploymentConfiguration())
         svc = Service(
-            arn=self.world.ids.ecs_arn(f"service/{cluster.name}/{name}"), name=name,
-            cluster=cluster, task_definition=td, desired_count=desired,
-            launch_type=launch_type, network_configuration=network, load_balancers=lbs,
-            deployment_configuration=config, health_check_grace_period=grace or 0,
+            arn=self.world.ids.ecs_arn(f"service/{cluster.name}/{name}"),
+            name=name,
+            cluster=cluster,
+            task_definition=td,
+            desired_count=desired,
+            launch_type=launch_type,
+            network_configuration=network,
+            load_balancers=lbs,
+            deployment_configuration=config,
+            health_check_grace_period=grace or 0,
             created_at=self.world.now,
             created_by=f"arn:aws:iam::{self.world.ids.account}:root",
         )
@@ -323,11 +394,16 @@ class EcsApi:
             svc.load_balancers = self._check_load_balancers(td, load_balancers)
         if deployment is not None:
             svc.deployment_configuration = self._deployment_configuration(
-                deployment, svc.deployment_configuration)
+                deployment, svc.deployment_configuration
+            )
         if grace is not None:
             svc.health_check_grace_period = grace
-        new_deployment = force or td is not svc.task_definition or network is not None \
+        new_deployment = (
+            force
+            or td is not svc.task_definition
+            or network is not None
             or load_balancers is not None
+        )
         if network is not None:
             svc.network_configuration = network
         if desired is not None:
@@ -351,7 +427,8 @@ class EcsApi:
         running = any(not t.stopped for t in svc.tasks.values())
         if not force and (svc.desired_count > 0 or running) and svc.status is ServiceStatus.ACTIVE:
             raise errors.InvalidParameterException(
-                "The service cannot be stopped while it is scaled above 0.")
+                "The service cannot be stopped while it is scaled above 0."
+            )
         svc.desired_count = 0
         svc.status = ServiceStatus.DRAINING
         for d in svc.deployments:
@@ -373,8 +450,9 @@ class EcsApi:
         for ref in refs:
             svc = cluster.services.get(_tail(ref, "service"))
             if svc is None:
-                failures.append({"arn": self._arn_for(ref, f"service/{cluster.name}"),
-                                 "reason": "MISSING"})
+                failures.append(
+                    {"arn": self._arn_for(ref, f"service/{cluster.name}"), "reason": "MISSING"}
+                )
             else:
                 found.append(self._service_shape(svc))
         return {"services": found, "failures": failures}
@@ -384,8 +462,12 @@ class EcsApi:
         cluster = self._cluster(p.str("cluster"))
         launch = p.str("launchType")
         p.done(("schedulingStrategy", "resourceManagementType"))
-        arns = [s.arn for s in cluster.services.values() if s.status is ServiceStatus.ACTIVE
-                and (launch is None or s.launch_type.value == launch)]
+        arns = [
+            s.arn
+            for s in cluster.services.values()
+            if s.status is ServiceStatus.ACTIVE
+            and (launch is None or s.launch_type.value == launch)
+        ]
         return _page(p, arns, "serviceArns", 10)
 
     def _launch_type(self, value: str | None) -> LaunchType:
@@ -395,20 +477,24 @@ class EcsApi:
             return LaunchType(value)
         except ValueError:
             raise errors.InvalidParameterException(
-                f"launchType should be one of [EC2, FARGATE], got {value!r}") from None
+                f"launchType should be one of [EC2, FARGATE], got {value!r}"
+            ) from None
 
     def _check_network(self, td: TaskDefinition, network: dict[str, Any], lt: LaunchType) -> None:
         if lt is LaunchType.FARGATE and td.network_mode != "awsvpc":
             raise errors.InvalidParameterException(
-                "Task definition does not support launch_type FARGATE.")
+                "Task definition does not support launch_type FARGATE."
+            )
         if td.network_mode != "awsvpc":
             raise errors.InvalidParameterException(
                 "ecsim models the awsvpc network mode only; register the task definition with "
-                "networkMode='awsvpc'.")
+                "networkMode='awsvpc'."
+            )
         vpc_config = network.get("awsvpcConfiguration") if isinstance(network, dict) else None
         if not vpc_config:
             raise errors.InvalidParameterException(
-                "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+                "Network Configuration must be provided when networkMode 'awsvpc' is specified."
+            )
         subnets = vpc_config.get("subnets") or []
         if not subnets:
             raise errors.InvalidParameterException("subnets can not be empty.")
@@ -417,43 +503,52 @@ class EcsApi:
                 raise errors.InvalidParameterException(
                     f"Error retrieving subnet information for [{subnet_id}]: The subnet ID "
                     f"'{subnet_id}' does not exist (Service: AmazonEC2; Status Code: 400; "
-                    "Error Code: InvalidSubnetID.NotFound)")
+                    "Error Code: InvalidSubnetID.NotFound)"
+                )
         for group in vpc_config.get("securityGroups") or []:
             if group not in self.world.net.security_groups:
                 raise errors.InvalidParameterException(
                     f"Error retrieving security group information for [{group}]: The security "
-                    f"group '{group}' does not exist")
+                    f"group '{group}' does not exist"
+                )
 
     def _check_load_balancers(self, td: TaskDefinition, lbs: list[Any]) -> list[dict[str, Any]]:
         if len(lbs) > MAX_TARGET_GROUPS:
             raise errors.InvalidParameterException(
-                f"loadBalancers can have at most {MAX_TARGET_GROUPS} items.")
+                f"loadBalancers can have at most {MAX_TARGET_GROUPS} items."
+            )
         out = []
         for lb in lbs:
             if not isinstance(lb, dict) or not lb.get("targetGroupArn"):
                 raise errors.InvalidParameterException(
-                    "ecsim models ALB target groups: each loadBalancers item needs targetGroupArn.")
+                    "ecsim models ALB target groups: each loadBalancers item needs targetGroupArn."
+                )
             tg = self.world.elb.target_groups.get(lb["targetGroupArn"])
             if tg is None:
                 raise errors.InvalidParameterException(
                     f"Unable to assume role and validate the specified targetGroupArn. Please "
                     f"verify that the ECS service role being passed has the proper permissions. "
-                    f"Target group {lb['targetGroupArn']} not found.")
+                    f"Target group {lb['targetGroupArn']} not found."
+                )
             if tg.target_type != "ip":
                 raise errors.InvalidParameterException(
                     f"The target group {tg.arn} has target type {tg.target_type}, which is "
-                    "incompatible with the awsvpc network mode specified in the task definition.")
+                    "incompatible with the awsvpc network mode specified in the task definition."
+                )
             name = lb.get("containerName")
             port = lb.get("containerPort")
             container = next((c for c in td.container_definitions if c.get("name") == name), None)
             if container is None:
                 raise errors.InvalidParameterException(
-                    f"The container {name} does not exist in the task definition.")
+                    f"The container {name} does not exist in the task definition."
+                )
             if port is None or td.container_port(name) != int(port):
                 raise errors.InvalidParameterException(
-                    f"The container {name} did not have a container port {port} defined.")
-            out.append({"targetGroupArn": tg.arn, "containerName": name,
-                        "containerPort": int(port)})
+                    f"The container {name} did not have a container port {port} defined."
+                )
+            out.append(
+                {"targetGroupArn": tg.arn, "containerName": name, "containerPort": int(port)}
+            )
         return out
 
     def _deployment_configuration(
@@ -465,30 +560,36 @@ class EcsApi:
         hi = raw.get("maximumPercent", current.maximum_percent)
         if not isinstance(lo, int) or not isinstance(hi, int) or lo < 0 or hi < 0:
             raise errors.InvalidParameterException(
-                "minimumHealthyPercent and maximumPercent must be non-negative integers.")
+                "minimumHealthyPercent and maximumPercent must be non-negative integers."
+            )
         if hi < 100 and lo >= 100:
             raise errors.InvalidParameterException(
-                "maximumPercent must be greater than minimumHealthyPercent.")
+                "maximumPercent must be greater than minimumHealthyPercent."
+            )
         if lo > hi:
             raise errors.InvalidParameterException(
                 f"The value for minimumHealthyPercent ({lo}) must be less than or equal to "
-                f"maximumPercent ({hi}).")
+                f"maximumPercent ({hi})."
+            )
         cb = current.circuit_breaker
         raw_cb = raw.get("deploymentCircuitBreaker")
         if raw_cb is not None:
             if not isinstance(raw_cb, dict) or "enable" not in raw_cb or "rollback" not in raw_cb:
                 raise errors.InvalidParameterException(
-                    "deploymentCircuitBreaker requires both enable and rollback.")
+                    "deploymentCircuitBreaker requires both enable and rollback."
+                )
             threshold = raw_cb.get("thresholdConfiguration") or {}
             cb = CircuitBreaker(
-                enable=bool(raw_cb["enable"]), rollback=bool(raw_cb["rollback"]),
+                enable=bool(raw_cb["enable"]),
+                rollback=bool(raw_cb["rollback"]),
                 reset_on_healthy_task=bool(raw_cb.get("resetOnHealthyTask", True)),
                 threshold_type=str(threshold.get("type", "BOUNDED_PERCENT")),
                 threshold_value=float(threshold.get("value", 50)),
             )
             if cb.threshold_type not in ("BOUNDED_PERCENT", "UNBOUNDED_PERCENT", "COUNT"):
                 raise errors.InvalidParameterException(
-                    "thresholdConfiguration.type must be BOUNDED_PERCENT, UNBOUNDED_PERCENT or COUNT.")
+                    "thresholdConfiguration.type must be BOUNDED_PERCENT, UNBOUNDED_PERCENT or COUNT."
+                )
         return DeploymentConfiguration(lo, hi, cb)
 
     def _service_shape(self, svc: Service) -> dict[str, Any]:
@@ -509,7 +610,8 @@ class EcsApi:
             "taskDefinition": svc.task_definition.arn,
             "deploymentConfiguration": {
                 "deploymentCircuitBreaker": {
-                    "enable": cb.enable, "rollback": cb.rollback,
+                    "enable": cb.enable,
+                    "rollback": cb.rollback,
                 },
                 "maximumPercent": cfg.maximum_percent,
                 "minimumHealthyPercent": cfg.minimum_healthy_percent,
@@ -538,14 +640,22 @@ class EcsApi:
         if svc.load_balancers:
             shape["healthCheckGracePeriodSeconds"] = svc.health_check_grace_period
         if cb.enable:
-            shape["deploymentConfiguration"]["deploymentCircuitBreaker"].update({
-                "resetOnHealthyTask": cb.reset_on_healthy_task,
-                "thresholdConfiguration": {"type": cb.threshold_type,
-                                           "value": cb.threshold_value},
-            })
-            shape["deploymentConfiguration"]["deploymentCircuitBreaker"]["threshold"] = \
-                cb.threshold(svc.desired_count, s.circuit_breaker_min_threshold,
-                             s.circuit_breaker_max_threshold)
+            shape["deploymentConfiguration"]["deploymentCircuitBreaker"].update(
+                {
+                    "resetOnHealthyTask": cb.reset_on_healthy_task,
+                    "thresholdConfiguration": {
+                        "type": cb.threshold_type,
+                        "value": cb.threshold_value,
+                    },
+                }
+            )
+            shape["deploymentConfiguration"]["deploymentCircuitBreaker"]["threshold"] = (
+                cb.threshold(
+                    svc.desired_count,
+                    s.circuit_breaker_min_threshold,
+                    s.circuit_breaker_max_threshold,
+                )
+            )
         return shape
 
     def _deployment_shape(self, svc: Service, d: Deployment) -> dict[str, Any]:
@@ -581,21 +691,42 @@ class EcsApi:
         started_by = p.str("startedBy")
         group = p.str("group") or f"family:{td.family}"
         overrides = p.dict("overrides")
-        p.done(("capacityProviderStrategy", "enableECSManagedTags", "enableExecuteCommand",
-                "placementConstraints", "placementStrategy", "platformVersion", "propagateTags",
-                "referenceId", "tags", "clientToken", "volumeConfigurations"))
+        p.done(
+            (
+                "capacityProviderStrategy",
+                "enableECSManagedTags",
+                "enableExecuteCommand",
+                "placementConstraints",
+                "placementStrategy",
+                "platformVersion",
+                "propagateTags",
+                "referenceId",
+                "tags",
+                "clientToken",
+                "volumeConfigurations",
+            )
+        )
         self._check_network(td, network, launch_type)
         tasks, failures = [], []
         peers = [t for t in cluster.tasks.values() if t.group == group and not t.stopped]
         for _ in range(count):
             where = self.backend.place(cluster, td, launch_type, network, peers)
             if isinstance(where, str):
-                failures.append({"reason": "RESOURCE:CPU" if "CPU" in where else "RESOURCE:MEMORY"
-                                 if "memory" in where else "MISSING", "detail": where})
+                failures.append(
+                    {
+                        "reason": "RESOURCE:CPU"
+                        if "CPU" in where
+                        else "RESOURCE:MEMORY"
+                        if "memory" in where
+                        else "MISSING",
+                        "detail": where,
+                    }
+                )
                 continue
             subnet, instance = where
-            task = self.backend.new_task(cluster, td, subnet, group, started_by, launch_type,
-                                         instance)
+            task = self.backend.new_task(
+                cluster, td, subnet, group, started_by, launch_type, instance
+            )
             task.overrides = overrides
             self.backend.lifecycle.launch(task)
             peers.append(task)
@@ -626,7 +757,8 @@ class EcsApi:
         p.done()
         if desired not in DesiredStatus.__members__:
             raise errors.InvalidParameterException(
-                "desiredStatus should be one of [RUNNING, PENDING, STOPPED].")
+                "desiredStatus should be one of [RUNNING, PENDING, STOPPED]."
+            )
         if service is not None:
             self._service(cluster, service)
         service_name = _tail(service, "service") if service else None
@@ -642,9 +774,10 @@ class EcsApi:
                 continue
             if launch is not None and t.launch_type.value != launch:
                 continue
-            if instance is not None and (t.container_instance is None or
-                                         _tail(instance, "container-instance") not in
-                                         t.container_instance.arn):
+            if instance is not None and (
+                t.container_instance is None
+                or _tail(instance, "container-instance") not in t.container_instance.arn
+            ):
                 continue
             arns.append(t.arn)
         return _page(p, arns, "taskArns", 100)
@@ -660,30 +793,38 @@ class EcsApi:
         for ref in refs:
             task = self._task(cluster, ref)
             if task is None:
-                failures.append({"arn": self._arn_for(ref, f"task/{cluster.name}"),
-                                 "reason": "MISSING"})
+                failures.append(
+                    {"arn": self._arn_for(ref, f"task/{cluster.name}"), "reason": "MISSING"}
+                )
             else:
                 found.append(self._task_shape(task))
         return {"tasks": found, "failures": failures}
 
     def _task_shape(self, t: Task) -> dict[str, Any]:
         td = t.task_definition
-        details = [{"name": "subnetId", "value": t.subnet.id}]
+        details: list[dict[str, Any]] = [{"name": "subnetId", "value": t.subnet.id}]
         if t.eni_id:
-            details += [{"name": "networkInterfaceId", "value": t.eni_id},
-                        {"name": "macAddress", "value": t.mac},
-                        {"name": "privateIPv4Address", "value": t.ip}]
+            details += [
+                {"name": "networkInterfaceId", "value": t.eni_id},
+                {"name": "macAddress", "value": t.mac},
+                {"name": "privateIPv4Address", "value": t.ip},
+            ]
         attachment_id = f"{t.id[:8]}-{t.id[8:12]}-{t.id[12:16]}-{t.id[16:20]}-{t.id[20:]}"
         containers = []
         for i, c in enumerate(t.containers):
             cd = td.container_definitions[i]
             shape: dict[str, Any] = {
                 "containerArn": self.world.ids.ecs_arn(
-                    f"container/{t.cluster_name}/{t.id}/{attachment_id[:-2]}{i:02d}"),
-                "taskArn": t.arn, "name": c.name, "image": c.image,
-                "lastStatus": c.last_status, "healthStatus": c.health_status.value,
-                "networkInterfaces": ([{"attachmentId": attachment_id,
-                                        "privateIpv4Address": t.ip}] if t.ip else []),
+                    f"container/{t.cluster_name}/{t.id}/{attachment_id[:-2]}{i:02d}"
+                ),
+                "taskArn": t.arn,
+                "name": c.name,
+                "image": c.image,
+                "lastStatus": c.last_status,
+                "healthStatus": c.health_status.value,
+                "networkInterfaces": (
+                    [{"attachmentId": attachment_id, "privateIpv4Address": t.ip}] if t.ip else []
+                ),
                 "cpu": str(cd.get("cpu", 0)),
             }
             if c.exit_code is not None:
@@ -694,8 +835,14 @@ class EcsApi:
                 shape["memory"] = str(cd["memory"])
             containers.append(shape)
         shape = {
-            "attachments": [{"id": attachment_id, "type": "ElasticNetworkInterface",
-                             "status": t.attachment_status, "details": details}],
+            "attachments": [
+                {
+                    "id": attachment_id,
+                    "type": "ElasticNetworkInterface",
+                    "status": t.attachment_status,
+                    "details": details,
+                }
+            ],
             "availabilityZone": t.az,
             "clusterArn": t.cluster_arn,
             "connectivity": "CONNECTED" if t.eni_id and t.reachable else "DISCONNECTED",
@@ -721,13 +868,23 @@ class EcsApi:
         if t.container_instance is not None:
             shape["containerInstanceArn"] = t.container_instance.arn
         for key in ("startedBy", "stopCode", "stoppedReason"):
-            value = {"startedBy": t.started_by, "stopCode": t.stop_code,
-                     "stoppedReason": t.stopped_reason}[key]
+            value = {
+                "startedBy": t.started_by,
+                "stopCode": t.stop_code,
+                "stoppedReason": t.stopped_reason,
+            }[key]
             if value is not None:
                 shape[key] = value
         shape["createdAt"] = self._time(t.times.get("createdAt", t.created_at))
-        for key in ("connectivityAt", "pullStartedAt", "pullStoppedAt", "startedAt",
-                    "stoppingAt", "executionStoppedAt", "stoppedAt"):
+        for key in (
+            "connectivityAt",
+            "pullStartedAt",
+            "pullStoppedAt",
+            "startedAt",
+            "stoppingAt",
+            "executionStoppedAt",
+            "stoppedAt",
+        ):
             if key in t.times:
                 shape[key] = self._time(t.times[key])
         return shape
@@ -749,8 +906,14 @@ class EcsApi:
         p.done(("include",))
         found, failures = [], []
         for ref in refs:
-            inst = next((i for i in cluster.instances.values()
-                         if i.arn == ref or i.arn.endswith("/" + ref)), None)
+            inst = next(
+                (
+                    i
+                    for i in cluster.instances.values()
+                    if i.arn == ref or i.arn.endswith("/" + ref)
+                ),
+                None,
+            )
             if inst is None:
                 failures.append({"arn": ref, "reason": "MISSING"})
             else:
@@ -759,11 +922,14 @@ class EcsApi:
 
     def _instance_shape(self, i: ContainerInstance) -> dict[str, Any]:
         def resources(cpu: int, memory: int) -> list[dict[str, Any]]:
-            return [{"name": "CPU", "type": "INTEGER", "integerValue": cpu},
-                    {"name": "MEMORY", "type": "INTEGER", "integerValue": memory}]
+            return [
+                {"name": "CPU", "type": "INTEGER", "integerValue": cpu},
+                {"name": "MEMORY", "type": "INTEGER", "integerValue": memory},
+            ]
 
-        tasks = [self.backend.clusters[_tail(i.cluster_arn, "cluster")].tasks.get(t)
-                 for t in i.tasks]
+        tasks = [
+            self.backend.clusters[_tail(i.cluster_arn, "cluster")].tasks.get(t) for t in i.tasks
+        ]
         return {
             "containerInstanceArn": i.arn,
             "ec2InstanceId": i.instance_id,
@@ -796,7 +962,8 @@ def _check_name(name: str, field: str) -> None:
     if not NAME.match(name):
         raise errors.InvalidParameterException(
             f"{field} can have up to 255 letters (uppercase and lowercase), numbers, hyphens, "
-            "and underscores.")
+            "and underscores."
+        )
 
 
 def _page(p: Params, items: list[str], key: str, default: int) -> dict[str, Any]:
@@ -810,7 +977,7 @@ def _page(p: Params, items: list[str], key: str, default: int) -> dict[str, Any]
             start = int(token)
         except ValueError:
             raise errors.InvalidParameterException("Invalid nextToken.") from None
-    page = items[start:start + size]
+    page = items[start : start + size]
     out: dict[str, Any] = {key: page}
     if start + size < len(items):
         out["nextToken"] = str(start + size)

@@ -64,9 +64,12 @@ class EcsBackend:
             return
         if task.last_status is TaskStatus.RUNNING:
             svc.start_failures = 0
-        if (task.desired_status is DesiredStatus.STOPPED and not task.counted_failure
-                and task.stop_code in (TaskStopCode.ESSENTIAL_CONTAINER_EXITED,
-                                       TaskStopCode.TASK_FAILED_TO_START)):
+        if (
+            task.desired_status is DesiredStatus.STOPPED
+            and not task.counted_failure
+            and task.stop_code
+            in (TaskStopCode.ESSENTIAL_CONTAINER_EXITED, TaskStopCode.TASK_FAILED_TO_START)
+        ):
             if not task.ever_running:
                 self._start_failed(svc)
             self.scheduler.task_failed(svc, task, "tasks failed to start")
@@ -94,13 +97,18 @@ class EcsBackend:
         assert task.ip is not None
         self._registrations[(tg_arn, task.ip, port)] = task
 
-    def _target_health_changed(self, tg: TargetGroup, target: Target, state: TargetHealthState) -> None:
+    def _target_health_changed(
+        self, tg: TargetGroup, target: Target, state: TargetHealthState
+    ) -> None:
         key = (tg.arn, target.id, target.port)
         task = self._registrations.get(key)
         if task is None:
             return
-        if state is TargetHealthState.UNUSED and target.reason is not None and \
-                target.reason.value == "Target.NotRegistered":
+        if (
+            state is TargetHealthState.UNUSED
+            and target.reason is not None
+            and target.reason.value == "Target.NotRegistered"
+        ):
             del self._registrations[key]
             self.lifecycle.target_drained(task, key)
         if task.service is not None:
@@ -125,9 +133,16 @@ class EcsBackend:
         ]
         task = Task(
             arn=self.world.ids.ecs_arn(f"task/{cluster.name}/{task_id}"),
-            id=task_id, cluster_arn=cluster.arn, cluster_name=cluster.name,
-            task_definition=td, launch_type=launch_type, group=group, started_by=started_by,
-            subnet=subnet, created_at=self.world.now, containers=containers,
+            id=task_id,
+            cluster_arn=cluster.arn,
+            cluster_name=cluster.name,
+            task_definition=td,
+            launch_type=launch_type,
+            group=group,
+            started_by=started_by,
+            subnet=subnet,
+            created_at=self.world.now,
+            containers=containers,
             container_instance=instance,
         )
         cluster.tasks[task_id] = task
@@ -151,8 +166,12 @@ class EcsBackend:
         return [self.world.net.subnets[i] for i in ids if i in self.world.net.subnets]
 
     def place(
-        self, cluster: Cluster, td: TaskDefinition, launch_type: LaunchType,
-        network_configuration: dict[str, Any], peers: list[Task],
+        self,
+        cluster: Cluster,
+        td: TaskDefinition,
+        launch_type: LaunchType,
+        network_configuration: dict[str, Any],
+        peers: list[Task],
     ) -> tuple[Subnet, ContainerInstance | None] | str:
         """Where the next task goes, or why it cannot be placed (reference 2.1, 2.9).
 
@@ -160,43 +179,62 @@ class EcsBackend:
         with the fewest tasks of the group, then the instance with the fewest.
         """
         per_az = Counter(t.az for t in peers)
-        subnets = [s for s in self.subnets_of(network_configuration)
-                   if self.world.net.azs[s.az].up and s.available > 0]
+        subnets = [
+            s
+            for s in self.subnets_of(network_configuration)
+            if self.world.net.azs[s.az].up and s.available > 0
+        ]
         if launch_type is LaunchType.FARGATE:
             if not subnets:
                 return "No Fargate capacity is available in the service's subnets"
             subnet = min(subnets, key=lambda s: (per_az[s.az], subnets.index(s)))
             return subnet, None
-        instances = [i for i in cluster.instances.values()
-                     if i.status == "ACTIVE" and i.agent_connected and self.world.net.azs[i.az].up]
+        instances = [
+            i
+            for i in cluster.instances.values()
+            if i.status == "ACTIVE" and i.agent_connected and self.world.net.azs[i.az].up
+        ]
         if not instances:
             return "No Container Instances were found in your cluster."
         fitting = [i for i in instances if i.fits(td.task_cpu(), td.task_memory())]
         if not fitting:
             closest = min(instances, key=lambda i: i.used_cpu)
             lacking = "CPU units" if closest.used_cpu + td.task_cpu() > closest.cpu else "memory"
-            return (f"The closest matching (container-instance {closest.arn.rsplit('/', 1)[1]}) "
-                    f"has insufficient {lacking} available.")
+            return (
+                f"The closest matching (container-instance {closest.arn.rsplit('/', 1)[1]}) "
+                f"has insufficient {lacking} available."
+            )
         per_instance = Counter(t.container_instance.arn for t in peers if t.container_instance)
         order = list(cluster.instances)
-        instance = min(fitting, key=lambda i: (per_az[i.az], per_instance[i.arn], order.index(i.arn)))
+        instance = min(
+            fitting, key=lambda i: (per_az[i.az], per_instance[i.arn], order.index(i.arn))
+        )
         same_az = [s for s in subnets if s.az == instance.az]
         return (same_az[0] if same_az else instance.subnet), instance
 
     def place_service_task(self, svc: Service, d: Deployment) -> Task | None:
         peers = svc.live_tasks()
-        where = self.place(svc.cluster, d.task_definition, d.launch_type,
-                           d.network_configuration, peers)
+        where = self.place(
+            svc.cluster, d.task_definition, d.launch_type, d.network_configuration, peers
+        )
         if isinstance(where, str):
             if d.launch_type is LaunchType.EC2 and not where.startswith("No Container"):
                 self.scheduler.event(svc, msg.no_instance_fits(svc.name, where), dedupe=True)
             else:
-                self.scheduler.event(svc, msg.unable_to_place(svc.name, where.rstrip(".")),
-                                     dedupe=True)
+                self.scheduler.event(
+                    svc, msg.unable_to_place(svc.name, where.rstrip(".")), dedupe=True
+                )
             return None
         subnet, instance = where
-        task = self.new_task(svc.cluster, d.task_definition, subnet, f"service:{svc.name}",
-                             d.id, d.launch_type, instance)
+        task = self.new_task(
+            svc.cluster,
+            d.task_definition,
+            subnet,
+            f"service:{svc.name}",
+            d.id,
+            d.launch_type,
+            instance,
+        )
         task.service = svc
         task.deployment_id = d.id
         svc.tasks[task.id] = task
@@ -205,7 +243,10 @@ class EcsBackend:
     # --- services -------------------------------------------------------------------------
 
     def start_deployment(
-        self, svc: Service, td: TaskDefinition, deployment_id: str | None = None,
+        self,
+        svc: Service,
+        td: TaskDefinition,
+        deployment_id: str | None = None,
         rollback: bool = False,
     ) -> Deployment:
         now = self.world.now
@@ -214,9 +255,13 @@ class EcsBackend:
                 old.status = DeploymentStatus.ACTIVE
                 self.scheduler.deployment_changed(svc, old)
         d = Deployment(
-            id=deployment_id or self.world.ids.deployment_id(), task_definition=td,
-            desired_count=svc.desired_count, created_at=now, updated_at=now,
-            launch_type=svc.launch_type, network_configuration=svc.network_configuration,
+            id=deployment_id or self.world.ids.deployment_id(),
+            task_definition=td,
+            desired_count=svc.desired_count,
+            created_at=now,
+            updated_at=now,
+            launch_type=svc.launch_type,
+            network_configuration=svc.network_configuration,
             is_rollback=rollback,
         )
         d.rollout_state_reason = f"ECS deployment {d.id} in progress."
@@ -225,8 +270,17 @@ class EcsBackend:
         svc.start_failures = 0
         svc.throttled_until = 0.0
         svc.steady = False
-        self.world.emit(DeploymentChanged(now, svc.cluster.name, svc.name, d.id, d.status.value,
-                                          d.rollout_state.value, d.rollout_state_reason))
+        self.world.emit(
+            DeploymentChanged(
+                now,
+                svc.cluster.name,
+                svc.name,
+                d.id,
+                d.status.value,
+                d.rollout_state.value,
+                d.rollout_state_reason,
+            )
+        )
         self.scheduler.poke(svc)
         return d
 

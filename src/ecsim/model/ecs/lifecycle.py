@@ -45,7 +45,9 @@ class TaskLifecycle:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _duration(self, task: Task, fargate: tuple[float, float], ec2: tuple[float, float]) -> float:
+    def _duration(
+        self, task: Task, fargate: tuple[float, float], ec2: tuple[float, float]
+    ) -> float:
         lo, hi = fargate if task.launch_type is LaunchType.FARGATE else ec2
         return self._rng.uniform(lo, hi)
 
@@ -65,11 +67,22 @@ class TaskLifecycle:
     def _record(self, task: Task) -> None:
         task.version += 1
         container = task.containers[0]
-        self.world.emit(TaskStateChanged(
-            self.world.now, task.cluster_name, task.arn, task.id, task.group,
-            task.last_status.value, task.desired_status.value, task.ip, task.az,
-            task.stop_code, task.stopped_reason, container.exit_code,
-        ))
+        self.world.emit(
+            TaskStateChanged(
+                self.world.now,
+                task.cluster_name,
+                task.arn,
+                task.id,
+                task.group,
+                task.last_status.value,
+                task.desired_status.value,
+                task.ip,
+                task.az,
+                task.stop_code,
+                task.stopped_reason,
+                container.exit_code,
+            )
+        )
         self.hooks.changed(task)
 
     # --- starting -------------------------------------------------------------------------
@@ -78,8 +91,11 @@ class TaskLifecycle:
         t = self.world.settings.tasks
         task.times["createdAt"] = self.world.now
         self._record(task)
-        self._after(task, self._duration(task, t.fargate_provisioning, t.ec2_provisioning),
-                    self._provisioned)
+        self._after(
+            task,
+            self._duration(task, t.fargate_provisioning, t.ec2_provisioning),
+            self._provisioned,
+        )
 
     def _provisioned(self, task: Task) -> None:
         now = self.world.now
@@ -98,8 +114,10 @@ class TaskLifecycle:
         profile = task.profile
         if profile.start is StartBehaviour.PULL_ERROR:
             image = task.containers[0].image
-            reason = (f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
-                      f"failed to resolve ref {image}: not found")
+            reason = (
+                f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+                f"failed to resolve ref {image}: not found"
+            )
             task.containers[0].reason = reason
             self._begin_stop(task, TaskStopCode.TASK_FAILED_TO_START, reason)
             self._deprovision(task)
@@ -214,8 +232,13 @@ class TaskLifecycle:
         self._cancel_timers(task)
         if task.alive:
             self._container_stops(task, SIGKILL_EXIT, None)
-        self._begin_stop(task, TaskStopCode.TASK_FAILED_TO_START if not task.ever_running
-                         else TaskStopCode.ESSENTIAL_CONTAINER_EXITED, reason)
+        self._begin_stop(
+            task,
+            TaskStopCode.TASK_FAILED_TO_START
+            if not task.ever_running
+            else TaskStopCode.ESSENTIAL_CONTAINER_EXITED,
+            reason,
+        )
         task.stopped_reason = reason
         task.draining.clear()
         self._deprovision(task)

@@ -27,7 +27,9 @@ def deregistered(service: str, n: int, tg_arn: str) -> str:
 
 
 def draining(service: str, deployment_id: str, n: int) -> str:
-    return f"(service {service}, taskSet {deployment_id}) has begun draining connections on {n} tasks."
+    return (
+        f"(service {service}, taskSet {deployment_id}) has begun draining connections on {n} tasks."
+    )
 
 
 def steady_state(service: str) -> str:
@@ -47,8 +49,10 @@ def rolling_back(service: str, deployment_id: str) -> str:
 
 
 def unhealthy_target(service: str, task_id: str, port: int, tg_arn: str, reason: str) -> str:
-    return (f"(service {service}) (task {task_id}) (port {port}) is unhealthy in "
-            f"(target-group {tg_arn}) due to (reason {reason}).")
+    return (
+        f"(service {service}) (task {task_id}) (port {port}) is unhealthy in "
+        f"(target-group {tg_arn}) due to (reason {reason})."
+    )
 
 
 def unable_to_place(service: str, reason: str) -> str:
@@ -56,9 +60,11 @@ def unable_to_place(service: str, reason: str) -> str:
 
 
 def no_instance_fits(service: str, detail: str) -> str:
-    return (f"(service {service}) was unable to place a task because no container instance met "
-            f"all of its requirements. {detail} For more information, see the Troubleshooting "
-            "section of the Amazon ECS Developer Guide.")
+    return (
+        f"(service {service}) was unable to place a task because no container instance met "
+        f"all of its requirements. {detail} For more information, see the Troubleshooting "
+        "section of the Amazon ECS Developer Guide."
+    )
 
 
 def start_impaired(service: str) -> str:
@@ -66,9 +72,11 @@ def start_impaired(service: str) -> str:
 
 
 def deployment_blocked(service: str) -> str:
-    return (f"(service {service}) was unable to stop or start tasks during a deployment because "
-            "of the service deployment configuration. Update the minimumHealthyPercent or "
-            "maximumPercent value and try again.")
+    return (
+        f"(service {service}) was unable to stop or start tasks during a deployment because "
+        "of the service deployment configuration. Update the minimumHealthyPercent or "
+        "maximumPercent value and try again."
+    )
 
 
 def scaling_reason(deployment_id: str) -> str:

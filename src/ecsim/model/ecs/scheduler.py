@@ -47,7 +47,10 @@ class ServiceScheduler:
 
     def poke(self, svc: Service, delay: float | None = None) -> None:
         """Ask the scheduler to look at the service soon (after its reaction time)."""
-        if svc.effective_controller is not ControllerStatus.ACTIVE or svc.status is ServiceStatus.INACTIVE:
+        if (
+            svc.effective_controller is not ControllerStatus.ACTIVE
+            or svc.status is ServiceStatus.INACTIVE
+        ):
             return
         if delay is None:
             delay = self._rng.uniform(*self.world.settings.scheduler.reaction)
@@ -74,10 +77,17 @@ class ServiceScheduler:
 
     def deployment_changed(self, svc: Service, d: Deployment) -> None:
         d.updated_at = self.world.now
-        self.world.emit(DeploymentChanged(
-            self.world.now, svc.cluster.name, svc.name, d.id, d.status.value,
-            d.rollout_state.value, d.rollout_state_reason,
-        ))
+        self.world.emit(
+            DeploymentChanged(
+                self.world.now,
+                svc.cluster.name,
+                svc.name,
+                d.id,
+                d.status.value,
+                d.rollout_state.value,
+                d.rollout_state_reason,
+            )
+        )
 
     # --- health as the scheduler sees it --------------------------------------------------
 
@@ -91,14 +101,20 @@ class ServiceScheduler:
 
     def is_healthy(self, svc: Service, task: Task) -> bool:
         """RUNNING, and healthy in every target group, or 40 s old without any (2.2)."""
-        if task.last_status is not TaskStatus.RUNNING or task.desired_status is not DesiredStatus.RUNNING:
+        if (
+            task.last_status is not TaskStatus.RUNNING
+            or task.desired_status is not DesiredStatus.RUNNING
+        ):
             return False
         if task.replacing:
             return False
         tgs = svc.target_group_arns
         if not tgs:
             started = task.times.get("startedAt", self.world.now)
-            return self.world.now - started >= self.world.settings.scheduler.healthy_without_checks_after
+            return (
+                self.world.now - started
+                >= self.world.settings.scheduler.healthy_without_checks_after
+            )
         if len(task.registrations) < len(tgs):
             return False
         return all(s is TargetHealthState.HEALTHY for s in self.target_states(svc, task))
@@ -122,8 +138,11 @@ class ServiceScheduler:
 
     def _live(self, svc: Service) -> list[Task]:
         """Tasks the service means to keep (not asked to stop), oldest first."""
-        return [t for t in svc.tasks.values()
-                if not t.stopped and t.desired_status is DesiredStatus.RUNNING]
+        return [
+            t
+            for t in svc.tasks.values()
+            if not t.stopped and t.desired_status is DesiredStatus.RUNNING
+        ]
 
     def _roll(self, svc: Service) -> None:
         now = self.world.now
@@ -151,9 +170,9 @@ class ServiceScheduler:
 
         # 2. Stop tasks being replaced once enough healthy tasks run, or when no room is left
         #    for their replacement (an unhealthy task does not count toward minimumHealthy).
-        replacing = [t for t in live if t.replacing]
-        if replacing and (len(healthy) >= desired or room <= 0):
-            for task in replacing:
+        being_replaced = [t for t in live if t.replacing]
+        if being_replaced and (len(healthy) >= desired or room <= 0):
+            for task in being_replaced:
                 tg_arn = self._unhealthy_tg(task) or (svc.target_group_arns or [""])[0]
                 self._stop(svc, [task], msg.elb_failed_reason(tg_arn))
             acted = True
@@ -185,8 +204,11 @@ class ServiceScheduler:
         per_az = Counter(t.az for t in tasks)
         return sorted(
             tasks,
-            key=lambda t: (t.last_status is TaskStatus.RUNNING, -per_az[t.az],
-                           -t.times.get("createdAt", 0.0)),
+            key=lambda t: (
+                t.last_status is TaskStatus.RUNNING,
+                -per_az[t.az],
+                -t.times.get("createdAt", 0.0),
+            ),
         )
 
     def _launch(self, svc: Service, d: Deployment, n: int, replacing: int) -> int:
@@ -216,8 +238,11 @@ class ServiceScheduler:
         """Every live task in all of the service's target groups; no stopped task in any."""
         added: Counter[str] = Counter()
         for task in svc.tasks.values():
-            if (task.desired_status is DesiredStatus.RUNNING and task.ip is not None
-                    and task.last_status in (TaskStatus.ACTIVATING, TaskStatus.RUNNING)):
+            if (
+                task.desired_status is DesiredStatus.RUNNING
+                and task.ip is not None
+                and task.last_status in (TaskStatus.ACTIVATING, TaskStatus.RUNNING)
+            ):
                 for tg_arn, port in self._targets_for(svc, task):
                     if (tg_arn, task.ip, port) not in task.registrations:
                         tg = self.world.elb.target_groups.get(tg_arn)
@@ -258,8 +283,11 @@ class ServiceScheduler:
                 continue
             target = self.world.elb.deregister(tg, ip, port)
             removed[tg_arn] += 1
-            if (target is not None and target.state is TargetHealthState.DRAINING
-                    and task.last_status is TaskStatus.DEACTIVATING):
+            if (
+                target is not None
+                and target.state is TargetHealthState.DRAINING
+                and task.last_status is TaskStatus.DEACTIVATING
+            ):
                 task.draining.add(key)
         for tg_arn, n in removed.items():
             self.event(svc, msg.deregistered(svc.name, n, tg_arn))
@@ -294,9 +322,16 @@ class ServiceScheduler:
             ip_port = next(k for k in task.registrations if k[0] == tg_arn)
             target = tg.targets[(ip_port[1], ip_port[2])]
             task.replacing = True
-            self.event(svc, msg.unhealthy_target(
-                svc.name, task.id, target.port, tg_arn, target.description or "Health checks failed"
-            ))
+            self.event(
+                svc,
+                msg.unhealthy_target(
+                    svc.name,
+                    task.id,
+                    target.port,
+                    tg_arn,
+                    target.description or "Health checks failed",
+                ),
+            )
             self.task_failed(svc, task, "tasks failed health checks")
 
     # --- deployments ----------------------------------------------------------------------
@@ -311,9 +346,14 @@ class ServiceScheduler:
         d.updated_at = self.world.now
         cb = svc.deployment_configuration.circuit_breaker
         s = self.world.settings.scheduler
-        threshold = cb.threshold(svc.desired_count, s.circuit_breaker_min_threshold,
-                                 s.circuit_breaker_max_threshold)
-        if cb.enable and d.rollout_state is RolloutState.IN_PROGRESS and d.failed_tasks >= threshold:
+        threshold = cb.threshold(
+            svc.desired_count, s.circuit_breaker_min_threshold, s.circuit_breaker_max_threshold
+        )
+        if (
+            cb.enable
+            and d.rollout_state is RolloutState.IN_PROGRESS
+            and d.failed_tasks >= threshold
+        ):
             self._trip(svc, d, why)
 
     def task_became_healthy(self, svc: Service, task: Task) -> None:
@@ -337,8 +377,9 @@ class ServiceScheduler:
         if previous.id == d.id:
             return
         self.event(svc, msg.rolling_back(svc.name, previous.id))
-        self.backend.start_deployment(svc, previous.task_definition, deployment_id=previous.id,
-                                      rollback=True)
+        self.backend.start_deployment(
+            svc, previous.task_definition, deployment_id=previous.id, rollback=True
+        )
 
     def _bookkeeping(self, svc: Service) -> None:
         live_ids = {t.deployment_id for t in svc.live_tasks()}
@@ -349,14 +390,19 @@ class ServiceScheduler:
                 self.deployment_changed(svc, d)
         primary = svc.primary
         live = self._live(svc)
-        all_healthy = (len(live) == svc.desired_count
-                       and all(self.is_healthy(svc, t) for t in live)
-                       and not any(t.is_starting for t in svc.live_tasks()))
+        all_healthy = (
+            len(live) == svc.desired_count
+            and all(self.is_healthy(svc, t) for t in live)
+            and not any(t.is_starting for t in svc.live_tasks())
+        )
         for t in live:
             if self.is_healthy(svc, t) and not t.counted_failure:
                 self.task_became_healthy(svc, t)
-        if (len(svc.deployments) == 1 and all_healthy
-                and primary.rollout_state is RolloutState.IN_PROGRESS):
+        if (
+            len(svc.deployments) == 1
+            and all_healthy
+            and primary.rollout_state is RolloutState.IN_PROGRESS
+        ):
             primary.rollout_state = RolloutState.COMPLETED
             primary.rollout_state_reason = f"ECS deployment {primary.id} completed."
             svc.last_completed = primary
@@ -376,8 +422,10 @@ class ServiceScheduler:
         live = self._live(svc)
         if live:
             self._stop(svc, live, msg.scaling_reason(svc.primary.id))
-        done = all(t.last_status in (TaskStatus.STOPPING, TaskStatus.DEPROVISIONING,
-                                     TaskStatus.STOPPED) for t in svc.tasks.values())
+        done = all(
+            t.last_status in (TaskStatus.STOPPING, TaskStatus.DEPROVISIONING, TaskStatus.STOPPED)
+            for t in svc.tasks.values()
+        )
         if done:
             self.backend.service_inactive(svc)
         else:

@@ -116,7 +116,8 @@ class Service:
 
     def count(self, status: TaskStatus, deployment: Deployment | None = None) -> int:
         return sum(
-            1 for t in self.tasks.values()
+            1
+            for t in self.tasks.values()
             if t.last_status is status and (deployment is None or t.deployment_id == deployment.id)
         )
 
@@ -126,8 +127,10 @@ class Service:
     def pending_count(self, deployment: Deployment | None = None) -> int:
         """PROVISIONING, PENDING and ACTIVATING tasks that are still meant to run."""
         return sum(
-            1 for t in self.tasks.values()
-            if t.is_starting and t.desired_status == "RUNNING"
+            1
+            for t in self.tasks.values()
+            if t.is_starting
+            and t.desired_status == "RUNNING"
             and (deployment is None or t.deployment_id == deployment.id)
         )
 

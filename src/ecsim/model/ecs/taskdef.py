@@ -59,8 +59,10 @@ class TaskDefinition:
     def task_memory(self) -> int:
         if self.memory:
             return _units(self.memory, 1024)
-        return sum(int(c.get("memory") or c.get("memoryReservation") or 0)
-                   for c in self.container_definitions)
+        return sum(
+            int(c.get("memory") or c.get("memoryReservation") or 0)
+            for c in self.container_definitions
+        )
 
 
 def _units(value: str, per: int) -> int:

@@ -60,10 +60,18 @@ _NAME = re.compile(r"^[A-Za-z0-9-]+$")
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")
 _FIXED_RESPONSE_CODE = re.compile(r"^(2|4|5)\d\d$")
 _FIXED_RESPONSE_CONTENT_TYPES = (
-    "text/plain", "text/css", "text/html", "application/javascript", "application/json",
+    "text/plain",
+    "text/css",
+    "text/html",
+    "application/javascript",
+    "application/json",
 )
 _CONDITION_FIELDS = (
-    "http-header", "http-request-method", "host-header", "path-pattern", "query-string",
+    "http-header",
+    "http-request-method",
+    "host-header",
+    "path-pattern",
+    "query-string",
     "source-ip",
 )
 _CONDITION_CONFIGS = {
@@ -75,7 +83,11 @@ _CONDITION_CONFIGS = {
     "source-ip": "SourceIpConfig",
 }
 _ACTION_TYPES = (
-    "forward", "authenticate-oidc", "authenticate-cognito", "redirect", "fixed-response",
+    "forward",
+    "authenticate-oidc",
+    "authenticate-cognito",
+    "redirect",
+    "fixed-response",
     "jwt-validation",
 )
 _ACTION_CONFIGS = {
@@ -84,12 +96,17 @@ _ACTION_CONFIGS = {
     "fixed-response": ("FixedResponseConfig",),
 }
 _ALL_ACTION_CONFIGS = (
-    "TargetGroupArn", "ForwardConfig", "RedirectConfig", "FixedResponseConfig",
-    "AuthenticateOidcConfig", "AuthenticateCognitoConfig", "JwtValidationConfig",
+    "TargetGroupArn",
+    "ForwardConfig",
+    "RedirectConfig",
+    "FixedResponseConfig",
+    "AuthenticateOidcConfig",
+    "AuthenticateCognitoConfig",
+    "JwtValidationConfig",
 )
 _PRIVATE_NETWORKS = tuple(
-    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                       "100.64.0.0/10")
+    ipaddress.IPv4Network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 )
 
 # Route 53 hosted zone of ALB DNS names per region (CanonicalHostedZoneId).
@@ -214,11 +231,13 @@ def _one_of(*allowed: str) -> AttributeCheck:
             raise errors.ValidationError(
                 f"'{key}' value '{value}' must be one of [{', '.join(allowed)}]"
             )
+
     return check
 
 
 def _int_between(lo: int, hi: int, *, off: bool = False) -> AttributeCheck:
     """An integer in lo..hi (as a string); with `off`, also the word `off`."""
+
     def check(key: str, value: str) -> None:
         if off and value == "off":
             return
@@ -227,6 +246,7 @@ def _int_between(lo: int, hi: int, *, off: bool = False) -> AttributeCheck:
                 f"'{key}' value '{value}' must be between '{lo}-{hi}' inclusive"
                 + (" or 'off'" if off else "")
             )
+
     return check
 
 
@@ -288,14 +308,18 @@ TARGET_GROUP_ATTRIBUTE_CHECKS: dict[str, AttributeCheck] = {
     "load_balancing.cross_zone.enabled": _one_of(
         "true", "false", "use_load_balancer_configuration"
     ),
-    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count":
-        _int_between(1, MAX_TARGETS_PER_GROUP),
-    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage":
-        _int_between(1, 100, off=True),
-    "target_group_health.dns_failover.minimum_healthy_targets.count":
-        _int_between(1, MAX_TARGETS_PER_GROUP, off=True),
-    "target_group_health.dns_failover.minimum_healthy_targets.percentage":
-        _int_between(1, 100, off=True),
+    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count": _int_between(
+        1, MAX_TARGETS_PER_GROUP
+    ),
+    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage": _int_between(
+        1, 100, off=True
+    ),
+    "target_group_health.dns_failover.minimum_healthy_targets.count": _int_between(
+        1, MAX_TARGETS_PER_GROUP, off=True
+    ),
+    "target_group_health.dns_failover.minimum_healthy_targets.percentage": _int_between(
+        1, 100, off=True
+    ),
 }
 
 
@@ -314,15 +338,20 @@ def _check_target_group_attributes(merged: Mapping[str, str]) -> None:
         raise errors.InvalidConfigurationRequest(
             "You cannot enable both slow start and weighted random algorithm on a target group"
         )
-    if (merged["load_balancing.algorithm.anomaly_mitigation"] == "on"
-            and algorithm != LoadBalancingAlgorithm.WEIGHTED_RANDOM):
+    if (
+        merged["load_balancing.algorithm.anomaly_mitigation"] == "on"
+        and algorithm != LoadBalancingAlgorithm.WEIGHTED_RANDOM
+    ):
         # Reference 3.5: anomaly mitigation only with weighted_random.
         raise errors.InvalidConfigurationRequest(
             "Anomaly mitigation can only be enabled with the weighted_random "
             "load balancing algorithm"
         )
-    if (merged["stickiness.enabled"] == "true" and merged["stickiness.type"] == "app_cookie"
-            and not merged["stickiness.app_cookie.cookie_name"]):
+    if (
+        merged["stickiness.enabled"] == "true"
+        and merged["stickiness.type"] == "app_cookie"
+        and not merged["stickiness.app_cookie.cookie_name"]
+    ):
         raise errors.InvalidConfigurationRequest(
             "You must set an application cookie name to enable stickiness of type 'app_cookie'"
         )
@@ -331,7 +360,7 @@ def _check_target_group_attributes(merged: Mapping[str, str]) -> None:
 def _attributes_param(p: Params, limit: int) -> list[tuple[str, str]]:
     """`Attributes=[{"Key": ..., "Value": ...}]` as (key, value) pairs, values strings."""
     pairs: list[tuple[str, str]] = []
-    raw = p.list("Attributes", required=True)
+    raw: list[Any] = p.list("Attributes", required=True)
     if len(raw) > limit:
         raise errors.ValidationError(
             f"1 validation error detected: Value at 'attributes' failed to satisfy constraint: "
@@ -374,8 +403,8 @@ def _tags(p: Params) -> list[dict[str, str]]:
 
 def _page(p: Params, items: list[_T]) -> tuple[list[_T], str | None]:
     """`Marker` / `PageSize` paging: the page and the `NextMarker` (None on the last page)."""
-    size = p.int("PageSize", lo=1, hi=MAX_PAGE_SIZE) or MAX_PAGE_SIZE
-    marker = p.str("Marker")
+    size: int = p.int("PageSize", lo=1, hi=MAX_PAGE_SIZE) or MAX_PAGE_SIZE
+    marker: str | None = p.str("Marker")
     start = 0
     if marker is not None:
         if not marker.isdigit() or int(marker) > len(items):
@@ -409,16 +438,21 @@ class Elbv2Api:
         `settings.elb.provisioning` (AWS gives no figure; reference 3.8 lists the states).
         """
         p = Params("CreateLoadBalancer", kwargs, errors.ValidationError)
-        name = p.req_str("Name")
-        subnet_ids = p.strs("Subnets")
-        mappings = p.list("SubnetMappings")
-        given_groups = p.strs("SecurityGroups")
-        scheme = _check_enum(p.str("Scheme") or "internet-facing", "scheme",
-                             ("internet-facing", "internal"))
-        lb_type = _check_enum(p.str("Type") or "application", "type",
-                              ("application", "network", "gateway"))
-        ip_type = _check_enum(p.str("IpAddressType") or "ipv4", "ipAddressType",
-                              ("ipv4", "dualstack", "dualstack-without-public-ipv4"))
+        name: str = p.req_str("Name")
+        subnet_ids: list[str] = p.strs("Subnets")
+        mappings: list[Any] = p.list("SubnetMappings")
+        given_groups: list[str] = p.strs("SecurityGroups")
+        scheme = _check_enum(
+            p.str("Scheme") or "internet-facing", "scheme", ("internet-facing", "internal")
+        )
+        lb_type = _check_enum(
+            p.str("Type") or "application", "type", ("application", "network", "gateway")
+        )
+        ip_type = _check_enum(
+            p.str("IpAddressType") or "ipv4",
+            "ipAddressType",
+            ("ipv4", "dualstack", "dualstack-without-public-ipv4"),
+        )
         tags = _tags(p)
         p.done(accepted=["CustomerOwnedIpv4Pool", "EnablePrefixForIpv6SourceNat", "IpamPools"])
 
@@ -465,8 +499,8 @@ class Elbv2Api:
         `load_balancer_exists` / `load_balancers_deleted` rely on it, reference 6.3).
         """
         p = Params("DescribeLoadBalancers", kwargs, errors.ValidationError)
-        arns = p.strs("LoadBalancerArns")
-        names = p.strs("Names")
+        arns: list[str] = p.strs("LoadBalancerArns")
+        names: list[str] = p.strs("Names")
         if arns and names:
             raise errors.ValidationError(
                 "Load balancer names and load balancer ARNs cannot be specified at the same time"
@@ -475,13 +509,17 @@ class Elbv2Api:
         if arns:
             missing = [a for a in arns if a not in self.world.elb.load_balancers]
             if missing:
-                raise errors.LoadBalancerNotFound(f"Load balancers '[{', '.join(missing)}]' not found")
+                raise errors.LoadBalancerNotFound(
+                    f"Load balancers '[{', '.join(missing)}]' not found"
+                )
             chosen = [lb for lb in everything if lb.arn in arns]
         elif names:
             known = {lb.name for lb in everything}
             missing = [n for n in names if n not in known]
             if missing:
-                raise errors.LoadBalancerNotFound(f"Load balancers '[{', '.join(missing)}]' not found")
+                raise errors.LoadBalancerNotFound(
+                    f"Load balancers '[{', '.join(missing)}]' not found"
+                )
             chosen = [lb for lb in everything if lb.name in names]
         else:
             chosen = everything
@@ -497,7 +535,7 @@ class Elbv2Api:
         `deletion_protection.enabled` is true (`OperationNotPermitted`).
         """
         p = Params("DeleteLoadBalancer", kwargs, errors.ValidationError)
-        arn = p.req_str("LoadBalancerArn")
+        arn: str = p.req_str("LoadBalancerArn")
         p.done()
         lb = self.world.elb.load_balancers.get(arn)
         if lb is None:
@@ -534,7 +572,9 @@ class Elbv2Api:
         for key, value in pairs:
             check = LOAD_BALANCER_ATTRIBUTE_CHECKS.get(key)
             if check is None:
-                raise errors.ValidationError(f"Load balancer attribute key '{key}' is not recognized")
+                raise errors.ValidationError(
+                    f"Load balancer attribute key '{key}' is not recognized"
+                )
             check(key, value)
             merged[key] = value
         if merged["access_logs.s3.enabled"] == "true" and not merged["access_logs.s3.bucket"]:
@@ -555,13 +595,14 @@ class Elbv2Api:
         identical settings, `DuplicateTargetGroupName` otherwise.
         """
         p = Params("CreateTargetGroup", kwargs, errors.ValidationError)
-        name = p.req_str("Name")
-        target_type = _check_enum(p.str("TargetType") or "instance", "targetType",
-                                  ("instance", "ip", "lambda", "alb"))
-        protocol = p.str("Protocol")
-        port = p.int("Port", lo=1, hi=65535)
-        vpc_id = p.str("VpcId")
-        protocol_version = p.str("ProtocolVersion")
+        name: str = p.req_str("Name")
+        target_type = _check_enum(
+            p.str("TargetType") or "instance", "targetType", ("instance", "ip", "lambda", "alb")
+        )
+        protocol: str | None = p.str("Protocol")
+        port: int | None = p.int("Port", lo=1, hi=65535)
+        vpc_id: str | None = p.str("VpcId")
+        protocol_version: str | None = p.str("ProtocolVersion")
         ip_type = _check_enum(p.str("IpAddressType") or "ipv4", "ipAddressType", ("ipv4", "ipv6"))
         tags = _tags(p)
         _check_name(name, "Target group name")
@@ -572,8 +613,11 @@ class Elbv2Api:
             )
         if protocol is None:
             raise errors.ValidationError("A protocol must be specified")
-        _check_enum(protocol, "protocol", ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP",
-                                           "GENEVE", "QUIC", "TCP_QUIC"))
+        _check_enum(
+            protocol,
+            "protocol",
+            ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"),
+        )
         if protocol not in ("HTTP", "HTTPS"):
             raise errors.ValidationError(
                 f"ecsim models Application Load Balancer target groups only (HTTP, HTTPS); "
@@ -600,8 +644,14 @@ class Elbv2Api:
         for tg in self.world.elb.target_groups.values():
             if tg.name != name:
                 continue
-            same = (tg.protocol, tg.port, tg.vpc_id, tg.target_type, tg.protocol_version,
-                    tg.health) == (protocol, port, vpc_id, target_type, version, health)
+            same = (
+                tg.protocol,
+                tg.port,
+                tg.vpc_id,
+                tg.target_type,
+                tg.protocol_version,
+                tg.health,
+            ) == (protocol, port, vpc_id, target_type, version, health)
             if not same:
                 raise errors.DuplicateTargetGroupName(
                     f"A target group with the same name '{name}' exists, but with different "
@@ -634,9 +684,9 @@ class Elbv2Api:
     def describe_target_groups(self, **kwargs: Any) -> Shape:
         """DescribeTargetGroups: all, or by one of `LoadBalancerArn`, `TargetGroupArns`, `Names`."""
         p = Params("DescribeTargetGroups", kwargs, errors.ValidationError)
-        lb_arn = p.str("LoadBalancerArn")
-        arns = p.strs("TargetGroupArns")
-        names = p.strs("Names")
+        lb_arn: str | None = p.str("LoadBalancerArn")
+        arns: list[str] = p.strs("TargetGroupArns")
+        names: list[str] = p.strs("Names")
         if sum(map(bool, (lb_arn, arns, names))) > 1:
             raise errors.ValidationError(
                 "Target group names, target group ARNs, and a load balancer ARN cannot be "
@@ -668,7 +718,7 @@ class Elbv2Api:
     def delete_target_group(self, **kwargs: Any) -> Shape:
         """DeleteTargetGroup: `ResourceInUse` while an action forwards to it; else idempotent."""
         p = Params("DeleteTargetGroup", kwargs, errors.ValidationError)
-        arn = p.req_str("TargetGroupArn")
+        arn: str = p.req_str("TargetGroupArn")
         p.done()
         tg = self.world.elb.target_groups.get(arn)
         if tg is None:
@@ -707,7 +757,9 @@ class Elbv2Api:
                 )
             check = TARGET_GROUP_ATTRIBUTE_CHECKS.get(key)
             if check is None:
-                raise errors.ValidationError(f"Target group attribute key '{key}' is not recognized")
+                raise errors.ValidationError(
+                    f"Target group attribute key '{key}' is not recognized"
+                )
             check(key, value)
             merged[key] = value
         _check_target_group_attributes(merged)
@@ -726,9 +778,9 @@ class Elbv2Api:
         """
         p = Params("CreateListener", kwargs, errors.ValidationError)
         lb = self._load_balancer(p.req_str("LoadBalancerArn"))
-        raw_actions = p.list("DefaultActions", required=True)
-        protocol = p.str("Protocol")
-        port = p.int("Port", lo=1, hi=65535)
+        raw_actions: list[Any] = p.list("DefaultActions", required=True)
+        protocol: str | None = p.str("Protocol")
+        port: int | None = p.int("Port", lo=1, hi=65535)
         self._no_tls(p)
         _tags(p)  # validated; ecsim has no tagging operations for listeners yet
         p.done()
@@ -762,8 +814,8 @@ class Elbv2Api:
     def describe_listeners(self, **kwargs: Any) -> Shape:
         """DescribeListeners by `LoadBalancerArn` or `ListenerArns` (one of them)."""
         p = Params("DescribeListeners", kwargs, errors.ValidationError)
-        lb_arn = p.str("LoadBalancerArn")
-        arns = p.strs("ListenerArns")
+        lb_arn: str | None = p.str("LoadBalancerArn")
+        arns: list[str] = p.strs("ListenerArns")
         if lb_arn and arns:
             raise errors.ValidationError(
                 "Listener ARNs and a load balancer ARN cannot be specified at the same time"
@@ -787,15 +839,16 @@ class Elbv2Api:
         p = Params("ModifyListener", kwargs, errors.ValidationError)
         listener = self._listener(p.req_str("ListenerArn"))
         lb = self.world.elb.load_balancers[listener.load_balancer_arn]
-        port = p.int("Port", lo=1, hi=65535)
-        protocol = p.str("Protocol")
+        port: int | None = p.int("Port", lo=1, hi=65535)
+        protocol: str | None = p.str("Protocol")
         raw_actions = p.raw("DefaultActions")
         self._no_tls(p)
         p.done()
         if protocol is not None:
             self._listener_protocol(protocol)
-        actions = (self._actions(raw_actions, "DefaultActions", lb)
-                   if raw_actions is not None else None)
+        actions = (
+            self._actions(raw_actions, "DefaultActions", lb) if raw_actions is not None else None
+        )
         if port is not None and any(
             other.port == port and other is not listener for other in lb.listeners.values()
         ):
@@ -827,9 +880,9 @@ class Elbv2Api:
         p = Params("CreateRule", kwargs, errors.ValidationError)
         listener = self._listener(p.req_str("ListenerArn"))
         lb = self.world.elb.load_balancers[listener.load_balancer_arn]
-        raw_conditions = p.list("Conditions", required=True)
-        priority = p.int("Priority", required=True, lo=1, hi=50000)
-        raw_actions = p.list("Actions", required=True)
+        raw_conditions: list[Any] = p.list("Conditions", required=True)
+        priority: int | None = p.int("Priority", required=True, lo=1, hi=50000)
+        raw_actions: list[Any] = p.list("Actions", required=True)
         _tags(p)  # validated; ecsim has no tagging operations for rules yet
         if p.raw("Transforms"):
             raise errors.ValidationError("ecsim does not model rule transforms")
@@ -853,8 +906,8 @@ class Elbv2Api:
     def describe_rules(self, **kwargs: Any) -> Shape:
         """DescribeRules by `ListenerArn` or `RuleArns`; the default rule comes last."""
         p = Params("DescribeRules", kwargs, errors.ValidationError)
-        listener_arn = p.str("ListenerArn")
-        arns = p.strs("RuleArns")
+        listener_arn: str | None = p.str("ListenerArn")
+        arns: list[str] = p.strs("RuleArns")
         if listener_arn and arns:
             raise errors.ValidationError(
                 "Listener rule ARNs and a listener ARN cannot be specified at the same time"
@@ -901,15 +954,16 @@ class Elbv2Api:
     def set_rule_priorities(self, **kwargs: Any) -> Shape:
         """SetRulePriorities: new priorities for non-default rules, all at once."""
         p = Params("SetRulePriorities", kwargs, errors.ValidationError)
-        raw = p.list("RulePriorities", required=True)
+        raw: list[Any] = p.list("RulePriorities", required=True)
         p.done()
         changes: list[tuple[Listener, Rule, int]] = []
         for i, item in enumerate(raw):
             where = f"RulePriorities[{i}]"
             entry = _mapping(item, where)
             _known(entry, where, ("RuleArn", "Priority"))
-            listener, rule = self._rule(_string(_required(entry, where, "RuleArn"),
-                                                f"{where}.RuleArn"))
+            listener, rule = self._rule(
+                _string(_required(entry, where, "RuleArn"), f"{where}.RuleArn")
+            )
             priority = _integer(_required(entry, where, "Priority"), f"{where}.Priority", 1, 50000)
             if rule.is_default:
                 raise errors.AwsError(
@@ -947,15 +1001,16 @@ class Elbv2Api:
     # ============================================================================ targets
 
     def register_targets(self, **kwargs: Any) -> Shape:
-        """RegisterTargets: each target starts `initial` (or `unused` if no listener uses the group).
+        """RegisterTargets: each target starts `initial` (`unused` if no listener uses the group).
 
         `ip` targets must be IPv4 addresses of a subnet of the group's VPC (their AZ comes from
         the subnet) or, with `AvailabilityZone="all"`, private addresses outside it. `instance`
-        targets must be known to `w.ec2`. Port defaults to the group's port. All-or-nothing.
+        targets must be running instances (`w.instances`). Port defaults to the group's port.
+        All-or-nothing: one bad target fails the call and registers none.
         """
         p = Params("RegisterTargets", kwargs, errors.ValidationError)
         tg = self._target_group(p.req_str("TargetGroupArn"))
-        raw = p.list("Targets", required=True)
+        raw: list[Any] = p.list("Targets", required=True)
         p.done()
         targets = [self._registration(tg, item, f"Targets[{i}]") for i, item in enumerate(raw)]
         keys = set(tg.targets) | {(target_id, port) for target_id, port, _ in targets}
@@ -976,7 +1031,7 @@ class Elbv2Api:
         """
         p = Params("DeregisterTargets", kwargs, errors.ValidationError)
         tg = self._target_group(p.req_str("TargetGroupArn"))
-        raw = p.list("Targets", required=True)
+        raw: list[Any] = p.list("Targets", required=True)
         p.done()
         keys = []
         for i, item in enumerate(raw):
@@ -984,8 +1039,11 @@ class Elbv2Api:
             entry = _mapping(item, where)
             _known(entry, where, ("Id", "Port", "AvailabilityZone", "QuicServerId"))
             target_id = self._target_id(tg, _string(_required(entry, where, "Id"), f"{where}.Id"))
-            port = (_integer(entry["Port"], f"{where}.Port", 1, 65535)
-                    if entry.get("Port") is not None else tg.port)
+            port = (
+                _integer(entry["Port"], f"{where}.Port", 1, 65535)
+                if entry.get("Port") is not None
+                else tg.port
+            )
             keys.append((target_id, port))
         self._before_change()
         for target_id, port in keys:
@@ -1002,8 +1060,9 @@ class Elbv2Api:
         """
         p = Params("DescribeTargetHealth", kwargs, errors.ValidationError)
         tg = self._target_group(p.req_str("TargetGroupArn"))
-        raw = p.list("Targets")
-        for i, value in enumerate(p.strs("Include")):
+        raw: list[Any] = p.list("Targets")
+        include: list[str] = p.strs("Include")
+        for i, value in enumerate(include):
             _check_enum(value, f"include.{i + 1}.member", ("AnomalyDetection", "All"))
         p.done()
         if not raw:
@@ -1015,10 +1074,16 @@ class Elbv2Api:
             entry = _mapping(item, where)
             _known(entry, where, ("Id", "Port", "AvailabilityZone", "QuicServerId"))
             target_id = self._target_id(tg, _string(_required(entry, where, "Id"), f"{where}.Id"))
-            port = (_integer(entry["Port"], f"{where}.Port", 1, 65535)
-                    if entry.get("Port") is not None else None)
-            found = [t for t in tg.targets.values()
-                     if t.id == target_id and (port is None or t.port == port)]
+            port = (
+                _integer(entry["Port"], f"{where}.Port", 1, 65535)
+                if entry.get("Port") is not None
+                else None
+            )
+            found = [
+                t
+                for t in tg.targets.values()
+                if t.id == target_id and (port is None or t.port == port)
+            ]
             if found:
                 shapes.extend(self._health_shape(tg, t) for t in found)
             else:
@@ -1178,8 +1243,9 @@ class Elbv2Api:
         self.world.dataplane.flush()
 
     def _rule_arn(self, listener_arn: str) -> str:
-        return (f"{listener_arn.replace(':listener/', ':listener-rule/', 1)}/"
-                f"{self.world.ids.hex(16)}")
+        return (
+            f"{listener_arn.replace(':listener/', ':listener-rule/', 1)}/{self.world.ids.hex(16)}"
+        )
 
     def _new_load_balancer(
         self,
@@ -1227,8 +1293,17 @@ class Elbv2Api:
         for i, item in enumerate(mappings):
             where = f"SubnetMappings[{i}]"
             entry = _mapping(item, where)
-            _known(entry, where, ("SubnetId", "AllocationId", "PrivateIPv4Address",
-                                  "IPv6Address", "SourceNatIpv6Prefix"))
+            _known(
+                entry,
+                where,
+                (
+                    "SubnetId",
+                    "AllocationId",
+                    "PrivateIPv4Address",
+                    "IPv6Address",
+                    "SourceNatIpv6Prefix",
+                ),
+            )
             for key in ("AllocationId", "PrivateIPv4Address", "IPv6Address", "SourceNatIpv6Prefix"):
                 if entry.get(key) is not None:
                     raise errors.InvalidConfigurationRequest(
@@ -1285,18 +1360,23 @@ class Elbv2Api:
 
     def _health_check(self, p: Params, base: HealthCheck, target_type: str) -> HealthCheck:
         """Health check parameters over `base`, ranges per reference 3.1."""
-        protocol = p.str("HealthCheckProtocol")
+        protocol: str | None = p.str("HealthCheckProtocol")
         if protocol is not None:
-            _check_enum(protocol, "healthCheckProtocol", ("HTTP", "HTTPS", "TCP", "TLS", "UDP",
-                                                          "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"))
+            _check_enum(
+                protocol,
+                "healthCheckProtocol",
+                ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"),
+            )
             if protocol not in ("HTTP", "HTTPS"):
                 raise errors.ValidationError(
                     f"Health check protocol '{protocol}' is not supported for target groups of "
                     "an Application Load Balancer; use HTTP or HTTPS"
                 )
-        port = p.str("HealthCheckPort")
-        if port is not None and port != "traffic-port" and not (
-            port.isdigit() and 1 <= int(port) <= 65535
+        port: str | None = p.str("HealthCheckPort")
+        if (
+            port is not None
+            and port != "traffic-port"
+            and not (port.isdigit() and 1 <= int(port) <= 65535)
         ):
             raise errors.ValidationError(
                 f"Health check port '{port}' must be 'traffic-port' or between '1-65535' inclusive"
@@ -1306,15 +1386,15 @@ class Elbv2Api:
                 f"Health checks cannot be disabled for target groups with target type "
                 f"'{target_type}'"
             )
-        path = p.str("HealthCheckPath")
+        path: str | None = p.str("HealthCheckPath")
         if path is not None and (not path.startswith("/") or len(path) > 1024):
             raise errors.ValidationError(
                 f"Health check path '{path}' must begin with '/' and be at most 1024 characters"
             )
-        interval = p.int("HealthCheckIntervalSeconds", lo=5, hi=300)
-        timeout = p.int("HealthCheckTimeoutSeconds", lo=2, hi=120)
-        healthy = p.int("HealthyThresholdCount", lo=2, hi=10)
-        unhealthy = p.int("UnhealthyThresholdCount", lo=2, hi=10)
+        interval: int | None = p.int("HealthCheckIntervalSeconds", lo=5, hi=300)
+        timeout: int | None = p.int("HealthCheckTimeoutSeconds", lo=2, hi=120)
+        healthy: int | None = p.int("HealthyThresholdCount", lo=2, hi=10)
+        unhealthy: int | None = p.int("UnhealthyThresholdCount", lo=2, hi=10)
         matcher = base.matcher
         if p.has("Matcher"):
             given = p.dict("Matcher")
@@ -1349,15 +1429,20 @@ class Elbv2Api:
         return health
 
     def _listener_protocol(self, protocol: str) -> None:
-        _check_enum(protocol, "protocol", ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP",
-                                           "GENEVE", "QUIC", "TCP_QUIC"))
+        _check_enum(
+            protocol,
+            "protocol",
+            ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"),
+        )
         if protocol == "HTTPS":
             raise errors.ValidationError(
                 "ecsim models HTTP listeners only; HTTPS listeners (certificates, TLS) are not "
                 "supported"
             )
         if protocol != "HTTP":
-            raise errors.ValidationError(f"Listener protocol '{protocol}' must be one of 'HTTP, HTTPS'")
+            raise errors.ValidationError(
+                f"Listener protocol '{protocol}' must be one of 'HTTP, HTTPS'"
+            )
 
     def _no_tls(self, p: Params) -> None:
         for name in ("SslPolicy", "Certificates", "AlpnPolicy", "MutualAuthentication"):
@@ -1373,8 +1458,11 @@ class Elbv2Api:
         entry = _mapping(item, where)
         _known(entry, where, ("Id", "Port", "AvailabilityZone", "QuicServerId"))
         target_id = self._target_id(tg, _string(_required(entry, where, "Id"), f"{where}.Id"))
-        port = (_integer(entry["Port"], f"{where}.Port", 1, 65535)
-                if entry.get("Port") is not None else tg.port)
+        port = (
+            _integer(entry["Port"], f"{where}.Port", 1, 65535)
+            if entry.get("Port") is not None
+            else tg.port
+        )
         zone = entry.get("AvailabilityZone")
         if zone is not None:
             zone = _string(zone, f"{where}.AvailabilityZone")
@@ -1386,16 +1474,22 @@ class Elbv2Api:
                     "The Availability Zone parameter is not supported for target groups with "
                     "target type 'instance'"
                 )
-            placement = self.world.ec2.instance_placement(target_id)
-            if placement is None:
+            # RegisterTargets: "If the target is an EC2 instance, it must be in the running
+            # state when you register it." [BC-ELB]
+            instance = self.world.instances.instances.get(target_id)
+            if instance is None or instance.state == "terminated":
                 raise errors.InvalidTarget(f"Instance ID '{target_id}' is not valid")
-            vpc_id, az = placement
-            if vpc_id != tg.vpc_id:
+            if instance.state != "running":
+                raise errors.InvalidTarget(
+                    "The following targets are not in a running state and cannot be "
+                    f"registered: '{target_id}'"
+                )
+            if instance.subnet.vpc_id != tg.vpc_id:
                 raise errors.InvalidTarget(
                     f"The following targets are not in the target group VPC '{tg.vpc_id}': "
                     f"'{target_id}'"
                 )
-            return target_id, port, az
+            return target_id, port, instance.subnet.az
         subnet = self._subnet_of(tg, target_id)
         if subnet is not None:
             if zone not in (None, "all", subnet.az):
@@ -1444,8 +1538,11 @@ class Elbv2Api:
             where = f"{param}[{i}]"
             entry = _mapping(item, where)
             _known(entry, where, ("Type", "Order", *_ALL_ACTION_CONFIGS))
-            kind = _check_enum(_string(_required(entry, where, "Type"), f"{where}.Type"),
-                               f"{param[0].lower()}{param[1:]}.{i + 1}.member.type", _ACTION_TYPES)
+            kind = _check_enum(
+                _string(_required(entry, where, "Type"), f"{where}.Type"),
+                f"{param[0].lower()}{param[1:]}.{i + 1}.member.type",
+                _ACTION_TYPES,
+            )
             if kind not in _ACTION_CONFIGS:
                 raise errors.ValidationError(
                     f"ecsim does not model '{kind}' actions; use forward, redirect or "
@@ -1496,13 +1593,18 @@ class Elbv2Api:
                 gwhere = f"{cwhere}.TargetGroups[{j}]"
                 group = _mapping(item, gwhere)
                 _known(group, gwhere, ("TargetGroupArn", "Weight"))
-                group_arn = _string(_required(group, gwhere, "TargetGroupArn"),
-                                    f"{gwhere}.TargetGroupArn")
-                weight = (_integer(group["Weight"], f"{gwhere}.Weight", 0, 999)
-                          if group.get("Weight") is not None else 1)
+                group_arn = _string(
+                    _required(group, gwhere, "TargetGroupArn"), f"{gwhere}.TargetGroupArn"
+                )
+                weight = (
+                    _integer(group["Weight"], f"{gwhere}.Weight", 0, 999)
+                    if group.get("Weight") is not None
+                    else 1
+                )
                 if any(a == group_arn for a, _ in groups):
                     raise errors.ValidationError(
-                        f"Target group '{group_arn}' is specified more than once in a forward action"
+                        f"Target group '{group_arn}' is specified more than once in a forward "
+                        "action"
                     )
                 groups.append((group_arn, weight))
             if arn is not None and (len(groups) != 1 or groups[0][0] != arn):
@@ -1522,8 +1624,12 @@ class Elbv2Api:
                         "expected a boolean"
                     )
                 if enabled:
-                    duration = _integer(_required(sticky, swhere, "DurationSeconds"),
-                                        f"{swhere}.DurationSeconds", 1, 604800)
+                    duration = _integer(
+                        _required(sticky, swhere, "DurationSeconds"),
+                        f"{swhere}.DurationSeconds",
+                        1,
+                        604800,
+                    )
                     stickiness = {"Enabled": True, "DurationSeconds": duration}
         elif arn is not None:
             groups = [(arn, 1)]
@@ -1560,15 +1666,26 @@ class Elbv2Api:
         config = _mapping(_required(entry, where, "RedirectConfig"), cwhere)
         names = ("Protocol", "Port", "Host", "Path", "Query", "StatusCode")
         _known(config, cwhere, names)
-        status = _check_enum(_string(_required(config, cwhere, "StatusCode"), f"{cwhere}.StatusCode"),
-                             "redirectConfig.statusCode", ("HTTP_301", "HTTP_302"))
-        defaults = {"Protocol": "#{protocol}", "Port": "#{port}", "Host": "#{host}",
-                    "Path": "/#{path}", "Query": "#{query}"}
-        out = {k: (_string(config[k], f"{cwhere}.{k}") if config.get(k) is not None else v)
-               for k, v in defaults.items()}
+        status = _check_enum(
+            _string(_required(config, cwhere, "StatusCode"), f"{cwhere}.StatusCode"),
+            "redirectConfig.statusCode",
+            ("HTTP_301", "HTTP_302"),
+        )
+        defaults = {
+            "Protocol": "#{protocol}",
+            "Port": "#{port}",
+            "Host": "#{host}",
+            "Path": "/#{path}",
+            "Query": "#{query}",
+        }
+        out = {
+            k: (_string(config[k], f"{cwhere}.{k}") if config.get(k) is not None else v)
+            for k, v in defaults.items()
+        }
         if out["Protocol"] not in ("HTTP", "HTTPS", "#{protocol}"):
-            raise _enum_error(out["Protocol"], "redirectConfig.protocol",
-                              ("HTTP", "HTTPS", "#{protocol}"))
+            raise _enum_error(
+                out["Protocol"], "redirectConfig.protocol", ("HTTP", "HTTPS", "#{protocol}")
+            )
         return {"Type": "redirect", "RedirectConfig": {**out, "StatusCode": status}}
 
     def _fixed_response(self, entry: Mapping[str, Any], where: str) -> dict[str, Any]:

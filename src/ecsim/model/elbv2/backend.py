@@ -145,7 +145,9 @@ class ElbBackend:
         kernel.after(result.duration, self._verdict, tg, target, generation, result)
         target.timer = kernel.after(float(hc.interval), self._probe, tg, target, generation)
 
-    def _verdict(self, tg: TargetGroup, target: Target, generation: int, result: ProbeResult) -> None:
+    def _verdict(
+        self, tg: TargetGroup, target: Target, generation: int, result: ProbeResult
+    ) -> None:
         if target.generation != generation or target.state is TargetHealthState.DRAINING:
             return
         hc = tg.health
@@ -162,15 +164,19 @@ class ElbBackend:
         target.ok_streak = 0
         if target.state is TargetHealthState.UNHEALTHY:
             if (target.reason, target.description) != (result.reason, result.description):
-                self._set(tg, target, TargetHealthState.UNHEALTHY, result.reason, result.description)
+                self._set(
+                    tg, target, TargetHealthState.UNHEALTHY, result.reason, result.description
+                )
         elif target.fail_streak >= hc.unhealthy_threshold:
             self._set(tg, target, TargetHealthState.UNHEALTHY, result.reason, result.description)
 
     def _become_healthy(self, tg: TargetGroup, target: Target) -> None:
         duration = tg.slow_start
         others = [
-            t for t in tg.targets.values()
-            if t is not target and t.state is TargetHealthState.HEALTHY
+            t
+            for t in tg.targets.values()
+            if t is not target
+            and t.state is TargetHealthState.HEALTHY
             and (t.slow_start_until is None or t.slow_start_until <= self.world.now)
         ]
         self.world.dataplane.flush()
@@ -209,10 +215,17 @@ class ElbBackend:
             self._notify(tg, target, state)
 
     def _emit(self, tg: TargetGroup, target: Target) -> None:
-        self.world.emit(TargetHealthChanged(
-            self.world.now, tg.arn, target.id, target.port, target.state.value,
-            target.reason.value if target.reason else None, target.description,
-        ))
+        self.world.emit(
+            TargetHealthChanged(
+                self.world.now,
+                tg.arn,
+                target.id,
+                target.port,
+                target.state.value,
+                target.reason.value if target.reason else None,
+                target.description,
+            )
+        )
 
     def _notify(self, tg: TargetGroup, target: Target, state: TargetHealthState) -> None:
         for listener in self.health_listeners:

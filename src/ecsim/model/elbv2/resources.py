@@ -103,7 +103,9 @@ class TargetGroup:
     health: HealthCheck
     protocol_version: str = "HTTP1"
     ip_address_type: str = "ipv4"
-    attributes: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TARGET_GROUP_ATTRIBUTES))
+    attributes: dict[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_TARGET_GROUP_ATTRIBUTES)
+    )
     targets: dict[tuple[str, int], Target] = field(default_factory=dict)
     tags: list[dict[str, str]] = field(default_factory=list)
 
@@ -121,9 +123,11 @@ class TargetGroup:
 
     @property
     def min_healthy_targets(self) -> int:
-        return int(self.attributes[
-            "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count"
-        ])
+        return int(
+            self.attributes[
+                "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count"
+            ]
+        )
 
     @property
     def id_tail(self) -> str:
@@ -195,7 +199,9 @@ def forward_targets(actions: list[dict[str, Any]]) -> list[tuple[str, int]]:
             continue
         config = action.get("ForwardConfig")
         if config and config.get("TargetGroups"):
-            out.extend((g["TargetGroupArn"], int(g.get("Weight", 1))) for g in config["TargetGroups"])
+            out.extend(
+                (g["TargetGroupArn"], int(g.get("Weight", 1))) for g in config["TargetGroups"]
+            )
         elif action.get("TargetGroupArn"):
             out.append((action["TargetGroupArn"], 1))
     return out

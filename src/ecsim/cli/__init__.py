@@ -1,0 +1,1 @@
+"""The `ecsim` command line."""

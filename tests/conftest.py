@@ -1,0 +1,53 @@
+"""Shared helpers for the tests: small readers over the public API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+import ecsim
+from ecsim.model.demo import CLUSTER, SERVICE, TARGET_GROUP
+
+
+def service(w: ecsim.World, name: str = SERVICE, cluster: str = CLUSTER) -> dict:
+    return w.ecs.describe_services(cluster=cluster, services=[name])["services"][0]
+
+
+def tg_arn(w: ecsim.World, name: str = TARGET_GROUP) -> str:
+    return w.elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
+
+
+def target_states(w: ecsim.World, name: str = TARGET_GROUP) -> dict[str, str]:
+    health = w.elbv2.describe_target_health(TargetGroupArn=tg_arn(w, name))
+    return {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in health["TargetHealthDescriptions"]}
+
+
+def healthy(w: ecsim.World, name: str = TARGET_GROUP) -> int:
+    return sum(1 for s in target_states(w, name).values() if s == "healthy")
+
+
+def tasks(w: ecsim.World, desired: str = "RUNNING", name: str = SERVICE, cluster: str = CLUSTER) -> list[dict]:
+    arns = w.ecs.list_tasks(cluster=cluster, serviceName=name, desiredStatus=desired)["taskArns"]
+    if not arns:
+        return []
+    return w.ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"]
+
+
+def advance_until(w: ecsim.World, cond: Callable[[], bool], within: float, step: float = 1.0) -> float:
+    """Advance in steps until `cond()` holds; the simulated seconds it took. Fails after `within`."""
+    start = w.now
+    while not cond():
+        if w.now - start >= within:
+            raise AssertionError(f"condition not reached within {within} simulated seconds")
+        w.advance(step)
+    return w.now - start
+
+
+def whole(w: ecsim.World, n: int = 3) -> bool:
+    return service(w)["runningCount"] == n and healthy(w) == n
+
+
+@pytest.fixture
+def demo() -> ecsim.World:
+    return ecsim.World.demo(seed=0)
