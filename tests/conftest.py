@@ -20,21 +20,27 @@ def tg_arn(w: ecsim.World, name: str = TARGET_GROUP) -> str:
 
 def target_states(w: ecsim.World, name: str = TARGET_GROUP) -> dict[str, str]:
     health = w.elbv2.describe_target_health(TargetGroupArn=tg_arn(w, name))
-    return {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in health["TargetHealthDescriptions"]}
+    return {
+        d["Target"]["Id"]: d["TargetHealth"]["State"] for d in health["TargetHealthDescriptions"]
+    }
 
 
 def healthy(w: ecsim.World, name: str = TARGET_GROUP) -> int:
     return sum(1 for s in target_states(w, name).values() if s == "healthy")
 
 
-def tasks(w: ecsim.World, desired: str = "RUNNING", name: str = SERVICE, cluster: str = CLUSTER) -> list[dict]:
+def tasks(
+    w: ecsim.World, desired: str = "RUNNING", name: str = SERVICE, cluster: str = CLUSTER
+) -> list[dict]:
     arns = w.ecs.list_tasks(cluster=cluster, serviceName=name, desiredStatus=desired)["taskArns"]
     if not arns:
         return []
     return w.ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"]
 
 
-def advance_until(w: ecsim.World, cond: Callable[[], bool], within: float, step: float = 1.0) -> float:
+def advance_until(
+    w: ecsim.World, cond: Callable[[], bool], within: float, step: float = 1.0
+) -> float:
     """Advance in steps until `cond()` holds; the simulated seconds it took. Fails after `within`."""
     start = w.now
     while not cond():

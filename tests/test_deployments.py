@@ -17,8 +17,12 @@ def register_revision(w: ecsim.World, **labels: str) -> str:
     container = dict(td["containerDefinitions"][0])
     container["dockerLabels"] = {**container.get("dockerLabels", {}), **labels}
     return w.ecs.register_task_definition(
-        family=FAMILY, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
-        memory="512", containerDefinitions=[container],
+        family=FAMILY,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[container],
     )["taskDefinition"]["taskDefinitionArn"]
 
 
@@ -30,7 +34,9 @@ def snapshot(w: ecsim.World) -> tuple[dict[str, str], dict[str, tuple[str, str]]
     return states, live
 
 
-def fold(w: ecsim.World, since: float, start: tuple[dict[str, str], dict[str, tuple[str, str]]]) -> tuple[int, int]:
+def fold(
+    w: ecsim.World, since: float, start: tuple[dict[str, str], dict[str, tuple[str, str]]]
+) -> tuple[int, int]:
     """(fewest healthy targets, most live tasks) at any instant since `since`, from the events."""
     state, live = dict(start[0]), dict(start[1])
     fewest = sum(1 for s in state.values() if s == "healthy")
@@ -58,8 +64,14 @@ def test_rolling_deployment_stays_within_min_100_max_200() -> None:
     answer = w.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=revision)
     assert [d["status"] for d in answer["service"]["deployments"]] == ["PRIMARY", "ACTIVE"]
     assert answer["service"]["deployments"][0]["rolloutState"] == "IN_PROGRESS"
-    took = advance_until(w, lambda: len(service(w)["deployments"]) == 1
-                         and service(w)["deployments"][0]["rolloutState"] == "COMPLETED", within=900)
+    took = advance_until(
+        w,
+        lambda: (
+            len(service(w)["deployments"]) == 1
+            and service(w)["deployments"][0]["rolloutState"] == "COMPLETED"
+        ),
+        within=900,
+    )
     fewest, most = fold(w, start, at_start)
     assert fewest >= 3
     assert most <= 6
@@ -83,8 +95,11 @@ def test_bad_deployment_trips_the_circuit_breaker_and_rolls_back() -> None:
 
     def rolled_back() -> bool:
         deployments = service(w)["deployments"]
-        return (len(deployments) == 1 and deployments[0]["id"] == good["id"]
-                and deployments[0]["rolloutState"] == "COMPLETED")
+        return (
+            len(deployments) == 1
+            and deployments[0]["id"] == good["id"]
+            and deployments[0]["rolloutState"] == "COMPLETED"
+        )
 
     advance_until(w, rolled_back, within=3600, step=5)
     svc = service(w)
@@ -97,12 +112,16 @@ def test_bad_deployment_trips_the_circuit_breaker_and_rolls_back() -> None:
     assert messages.index(failed_msg) < messages.index(back_msg)
     unhealthy = [m for m in messages if "is unhealthy in (target-group" in m]
     assert len(unhealthy) >= 3
-    assert all("due to (reason Health checks failed with these codes: [503])." in m for m in unhealthy)
+    assert all(
+        "due to (reason Health checks failed with these codes: [503])." in m for m in unhealthy
+    )
     assert healthy(w) == 3
     assert {t["taskDefinitionArn"] for t in tasks(w)} == {good["taskDefinition"]}
     stopped = [t for t in tasks(w, desired="STOPPED") if t["taskDefinitionArn"] == bad]
     reasons = [t["stoppedReason"] for t in stopped]
-    elb = [r for r in reasons if r == f"Task failed ELB health checks in (target-group {tg_arn(w)})"]
+    elb = [
+        r for r in reasons if r == f"Task failed ELB health checks in (target-group {tg_arn(w)})"
+    ]
     assert len(elb) >= 3
     rest = set(reasons) - set(elb)
     assert rest <= {f"Scaling activity initiated by (deployment {good['id']})"}
@@ -113,8 +132,12 @@ def test_tasks_that_never_start_trip_the_breaker_in_stage_one() -> None:
     good = service(w)["deployments"][0]["id"]
     bad = register_revision(w, **{"ecsim.start": "pull-error"})
     w.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=bad)
-    advance_until(w, lambda: service(w)["deployments"][0]["id"] == good
-                  and len(service(w)["deployments"]) == 1, within=3600, step=5)
+    advance_until(
+        w,
+        lambda: service(w)["deployments"][0]["id"] == good and len(service(w)["deployments"]) == 1,
+        within=3600,
+        step=5,
+    )
     failed = [t for t in tasks(w, desired="STOPPED") if t["taskDefinitionArn"] == bad]
     never_started = [t for t in failed if t["stopCode"] == "TaskFailedToStart"]
     assert len(never_started) >= 3
@@ -128,9 +151,15 @@ def test_tasks_that_never_start_trip_the_breaker_in_stage_one() -> None:
 def test_scale_out_and_in_follow_desired_count(demo: ecsim.World) -> None:
     demo.ecs.update_service(cluster=CLUSTER, service=SERVICE, desiredCount=5)
     assert service(demo)["desiredCount"] == 5 and service(demo)["runningCount"] == 3
-    advance_until(demo, lambda: service(demo)["runningCount"] == 5 and healthy(demo) == 5, within=120)
+    advance_until(
+        demo, lambda: service(demo)["runningCount"] == 5 and healthy(demo) == 5, within=120
+    )
     azs = sorted(t["availabilityZone"] for t in tasks(demo))
-    assert azs.count("us-east-1a") <= 2 and azs.count("us-east-1b") <= 2 and azs.count("us-east-1c") <= 2
+    assert (
+        azs.count("us-east-1a") <= 2
+        and azs.count("us-east-1b") <= 2
+        and azs.count("us-east-1c") <= 2
+    )
     demo.ecs.update_service(cluster=CLUSTER, service=SERVICE, desiredCount=1)
     advance_until(demo, lambda: service(demo)["runningCount"] == 1, within=120)
     assert len(service(demo)["deployments"]) == 1

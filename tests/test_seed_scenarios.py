@@ -54,7 +54,9 @@ def test_a_killed_task_is_replaced_within_120_seconds(demo: ecsim.World) -> None
     assert dead["stopCode"] == "EssentialContainerExited"
     assert dead["stoppedReason"] == "Essential container in task exited"
     assert dead["containers"][0]["exitCode"] == 137
-    assert dead["containers"][0]["reason"] == "OutOfMemoryError: Container killed due to memory usage"
+    assert (
+        dead["containers"][0]["reason"] == "OutOfMemoryError: Container killed due to memory usage"
+    )
     now_running = {t["taskArn"] for t in tasks(demo)}
     assert victim["taskArn"] not in now_running and len(now_running) == 3
     messages = [e["message"] for e in service(demo)["events"]]
@@ -84,9 +86,15 @@ def test_service_crash_traffic_flows_and_nothing_heals(demo: ecsim.World) -> Non
     assert len(tasks(demo)) == 2
 
     hc = demo.elbv2.describe_target_groups(TargetGroupArns=[tg_arn(demo)])["TargetGroups"][0]
-    bound = hc["HealthCheckIntervalSeconds"] * hc["UnhealthyThresholdCount"] + hc["HealthCheckTimeoutSeconds"]
-    unhealthy_at = next(e.time for e in demo.events(since=killed_at, kind="TargetHealthChanged")
-                        if e.target_id == ip and e.state == "unhealthy")
+    bound = (
+        hc["HealthCheckIntervalSeconds"] * hc["UnhealthyThresholdCount"]
+        + hc["HealthCheckTimeoutSeconds"]
+    )
+    unhealthy_at = next(
+        e.time
+        for e in demo.events(since=killed_at, kind="TargetHealthChanged")
+        if e.target_id == ip and e.state == "unhealthy"
+    )
     assert unhealthy_at - killed_at <= bound
     after = demo.traffic.stats(since=int(unhealthy_at) + 1, until=demo.now)
     assert ip not in after["by_target"]
@@ -138,19 +146,34 @@ def test_forced_delete_stops_every_task_and_the_alb_answers_503(demo: ecsim.Worl
 def test_all_tasks_of_a_service_share_its_target_groups() -> None:
     w = ecsim.World.demo(seed=3, rate=0)
     vpc = w.ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-    api = w.elbv2.create_target_group(Name="home-api", Protocol="HTTP", Port=80, VpcId=vpc,
-                                      TargetType="ip", HealthCheckIntervalSeconds=10)
+    api = w.elbv2.create_target_group(
+        Name="home-api",
+        Protocol="HTTP",
+        Port=80,
+        VpcId=vpc,
+        TargetType="ip",
+        HealthCheckIntervalSeconds=10,
+    )
     api_arn = api["TargetGroups"][0]["TargetGroupArn"]
     listener = w.elbv2.describe_listeners(
-        LoadBalancerArn=w.elbv2.describe_load_balancers(Names=[LOAD_BALANCER])["LoadBalancers"][0]["LoadBalancerArn"]
+        LoadBalancerArn=w.elbv2.describe_load_balancers(Names=[LOAD_BALANCER])["LoadBalancers"][0][
+            "LoadBalancerArn"
+        ]
     )["Listeners"][0]["ListenerArn"]
-    w.elbv2.create_rule(ListenerArn=listener, Priority=10,
-                        Conditions=[{"Field": "path-pattern", "Values": ["/api/*"]}],
-                        Actions=[{"Type": "forward", "TargetGroupArn": api_arn}])
-    w.ecs.update_service(cluster=CLUSTER, service=SERVICE, loadBalancers=[
-        {"targetGroupArn": tg_arn(w), "containerName": "app", "containerPort": 80},
-        {"targetGroupArn": api_arn, "containerName": "app", "containerPort": 80},
-    ])
+    w.elbv2.create_rule(
+        ListenerArn=listener,
+        Priority=10,
+        Conditions=[{"Field": "path-pattern", "Values": ["/api/*"]}],
+        Actions=[{"Type": "forward", "TargetGroupArn": api_arn}],
+    )
+    w.ecs.update_service(
+        cluster=CLUSTER,
+        service=SERVICE,
+        loadBalancers=[
+            {"targetGroupArn": tg_arn(w), "containerName": "app", "containerPort": 80},
+            {"targetGroupArn": api_arn, "containerName": "app", "containerPort": 80},
+        ],
+    )
     advance_until(w, lambda: len(service(w)["deployments"]) == 1 and whole(w), within=900, step=5)
     ips = {t["attachments"][0]["details"][-1]["value"] for t in tasks(w)}
     assert len(ips) == 3

@@ -96,20 +96,24 @@ def build_demo(w: World, desired: int = DESIRED, rate: float = 5.0) -> World:
         healthCheckGracePeriodSeconds=30,
         deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
     )
-    wait_steady(w, CLUSTER, SERVICE)
+    wait_steady(w, CLUSTER, SERVICE, lb_arn)
     if rate:
         w.traffic.set_rate(rate, LOAD_BALANCER)
     return w
 
 
-def wait_steady(w: World, cluster: str, service: str, within: float = STEADY_WITHIN) -> None:
-    """Advance until the service has reached a steady state and all its targets are healthy."""
+def wait_steady(
+    w: World, cluster: str, service: str, lb_arn: str, within: float = STEADY_WITHIN
+) -> None:
+    """Advance until the load balancer is active and the service's deployment completed."""
     deadline = w.now + within
     while w.now < deadline:
         w.advance(5)
         svc = w.ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+        lb = w.elbv2.describe_load_balancers(LoadBalancerArns=[lb_arn])["LoadBalancers"][0]
         if (
-            svc["runningCount"] == svc["desiredCount"]
+            lb["State"]["Code"] == "active"
+            and svc["runningCount"] == svc["desiredCount"]
             and len(svc["deployments"]) == 1
             and svc["deployments"][0]["rolloutState"] == "COMPLETED"
         ):

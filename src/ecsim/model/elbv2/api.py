@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ecsim.model import errors
-from ecsim.model.elbv2.health import TargetHealthState, valid_matcher
+from ecsim.model.elbv2.health import DESCRIPTIONS, TargetHealthState, valid_matcher
 from ecsim.model.elbv2.resources import (
     HealthCheck,
     Listener,
@@ -1172,8 +1172,13 @@ class Elbv2Api:
         health: Shape = {"State": target.state.value}
         if target.reason is not None:
             health["Reason"] = target.reason.value
-        if target.description:
-            health["Description"] = target.description
+        # The backend leaves `description` unset on some paths (a registration into an unused
+        # group); AWS always pairs a reason with its description (reference 3.2).
+        description = target.description or (
+            DESCRIPTIONS.get(target.reason) if target.reason is not None else None
+        )
+        if description:
+            health["Description"] = description
         shape["TargetHealth"] = health
         return shape
 

@@ -1,0 +1,82 @@
+"""Same seed, same calls: the same events, IDs and timings; another seed: other task IDs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ecsim
+from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
+
+
+def task_arns(w: ecsim.World) -> list[str]:
+    arns: list[str] = []
+    for desired in ("RUNNING", "STOPPED"):
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "cluster": CLUSTER,
+                "serviceName": SERVICE,
+                "desiredStatus": desired,
+            }
+            if token:
+                params["nextToken"] = token
+            page = w.ecs.list_tasks(**params)
+            arns += page["taskArns"]
+            token = page.get("nextToken")
+            if not token:
+                break
+    return arns
+
+
+def timeline(seed: int) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
+    """The demo, a task killed, the scheduler crashed and restored, a deployment, traffic."""
+    w = ecsim.World.demo(seed=seed, record_requests=True)
+    w.traffic.set_rate(80)
+    w.advance(30)
+    victim = sorted(task_arns(w))[0]
+    w.chaos.kill_task(victim, reason="oom")
+    w.advance(20)
+    w.chaos.crash_controller(CLUSTER, SERVICE)
+    w.advance(45.5)
+    w.chaos.restore_controller(CLUSTER, SERVICE)
+    w.advance(60)
+    td = w.ecs.describe_task_definition(taskDefinition=FAMILY)["taskDefinition"]
+    container = dict(td["containerDefinitions"][0])
+    container["dockerLabels"] = {**container["dockerLabels"], "ecsim.latency.median": "30ms"}
+    revision = w.ecs.register_task_definition(
+        family=FAMILY,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[container],
+    )["taskDefinition"]["taskDefinitionArn"]
+    w.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=revision)
+    w.traffic.set_rate(150)
+    w.advance(200)
+    w.traffic.send()
+    w.advance(10)
+    return [e.to_dict() for e in w.events()], task_arns(w), list(w.dataplane.log)
+
+
+def test_same_seed_same_history() -> None:
+    events_a, arns_a, log_a = timeline(seed=11)
+    events_b, arns_b, log_b = timeline(seed=11)
+    kinds = {e["type"] for e in events_a}
+    # the timeline did what it meant to do
+    assert {"TaskStateChanged", "TargetHealthChanged", "ControllerStatusChanged"} <= kinds
+    assert {"DeploymentChanged", "RequestsCompleted", "TrafficChanged"} <= kinds
+    assert len(arns_a) > 3
+    assert events_a == events_b
+    assert arns_a == arns_b
+    assert log_a == log_b
+
+
+def test_other_seed_other_task_ids() -> None:
+    _, arns_a, _ = timeline(seed=11)
+    _, arns_b, _ = timeline(seed=12)
+
+    def ids(arns: list[str]) -> set[str]:
+        return {a.rsplit("/", 1)[-1] for a in arns}
+
+    assert ids(arns_a).isdisjoint(ids(arns_b))
