@@ -64,3 +64,105 @@ def test_scheduler_does_not_place_tasks_in_a_failed_zone() -> None:
     advance_until(w, lambda: service(w)["runningCount"] >= 6, within=300)
     fresh = [t for t in tasks(w) if t["availabilityZone"] == "us-east-1b"]
     assert len(fresh) <= 1  # only the task that was there before the outage
+
+
+def ec2_world(instances: int, instance_type: str = "t3.medium") -> tuple[ecsim.World, str]:
+    """A cluster with EC2 instances joined through user data, and an EC2 service behind the ALB."""
+    w = ecsim.World.demo(seed=13, rate=0)
+    w.ecs.create_cluster(clusterName="ec2")
+    subnets = [s["SubnetId"] for s in w.ec2.describe_subnets()["Subnets"]]
+    for i in range(instances):
+        w.ec2.run_instances(
+            ImageId="ami-ecs",
+            InstanceType=instance_type,
+            MinCount=1,
+            MaxCount=1,
+            SubnetId=subnets[i % 3],
+            UserData="#!/bin/bash\necho ECS_CLUSTER=ec2 >> /etc/ecs/ecs.config",
+        )
+    w.advance(120)
+    td = w.ecs.register_task_definition(
+        family="api",
+        networkMode="awsvpc",
+        requiresCompatibilities=["EC2"],
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": "api:1",
+                "cpu": 512,
+                "memory": 512,
+                "portMappings": [{"containerPort": 80}],
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    w.ecs.create_service(
+        cluster="ec2",
+        serviceName="api",
+        taskDefinition=td,
+        desiredCount=4,
+        launchType="EC2",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
+        loadBalancers=[{"targetGroupArn": tg_arn(w), "containerName": "app", "containerPort": 80}],
+    )
+    return w, td
+
+
+def test_instances_join_the_cluster_and_run_the_tasks() -> None:
+    w, _ = ec2_world(2)
+    arns = w.ecs.list_container_instances(cluster="ec2")["containerInstanceArns"]
+    assert len(arns) == 2
+    described = w.ecs.describe_container_instances(cluster="ec2", containerInstances=arns)[
+        "containerInstances"
+    ]
+    cpu = {r["name"]: r["integerValue"] for r in described[0]["registeredResources"]}
+    assert cpu["CPU"] == 2048  # t3.medium: 2 vCPUs
+    advance_until(w, lambda: service(w, "api", "ec2")["runningCount"] == 4, within=120)
+    placed = tasks(w, name="api", cluster="ec2")
+    per_instance = sorted(sum(1 for t in placed if t["containerInstanceArn"] == a) for a in arns)
+    assert per_instance == [2, 2]
+    assert all(t["launchType"] == "EC2" for t in placed)
+    after = w.ecs.describe_container_instances(cluster="ec2", containerInstances=arns)[
+        "containerInstances"
+    ]
+    assert all(
+        {r["name"]: r["integerValue"] for r in c["remainingResources"]}["CPU"] == 1024
+        for c in after
+    )
+
+
+def test_a_failed_instance_stops_its_tasks_and_the_service_replaces_them() -> None:
+    w, _ = ec2_world(3)
+    advance_until(w, lambda: service(w, "api", "ec2")["runningCount"] == 4, within=120)
+    placed = tasks(w, name="api", cluster="ec2")
+    victim_ci = max(
+        {t["containerInstanceArn"] for t in placed},
+        key=lambda a: sum(1 for t in placed if t["containerInstanceArn"] == a),
+    )
+    on_it = [t["taskArn"] for t in placed if t["containerInstanceArn"] == victim_ci]
+    instance_id = w.ecs.describe_container_instances(cluster="ec2", containerInstances=[victim_ci])[
+        "containerInstances"
+    ][0]["ec2InstanceId"]
+    w.chaos.fail_instance(instance_id)
+    w.advance(60)
+    dead = w.ecs.describe_tasks(cluster="ec2", tasks=on_it)["tasks"]
+    assert {t["lastStatus"] for t in dead} == {"STOPPED"}
+    assert {t["stoppedReason"] for t in dead} == {f"Host EC2 (instance {instance_id}) terminated."}
+    state = w.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0][
+        "State"
+    ]
+    assert state["Name"] == "terminated"
+    advance_until(w, lambda: service(w, "api", "ec2")["runningCount"] == 4, within=120)
+    assert victim_ci not in {t["containerInstanceArn"] for t in tasks(w, name="api", cluster="ec2")}
+
+
+def test_no_room_on_the_instances_is_a_placement_event() -> None:
+    w, _ = ec2_world(1, instance_type="t3.micro")  # 2 vCPUs but only 1 GiB of memory
+    w.ecs.update_service(cluster="ec2", service="api", desiredCount=6)
+    w.advance(120)
+    assert service(w, "api", "ec2")["runningCount"] == 1  # t3.micro: 1024 MiB * 0.95 fits one task
+    messages = [e["message"] for e in service(w, "api", "ec2")["events"]]
+    assert any(
+        "was unable to place a task because no container instance met all of its requirements." in m
+        and "has insufficient memory available." in m
+        for m in messages
+    )

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ecsim.model.errors import AwsError, ec2_error
+from ecsim.model.instances import INSTANCE_TYPES, Instance
 from ecsim.model.params import Params
 
 if TYPE_CHECKING:
@@ -531,6 +532,144 @@ class Ec2Api:
         return "available" if az.up else "impaired"
 
     # ============================================================================ instances
-    #
-    # EC2 instance operations (run_instances, describe_instances, terminate_instances, ...) go
-    # here, over `world.instances` (instances.py), written with the ECS EC2 launch type.
+
+    def run_instances(self, **kwargs: Any) -> Shape:
+        """RunInstances: instances boot, and their ECS agent joins the cluster named by
+        `ECS_CLUSTER=` in `UserData` (see instances.py)."""
+        p = self._params("RunInstances", kwargs)
+        image = p.req_str("ImageId")
+        instance_type = p.str("InstanceType") or "m5.large"
+        low = p.int("MinCount", required=True, lo=1)
+        high = p.int("MaxCount", required=True, lo=1)
+        subnet_id = p.str("SubnetId")
+        user_data = p.str("UserData")
+        tags = self._tag_specifications(p, "instance")
+        self._dry_run(p)
+        p.done(
+            accepted=[
+                "SecurityGroupIds",
+                "SecurityGroups",
+                "KeyName",
+                "IamInstanceProfile",
+                "BlockDeviceMappings",
+                "Monitoring",
+                "EbsOptimized",
+                "MetadataOptions",
+                "NetworkInterfaces",
+                "Placement",
+                "ClientToken",
+            ]
+        )
+        assert low is not None and high is not None
+        if low > high:
+            raise ec2_error(
+                "InvalidParameterValue", "MinCount must be less than or equal to MaxCount"
+            )
+        if instance_type not in INSTANCE_TYPES:
+            raise ec2_error(
+                "InvalidParameterValue",
+                f"Invalid value '{instance_type}' for InstanceType. ecsim knows "
+                f"{', '.join(sorted(INSTANCE_TYPES))}.",
+            )
+        net = self.world.net
+        subnet = net.subnet(subnet_id) if subnet_id else net.default_subnets()[0]
+        launched = [
+            self.world.instances.launch(instance_type, image, subnet, user_data)
+            for _ in range(high)
+        ]
+        for inst in launched:
+            self._tags[inst.id] = tags
+        return {
+            "ReservationId": self.world.ids.resource("r"),
+            "OwnerId": self.world.ids.account,
+            "Groups": [],
+            "Instances": [self._instance_shape(i) for i in launched],
+        }
+
+    def describe_instances(self, **kwargs: Any) -> Shape:
+        """DescribeInstances by `InstanceIds` and/or `Filters`, one reservation per instance."""
+        p = self._params("DescribeInstances", kwargs)
+        ids: list[str] = p.strs("InstanceIds")
+        filters: list[Any] = p.list("Filters")
+        self._dry_run(p)
+        p.done(accepted=["NextToken", "MaxResults"])
+        known = self.world.instances.instances
+        for i in ids:
+            if i not in known:
+                raise ec2_error(
+                    "InvalidInstanceID.NotFound", f"The instance ID '{i}' does not exist"
+                )
+        chosen = [known[i] for i in dict.fromkeys(ids)] if ids else list(known.values())
+        chosen = _select(
+            chosen,
+            filters,
+            {
+                "instance-id": lambda i: [i.id],
+                "instance-state-name": lambda i: [i.state],
+                "instance-type": lambda i: [i.instance_type],
+                "subnet-id": lambda i: [i.subnet.id],
+                "vpc-id": lambda i: [i.subnet.vpc_id],
+                "availability-zone": lambda i: [i.subnet.az],
+                "private-ip-address": lambda i: [i.private_ip],
+            },
+            lambda i: self._tags.get(i.id, []),
+        )
+        return {
+            "Reservations": [
+                {
+                    "ReservationId": f"r-{i.id[2:]}",
+                    "OwnerId": self.world.ids.account,
+                    "Groups": [],
+                    "Instances": [self._instance_shape(i)],
+                }
+                for i in chosen
+            ]
+        }
+
+    def terminate_instances(self, **kwargs: Any) -> Shape:
+        """TerminateInstances: the instances go, and the tasks on them stop (reference 1.3)."""
+        p = self._params("TerminateInstances", kwargs)
+        ids: list[str] = p.strs("InstanceIds", required=True)
+        self._dry_run(p)
+        p.done()
+        known = self.world.instances.instances
+        for i in ids:
+            if i not in known:
+                raise ec2_error(
+                    "InvalidInstanceID.NotFound", f"The instance ID '{i}' does not exist"
+                )
+        out = []
+        for i in dict.fromkeys(ids):
+            inst = known[i]
+            before = self._state(inst.state)
+            self.world.instances.terminate(inst)
+            out.append(
+                {"InstanceId": i, "PreviousState": before, "CurrentState": self._state(inst.state)}
+            )
+        return {"TerminatingInstances": out}
+
+    @staticmethod
+    def _state(name: str) -> dict[str, Any]:
+        codes = {
+            "pending": 0,
+            "running": 16,
+            "shutting-down": 32,
+            "terminated": 48,
+            "stopping": 64,
+            "stopped": 80,
+        }
+        return {"Code": codes[name], "Name": name}
+
+    def _instance_shape(self, i: Instance) -> Shape:
+        return {
+            "InstanceId": i.id,
+            "ImageId": i.image_id,
+            "InstanceType": i.instance_type,
+            "State": self._state(i.state),
+            "SubnetId": i.subnet.id,
+            "VpcId": i.subnet.vpc_id,
+            "PrivateIpAddress": i.private_ip,
+            "Placement": {"AvailabilityZone": i.subnet.az, "Tenancy": "default"},
+            "LaunchTime": self.world.clock.at(i.launched_at),
+            "Tags": self._tags.get(i.id, []),
+        }

@@ -50,6 +50,9 @@ class SchedulerSettings:
     start_throttle_first: float = 60.0
     # Identical service events are suppressed for 6 hours (reference 2.4).
     event_dedup: float = 6 * 3600.0
+    # Since 23 Oct 2023 the scheduler starts a replacement and waits for it to be healthy before
+    # stopping an unhealthy task (reference 2.2); False restores the older stop-first order.
+    start_replacement_first: bool = True
     # Tasks without LB or container health check count as healthy 40 s after RUNNING (2.2).
     healthy_without_checks_after: float = 40.0
 

@@ -171,7 +171,8 @@ class ServiceScheduler:
         # 2. Stop tasks being replaced once enough healthy tasks run, or when no room is left
         #    for their replacement (an unhealthy task does not count toward minimumHealthy).
         being_replaced = [t for t in live if t.replacing]
-        if being_replaced and (len(healthy) >= desired or room <= 0):
+        first = self.world.settings.scheduler.start_replacement_first
+        if being_replaced and (not first or len(healthy) >= desired or room <= 0):
             for task in being_replaced:
                 tg_arn = self._unhealthy_tg(task) or (svc.target_group_arns or [""])[0]
                 self._stop(svc, [task], msg.elb_failed_reason(tg_arn))

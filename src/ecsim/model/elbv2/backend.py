@@ -80,12 +80,12 @@ class ElbBackend:
             return existing
         if existing is not None:
             self._cancel(existing)
+        self.world.dataplane.flush()
         target = Target(target_id, port, az, registered_at=self.world.now)
         tg.targets[target.key] = target
         lb = self.load_balancer_of(tg)
         if lb is None or (az is not None and az not in lb.zones):
-            target.state, target.reason = TargetHealthState.UNUSED, Reason.NOT_IN_USE
-            self._emit(tg, target)
+            self._set(tg, target, TargetHealthState.UNUSED, Reason.NOT_IN_USE)
         else:
             self._begin_checks(tg, target)
         return target
@@ -232,6 +232,10 @@ class ElbBackend:
             listener(tg, target, state)
 
     def forget_target_group(self, tg: TargetGroup) -> None:
-        for target in tg.targets.values():
+        """DeleteTargetGroup: its targets are gone at once (no listener used the group)."""
+        self.world.dataplane.flush()
+        for target in list(tg.targets.values()):
             self._cancel(target)
+            self._set_removed(tg, target)
+        tg.targets.clear()
         del self.target_groups[tg.arn]
