@@ -9,7 +9,7 @@ import pytest
 
 import ecsim
 from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
-from ecsim.model.events import TaskStateChanged
+from ecsim.model.events import TargetHealthChanged, TaskStateChanged
 from tests.conftest import advance_until, service, tasks
 
 ORDER = [
@@ -209,17 +209,27 @@ def test_grace_period_delays_replacement_of_unhealthy_tasks() -> None:
     assert stopped["stoppedReason"].startswith("Task failed ELB health checks in (target-group ")
 
 
-def test_replacement_starts_before_the_unhealthy_task_stops(demo: ecsim.World) -> None:
-    victim = tasks(demo)[0]["taskArn"]
-    demo.chaos.set_app_health(victim, False)
-    advance_until(demo, lambda: victim not in {t["taskArn"] for t in tasks(demo)}, within=300)
-    events = demo.events(kind=TaskStateChanged)
+@pytest.mark.parametrize("desired", [1, 3])
+def test_replacement_is_healthy_before_the_unhealthy_task_stops(desired: int) -> None:
+    """Since Oct 2023 (reference 2.2): start the replacement, wait until it is healthy, then
+    stop the unhealthy task; with desiredCount 1 and maximumPercent 200 there is room for it."""
+    w = ecsim.World.demo(seed=14, desired=desired, rate=0)
+    victim = tasks(w)[0]["taskArn"]
+    start = w.now
+    w.chaos.set_app_health(victim, False)
+    advance_until(w, lambda: victim not in {t["taskArn"] for t in tasks(w)}, within=300)
+    events = w.events(since=start, kind=TaskStateChanged)
     stop_asked = next(
         e.time for e in events if e.task_arn == victim and e.desired_status == "STOPPED"
     )
-    newcomer = [
-        e for e in events if e.task_arn != victim and e.last_status == "RUNNING" and e.time > 45
-    ]
-    assert newcomer and newcomer[0].time < stop_asked
-    messages = [e["message"] for e in service(demo)["events"]]
+    fresh_ips = {e.ip for e in events if e.task_arn != victim and e.ip}
+    assert len(fresh_ips) == 1
+    healthy_at = min(
+        e.time
+        for e in w.events(since=start, kind=TargetHealthChanged)
+        if e.target_id in fresh_ips and e.state == "healthy"
+    )
+    assert healthy_at <= stop_asked
+    messages = [e["message"] for e in service(w)["events"]]
     assert any("Amazon ECS replaced 1 tasks due to an unhealthy status." in m for m in messages)
+    assert service(w)["runningCount"] == desired

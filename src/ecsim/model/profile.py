@@ -15,6 +15,7 @@ revision and a bad one:
 | `ecsim.capacity` | requests per second one task serves before it queues | `200` |
 | `ecsim.health` | `passing`, `failing`, `failing-after:<duration>`, `flapping:<duration>` | `passing` |
 | `ecsim.health.code` | HTTP status the health check path answers while failing | `503` |
+| `ecsim.health.latency` | how long the health-check path takes to answer | `5ms` |
 | `ecsim.shutdown` | seconds the app takes to exit after SIGTERM, or `ignore` (SIGKILL after stopTimeout) | `1s` |
 | `ecsim.hang` | `true`: the app accepts connections but never answers (504s, health-check timeouts) | `false` |
 """
@@ -57,6 +58,7 @@ class AppProfile:
     health: HealthBehaviour = HealthBehaviour.PASSING
     health_period: float = 0.0
     health_code: int = 503
+    health_latency: float = 0.005
     shutdown: float | None = 1.0
     hang: bool = False
 
@@ -146,6 +148,10 @@ def profile_from_labels(labels: dict[str, str]) -> AppProfile:
                 if seconds <= 0:
                     raise ProfileError(f"dockerLabels[{key!r}]: the period must be above 0")
                 values["health_period"] = seconds
+        elif name == "health.latency":
+            values["health_latency"] = _duration(
+                key, value if value[-1:].isalpha() else value + "ms"
+            )
         elif name == "health.code":
             values["health_code"] = int(_number(key, value, 100, 599))
         elif name == "shutdown":
@@ -157,6 +163,6 @@ def profile_from_labels(labels: dict[str, str]) -> AppProfile:
         else:
             raise ProfileError(
                 f"unknown label {key!r}; ecsim reads startup, start, crash-after, latency.median, "
-                "latency.sigma, error-rate, capacity, health, health.code, shutdown, hang"
+                "latency.sigma, error-rate, capacity, health, health.code, health.latency, shutdown, hang"
             )
     return replace(AppProfile(), **values)

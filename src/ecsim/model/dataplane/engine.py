@@ -128,14 +128,20 @@ class Load:
     backlog: float = 0.0
     arrivals: int = 0
 
+    def peek(self, second: int, capacity: float) -> float:
+        """The backlog at the start of `second`, leaving the state as it is."""
+        if second <= self.second:
+            return self.backlog
+        b = max(0.0, self.backlog + self.arrivals - capacity)
+        gap = second - self.second - 1
+        if gap and b:
+            b = max(0.0, b - capacity * gap)
+        return b
+
     def at(self, second: int, capacity: float) -> float:
-        """The backlog at the start of `second` (>= self.second)."""
-        if second > self.second:  # time only moves forward
-            b = max(0.0, self.backlog + self.arrivals - capacity)
-            gap = second - self.second - 1
-            if gap and b:
-                b = max(0.0, b - capacity * gap)
-            self.second, self.backlog, self.arrivals = second, b, 0
+        """Move to `second` (time only moves forward) and return its starting backlog."""
+        if second > self.second:
+            self.backlog, self.second, self.arrivals = self.peek(second, capacity), second, 0
         return self.backlog
 
 
@@ -266,7 +272,7 @@ class DataPlane:
         n = len(t)
         self.arrived += n
 
-        snap = Snapshot(self.world)
+        snap = Snapshot(self.world, at=t0)
         status = np.zeros(n, dtype=np.int64)
         fixed = np.zeros(n, dtype=np.bool_)
         pool_of = np.full(n, -1, dtype=np.int64)
@@ -659,7 +665,7 @@ class DataPlane:
         key = self.world.streams.key("traffic:manual")
         u = request_draws(key, self._manual, 1)
         self._manual += 1
-        snap = Snapshot(self.world)
+        snap = Snapshot(self.world, at=now)
         action = snap.resolve(lb, port, kind)
         trace: dict[str, Any] = {
             "time": now,
@@ -859,10 +865,20 @@ class _EndpointTable:
         return out
 
     def unloaded(self, t: F64, slot: I64) -> bool:
-        """True when no app queues during these requests: every wait is zero."""
+        """True when no app queues during these requests: every wait is zero. Reads the
+        queues without moving them (the seconds are visited in order by `count`)."""
+        first_second: set[str] = set()
         for ip, cap, sec, n in self._per_ip_second(t, slot):
-            load = self.dp.loads.setdefault(ip, Load(sec))
-            if load.at(sec, cap) > 0 or load.arrivals + n > cap:
+            load = self.dp.loads.get(ip)
+            if load is None:
+                if n > cap:
+                    return False
+                continue
+            if ip not in first_second:
+                first_second.add(ip)
+                if load.peek(sec, cap) > 0:
+                    return False
+            if n + (load.arrivals if load.second == sec else 0) > cap:
                 return False
         return True
 

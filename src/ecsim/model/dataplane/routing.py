@@ -104,8 +104,9 @@ def _fixed(action: dict[str, Any]) -> int | None:
 class Snapshot:
     """The routing of one world at one instant."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, at: float) -> None:
         self.world = world
+        self.at = at  # the start of the batch this routing serves
         self._pools: dict[str, Pool] = {}
 
     def pool(self, tg: TargetGroup) -> Pool:
@@ -123,7 +124,7 @@ class Snapshot:
                 allowed.add(TargetHealthState.INITIAL)
             chosen = [t for t in tg.targets.values() if t.state in allowed]
             fail_open = any(t.state is not TargetHealthState.HEALTHY for t in chosen)
-        now = self.world.now
+        now = self.at
         pool = Pool(
             tg=tg,
             slots=np.array([dp.slot(tg.arn, t.id, t.port) for t in chosen], dtype=np.int64),

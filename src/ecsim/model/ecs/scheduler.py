@@ -165,18 +165,23 @@ class ServiceScheduler:
                 replacing = sum(1 for t in live if t.replacing)
                 acted |= self._launch(svc, primary, min(need, room), replacing) > 0
         live = self._live(svc)
-        room = max_total - len(live)
         healthy = [t for t in live if self.is_healthy(svc, t)]
 
-        # 2. Stop tasks being replaced once enough healthy tasks run, or when no room is left
-        #    for their replacement (an unhealthy task does not count toward minimumHealthy).
+        # 2. Stop tasks being replaced once enough healthy tasks run; when maximumPercent left
+        #    no room to start a replacement, stop them one by one to make room (2.2). Stopping
+        #    an unhealthy task never lowers the healthy count, so minimumHealthyPercent holds.
         being_replaced = [t for t in live if t.replacing]
-        first = self.world.settings.scheduler.start_replacement_first
-        if being_replaced and (not first or len(healthy) >= desired or room <= 0):
-            for task in being_replaced:
+        if being_replaced:
+            if not self.world.settings.scheduler.start_replacement_first or len(healthy) >= desired:
+                doomed = being_replaced
+            elif room <= 0 and need > 0:
+                doomed = being_replaced[:1]
+            else:
+                doomed = []
+            for task in doomed:
                 tg_arn = self._unhealthy_tg(task) or (svc.target_group_arns or [""])[0]
                 self._stop(svc, [task], msg.elb_failed_reason(tg_arn))
-            acted = True
+            acted |= bool(doomed)
 
         # 3. Stop tasks of older deployments, never going below minimumHealthyPercent.
         old = [t for t in live if t.deployment_id != primary.id and not t.replacing]
