@@ -11,6 +11,7 @@ recorded as a typed event (`w.events()`).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -87,7 +88,13 @@ class World:
     # --- events ---------------------------------------------------------------------------
 
     def emit(self, event: Event) -> None:
-        self._events.append(event)
+        """Record an event. The log stays in time order: the records of the data plane are
+        dated at the end of their bucket, which may be before the instant they are sealed."""
+        events = self._events
+        if events and event.time < events[-1].time:
+            events.insert(bisect.bisect_right(events, event.time, key=lambda e: e.time), event)
+        else:
+            events.append(event)
         for subscriber in self.subscribers:
             subscriber(event)
 
