@@ -1,0 +1,1 @@
+"""Scenario files: a world, a timeline of commands and expectations, run headless."""
