@@ -1,0 +1,76 @@
+"""`ecsim serve`: the live world behind one HTTP port (the page, its WebSocket, the AWS API)
+and the simulated ALB's listeners on real local ports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import click
+import uvicorn
+from starlette.applications import Starlette
+
+from ecsim import awsapi, web
+from ecsim.live.runtime import LiveWorld
+from ecsim.model.world import World
+
+
+@dataclass(frozen=True)
+class AlbPort:
+    """A real local port answering for one listener of a simulated load balancer."""
+
+    port: int
+    load_balancer: str | None = None  # name; None: the first load balancer
+    listener_port: int = 80
+
+
+def build_app(live: LiveWorld) -> Starlette:
+    """One ASGI app: the AWS API on `POST /`, the page and its stream on everything else."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        live.start()
+        try:
+            yield
+        finally:
+            await live.stop()
+
+    app = Starlette(routes=[*awsapi.routes(live), *web.routes(live)], lifespan=lifespan)
+    app.state.live = live
+    return app
+
+
+async def serve(
+    live: LiveWorld,
+    host: str,
+    port: int,
+    alb_ports: list[AlbPort],
+    announce: Callable[[str], None] = click.echo,
+) -> None:
+    """Run the main server and one server per ALB port on this event loop until stopped."""
+    servers = [
+        uvicorn.Server(
+            uvicorn.Config(
+                build_app(live), host=host, port=port, log_level="warning", ws="websockets"
+            )
+        )
+    ]
+    for alb in alb_ports:
+        app = awsapi.alb_app(live, alb.load_balancer, alb.listener_port)
+        servers.append(
+            uvicorn.Server(uvicorn.Config(app, host=host, port=alb.port, log_level="warning"))
+        )
+    where = "loopback only" if host in ("127.0.0.1", "localhost", "::1") else f"host {host}"
+    announce(f"ecsim: http://{host}:{port}/  (the page, the AWS API; {where})")
+    for alb in alb_ports:
+        announce(
+            f"ecsim: http://{host}:{alb.port}/  -> listener :{alb.listener_port} of "
+            f"{alb.load_balancer or 'the first load balancer'}"
+        )
+    await asyncio.gather(*(s.serve() for s in servers))
+
+
+def demo_factory(seed: int) -> World:
+    return World.demo(seed=seed)

@@ -1,0 +1,181 @@
+"""The live world: a World advanced in slices paced to the wall clock times a speed factor.
+
+One asyncio task owns the pacing. Commands from the browser, the AWS API and the ALB's HTTP
+port run on the same event loop between slices (the world is never touched from another
+thread), so no locks are needed and every command sees a consistent world. The events of each
+slice are handed to subscribers (one asyncio queue per browser) as one batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecsim.model.events import Event
+from ecsim.model.world import World
+
+SLICE = 0.1  # wall seconds between two advances of the world
+MAX_SPEED = 3600.0
+MAX_LAG = 1.0  # wall seconds of simulated work one slice may catch up on
+QUEUE_LIMIT = 256  # batches a slow subscriber may fall behind before it is dropped
+
+
+@dataclass
+class Batch:
+    """What happened during one slice: the new simulated time and the events."""
+
+    now: float
+    events: list[Event]
+    reset: bool = False
+
+
+@dataclass
+class Clock:
+    """Pacing state: simulated time runs at `speed` x wall time unless paused."""
+
+    speed: float = 1.0
+    paused: bool = False
+    anchor_wall: float = field(default_factory=time.monotonic)
+    anchor_sim: float = 0.0
+
+    def target(self, wall: float) -> float:
+        if self.paused:
+            return self.anchor_sim
+        return self.anchor_sim + (wall - self.anchor_wall) * self.speed
+
+    def rebase(self, sim: float, wall: float) -> None:
+        self.anchor_sim, self.anchor_wall = sim, wall
+
+
+class LiveWorld:
+    """A world shared by every adapter of one `ecsim serve`."""
+
+    def __init__(self, factory: Callable[[int], World], seed: int = 0, speed: float = 1.0) -> None:
+        self._factory = factory
+        self.seed = seed
+        self.world = factory(seed)
+        self.clock = Clock(speed=_check_speed(speed))
+        self.clock.rebase(self.world.now, time.monotonic())
+        self._pending: list[Event] = []
+        self._subscribers: set[asyncio.Queue[Batch]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self.slice_seconds: list[float] = []  # wall time spent advancing, per slice (recent)
+        self.listeners: list[Callable[[LiveWorld], None]] = []
+        self._attach()
+
+    # --- the loop -------------------------------------------------------------------------
+
+    def _attach(self) -> None:
+        self.world.subscribers.append(self._pending.append)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="ecsim-live")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(SLICE)
+            self.tick()
+
+    def tick(self, wall: float | None = None) -> None:
+        """Advance the world to where the wall clock says it should be, and publish."""
+        wall = time.monotonic() if wall is None else wall
+        target = self.clock.target(wall)
+        if target > self.world.now:
+            limit = self.world.now + MAX_LAG * self.clock.speed
+            if target > limit:  # too far behind: let simulated time slip rather than stall
+                self.clock.rebase(limit, wall)
+                target = limit
+            began = time.perf_counter()
+            self.world.run_until(target)
+            self._record_slice(time.perf_counter() - began)
+        self.publish()
+
+    def _record_slice(self, seconds: float) -> None:
+        self.slice_seconds.append(seconds)
+        if len(self.slice_seconds) > 600:
+            del self.slice_seconds[:300]
+
+    def publish(self, reset: bool = False) -> None:
+        if not self._pending and not reset:
+            return
+        batch = Batch(self.world.now, self._pending[:], reset)
+        self._pending.clear()
+        for queue in list(self._subscribers):
+            if queue.qsize() >= QUEUE_LIMIT:
+                self._subscribers.discard(queue)  # a stalled reader must not hold the world
+                continue
+            queue.put_nowait(batch)
+
+    # --- subscribers ----------------------------------------------------------------------
+
+    def subscribe(self) -> asyncio.Queue[Batch]:
+        queue: asyncio.Queue[Batch] = asyncio.Queue()
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Batch]) -> None:
+        self._subscribers.discard(queue)
+
+    # --- time control ---------------------------------------------------------------------
+
+    def pause(self) -> None:
+        self.clock.rebase(self.world.now, time.monotonic())
+        self.clock.paused = True
+
+    def resume(self) -> None:
+        self.clock.rebase(self.world.now, time.monotonic())
+        self.clock.paused = False
+
+    def set_speed(self, speed: float) -> None:
+        self.clock.rebase(self.world.now, time.monotonic())
+        self.clock.speed = _check_speed(speed)
+
+    def advance(self, seconds: float) -> None:
+        """Step: run `seconds` of simulated time at once (paused or not)."""
+        if not 0 <= seconds <= 24 * 3600:
+            raise ValueError(f"step must be between 0 and 86400 simulated seconds, got {seconds}")
+        self.world.advance(seconds)
+        self.clock.rebase(self.world.now, time.monotonic())
+        self.publish()
+
+    def reset(self, seed: int | None = None, factory: Callable[[int], World] | None = None) -> None:
+        """A fresh world (same factory and seed unless given)."""
+        if factory is not None:
+            self._factory = factory
+        if seed is not None:
+            self.seed = seed
+        self.world = self._factory(self.seed)
+        self._pending.clear()
+        self._attach()
+        self.clock.rebase(self.world.now, time.monotonic())
+        for listener in self.listeners:
+            listener(self)
+        self.publish(reset=True)
+
+    def status(self) -> dict[str, Any]:
+        recent = self.slice_seconds[-50:]
+        return {
+            "now": self.world.now,
+            "speed": self.clock.speed,
+            "paused": self.clock.paused,
+            "seed": self.seed,
+            "sliceMs": round(1000 * sum(recent) / len(recent), 3) if recent else 0.0,
+        }
+
+
+def _check_speed(speed: float) -> float:
+    if not 0 < speed <= MAX_SPEED:
+        raise ValueError(f"speed must be above 0 and at most {MAX_SPEED:g}, got {speed!r}")
+    return float(speed)
