@@ -53,7 +53,7 @@ async def serve(
     servers = [
         uvicorn.Server(
             uvicorn.Config(
-                build_app(live), host=host, port=port, log_level="warning", ws="websockets"
+                build_app(live), host=host, port=port, log_level="warning", ws="websockets-sansio"
             )
         )
     ]
