@@ -233,3 +233,74 @@ def test_replacement_is_healthy_before_the_unhealthy_task_stops(desired: int) ->
     messages = [e["message"] for e in service(w)["events"]]
     assert any("Amazon ECS replaced 1 tasks due to an unhealthy status." in m for m in messages)
     assert service(w)["runningCount"] == desired
+
+
+def test_container_health_checks_mark_tasks_and_the_service_replaces_failing_ones() -> None:
+    w = ecsim.World(seed=15)
+    w.ecs.create_cluster(clusterName="workers")
+    w.ecs.register_task_definition(
+        family="worker",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": "worker:1",
+                "healthCheck": {
+                    "command": ["CMD-SHELL", "curl -f localhost/health"],
+                    "interval": 10,
+                    "timeout": 2,
+                    "retries": 3,
+                    "startPeriod": 0,
+                },
+            }
+        ],
+    )
+    w.ecs.create_service(
+        cluster="workers",
+        serviceName="worker",
+        taskDefinition="worker",
+        desiredCount=2,
+        networkConfiguration=network(w),
+    )
+    advance_until(w, lambda: service(w, "worker", "workers")["runningCount"] == 2, within=120)
+    w.advance(30)
+    running = tasks(w, name="worker", cluster="workers")
+    assert {t["healthStatus"] for t in running} == {"HEALTHY"}
+    assert {t["containers"][0]["healthStatus"] for t in running} == {"HEALTHY"}
+    victim = running[0]["taskArn"]
+    start = w.now
+    w.chaos.set_app_health(victim, False)
+    w.advance(35)  # 3 failed checks, 10 s apart
+    assert (
+        w.ecs.describe_tasks(cluster="workers", tasks=[victim])["tasks"][0]["healthStatus"]
+        == "UNHEALTHY"
+    )
+    advance_until(
+        w,
+        lambda: victim not in {t["taskArn"] for t in tasks(w, name="worker", cluster="workers")},
+        within=120,
+    )
+    dead = w.ecs.describe_tasks(cluster="workers", tasks=[victim])["tasks"][0]
+    assert dead["stopCode"] == "EssentialContainerExited"
+    assert dead["stoppedReason"] == "Task failed container health checks"
+    messages = [e["message"] for e in service(w, "worker", "workers")["events"]]
+    assert (
+        f"(service worker) (task {victim.rsplit('/', 1)[1]}) failed container health checks."
+        in messages
+    )
+    advance_until(w, lambda: service(w, "worker", "workers")["runningCount"] == 2, within=120)
+    assert w.now - start < 300
+    with pytest.raises(ecsim.errors.ClientException, match="healthCheck.interval"):
+        w.ecs.register_task_definition(
+            family="worker",
+            containerDefinitions=[
+                {
+                    "name": "app",
+                    "image": "x",
+                    "healthCheck": {"command": ["CMD", "true"], "interval": 1},
+                }
+            ],
+        )

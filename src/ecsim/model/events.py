@@ -38,6 +38,7 @@ class TaskStateChanged(Event):
     stop_code: str | None = None
     stopped_reason: str | None = None
     exit_code: int | None = None
+    health_status: str = "UNKNOWN"
 
 
 @dataclass(frozen=True, slots=True)

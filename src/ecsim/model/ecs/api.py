@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ecsim.model import errors
 from ecsim.model.ecs.backend import EcsBackend
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
+from ecsim.model.ecs.container_health import ContainerHealthCheck
 from ecsim.model.ecs.enums import (
     DeploymentStatus,
     DesiredStatus,
@@ -239,6 +240,8 @@ class EcsApi:
                 raise errors.ClientException(
                     "Fargate requires that 'cpu' and 'memory' be defined at the task level."
                 )
+        for c in containers:
+            ContainerHealthCheck.parse(c.get("healthCheck"))
         essential = next((c for c in containers if c.get("essential", True)), containers[0])
         try:
             profile = profile_from_labels(dict(essential.get("dockerLabels") or {}))
@@ -849,7 +852,7 @@ class EcsApi:
             "containers": containers,
             "desiredStatus": t.desired_status.value,
             "group": t.group,
-            "healthStatus": "UNKNOWN",
+            "healthStatus": t.health_status.value,
             "lastStatus": t.last_status.value,
             "launchType": t.launch_type.value,
             "overrides": t.overrides or {"containerOverrides": []},

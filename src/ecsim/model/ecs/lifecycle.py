@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from ecsim.model.ecs.enums import DesiredStatus, LaunchType, TaskStatus, TaskStopCode
+from ecsim.model.ecs.enums import (
+    DesiredStatus,
+    HealthStatus,
+    LaunchType,
+    TaskStatus,
+    TaskStopCode,
+)
 from ecsim.model.ecs.task import Task
 from ecsim.model.events import TaskStateChanged
 from ecsim.model.profile import StartBehaviour
@@ -66,7 +72,7 @@ class TaskLifecycle:
 
     def _record(self, task: Task) -> None:
         task.version += 1
-        container = task.containers[0]
+        container = task.essential
         self.world.emit(
             TaskStateChanged(
                 self.world.now,
@@ -113,12 +119,12 @@ class TaskLifecycle:
         task.times["pullStoppedAt"] = now
         profile = task.profile
         if profile.start is StartBehaviour.PULL_ERROR:
-            image = task.containers[0].image
+            image = task.essential.image
             reason = (
                 f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
                 f"failed to resolve ref {image}: not found"
             )
-            task.containers[0].reason = reason
+            task.essential.reason = reason
             self._begin_stop(task, TaskStopCode.TASK_FAILED_TO_START, reason)
             self._deprovision(task)
             return
@@ -130,6 +136,9 @@ class TaskLifecycle:
         self.hooks.activating(task)
         activating = self._rng.uniform(*self.world.settings.tasks.activating)
         self._after(task, profile.startup, self._app_ready)
+        check = task.task_definition.health_check
+        if check is not None:
+            self._after(task, check.interval, self._container_check)
         if profile.start is StartBehaviour.CRASH:
             self._after(task, min(profile.startup, activating) / 2, self._crashed)
         else:
@@ -139,6 +148,32 @@ class TaskLifecycle:
         if task.alive and task.desired_status is DesiredStatus.RUNNING:
             self.world.dataplane.flush()
             task.listening = True
+
+    def _container_check(self, task: Task) -> None:
+        """One run of the container's health check command (reference 1.4)."""
+        check = task.task_definition.health_check
+        if check is None or not task.alive:
+            return
+        self._after(task, check.interval, self._container_check)
+        container = task.essential
+        started = task.times.get("pullStoppedAt", self.world.now)
+        in_start_period = self.world.now - started < check.start_period
+        answers = task.listening and not task.profile.hang
+        passed = (
+            answers
+            and task.profile.health_latency < check.timeout
+            and task.app_healthy(self.world.now)
+        )
+        before = container.health_status
+        if passed:
+            task.health_failures = 0
+            container.health_status = HealthStatus.HEALTHY
+        elif not in_start_period:
+            task.health_failures += 1
+            if task.health_failures >= check.retries:
+                container.health_status = HealthStatus.UNHEALTHY
+        if container.health_status is not before:
+            self._record(task)
 
     def _activated(self, task: Task) -> None:
         task.ever_running = True

@@ -55,6 +55,13 @@ def unhealthy_target(service: str, task_id: str, port: int, tg_arn: str, reason:
     )
 
 
+def failed_container_checks(service: str, task_id: str) -> str:
+    return f"(service {service}) (task {task_id}) failed container health checks."
+
+
+CONTAINER_FAILED_REASON = "Task failed container health checks"
+
+
 def unable_to_place(service: str, reason: str) -> str:
     return f"(service {service}) was unable to place a task. Reason: {reason}."
 

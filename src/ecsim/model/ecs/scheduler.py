@@ -21,6 +21,7 @@ from ecsim.model.ecs.enums import (
     ControllerStatus,
     DeploymentStatus,
     DesiredStatus,
+    HealthStatus,
     RolloutState,
     ServiceStatus,
     TaskStatus,
@@ -100,7 +101,8 @@ class ServiceScheduler:
         return states
 
     def is_healthy(self, svc: Service, task: Task) -> bool:
-        """RUNNING, and healthy in every target group, or 40 s old without any (2.2)."""
+        """RUNNING, HEALTHY if it has a container health check, and healthy in every target
+        group; without either check, 40 s after RUNNING (2.2)."""
         if (
             task.last_status is not TaskStatus.RUNNING
             or task.desired_status is not DesiredStatus.RUNNING
@@ -108,8 +110,12 @@ class ServiceScheduler:
             return False
         if task.replacing:
             return False
+        if task.essential_checked and task.health_status is not HealthStatus.HEALTHY:
+            return False
         tgs = svc.target_group_arns
         if not tgs:
+            if task.essential_checked:
+                return True
             started = task.times.get("startedAt", self.world.now)
             return (
                 self.world.now - started
@@ -179,8 +185,7 @@ class ServiceScheduler:
             else:
                 doomed = []
             for task in doomed:
-                tg_arn = self._unhealthy_tg(task) or (svc.target_group_arns or [""])[0]
-                self._stop(svc, [task], msg.elb_failed_reason(tg_arn))
+                self._stop(svc, [task], task.replace_reason, task.replace_code)
             acted |= bool(doomed)
 
         # 3. Stop tasks of older deployments, never going below minimumHealthyPercent.
@@ -231,12 +236,18 @@ class ServiceScheduler:
                 self.backend.lifecycle.launch(task)
         return len(started)
 
-    def _stop(self, svc: Service, tasks: list[Task], reason: str) -> None:
+    def _stop(
+        self,
+        svc: Service,
+        tasks: list[Task],
+        reason: str,
+        code: TaskStopCode = TaskStopCode.SERVICE_SCHEDULER_INITIATED,
+    ) -> None:
         if not tasks:
             return
         self.event(svc, msg.stopped(svc.name, [t.id for t in tasks]))
         for task in tasks:
-            self.backend.lifecycle.stop(task, TaskStopCode.SERVICE_SCHEDULER_INITIATED, reason)
+            self.backend.lifecycle.stop(task, code, reason)
 
     # --- load balancer registrations ------------------------------------------------------
 
@@ -311,33 +322,42 @@ class ServiceScheduler:
         return None
 
     def _detect_unhealthy(self, svc: Service) -> None:
-        """Mark RUNNING tasks that fail ELB health checks, outside the grace period (2.2)."""
+        """Mark RUNNING tasks that fail container or ELB health checks, outside the grace
+        period, for replacement (2.2)."""
         now = self.world.now
         grace = svc.health_check_grace_period
         for task in self._live(svc):
             if task.replacing or task.last_status is not TaskStatus.RUNNING:
                 continue
+            container_failed = task.health_status is HealthStatus.UNHEALTHY
             tg_arn = self._unhealthy_tg(task)
-            if tg_arn is None:
+            if not container_failed and tg_arn is None:
                 continue
             started = task.times.get("startedAt", now)
             if now - started < grace:
                 self.poke(svc, started + grace - now)
                 continue
-            tg = self.world.elb.target_groups[tg_arn]
-            ip_port = next(k for k in task.registrations if k[0] == tg_arn)
-            target = tg.targets[(ip_port[1], ip_port[2])]
             task.replacing = True
-            self.event(
-                svc,
-                msg.unhealthy_target(
-                    svc.name,
-                    task.id,
-                    target.port,
-                    tg_arn,
-                    target.description or "Health checks failed",
-                ),
-            )
+            if container_failed:
+                # Reference 1.3: EssentialContainerExited + "Task failed container health checks".
+                task.replace_reason = msg.CONTAINER_FAILED_REASON
+                task.replace_code = TaskStopCode.ESSENTIAL_CONTAINER_EXITED
+                self.event(svc, msg.failed_container_checks(svc.name, task.id))
+            else:
+                assert tg_arn is not None
+                _, ip, port = next(k for k in task.registrations if k[0] == tg_arn)
+                target = self.world.elb.target_groups[tg_arn].targets[(ip, port)]
+                task.replace_reason = msg.elb_failed_reason(tg_arn)
+                self.event(
+                    svc,
+                    msg.unhealthy_target(
+                        svc.name,
+                        task.id,
+                        port,
+                        tg_arn,
+                        target.description or "Health checks failed",
+                    ),
+                )
             self.task_failed(svc, task, "tasks failed health checks")
 
     # --- deployments ----------------------------------------------------------------------

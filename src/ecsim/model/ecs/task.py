@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from ecsim.model.ecs.enums import STARTING, DesiredStatus, HealthStatus, LaunchType, TaskStatus
+from ecsim.model.ecs.enums import (
+    STARTING,
+    DesiredStatus,
+    HealthStatus,
+    LaunchType,
+    TaskStatus,
+    TaskStopCode,
+)
 from ecsim.model.ecs.taskdef import TaskDefinition
 from ecsim.model.elbv2.health import ProbeResult, Reason, matcher_accepts
 from ecsim.model.network import Subnet
@@ -77,9 +84,12 @@ class Task:
     alive: bool = False
     reachable: bool = True
     health_override: bool | None = None
+    health_failures: int = 0
     # scheduler bookkeeping
     ever_running: bool = False
     replacing: bool = False
+    replace_reason: str = ""
+    replace_code: TaskStopCode = TaskStopCode.SERVICE_SCHEDULER_INITIATED
     counted_failure: bool = False
     draining: set[tuple[str, str, int]] = field(default_factory=set)
     registrations: set[tuple[str, str, int]] = field(default_factory=set)
@@ -105,6 +115,20 @@ class Task:
     @property
     def stopped(self) -> bool:
         return self.last_status is TaskStatus.STOPPED
+
+    @property
+    def essential(self) -> Container:
+        """The essential container: its exit stops the task, its health is the task's."""
+        return next((c for c in self.containers if c.essential), self.containers[0])
+
+    @property
+    def health_status(self) -> HealthStatus:
+        """Task `healthStatus`: that of its essential container, UNKNOWN without a check."""
+        return self.essential.health_status if self.essential_checked else HealthStatus.UNKNOWN
+
+    @property
+    def essential_checked(self) -> bool:
+        return self.task_definition.health_check is not None
 
     @property
     def mode(self) -> EndpointMode:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from ecsim.model.ecs.container_health import ContainerHealthCheck
 from ecsim.model.profile import AppProfile
 
 
@@ -43,6 +45,11 @@ class TaskDefinition:
                     if "containerPort" in m:
                         return int(m["containerPort"])
         return None
+
+    @cached_property
+    def health_check(self) -> ContainerHealthCheck | None:
+        """The essential container's `healthCheck`, if it has one."""
+        return ContainerHealthCheck.parse(self.essential_container.get("healthCheck"))
 
     @property
     def stop_timeout(self) -> float:
