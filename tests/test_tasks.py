@@ -293,7 +293,7 @@ def test_container_health_checks_mark_tasks_and_the_service_replaces_failing_one
     )
     advance_until(w, lambda: service(w, "worker", "workers")["runningCount"] == 2, within=120)
     assert w.now - start < 300
-    with pytest.raises(ecsim.errors.ClientException, match="healthCheck.interval"):
+    with pytest.raises(ecsim.errors.ClientException, match=r"healthCheck\.interval"):
         w.ecs.register_task_definition(
             family="worker",
             containerDefinitions=[
