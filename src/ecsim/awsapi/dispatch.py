@@ -1,0 +1,145 @@
+"""`POST /`: one AWS call, from the wire to the model's facade and back.
+
+The request says which service it is for: `X-Amz-Target` (ECS, JSON 1.1), or the form's
+`Version` (ELBv2 2015-12-01, EC2 2016-11-15), or else the service in the signature's
+credential scope. Any credentials and region are accepted; signatures are not checked.
+
+The call runs synchronously on the live world's event loop, between two slices of simulated
+time, so it sees and changes a consistent world. An `AwsError` becomes AWS's error answer; any
+other exception is logged and becomes the service's HTTP 500 (`ServerException`,
+`InternalFailure`, `InternalError`), and the server and the world carry on.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ecsim.awsapi.errors import InvalidAction, UnknownOperationException
+from ecsim.awsapi.protocol import json as json_protocol
+from ecsim.awsapi.protocol import query as query_protocol
+from ecsim.awsapi.services import ECS, AwsService, by_signing_name, by_version
+from ecsim.live.runtime import LiveWorld
+from ecsim.model.errors import AwsError
+
+log = logging.getLogger("ecsim.awsapi")
+
+
+class Dispatcher:
+    """The ASGI endpoint of the AWS API over one live world."""
+
+    def __init__(self, live: LiveWorld) -> None:
+        self.live = live
+        self.calls = 0  # answered calls, errors included
+        self.failures = 0  # unexpected exceptions turned into HTTP 500
+
+    async def handle(self, request: Request) -> Response:
+        body = await request.body()
+        request_id = str(uuid.uuid4())
+        target = request.headers.get("x-amz-target")
+        try:
+            if target is not None:
+                return self.json_call(target, body, request_id)
+            form = dict(parse_qsl(request.url.query, keep_blank_values=True))
+            form.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            return self.query_call(form, request.headers.get("authorization"), request_id)
+        finally:
+            self.calls += 1
+
+    # --- ECS: JSON 1.1 ----------------------------------------------------------------------
+
+    def json_call(self, target: str, body: bytes, request_id: str) -> Response:
+        service = ECS
+        prefix, _, name = target.partition(".")
+        try:
+            if prefix != service.target_prefix or not name:
+                raise UnknownOperationException(f"Unknown target: {target}")
+            operation = service.operation(name)
+            method = service.method(self.live.world, name)
+            params = json_protocol.parse_request(body, operation.input_shape)
+            result = self._run(service, name, method, params)
+            payload = json_protocol.serialize_response(result, operation.output_shape)
+            status = 200
+        except AwsError as e:
+            payload, status = json_protocol.error_body(e.code, e.message), e.status
+        return Response(
+            payload,
+            status,
+            headers={"x-amzn-RequestId": request_id},
+            media_type=json_protocol.CONTENT_TYPE,
+        )
+
+    # --- ELBv2 and EC2: query ---------------------------------------------------------------
+
+    def query_call(
+        self, form: dict[str, str], authorization: str | None, request_id: str
+    ) -> Response:
+        service = by_version(form.get("Version")) or by_signing_name(authorization)
+        name = form.get("Action", "")
+        if service is None or service is ECS:
+            error = (
+                AwsError("The request must contain the parameter Action.", code="MissingAction")
+                if not name
+                else InvalidAction(
+                    f"Could not find operation {name} for version {form.get('Version')}"
+                )
+            )
+            return self._query_error(error, request_id, "", query_protocol.QUERY)
+        dialect = query_protocol.EC2 if service.protocol == "ec2" else query_protocol.QUERY
+        try:
+            if not name:
+                raise AwsError(
+                    "The request must contain the parameter Action.", code="MissingAction"
+                )
+            operation = service.operation(name)
+            method = service.method(self.live.world, name)
+            params = query_protocol.parse_request(form, operation, dialect)
+            result = self._run(service, name, method, params)
+            payload = query_protocol.serialize_response(
+                result, operation, service.namespace, request_id, dialect
+            )
+        except AwsError as e:
+            return self._query_error(e, request_id, service.namespace, dialect)
+        return Response(
+            payload,
+            200,
+            headers={"x-amzn-RequestId": request_id},
+            media_type=query_protocol.CONTENT_TYPE,
+        )
+
+    def _query_error(
+        self, error: AwsError, request_id: str, namespace: str, dialect: query_protocol.Dialect
+    ) -> Response:
+        payload = query_protocol.error_body(
+            error.code, error.message, error.status, request_id, namespace, dialect
+        )
+        return Response(
+            payload,
+            error.status,
+            headers={"x-amzn-RequestId": request_id},
+            media_type=query_protocol.CONTENT_TYPE,
+        )
+
+    # --- the call -----------------------------------------------------------------------------
+
+    def _run(self, service: AwsService, name: str, method: Any, params: dict[str, Any]) -> Any:
+        try:
+            result = method(**params)
+        except AwsError:
+            raise
+        except Exception:
+            self.failures += 1
+            log.exception("%s %s failed unexpectedly; answered HTTP 500", service.name, name)
+            raise AwsError(
+                f"ecsim failed to serve {name}; the failure is in the server's log.",
+                code=service.server_error,
+                status=500,
+            ) from None
+        finally:
+            self.live.publish()
+        return result if isinstance(result, dict) else {}

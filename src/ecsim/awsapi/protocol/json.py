@@ -1,0 +1,153 @@
+"""The AWS JSON protocol (ECS speaks version 1.1): requests in, answers and errors out.
+
+A request is `POST /` with `X-Amz-Target: <targetPrefix>.<Operation>` and a JSON object as
+body; timestamps are epoch seconds and blobs base64. The answer is the operation's output
+structure as JSON; an error is `{"__type": code, "message": ...}` with HTTP 400 (the client's
+fault) or 500 (ours). Reference 6.1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+from typing import Any
+
+from ecsim.awsapi.errors import SerializationException
+from ecsim.awsapi.protocol.shapes import (
+    Shape,
+    decode_blob,
+    encode_blob,
+    format_timestamp,
+    parse_timestamp,
+)
+
+CONTENT_TYPE = "application/x-amz-json-1.1"
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "character": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "float": (int, float),
+    "double": (int, float),
+    "boolean": (bool,),
+    "structure": (dict,),
+    "list": (list,),
+    "map": (dict,),
+}
+_NAMES = {
+    "string": "a string",
+    "character": "a string",
+    "integer": "an integer",
+    "long": "an integer",
+    "float": "a number",
+    "double": "a number",
+    "boolean": "a boolean",
+    "structure": "an object",
+    "list": "an array",
+    "map": "an object",
+}
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+def parse_request(body: bytes, shape: Shape | None) -> dict[str, Any]:
+    """The keyword arguments of one call: the body's object, its values typed by `shape`."""
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise SerializationException("The request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise SerializationException("The request body must be a JSON object.")
+    if shape is None:
+        return value
+    out = _read(value, shape, "")
+    assert isinstance(out, dict)
+    return out
+
+
+def _read(value: Any, shape: Shape, where: str) -> Any:
+    if value is None:
+        return None
+    kind = shape.type_name
+    if kind == "timestamp":
+        return parse_timestamp(value, where or "input", SerializationException)
+    if kind == "blob":
+        return decode_blob(value, where or "input", SerializationException)
+    expected = _JSON_TYPES.get(kind)
+    if expected is not None:
+        wrong = not isinstance(value, expected) or (
+            isinstance(value, bool) and kind not in ("boolean",)
+        )
+        if wrong:
+            raise SerializationException(
+                f"Invalid type for {where or 'input'}: expected {_NAMES[kind]}, "
+                f"got {json.dumps(value)[:60]}"
+            )
+    if kind == "structure":
+        members = shape.members
+        return {
+            k: (_read(v, members[k], _join(where, k)) if k in members else v)
+            for k, v in value.items()
+        }
+    if kind == "list":
+        return [_read(v, shape.member, f"{where}[{i}]") for i, v in enumerate(value)]
+    if kind == "map":
+        return {k: _read(v, shape.value, f"{where}.{k}") for k, v in value.items()}
+    return value
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+def serialize_response(value: dict[str, Any], shape: Shape | None) -> bytes:
+    """An answer's body: `value` written as `shape` says (members botocore does not know, like
+    ecsim's `controllerStatus`, are kept, written plainly)."""
+    return json.dumps(_write(value, shape), separators=(",", ":")).encode()
+
+
+def _write(value: Any, shape: Shape | None) -> Any:
+    if value is None:
+        return None
+    if shape is None:
+        return _plain(value)
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        members = shape.members
+        return {k: _write(v, members.get(k)) for k, v in value.items() if v is not None}
+    if kind == "list" and isinstance(value, list | tuple):
+        return [_write(v, shape.member) for v in value]
+    if kind == "map" and isinstance(value, dict):
+        return {str(k): _write(v, shape.value) for k, v in value.items()}
+    if kind == "timestamp":
+        return format_timestamp(value, shape.serialization.get("timestampFormat", "unixTimestamp"))
+    if kind == "blob":
+        return encode_blob(value)
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    """A value outside the model's shapes, as JSON can hold it."""
+    if isinstance(value, dt.datetime):
+        return format_timestamp(value, "unixTimestamp")
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes):
+        return encode_blob(value)
+    return value
+
+
+def error_body(code: str, message: str) -> bytes:
+    return json.dumps({"__type": code, "message": message}).encode()

@@ -1,0 +1,108 @@
+"""A real `ecsim serve` for the AWS API tests: uvicorn on 127.0.0.1 in a background thread.
+
+The live world belongs to the server's event loop; tests read it through the API, or with
+`server.call(fn)`, which runs `fn(world)` on that loop between two slices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import boto3
+import uvicorn
+from botocore.config import Config
+
+from ecsim.awsapi import alb_app
+from ecsim.cli.serve import build_app
+from ecsim.live.runtime import LiveWorld
+from ecsim.model.world import World
+
+T = TypeVar("T")
+
+
+def _socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+class LiveServer:
+    """The page/API port and one ALB port (listener :80 of the first load balancer)."""
+
+    def __init__(
+        self,
+        factory: Callable[[int], World] = lambda seed: World(seed=seed),
+        speed: float = 120.0,
+        seed: int = 0,
+    ) -> None:
+        self.live = LiveWorld(factory, seed=seed, speed=speed)
+        self._main_sock, self._alb_sock = _socket(), _socket()
+        self.url = f"http://127.0.0.1:{self._main_sock.getsockname()[1]}"
+        self.alb_url = f"http://127.0.0.1:{self._alb_sock.getsockname()[1]}"
+        self._servers = [
+            uvicorn.Server(uvicorn.Config(build_app(self.live), log_level="warning")),
+            uvicorn.Server(
+                uvicorn.Config(alb_app(self.live, None, 80), log_level="warning", lifespan="off")
+            ),
+        ]
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._run, name="ecsim-test-server", daemon=True)
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self.loop = asyncio.get_running_loop()
+            await asyncio.gather(
+                self._servers[0].serve(sockets=[self._main_sock]),
+                self._servers[1].serve(sockets=[self._alb_sock]),
+            )
+
+        asyncio.run(main())
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not all(s.started for s in self._servers):
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        for s in self._servers:
+            s.should_exit = True
+        self._thread.join(timeout=10)
+
+    def call(self, fn: Callable[[World], T]) -> T:
+        """Run `fn(world)` on the server's loop (between two slices) and return its result."""
+        assert self.loop is not None
+
+        async def run() -> T:
+            return fn(self.live.world)
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=10)
+
+    def client(self, service: str, **config: Any) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 1}, **config),
+        )
+
+
+@contextlib.contextmanager
+def running(**kwargs: Any) -> Iterator[LiveServer]:
+    server = LiveServer(**kwargs).start()
+    try:
+        yield server
+    finally:
+        server.stop()
