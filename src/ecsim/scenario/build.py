@@ -1,0 +1,303 @@
+"""Build a scenario's world through the same calls a boto3 script would make: `w.ec2`,
+`w.ecs.create_cluster`, `register_task_definition`, `w.elbv2.create_target_group`, ...,
+`w.ecs.create_service`. An AWS error names the scenario line that caused it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ecsim.model.durations import parse_duration
+from ecsim.model.errors import AwsError
+from ecsim.model.world import World
+from ecsim.scenario.errors import ScenarioError
+from ecsim.scenario.spec import Scenario
+
+DEFAULT_IMAGE = "public.ecr.aws/nginx/nginx:latest"
+_APP_LABELS = {
+    "startup": "ecsim.startup",
+    "start": "ecsim.start",
+    "crash_after": "ecsim.crash-after",
+    "error_rate": "ecsim.error-rate",
+    "capacity": "ecsim.capacity",
+    "health": "ecsim.health",
+    "health_code": "ecsim.health.code",
+    "health_latency": "ecsim.health.latency",
+    "shutdown": "ecsim.shutdown",
+    "hang": "ecsim.hang",
+}
+
+
+def seconds(value: Any) -> int:
+    return round(parse_duration(value))
+
+
+def labels(app: dict[str, Any]) -> dict[str, str]:
+    """The `ecsim.*` docker labels for an app profile."""
+    out: dict[str, str] = {}
+    for key, label in _APP_LABELS.items():
+        if key in app:
+            value = app[key]
+            out[label] = str(value).lower() if isinstance(value, bool) else str(value)
+    latency = app.get("latency", {})
+    if "median" in latency:
+        out["ecsim.latency.median"] = str(latency["median"])
+    if "sigma" in latency:
+        out["ecsim.latency.sigma"] = str(latency["sigma"])
+    return out
+
+
+class Builder:
+    def __init__(self, w: World, scenario: Scenario) -> None:
+        self.w = w
+        self.s = scenario
+        self.tg_arns: dict[str, str] = {}
+        self.lb_arns: dict[str, str] = {}
+        self.families: dict[str, dict[str, Any]] = {}
+
+    def call(self, path: str, fn: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any]:
+        try:
+            return fn(**params)
+        except AwsError as e:
+            raise ScenarioError(
+                self.s.file,
+                self.s.lines.get(path),
+                path,
+                f"AWS refused {fn.__name__}: {e.code}: {e.message}",
+            ) from None
+
+    # --- the default network --------------------------------------------------------------
+
+    def subnets(self, azs: list[str] | None = None) -> list[str]:
+        subnets = self.w.ec2.describe_subnets(
+            Filters=[{"Name": "default-for-az", "Values": ["true"]}]
+        )["Subnets"]
+        return [s["SubnetId"] for s in subnets if azs is None or s["AvailabilityZone"] in azs]
+
+    def vpc(self) -> str:
+        vpcs = self.w.ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])
+        return str(vpcs["Vpcs"][0]["VpcId"])
+
+    def security_group(self) -> str:
+        groups = self.w.ec2.describe_security_groups(
+            Filters=[{"Name": "group-name", "Values": ["default"]}]
+        )
+        return str(groups["SecurityGroups"][0]["GroupId"])
+
+    # --- the world ------------------------------------------------------------------------
+
+    def build(self) -> None:
+        world = self.s.world
+        for i, name in enumerate(world.get("clusters", [])):
+            self.call(f"world.clusters[{i}]", self.w.ecs.create_cluster, clusterName=name)
+        for i, td in enumerate(world.get("task_definitions", [])):
+            self.task_definition(f"world.task_definitions[{i}]", td)
+        for i, group in enumerate(world.get("instances", [])):
+            self.instances(f"world.instances[{i}]", group)
+        for i, tg in enumerate(world.get("target_groups", [])):
+            self.target_group(f"world.target_groups[{i}]", tg)
+        for i, lb in enumerate(world.get("load_balancers", [])):
+            self.load_balancer(f"world.load_balancers[{i}]", lb)
+        for i, svc in enumerate(world.get("services", [])):
+            self.service(f"world.services[{i}]", svc)
+
+    def task_definition(self, path: str, td: dict[str, Any]) -> None:
+        compatibility = td.get("compatibility", "FARGATE")
+        container: dict[str, Any] = {
+            "name": td.get("container", "app"),
+            "image": td.get("image", DEFAULT_IMAGE),
+            "essential": True,
+            "portMappings": [{"containerPort": td.get("port", 80), "protocol": "tcp"}],
+            "dockerLabels": labels(td.get("app", {})),
+        }
+        if "stop_timeout" in td:
+            container["stopTimeout"] = seconds(td["stop_timeout"])
+        self.families[td["family"]] = td
+        self.call(
+            path,
+            self.w.ecs.register_task_definition,
+            family=td["family"],
+            networkMode="awsvpc",
+            requiresCompatibilities=[compatibility],
+            cpu=str(td.get("cpu", 256)),
+            memory=str(td.get("memory", 512)),
+            containerDefinitions=[container],
+        )
+
+    def instances(self, path: str, group: dict[str, Any]) -> None:
+        subnets = self.subnets(group.get("azs"))
+        for n in range(group["count"]):
+            self.call(
+                path,
+                self.w.ec2.run_instances,
+                ImageId="ami-ecs-optimized",
+                InstanceType=group.get("instance_type", "m5.large"),
+                MinCount=1,
+                MaxCount=1,
+                SubnetId=subnets[n % len(subnets)],
+                UserData=f"#!/bin/bash\necho ECS_CLUSTER={group['cluster']} >> /etc/ecs/ecs.config",
+            )
+
+    def target_group(self, path: str, tg: dict[str, Any]) -> None:
+        hc = tg.get("health_check", {})
+        params: dict[str, Any] = {
+            "Name": tg["name"],
+            "Protocol": tg.get("protocol", "HTTP"),
+            "Port": tg.get("port", 80),
+            "VpcId": self.vpc(),
+            "TargetType": "ip",
+            "HealthCheckPath": hc.get("path", "/"),
+        }
+        for key, name in (
+            ("interval", "HealthCheckIntervalSeconds"),
+            ("timeout", "HealthCheckTimeoutSeconds"),
+        ):
+            if key in hc:
+                params[name] = seconds(hc[key])
+        for key, name in (
+            ("healthy_threshold", "HealthyThresholdCount"),
+            ("unhealthy_threshold", "UnhealthyThresholdCount"),
+        ):
+            if key in hc:
+                params[name] = hc[key]
+        if "matcher" in hc:
+            params["Matcher"] = {"HttpCode": str(hc["matcher"])}
+        arn = self.call(path, self.w.elbv2.create_target_group, **params)["TargetGroups"][0][
+            "TargetGroupArn"
+        ]
+        self.tg_arns[tg["name"]] = arn
+        attributes: dict[str, str] = {}
+        if "deregistration_delay" in tg:
+            attributes["deregistration_delay.timeout_seconds"] = str(
+                seconds(tg["deregistration_delay"])
+            )
+        if "slow_start" in tg:
+            attributes["slow_start.duration_seconds"] = str(seconds(tg["slow_start"]))
+        if "algorithm" in tg:
+            attributes["load_balancing.algorithm.type"] = tg["algorithm"]
+        if "fail_open_minimum" in tg:
+            key = "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count"
+            attributes[key] = str(tg["fail_open_minimum"])
+        for key, value in tg.get("attributes", {}).items():
+            attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)
+        if attributes:
+            self.call(
+                path,
+                self.w.elbv2.modify_target_group_attributes,
+                TargetGroupArn=arn,
+                Attributes=[{"Key": k, "Value": v} for k, v in attributes.items()],
+            )
+
+    def action(self, path: str, action: dict[str, Any]) -> dict[str, Any]:
+        if "fixed_response" in action:
+            fixed = action["fixed_response"]
+            config = {"StatusCode": str(fixed["status"]), "ContentType": "text/plain"}
+            if "body" in fixed:
+                config["MessageBody"] = fixed["body"]
+            return {"Type": "fixed-response", "FixedResponseConfig": config}
+        forward = action["forward"]
+        if isinstance(forward, str):
+            return {"Type": "forward", "TargetGroupArn": self.tg_arns[forward]}
+        groups = [
+            {"TargetGroupArn": self.tg_arns[f["target_group"]], "Weight": f.get("weight", 1)}
+            for f in forward
+        ]
+        return {"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}
+
+    def load_balancer(self, path: str, lb: dict[str, Any]) -> None:
+        made = self.call(
+            path,
+            self.w.elbv2.create_load_balancer,
+            Name=lb["name"],
+            Subnets=self.subnets(lb.get("azs")),
+            SecurityGroups=[self.security_group()],
+            Scheme="internet-facing",
+            Type="application",
+        )
+        arn = made["LoadBalancers"][0]["LoadBalancerArn"]
+        self.lb_arns[lb["name"]] = arn
+        if "idle_timeout" in lb:
+            self.call(
+                path,
+                self.w.elbv2.modify_load_balancer_attributes,
+                LoadBalancerArn=arn,
+                Attributes=[
+                    {
+                        "Key": "idle_timeout.timeout_seconds",
+                        "Value": str(seconds(lb["idle_timeout"])),
+                    }
+                ],
+            )
+        for i, listener in enumerate(lb["listeners"]):
+            where = f"{path}.listeners[{i}]"
+            made_listener = self.call(
+                where,
+                self.w.elbv2.create_listener,
+                LoadBalancerArn=arn,
+                Protocol="HTTP",
+                Port=listener["port"],
+                DefaultActions=[self.action(where, listener["default_action"])],
+            )
+            listener_arn = made_listener["Listeners"][0]["ListenerArn"]
+            for j, rule in enumerate(listener.get("rules", [])):
+                conditions = []
+                if "path" in rule:
+                    conditions.append({"Field": "path-pattern", "Values": rule["path"]})
+                if "host" in rule:
+                    conditions.append({"Field": "host-header", "Values": rule["host"]})
+                self.call(
+                    f"{where}.rules[{j}]",
+                    self.w.elbv2.create_rule,
+                    ListenerArn=listener_arn,
+                    Priority=rule["priority"],
+                    Conditions=conditions,
+                    Actions=[self.action(where, rule["action"])],
+                )
+
+    def service(self, path: str, svc: dict[str, Any]) -> None:
+        family = svc["task_definition"].split(":")[0]
+        td = self.families.get(family, {})
+        launch_type = svc.get("launch_type", td.get("compatibility", "FARGATE"))
+        network: dict[str, Any] = {
+            "subnets": self.subnets(svc.get("azs")),
+            "securityGroups": [self.security_group()],
+        }
+        if launch_type == "FARGATE":
+            network["assignPublicIp"] = "ENABLED"
+        breaker = svc.get("circuit_breaker", False)
+        if isinstance(breaker, bool):
+            breaker = {"enable": breaker, "rollback": breaker}
+        params: dict[str, Any] = {
+            "cluster": svc["cluster"],
+            "serviceName": svc["name"],
+            "taskDefinition": svc["task_definition"],
+            "desiredCount": svc["desired_count"],
+            "launchType": launch_type,
+            "networkConfiguration": {"awsvpcConfiguration": network},
+            "deploymentConfiguration": {
+                "minimumHealthyPercent": svc.get("minimum_healthy_percent", 100),
+                "maximumPercent": svc.get("maximum_percent", 200),
+                "deploymentCircuitBreaker": {
+                    "enable": bool(breaker.get("enable", True)),
+                    "rollback": bool(breaker.get("rollback", False)),
+                },
+            },
+        }
+        groups = svc.get("target_groups", [])
+        if groups:
+            params["loadBalancers"] = [
+                {
+                    "targetGroupArn": self.tg_arns[name],
+                    "containerName": td.get("container", "app"),
+                    "containerPort": td.get("port", 80),
+                }
+                for name in groups
+            ]
+            if "health_check_grace_period" in svc:
+                params["healthCheckGracePeriodSeconds"] = seconds(svc["health_check_grace_period"])
+        self.call(path, self.w.ecs.create_service, **params)
+
+
+def build(w: World, scenario: Scenario) -> None:
+    """Create the scenario's world in `w`, at w's current time."""
+    Builder(w, scenario).build()

@@ -1,0 +1,108 @@
+"""Conditions an expectation checks: `running_count(home-service) == 3`, `availability >= 99.5%`,
+`status_5xx == 0`, `latency_p99 < 300ms`.
+
+State metrics (a value at each instant, of a service or a target group):
+  desired_count, running_count, pending_count                        (service)
+  healthy_targets, unhealthy_targets, initial_targets, draining_targets,
+  registered_targets                                                 (target group)
+Traffic metrics (over a window, optionally of one load balancer):
+  requests, rps, availability (%), latency_p50 / latency_p99 (ms),
+  status_200, status_5xx, status_502, ... (count of answers), from_elb, from_target
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+SERVICE_METRICS = ("desired_count", "running_count", "pending_count")
+TARGET_METRICS = (
+    "healthy_targets",
+    "unhealthy_targets",
+    "initial_targets",
+    "draining_targets",
+    "registered_targets",
+)
+TRAFFIC_METRICS = (
+    "requests",
+    "rps",
+    "availability",
+    "latency_p50",
+    "latency_p99",
+    "from_elb",
+    "from_target",
+)
+STATUS_METRIC = re.compile(r"^status_(\d{3}|\dxx)$")
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+}
+_SYNTAX = re.compile(
+    r"^\s*(?P<metric>[a-z][a-z0-9_]*)\s*(?:\(\s*(?P<subject>[^()]*?)\s*\))?\s*"
+    r"(?P<op>==|!=|>=|<=|>|<)\s*(?P<value>-?\d+(?:\.\d+)?)\s*(?P<unit>%|ms|s)?\s*$"
+)
+
+
+class ConditionError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Condition:
+    metric: str
+    subject: str | None
+    op: str
+    value: float
+    text: str
+
+    @property
+    def kind(self) -> str:
+        """`service`, `target_group` or `traffic`."""
+        if self.metric in SERVICE_METRICS:
+            return "service"
+        if self.metric in TARGET_METRICS:
+            return "target_group"
+        return "traffic"
+
+    def holds(self, value: float | None) -> bool:
+        if value is None:
+            return False
+        return OPERATORS[self.op](value, self.value)
+
+
+def all_metrics() -> list[str]:
+    return [*SERVICE_METRICS, *TARGET_METRICS, *TRAFFIC_METRICS, "status_<code> (e.g. status_5xx)"]
+
+
+def parse_condition(text: str) -> Condition:
+    """Parse `metric(subject) op value[unit]`. Raises ConditionError saying what was expected."""
+    m = _SYNTAX.match(text)
+    if m is None:
+        raise ConditionError(
+            f"expected a condition like 'running_count(home-service) == 3' or "
+            f"'availability >= 99.5%'; got {text!r}"
+        )
+    metric, subject, op = m.group("metric"), m.group("subject"), m.group("op")
+    value, unit = float(m.group("value")), m.group("unit")
+    known = (*SERVICE_METRICS, *TARGET_METRICS, *TRAFFIC_METRICS)
+    if metric not in known and not STATUS_METRIC.match(metric):
+        import difflib
+
+        close = difflib.get_close_matches(metric, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConditionError(
+            f"unknown metric {metric!r}{hint}; expected one of: {', '.join(all_metrics())}"
+        )
+    if unit == "%" and metric != "availability":
+        raise ConditionError(f"'%' only goes with availability; got {text!r}")
+    if unit in ("ms", "s") and not metric.startswith("latency_"):
+        raise ConditionError(f"a time unit only goes with latency_p50/latency_p99; got {text!r}")
+    if unit == "s":
+        value *= 1000.0
+    return Condition(metric, subject or None, op, value, text.strip())

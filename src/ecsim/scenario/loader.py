@@ -1,0 +1,412 @@
+"""Read a scenario file: YAML with line numbers, the JSON Schema, then the checks a schema
+cannot make (names that must exist, durations, conditions, operations, references). Any
+problem raises ScenarioError naming the file, line and field. A good file is also built once
+on a scratch world, so an AWS error in the world is reported before anything runs."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path as FilePath
+from typing import Any
+
+from ecsim.model.durations import parse_duration
+from ecsim.model.settings import Settings
+from ecsim.model.world import World
+from ecsim.scenario import operations, refs
+from ecsim.scenario.build import build
+from ecsim.scenario.conditions import ConditionError, parse_condition
+from ecsim.scenario.errors import ScenarioError
+from ecsim.scenario.spec import Bound, Expectation, Scenario, Step, Where
+from ecsim.scenario.validate import check_shape
+from ecsim.scenario.yamlnodes import Lines, Path, field_name, read_yaml
+
+AZS = ("us-east-1a", "us-east-1b", "us-east-1c")
+
+
+def load_file(path: str | FilePath) -> Scenario:
+    p = FilePath(path)
+    try:
+        text = p.read_text("utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(str(p), None, "", "no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioError(str(p), None, "", f"cannot read the file: {e}") from None
+    return load_text(text, str(p), default_name=p.stem)
+
+
+def load_text(text: str, file: str = "<scenario>", default_name: str = "scenario") -> Scenario:
+    data, lines = read_yaml(text, file)
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            file, lines.of(()), "(top level)", "expected a mapping with world, timeline, expect"
+        )
+    check_shape(data, lines, file)
+    return _Checker(data, lines, file, default_name).scenario()
+
+
+class _Checker:
+    def __init__(self, data: dict[str, Any], lines: Lines, file: str, default_name: str) -> None:
+        self.data = data
+        self.lines = lines
+        self.file = file
+        self.default_name = default_name
+
+    def fail(self, path: Path, message: str, *, key: bool = False) -> ScenarioError:
+        line = self.lines.of_key(path) if key else self.lines.of(path)
+        return ScenarioError(self.file, line, field_name(path), message)
+
+    def where(self, path: Path) -> Where:
+        return Where(self.file, self.lines.of(path), field_name(path))
+
+    def duration(self, path: Path, value: Any) -> float:
+        try:
+            return parse_duration(value)
+        except ValueError as e:
+            raise self.fail(path, f"expected a duration like 90s, 5m or 1h: {e}") from None
+
+    # --- the whole file -------------------------------------------------------------------
+
+    def scenario(self) -> Scenario:
+        d = self.data
+        settings = d.get("settings", {})
+        try:
+            Settings().with_overrides(settings)
+        except (ValueError, TypeError) as e:
+            raise self.fail(("settings",), str(e)) from None
+        s = Scenario(
+            name=d.get("name", self.default_name),
+            file=self.file,
+            duration=self.duration(("duration",), d["duration"]),
+            world=d["world"],
+            seed=d.get("seed", 0),
+            summary=d.get("summary", ""),
+            explanation=d.get("explanation", ""),
+            start=d.get("start", "steady"),
+            settings=settings,
+            lines={field_name(p): line for p, line in self.lines.values.items()},
+        )
+        self.check_world(d["world"])
+        s.steps = [*self.traffic_steps(), *self.steps()]
+        self.service_names = s.services()
+        s.expectations = self.expectations(s)
+        try:
+            build(World(s.seed, settings=Settings().with_overrides(settings)), s)
+        except ScenarioError:
+            raise
+        return s
+
+    # --- names that must exist ------------------------------------------------------------
+
+    def unique(self, items: list[dict[str, Any]], key: str, path: Path) -> list[str]:
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            name = item[key]
+            if name in seen:
+                raise self.fail(
+                    (*path, i, key),
+                    f"{name!r} is already the name of {field_name((*path, seen[name]))}; "
+                    "expected a name used once",
+                )
+            seen[name] = i
+        return list(seen)
+
+    def known(self, path: Path, name: str, names: list[str], what: str) -> None:
+        if name in names:
+            return
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        listed = ", ".join(names) if names else "none is defined"
+        raise self.fail(path, f"unknown {what} {name!r}{hint}; expected one of: {listed}")
+
+    def azs(self, path: Path, values: list[str]) -> None:
+        for i, az in enumerate(values):
+            self.known((*path, i), az, list(AZS), "Availability Zone")
+
+    def check_world(self, world: dict[str, Any]) -> None:
+        clusters: list[str] = list(world.get("clusters", []))
+        for i, name in enumerate(clusters):
+            if clusters.index(name) != i:
+                raise self.fail(("world", "clusters", i), f"cluster {name!r} is listed twice")
+        families = [td["family"] for td in world.get("task_definitions", [])]
+        revisions = {f: families.count(f) for f in families}
+        for i, group in enumerate(world.get("instances", [])):
+            self.known(("world", "instances", i, "cluster"), group["cluster"], clusters, "cluster")
+            self.azs(("world", "instances", i, "azs"), group.get("azs", []))
+        tgs = self.unique(world.get("target_groups", []), "name", ("world", "target_groups"))
+        lbs = world.get("load_balancers", [])
+        self.unique(lbs, "name", ("world", "load_balancers"))
+        for i, lb in enumerate(lbs):
+            base: Path = ("world", "load_balancers", i)
+            self.azs((*base, "azs"), lb.get("azs", []))
+            for j, listener in enumerate(lb["listeners"]):
+                lp: Path = (*base, "listeners", j)
+                self.action((*lp, "default_action"), listener["default_action"], tgs)
+                for k, rule in enumerate(listener.get("rules", [])):
+                    if "path" not in rule and "host" not in rule:
+                        raise self.fail(
+                            (*lp, "rules", k), "a rule needs a condition: path, host or both"
+                        )
+                    self.action((*lp, "rules", k, "action"), rule["action"], tgs)
+        services = world.get("services", [])
+        by_cluster: dict[str, list[str]] = {}
+        for i, svc in enumerate(services):
+            sp: Path = ("world", "services", i)
+            self.known((*sp, "cluster"), svc["cluster"], clusters, "cluster")
+            names = by_cluster.setdefault(svc["cluster"], [])
+            if svc["name"] in names:
+                raise self.fail(
+                    (*sp, "name"),
+                    f"cluster {svc['cluster']!r} already has a service {svc['name']!r}",
+                )
+            names.append(svc["name"])
+            family, _, revision = svc["task_definition"].partition(":")
+            self.known((*sp, "task_definition"), family, list(revisions), "task definition family")
+            if revision and (not revision.isdigit() or not 1 <= int(revision) <= revisions[family]):
+                raise self.fail(
+                    (*sp, "task_definition"),
+                    f"{family!r} has revisions 1 to {revisions[family]}; got {svc['task_definition']!r}",
+                )
+            for j, tg in enumerate(svc.get("target_groups", [])):
+                self.known((*sp, "target_groups", j), tg, tgs, "target group")
+            self.azs((*sp, "azs"), svc.get("azs", []))
+            if "health_check_grace_period" in svc and not svc.get("target_groups"):
+                raise self.fail(
+                    (*sp, "health_check_grace_period"),
+                    "a health check grace period needs target_groups (AWS: only valid for "
+                    "services configured to use load balancers)",
+                )
+
+    def action(self, path: Path, action: dict[str, Any], tgs: list[str]) -> None:
+        forward = action.get("forward")
+        if isinstance(forward, str):
+            self.known((*path, "forward"), forward, tgs, "target group")
+        elif isinstance(forward, list):
+            for i, f in enumerate(forward):
+                self.known(
+                    (*path, "forward", i, "target_group"), f["target_group"], tgs, "target group"
+                )
+
+    # --- the timeline ---------------------------------------------------------------------
+
+    def traffic_steps(self) -> list[Step]:
+        out = []
+        lbs = [lb["name"] for lb in self.data["world"].get("load_balancers", [])]
+        for i, t in enumerate(self.data.get("traffic", [])):
+            path: Path = ("traffic", i)
+            lb = t.get("load_balancer")
+            if lb is None:
+                if len(lbs) != 1:
+                    raise self.fail(
+                        path,
+                        "expected a load_balancer: "
+                        + ("the world has none" if not lbs else f"the world has {', '.join(lbs)}"),
+                    )
+                lb = lbs[0]
+            else:
+                self.known((*path, "load_balancer"), lb, lbs, "load balancer")
+            args: dict[str, Any] = {"rps": t["rate"], "load_balancer": lb}
+            if "paths" in t:
+                args["paths"] = t["paths"]
+            out.append(
+                Step(
+                    do="traffic.set_rate",
+                    args=args,
+                    where=self.where(path),
+                    at=self.duration((*path, "at"), t.get("at", 0)),
+                )
+            )
+        return out
+
+    def steps(self) -> list[Step]:
+        out: list[Step] = []
+        names: dict[str, int] = {}
+        for i, raw in enumerate(self.data.get("timeline", [])):
+            path: Path = ("timeline", i)
+            do = raw["do"]
+            try:
+                operations.check(do)
+            except operations.UnknownOperationError as e:
+                raise self.fail((*path, "do"), str(e)) from None
+            if ("at" in raw) == ("every" in raw):
+                raise self.fail(path, "expected exactly one of `at` (once) or `every` (repeated)")
+            if "at" in raw:
+                for extra in ("from", "until", "times"):
+                    if extra in raw:
+                        raise self.fail(
+                            (*path, extra), f"`{extra}` goes with `every`, not with `at`", key=True
+                        )
+            args = raw.get("with", {})
+            self.parameters((*path, "with"), do, args)
+            name = raw.get("name")
+            if name is not None:
+                if name in names:
+                    raise self.fail(
+                        (*path, "name"),
+                        f"{name!r} already names timeline[{names[name]}]; expected a unique name",
+                    )
+                names[name] = i
+            every = self.duration((*path, "every"), raw["every"]) if "every" in raw else None
+            if every is not None and every <= 0:
+                raise self.fail((*path, "every"), "expected a positive duration; got 0")
+            out.append(
+                Step(
+                    do=do,
+                    args=args,
+                    where=self.where(path),
+                    at=self.duration((*path, "at"), raw["at"]) if "at" in raw else None,
+                    every=every,
+                    start=self.duration((*path, "from"), raw.get("from", 0)),
+                    until=self.duration((*path, "until"), raw["until"]) if "until" in raw else None,
+                    times=raw.get("times"),
+                    name=name,
+                    expect_error=raw.get("expect_error"),
+                    note=raw.get("note"),
+                )
+            )
+        self.step_names = list(names)
+        return out
+
+    def parameters(self, path: Path, do: str, args: dict[str, Any]) -> None:
+        allowed = operations.parameters(do)
+        if allowed is not None:
+            for key in args:
+                if key not in allowed:
+                    close = difflib.get_close_matches(key, allowed, n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    raise self.fail(
+                        (*path, key),
+                        f"{do} has no parameter {key!r}{hint}; expected: {', '.join(allowed)}",
+                        key=True,
+                    )
+            for key in operations.required_parameters(do):
+                if key not in args:
+                    raise self.fail(path, f"{do} needs the parameter {key!r}")
+        self.references(path, args)
+
+    def references(self, path: Path, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                self.references((*path, k), v)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                self.references((*path, i), v)
+        elif isinstance(value, str):
+            try:
+                ref = refs.parse(value)
+            except refs.RefError as e:
+                raise self.fail(path, str(e)) from None
+            if ref is None:
+                return
+            kind, args = ref
+            world = self.data["world"]
+            names = {
+                "target-group": [t["name"] for t in world.get("target_groups", [])],
+                "load-balancer": [lb["name"] for lb in world.get("load_balancers", [])],
+                "listener": [lb["name"] for lb in world.get("load_balancers", [])],
+                "instance": list(world.get("clusters", [])),
+                "subnet": list(AZS),
+                "task-definition": [td["family"] for td in world.get("task_definitions", [])],
+            }
+            if kind in names:
+                self.known(path, args[0].split(":")[0], names[kind], kind.replace("-", " "))
+
+    # --- expectations ---------------------------------------------------------------------
+
+    def bound(self, path: Path, value: Any) -> Bound:
+        if isinstance(value, str) and (value == "end" or value in self.step_names):
+            return value
+        if isinstance(value, str) and value and not value[0].isdigit():
+            self.known(path, value, [*self.step_names, "end"], "step name")
+        return self.duration(path, value)
+
+    def expectations(self, s: Scenario) -> list[Expectation]:
+        out = []
+        for i, raw in enumerate(self.data.get("expect", [])):
+            path: Path = ("expect", i)
+            timing = [k for k in ("at", "between", "within") if k in raw]
+            if len(timing) > 1:
+                raise self.fail(
+                    (*path, timing[1]),
+                    f"expected one of at, between or within; got {' and '.join(timing)}",
+                    key=True,
+                )
+            if ("within" in raw) != ("of" in raw):
+                missing = "of" if "within" in raw else "within"
+                raise self.fail(
+                    path,
+                    f"`within` and `of` go together (within 2m of <step name>); missing {missing!r}",
+                )
+            if "of" in raw:
+                self.known((*path, "of"), raw["of"], self.step_names, "step name")
+            condition = None
+            if "that" in raw:
+                try:
+                    condition = parse_condition(raw["that"])
+                except ConditionError as e:
+                    raise self.fail((*path, "that"), str(e)) from None
+                self.subject((*path, "that"), condition.kind, condition.subject, s)
+                if condition.kind == "traffic" and "at" in raw:
+                    raise self.fail(
+                        (*path, "at"),
+                        f"{condition.metric} is counted over a window: use between or within, not at",
+                        key=True,
+                    )
+                if "service" in raw:
+                    raise self.fail((*path, "service"), "`service` goes with `event`", key=True)
+            elif "service" in raw:
+                self.known((*path, "service"), raw["service"], self.service_names, "service")
+            between = None
+            if "between" in raw:
+                a, b = raw["between"]
+                between = (
+                    self.bound((*path, "between", 0), a),
+                    self.bound((*path, "between", 1), b),
+                )
+            out.append(
+                Expectation(
+                    text=self.text(raw),
+                    where=self.where(path),
+                    condition=condition,
+                    event=raw.get("event"),
+                    service=raw.get("service"),
+                    at=self.duration((*path, "at"), raw["at"]) if "at" in raw else None,
+                    between=between,
+                    within=self.duration((*path, "within"), raw["within"])
+                    if "within" in raw
+                    else None,
+                    of=raw.get("of"),
+                    note=raw.get("note"),
+                )
+            )
+        return out
+
+    def subject(self, path: Path, kind: str, subject: str | None, s: Scenario) -> None:
+        names = {
+            "service": s.services(),
+            "target_group": s.target_groups(),
+            "traffic": s.load_balancers(),
+        }[kind]
+        what = {"service": "service", "target_group": "target group", "traffic": "load balancer"}[
+            kind
+        ]
+        if subject is None:
+            if kind != "traffic" and len(names) != 1:
+                raise self.fail(
+                    path,
+                    f"expected the {what} in parentheses, one of: {', '.join(names) or 'none'}",
+                )
+            return
+        self.known(path, subject, names, what)
+
+    @staticmethod
+    def text(raw: dict[str, Any]) -> str:
+        head = raw["that"] if "that" in raw else f"service event {raw['event']!r}"
+        if "service" in raw:
+            head += f" of {raw['service']}"
+        if "at" in raw:
+            return f"{head} at {raw['at']}"
+        if "between" in raw:
+            return f"{head} between {raw['between'][0]} and {raw['between'][1]}"
+        if "within" in raw:
+            return f"{head} within {raw['within']} of {raw['of']}"
+        return f"{head} over the whole run"

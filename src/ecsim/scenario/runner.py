@@ -1,0 +1,226 @@
+"""Run a scenario headless: build its world, wait until it is steady (unless it starts
+`immediately`), play the timeline at its simulated times, and check the expectations.
+
+Deterministic: the world's seed is the only source of randomness and nothing reads the
+wall clock, so the same scenario and seed give the same result, byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecsim.model.errors import AwsError
+from ecsim.model.events import Event
+from ecsim.model.settings import Settings
+from ecsim.model.world import World
+from ecsim.scenario import operations, refs
+from ecsim.scenario.build import build
+from ecsim.scenario.conditions import Condition
+from ecsim.scenario.expectations import Checker, Outcome
+from ecsim.scenario.series import Fold, arn_name
+from ecsim.scenario.spec import Scenario, Step
+from ecsim.scenario.traffic_window import window
+
+STEADY_WITHIN = 1800.0
+STEADY_STEP = 5.0
+PROGRESS_STEP = 10.0
+
+Progress = Callable[[float, float], None]  # (scenario seconds done, scenario seconds in all)
+
+
+class RunError(Exception):
+    """The scenario could not run to the end (for example its world never became steady)."""
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """A step as it ran: its scenario time, and the AWS error it met, if any."""
+
+    time: float
+    step: Step
+    args: dict[str, Any]
+    error: str | None = None
+    unexpected: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "t": round(self.time, 3),
+            "do": self.step.do,
+            "name": self.step.name,
+            "error": self.error,
+            "ok": not self.unexpected,
+        }
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    world: World
+    t0: float
+    end: float
+    fold: Fold
+    steps: list[StepRecord] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    services: dict[str, list[str]] = field(default_factory=dict)  # service -> target groups
+
+    @property
+    def passed(self) -> bool:
+        return all(o.passed for o in self.outcomes) and not any(s.unexpected for s in self.steps)
+
+    def events(self) -> list[Event]:
+        return self.world.events(since=self.t0)
+
+    def traffic(self, a: float, b: float, load_balancer: str | None = None) -> dict[str, Any]:
+        return window(self.world, self.t0, a, b, load_balancer)
+
+
+def occurrences(scenario: Scenario, duration: float) -> list[tuple[float, int, Step]]:
+    timed = [(t, i, s) for i, s in enumerate(scenario.steps) for t in s.occurrences(duration)]
+    return sorted(timed, key=lambda x: (x[0], x[1]))
+
+
+class Runner:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int | None = None,
+        until: float | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.s = scenario
+        self.seed = scenario.seed if seed is None else seed
+        self.duration = scenario.duration if until is None else until
+        self.progress = progress
+        self.w = World(self.seed, settings=Settings().with_overrides(scenario.settings))
+        self.fold = Fold()
+        self.records: list[StepRecord] = []
+        self.services: dict[str, list[str]] = {}
+
+    # --- time -----------------------------------------------------------------------------
+
+    def advance_to(self, t: float) -> None:
+        """Run to scenario time `t`, reporting progress every few simulated seconds."""
+        target = self.fold.t0 + t
+        while self.w.now < target - 1e-9:
+            self.w.run_until(min(target, self.w.now + PROGRESS_STEP))
+            if self.progress is not None:
+                self.progress(self.w.now - self.fold.t0, self.duration)
+
+    def steady(self) -> bool:
+        for lb in self.w.elbv2.describe_load_balancers()["LoadBalancers"]:
+            if lb["State"]["Code"] != "active":
+                return False
+        for svc in self.s.world.get("services", []):
+            shape = self.w.ecs.describe_services(cluster=svc["cluster"], services=[svc["name"]])
+            for d in shape["services"]:
+                deployments = d["deployments"]
+                if (
+                    d["runningCount"] != d["desiredCount"]
+                    or len(deployments) != 1
+                    or deployments[0]["rolloutState"] != "COMPLETED"
+                ):
+                    return False
+        return True
+
+    def wait_steady(self) -> None:
+        deadline = self.w.now + STEADY_WITHIN
+        while not self.steady():
+            if self.w.now >= deadline:
+                raise RunError(
+                    f"{self.s.name}: the world did not become steady within "
+                    f"{STEADY_WITHIN / 60:.0f} minutes (every service running its desired "
+                    "count with a COMPLETED deployment, every load balancer active); "
+                    "use `start: immediately` to start the clock at once"
+                )
+            self.w.advance(STEADY_STEP)
+
+    # --- services' desired counts (changed only by calls, so read after each call) --------
+
+    def record_desired(self) -> None:
+        names = self.s.services()
+        for cluster in self.w.ecs.list_clusters()["clusterArns"]:
+            for i in range(0, len(names), 10):
+                found = self.w.ecs.describe_services(cluster=cluster, services=names[i : i + 10])
+                for svc in found["services"]:
+                    self.fold.set_desired(self.w.now, svc["serviceName"], svc["desiredCount"])
+                    groups = [arn_name(lb["targetGroupArn"]) for lb in svc["loadBalancers"]]
+                    if svc["status"] != "INACTIVE":
+                        self.services[svc["serviceName"]] = groups
+
+    # --- steps ----------------------------------------------------------------------------
+
+    def execute(self, t: float, step: Step) -> None:
+        args: dict[str, Any] = {}
+        error: str | None = None
+        code: str | None = None
+        try:
+            args = refs.resolve(self.w, step.args)
+            operations.bound(self.w, step.do)(**args)
+        except AwsError as e:
+            error, code = f"{e.code}: {e.message}", e.code
+        except refs.RefError as e:
+            error, code = f"cannot resolve a reference: {e}", "ReferenceError"
+        unexpected = code != step.expect_error
+        if step.expect_error and code is None:
+            error = f"expected {step.expect_error}, but the call succeeded"
+        self.records.append(StepRecord(t, step, args, error, unexpected and error is not None))
+        if step.do.startswith("ecs."):
+            self.record_desired()
+
+    # --- the run --------------------------------------------------------------------------
+
+    def run(self) -> Result:
+        build(self.w, self.s)
+        if self.s.start == "steady":
+            self.wait_steady()
+        self.fold.t0 = self.w.now
+        self.record_desired()
+        plan = occurrences(self.s, self.duration)
+        for t, _, step in plan:
+            self.advance_to(t)
+            self.execute(t, step)
+        self.advance_to(self.duration)
+        self.fold.fold(self.w.events())
+        result = Result(
+            self.s,
+            self.w,
+            self.fold.t0,
+            self.duration,
+            self.fold,
+            self.records,
+            services=self.services,
+        )
+        when: dict[str, list[float]] = {}
+        for t, _, step in plan:
+            if step.name:
+                when.setdefault(step.name, []).append(t)
+        checker = Checker(
+            self.fold,
+            self.duration,
+            when,
+            lambda a, b, lb: result.traffic(a, b, lb),
+            lambda c: _subject(self.s, c),
+        )
+        result.outcomes = [checker.check(e) for e in self.s.expectations]
+        return result
+
+
+def _subject(s: Scenario, c: Condition) -> str:
+    if c.subject is not None:
+        return c.subject
+    names = s.services() if c.kind == "service" else s.target_groups()
+    return names[0]
+
+
+def run(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    until: float | None = None,
+    progress: Progress | None = None,
+) -> Result:
+    """Run `scenario` to its end (or to `until` seconds) and check its expectations."""
+    return Runner(scenario, seed=seed, until=until, progress=progress).run()

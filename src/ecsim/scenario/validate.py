@@ -1,0 +1,133 @@
+"""Check a scenario's shape against the published JSON Schema (`schema.json`), and turn the
+first problem (in file order) into a message that names the line and the field, and says
+what was expected."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from ecsim.scenario.errors import ScenarioError
+from ecsim.scenario.yamlnodes import Lines, Path, field_name
+
+_TYPES = {
+    "integer": "a whole number",
+    "number": "a number",
+    "string": "text",
+    "boolean": "true or false",
+    "object": "a mapping (key: value)",
+    "array": "a list",
+    "null": "nothing",
+}
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The scenario file's JSON Schema."""
+    text = resources.files("ecsim.scenario").joinpath("schema.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    cls = jsonschema.validators.validator_for(schema())
+    return cls(schema())
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it, for 'got ...'."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def check_shape(data: Any, lines: Lines, file: str) -> None:
+    """Raise ScenarioError for the first place (in file order) where `data` breaks the schema."""
+    errors = list(_validator().iter_errors(data))
+    if not errors:
+        return
+    errors.sort(key=lambda e: (lines.of(tuple(e.absolute_path)) or 0, -len(e.absolute_path)))
+    raise _located(errors[0], lines, file)
+
+
+def _located(error: ValidationError, lines: Lines, file: str) -> ScenarioError:
+    path: Path = tuple(error.absolute_path)
+    validator = error.validator
+    instance = error.instance
+    sub: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        known = sorted(sub.get("properties", {}))
+        extra = sorted(k for k in instance if k not in known)
+        key = extra[0]
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return ScenarioError(
+            file,
+            lines.of_key((*path, key)),
+            field_name((*path, key)),
+            f"unknown field{hint}; expected one of: {', '.join(known)}",
+        )
+    if validator == "required" and isinstance(instance, dict):
+        missing = [k for k in error.validator_value if k not in instance]
+        what = f" ({sub['description']})" if "description" in sub else ""
+        return ScenarioError(
+            file,
+            lines.of(path),
+            field_name(path) or "(top level)",
+            f"missing the required field {missing[0]!r}{what}",
+        )
+    if validator in ("oneOf", "anyOf"):
+        description = sub.get("description")
+        if description:
+            return ScenarioError(
+                file,
+                lines.of(path),
+                field_name(path),
+                f"expected {description}; got {show(instance)}",
+            )
+        if error.context:
+            return _located(best_match(error.context), lines, file)
+    expected = sub.get("description")
+    if validator == "type":
+        types = error.validator_value
+        names = [types] if isinstance(types, str) else list(types)
+        expected = " or ".join(_TYPES.get(t, t) for t in names)
+        if "description" in sub:
+            expected += f" ({sub['description']})"
+    elif validator == "enum":
+        expected = "one of " + ", ".join(str(v) for v in error.validator_value)
+    elif validator == "const":
+        expected = repr(error.validator_value)
+    elif validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        sign = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+        expected = f"a number {sign[str(validator)]} {error.validator_value}"
+    elif validator in ("minItems", "maxItems"):
+        word = "at least" if validator == "minItems" else "at most"
+        expected = f"a list of {word} {error.validator_value} items"
+    elif validator in ("minProperties", "maxProperties"):
+        expected = expected or f"{error.validator_value} field(s)"
+    elif validator == "minLength":
+        expected = "a non-empty text"
+    elif expected is None:
+        expected = error.message
+    return ScenarioError(
+        file,
+        lines.of(path),
+        field_name(path) or "(top level)",
+        f"expected {expected}; got {show(instance)}",
+    )

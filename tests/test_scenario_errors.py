@@ -1,0 +1,202 @@
+"""Broken scenario files: each gets one message naming the file, the line and the field, and
+saying what was expected; nothing runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ecsim.scenario import ScenarioError, load_file, load_text
+
+BASE = """name: broken
+duration: 2m
+world:
+  clusters: [home]
+  task_definitions:
+    - family: home-app
+  target_groups:
+    - name: home-tg
+  load_balancers:
+    - name: home-alb
+      listeners:
+        - port: 80
+          default_action: {forward: home-tg}
+  services:
+    - name: home-service
+      cluster: home
+      task_definition: home-app
+      desired_count: 3
+      target_groups: [home-tg]
+timeline:
+  - at: 1m
+    name: the kill
+    do: chaos.kill_task
+    with: {task: "${task:home-service}"}
+expect:
+  - that: running_count(home-service) == 3
+    within: 2m
+    of: the kill
+"""
+
+
+def test_the_base_file_is_good() -> None:
+    s = load_text(BASE, "broken.yaml")
+    assert s.name == "broken" and s.duration == 120 and len(s.steps) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            BASE.replace("clusters: [home]", "clusters: [home"),
+            "broken.yaml:5: not valid YAML: expected ',' or ']', but got ':' while parsing a flow sequence",
+            id="yaml",
+        ),
+        pytest.param(
+            BASE.replace("duration: 2m\n", "duration: 2m\nduration: 3m\n"),
+            "broken.yaml:3: duration: appears twice in the same mapping (first on line 2); expected each field once",
+            id="dup",
+        ),
+        pytest.param(
+            BASE.replace("duration: 2m", "duraton: 2m"),
+            "broken.yaml:2: duraton: unknown field (did you mean 'duration'?); expected one of: duration, expect, explanation, name, seed, settings, start, summary, timeline, traffic, world",
+            id="unknown-top",
+        ),
+        pytest.param(
+            BASE.replace("      task_definition: home-app\n", ""),
+            "broken.yaml:15: world.services[0]: missing the required field 'task_definition' (an ECS service (REPLICA) and its deployment settings)",
+            id="missing",
+        ),
+        pytest.param(
+            BASE.replace("desired_count: 3", "desired_count: three"),
+            "broken.yaml:18: world.services[0].desired_count: expected a whole number; got 'three'",
+            id="type",
+        ),
+        pytest.param(
+            BASE.replace("  - at: 1m", "  - at: 1 minute"),
+            "broken.yaml:21: timeline[0].at: expected a duration like 90s, 5m, 1h or 250ms (a plain number is seconds); got '1 minute'",
+            id="duration",
+        ),
+        pytest.param(
+            BASE.replace(
+                "    - family: home-app\n", "    - family: home-app\n      compatibility: FARGAT\n"
+            ),
+            "broken.yaml:7: world.task_definitions[0].compatibility: expected one of FARGATE, EC2; got 'FARGAT'",
+            id="enum",
+        ),
+        pytest.param(
+            BASE.replace("target_groups: [home-tg]", "target_groups: [home-tgg]"),
+            "broken.yaml:19: world.services[0].target_groups[0]: unknown target group 'home-tgg' (did you mean 'home-tg'?); expected one of: home-tg",
+            id="unknown-tg",
+        ),
+        pytest.param(
+            BASE.replace("do: chaos.kill_task", "do: chaos.kill_tsk"),
+            "broken.yaml:23: timeline[0].do: chaos has no operation 'kill_tsk' (did you mean chaos.kill_task?)",
+            id="unknown-op",
+        ),
+        pytest.param(
+            BASE.replace("running_count(home-service) == 3", "running_count(home-service) = 3"),
+            "broken.yaml:26: expect[0].that: expected a condition like 'running_count(home-service) == 3' or 'availability >= 99.5%'; got 'running_count(home-service) = 3'",
+            id="bad-expr",
+        ),
+        pytest.param(
+            BASE.replace("running_count(home-service)", "runing_count(home-service)"),
+            "broken.yaml:26: expect[0].that: unknown metric 'runing_count' (did you mean 'running_count'?); expected one of: desired_count, running_count, pending_count, healthy_targets, unhealthy_targets, initial_targets, draining_targets, registered_targets, requests, rps, availability, latency_p50, latency_p99, from_elb, from_target, status_<code> (e.g. status_5xx)",
+            id="unknown-metric",
+        ),
+        pytest.param(
+            BASE.replace("of: the kill", "of: the kil"),
+            "broken.yaml:28: expect[0].of: unknown step name 'the kil' (did you mean 'the kill'?); expected one of: the kill",
+            id="unknown-step",
+        ),
+        pytest.param(
+            BASE.replace(
+                'with: {task: "${task:home-service}"}',
+                'with: {task: "${task:home-service}", reson: oom}',
+            ),
+            "broken.yaml:24: timeline[0].with.reson: chaos.kill_task has no parameter 'reson' (did you mean 'reason'?); expected: task, reason",
+            id="unknown-param",
+        ),
+        pytest.param(
+            BASE.replace("${task:home-service}", "${tsk:home-service}"),
+            "broken.yaml:24: timeline[0].with.task: unknown reference kind 'tsk'; expected one of: task, task-ip, target-group, load-balancer, listener, task-definition, instance, subnet, subnets, vpc, security-group",
+            id="bad-ref",
+        ),
+        pytest.param(
+            "- a\n- b\n",
+            "broken.yaml:1: (top level): expected a mapping with world, timeline, expect",
+            id="toplevel-list",
+        ),
+        pytest.param(
+            "",
+            "broken.yaml:1: the file is empty; expected a scenario (a mapping)",
+            id="empty",
+        ),
+        pytest.param(
+            BASE.replace(
+                "  target_groups:\n    - name: home-tg\n",
+                "  target_groups:\n    - name: home-tg\n    - name: home-tg\n",
+            ),
+            "broken.yaml:9: world.target_groups[1].name: 'home-tg' is already the name of world.target_groups[0]; expected a name used once",
+            id="dup-name",
+        ),
+        pytest.param(
+            BASE.replace("  - at: 1m\n", "  - at: 1m\n    every: 5m\n"),
+            "broken.yaml:21: timeline[0]: expected exactly one of `at` (once) or `every` (repeated)",
+            id="at-and-every",
+        ),
+        pytest.param(
+            BASE.replace("running_count(home-service)", "running_count(web)"),
+            "broken.yaml:26: expect[0].that: unknown service 'web'; expected one of: home-service",
+            id="unknown-service-subject",
+        ),
+        pytest.param(
+            BASE + "  - that: availability >= 99%\n    at: 1m\n",
+            "broken.yaml:30: expect[1].at: availability is counted over a window: use between or within, not at",
+            id="traffic-at",
+        ),
+        pytest.param(
+            BASE.replace(
+                "    - name: home-tg\n",
+                "    - name: home-tg\n      health_check: {interval: 10s, timeout: 20s}\n",
+            ),
+            "broken.yaml:8: world.target_groups[0]: AWS refused create_target_group: ValidationError: Health check timeout '20' must be smaller than the interval '10'",
+            id="aws-refused",
+        ),
+        pytest.param(
+            BASE.replace("task_definition: home-app\n", "task_definition: home-app:2\n"),
+            "broken.yaml:17: world.services[0].task_definition: 'home-app' has revisions 1 to 1; got 'home-app:2'",
+            id="bad-revision",
+        ),
+        pytest.param(
+            BASE.replace("running_count(home-service) == 3", "running_count(home-service) == 3%"),
+            "broken.yaml:26: expect[0].that: '%' only goes with availability; got 'running_count(home-service) == 3%'",
+            id="percent",
+        ),
+        pytest.param(
+            BASE.replace("duration: 2m\n", "duration: 2m\nsettings: {scheduler: {intervall: 5}}\n"),
+            "broken.yaml:3: settings: unknown setting scheduler.intervall; expected one of ['circuit_breaker_max_threshold', 'circuit_breaker_min_threshold', 'event_dedup', 'healthy_without_checks_after', 'interval', 'reaction', 'start_replacement_first', 'start_throttle_first', 'start_throttle_max']",
+            id="settings",
+        ),
+        pytest.param(
+            BASE.replace(
+                "      target_groups: [home-tg]\n",
+                "      target_groups: [home-tg]\n      azs: [us-east-1d]\n",
+            ),
+            "broken.yaml:20: world.services[0].azs[0]: unknown Availability Zone 'us-east-1d' (did you mean 'us-east-1c'?); expected one of: us-east-1a, us-east-1b, us-east-1c",
+            id="az",
+        ),
+    ],
+)
+def test_broken_file_message(text: str, message: str) -> None:
+    with pytest.raises(ScenarioError) as e:
+        load_text(text, "broken.yaml")
+    assert str(e.value) == message
+    assert e.value.file == "broken.yaml" and e.value.line is not None
+
+
+def test_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as e:
+        load_file(tmp_path / "nope.yaml")
+    assert str(e.value) == f"{tmp_path / 'nope.yaml'}: no such file"
