@@ -49,7 +49,12 @@ class LiveServer:
         self._servers = [
             uvicorn.Server(uvicorn.Config(build_app(self.live), log_level="warning")),
             uvicorn.Server(
-                uvicorn.Config(alb_app(self.live, None, 80), log_level="warning", lifespan="off")
+                uvicorn.Config(
+                    alb_app(self.live, None, 80),
+                    log_level="warning",
+                    lifespan="off",
+                    server_header=False,
+                )
             ),
         ]
         self.loop: asyncio.AbstractEventLoop | None = None

@@ -11,15 +11,22 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
+from ecsim.awsapi.alb import alb_port_app
 from ecsim.awsapi.dispatch import Dispatcher
+from ecsim.awsapi.native import native_routes
 from ecsim.live.runtime import LiveWorld
 
 
 def routes(live: LiveWorld) -> list[BaseRoute]:
     """The AWS API on `POST /` and ecsim's own API under `/ecsim/`."""
-    return [Route("/", Dispatcher(live).handle, methods=["POST"], name="aws-api")]
+    return [
+        Route("/", Dispatcher(live).handle, methods=["POST"], name="aws-api"),
+        *native_routes(live),
+    ]
 
 
 def alb_app(live: LiveWorld, load_balancer: str | None, listener_port: int) -> Starlette:
-    """The ASGI app answering for one ALB listener on a real port (being written: issue 5)."""
-    return Starlette()
+    """The ASGI app of a real port answering for listener `listener_port` of `load_balancer`
+    (name, ARN or DNS name; None: the first load balancer). Serve it with uvicorn's
+    `server_header=False`: the answers carry their own `Server` header."""
+    return alb_port_app(live, load_balancer, listener_port)

@@ -60,7 +60,11 @@ async def serve(
     for alb in alb_ports:
         app = awsapi.alb_app(live, alb.load_balancer, alb.listener_port)
         servers.append(
-            uvicorn.Server(uvicorn.Config(app, host=host, port=alb.port, log_level="warning"))
+            uvicorn.Server(
+                uvicorn.Config(
+                    app, host=host, port=alb.port, log_level="warning", server_header=False
+                )
+            )
         )
     where = "loopback only" if host in ("127.0.0.1", "localhost", "::1") else f"host {host}"
     announce(f"ecsim: http://{host}:{port}/  (the page, the AWS API; {where})")
