@@ -1,0 +1,304 @@
+"""The page's commands. Each one ends in a call of the model's own API (`w.ecs`, `w.chaos`,
+`w.traffic`) or of the live runtime's time controls, run on the event loop between slices."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ecsim.live.runtime import LiveWorld
+from ecsim.model.errors import AwsError
+from ecsim.model.world import World
+from ecsim.web import explain as explainer
+
+MAX_RATE = 20000.0
+MAX_DESIRED = 500
+
+# Application profiles of the revisions the page can deploy (dockerLabels, README's table).
+REVISIONS: dict[str, tuple[dict[str, str], str]] = {
+    "good": ({}, "a good revision"),
+    "bad-health": (
+        {"ecsim.health": "failing"},
+        "a bad revision whose app fails its health checks (503)",
+    ),
+    "bad-start": (
+        {"ecsim.start": "crash"},
+        "a bad revision whose container exits with code 1 while starting",
+    ),
+    "slow": (
+        {"ecsim.latency.median": "400ms"},
+        "a slow revision (median answer 400 ms)",
+    ),
+}
+APP_LABELS = ("ecsim.health", "ecsim.start", "ecsim.crash-after", "ecsim.hang")
+
+
+class CommandError(Exception):
+    """A command the page sent that cannot be run; the message is shown as is."""
+
+
+@dataclass
+class Outcome:
+    message: str
+    data: Any = None
+    broadcast: bool = True  # tell every browser what was done
+
+
+def _str(args: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    value = args.get(key, default)
+    if not isinstance(value, str) or not value.strip():
+        raise CommandError(f"'{key}' must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _num(args: Mapping[str, Any], key: str, lo: float, hi: float, integer: bool = False) -> float:
+    value = args.get(key)
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise CommandError(f"'{key}' must be a number, got {args.get(key)!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise CommandError(f"'{key}' must be a number, got {args.get(key)!r}")
+    if integer and value != int(value):
+        raise CommandError(f"'{key}' must be a whole number, got {value!r}")
+    if not lo <= value <= hi:
+        raise CommandError(f"'{key}' must be between {lo:g} and {hi:g}, got {value:g}")
+    return float(value)
+
+
+def focus_service(w: World, args: Mapping[str, Any]) -> tuple[str, str]:
+    """The (cluster, service) a command is about: given, or the first service there is."""
+    if "service" in args:
+        service = _str(args, "service")
+        cluster = str(args.get("cluster") or "")
+        if not cluster:
+            for c in w.ecs.list_clusters()["clusterArns"]:
+                names = [
+                    a.rsplit("/", 1)[-1] for a in w.ecs.list_services(cluster=c)["serviceArns"]
+                ]
+                if service in names:
+                    cluster = c.rsplit("/", 1)[-1]
+                    break
+            else:
+                raise CommandError(f"There is no active service named {service!r}.")
+        return cluster, service
+    for c in w.ecs.list_clusters()["clusterArns"]:
+        arns = w.ecs.list_services(cluster=c)["serviceArns"]
+        if arns:
+            return c.rsplit("/", 1)[-1], arns[0].rsplit("/", 1)[-1]
+    raise CommandError(
+        "There is no active service (it was deleted: reset the world to get it back)."
+    )
+
+
+def _task_label(w: World, ref: str) -> str:
+    t = w.chaos.task(ref)
+    return f"task {t.id[:8]}… ({t.ip})" if t.ip else f"task {t.id[:8]}…"
+
+
+# --- the commands --------------------------------------------------------------------------
+
+
+def send(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    path = str(args.get("path") or "/")
+    if not path.startswith("/"):
+        raise CommandError(f"A request path starts with '/', got {path!r}")
+    trace = live.world.traffic.send(path)
+    where = trace.get("target") or "the load balancer"
+    msg = f"GET {path} → {trace['status']} from {where} in {trace['latencyMs']} ms"
+    return Outcome(msg, trace, broadcast=False)
+
+
+def rate(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    rps = _num(args, "rps", 0, MAX_RATE)
+    live.world.traffic.set_rate(rps)
+    return Outcome(f"client traffic set to {rps:g} requests/s")
+
+
+def _any_task(w: World) -> str:
+    """The first running task of the focus service (`@task` in tours)."""
+    cluster, service = focus_service(w, {})
+    arns = w.ecs.list_tasks(cluster=cluster, serviceName=service)["taskArns"]
+    for t in w.ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []:
+        if t["lastStatus"] == "RUNNING":
+            return str(t["taskArn"])
+    raise CommandError(f"{service} has no running task.")
+
+
+def kill(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    w = live.world
+    task = _str(args, "task")
+    if task == "@task":
+        task = _any_task(w)
+    how = str(args.get("how", "crash"))
+    label = _task_label(w, task)
+    if how in ("crash", "oom"):
+        w.chaos.kill_task(task, reason=how)
+        what = "crashed (exit code 1)" if how == "crash" else "was OOM-killed (exit code 137)"
+        return Outcome(f"{label} {what}")
+    if how == "health":
+        w.chaos.set_app_health(task, False)
+        return Outcome(f"{label}: its app now fails health checks")
+    if how == "heal":
+        w.chaos.set_app_health(task, True)
+        return Outcome(f"{label}: its app passes health checks again")
+    if how == "stop":
+        cluster = w.chaos.task(task).cluster_name
+        w.ecs.stop_task(cluster=cluster, task=task, reason="Task stopped by user (ecsim page)")
+        return Outcome(f"StopTask {label}")
+    raise CommandError(f"'how' must be crash, oom, health, heal or stop; got {how!r}")
+
+
+def scheduler(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    action = str(args.get("action"))
+    cluster, service = focus_service(live.world, args)
+    chaos = live.world.chaos
+    verbs: dict[str, tuple[Callable[[str, str | None], None], str]] = {
+        "crash": (chaos.crash_controller, "crashed: LOGIC CRASHED, nothing heals"),
+        "hang": (chaos.hang_controller, "is STUCK: alive but makes no progress"),
+        "restore": (chaos.restore_controller, "restored: it converges again"),
+    }
+    if action not in verbs:
+        raise CommandError(f"'action' must be crash, hang or restore; got {action!r}")
+    fn, text = verbs[action]
+    fn(cluster, service)
+    return Outcome(f"the scheduler of {service} {text}")
+
+
+def delete_service(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    cluster, service = focus_service(live.world, args)
+    live.world.ecs.delete_service(cluster=cluster, service=service, force=True)
+    return Outcome(f"DeleteService {service} (force): it stops all its tasks")
+
+
+def desired(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    cluster, service = focus_service(live.world, args)
+    raw = args.get("count")
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and raw < 0:
+        # the model's own answer, in AWS's words
+        live.world.ecs.update_service(cluster=cluster, service=service, desiredCount=int(raw))
+    count = int(_num(args, "count", 0, MAX_DESIRED, integer=True))
+    live.world.ecs.update_service(cluster=cluster, service=service, desiredCount=count)
+    return Outcome(f"UpdateService {service}: desiredCount {count}")
+
+
+def deploy(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    kind = str(args.get("kind", "good"))
+    if kind not in REVISIONS:
+        raise CommandError(f"'kind' must be one of {', '.join(REVISIONS)}; got {kind!r}")
+    labels, what = REVISIONS[kind]
+    w = live.world
+    cluster, service = focus_service(w, args)
+    svc = w.ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+    td = w.ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+    containers = copy.deepcopy(td["containerDefinitions"])
+    for c in containers:
+        if c.get("essential", True):
+            docker = {k: v for k, v in c.get("dockerLabels", {}).items() if k not in APP_LABELS}
+            if kind != "slow":
+                docker.pop("ecsim.latency.median", None)
+                docker["ecsim.latency.median"] = "20ms"
+            docker.update(labels)
+            c["dockerLabels"] = docker
+            break
+    params: dict[str, Any] = {"family": td["family"], "containerDefinitions": containers}
+    for key in ("networkMode", "requiresCompatibilities", "cpu", "memory"):
+        if key in td:
+            params[key] = td[key]
+    new = w.ecs.register_task_definition(**params)["taskDefinition"]
+    arn = new["taskDefinitionArn"]
+    w.ecs.update_service(cluster=cluster, service=service, taskDefinition=arn)
+    return Outcome(f"UpdateService {service}: {arn.rsplit('/', 1)[-1]}, {what}")
+
+
+def az(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    name = _str(args, "az")
+    action = str(args.get("action"))
+    if action == "fail":
+        live.world.chaos.fail_az(name)
+        return Outcome(f"Availability Zone {name} is cut off")
+    if action == "restore":
+        live.world.chaos.restore_az(name)
+        return Outcome(f"Availability Zone {name} is back")
+    raise CommandError(f"'action' must be fail or restore; got {action!r}")
+
+
+def pause(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    live.pause()
+    return Outcome("paused")
+
+
+def resume(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    live.resume()
+    return Outcome("playing")
+
+
+def step(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    seconds = _num(args, "seconds", 0, 3600) if "seconds" in args else 1.0
+    live.advance(seconds)
+    return Outcome(f"stepped {seconds:g} simulated s", broadcast=False)
+
+
+def speed(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    value = _num(args, "speed", 0.1, 60)
+    live.set_speed(value)
+    return Outcome(f"speed {value:g}x")
+
+
+def reset(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    seed = int(_num(args, "seed", 0, 2**31, integer=True)) if "seed" in args else None
+    live.reset(seed=seed)
+    return Outcome(f"the world was reset (seed {live.seed})")
+
+
+def explain(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+    text = str(args.get("text", "")).strip()
+    if not text:
+        raise CommandError("Type a name or an ARN to explain.")
+    if len(text) > 2048:
+        raise CommandError("That is too long to be a name or an ARN (2048 characters at most).")
+    return Outcome("explained", explainer.explain(live.world, text), broadcast=False)
+
+
+COMMANDS: dict[str, Callable[[LiveWorld, Mapping[str, Any]], Outcome]] = {
+    "send": send,
+    "rate": rate,
+    "kill": kill,
+    "scheduler": scheduler,
+    "delete_service": delete_service,
+    "desired": desired,
+    "deploy": deploy,
+    "az": az,
+    "pause": pause,
+    "resume": resume,
+    "step": step,
+    "speed": speed,
+    "reset": reset,
+    "explain": explain,
+}
+
+
+def run(live: LiveWorld, message: Any) -> Outcome:
+    """Run one command message `{"cmd": name, "args": {...}}`; raise CommandError when bad."""
+    if not isinstance(message, dict):
+        raise CommandError('A command is a JSON object like {"cmd": "send", "args": {}}.')
+    cmd = message.get("cmd")
+    args = message.get("args", {})
+    if args is None:
+        args = {}
+    if not isinstance(cmd, str) or cmd not in COMMANDS:
+        raise CommandError(
+            f"Unknown command {cmd!r}; the commands are: {', '.join(sorted(COMMANDS))}."
+        )
+    if not isinstance(args, dict):
+        raise CommandError(f"'args' of {cmd} must be a JSON object, got {type(args).__name__}")
+    try:
+        return COMMANDS[cmd](live, args)
+    except AwsError as e:
+        raise CommandError(f"{e.code}: {e.message}") from None
+    except (ValueError, TypeError, KeyError) as e:
+        raise CommandError(f"{cmd}: {e}") from None

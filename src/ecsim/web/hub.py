@@ -1,0 +1,253 @@
+"""The hub: one subscriber of the live world that folds each slice once and fans the result
+out to every browser (a snapshot on connect, then each slice's changes).
+
+It keeps what a new browser needs to join mid-way: requests served per target IP, and the
+chart series (requests per second by answer, latency, desired/running/healthy counts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import time
+from collections import Counter, deque
+from typing import Any
+
+from ecsim.live.runtime import Batch, LiveWorld
+from ecsim.model.events import RequestsCompleted
+from ecsim.web import view
+from ecsim.web.tours import tours
+
+SERIES_POINTS = 1800  # simulated seconds of chart history kept
+CLIENT_BACKLOG = 64  # messages a slow browser may fall behind before it is resynchronised
+RESYNC = ""  # in a client's queue: send a whole snapshot
+VIEW_REFRESH = 1.0  # wall seconds: the view is re-read at least this often
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), default=str)
+
+
+class Client:
+    """One browser: a bounded queue of encoded messages, drained by its WebSocket writer."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def put(self, message: str) -> None:
+        if self.queue.qsize() >= CLIENT_BACKLOG:
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(RESYNC)  # the writer sends a fresh snapshot instead
+            return
+        self.queue.put_nowait(message)
+
+
+class Hub:
+    def __init__(self, live: LiveWorld) -> None:
+        self.live = live
+        self.clients: set[Client] = set()
+        self._queue: asyncio.Queue[Batch] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._known: set[tuple[str, str]] = set()
+        self._sections: dict[str, str] = {}
+        self._view: dict[str, Any] = {}
+        self._last_view_wall = 0.0
+        self.served: Counter[str] = Counter()
+        self.series: deque[dict[str, Any]] = deque(maxlen=SERIES_POINTS)
+        self._series_until = 0.0
+        self._counts = {"desired": 0, "running": 0, "healthy": 0}
+        self.build_ms: deque[float] = deque(maxlen=50)
+        self.view_error: str | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def ensure_started(self) -> None:
+        if self._task is None or self._task.done():
+            if self._queue is not None:
+                self.live.unsubscribe(self._queue)
+            self._queue = self.live.subscribe()
+            self._fresh()
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="ecsim-web")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._queue is not None:
+            self.live.unsubscribe(self._queue)
+            self._queue = None
+
+    def _fresh(self) -> None:
+        """Start over from the world as it is now (first start, reset)."""
+        w = self.live.world
+        self._known.clear()
+        self._sections.clear()
+        period = w.settings.stats_period
+        sealed = math.floor(w.now / period) * period
+        self.served = Counter(w.traffic.stats(until=sealed)["by_target"]) if w.now else Counter()
+        self.series.clear()
+        self._series_until = sealed
+        self._refresh_view()
+
+    # --- folding --------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        assert self._queue is not None
+        while True:
+            batch = await self._queue.get()
+            batches = [batch]
+            while not self._queue.empty():
+                batches.append(self._queue.get_nowait())
+            try:
+                self._handle(batches)
+            except Exception as e:  # the stream must outlive any one bad slice
+                self.broadcast({"type": "error", "message": f"internal error in the stream: {e}"})
+
+    def _handle(self, batches: list[Batch]) -> None:
+        if any(b.reset for b in batches):
+            self._fresh()
+            self.broadcast_snapshot("reset")
+            return
+        events = [e for b in batches for e in b.events]
+        requests = [e for e in events if isinstance(e, RequestsCompleted)]
+        control = [e for e in events if not isinstance(e, RequestsCompleted)]
+        by_status: Counter[str] = Counter()
+        by_target: Counter[str] = Counter()
+        for r in requests:
+            by_status.update(r.by_status)
+            by_target.update(r.by_target)
+        self.served.update(by_target)
+        changed: dict[str, Any] = {}
+        if control or time.monotonic() - self._last_view_wall > VIEW_REFRESH:
+            changed = self._refresh_view()
+        points = self._fold_series(requests)
+        message: dict[str, Any] = {
+            "type": "slice",
+            "clock": self.clock(),
+            "events": [e.to_dict() for e in control],
+            "traffic": {"byStatus": by_status, "byTarget": by_target},
+            "served": self._served_visible(),
+            "points": points,
+        }
+        if changed:
+            message["view"] = changed
+        self.broadcast(message)
+
+    def _served_visible(self) -> dict[str, int]:
+        ips = {t["ip"] for t in self._view.get("tasks", []) if t.get("ip")}
+        return {ip: self.served[ip] for ip in ips}
+
+    def _refresh_view(self) -> dict[str, Any]:
+        """Re-read the view; the sections whose JSON changed since the last read."""
+        began = time.perf_counter()
+        try:
+            sections = view.build(self.live.world, self._known)
+        except Exception as e:  # keep the last good view; the page says what went wrong
+            self.view_error = f"{type(e).__name__}: {e}"
+            return {}
+        self.view_error = None
+        self._last_view_wall = time.monotonic()
+        changed = {}
+        for key, value in sections.items():
+            text = dumps(value)
+            if self._sections.get(key) != text:
+                self._sections[key] = text
+                changed[key] = value
+        self._view = sections
+        svc = sections["services"][0] if sections["services"] else None
+        healthy = 0
+        if svc is not None:
+            tg_arns = set(svc["targetGroups"])
+            healthy = sum(
+                1
+                for tg in sections["targetGroups"]
+                if tg["arn"] in tg_arns
+                for t in tg["targets"]
+                if t["state"] == "healthy"
+            )
+        self._counts = {
+            "desired": svc["desired"] if svc and svc["status"] == "ACTIVE" else 0,
+            "running": svc["running"] if svc else 0,
+            "healthy": healthy,
+        }
+        self.build_ms.append((time.perf_counter() - began) * 1000)
+        return changed
+
+    def _fold_series(self, requests: list[RequestsCompleted]) -> list[dict[str, Any]]:
+        """One chart point per sealed stats period: answers by status, latency, counts."""
+        w = self.live.world
+        period = w.settings.stats_period
+        sealed = math.floor(w.now / period) * period
+        if sealed <= self._series_until:
+            return []
+        by_time: dict[float, Counter[str]] = {}
+        for r in requests:
+            by_time.setdefault(r.time, Counter()).update(r.by_status)
+        latency: dict[str, Any] = {"p50": None, "p99": None}
+        if requests:
+            latency = w.traffic.stats(since=self._series_until, until=sealed)["latency_ms"]
+        points = []
+        t = self._series_until + period
+        steps = round((sealed - self._series_until) / period)
+        if steps > SERIES_POINTS:
+            t = sealed - (SERIES_POINTS - 1) * period
+        while t <= sealed + 1e-9:
+            counts = by_time.get(round(t, 9), Counter())
+            point = {
+                "t": round(t, 3),
+                "s": dict(counts),
+                "p50": latency["p50"] if counts else None,
+                "p99": latency["p99"] if counts else None,
+                **self._counts,
+            }
+            self.series.append(point)
+            points.append(point)
+            t += period
+        self._series_until = sealed
+        return points
+
+    # --- messages -------------------------------------------------------------------------
+
+    def clock(self) -> dict[str, Any]:
+        status = self.live.status()
+        status["clock"] = view.clock_text(self.live.world, self.live.world.now)
+        status["viewMs"] = round(sum(self.build_ms) / len(self.build_ms), 3) if self.build_ms else 0
+        status["browsers"] = len(self.clients)
+        status["viewError"] = self.view_error
+        return status
+
+    def snapshot(self, kind: str = "hello") -> dict[str, Any]:
+        return {
+            "type": kind,
+            "clock": self.clock(),
+            "view": self._view,
+            "served": self._served_visible(),
+            "series": list(self.series),
+            "period": self.live.world.settings.stats_period,
+            "tours": tours(),
+        }
+
+    def broadcast(self, message: dict[str, Any]) -> None:
+        text = dumps(message)
+        for client in list(self.clients):
+            client.put(text)
+
+    def broadcast_snapshot(self, kind: str = "reset") -> None:
+        text = dumps(self.snapshot(kind))
+        for client in list(self.clients):
+            client.queue.put_nowait(text)
+
+    def after_command(self, notice: str | None) -> None:
+        """A command changed the world: every browser sees the new view at once."""
+        changed = self._refresh_view()
+        message: dict[str, Any] = {"type": "slice", "clock": self.clock(), "events": []}
+        if changed:
+            message["view"] = changed
+        if notice:
+            message["notice"] = notice
+        self.broadcast(message)

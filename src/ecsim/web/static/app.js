@@ -1,0 +1,596 @@
+// The page: one WebSocket to the live world. A snapshot on connect, then each slice's
+// changes; commands go back over the same socket and every browser sees their effect.
+
+import { Flow, fmt, statusColour } from "./flow.js";
+import { drawCharts } from "./charts.js";
+
+const $ = (sel) => document.querySelector(sel);
+const RATES = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+const SERIES_MAX = 1800;
+
+const state = {
+  view: { loadBalancers: [], targetGroups: [], services: [], tasks: [], azs: [], traffic: { rate: 0 } },
+  clock: { now: 0, speed: 1, paused: false, clock: "--:--:--" },
+  served: {},
+  series: [],
+  period: 1,
+  tours: [],
+  selected: null,
+  nextId: 1,
+  pending: new Map(),
+  tour: null,
+  seenEvents: new Set(),
+  lastOwn: { text: "", at: 0 },
+  messages: 0,
+};
+window.__ecsim = { state, fps: () => flow.fps(), command };
+
+const flow = new Flow($("#flow"), $("#stage"));
+let ws = null;
+let chartsDue = true;
+let layoutDue = true;
+
+// --- connection ----------------------------------------------------------------------------
+
+function connect() {
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ecsim/ui/ws`;
+  ws = new WebSocket(url);
+  ws.onopen = () => setConn("live", "live");
+  ws.onclose = () => {
+    setConn("down", "reconnecting…");
+    for (const resolve of state.pending.values()) resolve(null);
+    state.pending.clear();
+    setTimeout(connect, 1000);
+  };
+  ws.onmessage = (e) => {
+    let m;
+    try { m = JSON.parse(e.data); } catch { return; }
+    state.messages++;
+    onMessage(m);
+  };
+}
+
+function setConn(cls, text) {
+  const el = $("#conn");
+  el.className = `conn ${cls}`;
+  el.textContent = text;
+}
+
+function command(cmd, args = {}) {
+  return new Promise((resolve) => {
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      toast("Not connected to the simulator; retrying…", "error");
+      resolve(null);
+      return;
+    }
+    const id = state.nextId++;
+    state.pending.set(id, resolve);
+    ws.send(JSON.stringify({ id, cmd, args }));
+  });
+}
+
+function onMessage(m) {
+  if (m.type === "hello" || m.type === "reset") {
+    state.view = m.view;
+    state.served = m.served || {};
+    state.series = m.series || [];
+    state.period = m.period || 1;
+    if (m.tours) { state.tours = m.tours; renderTours(); }
+    state.clock = m.clock;
+    if (m.type === "reset") state.seenEvents.clear();
+    renderAll(m.type === "hello");
+    return;
+  }
+  if (m.type === "slice") {
+    state.clock = m.clock;
+    if (m.view) Object.assign(state.view, m.view);
+    if (m.served) Object.assign(state.served, m.served);
+    if (m.points && m.points.length) {
+      state.series.push(...m.points);
+      if (state.series.length > SERIES_MAX) state.series.splice(0, state.series.length - SERIES_MAX);
+      chartsDue = true;
+    }
+    if (m.traffic) {
+      const secs = (m.points ? m.points.length : 0) * state.period;
+      flow.traffic(m.traffic.byStatus || {}, m.traffic.byTarget || {}, secs, state.clock.speed, healthByIp());
+    }
+    if (m.view) renderView(); else { renderServed(); renderKpis(); }
+    renderClock();
+    if (m.notice && !(m.notice === state.lastOwn.text && performance.now() - state.lastOwn.at < 3000)) {
+      toast(m.notice, "info");
+    }
+    return;
+  }
+  if (m.type === "result" || m.type === "error") {
+    const resolve = state.pending.get(m.id);
+    state.pending.delete(m.id);
+    if (m.type === "error") toast(m.message, "error");
+    if (resolve) resolve(m.type === "result" ? m : null);
+  }
+}
+
+// --- rendering -----------------------------------------------------------------------------
+
+function focusLb() { return state.view.loadBalancers[0] || null; }
+function focusService() {
+  const s = state.view.services;
+  return s.find((x) => x.status === "ACTIVE") || s.find((x) => x.status === "DRAINING") || s[0] || null;
+}
+function focusTg() {
+  const lb = focusLb();
+  const svc = focusService();
+  const arn = (lb && lb.listeners[0] && lb.listeners[0].targetGroups[0] && lb.listeners[0].targetGroups[0].arn)
+    || (svc && svc.targetGroups[0]);
+  return state.view.targetGroups.find((t) => t.arn === arn) || state.view.targetGroups[0] || null;
+}
+function healthByIp() {
+  const out = {};
+  for (const tg of state.view.targetGroups) for (const t of tg.targets) out[t.id] = t.state;
+  return out;
+}
+
+function renderAll(first) {
+  renderView();
+  renderClock();
+  chartsDue = true;
+  if (first) {
+    $("#rate").value = String(rateIndex(state.view.traffic.rate));
+    $("#rate-out").textContent = fmt(state.view.traffic.rate);
+  }
+}
+
+function renderView() {
+  renderLb();
+  renderTargets();
+  renderService();
+  renderTasks();
+  renderAzs();
+  renderEvents();
+  renderHealth();
+  renderKpis();
+  const rate = state.view.traffic.rate;
+  $("#client-rate").textContent = `${fmt(rate)} req/s`;
+  if (document.activeElement !== $("#rate")) {
+    $("#rate").value = String(rateIndex(rate));
+    $("#rate-out").textContent = fmt(rate);
+  }
+  layoutDue = true;
+}
+
+function renderClock() {
+  const c = state.clock;
+  $("#clock").textContent = c.clock;
+  const play = $("#play");
+  play.textContent = c.paused ? "Play" : "Pause";
+  play.setAttribute("aria-label", c.paused ? "Resume the simulation" : "Pause the simulation");
+  play.setAttribute("aria-pressed", String(!!c.paused));
+  const sel = $("#speed");
+  if (document.activeElement !== sel) {
+    const v = String(c.speed);
+    if (![...sel.options].some((o) => o.value === v)) sel.add(new Option(`${c.speed}x`, v));
+    sel.value = v;
+  }
+}
+
+function renderLb() {
+  const lb = focusLb();
+  $("#alb-name").textContent = lb ? lb.name : "(none)";
+  $("#alb-name").title = lb ? `${lb.dns} (${lb.state})` : "";
+  const li = lb && lb.listeners[0];
+  $("#listener-port").textContent = li ? String(li.port) : "–";
+  $("#n-listener").title = li ? `${li.protocol}:${li.port} → forward` : "no listener";
+}
+
+const MAX_ROWS = 14;
+function renderTargets() {
+  const tg = focusTg();
+  $("#tg-name").textContent = tg ? tg.name : "";
+  const ul = $("#targets");
+  ul.textContent = "";
+  if (!tg) return;
+  const shown = tg.targets.slice(0, MAX_ROWS);
+  for (const t of shown) {
+    const li = document.createElement("li");
+    li.dataset.ip = t.id;
+    li.title = [t.state, t.reason, t.description].filter(Boolean).join(" — ");
+    li.innerHTML = `<span class="mono">${esc(t.id)}:${esc(t.port)}</span><span class="pill ${esc(t.state)}">${esc(t.state)}</span>`;
+    ul.append(li);
+  }
+  if (tg.targets.length > shown.length) {
+    const counts = {};
+    for (const t of tg.targets.slice(MAX_ROWS)) counts[t.state] = (counts[t.state] || 0) + 1;
+    const li = document.createElement("li");
+    li.className = "more";
+    li.id = "targets-more";
+    li.textContent = `+ ${tg.targets.length - shown.length} more (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")})`;
+    ul.append(li);
+  }
+  if (!tg.targets.length) {
+    const li = document.createElement("li");
+    li.className = "more";
+    li.textContent = "no registered targets";
+    ul.append(li);
+  }
+}
+
+function serviceStatus(svc) {
+  if (!svc) return { text: "NO SERVICE", cls: "gone", heal: false, ctl: "GONE", why: "there is no service" };
+  if (svc.status === "DRAINING") return { text: "DELETING (DRAINING)", cls: "gone", heal: false, ctl: "GONE", why: "being deleted" };
+  if (svc.status === "INACTIVE") return { text: "DELETED (INACTIVE)", cls: "gone", heal: false, ctl: "GONE", why: "deleted" };
+  if (svc.controller === "CRASHED") return { text: "LOGIC CRASHED", cls: "crashed", heal: false, ctl: "CRASHED", why: "the scheduler crashed" };
+  if (svc.controller === "STUCK") return { text: "STUCK", cls: "stuck", heal: false, ctl: "STUCK", why: "the scheduler is stuck" };
+  return { text: "Active", cls: "", heal: true, ctl: "ACTIVE", why: "" };
+}
+
+function renderService() {
+  const svc = focusService();
+  const st = serviceStatus(svc);
+  const card = $("#n-svc");
+  card.className = `node svc ${st.cls}`;
+  $("#svc-name").textContent = svc ? svc.name : "";
+  $("#svc-status").textContent = st.text;
+  $("#svc-desired").textContent = svc ? String(svc.desired) : "–";
+  $("#svc-running").textContent = svc ? `${svc.running} / ${svc.pending}` : "–";
+  const heal = $("#svc-heal");
+  heal.textContent = st.heal ? "ON" : `OFF (${st.why})`;
+  heal.className = st.heal ? "on" : "off";
+  $("#svc-deploy").textContent = svc
+    ? svc.deployments.map((d) => `${d.status} ${d.taskDefinition} ${d.running}/${d.desired} ${d.rolloutState || ""}${d.failedTasks ? ` (failed ${d.failedTasks})` : ""}`).join(" · ") || "none"
+    : "–";
+  flow.setControl(st.ctl);
+  const desired = $("#desired");
+  if (svc && document.activeElement !== desired) desired.value = String(svc.desired);
+}
+
+function taskClass(t) {
+  if (t.lastStatus === "STOPPED") return "dead";
+  if (t.desiredStatus === "STOPPED") return "stopping";
+  if (t.lastStatus !== "RUNNING") return "starting";
+  if (t.targetHealth && t.targetHealth !== "healthy" && t.targetHealth !== "initial") return "sick";
+  return "";
+}
+
+const taskEls = new Map();
+function renderTasks() {
+  const svc = focusService();
+  const group = svc ? `service:${svc.name}` : null;
+  let tasks = state.view.tasks.filter((t) => !group || t.group === group);
+  if (!tasks.length && !svc) tasks = state.view.tasks;
+  const ul = $("#tasks");
+  const compact = tasks.length > 12;
+  ul.classList.toggle("compact", compact);
+  const keep = new Set();
+  for (const t of tasks) {
+    keep.add(t.id);
+    let li = taskEls.get(t.id);
+    if (!li) {
+      li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "task";
+      b.addEventListener("click", () => selectTask(t.id));
+      li.append(b);
+      taskEls.set(t.id, li);
+    }
+    const b = li.firstChild;
+    const cls = taskClass(t);
+    b.className = `task ${cls}${state.selected === t.id ? " selected" : ""}`;
+    b.dataset.ip = t.ip || "";
+    b.dataset.id = t.id;
+    b.dataset.status = t.lastStatus;
+    const name = t.ip ? `Task ${t.ip}` : `Task ${t.id.slice(0, 8)}…`;
+    const health = t.targetHealth ? ` · target ${t.targetHealth}` : "";
+    const why = t.lastStatus === "STOPPED" || t.desiredStatus === "STOPPED" ? ` · ${t.stoppedReason || t.stopCode || ""}` : "";
+    b.setAttribute("aria-label", `${name}, ${t.az || "no AZ yet"}, ${t.lastStatus}${health}. Select to act on it.`);
+    b.title = `${t.id}\n${t.taskDefinition} · ${t.lastStatus} (desired ${t.desiredStatus})${t.stoppedReason ? `\n${t.stoppedReason}` : ""}${t.containerReason ? `\n${t.containerReason}` : ""}`;
+    b.innerHTML = `<svg class="tico" viewBox="0 0 24 24" aria-hidden="true"><rect x="3" y="4" width="18" height="7" rx="1.5" fill="none" stroke="currentColor" stroke-width="2"/><rect x="3" y="13" width="18" height="7" rx="1.5" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="7" cy="7.5" r="1.2" fill="currentColor"/><circle cx="7" cy="16.5" r="1.2" fill="currentColor"/></svg>`
+      + `<span class="tname">${esc(name)}</span><span class="served" data-served="${esc(t.ip || "")}">${fmt(state.served[t.ip] || 0)} req</span>`
+      + `<span class="tmeta">${esc(t.az || "–")} · <span class="pill ${esc(t.lastStatus)}">${esc(t.lastStatus)}</span> ${esc(t.taskDefinition)}${esc(health)}${esc(why)}</span>`;
+  }
+  for (const [id, li] of taskEls) if (!keep.has(id)) { li.remove(); taskEls.delete(id); }
+  const want = tasks.map((t) => taskEls.get(t.id));
+  const have = [...ul.children].filter((c) => !c.classList.contains("empty"));
+  const same = want.length === have.length && want.every((li, i) => li === have[i]);
+  if (!same) {
+    const active = document.activeElement;
+    ul.textContent = "";
+    for (const li of want) ul.append(li);
+    if (active && ul.contains(active)) active.focus();
+  }
+  if (!tasks.length) {
+    ul.textContent = "";
+    const li = document.createElement("li");
+    li.className = "empty";
+    li.textContent = svc ? "no tasks" : "no service, no tasks";
+    ul.append(li);
+  }
+  // the task picker: tasks that can still be acted on
+  const pick = $("#task-pick");
+  const alive = state.view.tasks.filter((t) => t.lastStatus !== "STOPPED");
+  if (state.selected && !alive.some((t) => t.id === state.selected)) state.selected = null;
+  const opts = alive.map((t) => [t.id, `${t.ip || t.id.slice(0, 8)} · ${t.az || ""} · ${t.lastStatus}${t.targetHealth ? ` · ${t.targetHealth}` : ""}`]);
+  const sig = JSON.stringify(opts);
+  if (pick.dataset.sig !== sig) {
+    pick.dataset.sig = sig;
+    const cur = state.selected || pick.value;
+    pick.textContent = "";
+    for (const [id, label] of opts) pick.add(new Option(label, id));
+    if (!opts.length) pick.add(new Option("no running task", ""));
+    if (cur && opts.some(([id]) => id === cur)) pick.value = cur;
+  }
+}
+
+function renderServed() {
+  for (const el of document.querySelectorAll("[data-served]")) {
+    const ip = el.dataset.served;
+    if (ip) el.textContent = `${fmt(state.served[ip] || 0)} req`;
+  }
+}
+
+function selectTask(id) {
+  state.selected = id;
+  $("#task-pick").value = id;
+  for (const b of document.querySelectorAll(".task")) b.classList.toggle("selected", b.dataset.id === id);
+}
+
+function renderAzs() {
+  const box = $("#azs");
+  const sig = JSON.stringify(state.view.azs);
+  if (box.dataset.sig === sig) return;
+  box.dataset.sig = sig;
+  box.textContent = "";
+  for (const z of state.view.azs) {
+    const up = z.state === "available";
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = `btn ${up ? "" : "danger"}`;
+    b.textContent = up ? `Fail ${z.name}` : `Restore ${z.name}`;
+    b.setAttribute("aria-label", `${z.name} is ${z.state}: ${up ? "cut it off" : "bring it back"}`);
+    b.addEventListener("click", () => command("az", { az: z.name, action: up ? "fail" : "restore" }).then(own));
+    box.append(b);
+  }
+}
+
+function renderEvents() {
+  const svc = focusService();
+  const ol = $("#events");
+  const events = svc ? svc.events : [];
+  const sig = events.map((e) => e.id).join(",");
+  if (ol.dataset.sig === sig) return;
+  ol.dataset.sig = sig;
+  const first = state.seenEvents.size === 0;
+  ol.textContent = "";
+  for (const e of events) {
+    const li = document.createElement("li");
+    if (!first && !state.seenEvents.has(e.id)) li.className = "fresh";
+    state.seenEvents.add(e.id);
+    li.innerHTML = `<time>${esc(simClock(e.t))}</time><span>${esc(e.message)}</span>`;
+    ol.append(li);
+  }
+  if (!events.length) ol.innerHTML = `<li><span></span><span class="small">no events</span></li>`;
+}
+
+function renderHealth() {
+  const body = $("#health tbody");
+  body.textContent = "";
+  for (const tg of state.view.targetGroups) {
+    if (state.view.targetGroups.length > 1) {
+      const tr = document.createElement("tr");
+      tr.className = "tg-row";
+      tr.innerHTML = `<td colspan="4">${esc(tg.name)}</td>`;
+      body.append(tr);
+    }
+    for (const t of tg.targets) {
+      const tr = document.createElement("tr");
+      tr.dataset.ip = t.id;
+      tr.innerHTML = `<td class="mono">${esc(t.id)}:${esc(t.port)}</td><td>${esc((t.az || "").replace(/^us-east-1/, ""))}</td>`
+        + `<td><span class="pill ${esc(t.state)}">${esc(t.state)}</span></td>`
+        + `<td class="reason">${t.reason ? `<strong>${esc(t.reason)}</strong><br>` : ""}${esc(t.description || "")}</td>`;
+      body.append(tr);
+    }
+    if (!tg.targets.length) {
+      const tr = document.createElement("tr");
+      tr.innerHTML = `<td colspan="4" class="reason">${esc(tg.name)}: no registered targets</td>`;
+      body.append(tr);
+    }
+  }
+}
+
+function renderKpis() {
+  const pts = state.series.slice(-5);
+  let total = 0, ok = 0, secs = 0;
+  for (const p of pts) {
+    secs += state.period;
+    for (const [c, n] of Object.entries(p.s || {})) { total += n; if (c[0] === "2") ok += n; }
+  }
+  const last = state.series[state.series.length - 1] || {};
+  const tg = focusTg();
+  const healthy = tg ? tg.targets.filter((t) => t.state === "healthy").length : 0;
+  const svc = focusService();
+  const errs = {};
+  for (const p of pts) for (const [c, n] of Object.entries(p.s || {})) if (c[0] !== "2") errs[c] = (errs[c] || 0) + n;
+  const errText = Object.entries(errs).map(([c, n]) => `<b style="color:${statusColour(c)}">${c}: ${fmt(n / Math.max(secs, 1))}/s</b>`).join(" ");
+  $("#kpis").innerHTML = `<span>answers <b>${fmt(secs ? total / secs : 0)}/s</b></span>`
+    + `<span>success <b id="kpi-success">${total ? ((100 * ok) / total).toFixed(1) : "–"}%</b></span>`
+    + `<span>p50 <b>${last.p50 != null ? fmt(last.p50) + " ms" : "–"}</b></span>`
+    + `<span>healthy targets <b id="kpi-healthy">${healthy}</b>${svc ? ` / desired <b>${svc.desired}</b>` : ""}</span>`
+    + (errText ? `<span>errors ${errText}</span>` : "");
+}
+
+function renderTours() {
+  const sel = $("#tour");
+  sel.textContent = "";
+  for (const t of state.tours) sel.add(new Option(t.title, t.name));
+}
+
+// --- commands from the page ----------------------------------------------------------------
+
+function own(result) {
+  if (result && result.message) {
+    state.lastOwn = { text: result.message, at: performance.now() };
+    toast(result.message, "info");
+  }
+  return result;
+}
+
+function selectedTask() {
+  const id = $("#task-pick").value;
+  if (!id) { toast("There is no running task to act on.", "error"); return null; }
+  return id;
+}
+
+function bind() {
+  $("#play").addEventListener("click", () => command(state.clock.paused ? "resume" : "pause"));
+  $("#step").addEventListener("click", () => command("step", { seconds: 1 }));
+  $("#step10").addEventListener("click", () => command("step", { seconds: 10 }));
+  $("#speed").addEventListener("change", (e) => command("speed", { speed: Number(e.target.value) }));
+  $("#reset").addEventListener("click", () => command("reset").then(own));
+  $("#send").addEventListener("click", async () => {
+    const r = await command("send", { path: $("#send-path").value || "/" });
+    if (r) { showTrace(r.data); flow.trace(r.data); }
+  });
+  const rate = $("#rate");
+  rate.addEventListener("input", () => { $("#rate-out").textContent = fmt(RATES[Number(rate.value)]); });
+  rate.addEventListener("change", () => command("rate", { rps: RATES[Number(rate.value)] }).then(own));
+  $("#task-pick").addEventListener("change", (e) => selectTask(e.target.value));
+  for (const b of document.querySelectorAll("[data-kill]")) {
+    b.addEventListener("click", () => {
+      const task = selectedTask();
+      if (task) command("kill", { task, how: b.dataset.kill }).then(own);
+    });
+  }
+  for (const b of document.querySelectorAll("[data-sched]")) {
+    b.addEventListener("click", () => command("scheduler", { action: b.dataset.sched }).then(own));
+  }
+  $("#desired-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const raw = $("#desired").value.trim();
+    command("desired", { count: raw === "" ? raw : Number(raw) }).then(own);
+  });
+  $("#deploy").addEventListener("click", () => command("deploy", { kind: $("#deploy-kind").value }).then(own));
+  $("#delete").addEventListener("click", () => command("delete_service").then(own));
+  $("#explain-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await command("explain", { text: $("#explain-input").value });
+    if (r) showExplain(r.data);
+  });
+  $("#tour-start").addEventListener("click", () => startTour($("#tour").value));
+  $("#tour-next").addEventListener("click", nextTour);
+  $("#tour-end").addEventListener("click", endTour);
+  window.addEventListener("resize", () => { layoutDue = true; chartsDue = true; });
+  if (window.ResizeObserver) new ResizeObserver(() => { layoutDue = true; }).observe($("#stage"));
+  document.addEventListener("scroll", () => {}, { passive: true });
+}
+
+function showTrace(tr) {
+  const lbName = tr.loadBalancer;
+  const tg = state.view.targetGroups.find((t) => t.arn === tr.targetGroup);
+  const ip = tr.target ? tr.target.split(":")[0] : null;
+  const task = ip && state.view.tasks.find((t) => t.ip === ip && t.lastStatus !== "STOPPED");
+  const hops = [
+    `<li><b>Client</b> sends <code>GET ${esc(tr.path)}</code> to ${esc(lbName)}'s DNS name</li>`,
+    `<li><b>ALB</b> ${esc(lbName)} receives it on <b>listener :${esc(String(focusLb()?.listeners[0]?.port ?? 80))}</b>; the rule forwards to ${tg ? esc(tg.name) : "a target group"}</li>`,
+  ];
+  if (tr.targetGroup) {
+    hops.push(tr.target
+      ? `<li><b>Target group</b> ${tg ? esc(tg.name) : ""} — the ALB picks <b class="mono">${esc(tr.target)}</b>${tr.failOpen ? " (fail-open: no healthy target, routes to all)" : ""}</li>`
+      : `<li><b>Target group</b> ${tg ? esc(tg.name) : ""} — <b>no target to send to</b></li>`);
+  }
+  if (tr.target) {
+    hops.push(`<li><b>Task</b> ${esc(ip)}${task ? ` (${esc(task.az)}, ${esc(task.lastStatus)})` : ""} ${tr.answeredBy === "target" ? "answers" : "does not answer; the ALB does"}</li>`);
+  }
+  hops.push(`<li>Answer <span class="st" style="color:${statusColour(tr.status)}">${esc(String(tr.status))}</span> in ${esc(String(tr.latencyMs))} ms from the ${tr.answeredBy === "target" ? "task" : "load balancer"}${tr.reason ? ` — ${esc(tr.reason)}` : ""}</li>`);
+  $("#trace").innerHTML = `<h3>Trace of one request (at ${esc(simClock(tr.time))})</h3><ol>${hops.join("")}</ol>`;
+}
+
+function showExplain(x) {
+  $("#explain-out").innerHTML = `<div class="box"><p><strong>${esc(x.answer)}</strong></p>`
+    + `<p class="small">Why: ${esc(x.why)}</p>${x.live ? `<p class="small">In this world: ${esc(x.live)}</p>` : ""}</div>`;
+}
+
+// --- guided tours --------------------------------------------------------------------------
+
+function startTour(name) {
+  const t = state.tours.find((x) => x.name === name);
+  if (!t) return;
+  state.tour = { t, i: -1 };
+  $("#tour-box").hidden = false;
+  nextTour();
+}
+
+async function nextTour() {
+  const tour = state.tour;
+  if (!tour) return;
+  tour.i++;
+  if (tour.i >= tour.t.steps.length) { endTour(); toast(`Tour finished: ${tour.t.title}`, "info"); return; }
+  const step = tour.t.steps[tour.i];
+  $("#tour-step").textContent = `${tour.i + 1} / ${tour.t.steps.length} · ${step.title}`;
+  $("#tour-text").textContent = step.text;
+  $("#tour-next").textContent = tour.i === tour.t.steps.length - 1 ? "Finish" : "Next";
+  $("#tour-next").focus();
+  if (step.command) {
+    const r = await command(step.command.cmd, step.command.args);
+    if (r && step.command.cmd === "send") { showTrace(r.data); flow.trace(r.data); }
+  }
+}
+
+function endTour() {
+  state.tour = null;
+  $("#tour-box").hidden = true;
+}
+
+// --- helpers -------------------------------------------------------------------------------
+
+let toastTimer = null;
+function toast(text, kind) {
+  const el = $("#toast");
+  el.textContent = text;
+  el.className = `toast ${kind}`;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.hidden = true; }, kind === "error" ? 8000 : 3500);
+}
+
+function rateIndex(rps) {
+  let best = 0;
+  RATES.forEach((r, i) => { if (Math.abs(r - rps) < Math.abs(RATES[best] - rps)) best = i; });
+  return best;
+}
+
+function simClock(t) {
+  if (t == null) return "";
+  const s = Math.floor(t);
+  const h = Math.floor(s / 3600) % 24, m = Math.floor(s / 60) % 60, sec = s % 60;
+  return [h, m, sec].map((v) => String(v).padStart(2, "0")).join(":");
+}
+
+function esc(s) {
+  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+function measure() {
+  const targets = new Map();
+  for (const li of document.querySelectorAll("#targets li[data-ip]")) targets.set(li.dataset.ip, li);
+  const tasks = new Map();
+  for (const b of document.querySelectorAll("#tasks .task")) {
+    if (b.dataset.ip && b.dataset.status !== "STOPPED") tasks.set(b.dataset.ip, b);
+  }
+  flow.measure({
+    client: $("#n-client"), alb: $("#n-alb"), tg: $("#n-tg"), svc: $("#n-svc"), tasksBox: $("#tasks"),
+    more: $("#targets-more"), targets, tasks,
+  });
+}
+
+function tick() {
+  if (layoutDue) { layoutDue = false; measure(); }
+  if (chartsDue) {
+    chartsDue = false;
+    const win = Math.min(SERIES_MAX, Math.max(120, state.clock.speed * 60));
+    drawCharts({ rps: $("#c-rps"), lat: $("#c-lat"), count: $("#c-count") }, state.series, win);
+  }
+}
+
+bind();
+connect();
+setInterval(tick, 250);
+requestAnimationFrame(function raf() { if (layoutDue) { layoutDue = false; measure(); } requestAnimationFrame(raf); });

@@ -1,0 +1,264 @@
+"""What the page shows, read from the world through its public describe calls.
+
+The view is split in sections (`loadBalancers`, `targetGroups`, `services`, `tasks`, `azs`,
+`traffic`); the hub sends a section again only when its JSON changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from ecsim.model.errors import AwsError
+from ecsim.model.world import World
+
+STOPPED_SHOWN_FOR = 90.0  # simulated seconds a STOPPED task stays on the page
+EVENTS_SHOWN = 40
+
+
+def sim_seconds(w: World, when: Any) -> float | None:
+    """Simulated seconds since the world began, from a datetime an AWS answer carries."""
+    if isinstance(when, datetime):
+        return round((when - w.clock.epoch).total_seconds(), 3)
+    return None
+
+
+def clock_text(w: World, t: float) -> str:
+    return w.clock.at(t).strftime("%H:%M:%S")
+
+
+def _tail(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def _ip_key(ip: Any) -> tuple[int, ...]:
+    """IPs in numeric order; no IP yet sorts last."""
+    if not isinstance(ip, str):
+        return (999,)
+    return tuple(int(x) if x.isdigit() else 999 for x in ip.split("."))
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _all_task_arns(w: World, cluster: str, desired: str) -> list[str]:
+    # One page (at most 100): the model's ListTasks rejects maxResults and nextToken for now.
+    arns: list[str] = w.ecs.list_tasks(cluster=cluster, desiredStatus=desired)["taskArns"]
+    return arns
+
+
+def load_balancers(w: World) -> list[dict[str, Any]]:
+    out = []
+    for lb in w.elbv2.describe_load_balancers()["LoadBalancers"]:
+        listeners = []
+        for li in w.elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+            tgs: list[dict[str, Any]] = []
+            for action in li.get("DefaultActions", []):
+                if action.get("Type") == "forward":
+                    fc = action.get("ForwardConfig", {}).get("TargetGroups")
+                    if fc:
+                        tgs += [
+                            {"arn": g["TargetGroupArn"], "weight": g.get("Weight", 1)} for g in fc
+                        ]
+                    elif action.get("TargetGroupArn"):
+                        tgs.append({"arn": action["TargetGroupArn"], "weight": 1})
+            listeners.append(
+                {
+                    "arn": li["ListenerArn"],
+                    "port": li["Port"],
+                    "protocol": li["Protocol"],
+                    "targetGroups": tgs,
+                }
+            )
+        out.append(
+            {
+                "name": lb["LoadBalancerName"],
+                "arn": lb["LoadBalancerArn"],
+                "dns": lb["DNSName"],
+                "state": lb["State"]["Code"],
+                "listeners": listeners,
+            }
+        )
+    return out
+
+
+def target_groups(w: World) -> list[dict[str, Any]]:
+    out = []
+    for tg in w.elbv2.describe_target_groups()["TargetGroups"]:
+        health = w.elbv2.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])
+        targets = [
+            {
+                "id": d["Target"]["Id"],
+                "port": d["Target"].get("Port"),
+                "az": d["Target"].get("AvailabilityZone"),
+                "state": d["TargetHealth"]["State"],
+                "reason": d["TargetHealth"].get("Reason"),
+                "description": d["TargetHealth"].get("Description"),
+            }
+            for d in health["TargetHealthDescriptions"]
+        ]
+        targets.sort(key=lambda t: _ip_key(t["id"]))
+        out.append(
+            {
+                "name": tg["TargetGroupName"],
+                "arn": tg["TargetGroupArn"],
+                "port": tg.get("Port"),
+                "protocol": tg.get("Protocol"),
+                "healthCheckPath": tg.get("HealthCheckPath"),
+                "healthCheckIntervalSeconds": tg.get("HealthCheckIntervalSeconds"),
+                "loadBalancers": [_tail(a) for a in tg.get("LoadBalancerArns", [])],
+                "targets": targets,
+            }
+        )
+    return out
+
+
+def services(w: World, known: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Every ACTIVE service, and the ones seen before that are DRAINING or INACTIVE now."""
+    out = []
+    for cluster_arn in w.ecs.list_clusters()["clusterArns"]:
+        cluster = _tail(cluster_arn)
+        for arn in w.ecs.list_services(cluster=cluster)["serviceArns"]:
+            known.add((cluster, _tail(arn)))
+    by_cluster: dict[str, list[str]] = {}
+    for cluster, name in sorted(known):
+        by_cluster.setdefault(cluster, []).append(name)
+    for cluster, names in by_cluster.items():
+        for chunk in _chunks(names, 10):
+            try:
+                found = w.ecs.describe_services(cluster=cluster, services=chunk)["services"]
+            except AwsError:  # the cluster is gone
+                for name in chunk:
+                    known.discard((cluster, name))
+                continue
+            for s in found:
+                out.append(_service(w, cluster, s))
+    return out
+
+
+def _service(w: World, cluster: str, s: Mapping[str, Any]) -> dict[str, Any]:
+    events = [
+        {
+            "id": e["id"],
+            "t": sim_seconds(w, e["createdAt"]),
+            "message": e["message"],
+        }
+        for e in s.get("events", [])[:EVENTS_SHOWN]
+    ]
+    deployments = [
+        {
+            "id": d["id"],
+            "status": d["status"],
+            "taskDefinition": _tail(d["taskDefinition"]),
+            "desired": d["desiredCount"],
+            "running": d["runningCount"],
+            "pending": d["pendingCount"],
+            "failedTasks": d["failedTasks"],
+            "rolloutState": d.get("rolloutState"),
+            "rolloutStateReason": d.get("rolloutStateReason"),
+        }
+        for d in s.get("deployments", [])
+    ]
+    cb = s.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {})
+    return {
+        "cluster": cluster,
+        "name": s["serviceName"],
+        "arn": s["serviceArn"],
+        "status": s["status"],
+        "controller": s.get("controllerStatus", "ACTIVE"),
+        "desired": s["desiredCount"],
+        "running": s["runningCount"],
+        "pending": s["pendingCount"],
+        "taskDefinition": _tail(s["taskDefinition"]),
+        "launchType": s.get("launchType"),
+        "targetGroups": [lb["targetGroupArn"] for lb in s.get("loadBalancers", [])],
+        "gracePeriod": s.get("healthCheckGracePeriodSeconds"),
+        "circuitBreaker": {
+            "enable": cb.get("enable", False),
+            "rollback": cb.get("rollback", False),
+            "threshold": cb.get("threshold"),
+        },
+        "deployments": deployments,
+        "events": events,
+    }
+
+
+def tasks(w: World, health: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Tasks meant to run, and those that stopped lately (so a dead task is seen dying)."""
+    out = []
+    now = w.now
+    for cluster_arn in w.ecs.list_clusters()["clusterArns"]:
+        cluster = _tail(cluster_arn)
+        arns = _all_task_arns(w, cluster, "RUNNING") + _all_task_arns(w, cluster, "STOPPED")
+        for chunk in _chunks(arns, 100):
+            for t in w.ecs.describe_tasks(cluster=cluster, tasks=chunk)["tasks"]:
+                stopped_at = sim_seconds(w, t.get("stoppedAt"))
+                if stopped_at is not None and now - stopped_at > STOPPED_SHOWN_FOR:
+                    continue
+                ip = next(
+                    (
+                        d["value"]
+                        for a in t.get("attachments", [])
+                        for d in a.get("details", [])
+                        if d["name"] == "privateIPv4Address"
+                    ),
+                    None,
+                )
+                container = (t.get("containers") or [{}])[0]
+                out.append(
+                    {
+                        "id": _tail(t["taskArn"]),
+                        "arn": t["taskArn"],
+                        "cluster": cluster,
+                        "group": t.get("group", ""),
+                        "service": t["group"][len("service:") :]
+                        if t.get("group", "").startswith("service:")
+                        else None,
+                        "ip": ip,
+                        "az": t.get("availabilityZone"),
+                        "lastStatus": t["lastStatus"],
+                        "desiredStatus": t["desiredStatus"],
+                        "taskDefinition": _tail(t["taskDefinitionArn"]),
+                        "startedAt": sim_seconds(w, t.get("startedAt")),
+                        "stoppedAt": stopped_at,
+                        "stopCode": t.get("stopCode"),
+                        "stoppedReason": t.get("stoppedReason"),
+                        "exitCode": container.get("exitCode"),
+                        "containerReason": container.get("reason"),
+                        "targetHealth": health.get(ip) if ip else None,
+                        "connectivity": t.get("connectivity"),
+                    }
+                )
+    out.sort(key=lambda t: (t["lastStatus"] == "STOPPED", _ip_key(t["ip"]), str(t["id"])))
+    return out
+
+
+def traffic_rate(w: World) -> float:
+    return sum(
+        w.traffic.rate(lb["LoadBalancerArn"])
+        for lb in w.elbv2.describe_load_balancers()["LoadBalancers"]
+    )
+
+
+def azs(w: World) -> list[dict[str, Any]]:
+    return [
+        {"name": z["ZoneName"], "state": z["State"]}
+        for z in w.ec2.describe_availability_zones()["AvailabilityZones"]
+    ]
+
+
+def build(w: World, known: set[tuple[str, str]]) -> dict[str, Any]:
+    """Every section of the view."""
+    tgs = target_groups(w)
+    health = {t["id"]: t["state"] for tg in tgs for t in tg["targets"]}
+    return {
+        "loadBalancers": load_balancers(w),
+        "targetGroups": tgs,
+        "services": services(w, known),
+        "tasks": tasks(w, health),
+        "azs": azs(w),
+        "traffic": {"rate": traffic_rate(w)},
+    }
