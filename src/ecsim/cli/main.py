@@ -13,11 +13,11 @@ from ecsim import __version__
 def main(ctx: click.Context) -> None:
     """ecsim: Amazon ECS services and tasks behind an Application Load Balancer, simulated.
 
-    Without a command, plays the seed's scenarios (traffic flow, auto-healing, service
-    crash, delete) headless and narrates them.
+    Without a command, serves the live simulator page (like `ecsim serve --open`) at
+    http://127.0.0.1:8000/. `ecsim demo` plays the seed's scenarios headless instead.
     """
     if ctx.invoked_subcommand is None:
-        ctx.invoke(demo)
+        ctx.invoke(serve_command, open_page=True)
 
 
 @main.command()
@@ -33,7 +33,12 @@ def demo(seed: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8000, show_default=True, help="Port of the page and the AWS API.")
 @click.option("--speed", default=1.0, show_default=True, help="Simulated seconds per wall second.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the simulated world.")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed of the simulated world (default 0, or the scenario's).",
+)
 @click.option(
     "--alb-port",
     "alb_ports",
@@ -41,17 +46,38 @@ def demo(seed: int) -> None:
     type=int,
     help="A real port for listener :80 of the first load balancer (repeatable).",
 )
+@click.option(
+    "--scenario",
+    default=None,
+    metavar="NAME",
+    help="Start from a built-in scenario's world; the page plays its timeline as a tour.",
+)
+@click.option("--open", "open_page", is_flag=True, help="Open the page in a web browser.")
 def serve_command(
-    host: str, port: int, speed: float, seed: int, alb_ports: tuple[int, ...]
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    speed: float = 1.0,
+    seed: int | None = None,
+    alb_ports: tuple[int, ...] = (),
+    scenario: str | None = None,
+    open_page: bool = False,
 ) -> None:
     """Serve the live simulator: the page, the AWS API and the simulated ALB's ports."""
     import asyncio
 
-    from ecsim.cli.serve import AlbPort, demo_factory, serve
+    from ecsim.cli.serve import AlbPort, demo_factory, open_browser, serve
     from ecsim.live.runtime import LiveWorld
+    from ecsim.web.tours import LiveScenario
 
+    played = None
     try:
-        live = LiveWorld(demo_factory, seed=seed, speed=speed)
+        if scenario is not None:
+            played = LiveScenario(scenario)
+            seed = played.scenario.seed if seed is None else seed
+        factory = played.factory if played is not None else demo_factory
+        live = LiveWorld(factory, seed=seed or 0, speed=speed)
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
-    asyncio.run(serve(live, host, port, [AlbPort(p) for p in alb_ports]))
+    if open_page:
+        open_browser(f"http://{host}:{port}/")
+    asyncio.run(serve(live, host, port, [AlbPort(p) for p in alb_ports], scenario=played))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
+import webbrowser
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -15,6 +18,7 @@ from starlette.applications import Starlette
 from ecsim import awsapi, web
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.world import World
+from ecsim.web.tours import LiveScenario
 
 
 @dataclass(frozen=True)
@@ -26,8 +30,10 @@ class AlbPort:
     listener_port: int = 80
 
 
-def build_app(live: LiveWorld) -> Starlette:
-    """One ASGI app: the AWS API on `POST /`, the page and its stream on everything else."""
+def build_app(live: LiveWorld, scenario: LiveScenario | None = None) -> Starlette:
+    """One ASGI app: the AWS API on `POST /`, the page and its stream on everything else.
+
+    `scenario`: the built-in scenario `live` was built from (the page plays its timeline)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -37,7 +43,7 @@ def build_app(live: LiveWorld) -> Starlette:
         finally:
             await live.stop()
 
-    app = Starlette(routes=[*awsapi.routes(live), *web.routes(live)], lifespan=lifespan)
+    app = Starlette(routes=[*awsapi.routes(live), *web.routes(live, scenario)], lifespan=lifespan)
     app.state.live = live
     return app
 
@@ -48,12 +54,17 @@ async def serve(
     port: int,
     alb_ports: list[AlbPort],
     announce: Callable[[str], None] = click.echo,
+    scenario: LiveScenario | None = None,
 ) -> None:
     """Run the main server and one server per ALB port on this event loop until stopped."""
     servers = [
         uvicorn.Server(
             uvicorn.Config(
-                build_app(live), host=host, port=port, log_level="warning", ws="websockets-sansio"
+                build_app(live, scenario),
+                host=host,
+                port=port,
+                log_level="warning",
+                ws="websockets-sansio",
             )
         )
     ]
@@ -78,3 +89,14 @@ async def serve(
 
 def demo_factory(seed: int) -> World:
     return World.demo(seed=seed)
+
+
+def open_browser(url: str) -> None:
+    """Open the page in the user's browser where there is a desktop; say where it is anyway."""
+    click.echo(f"ecsim: open {url} in a browser")
+    desktop = sys.platform in ("darwin", "win32") or any(
+        os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY")
+    )
+    if desktop:
+        with contextlib.suppress(Exception):
+            webbrowser.open(url)

@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ecsim.live.runtime import LiveWorld
 from ecsim.web import commands
 from ecsim.web.hub import RESYNC, Client, Hub, dumps
+from ecsim.web.tours import LiveScenario, Session
 
 STATIC = Path(__file__).parent / "static"
 MAX_MESSAGE = 64 * 1024
@@ -32,7 +33,7 @@ def handle(live: LiveWorld, hub: Hub, message: Any) -> dict[str, Any]:
     """Run one command; the answer for the browser that sent it."""
     ident = message.get("id") if isinstance(message, dict) else None
     try:
-        outcome = commands.run(live, message)
+        outcome = commands.run(live, message, hub.session)
     except commands.CommandError as e:
         return {"type": "error", "id": ident, "message": str(e)}
     hub.after_command(outcome.message if outcome.broadcast else None)
@@ -48,9 +49,12 @@ def parse(text: str) -> Any:
         return None
 
 
-def routes(live: LiveWorld) -> list[BaseRoute]:
-    """The page, its static files, its WebSocket stream and its command endpoint."""
-    hub = Hub(live)
+def routes(live: LiveWorld, scenario: LiveScenario | None = None) -> list[BaseRoute]:
+    """The page, its static files, its WebSocket stream and its command endpoint.
+
+    `scenario`: the built-in scenario `live` was built from (its timeline is the page's tour).
+    """
+    hub = Hub(live, Session(scenario))
 
     async def page(_: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})

@@ -13,6 +13,7 @@ from ecsim.live.runtime import LiveWorld
 from ecsim.model.errors import AwsError
 from ecsim.model.world import World
 from ecsim.web import explain as explainer
+from ecsim.web.tours import LiveScenario, Session, demo_world
 
 MAX_RATE = 20000.0
 MAX_DESIRED = 500
@@ -103,7 +104,7 @@ def _task_label(w: World, ref: str) -> str:
 # --- the commands --------------------------------------------------------------------------
 
 
-def send(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def send(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     path = str(args.get("path") or "/")
     if not path.startswith("/"):
         raise CommandError(f"A request path starts with '/', got {path!r}")
@@ -113,7 +114,7 @@ def send(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
     return Outcome(msg, trace, broadcast=False)
 
 
-def rate(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def rate(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     rps = _num(args, "rps", 0, MAX_RATE)
     live.world.traffic.set_rate(rps)
     return Outcome(f"client traffic set to {rps:g} requests/s")
@@ -129,7 +130,7 @@ def _any_task(w: World) -> str:
     raise CommandError(f"{service} has no running task.")
 
 
-def kill(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def kill(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     w = live.world
     task = _str(args, "task")
     if task == "@task":
@@ -153,7 +154,7 @@ def kill(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
     raise CommandError(f"'how' must be crash, oom, health, heal or stop; got {how!r}")
 
 
-def scheduler(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def scheduler(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     action = str(args.get("action"))
     cluster, service = focus_service(live.world, args)
     chaos = live.world.chaos
@@ -169,13 +170,13 @@ def scheduler(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
     return Outcome(f"the scheduler of {service} {text}")
 
 
-def delete_service(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def delete_service(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     cluster, service = focus_service(live.world, args)
     live.world.ecs.delete_service(cluster=cluster, service=service, force=True)
     return Outcome(f"DeleteService {service} (force): it stops all its tasks")
 
 
-def desired(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def desired(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     cluster, service = focus_service(live.world, args)
     raw = args.get("count")
     if isinstance(raw, int | float) and not isinstance(raw, bool) and raw < 0:
@@ -186,7 +187,7 @@ def desired(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
     return Outcome(f"UpdateService {service}: desiredCount {count}")
 
 
-def deploy(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def deploy(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     kind = str(args.get("kind", "good"))
     if kind not in REVISIONS:
         raise CommandError(f"'kind' must be one of {', '.join(REVISIONS)}; got {kind!r}")
@@ -215,7 +216,7 @@ def deploy(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
     return Outcome(f"UpdateService {service}: {arn.rsplit('/', 1)[-1]}, {what}")
 
 
-def az(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def az(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     name = _str(args, "az")
     action = str(args.get("action"))
     if action == "fail":
@@ -227,35 +228,35 @@ def az(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
     raise CommandError(f"'action' must be fail or restore; got {action!r}")
 
 
-def pause(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def pause(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     live.pause()
     return Outcome("paused")
 
 
-def resume(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def resume(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     live.resume()
     return Outcome("playing")
 
 
-def step(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def step(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     seconds = _num(args, "seconds", 0, 3600) if "seconds" in args else 1.0
     live.advance(seconds)
     return Outcome(f"stepped {seconds:g} simulated s", broadcast=False)
 
 
-def speed(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def speed(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     value = _num(args, "speed", 0.1, 60)
     live.set_speed(value)
     return Outcome(f"speed {value:g}x")
 
 
-def reset(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def reset(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     seed = int(_num(args, "seed", 0, 2**31, integer=True)) if "seed" in args else None
     live.reset(seed=seed)
     return Outcome(f"the world was reset (seed {live.seed})")
 
 
-def explain(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
+def explain(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     text = str(args.get("text", "")).strip()
     if not text:
         raise CommandError("Type a name or an ARN to explain.")
@@ -264,7 +265,45 @@ def explain(live: LiveWorld, args: Mapping[str, Any]) -> Outcome:
     return Outcome("explained", explainer.explain(live.world, text), broadcast=False)
 
 
-COMMANDS: dict[str, Callable[[LiveWorld, Mapping[str, Any]], Outcome]] = {
+def scenario(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
+    name = str(args.get("name") or "")
+    if name in ("", "seed"):
+        session.scenario = None
+        live.reset(factory=demo_world)
+        return Outcome("the seed's architecture, steady")
+    try:
+        played = LiveScenario(name)
+    except ValueError as e:
+        raise CommandError(str(e)) from None
+    session.scenario = played
+    live.reset(seed=played.scenario.seed, factory=played.factory)
+    return Outcome(f"scenario {name}: {played.scenario.summary}")
+
+
+def scenario_next(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
+    played = session.scenario
+    if played is None:
+        raise CommandError("No scenario is being played: pick one first.")
+    if played.index >= len(played.plan):
+        raise CommandError(f"Scenario {played.name} has no more steps.")
+    t, step = played.plan[played.index]
+    wait = played.t0 + t - live.world.now
+    if wait > 0:
+        live.advance(wait)
+    played.index += 1
+    try:
+        LiveScenario.call(live.world, step)
+    except AwsError as e:
+        if step.expect_error != e.code:
+            raise
+    return Outcome(f"{_mmss(t)} {step.label}: {step.do}")
+
+
+def _mmss(t: float) -> str:
+    return f"{int(t // 60)}m{int(t % 60):02d}s"
+
+
+COMMANDS: dict[str, Callable[[LiveWorld, Session, Mapping[str, Any]], Outcome]] = {
     "send": send,
     "rate": rate,
     "kill": kill,
@@ -279,10 +318,12 @@ COMMANDS: dict[str, Callable[[LiveWorld, Mapping[str, Any]], Outcome]] = {
     "speed": speed,
     "reset": reset,
     "explain": explain,
+    "scenario": scenario,
+    "scenario_next": scenario_next,
 }
 
 
-def run(live: LiveWorld, message: Any) -> Outcome:
+def run(live: LiveWorld, message: Any, session: Session | None = None) -> Outcome:
     """Run one command message `{"cmd": name, "args": {...}}`; raise CommandError when bad."""
     if not isinstance(message, dict):
         raise CommandError('A command is a JSON object like {"cmd": "send", "args": {}}.')
@@ -297,7 +338,7 @@ def run(live: LiveWorld, message: Any) -> Outcome:
     if not isinstance(args, dict):
         raise CommandError(f"'args' of {cmd} must be a JSON object, got {type(args).__name__}")
     try:
-        return COMMANDS[cmd](live, args)
+        return COMMANDS[cmd](live, session or Session(), args)
     except AwsError as e:
         raise CommandError(f"{e.code}: {e.message}") from None
     except (ValueError, TypeError, KeyError) as e:

@@ -18,7 +18,7 @@ from typing import Any
 from ecsim.live.runtime import Batch, LiveWorld
 from ecsim.model.events import RequestsCompleted
 from ecsim.web import view
-from ecsim.web.tours import tours
+from ecsim.web.tours import Session, scenario_names, tours
 
 SERIES_POINTS = 1800  # simulated seconds of chart history kept
 CLIENT_BACKLOG = 64  # messages a slow browser may fall behind before it is resynchronised
@@ -46,8 +46,9 @@ class Client:
 
 
 class Hub:
-    def __init__(self, live: LiveWorld) -> None:
+    def __init__(self, live: LiveWorld, session: Session | None = None) -> None:
         self.live = live
+        self.session = session or Session()
         self.clients: set[Client] = set()
         self._queue: asyncio.Queue[Batch] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -61,6 +62,7 @@ class Hub:
         self._counts = {"desired": 0, "running": 0, "healthy": 0}
         self.build_ms: deque[float] = deque(maxlen=50)
         self.view_error: str | None = None
+        self._scenario_list: list[dict[str, str]] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -151,6 +153,8 @@ class Hub:
             self.view_error = f"{type(e).__name__}: {e}"
             return {}
         self.view_error = None
+        played = self.session.scenario
+        sections["scenario"] = played.describe() if played is not None else None
         self._last_view_wall = time.monotonic()
         changed = {}
         for key, value in sections.items():
@@ -230,7 +234,16 @@ class Hub:
             "series": list(self.series),
             "period": self.live.world.settings.stats_period,
             "tours": tours(),
+            "scenarios": self._scenarios(),
         }
+
+    def _scenarios(self) -> list[dict[str, str]]:
+        if self._scenario_list is None:
+            try:
+                self._scenario_list = scenario_names()
+            except Exception:  # the scenario layer must not take the page down
+                self._scenario_list = []
+        return self._scenario_list
 
     def broadcast(self, message: dict[str, Any]) -> None:
         text = dumps(message)

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-Step = dict[str, Any]
+from ecsim.model.world import World
+from ecsim.scenario import ScenarioError, builtin_names, load, operations, refs
+from ecsim.scenario.build import build
+from ecsim.scenario.runner import Runner, occurrences
+from ecsim.scenario.spec import Scenario, Step
+
+TourStep = dict[str, Any]
 
 
-def _step(title: str, text: str, cmd: str | None = None, **args: Any) -> Step:
-    step: Step = {"title": title, "text": text}
+def _step(title: str, text: str, cmd: str | None = None, **args: Any) -> TourStep:
+    step: TourStep = {"title": title, "text": text}
     if cmd is not None:
         step["command"] = {"cmd": cmd, "args": args}
     return step
@@ -161,3 +167,89 @@ TOURS: list[dict[str, Any]] = [
 
 def tours() -> list[dict[str, Any]]:
     return TOURS
+
+
+# --- the scenario layer's built-in scenarios, played live ----------------------------------
+
+MAX_STEPS = 40  # occurrences of repeated steps shown in a tour
+
+
+def scenario_names() -> list[dict[str, str]]:
+    """The built-in scenarios: name and one-line summary."""
+    out = []
+    for name in builtin_names():
+        try:
+            out.append({"name": name, "summary": load(name).summary})
+        except ScenarioError:
+            continue
+    return out
+
+
+def demo_world(seed: int) -> World:
+    return World.demo(seed=seed)
+
+
+class LiveScenario:
+    """A built-in scenario on the live world: its world as the factory, its timeline as a
+    guided tour (each "Next" runs the world to the step's time and makes the step's call)."""
+
+    def __init__(self, name: str) -> None:
+        if name not in builtin_names():
+            raise ValueError(
+                f"Unknown scenario {name!r}; the built-in scenarios are: "
+                f"{', '.join(builtin_names())}."
+            )
+        self.scenario: Scenario = load(name)
+        self.plan: list[tuple[float, Step]] = [
+            (t, step) for t, _, step in occurrences(self.scenario, self.scenario.duration)
+        ][:MAX_STEPS]
+        self.t0 = 0.0
+        self.index = 0
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    def factory(self, seed: int) -> World:
+        """Build the scenario's world (steady, if the file says so) and make its calls at 0."""
+        runner = Runner(self.scenario, seed=seed)
+        build(runner.w, self.scenario)
+        if self.scenario.start == "steady":
+            runner.wait_steady()
+        self.t0 = runner.w.now
+        self.index = 0
+        while self.index < len(self.plan) and self.plan[self.index][0] <= 0:
+            self.call(runner.w, self.plan[self.index][1])
+            self.index += 1
+        return runner.w
+
+    @staticmethod
+    def call(w: World, step: Step) -> None:
+        operations.bound(w, step.do)(**refs.resolve(w, step.args))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "summary": self.scenario.summary,
+            "explanation": self.scenario.explanation,
+            "duration": self.scenario.duration,
+            "t0": self.t0,
+            "index": self.index,
+            "steps": [
+                {
+                    "t": t,
+                    "label": step.label,
+                    "do": step.do,
+                    "args": step.args,
+                    "note": step.note or "",
+                }
+                for t, step in self.plan
+            ],
+        }
+
+
+class Session:
+    """What the page's commands share beyond the world: the scenario being played."""
+
+    def __init__(self, scenario: LiveScenario | None = None) -> None:
+        self.scenario = scenario

@@ -75,7 +75,7 @@ function onMessage(m) {
     state.served = m.served || {};
     state.series = m.series || [];
     state.period = m.period || 1;
-    if (m.tours) { state.tours = m.tours; renderTours(); }
+    if (m.tours) { state.tours = m.tours; state.scenarios = m.scenarios || []; renderTours(); }
     state.clock = m.clock;
     if (m.type === "reset") state.seenEvents.clear();
     renderAll(m.type === "hello");
@@ -148,6 +148,7 @@ function renderView() {
   renderEvents();
   renderHealth();
   renderKpis();
+  renderScenario();
   const rate = state.view.traffic.rate;
   $("#client-rate").textContent = `${fmt(rate)} req/s`;
   if (document.activeElement !== $("#rate")) {
@@ -419,8 +420,40 @@ function renderKpis() {
 
 function renderTours() {
   const sel = $("#tour");
+  const keep = sel.value;
   sel.textContent = "";
-  for (const t of state.tours) sel.add(new Option(t.title, t.name));
+  const g1 = document.createElement("optgroup");
+  g1.label = "Guided tours of the seed";
+  for (const t of state.tours) g1.append(new Option(t.title, `tour:${t.name}`));
+  sel.append(g1);
+  const g2 = document.createElement("optgroup");
+  g2.label = "Built-in scenarios (ecsim run)";
+  g2.append(new Option("The seed's architecture (default world)", "scenario:seed"));
+  for (const s of state.scenarios || []) g2.append(new Option(`${s.name} — ${s.summary}`, `scenario:${s.name}`));
+  sel.append(g2);
+  if (keep) sel.value = keep;
+}
+
+function renderScenario() {
+  const scn = state.view.scenario;
+  const box = $("#scn-box");
+  box.hidden = !scn;
+  if (!scn) return;
+  $("#scn-title").textContent = `Scenario ${scn.name}`;
+  $("#scn-summary").textContent = scn.summary;
+  $("#scn-explain").textContent = scn.explanation;
+  const ol = $("#scn-steps");
+  ol.textContent = "";
+  scn.steps.forEach((st, i) => {
+    const li = document.createElement("li");
+    li.className = i < scn.index ? "done" : (i === scn.index ? "next" : "");
+    const mm = `${Math.floor(st.t / 60)}m${String(Math.floor(st.t % 60)).padStart(2, "0")}s`;
+    li.textContent = `${mm} ${st.label} (${st.do})${st.note ? ` — ${st.note}` : ""}`;
+    ol.append(li);
+  });
+  const next = $("#scn-next");
+  next.disabled = scn.index >= scn.steps.length;
+  next.textContent = next.disabled ? "No more steps" : `Next step (${scn.steps[scn.index].label})`;
 }
 
 // --- commands from the page ----------------------------------------------------------------
@@ -474,7 +507,12 @@ function bind() {
     const r = await command("explain", { text: $("#explain-input").value });
     if (r) showExplain(r.data);
   });
-  $("#tour-start").addEventListener("click", () => startTour($("#tour").value));
+  $("#tour-start").addEventListener("click", () => {
+    const [kind, name] = $("#tour").value.split(/:(.*)/s);
+    if (kind === "tour") startTour(name);
+    else { endTour(); command("scenario", { name }).then(own); }
+  });
+  $("#scn-next").addEventListener("click", () => command("scenario_next").then(own));
   $("#tour-next").addEventListener("click", nextTour);
   $("#tour-end").addEventListener("click", endTour);
   window.addEventListener("resize", () => { layoutDue = true; chartsDue = true; });
