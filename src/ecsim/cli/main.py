@@ -81,3 +81,49 @@ def serve_command(
     if open_page:
         open_browser(f"http://{host}:{port}/")
     asyncio.run(serve(live, host, port, [AlbPort(p) for p in alb_ports], scenario=played))
+
+
+@main.command()
+def scenarios() -> None:
+    """List the built-in scenarios, one line each."""
+    from ecsim.scenario import builtin_names, load
+
+    names = builtin_names()
+    width = max(len(n) for n in names)
+    for name in names:
+        click.echo(f"{name:<{width}}  {load(name).summary}")
+
+
+@main.command("run")
+@click.argument("name_or_file")
+@click.option("--seed", type=int, default=None, help="Seed of the world (default: the file's).")
+@click.option("--until", default=None, help="Stop at this scenario time (e.g. 90s, 5m, 1h).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@click.option(
+    "--report",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write an HTML report with plots into this directory.",
+)
+def run_scenario(
+    name_or_file: str, seed: int | None, until: str | None, as_json: bool, report: str | None
+) -> None:
+    """Run a scenario (a built-in NAME or a FILE) headless.
+
+    Prints the timeline of key events, a summary and the expectations. Exit code 0 when
+    every expectation holds, 1 when one fails, 2 when the file is broken.
+    """
+    from ecsim.cli.run import execute
+
+    code = execute(name_or_file, seed, until, as_json, report)
+    if code:
+        raise SystemExit(code)
+
+
+@main.command()
+@click.argument("text")
+def explain(text: str) -> None:
+    """Say what an ARN, ID or name is, who manages it, and how to look it up."""
+    from ecsim.cli.explain import explain as explain_text
+
+    click.echo(explain_text(text))

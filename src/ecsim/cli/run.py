@@ -1,0 +1,80 @@
+"""`ecsim run NAME_OR_FILE`: run a scenario headless, print its timeline, summary and
+expectations; exit 0 when every expectation holds, 1 when one fails, 2 on a bad file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ecsim.cli.narrate import lines, timeline
+from ecsim.model.durations import parse_duration
+from ecsim.scenario import RunError, ScenarioError, load, run, summarize
+
+
+def parse_until(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--until") from None
+
+
+def execute(
+    name_or_file: str, seed: int | None, until: str | None, as_json: bool, report: str | None
+) -> int:
+    """Run and print; the exit code."""
+    stop = parse_until(until)
+    try:
+        scenario = load(name_or_file)
+    except ScenarioError as e:
+        click.echo(f"error: {e}", err=True)
+        return 2
+    total = stop if stop is not None else scenario.duration
+    show_bar = sys.stderr.isatty()
+    try:
+        if show_bar:
+            with click.progressbar(
+                length=int(total), label=f"running {scenario.name}", file=sys.stderr
+            ) as bar:
+                done = [0]
+
+                def progress(t: float, _: float) -> None:
+                    step = int(t) - done[0]
+                    if step > 0:
+                        bar.update(step)
+                        done[0] += step
+
+                result = run(scenario, seed=seed, until=stop, progress=progress)
+        else:
+            result = run(scenario, seed=seed, until=stop)
+    except RunError as e:
+        click.echo(f"error: {e}", err=True)
+        return 1
+    summary = summarize(result)
+    report_path = None
+    if report is not None:
+        from ecsim.cli.report import write_report
+
+        report_path = write_report(result, summary, Path(report))
+    if as_json:
+        document = {
+            "scenario": scenario.name,
+            "passed": result.passed,
+            "summary": summary,
+            "timeline": timeline(result),
+            "report": None if report_path is None else str(report_path),
+        }
+        click.echo(json.dumps(document, indent=2))
+    else:
+        for text, colour in lines(result, summary):
+            if colour == "bold":
+                click.secho(text, bold=True)
+            else:
+                click.secho(text, fg=colour)
+        if report_path is not None:
+            click.echo(f"\nReport: {report_path}")
+    return 0 if result.passed else 1
