@@ -1,0 +1,349 @@
+"""The page, end to end: the real server (uvicorn, the live world at 60x) and a real headless
+Chromium (Debian's `chromium`, driven by Playwright). Screenshots of the main states go to
+`screenshots/` (git-ignored)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from ecsim.cli.serve import build_app, demo_factory
+from ecsim.live.runtime import LiveWorld
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SPEED = 60.0
+WAIT_MS = 30_000  # wall time any one state may take to show (a few simulated minutes)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    """`ecsim serve`'s app on a free loopback port, in a background thread."""
+
+    def __init__(self, speed: float = SPEED) -> None:
+        self.port = free_port()
+        self.live = LiveWorld(demo_factory, seed=0, speed=speed)
+        config = uvicorn.Config(
+            build_app(self.live),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="error",
+            ws="websockets-sansio",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def command(self, cmd: str, **args: Any) -> dict[str, Any]:
+        body = json.dumps({"cmd": cmd, "args": args}).encode()
+        req = urllib.request.Request(
+            self.url + "ecsim/ui/command", body, {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            answer: dict[str, Any] = json.loads(r.read())
+            return answer
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    with Server() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page on the simulator, with the console errors it logged."""
+
+    def __init__(self, browser: Any, server: Server, width: int = 1280, height: int = 800) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": height})
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(server.url)
+        self.wait("() => window.__ecsim && window.__ecsim.state.messages > 0")
+
+    def wait(self, js: str, arg: Any = None, timeout: float = WAIT_MS) -> None:
+        self.page.wait_for_function(js, arg=arg, timeout=timeout)
+
+    def healthy_targets(self) -> int:
+        n: int = self.page.locator("#targets .pill.healthy").count()
+        return n
+
+    def wait_healthy(self, n: int) -> None:
+        self.wait(
+            "n => document.querySelectorAll('#targets .pill.healthy').length === n"
+            " && document.querySelectorAll('#targets li[data-ip]').length === n",
+            n,
+        )
+
+    def running_tasks(self) -> list[str]:
+        ips: list[str] = self.page.eval_on_selector_all(
+            "#tasks .task[data-status=RUNNING]", "els => els.map(e => e.dataset.ip)"
+        )
+        return ips
+
+    def shot(self, name: str, full: bool = False) -> None:
+        SHOTS.mkdir(exist_ok=True)
+        self.page.wait_for_timeout(400)  # let packets and charts draw
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
+
+    def send(self) -> dict[str, Any]:
+        trace: dict[str, Any] = self.page.evaluate(
+            "() => window.__ecsim.command('send', {path: '/api'}).then(r => r && r.data)"
+        )
+        return trace
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: Server) -> Iterator[Page]:
+    server.command("scenario", name="seed")  # a fresh world: the seed's architecture
+    server.command("resume")
+    p = Page(browser, server)
+    p.wait_healthy(3)
+    yield p
+    p.close()
+
+
+def test_the_page_loads_with_three_healthy_targets_and_no_console_errors(
+    page: Page, browser: Any, server: Server
+) -> None:
+    pg = page.page
+    assert "Service vs. Task" in pg.locator("h1").inner_text()
+    assert pg.locator("#svc-status").inner_text() == "Active"
+    assert pg.locator("#svc-heal").inner_text() == "ON"
+    assert pg.locator("#listener-port").inner_text() == "80"
+    assert len(page.running_tasks()) == 3
+    for text in (
+        "First, answering",
+        "The Request Lifecycle",
+        "Who does what",
+        "The Catch (No Auto-Healing)",
+        "If I delete my Service, do Tasks delete?",
+        "Visual Summary Diagram",
+    ):
+        assert pg.get_by_text(text, exact=False).count() >= 1, text
+    page.wait("() => document.querySelectorAll('#events li time').length > 0")
+    page.wait("() => window.__ecsim.state.series.some(p => (p.s['200'] || 0) > 0)")
+    page.shot("01-steady")
+    page.shot("01-steady-full", full=True)
+    phone = Page(browser, server, 390, 844)
+    phone.wait_healthy(3)
+    width = phone.page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+    phone.shot("02-phone")
+    phone.shot("02-phone-full", full=True)
+    phone.close()
+    assert page.errors == []
+    assert phone.errors == []
+
+
+def test_killing_a_task_makes_a_replacement_appear(page: Page) -> None:
+    before = set(page.running_tasks())
+    victim = sorted(before)[0]
+    page.page.locator(f"#tasks .task[data-ip='{victim}']").click()
+    page.page.locator("[data-kill=crash]").click()
+    page.wait(
+        "ip => document.querySelector(`#tasks .task[data-ip='${ip}']`)?.dataset.status !== 'RUNNING'",
+        victim,
+    )
+    page.shot("03-task-killed")
+    page.wait(
+        "old => { const now = [...document.querySelectorAll('#tasks .task[data-status=RUNNING]')]"
+        ".map(e => e.dataset.ip); return now.length === 3 && now.some(ip => !old.includes(ip)); }",
+        sorted(before),
+    )
+    page.wait_healthy(3)
+    after = set(page.running_tasks())
+    assert victim not in after
+    assert len(after - before) == 1
+    events = page.page.locator("#events").inner_text()
+    assert "has started 1 tasks" in events
+    page.shot("04-healed")
+    assert page.errors == []
+
+
+def test_a_crashed_scheduler_shows_logic_crashed_while_requests_succeed(page: Page) -> None:
+    page.page.locator("[data-sched=crash]").click()
+    page.wait("() => document.querySelector('#svc-status').textContent === 'LOGIC CRASHED'")
+    assert "OFF" in page.page.locator("#svc-heal").inner_text()
+    for _ in range(5):
+        assert page.send()["status"] == 200
+    page.page.locator("#send").click()
+    page.wait("() => document.querySelector('#trace').textContent.includes('200')")
+    page.wait(
+        "() => { const s = window.__ecsim.state.series.slice(-5);"
+        " return s.length === 5 && s.every(p => Object.keys(p.s).every(c => c === '200')); }"
+    )
+    page.shot("05-scheduler-crashed")
+    assert page.errors == []
+
+
+def test_a_task_killed_under_a_dead_scheduler_stays_dead_until_restored(page: Page) -> None:
+    page.page.locator("[data-sched=crash]").click()
+    page.wait("() => document.querySelector('#svc-status').textContent === 'LOGIC CRASHED'")
+    victim = sorted(page.running_tasks())[0]
+    page.page.locator("#task-pick").select_option(
+        page.page.locator(f"#tasks .task[data-ip='{victim}']").get_attribute("data-id")
+    )
+    page.page.locator("[data-kill=oom]").click()
+    page.wait(
+        "() => document.querySelectorAll('#targets .pill.healthy').length === 2"
+        " && document.querySelectorAll('#targets .pill.unhealthy').length === 1"
+    )
+    start = page.page.evaluate("() => window.__ecsim.state.clock.now")
+    page.wait(
+        "t => window.__ecsim.state.clock.now > t + 240", start, timeout=WAIT_MS
+    )  # four simulated minutes: nothing heals
+    assert len(page.running_tasks()) == 2
+    assert page.healthy_targets() == 2
+    assert page.page.locator("#svc-running").inner_text().startswith("2")
+    page.shot("06-dead-task-no-healing")
+    page.page.locator("[data-sched=restore]").click()
+    page.wait("() => document.querySelector('#svc-status').textContent === 'Active'")
+    page.wait_healthy(3)
+    page.wait("() => document.querySelectorAll('#tasks .task[data-status=RUNNING]').length === 3")
+    assert victim not in page.running_tasks()
+    page.shot("07-restored-healed")
+    assert page.errors == []
+
+
+def test_deleting_the_service_turns_requests_into_503s(page: Page) -> None:
+    page.page.locator("#delete").click()
+    page.wait("() => document.querySelector('#svc-status').textContent.startsWith('DELET')")
+    page.wait(
+        "() => window.__ecsim.command('send', {path: '/'}).then(r => r && r.data.status === 503)"
+    )
+    page.wait("() => window.__ecsim.state.series.slice(-3).some(p => (p.s['503'] || 0) > 0)")
+    page.wait("() => document.querySelectorAll('#tasks .task[data-status=RUNNING]').length === 0")
+    page.page.locator("#send").click()
+    page.wait("() => document.querySelector('#trace').textContent.includes('503')")
+    page.shot("08-service-deleted-503")
+    assert page.errors == []
+
+
+def test_bad_commands_get_a_clear_message_and_the_world_carries_on(page: Page) -> None:
+    pg = page.page
+    toast = pg.locator("#toast")
+    pg.locator("#desired").fill("-1")
+    pg.locator("#desired-form button").click()
+    page.wait("() => !document.querySelector('#toast').hidden")
+    assert "desiredCount" in toast.inner_text()
+    assert "error" in (toast.get_attribute("class") or "")
+    page.shot("09-bad-command")
+    pg.evaluate("() => window.__ecsim.command('kill', {task: 'no-such-task', how: 'crash'})")
+    page.wait("() => document.querySelector('#toast').textContent.includes('no-such-task')")
+    pg.evaluate("() => window.__ecsim.command('warp', {})")
+    page.wait("() => document.querySelector('#toast').textContent.includes('Unknown command')")
+    # a malformed message straight on the socket
+    page.wait("() => true")
+    pg.evaluate(
+        "() => { const ws = new WebSocket(`ws://${location.host}/ecsim/ui/ws`);"
+        " ws.onmessage = e => { const m = JSON.parse(e.data);"
+        " if (m.type === 'hello') ws.send('{not json'); if (m.type === 'error') window.__bad = m.message; }; }"
+    )
+    page.wait("() => window.__bad && window.__bad.includes('Malformed')")
+    # the world carries on: time moves, desired count untouched, requests still served
+    now = pg.evaluate("() => window.__ecsim.state.clock.now")
+    page.wait("t => window.__ecsim.state.clock.now > t + 10", now)
+    assert pg.locator("#svc-desired").inner_text() == "3"
+    assert page.send()["status"] == 200
+    assert [e for e in page.errors if "WebSocket" not in e] == []
+
+
+def test_two_browsers_see_the_same_world(page: Page, browser: Any, server: Server) -> None:
+    other = Page(browser, server)
+    page.page.locator("[data-sched=hang]").click()
+    other.wait("() => document.querySelector('#svc-status').textContent === 'STUCK'")
+    other.wait("() => !document.querySelector('#toast').hidden")
+    assert "STUCK" in other.page.locator("#toast").inner_text()
+    other.close()
+
+
+def test_the_explainer_answers_for_any_name(page: Page) -> None:
+    pg = page.page
+    pg.locator("#explain-input").fill("1-home-instance")
+    pg.locator("#explain-form button").click()
+    page.wait("() => document.querySelector('#explain-out').textContent.includes('Task')")
+    assert "a Task" in pg.locator("#explain-out").inner_text()
+    pg.locator("#explain-input").fill("home-service")
+    pg.keyboard.press("Enter")
+    page.wait("() => document.querySelector('#explain-out').textContent.includes('Manager')")
+    assert "desired 3" in pg.locator("#explain-out").inner_text()
+
+
+def test_keyboard_only_crash_and_restore(page: Page) -> None:
+    pg = page.page
+    pg.locator("[data-sched=crash]").focus()
+    pg.keyboard.press("Enter")
+    page.wait("() => document.querySelector('#svc-status').textContent === 'LOGIC CRASHED'")
+    pg.keyboard.press("Tab")  # Hang
+    pg.keyboard.press("Tab")  # Restore
+    pg.keyboard.press("Space")
+    page.wait("() => document.querySelector('#svc-status').textContent === 'Active'")
+
+
+def test_a_built_in_scenario_plays_as_a_tour(page: Page) -> None:
+    pg = page.page
+    page.wait("() => document.querySelector('#tour option[value=\"scenario:service-crash\"]')")
+    pg.locator("#tour").select_option("scenario:service-crash")
+    pg.locator("#tour-start").click()
+    page.wait("() => !document.querySelector('#scn-box').hidden")
+    page.wait("() => document.querySelectorAll('#scn-steps li').length > 0")
+    done = pg.locator("#scn-steps li.done").count()  # the calls at 0 s (traffic) are made
+    pg.locator("#scn-next").click()
+    page.wait("n => document.querySelectorAll('#scn-steps li.done').length === n + 1", done)
+    page.wait("() => document.querySelector('#svc-status').textContent === 'LOGIC CRASHED'")
+    page.shot("10-scenario-tour")
+    assert pg.evaluate("() => window.__ecsim.state.view.scenario.index") == done + 1
