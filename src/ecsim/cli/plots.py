@@ -61,26 +61,33 @@ def _steps_xy(series: Series, end: float) -> tuple[list[float], list[float]]:
 
 
 def _marks(ax: Axes, result: Result, labels: bool) -> None:
-    seen: set[float] = set()
+    """A dotted line at each step; on the top plot, its label. Labels that would overlap the
+    one before go one row lower."""
+    placed: list[tuple[float, float, int]] = []  # (x, width in axes fraction, row)
     for record in result.steps:
         if record.step.do == "traffic.set_rate" and record.time == 0:
             continue
         ax.axvline(record.time / 60, color="#555555", linestyle=":", linewidth=1)
-        if labels and record.time not in seen:
-            seen.add(record.time)
-            label = record.step.label
-            if record.step.name is None and record.step.do == "traffic.set_rate":
-                label = f"load {record.args.get('rps', 0):g}/s"
-            ax.annotate(
-                label,
-                (record.time / 60, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(3, -3),
-                textcoords="offset points",
-                fontsize=8,
-                va="top",
-                color="#333333",
-            )
+        if not labels or any(abs(x - record.time / result.end) < 1e-9 for x, _, _ in placed):
+            continue
+        label = record.step.label
+        if record.step.name is None and record.step.do == "traffic.set_rate":
+            label = f"load {record.args.get('rps', 0):g}/s"
+        x = record.time / result.end if result.end else 0.0
+        width = 0.0075 * len(label) + 0.01  # about the label's width at 8 pt on an 11 in plot
+        busy = {row for px, pw, row in placed if x - px < pw}
+        row = next(r for r in range(len(placed) + 1) if r not in busy)
+        placed.append((x, width, row))
+        ax.annotate(
+            label,
+            (record.time / 60, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3 - 11 * row),
+            textcoords="offset points",
+            fontsize=8,
+            va="top",
+            color="#333333",
+        )
 
 
 def _legend(ax: Axes, columns: int) -> None:
