@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,13 +25,6 @@ from ecsim.model.world import World
 T = TypeVar("T")
 
 
-def _socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 class LiveServer:
     """The page/API port and one ALB port (listener :80 of the first load balancer)."""
 
@@ -43,14 +35,16 @@ class LiveServer:
         seed: int = 0,
     ) -> None:
         self.live = LiveWorld(factory, seed=seed, speed=speed)
-        self._main_sock, self._alb_sock = _socket(), _socket()
-        self.url = f"http://127.0.0.1:{self._main_sock.getsockname()[1]}"
-        self.alb_url = f"http://127.0.0.1:{self._alb_sock.getsockname()[1]}"
+        self.url = self.alb_url = ""
         self._servers = [
-            uvicorn.Server(uvicorn.Config(build_app(self.live), log_level="warning")),
+            uvicorn.Server(
+                uvicorn.Config(build_app(self.live), host="127.0.0.1", port=0, log_level="warning")
+            ),
             uvicorn.Server(
                 uvicorn.Config(
                     alb_app(self.live, None, 80),
+                    host="127.0.0.1",
+                    port=0,
                     log_level="warning",
                     lifespan="off",
                     server_header=False,
@@ -63,10 +57,8 @@ class LiveServer:
     def _run(self) -> None:
         async def main() -> None:
             self.loop = asyncio.get_running_loop()
-            await asyncio.gather(
-                self._servers[0].serve(sockets=[self._main_sock]),
-                self._servers[1].serve(sockets=[self._alb_sock]),
-            )
+            # (uvicorn binds the ports itself: sockets handed to it answer 40 ms slower)
+            await asyncio.gather(*(s.serve() for s in self._servers))
 
         asyncio.run(main())
 
@@ -77,6 +69,8 @@ class LiveServer:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("the test server did not start")
             time.sleep(0.01)
+        main, alb = (s.servers[0].sockets[0].getsockname()[1] for s in self._servers)
+        self.url, self.alb_url = f"http://127.0.0.1:{main}", f"http://127.0.0.1:{alb}"
         return self
 
     def stop(self) -> None:

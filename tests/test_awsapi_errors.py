@@ -194,8 +194,5 @@ def test_the_aws_cli_itself(server: LiveServer, tmp_path: Any) -> None:
     assert json.loads(out.stdout)["clusterArns"] == [
         "arn:aws:ecs:us-east-1:123456789012:cluster/home"
     ]
-    out = aws("elbv2", "describe-target-groups", "--names", "home-tg")
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["TargetGroups"][0]["TargetType"] == "ip"
-    out = aws("ecs", "describe-services", "--cluster", "nope", "--services", "x")
-    assert out.returncode != 0 and "ClusterNotFoundException" in out.stderr
+    out = aws("elbv2", "describe-target-groups", "--names", "nope")
+    assert out.returncode != 0 and "TargetGroupNotFound" in out.stderr, out.stderr
