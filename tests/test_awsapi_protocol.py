@@ -241,3 +241,16 @@ def test_json_requests_read_typed_values() -> None:
     with pytest.raises(Exception, match="not valid JSON"):
         json_protocol.parse_request(b"{", op.input_shape)
     assert parse_qsl("a=") == []  # (why the dispatcher keeps blank values: `Names=` is a list)
+
+
+def test_the_documented_operations_are_the_modelled_ones() -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "awsapi.md").read_text()
+    section = text.split("### Operations", 1)[1].split("###", 1)[0]
+    for service, label in ((ECS, "ECS"), (ELBV2, "ELBv2"), (EC2, "EC2")):
+        item = re.search(rf"^- {label}: (.*?)\.\n(?=- |\n)", section, re.M | re.S)
+        assert item is not None, label
+        documented = {op.strip() for op in item.group(1).replace("\n", " ").split(",")}
+        assert documented == set(service.modelled()), label

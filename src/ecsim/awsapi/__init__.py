@@ -14,11 +14,14 @@ from starlette.routing import BaseRoute, Route
 from ecsim.awsapi.alb import alb_port_app
 from ecsim.awsapi.dispatch import Dispatcher
 from ecsim.awsapi.native import native_routes
+from ecsim.awsapi.services import SERVICES
 from ecsim.live.runtime import LiveWorld
 
 
 def routes(live: LiveWorld) -> list[BaseRoute]:
     """The AWS API on `POST /` and ecsim's own API under `/ecsim/`."""
+    for service in SERVICES:  # load botocore's models now, not during the first call
+        service.model  # noqa: B018
     return [
         Route("/", Dispatcher(live).handle, methods=["POST"], name="aws-api"),
         *native_routes(live),
