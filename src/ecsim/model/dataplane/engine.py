@@ -3,27 +3,30 @@
 Between two events that change routing (a health transition, a registration, a task death)
 the set of routable targets is constant, so the requests in between are evaluated together
 with numpy (design.md, "The data plane must be fast"). Every model change that affects routing
-calls `flush()` first, which evaluates all requests up to that instant.
+calls `flush()` first, which evaluates all requests up to that instant. A long flush is cut
+into chunks of at most `CHUNK` requests, so memory does not grow with the number of requests.
 
-Two things make the result independent of where batches start and end:
+Three things make the result independent of where batches start and end:
 
 - request `i` of a load balancer's client stream always draws the same random numbers
-  (counter-based Philox, `ecsim.sim.uniforms`);
-- an app's queue is modelled per whole second of simulated time: a task that receives more
-  requests in one second than its capacity carries the excess into the next second, and a
-  request waits `backlog / capacity` seconds. The backlog at the start of a second depends
-  only on earlier seconds.
+  (counter-based Philox, `draws.request_draws`);
+- an app's queue is modelled per whole second of simulated time (`queues.py`): the backlog
+  at the start of a second depends only on earlier seconds;
+- target choice carries its state across batches: the round-robin position per target
+  group, the requests outstanding per target (least outstanding requests), and slow start
+  decided per request from its arrival time.
 
 A request ends in exactly one answer: 200 or 500 from the task; 502 when nothing listens at
 the target or the target dies or drains out mid-request; 503 when the target group has no
 target to send to; 504 when the target does not accept the connection within 10 s or does not
 answer within the load balancer's idle timeout (reference 3.7).
+
+tests/reference_model.py evaluates the same requests one at a time (a heap of arrivals and
+answers); tests/test_dataplane_reference.py checks that both agree on every request.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,39 +34,57 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from ecsim.model.dataplane.routing import Action, Pool, RequestKind, Snapshot
+from ecsim.model.dataplane.draws import (
+    ERR,
+    GAP,
+    GROUP,
+    KIND,
+    LANES,
+    PICK,
+    Z1,
+    Z2,
+    request_draws,
+)
+from ecsim.model.dataplane.lor import least_outstanding, still_outstanding
+from ecsim.model.dataplane.queues import Queues
+from ecsim.model.dataplane.routing import (
+    HANGING,
+    REFUSED,
+    SERVING,
+    UNREACHABLE,
+    Action,
+    Pool,
+    RequestKind,
+    Snapshot,
+)
 from ecsim.model.dataplane.stats import Stats
 from ecsim.model.elbv2.resources import LoadBalancingAlgorithm
 from ecsim.model.events import RequestsCompleted, TrafficChanged
-from ecsim.sim import uniforms
 
 if TYPE_CHECKING:
-    from ecsim.model.ecs.task import Task
     from ecsim.model.world import World
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B8 = npt.NDArray[np.bool_]
 
-# The random numbers of one request, one lane each.
-LANES = 7
-GAP, KIND, GROUP, PICK, Z1, Z2, ERR = range(LANES)
-
-# How the address behind a target answers (see ecs.task.EndpointMode).
-SERVING, REFUSED, HANGING, UNREACHABLE = 0, 1, 2, 3
+CHUNK = 1 << 17  # requests evaluated together, at most (memory stays flat beyond this)
+_BLOCK = 1 << 15  # arrival times generated ahead per source, at least
 
 STATUS_REFUSED = 0  # the client could not connect to the load balancer at all
-_INFLIGHT = ("t", "done", "lat", "status", "slot", "ip", "lb", "index", "from_target", "connected")
-
-
-def request_draws(key: int, start: int, n: int) -> F64:
-    """The random numbers of requests start..start+n-1 of a stream, shape (n, LANES)."""
-    return uniforms(key, start * LANES, n * LANES).reshape(n, LANES)
+_FIELDS = ("t", "done", "lat", "status", "slot", "ip", "lb", "index", "from_target", "connected")
+_RR, _WR, _LOR = 0, 1, 2
+_ALGORITHMS = {
+    LoadBalancingAlgorithm.ROUND_ROBIN: _RR,
+    LoadBalancingAlgorithm.WEIGHTED_RANDOM: _WR,
+    LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS: _LOR,
+}
 
 
 def normal(u1: F64, u2: F64) -> F64:
     """Standard normal deviates from two uniforms (Box-Muller)."""
-    return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * math.pi * u2)
+    z: F64 = np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * math.pi * u2)
+    return z
 
 
 @dataclass
@@ -76,29 +97,53 @@ class Outcome:
 
 def outcome(
     t: F64,
-    mode: I64,
-    log_mu: F64,
-    sigma: F64,
-    err: F64,
-    wait: F64,
+    mode: I64 | int,
+    log_mu: F64 | float,
+    sigma: F64 | float,
+    err: F64 | float,
+    wait: F64 | None,
     z: F64,
-    u_err: F64,
-    idle: F64,
+    u_err: F64 | None,
+    idle: F64 | float,
     connect_timeout: float,
     elb_latency: float,
 ) -> Outcome:
-    """What the client gets; arrays broadcast, so one formula serves batches and matrices."""
+    """What the client gets from a target; arrays broadcast (one formula for batches and
+    matrices). `u_err` may be None when every error rate is 0; `wait` None when all are 0."""
+    service = np.exp(log_mu + sigma * z)
+    if wait is not None:
+        service = service + wait
+    if isinstance(mode, int) and mode == SERVING:
+        done: F64 = t + service
+        too_slow = service >= idle
+        if u_err is None:
+            status = np.full(done.shape, 200, dtype=np.int64)
+        else:
+            status = np.where(u_err < err, 500, 200).astype(np.int64)
+        if too_slow.any():
+            status[too_slow] = 504
+            done = np.where(too_slow, t + idle, done)
+        ones = np.ones(done.shape, dtype=np.bool_)
+        return Outcome(status, done, ~too_slow, ones)
     serving = mode == SERVING
-    service = np.exp(log_mu + sigma * z) + wait
     too_slow = serving & (service >= idle)
     ok = serving & ~too_slow
-    status = np.where(ok, np.where(u_err < err, 500, 200), 504)
+    if u_err is None:
+        status = np.where(ok, 200, 504)
+    else:
+        status = np.where(ok, np.where(u_err < err, 500, 200), 504)
     status = np.where(mode == REFUSED, 502, status)
     done = np.where(ok, t + service, t + idle)
     done = np.where(mode == REFUSED, t + elb_latency, done)
     done = np.where(mode == UNREACHABLE, t + connect_timeout, done)
-    connected = (mode == SERVING) | (mode == HANGING)
-    return Outcome(status.astype(np.int64), done, ok, connected)
+    shape = np.shape(done)
+    connected = np.broadcast_to(serving | (mode == HANGING), shape)
+    return Outcome(
+        np.broadcast_to(np.asarray(status, dtype=np.int64), shape).copy(),
+        np.broadcast_to(np.asarray(done, dtype=np.float64), shape).copy(),
+        np.broadcast_to(ok, shape).copy(),
+        connected.copy(),
+    )
 
 
 @dataclass
@@ -110,8 +155,11 @@ class TrafficSource:
     rate: float = 0.0
     kinds: list[RequestKind] = field(default_factory=lambda: [RequestKind()])
     port: int | None = None
-    next_t: float = math.inf
+    next_t: float = math.inf  # arrival time of request `next_i`
     next_i: int = 0
+    # requests next_i, next_i + 1, ... generated ahead: arrival times and uniforms
+    ahead_t: F64 = field(default_factory=lambda: np.zeros(0))
+    ahead_u: F64 = field(default_factory=lambda: np.zeros((0, LANES)))
 
     @property
     def kind_cdf(self) -> F64:
@@ -119,30 +167,196 @@ class TrafficSource:
         cdf: F64 = np.cumsum(w) / w.sum()
         return cdf
 
+    def restart(self, now: float, rate: float) -> None:
+        """From `now` on, arrivals at `rate`: request next_i comes one gap after now."""
+        self.rate = rate
+        if rate > 0:
+            u = request_draws(self.key, self.next_i, 1)
+            self.next_t = now + -math.log1p(-float(u[0, GAP])) / rate
+            self.ahead_t, self.ahead_u = np.array([self.next_t]), u
+        else:
+            self.next_t = math.inf
+            self.ahead_t, self.ahead_u = np.zeros(0), np.zeros((0, LANES))
 
-@dataclass
-class Load:
-    """The queue in front of one app: backlog at the start of `second`, arrivals during it."""
+    def horizon(self, count: int) -> float:
+        """The arrival time of request next_i + count (generating requests ahead as needed)."""
+        have = len(self.ahead_t)
+        if have <= count:
+            n = max(count + 1 - have, _BLOCK, have)
+            u = request_draws(self.key, self.next_i + have, n)
+            gaps = -np.log1p(-u[:, GAP]) / self.rate
+            times = np.cumsum(np.concatenate((self.ahead_t[-1:], gaps)))[1:]
+            self.ahead_t = np.concatenate((self.ahead_t, times))
+            self.ahead_u = np.concatenate((self.ahead_u, u))
+        return float(self.ahead_t[count])
 
-    second: int = 0
-    backlog: float = 0.0
-    arrivals: int = 0
+    def take(self, until: float, limit: int) -> tuple[F64, F64, int]:
+        """Arrival times, uniforms and first index of the next requests before `until`."""
+        if self.rate <= 0 or self.next_t >= until:
+            return np.zeros(0), np.zeros((0, LANES)), self.next_i
+        self.horizon(limit)
+        m = min(int(np.searchsorted(self.ahead_t, until, side="left")), limit)
+        times, u, first = self.ahead_t[:m], self.ahead_u[:m], self.next_i
+        self.ahead_t, self.ahead_u = self.ahead_t[m:], self.ahead_u[m:]
+        self.next_i += m
+        self.next_t = float(self.ahead_t[0])
+        return times, u, first
 
-    def peek(self, second: int, capacity: float) -> float:
-        """The backlog at the start of `second`, leaving the state as it is."""
-        if second <= self.second:
-            return self.backlog
-        b = max(0.0, self.backlog + self.arrivals - capacity)
-        gap = second - self.second - 1
-        if gap and b:
-            b = max(0.0, b - capacity * gap)
-        return b
 
-    def at(self, second: int, capacity: float) -> float:
-        """Move to `second` (time only moves forward) and return its starting backlog."""
-        if second > self.second:
-            self.backlog, self.second, self.arrivals = self.peek(second, capacity), second, 0
-        return self.backlog
+class _Targets:
+    """The pools of one flush, laid end to end so that requests index their targets flat."""
+
+    def __init__(self, dp: DataPlane, snap: Snapshot) -> None:
+        self.dp = dp
+        self.snap = snap
+        self.pools: list[Pool] = []
+        self.ids: dict[str, int] = {}
+        self.actions: dict[tuple[int, int], Action] = {}
+        self.rr: list[int] = []
+        # least outstanding requests: per pool, what is outstanding (answer times, targets)
+        self.lor: dict[int, tuple[F64, I64]] = {}
+        f = dp.inflight.col
+        self._inflight0 = (f["done"], f["slot"])  # the in-flight requests at the flush start
+        self._flat: dict[str, np.ndarray[Any, Any]] | None = None
+
+    def action(self, pos: int, src: TrafficSource, kind: int) -> Action:
+        action = self.actions.get((pos, kind))
+        if action is None:
+            lb = self.dp.world.elb.load_balancers.get(src.lb_arn)
+            action = (
+                self.snap.resolve(lb, src.port, src.kinds[kind])
+                if lb
+                else Action(None, None, fixed_status=STATUS_REFUSED, why="no load balancer")
+            )
+            self.actions[(pos, kind)] = action
+        return action
+
+    def pool_id(self, pool: Pool) -> int:
+        g = self.ids.get(pool.tg.arn)
+        if g is None:
+            g = self.ids[pool.tg.arn] = len(self.pools)
+            self.pools.append(pool)
+            self.rr.append(self.dp.rr.get(pool.tg.arn, 0))
+            q = self.dp.queues
+            q.ensure(len(self.dp._ips))
+            serving = pool.mode == SERVING
+            q.capacity[pool.ip_index[serving]] = pool.capacity[serving]
+            self._flat = None
+        return g
+
+    def flat(self) -> dict[str, np.ndarray[Any, Any]]:
+        if self._flat is None:
+            pools = self.pools
+            sizes = np.array([p.size for p in pools], dtype=np.int64)
+            cat: dict[str, np.ndarray[Any, Any]] = {
+                name: np.concatenate([getattr(p, name) for p in pools])
+                for name in ("slots", "ip_index", "mode", "log_mu", "sigma", "err")
+            }
+            cat["size"] = sizes
+            cat["offset"] = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+            cat["algorithm"] = np.array([_ALGORITHMS[p.algorithm] for p in pools], dtype=np.int64)
+            cat["special"] = np.array(
+                [p.in_slow_start or p.algorithm is _LOR_ALG for p in pools], dtype=np.bool_
+            )
+            cat["uniform"] = np.array([p.uniform for p in pools], dtype=np.bool_)
+            self._flat = cat
+        return self._flat
+
+    def outstanding(self, g: int) -> tuple[F64, I64]:
+        """What is outstanding on pool g's targets (pool-local), from the flush start on."""
+        state = self.lor.get(g)
+        if state is None:
+            done, slot = self._inflight0
+            pool = self.pools[g]
+            local = np.full(len(self.dp._slots), -1, dtype=np.int64)
+            local[pool.slots] = np.arange(pool.size)
+            j = local[slot] if len(slot) else np.zeros(0, dtype=np.int64)
+            mine = j >= 0
+            state = self.lor[g] = (done[mine], j[mine])
+        return state
+
+
+_LOR_ALG = LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS
+
+
+class _Chunk:
+    """The requests of all sources arriving in one slice of time, source after source."""
+
+    def __init__(self, parts: list[tuple[int, TrafficSource, F64, F64, int]]) -> None:
+        self.parts = parts
+        self.t: F64 = np.concatenate([p[2] for p in parts]) if len(parts) > 1 else parts[0][2]
+        n = len(self.t)
+        self.n = n
+        self.bounds: list[tuple[int, int]] = []
+        a = 0
+        for p in parts:
+            self.bounds.append((a, a + len(p[2])))
+            a += len(p[2])
+        self.status = np.zeros(n, dtype=np.int64)
+        self.pool = np.full(n, -1, dtype=np.int64)
+        self.flat = np.full(n, -1, dtype=np.int64)  # the target, an index into _Targets.flat()
+        self.pool_sources: dict[int, set[int]] = {}
+        self._lanes: dict[int, F64] = {}
+
+    def lane(self, lane: int) -> F64:
+        """The uniforms of one lane, contiguous."""
+        u = self._lanes.get(lane)
+        if u is None:
+            cols = [p[3][:, lane] for p in self.parts]
+            u = self._lanes[lane] = (
+                np.concatenate(cols) if len(cols) > 1 else np.ascontiguousarray(cols[0])
+            )
+        return u
+
+    def index(self) -> I64:
+        return np.concatenate(
+            [np.arange(p[4], p[4] + len(p[2]), dtype=np.int64) for p in self.parts]
+        )
+
+
+class _InFlight:
+    """Requests sent and not yet answered, column by column."""
+
+    def __init__(self) -> None:
+        self.col: dict[str, np.ndarray[Any, Any]] = {
+            "t": np.zeros(0),
+            "done": np.zeros(0),
+            "status": np.zeros(0, dtype=np.int64),
+            "slot": np.zeros(0, dtype=np.int64),
+            "ip": np.zeros(0, dtype=np.int64),
+            "lb": np.zeros(0, dtype=np.int64),
+            "index": np.zeros(0, dtype=np.int64),
+            "from_target": np.zeros(0, dtype=np.bool_),
+            "connected": np.zeros(0, dtype=np.bool_),
+        }
+
+    @property
+    def n(self) -> int:
+        return len(self.col["done"])
+
+    def add(self, cols: dict[str, np.ndarray[Any, Any]]) -> None:
+        if not len(cols["done"]):
+            return
+        if not self.n:
+            self.col = {k: np.asarray(cols[k], dtype=v.dtype) for k, v in self.col.items()}
+            return
+        self.col = {k: np.concatenate((v, cols[k])) for k, v in self.col.items()}
+
+    def pop_answered(self, until: float) -> dict[str, np.ndarray[Any, Any]] | None:
+        if not self.n:
+            return None
+        out = self.col["done"] <= until
+        if not out.any():
+            return None
+        answered = {k: v[out] for k, v in self.col.items()}
+        self.col = {k: v[~out] for k, v in self.col.items()}
+        return answered
+
+    def rewrite(self, mask: B8, status: int, done: F64 | float) -> None:
+        f = self.col
+        f["status"] = np.where(mask, status, f["status"])
+        f["done"] = np.where(mask, done, f["done"])
+        f["from_target"] = np.where(mask, False, f["from_target"])
 
 
 class DataPlane:
@@ -152,18 +366,18 @@ class DataPlane:
         self.world = world
         self.flushed_until = 0.0
         self.sources: dict[str, TrafficSource] = {}
-        self.stats = Stats(world.settings.stats_period)
+        self._ips: list[str] = []
+        self._ip_index: dict[str, int] = {}
+        self.stats = Stats(world.settings.stats_period, self._ips)
         self.record_requests = record_requests
         self.log: list[dict[str, Any]] = []
         self.rr: dict[str, int] = {}
-        self.loads: dict[str, Load] = {}
+        self.queues = Queues()
+        self.inflight = _InFlight()
         self._slots: list[tuple[str, str, int]] = []
         self._slot_index: dict[tuple[str, str, int], int] = {}
-        self._ips: list[str] = []
-        self._ip_index: dict[str, int] = {}
         self._lbs: list[str] = []
         self._lb_index: dict[str, int] = {}
-        self._inflight: dict[str, np.ndarray[Any, Any]] = _empty_inflight()
         self._manual = 0
         self.arrived = 0
         self.answered = 0
@@ -205,6 +419,8 @@ class DataPlane:
         """From now on, clients send `rps` requests per second (Poisson) to the load balancer."""
         if not rps >= 0 or math.isinf(rps):
             raise ValueError(f"the request rate must be a finite number >= 0, got {rps!r}")
+        if kinds is not None and (not kinds or sum(k.weight for k in kinds) <= 0):
+            raise ValueError("give at least one request kind with a positive weight")
         self.flush()
         now = self.world.now
         src = self.sources.get(lb_arn)
@@ -213,37 +429,12 @@ class DataPlane:
                 lb_arn, self.world.streams.key(f"traffic:{lb_arn}")
             )
             self._lb(lb_arn)
-        src.rate = rps
         if kinds is not None:
-            if not kinds or sum(k.weight for k in kinds) <= 0:
-                raise ValueError("give at least one request kind with a positive weight")
             src.kinds = kinds
         if port is not None:
             src.port = port
-        if rps > 0:
-            gap = -math.log1p(-float(request_draws(src.key, src.next_i, 1)[0, GAP])) / rps
-            src.next_t = now + gap
-        else:
-            src.next_t = math.inf
+        src.restart(now, rps)
         self.world.emit(TrafficChanged(now, lb_arn, rps))
-
-    def _arrivals(self, src: TrafficSource, until: float) -> tuple[F64, I64, F64]:
-        """Arrival times, indices and draws of the source's requests before `until`."""
-        if src.next_t >= until or src.rate <= 0:
-            return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros((0, LANES))
-        n = int((until - src.next_t) * src.rate * 1.1) + 16
-        while True:
-            u = request_draws(src.key, src.next_i, n + 1)
-            gaps = -np.log1p(-u[1:, GAP]) / src.rate
-            times = np.cumsum(np.concatenate(([src.next_t], gaps)))
-            m = int(np.searchsorted(times, until, side="left"))
-            if m <= n:
-                break
-            n *= 2
-        index = np.arange(src.next_i, src.next_i + m, dtype=np.int64)
-        src.next_i += m
-        src.next_t = float(times[m])
-        return times[:m], index, u[:m]
 
     # --- evaluation -----------------------------------------------------------------------
 
@@ -254,406 +445,560 @@ class DataPlane:
             return
         t0 = self.flushed_until
         self.flushed_until = t1
-        self._evaluate(t0, t1)
-        self._finalize(t1)
-
-    def _evaluate(self, t0: float, t1: float) -> None:
-        parts = [(i, *self._arrivals(src, t1)) for i, src in enumerate(self.sources.values())]
-        parts = [p for p in parts if len(p[1])]
-        if not parts:
-            return
-        sources = list(self.sources.values())
-        t = np.concatenate([p[1] for p in parts])
-        order = np.argsort(t, kind="stable")
-        t = t[order]
-        src_of = np.concatenate([np.full(len(p[1]), p[0], dtype=np.int64) for p in parts])[order]
-        index = np.concatenate([p[2] for p in parts])[order]
-        u = np.concatenate([p[3] for p in parts])[order]
-        n = len(t)
-        self.arrived += n
-
-        snap = Snapshot(self.world, at=t0)
-        status = np.zeros(n, dtype=np.int64)
-        fixed = np.zeros(n, dtype=np.bool_)
-        pool_of = np.full(n, -1, dtype=np.int64)
-        pools: list[Pool] = []
-        pool_ids: dict[str, int] = {}
-        idle = np.zeros(n)
-        for si in np.unique(src_of).tolist():
-            src = sources[si]
-            lb = self.world.elb.load_balancers.get(src.lb_arn)
-            in_src = src_of == si
-            kind_of = np.searchsorted(src.kind_cdf, u[:, KIND], side="right").clip(
-                0, len(src.kinds) - 1
-            )
-            idle[in_src] = lb.idle_timeout if lb else 60.0
-            for ki, kind in enumerate(src.kinds):
-                sel = np.flatnonzero(in_src & (kind_of == ki))
-                if not len(sel):
-                    continue
-                action = (
-                    snap.resolve(lb, src.port, kind)
-                    if lb
-                    else Action(
-                        None, None, fixed_status=STATUS_REFUSED, why="the load balancer is gone"
-                    )
-                )
-                self._route(action, sel, u, status, fixed, pool_of, pools, pool_ids)
-
-        slot = np.full(n, -1, dtype=np.int64)
-        lor = [
-            g
-            for g, p in enumerate(pools)
-            if p.algorithm is LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS
+        active = [
+            (pos, src)
+            for pos, src in enumerate(self.sources.values())
+            if src.rate > 0 and src.next_t < t1
         ]
-        for g, pool in enumerate(pools):
-            if g not in lor:
-                sel = np.flatnonzero(pool_of == g)
-                slot[sel] = pool.slots[self._pick(pool, t[sel], u[sel, PICK])]
+        targets = _Targets(self, Snapshot(self.world, at=t0)) if active else None
+        answered = self.inflight.pop_answered(t1)
+        if answered is not None:
+            self._answer(answered)
+        if targets is not None:
+            self._evaluate(targets, active, t1)
+        self._seal(t1)
 
-        ep = _EndpointTable(self, snap)
-        ep.add_slots(slot[slot >= 0])
-        for pool in (pools[g] for g in lor):
-            ep.add_slots(pool.slots)
-        z = normal(u[:, Z1], u[:, Z2])
-        connect = self.world.settings.elb.connect_timeout
-        elb_latency = self.world.settings.elb.elb_answer_latency
-
-        done = np.where(fixed, t + elb_latency, np.nan)
-        from_target = np.zeros(n, dtype=np.bool_)
-        connected = np.zeros(n, dtype=np.bool_)
-        routed = np.flatnonzero(~fixed)
-        fast = not lor and ep.unloaded(t[routed], slot[routed])
-        if fast:
-            rows = routed
-            s = slot[rows]
-            o = outcome(
-                t[rows],
-                ep.mode[s],
-                ep.log_mu[s],
-                ep.sigma[s],
-                ep.err[s],
-                np.zeros(len(rows)),
-                z[rows],
-                u[rows, ERR],
-                idle[rows],
-                connect,
-                elb_latency,
-            )
-            status[rows], done[rows], from_target[rows], connected[rows] = (
-                o.status,
-                o.done,
-                o.from_target,
-                o.connected,
-            )
-            ep.count(t[rows], s, o)
-        else:
-            self._evaluate_by_second(
-                t,
-                u,
-                z,
-                idle,
-                slot,
-                pool_of,
-                pools,
-                lor,
-                ep,
-                routed,
-                status,
-                done,
-                from_target,
-                connected,
-                connect,
-                elb_latency,
-            )
-
-        self._append_inflight(
-            t=t,
-            done=done,
-            lat=done - t,
-            status=status,
-            slot=slot,
-            ip=ep.ip_of_slot(slot),
-            lb=np.array([self._lb_index[x.lb_arn] for x in sources])[src_of],
-            index=index,
-            from_target=from_target,
-            connected=connected,
-        )
-
-    def _route(
-        self,
-        action: Action,
-        sel: I64,
-        u: F64,
-        status: I64,
-        fixed: B8,
-        pool_of: I64,
-        pools: list[Pool],
-        pool_ids: dict[str, int],
+    def _evaluate(
+        self, targets: _Targets, active: list[tuple[int, TrafficSource]], t1: float
     ) -> None:
+        total_rate = sum(src.rate for _, src in active)
+        while True:
+            te = t1
+            for _, src in active:
+                te = min(te, src.horizon(max(1, int(CHUNK * src.rate / total_rate))))
+            parts = self._take(active, te)
+            if not parts and te < t1:
+                te = min(t1, float(np.nextafter(te, math.inf)))
+                parts = self._take(active, te)
+            if parts:
+                chunk = _Chunk(parts)
+                self.arrived += chunk.n
+                self._route(targets, chunk)
+                self._settle(targets, chunk, t1)
+            if te >= t1:
+                break
+            self._seal(te)
+        for g, pool in enumerate(targets.pools):
+            self.rr[pool.tg.arn] = targets.rr[g]
+
+    @staticmethod
+    def _take(
+        active: list[tuple[int, TrafficSource]], until: float
+    ) -> list[tuple[int, TrafficSource, F64, F64, int]]:
+        parts = []
+        for pos, src in active:
+            times, u, first = src.take(until, CHUNK)
+            if len(times):
+                parts.append((pos, src, times, u, first))
+        return parts
+
+    def _route(self, targets: _Targets, chunk: _Chunk) -> None:
+        """Each request's action: an answer of the load balancer itself, or a pool."""
+        for (pos, src, *_), (a, b) in zip(chunk.parts, chunk.bounds, strict=True):
+            nk = len(src.kinds)
+            if nk == 1:
+                self._route_kind(targets, chunk, pos, src, 0, slice(a, b))
+                continue
+            kind_of = np.searchsorted(src.kind_cdf, chunk.lane(KIND)[a:b], side="right")
+            kind_of = np.minimum(kind_of, nk - 1)
+            order = np.argsort(kind_of.astype(np.uint16), kind="stable")
+            ends = np.cumsum(np.bincount(kind_of, minlength=nk))
+            start = 0
+            for k in range(nk):
+                end = int(ends[k])
+                if end > start:
+                    self._route_kind(targets, chunk, pos, src, k, a + order[start:end])
+                start = end
+
+    def _route_kind(
+        self,
+        targets: _Targets,
+        chunk: _Chunk,
+        pos: int,
+        src: TrafficSource,
+        kind: int,
+        rows: I64 | slice,
+    ) -> None:
+        action = targets.action(pos, src, kind)
         if action.fixed_status is not None:
-            status[sel], fixed[sel] = action.fixed_status, True
+            chunk.status[rows] = action.fixed_status
             return
         weights = action.weights
         if not action.pools or weights.sum() <= 0:
-            status[sel], fixed[sel] = 503, True
+            chunk.status[rows] = 503
             return
-        cdf = np.cumsum(weights) / weights.sum()
-        choice = np.searchsorted(cdf, u[sel, GROUP], side="right").clip(0, len(cdf) - 1)
-        for i, pool in enumerate(action.pools):
-            rows = sel[choice == i]
-            if not len(rows):
-                continue
+        if len(action.pools) == 1:
+            split: list[tuple[Pool, I64 | slice]] = [(action.pools[0], rows)]
+        else:
+            idx = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+            cdf = np.cumsum(weights) / weights.sum()
+            choice = np.searchsorted(cdf, chunk.lane(GROUP)[idx], side="right")
+            choice = np.minimum(choice, len(cdf) - 1)
+            split = [(pool, idx[choice == i]) for i, pool in enumerate(action.pools)]
+        for pool, part in split:
             if pool.size == 0:
-                status[rows], fixed[rows] = 503, True
+                chunk.status[part] = 503
                 continue
-            g = pool_ids.get(pool.tg.arn)
-            if g is None:
-                g = pool_ids[pool.tg.arn] = len(pools)
-                pools.append(pool)
-            pool_of[rows] = g
+            g = targets.pool_id(pool)
+            chunk.pool[part] = g
+            chunk.pool_sources.setdefault(g, set()).add(pos)
 
-    def _pick(self, pool: Pool, t: F64, u: F64) -> I64:
-        """Targets for requests of a round-robin or weighted-random pool, in arrival order."""
-        n, m = len(t), pool.size
-        if pool.in_slow_start:
-            # Slow start (reference 3.4): a target's share grows linearly over the window.
-            ramp = np.clip(
-                (t[:, None] - pool.slow_from[None, :])
-                / (pool.slow_until - pool.slow_from)[None, :],
-                0.001,
-                1.0,
-            )
-            w = np.where(np.isnan(pool.slow_until)[None, :], 1.0, ramp)
-            cdf = np.cumsum(w, axis=1)
-            picked: I64 = (cdf < (u * cdf[:, -1])[:, None]).sum(axis=1).clip(0, m - 1)
-            return picked
-        if pool.algorithm is LoadBalancingAlgorithm.WEIGHTED_RANDOM:
-            return np.minimum((u * m).astype(np.int64), m - 1)
-        start = self.rr.get(pool.tg.arn, 0)
-        self.rr[pool.tg.arn] = start + n
-        return (start + np.arange(n, dtype=np.int64)) % m
+    # --- target choice --------------------------------------------------------------------
 
-    def _evaluate_by_second(
-        self,
-        t: F64,
-        u: F64,
-        z: F64,
-        idle: F64,
-        slot: I64,
-        pool_of: I64,
-        pools: list[Pool],
-        lor: list[int],
-        ep: _EndpointTable,
-        routed: I64,
-        status: I64,
-        done: F64,
-        from_target: B8,
-        connected: B8,
-        connect: float,
-        elb_latency: float,
-    ) -> None:
-        """The exact path: one second at a time, so queue waits and outstanding counts are known."""
-        heaps = {g: self._outstanding(pools[g], float(t[0])) for g in lor}
-        rows_all = routed
-        seconds = np.floor(t[rows_all]).astype(np.int64)
-        bounds = np.flatnonzero(np.r_[True, seconds[1:] != seconds[:-1], True])
-        for a, b in itertools.pairwise(bounds):
-            rows = rows_all[a:b]
-            second = int(seconds[a])
-            wait = ep.waits(second)
-            for g in lor:
-                mine = rows[pool_of[rows] == g]
-                if len(mine):
-                    self._least_outstanding(
-                        pools[g],
-                        heaps[g],
-                        mine,
-                        t,
-                        u,
-                        z,
-                        idle,
-                        wait,
-                        ep,
-                        slot,
-                        connect,
-                        elb_latency,
-                    )
-            s = slot[rows]
-            o = outcome(
-                t[rows],
-                ep.mode[s],
-                ep.log_mu[s],
-                ep.sigma[s],
-                ep.err[s],
-                wait[s],
-                z[rows],
-                u[rows, ERR],
-                idle[rows],
-                connect,
-                elb_latency,
-            )
-            status[rows], done[rows], from_target[rows], connected[rows] = (
-                o.status,
-                o.done,
-                o.from_target,
-                o.connected,
-            )
-            ep.count(t[rows], s, o)
+    def _pick(self, targets: _Targets, chunk: _Chunk, z: F64, idle: F64 | float) -> list[int]:
+        """Each routed request's target (chunk.flat). Returns the least-outstanding pools."""
+        routed = np.flatnonzero(chunk.pool >= 0)
+        if not len(routed):
+            return []
+        flat = targets.flat()
+        g = chunk.pool[routed]
+        lo, hi = int(g.min()), int(g.max())
+        shared = {p for p, srcs in chunk.pool_sources.items() if len(srcs) > 1}
+        special = flat["special"][g] if (lo != hi or flat["special"][lo]) else None
+        if shared:
+            mask = np.zeros(len(targets.pools), dtype=np.bool_)
+            mask[list(shared)] = True
+            special = mask[g] | (special if special is not None else False)
+        plain = routed if special is None else routed[~special]
+        if len(plain):
+            self._pick_plain(targets, chunk, plain)
+        lor: list[int] = []
+        if special is not None and special.any():
+            for p in np.unique(g[special]).tolist():
+                rows = np.flatnonzero(chunk.pool == p)
+                if p in shared:
+                    rows = rows[np.argsort(chunk.t[rows], kind="stable")]
+                pool = targets.pools[p]
+                if pool.algorithm is _LOR_ALG:
+                    lor.append(p)
+                    self._pick_lor(targets, chunk, p, rows, z, idle)
+                else:
+                    self._pick_special(targets, chunk, p, rows)
+        return lor
 
-    def _outstanding(self, pool: Pool, t: float) -> list[list[float]]:
-        """Per target of a pool, the answer times of its requests still outstanding at `t`."""
-        f = self._inflight
-        heaps: list[list[float]] = []
-        for s in pool.slots.tolist():
-            mine = f["done"][(f["slot"] == s) & (f["done"] > t)]
-            h = mine.tolist()
-            heapq.heapify(h)
-            heaps.append(h)
-        return heaps
+    def _pick_plain(self, targets: _Targets, chunk: _Chunk, rows: I64) -> None:
+        """Round robin and weighted random, outside slow start: vectorised over pools."""
+        flat = targets.flat()
+        g = chunk.pool[rows]
+        n = len(rows)
+        lo, hi = int(g.min()), int(g.max())
+        if lo == hi:
+            size, alg = int(flat["size"][lo]), int(flat["algorithm"][lo])
+            if alg == _RR:
+                start = targets.rr[lo]
+                local = (start + np.arange(n, dtype=np.int64)) % size
+                targets.rr[lo] = start + n
+            else:
+                local = np.minimum((chunk.lane(PICK)[rows] * size).astype(np.int64), size - 1)
+            chunk.flat[rows] = int(flat["offset"][lo]) + local
+            return
+        counts = np.bincount(g, minlength=len(targets.pools))
+        order = np.argsort(g.astype(np.uint32), kind="stable")
+        starts = np.cumsum(counts) - counts
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n, dtype=np.int64) - starts[g[order]]
+        sizes: I64 = flat["size"][g]
+        rr = np.array(targets.rr, dtype=np.int64)
+        local = (rr[g] + rank) % sizes
+        wr = flat["algorithm"][g] == _WR
+        if wr.any():
+            u = chunk.lane(PICK)[rows[wr]]
+            local[wr] = np.minimum((u * sizes[wr]).astype(np.int64), sizes[wr] - 1)
+        chunk.flat[rows] = flat["offset"][g] + local
+        for p in np.flatnonzero(counts).tolist():
+            if flat["algorithm"][p] == _RR:
+                targets.rr[p] += int(counts[p])
 
-    def _least_outstanding(
+    def _pick_special(self, targets: _Targets, chunk: _Chunk, p: int, rows: I64) -> None:
+        """Slow start (reference 3.4): while a target of the pool is in its window, requests
+        pick at random with weights growing linearly over each window; then the algorithm."""
+        pool = targets.pools[p]
+        offset = int(targets.flat()["offset"][p])
+        m = pool.size
+        t = chunk.t[rows]
+        ramping = t < pool.slow_start_end
+        ramp_rows, after = rows[ramping], rows[~ramping]
+        if len(ramp_rows):
+            u = chunk.lane(PICK)[ramp_rows]
+            width = (pool.slow_until - pool.slow_from)[None, :]
+            step = max(1, CHUNK // max(m, 1))
+            for a in range(0, len(ramp_rows), step):
+                tt = chunk.t[ramp_rows[a : a + step]]
+                ramp = np.clip((tt[:, None] - pool.slow_from[None, :]) / width, 0.001, 1.0)
+                w = np.where(np.isnan(pool.slow_until)[None, :], 1.0, ramp)
+                cdf = np.cumsum(w, axis=1)
+                picked = (cdf < (u[a : a + step] * cdf[:, -1])[:, None]).sum(axis=1)
+                chunk.flat[ramp_rows[a : a + step]] = offset + np.minimum(picked, m - 1)
+        if len(after):
+            if pool.algorithm is LoadBalancingAlgorithm.WEIGHTED_RANDOM:
+                u = chunk.lane(PICK)[after]
+                local = np.minimum((u * m).astype(np.int64), m - 1)
+            else:
+                start = targets.rr[p]
+                local = (start + np.arange(len(after), dtype=np.int64)) % m
+                targets.rr[p] = start + len(after)
+            chunk.flat[after] = offset + local
+
+    def _class_done(
         self,
         pool: Pool,
-        heaps: list[list[float]],
-        rows: I64,
         t: F64,
-        u: F64,
         z: F64,
-        idle: F64,
-        wait: F64,
-        ep: _EndpointTable,
-        slot: I64,
-        connect: float,
-        elb_latency: float,
-    ) -> None:
-        """Least outstanding requests (reference 3.5): each pick depends on the ones before."""
-        s = pool.slots
+        u_err: F64 | None,
+        idle: F64 | float,
+        wait: F64 | None = None,
+    ) -> tuple[F64, I64]:
+        """Answer instants of requests at `t` per target class (or per target, with waits)."""
+        settings = self.world.settings.elb
+        if wait is None:
+            reps = pool.class_rep
+            cls = pool.classes
+            rows = [
+                outcome(
+                    t,
+                    int(pool.mode[j]),
+                    float(pool.log_mu[j]),
+                    float(pool.sigma[j]),
+                    float(pool.err[j]),
+                    None,
+                    z,
+                    u_err,
+                    idle,
+                    settings.connect_timeout,
+                    settings.elb_answer_latency,
+                ).done
+                for j in reps
+            ]
+            return np.stack(rows), cls
         o = outcome(
-            t[rows][:, None],
-            ep.mode[s][None, :],
-            ep.log_mu[s][None, :],
-            ep.sigma[s][None, :],
-            ep.err[s][None, :],
-            wait[s][None, :],
-            z[rows][:, None],
-            u[rows, ERR][:, None],
-            idle[rows][:, None],
-            connect,
-            elb_latency,
+            t[None, :],
+            pool.mode[:, None],
+            pool.log_mu[:, None],
+            pool.sigma[:, None],
+            pool.err[:, None],
+            wait[:, None],
+            z[None, :],
+            None if u_err is None else u_err[None, :],
+            idle if isinstance(idle, float) else idle[None, :],
+            settings.connect_timeout,
+            settings.elb_answer_latency,
         )
-        done = o.done
-        times = t[rows].tolist()
-        picks = u[rows, PICK].tolist()
-        m = pool.size
-        for k in range(len(rows)):
-            now = times[k]
-            counts = []
-            for h in heaps:
-                while h and h[0] <= now:
-                    heapq.heappop(h)
-                counts.append(len(h))
-            low = min(counts)
-            tied = [j for j in range(m) if counts[j] == low]
-            j = tied[min(int(picks[k] * len(tied)), len(tied) - 1)]
-            slot[rows[k]] = s[j]
-            heapq.heappush(heaps[j], float(done[k, j]))
+        return o.done, np.arange(pool.size, dtype=np.int64)
 
-    # --- in flight ------------------------------------------------------------------------
-
-    def _append_inflight(self, **cols: np.ndarray[Any, Any]) -> None:
-        f = self._inflight
-        for name in _INFLIGHT:
-            f[name] = np.concatenate((f[name], cols[name]))
-
-    def _finalize(self, t1: float) -> None:
-        f = self._inflight
-        if len(f["done"]):
-            out = f["done"] <= t1
-            if out.any():
-                self._answer({k: v[out] for k, v in f.items()})
-                self._inflight = {k: v[~out] for k, v in f.items()}
-        for lb_arn, index, bucket in self.stats.seal(t1):
-            period = self.stats.period
-            self.world.emit(
-                RequestsCompleted(
-                    (index + 1) * period,
-                    lb_arn,
-                    period,
-                    dict(sorted(bucket.by_status.items())),
-                    dict(sorted(bucket.by_target.items())),
-                    dict(sorted(bucket.by_source.items())),
-                )
-            )
-
-    def _answer(self, f: dict[str, np.ndarray[Any, Any]]) -> None:
-        self.answered += len(f["done"])
-        for li in np.unique(f["lb"]).tolist():
-            sel = f["lb"] == li
-            ips = [self._ips[i] if i >= 0 else None for i in f["ip"][sel].tolist()]
-            self.stats.add(
-                self._lbs[li],
-                f["done"][sel],
-                f["status"][sel],
-                ips,
-                f["from_target"][sel],
-                f["lat"][sel],
-            )
-        if self.record_requests:
-            for row in zip(*(f[k].tolist() for k in _INFLIGHT), strict=True):
-                rec = dict(zip(_INFLIGHT, row, strict=True))
-                rec["lb"] = self._lbs[rec["lb"]]
-                rec["ip"] = self._ips[rec["ip"]] if rec["ip"] >= 0 else None
-                rec["slot"] = self._slots[rec["slot"]] if rec["slot"] >= 0 else None
-                self.log.append(rec)
-
-    def _rewrite(self, mask: B8, status: int, done: F64 | float) -> None:
-        f = self._inflight
-        f["status"] = np.where(mask, status, f["status"])
-        f["done"] = np.where(mask, done, f["done"])
-        f["lat"] = f["done"] - f["t"]
-        f["from_target"] = np.where(mask, False, f["from_target"])
-
-    def endpoint_failed(self, ip: str) -> None:
-        """The app at `ip` died: its open requests are cut off, the ALB answers 502 (3.7)."""
-        self.flush()
-        i = self._ip_index.get(ip)
-        if i is None or not len(self._inflight["done"]):
-            return
-        f = self._inflight
-        self._rewrite(
-            (f["ip"] == i) & f["connected"] & (f["done"] > self.world.now), 502, self.world.now
+    def _pick_lor(
+        self,
+        targets: _Targets,
+        chunk: _Chunk,
+        p: int,
+        rows: I64,
+        z: F64,
+        idle: F64 | float,
+        wait: F64 | None = None,
+    ) -> None:
+        """Least outstanding requests: a loop over the rows in arrival order (lor.py)."""
+        pool = targets.pools[p]
+        t = chunk.t[rows]
+        u_err = chunk.lane(ERR)[rows] if pool.err.any() else None
+        idle_r = idle if isinstance(idle, float) else idle[rows]
+        done, cls = self._class_done(pool, t, z[rows], u_err, idle_r, wait)
+        prior_done, prior_j = targets.outstanding(p)
+        picks = least_outstanding(
+            t, chunk.lane(PICK)[rows], done, cls, pool.size, prior_done, prior_j
         )
+        targets.lor[p] = still_outstanding(prior_done, prior_j, done, cls, picks, float(t[-1]))
+        chunk.flat[rows] = int(targets.flat()["offset"][p]) + picks
 
-    def endpoint_unreachable(self, ip: str) -> None:
-        """The network to `ip` is cut: open requests wait out the idle timeout and get 504."""
-        self.flush()
-        i = self._ip_index.get(ip)
-        if i is None or not len(self._inflight["done"]):
-            return
-        f = self._inflight
-        mask = (f["ip"] == i) & f["connected"] & (f["done"] > self.world.now)
-        idle = np.array([self._idle(self._lbs[li]) for li in f["lb"].tolist()])
-        self._rewrite(mask, 504, np.maximum(f["t"] + idle, self.world.now))
-
-    def drain_expired(self, tg_arn: str, ip: str, port: int) -> None:
-        """Deregistration delay over: requests still running on the target get 502 (3.3)."""
-        self.flush()
-        s = self._slot_index.get((tg_arn, ip, port))
-        if s is None or not len(self._inflight["done"]):
-            return
-        f = self._inflight
-        self._rewrite(
-            (f["slot"] == s) & f["connected"] & (f["done"] > self.world.now), 502, self.world.now
-        )
+    # --- answers --------------------------------------------------------------------------
 
     def _idle(self, lb_arn: str) -> float:
         lb = self.world.elb.load_balancers.get(lb_arn)
         return lb.idle_timeout if lb else 60.0
 
+    def _settle(self, targets: _Targets, chunk: _Chunk, t1: float) -> None:
+        """Targets, queue waits and answers of a chunk; answered requests to the statistics,
+        the others in flight."""
+        n, t = chunk.n, chunk.t
+        settings = self.world.settings.elb
+        idles = [self._idle(src.lb_arn) for _, src, *_ in chunk.parts]
+        idle: F64 | float
+        if len(set(idles)) == 1:
+            idle = idles[0]
+        else:
+            idle = np.repeat(np.array(idles), [b - a for a, b in chunk.bounds])
+        used = sorted(chunk.pool_sources)
+        status, done = chunk.status, t + settings.elb_answer_latency
+        from_target = np.zeros(n, dtype=np.bool_)
+        connected = np.zeros(n, dtype=np.bool_)
+        slot = np.full(n, -1, dtype=np.int64)
+        ip = np.full(n, -1, dtype=np.int64)
+        if used:
+            everything = bool(chunk.pool.min() >= 0)
+            routed = np.arange(n) if everything else np.flatnonzero(chunk.pool >= 0)
+            z_all = normal(chunk.lane(Z1), chunk.lane(Z2))
+            lor = [p for p in used if targets.pools[p].algorithm is _LOR_ALG]
+            saved = (self.queues.save(), dict(targets.lor)) if lor else None
+            self._pick(targets, chunk, z_all, idle)
+            flat = targets.flat()
+
+            def sel(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+                return x if everything else x[routed]
+
+            fi = sel(chunk.flat)
+            pools = [targets.pools[p] for p in used]
+            uniform = all(p.uniform for p in pools) and (
+                len({(float(p.log_mu[0]), float(p.sigma[0]), float(p.err[0])) for p in pools}) == 1
+            )
+            ips = flat["ip_index"][fi]
+            tr = sel(t)
+            mode: I64 | int
+            if uniform:
+                mode = SERVING
+                waits = self.queues.arrive(ips, tr)
+            else:
+                mode = flat["mode"][fi]
+                serving = mode == SERVING
+                w = self.queues.arrive(ips[serving], tr[serving])
+                waits = None
+                if w is not None:
+                    waits = np.zeros(len(routed))
+                    waits[serving] = w
+            if (
+                waits is not None
+                and saved is not None
+                and waits[np.isin(chunk.pool[routed], lor)].any()
+            ):
+                waits = self._by_second(targets, chunk, routed, lor, saved, z_all, idle)
+                fi = sel(chunk.flat)
+                ips = flat["ip_index"][fi]
+                if not uniform:
+                    mode = flat["mode"][fi]
+            z = sel(z_all)
+            idle_r = idle if isinstance(idle, float) else sel(idle)
+            u_err = sel(chunk.lane(ERR)) if any(p.err.any() for p in pools) else None
+            if uniform:
+                p0 = pools[0]
+                o = outcome(
+                    tr,
+                    SERVING,
+                    float(p0.log_mu[0]),
+                    float(p0.sigma[0]),
+                    float(p0.err[0]),
+                    waits,
+                    z,
+                    u_err,
+                    idle_r,
+                    settings.connect_timeout,
+                    settings.elb_answer_latency,
+                )
+            else:
+                o = outcome(
+                    tr,
+                    mode,
+                    flat["log_mu"][fi],
+                    flat["sigma"][fi],
+                    flat["err"][fi],
+                    waits,
+                    z,
+                    u_err,
+                    idle_r,
+                    settings.connect_timeout,
+                    settings.elb_answer_latency,
+                )
+            if everything:
+                status, done, from_target, connected = o.status, o.done, o.from_target, o.connected
+                slot, ip = flat["slots"][fi], ips
+            else:
+                status[routed], done[routed] = o.status, o.done
+                from_target[routed], connected[routed] = o.from_target, o.connected
+                slot[routed], ip[routed] = flat["slots"][fi], ips
+        answered = done <= t1
+        all_answered = bool(answered.all())
+        n_answered = n if all_answered else int(answered.sum())
+        self.answered += n_answered
+        for (_, src, *_), (a, b) in zip(chunk.parts, chunk.bounds, strict=True):
+            if all_answered:
+                self.stats.add(
+                    src.lb_arn,
+                    done[a:b],
+                    status[a:b],
+                    ip[a:b],
+                    from_target[a:b],
+                    done[a:b] - t[a:b],
+                )
+            else:
+                ans = answered[a:b]
+                d = done[a:b][ans]
+                self.stats.add(
+                    src.lb_arn,
+                    d,
+                    status[a:b][ans],
+                    ip[a:b][ans],
+                    from_target[a:b][ans],
+                    d - t[a:b][ans],
+                )
+        if all_answered and not self.record_requests:
+            return
+        lb = np.repeat(
+            np.array([self._lb_index[src.lb_arn] for _, src, *_ in chunk.parts], dtype=np.int64),
+            [b - a for a, b in chunk.bounds],
+        )
+        cols = {
+            "t": t,
+            "done": done,
+            "status": status,
+            "slot": slot,
+            "ip": ip,
+            "lb": lb,
+            "index": chunk.index(),
+            "from_target": from_target,
+            "connected": connected,
+        }
+        if self.record_requests:
+            self._log(cols if all_answered else {k: v[answered] for k, v in cols.items()})
+        if not all_answered:
+            self.inflight.add({k: v[~answered] for k, v in cols.items()})
+
+    def _by_second(
+        self,
+        targets: _Targets,
+        chunk: _Chunk,
+        routed: I64,
+        lor: list[int],
+        saved: tuple[Any, dict[int, tuple[F64, I64]]],
+        z: F64,
+        idle: F64 | float,
+    ) -> F64:
+        """The exact path when a least-outstanding pool meets a queue: one second at a time,
+        so that each second's picks see the waits its queues give."""
+        self.queues.restore(saved[0])
+        targets.lor = dict(saved[1])
+        flat = targets.flat()
+        q = self.queues
+        seconds = np.floor(chunk.t[routed]).astype(np.int64)
+        bounds = np.flatnonzero(np.r_[True, seconds[1:] != seconds[:-1], True])
+        order = np.argsort(seconds, kind="stable")
+        seconds_sorted = seconds[order]
+        bounds = np.flatnonzero(np.r_[True, seconds_sorted[1:] != seconds_sorted[:-1], True])
+        waits = np.zeros(len(routed))
+        is_lor = np.zeros(len(targets.pools), dtype=np.bool_)
+        is_lor[lor] = True
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            second = int(seconds_sorted[a])
+            idx = order[a:b]  # positions in `routed`
+            rows = routed[idx]
+            for p in lor:
+                mine = rows[chunk.pool[rows] == p]
+                if not len(mine):
+                    continue
+                mine = mine[np.argsort(chunk.t[mine], kind="stable")]
+                pool = targets.pools[p]
+                wait = np.array(
+                    [
+                        q.backlog_at(int(i), second) / float(c) if m == SERVING else 0.0
+                        for i, c, m in zip(
+                            pool.ip_index.tolist(),
+                            pool.capacity.tolist(),
+                            pool.mode.tolist(),
+                            strict=True,
+                        )
+                    ]
+                )
+                self._pick_lor(targets, chunk, p, mine, z, idle, wait)
+            fi = chunk.flat[rows]
+            serving = flat["mode"][fi] == SERVING
+            w = q.arrive(flat["ip_index"][fi[serving]], chunk.t[rows[serving]])
+            if w is not None:
+                sub = np.zeros(len(rows))
+                sub[serving] = w
+                waits[idx] = sub
+        return waits
+
+    def _log(self, cols: dict[str, np.ndarray[Any, Any]]) -> None:
+        cols = {**cols, "lat": cols["done"] - cols["t"]}
+        for row in zip(*(cols[k].tolist() for k in _FIELDS), strict=True):
+            rec = dict(zip(_FIELDS, row, strict=True))
+            rec["lb"] = self._lbs[rec["lb"]]
+            rec["ip"] = self._ips[rec["ip"]] if rec["ip"] >= 0 else None
+            rec["slot"] = self._slots[rec["slot"]] if rec["slot"] >= 0 else None
+            self.log.append(rec)
+
+    def _answer(self, f: dict[str, np.ndarray[Any, Any]]) -> None:
+        """In-flight requests answered: to the statistics (and the log)."""
+        self.answered += len(f["done"])
+        lbs = f["lb"]
+        for li in np.unique(lbs).tolist():
+            sel = lbs == li
+            self.stats.add(
+                self._lbs[li],
+                f["done"][sel],
+                f["status"][sel],
+                f["ip"][sel],
+                f["from_target"][sel],
+                f["done"][sel] - f["t"][sel],
+            )
+        if self.record_requests:
+            self._log(f)
+
+    def _seal(self, until: float) -> None:
+        period = self.stats.period
+        for lb_arn, index, sealed in self.stats.seal(until):
+            self.world.emit(
+                RequestsCompleted(
+                    (index + 1) * period,
+                    lb_arn,
+                    period,
+                    sealed.by_status,
+                    sealed.by_target,
+                    sealed.by_source,
+                )
+            )
+
+    def _finalize(self, t1: float) -> None:
+        answered = self.inflight.pop_answered(t1)
+        if answered is not None:
+            self._answer(answered)
+        self._seal(t1)
+
+    # --- the network changes under requests in flight --------------------------------------
+
+    def endpoint_failed(self, ip: str) -> None:
+        """The app at `ip` died: its open requests are cut off, the ALB answers 502 (3.7)."""
+        self.flush()
+        i = self._ip_index.get(ip)
+        f = self.inflight
+        if i is None or not f.n:
+            return
+        now = self.world.now
+        c = f.col
+        f.rewrite((c["ip"] == i) & c["connected"] & (c["done"] > now), 502, now)
+
+    def endpoint_unreachable(self, ip: str) -> None:
+        """The network to `ip` is cut: open requests wait out the idle timeout and get 504."""
+        self.flush()
+        i = self._ip_index.get(ip)
+        f = self.inflight
+        if i is None or not f.n:
+            return
+        now = self.world.now
+        c = f.col
+        mask = (c["ip"] == i) & c["connected"] & (c["done"] > now)
+        idle = np.array([self._idle(arn) for arn in self._lbs])[c["lb"]]
+        f.rewrite(mask, 504, np.maximum(c["t"] + idle, now))
+
+    def drain_expired(self, tg_arn: str, ip: str, port: int) -> None:
+        """Deregistration delay over: requests still running on the target get 502 (3.3)."""
+        self.flush()
+        s = self._slot_index.get((tg_arn, ip, port))
+        f = self.inflight
+        if s is None or not f.n:
+            return
+        now = self.world.now
+        c = f.col
+        f.rewrite((c["slot"] == s) & c["connected"] & (c["done"] > now), 502, now)
+
     @property
     def in_flight(self) -> int:
-        return len(self._inflight["done"])
+        return self.inflight.n
 
     # --- one request, traced --------------------------------------------------------------
 
@@ -663,8 +1008,14 @@ class DataPlane:
         lb = self.world.elb.load_balancers[lb_arn]
         now = self.world.now
         key = self.world.streams.key("traffic:manual")
-        u = request_draws(key, self._manual, 1)
+        i = self._manual
         self._manual += 1
+
+        u = request_draws(key, i, 1)[0]
+
+        def draw(lane: int) -> float:
+            return float(u[lane])
+
         snap = Snapshot(self.world, at=now)
         action = snap.resolve(lb, port, kind)
         trace: dict[str, Any] = {
@@ -683,49 +1034,50 @@ class DataPlane:
             "answeredBy": "elb",
             "reason": action.why or None,
         }
-        status = np.zeros(1, dtype=np.int64)
-        fixed = np.zeros(1, dtype=np.bool_)
-        pool_of = np.full(1, -1, dtype=np.int64)
-        pools: list[Pool] = []
-        self._route(action, np.zeros(1, dtype=np.int64), u, status, fixed, pool_of, pools, {})
-        elb_latency = self.world.settings.elb.elb_answer_latency
-        if fixed[0]:
-            code = int(status[0])
+        settings = self.world.settings.elb
+        elb_latency = settings.elb_answer_latency
+        pool: Pool | None = None
+        code = action.fixed_status
+        if code is None:
+            weights = action.weights
+            if action.pools and weights.sum() > 0:
+                cdf = np.cumsum(weights) / weights.sum()
+                choice = int(np.searchsorted(cdf, draw(GROUP), side="right"))
+                pool = action.pools[min(choice, len(cdf) - 1)]
+            if pool is None or pool.size == 0:
+                code = 503
+        if code is not None or pool is None:
+            code = 503 if code is None else code
             trace.update(status=code, latencyMs=round(elb_latency * 1000, 3))
             if code == 503:
                 trace["reason"] = "the target group has no target to send to"
                 trace["targetGroup"] = action.pools[0].tg.arn if action.pools else None
             self._record_one(lb.arn, now, now + elb_latency, code, -1, False, False)
             return trace
-        pool = pools[0]
-        t = np.array([now])
-        if pool.algorithm is LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS:
-            heaps = self._outstanding(pool, now)
-            low = min(len(h) for h in heaps)
-            local = next(j for j, h in enumerate(heaps) if len(h) == low)
-        else:
-            local = int(self._pick(pool, t, u[:, PICK])[0])
+        local = self._pick_one(pool, now, draw(PICK))
         s = int(pool.slots[local])
-        ep = _EndpointTable(self, snap)
-        ep.add_slots(np.array([s]))
-        wait = ep.waits(math.floor(now))
-        idle = np.array([lb.idle_timeout])
+        m = int(pool.mode[local])
+        ip_i = int(pool.ip_index[local])
+        wait = None
+        if m == SERVING:
+            self.queues.ensure(len(self._ips))
+            self.queues.capacity[ip_i] = pool.capacity[local]
+            wait = self.queues.arrive(np.array([ip_i]), np.array([now]))
         o = outcome(
-            t,
-            ep.mode[[s]],
-            ep.log_mu[[s]],
-            ep.sigma[[s]],
-            ep.err[[s]],
-            wait[[s]],
-            normal(u[:, Z1], u[:, Z2]),
-            u[:, ERR],
-            idle,
-            self.world.settings.elb.connect_timeout,
+            np.array([now]),
+            m,
+            float(pool.log_mu[local]),
+            float(pool.sigma[local]),
+            float(pool.err[local]),
+            wait,
+            normal(np.array([draw(Z1)]), np.array([draw(Z2)])),
+            np.array([draw(ERR)]),
+            lb.idle_timeout,
+            settings.connect_timeout,
             elb_latency,
         )
         code = int(o.status[0])
         done = float(o.done[0])
-        ep.count(t, np.array([s]), o)
         ip = pool.ips[local]
         trace.update(
             targetGroup=pool.tg.arn,
@@ -734,10 +1086,34 @@ class DataPlane:
             latencyMs=round((done - now) * 1000, 3),
             answeredBy="target" if bool(o.from_target[0]) else "elb",
             failOpen=pool.fail_open,
-            reason=_why(code, int(ep.mode[s]), pool.fail_open),
+            reason=_why(code, m, pool.fail_open),
         )
         self._record_one(lb.arn, now, done, code, s, bool(o.from_target[0]), bool(o.connected[0]))
         return trace
+
+    def _pick_one(self, pool: Pool, now: float, u: float) -> int:
+        """The target of one request sent now (the rules of the batched picks)."""
+        m = pool.size
+        if pool.algorithm is _LOR_ALG:
+            c = self.inflight.col
+            local = np.full(len(self._slots), -1, dtype=np.int64)
+            local[pool.slots] = np.arange(m)
+            j = local[c["slot"]] if self.inflight.n else np.zeros(0, dtype=np.int64)
+            mine = (j >= 0) & (c["done"] > now) if self.inflight.n else j >= 0
+            counts = np.bincount(j[mine], minlength=m).tolist()
+            low = min(counts)
+            tied = [k for k in range(m) if counts[k] == low]
+            return tied[min(int(u * len(tied)), len(tied) - 1)]
+        if now < pool.slow_start_end:
+            ramp = np.clip((now - pool.slow_from) / (pool.slow_until - pool.slow_from), 0.001, 1.0)
+            w = np.where(np.isnan(pool.slow_until), 1.0, ramp)
+            cdf = np.cumsum(w)
+            return min(int((cdf < u * cdf[-1]).sum()), m - 1)
+        if pool.algorithm is LoadBalancingAlgorithm.WEIGHTED_RANDOM:
+            return min(int(u * m), m - 1)
+        start = self.rr.get(pool.tg.arn, 0)
+        self.rr[pool.tg.arn] = start + 1
+        return start % m
 
     def _record_one(
         self,
@@ -751,17 +1127,18 @@ class DataPlane:
     ) -> None:
         self.arrived += 1
         ip = self._ip_index[self._slots[slot][1]] if slot >= 0 else -1
-        self._append_inflight(
-            t=np.array([t]),
-            done=np.array([done]),
-            lat=np.array([done - t]),
-            status=np.array([status]),
-            slot=np.array([slot]),
-            ip=np.array([ip]),
-            lb=np.array([self._lb(lb_arn)]),
-            index=np.array([-1]),
-            from_target=np.array([from_target]),
-            connected=np.array([connected]),
+        self.inflight.add(
+            {
+                "t": np.array([t]),
+                "done": np.array([done]),
+                "status": np.array([status]),
+                "slot": np.array([slot]),
+                "ip": np.array([ip]),
+                "lb": np.array([self._lb(lb_arn)]),
+                "index": np.array([-1]),
+                "from_target": np.array([from_target]),
+                "connected": np.array([connected]),
+            }
         )
         self._finalize(self.world.now)
 
@@ -786,113 +1163,3 @@ def _why(status: int, mode: int, fail_open: bool) -> str | None:
     if fail_open:
         return "every target is unhealthy: the load balancer fails open and routes to all of them"
     return None
-
-
-def _empty_inflight() -> dict[str, np.ndarray[Any, Any]]:
-    out: dict[str, np.ndarray[Any, Any]] = {}
-    for name in _INFLIGHT:
-        dtype = (
-            np.float64
-            if name in ("t", "done", "lat")
-            else (np.bool_ if name in ("from_target", "connected") else np.int64)
-        )
-        out[name] = np.zeros(0, dtype=dtype)
-    return out
-
-
-class _EndpointTable:
-    """Per data-plane slot: how its address answers, and its app's profile and queue."""
-
-    def __init__(self, dp: DataPlane, snap: Snapshot) -> None:
-        self.dp = dp
-        size = len(dp._slots)
-        self.mode = np.full(size, UNREACHABLE, dtype=np.int64)
-        self.log_mu = np.zeros(size)
-        self.sigma = np.zeros(size)
-        self.err = np.zeros(size)
-        self.capacity = np.full(size, math.inf)
-        self._ip = np.array([dp._ip_index[s[1]] for s in dp._slots], dtype=np.int64)
-        self._known: set[int] = set()
-
-    def ip_of_slot(self, slot: I64) -> I64:
-        """The IP index behind each slot (-1 for requests that reached no target)."""
-        if not len(self._ip):
-            return np.full(len(slot), -1, dtype=np.int64)
-        ips: I64 = np.where(slot >= 0, self._ip[np.maximum(slot, 0)], -1)
-        return ips
-
-    def add_slots(self, slots: I64) -> None:
-        from ecsim.model.ecs.task import EndpointMode
-
-        for s in np.unique(slots).tolist():
-            if s in self._known:
-                continue
-            self._known.add(s)
-            _, ip, port = self.dp._slots[s]
-            task: Task | None = self.dp.world.endpoints.get(ip)
-            if task is None:
-                continue
-            mode = task.mode
-            if mode is EndpointMode.SERVING and port != task.port:
-                mode = EndpointMode.REFUSED
-            self.mode[s] = {
-                EndpointMode.SERVING: SERVING,
-                EndpointMode.REFUSED: REFUSED,
-                EndpointMode.HANGING: HANGING,
-                EndpointMode.UNREACHABLE: UNREACHABLE,
-            }[mode]
-            p = task.profile
-            self.log_mu[s], self.sigma[s], self.err[s] = p.log_mu, p.latency_sigma, p.error_rate
-            self.capacity[s] = p.capacity
-
-    def _load(self, s: int, second: int) -> Load:
-        return self.dp.loads.setdefault(self.dp._slots[s][1], Load(second))
-
-    def _per_ip_second(self, t: F64, slot: I64) -> list[tuple[str, float, int, int]]:
-        """(ip, capacity, second, arrivals) of the serving requests, by ip then second."""
-        serving = self.mode[slot] == SERVING
-        if not serving.any():
-            return []
-        seconds = np.floor(t[serving]).astype(np.int64)
-        base = int(seconds.min())
-        slots = slot[serving]
-        key = self._ip[slots] * (1 << 32) + (seconds - base)
-        values, first, counts = np.unique(key, return_index=True, return_counts=True)
-        out = []
-        for v, f, c in zip(values.tolist(), first.tolist(), counts.tolist(), strict=True):
-            ip_i, sec = divmod(v, 1 << 32)
-            out.append((self.dp._ips[ip_i], float(self.capacity[slots[f]]), sec + base, c))
-        return out
-
-    def unloaded(self, t: F64, slot: I64) -> bool:
-        """True when no app queues during these requests: every wait is zero. Reads the
-        queues without moving them (the seconds are visited in order by `count`)."""
-        first_second: set[str] = set()
-        for ip, cap, sec, n in self._per_ip_second(t, slot):
-            load = self.dp.loads.get(ip)
-            if load is None:
-                if n > cap:
-                    return False
-                continue
-            if ip not in first_second:
-                first_second.add(ip)
-                if load.peek(sec, cap) > 0:
-                    return False
-            if n + (load.arrivals if load.second == sec else 0) > cap:
-                return False
-        return True
-
-    def waits(self, second: int) -> F64:
-        """Queue wait per slot for a request arriving during `second`."""
-        wait = np.zeros(len(self.mode))
-        for s in self._known:
-            if self.mode[s] == SERVING:
-                wait[s] = self._load(s, second).at(second, self.capacity[s]) / self.capacity[s]
-        return wait
-
-    def count(self, t: F64, slot: I64, o: Outcome) -> None:
-        """Add serving arrivals to their apps' queues."""
-        for ip, cap, sec, n in self._per_ip_second(t, slot):
-            load = self.dp.loads.setdefault(ip, Load(sec))
-            load.at(sec, cap)
-            load.arrivals += n

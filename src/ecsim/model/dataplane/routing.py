@@ -5,17 +5,22 @@ through the listener's rules (reference 3.8), and per target group the targets a
 go to: the healthy ones, or, when fewer than
 `target_group_health.unhealthy_state_routing.minimum_healthy_targets.count` are healthy, all
 of them (fail-open, reference 3.6). No target at all means 503 (3.7).
+
+A pool also carries, per target, how its address answers (`Endpoint`: serving, refused,
+hanging, unreachable) and its app's profile, both constant until the next control-plane event.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ecsim.model.ecs.task import EndpointMode
 from ecsim.model.elbv2.health import TargetHealthState
 from ecsim.model.elbv2.resources import (
     LoadBalancer,
@@ -29,6 +34,13 @@ from ecsim.model.elbv2.resources import (
 if TYPE_CHECKING:
     from ecsim.model.world import World
 
+_MODES = {
+    EndpointMode.SERVING: 0,
+    EndpointMode.REFUSED: 1,
+    EndpointMode.HANGING: 2,
+    EndpointMode.UNREACHABLE: 3,
+}
+
 
 @dataclass(frozen=True, slots=True)
 class RequestKind:
@@ -39,17 +51,29 @@ class RequestKind:
     weight: float = 1.0
 
 
+# How the address behind a target answers (ecs.task.EndpointMode), as small integers.
+SERVING, REFUSED, HANGING, UNREACHABLE = 0, 1, 2, 3
+
+
 @dataclass
 class Pool:
-    """The targets one target group may send to right now."""
+    """The targets one target group may send to right now, and how each of them answers."""
 
     tg: TargetGroup
     slots: npt.NDArray[np.int64]  # data-plane slot of each routable target
     ips: list[str]
+    ip_index: npt.NDArray[np.int64]  # data-plane IP index of each target
     fail_open: bool
     algorithm: LoadBalancingAlgorithm
     slow_from: npt.NDArray[np.float64]  # slow-start window per target (nan: not in slow start)
     slow_until: npt.NDArray[np.float64]
+    mode: npt.NDArray[np.int64]  # SERVING, REFUSED, HANGING or UNREACHABLE
+    log_mu: npt.NDArray[np.float64]  # the app's answer time: lognormal(log_mu, sigma)
+    sigma: npt.NDArray[np.float64]
+    err: npt.NDArray[np.float64]  # the app's error rate (500)
+    capacity: npt.NDArray[np.float64]  # requests per second before the app queues
+    classes: npt.NDArray[np.int64]  # targets that answer a request alike share a class
+    class_rep: list[int]  # one target of each class
 
     @property
     def size(self) -> int:
@@ -58,6 +82,17 @@ class Pool:
     @property
     def in_slow_start(self) -> bool:
         return bool(np.any(~np.isnan(self.slow_until)))
+
+    @property
+    def slow_start_end(self) -> float:
+        """When the last slow start of the pool ends (-inf: none)."""
+        ends = self.slow_until[~np.isnan(self.slow_until)]
+        return float(ends.max()) if len(ends) else -math.inf
+
+    @property
+    def uniform(self) -> bool:
+        """Every target serves, with the same app profile."""
+        return len(self.class_rep) == 1 and self.size > 0 and int(self.mode[0]) == SERVING
 
 
 @dataclass
@@ -108,6 +143,7 @@ class Snapshot:
         self.world = world
         self.at = at  # the start of the batch this routing serves
         self._pools: dict[str, Pool] = {}
+        self._rules: dict[str, list[Rule]] = {}
 
     def pool(self, tg: TargetGroup) -> Pool:
         cached = self._pools.get(tg.arn)
@@ -125,10 +161,38 @@ class Snapshot:
             chosen = [t for t in tg.targets.values() if t.state in allowed]
             fail_open = any(t.state is not TargetHealthState.HEALTHY for t in chosen)
         now = self.at
+        n = len(chosen)
+        mode = np.full(n, UNREACHABLE, dtype=np.int64)
+        log_mu, sigma, err = np.zeros(n), np.zeros(n), np.zeros(n)
+        capacity = np.full(n, math.inf)
+        kinds: dict[tuple[int, float, float, float], int] = {}
+        classes = np.zeros(n, dtype=np.int64)
+        class_rep: list[int] = []
+        for j, target in enumerate(chosen):
+            task = self.world.endpoints.get(target.id)
+            if task is not None:
+                m = _MODES[task.mode]
+                if m == SERVING and target.port != task.port:
+                    m = REFUSED
+                mode[j] = m
+                p = task.profile
+                log_mu[j], sigma[j], err[j], capacity[j] = (
+                    p.log_mu,
+                    p.latency_sigma,
+                    p.error_rate,
+                    p.capacity,
+                )
+            key = (int(mode[j]), float(log_mu[j]), float(sigma[j]), float(err[j]))
+            c = kinds.get(key)
+            if c is None:
+                c = kinds[key] = len(class_rep)
+                class_rep.append(j)
+            classes[j] = c
         pool = Pool(
             tg=tg,
             slots=np.array([dp.slot(tg.arn, t.id, t.port) for t in chosen], dtype=np.int64),
             ips=[t.id for t in chosen],
+            ip_index=np.array([dp.ip(t.id) for t in chosen], dtype=np.int64),
             fail_open=fail_open,
             algorithm=tg.algorithm,
             slow_from=np.array(
@@ -149,6 +213,13 @@ class Snapshot:
                     for t in chosen
                 ]
             ),
+            mode=mode,
+            log_mu=log_mu,
+            sigma=sigma,
+            err=err,
+            capacity=capacity,
+            classes=classes,
+            class_rep=class_rep,
         )
         self._pools[tg.arn] = pool
         return pool
@@ -166,7 +237,10 @@ class Snapshot:
                 fixed_status=0,
                 why=f"no listener on port {port}: the connection is refused",
             )
-        for rule in listener.ordered_rules():
+        rules = self._rules.get(listener.arn)
+        if rules is None:
+            rules = self._rules[listener.arn] = listener.ordered_rules()
+        for rule in rules:
             if not rule.is_default and not _matches(rule, kind):
                 continue
             for raw in rule.actions:

@@ -1,0 +1,37 @@
+"""The random numbers of the client requests.
+
+Request `i` of a load balancer's client stream always gets the same `LANES` uniforms, whatever
+the order or batch size that evaluates it: they are numbers `7i .. 7i+6` of a counter-based
+Philox stream keyed by the stream's name (`ecsim.sim.uniforms`). A one-request-at-a-time
+reference (tests/reference_model.py) reads the same numbers and must reach the same answers.
+
+How a request turns its uniforms into arrival gap, kind, target and answer is the model's
+definition, written out where it is used (engine.py, and independently in the reference):
+
+- arrival gap: `-log1p(-u[GAP]) / rate` (exponential: Poisson arrivals);
+- request kind: the first kind whose cumulative weight share exceeds `u[KIND]`;
+- target group of a weighted forward: the same rule with `u[GROUP]`;
+- target (weighted random, slow start, least-outstanding ties): `u[PICK]`;
+- answer time: lognormal, `exp(log_mu + sigma * z)` with the Box-Muller normal
+  `z = sqrt(-2 log1p(-u[Z1])) * cos(2 pi u[Z2])`;
+- error answer (500): `u[ERR] < error_rate`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from ecsim.sim import uniforms
+
+F64 = npt.NDArray[np.float64]
+
+LANES = 7
+GAP, KIND, GROUP, PICK, Z1, Z2, ERR = range(LANES)
+
+
+def request_draws(key: int, start: int, n: int) -> F64:
+    """The uniforms of requests start..start+n-1 of the stream `key`, shape (n, LANES)."""
+    if start < 0 or n < 0:
+        raise ValueError(f"start and n must be >= 0, got start={start}, n={n}")
+    return uniforms(key, start * LANES, n * LANES).reshape(n, LANES)
