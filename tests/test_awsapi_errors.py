@@ -73,6 +73,13 @@ def test_values_the_sdk_would_refuse_reach_the_server_and_get_aws_codes(
     assert code_of(ecs.stop_task, cluster="home", task="arn:aws:ecs:bogus")[0] == (
         "InvalidParameterException"
     )
+    assert code_of(elb.describe_target_health, TargetGroupArn="not-an-arn") == (
+        "ValidationError",
+        400,
+    )
+    assert code_of(elb.describe_load_balancers, LoadBalancerArns=["home-alb"])[0] == (
+        "ValidationError"
+    )
     # missing required parameters
     assert code_of(ecs.create_service, cluster="home")[0] == "InvalidParameterException"
     assert code_of(elb.create_target_group)[0] == "ValidationError"

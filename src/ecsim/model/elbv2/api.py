@@ -140,6 +140,13 @@ _EXTRA_TARGET_GROUP_ATTRIBUTES = {
 # --- small validators -------------------------------------------------------------------------
 
 
+def _check_arn(value: str, resource: str, label: str) -> None:
+    """A string that is no ARN of the kind is a `ValidationError`, not a "not found"
+    (`'foo' is not a valid target group ARN`)."""
+    if not (value.startswith("arn:") and f":{resource}/" in value):
+        raise errors.ValidationError(f"'{value}' is not a valid {label} ARN")
+
+
 def _enum_error(value: object, where: str, allowed: Sequence[str]) -> errors.AwsError:
     """AWS's server-side wording for a value outside an enum."""
     return errors.ValidationError(
@@ -506,6 +513,8 @@ class Elbv2Api:
                 "Load balancer names and load balancer ARNs cannot be specified at the same time"
             )
         everything = list(self.world.elb.load_balancers.values())
+        for arn in arns:
+            _check_arn(arn, "loadbalancer", "load balancer")
         if arns:
             missing = [a for a in arns if a not in self.world.elb.load_balancers]
             if missing:
@@ -697,6 +706,8 @@ class Elbv2Api:
             lb = self._load_balancer(lb_arn)
             groups = [g for g in groups if self.world.elb.load_balancer_of(g) is lb]
         elif arns or names:
+            for arn in arns:
+                _check_arn(arn, "targetgroup", "target group")
             wanted = set(arns or names)
             chosen = [g for g in groups if (g.arn if arns else g.name) in wanted]
             if len({g.arn if arns else g.name for g in chosen}) != len(wanted):
@@ -1196,6 +1207,7 @@ class Elbv2Api:
     # ============================================================================ lookups
 
     def _load_balancer(self, arn: str) -> LoadBalancer:
+        _check_arn(arn, "loadbalancer", "load balancer")
         lb = self.world.elb.load_balancers.get(arn)
         if lb is None:
             raise errors.LoadBalancerNotFound(f"Load balancer '{arn}' not found")
@@ -1205,6 +1217,7 @@ class Elbv2Api:
         return next((lb for lb in self.world.elb.load_balancers.values() if lb.name == name), None)
 
     def _target_group(self, arn: str) -> TargetGroup:
+        _check_arn(arn, "targetgroup", "target group")
         tg = self.world.elb.target_groups.get(arn)
         if tg is None:
             raise errors.TargetGroupNotFound(f"Target group '{arn}' not found")
