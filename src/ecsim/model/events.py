@@ -62,6 +62,17 @@ class ServiceEvent(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceChanged(Event):
+    """A service was created, updated or deleted, or changed status (ACTIVE/DRAINING/INACTIVE)."""
+
+    cluster: str
+    service: str
+    status: str
+    desired_count: int
+    task_definition: str
+
+
+@dataclass(frozen=True, slots=True)
 class DeploymentChanged(Event):
     cluster: str
     service: str

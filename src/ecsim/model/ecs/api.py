@@ -416,6 +416,7 @@ class EcsApi:
         if new_deployment:
             self.backend.start_deployment(svc, td)
         else:
+            self.backend.service_changed(svc)
             self.backend.scheduler.poke(svc)
         return {"service": self._service_shape(svc)}
 
@@ -436,6 +437,7 @@ class EcsApi:
         svc.status = ServiceStatus.DRAINING
         for d in svc.deployments:
             d.desired_count = 0
+        self.backend.service_changed(svc)
         if not running:
             self.backend.service_inactive(svc)
         else:

@@ -27,7 +27,7 @@ from ecsim.model.ecs.task import Container, Task
 from ecsim.model.ecs.taskdef import TaskDefinition
 from ecsim.model.elbv2.health import TargetHealthState
 from ecsim.model.elbv2.resources import Target, TargetGroup
-from ecsim.model.events import DeploymentChanged
+from ecsim.model.events import DeploymentChanged, ServiceChanged
 from ecsim.model.network import Subnet
 
 if TYPE_CHECKING:
@@ -281,8 +281,22 @@ class EcsBackend:
                 d.rollout_state_reason,
             )
         )
+        self.service_changed(svc)
         self.scheduler.poke(svc)
         return d
+
+    def service_changed(self, svc: Service) -> None:
+        """Record the service's desired state as it stands now."""
+        self.world.emit(
+            ServiceChanged(
+                self.world.now,
+                svc.cluster.name,
+                svc.name,
+                svc.status.value,
+                svc.desired_count,
+                svc.task_definition.arn,
+            )
+        )
 
     def service_inactive(self, svc: Service) -> None:
         svc.status = ServiceStatus.INACTIVE
@@ -292,6 +306,7 @@ class EcsBackend:
         if svc.wakeup is not None:
             svc.wakeup.cancel()
             svc.wakeup = None
+        self.service_changed(svc)
 
     def stop_task(self, task: Task, reason: str) -> None:
         self.lifecycle.stop(task, TaskStopCode.USER_INITIATED, reason)
