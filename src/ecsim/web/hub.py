@@ -23,7 +23,7 @@ from ecsim.web.tours import Session, scenario_names, tours
 SERIES_POINTS = 1800  # simulated seconds of chart history kept
 CLIENT_BACKLOG = 64  # messages a slow browser may fall behind before it is resynchronised
 RESYNC = ""  # in a client's queue: send a whole snapshot
-VIEW_REFRESH = 1.0  # wall seconds: the view is re-read at least this often
+VIEW_REFRESH = 3.0  # wall seconds: the view is re-read at least this often
 
 
 def dumps(obj: Any) -> str:

@@ -23,7 +23,7 @@ const state = {
   lastOwn: { text: "", at: 0 },
   messages: 0,
 };
-window.__ecsim = { state, fps: () => flow.fps(), command };
+window.__ecsim = { state, fps: () => flow.fps(), command, get flow() { return flow; } };
 
 const flow = new Flow($("#flow"), $("#stage"));
 let ws = null;

@@ -63,6 +63,7 @@ export class Flow {
       this.canvas.width = w * dpr; this.canvas.height = h * dpr;
     }
     this.dpr = dpr;
+    this.geomVersion = (this.geomVersion || 0) + 1;
   }
 
   // the exit point of box a towards box b, and the entry point of b
@@ -127,6 +128,7 @@ export class Flow {
     }
     const wallSpan = Math.min(2000, Math.max(100, (simSeconds / Math.max(speed, 0.01)) * 1000));
     this.mode = this.rate.total * speed > MAX_DOTS_PER_SECOND ? "volume" : "dots";
+    this.rateVersion = (this.rateVersion || 0) + 1;
     if (this.mode !== "dots" || this.reduced || !total) return;
     // pair answers with targets: error answers go first to targets that are not healthy
     const statuses = [];
@@ -167,6 +169,13 @@ export class Flow {
     this.fpsSamples.push(ts);
     if (this.fpsSamples.length > 120) this.fpsSamples.shift();
     this.frames++;
+    // Redraw only when something moves (packets) or changed (rates, layout, the scheduler):
+    // a full-stage canvas redrawn every frame costs too much without a GPU.
+    const moving = this.packets.length || this.traces.length;
+    const key = `${this.mode}|${this.control}|${this.geomVersion}|${this.rateVersion}`;
+    if (moving ? ts - (this._drawn || 0) < 32 : key === this._drawnKey) return;
+    this._drawn = ts;
+    this._drawnKey = key;
     const g = this.geom;
     const ctx = this.ctx;
     ctx.setTransform(this.dpr || 1, 0, 0, this.dpr || 1, 0, 0);
@@ -185,7 +194,7 @@ export class Flow {
     ctx.strokeStyle = colour;
     ctx.lineWidth = 1.6;
     ctx.setLineDash([5, 5]);
-    ctx.lineDashOffset = this.control === "ACTIVE" && !this.reduced ? -ts / 60 : 0;
+    ctx.lineDashOffset = 0;
     const from = [];
     if (g.tg) from.push([{ x: g.tg.x + g.tg.w / 2, y: g.svc.y + g.svc.h }, { x: g.tg.x + g.tg.w / 2, y: g.tg.y }]);
     if (g.tasksBox) {
@@ -244,7 +253,7 @@ export class Flow {
       ctx.strokeStyle = colour; ctx.globalAlpha = 0.25; ctx.lineWidth = w; ctx.setLineDash([]);
       this.polyline(ctx, pts);
       ctx.globalAlpha = 0.9; ctx.lineWidth = Math.max(1.5, w / 2.5);
-      ctx.setLineDash([4, 12]); ctx.lineDashOffset = this.reduced ? 0 : -ts / 14;
+      ctx.setLineDash([4, 12]); ctx.lineDashOffset = 0;
       this.polyline(ctx, pts);
     };
     const ca = this.link(g.client, g.alb);
