@@ -43,8 +43,9 @@ def demo(seed: int) -> None:
     "--alb-port",
     "alb_ports",
     multiple=True,
-    type=int,
-    help="A real port for listener :80 of the first load balancer (repeatable).",
+    metavar="PORT[=LB[:LISTENER]]",
+    help="A real port for a listener of the simulated ALB (repeatable): `8080` is listener "
+    ":80 of the first load balancer, `8081=home-alb:8080` listener :8080 of home-alb.",
 )
 @click.option(
     "--scenario",
@@ -58,7 +59,7 @@ def serve_command(
     port: int = 8000,
     speed: float = 1.0,
     seed: int | None = None,
-    alb_ports: tuple[int, ...] = (),
+    alb_ports: tuple[str, ...] = (),
     scenario: str | None = None,
     open_page: bool = False,
 ) -> None:
@@ -76,11 +77,12 @@ def serve_command(
             seed = played.scenario.seed if seed is None else seed
         factory = played.factory if played is not None else demo_factory
         live = LiveWorld(factory, seed=seed or 0, speed=speed)
+        albs = [AlbPort.parse(p) for p in alb_ports]
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
     if open_page:
         open_browser(f"http://{host}:{port}/")
-    asyncio.run(serve(live, host, port, [AlbPort(p) for p in alb_ports], scenario=played))
+    asyncio.run(serve(live, host, port, albs, scenario=played))
 
 
 @main.command()

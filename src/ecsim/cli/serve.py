@@ -29,6 +29,23 @@ class AlbPort:
     load_balancer: str | None = None  # name; None: the first load balancer
     listener_port: int = 80
 
+    @classmethod
+    def parse(cls, text: str) -> AlbPort:
+        """`8080`, `8080=home-alb` or `8080=home-alb:80` (`--alb-port`)."""
+        port, _, target = text.partition("=")
+        lb, colon, listener = target.rpartition(":")
+        if not colon or not listener.isdigit():  # no listener port (an ARN has colons too)
+            lb, listener = target, "80"
+        try:
+            out = cls(int(port), lb or None, int(listener))
+        except ValueError:
+            raise ValueError(
+                f"expected PORT[=LOAD_BALANCER[:LISTENER_PORT]], got {text!r}"
+            ) from None
+        if not (0 < out.port < 65536 and 0 < out.listener_port < 65536):
+            raise ValueError(f"ports must be between 1 and 65535, got {text!r}")
+        return out
+
 
 def build_app(live: LiveWorld, scenario: LiveScenario | None = None) -> Starlette:
     """One ASGI app: the AWS API on `POST /`, the page and its stream on everything else.
