@@ -151,13 +151,18 @@ def test_a_crash_inside_the_model_is_a_500_and_the_world_carries_on(
         del world.ecs.list_clusters
         del world.elbv2.describe_load_balancers
 
+    def unwritable(world: World) -> None:  # answers the protocol layer cannot write
+        world.ecs.list_clusters = lambda **_: {"clusterArns": [object()]}  # type: ignore[method-assign]
+        world.elbv2.describe_load_balancers = lambda **_: {"LoadBalancers": 5}  # type: ignore[method-assign]
+
     before = server.call(lambda w: w.now)
-    server.call(patch)
-    try:
-        assert code_of(ecs.list_clusters) == ("ServerException", 500)
-        assert code_of(elb.describe_load_balancers) == ("InternalFailure", 500)
-    finally:
-        server.call(unpatch)
+    for broken in (patch, unwritable):
+        server.call(broken)
+        try:
+            assert code_of(ecs.list_clusters) == ("ServerException", 500)
+            assert code_of(elb.describe_load_balancers) == ("InternalFailure", 500)
+        finally:
+            server.call(unpatch)
     assert "ListClusters failed unexpectedly" in caplog.text and "a bug" in caplog.text
     assert ecs.list_clusters()["clusterArns"]
     svc = ecs.describe_services(cluster="home", services=["home-service"])["services"][0]

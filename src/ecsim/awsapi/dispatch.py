@@ -67,6 +67,9 @@ class Dispatcher:
             status = 200
         except AwsError as e:
             payload, status = json_protocol.error_body(e.code, e.message), e.status
+        except Exception:  # a bug in the protocol layer itself
+            error = self._unexpected(service, name)
+            payload, status = json_protocol.error_body(error.code, error.message), error.status
         return Response(
             payload,
             status,
@@ -105,6 +108,9 @@ class Dispatcher:
             )
         except AwsError as e:
             return self._query_error(e, request_id, service.namespace, dialect)
+        except Exception:  # a bug in the protocol layer itself
+            error = self._unexpected(service, name)
+            return self._query_error(error, request_id, service.namespace, dialect)
         return Response(
             payload,
             200,
@@ -133,13 +139,17 @@ class Dispatcher:
         except AwsError:
             raise
         except Exception:
-            self.failures += 1
-            log.exception("%s %s failed unexpectedly; answered HTTP 500", service.name, name)
-            raise AwsError(
-                f"ecsim failed to serve {name}; the failure is in the server's log.",
-                code=service.server_error,
-                status=500,
-            ) from None
+            raise self._unexpected(service, name) from None
         finally:
             self.live.publish()
         return result if isinstance(result, dict) else {}
+
+    def _unexpected(self, service: AwsService, name: str) -> AwsError:
+        """Log the exception being handled; the HTTP 500 error to answer instead."""
+        self.failures += 1
+        log.exception("%s %s failed unexpectedly; answered HTTP 500", service.name, name)
+        return AwsError(
+            f"ecsim failed to serve {name}; the failure is in the server's log.",
+            code=service.server_error,
+            status=500,
+        )
