@@ -279,7 +279,7 @@ function renderTasks() {
     b.dataset.ip = t.ip || "";
     b.dataset.id = t.id;
     b.dataset.status = t.lastStatus;
-    const name = t.ip ? `Task ${t.ip}` : `Task ${t.id.slice(0, 8)}…`;
+    const name = compact ? (t.ip || t.id.slice(0, 8)) : (t.ip ? `Task ${t.ip}` : `Task ${t.id.slice(0, 8)}…`);
     const health = t.targetHealth ? ` · target ${t.targetHealth}` : "";
     const why = t.lastStatus === "STOPPED" || t.desiredStatus === "STOPPED" ? ` · ${t.stoppedReason || t.stopCode || ""}` : "";
     b.setAttribute("aria-label", `${name}, ${t.az || "no AZ yet"}, ${t.lastStatus}${health}. Select to act on it.`);
@@ -517,6 +517,7 @@ function bind() {
   $("#tour-end").addEventListener("click", endTour);
   window.addEventListener("resize", () => { layoutDue = true; chartsDue = true; });
   if (window.ResizeObserver) new ResizeObserver(() => { layoutDue = true; }).observe($("#stage"));
+  $("#tasks").addEventListener("scroll", () => { layoutDue = true; }, { passive: true });
   document.addEventListener("scroll", () => {}, { passive: true });
 }
 
@@ -610,8 +611,11 @@ function measure() {
   const targets = new Map();
   for (const li of document.querySelectorAll("#targets li[data-ip]")) targets.set(li.dataset.ip, li);
   const tasks = new Map();
+  const box = $("#tasks").getBoundingClientRect();
   for (const b of document.querySelectorAll("#tasks .task")) {
-    if (b.dataset.ip && b.dataset.status !== "STOPPED") tasks.set(b.dataset.ip, b);
+    if (!b.dataset.ip || b.dataset.status === "STOPPED") continue;
+    const r = b.getBoundingClientRect();
+    if (r.bottom > box.top && r.top < box.bottom) tasks.set(b.dataset.ip, b); // scrolled into view
   }
   flow.measure({
     client: $("#n-client"), alb: $("#n-alb"), tg: $("#n-tg"), svc: $("#n-svc"), tasksBox: $("#tasks"),

@@ -223,6 +223,12 @@ export class Flow {
     ctx.stroke();
   }
 
+  // where the flow to target ip ends: the task card, or the task grid's edge when it is compact
+  end(g, row, task) {
+    if (g.tasks.size > 12 && g.tasksBox) return { x: g.tasksBox.x - 2, y: row.y + row.h / 2 };
+    return { x: task.x, y: task.y + task.h / 2 };
+  }
+
   drawLinks(ctx, g) {
     ctx.save();
     ctx.strokeStyle = "rgba(95,107,122,0.28)";
@@ -235,7 +241,7 @@ export class Flow {
       for (const [ip, row] of g.targets) {
         const task = g.tasks.get(ip);
         if (!task) continue;
-        this.polyline(ctx, [{ x: g.tg.x + g.tg.w, y: row.y + row.h / 2 }, { x: task.x, y: task.y + task.h / 2 }]);
+        this.polyline(ctx, [{ x: g.tg.x + g.tg.w, y: row.y + row.h / 2 }, this.end(g, row, task)]);
       }
     }
     ctx.restore();
@@ -267,7 +273,7 @@ export class Flow {
         const r = this.rate.byTarget[ip] || 0;
         if (!task || r <= 0) continue;
         const colour = this.health[ip] === "healthy" || this.health[ip] === undefined ? "#1d8102" : "#d13212";
-        flowLine([{ x: g.tg.x + g.tg.w, y: row.y + row.h / 2 }, { x: task.x, y: task.y + task.h / 2 }], r, colour);
+        flowLine([{ x: g.tg.x + g.tg.w, y: row.y + row.h / 2 }, this.end(g, row, task)], r, colour);
         if (g.targets.size <= 12) this.label(ctx, `${fmt(r)}/s`, (g.tg.x + g.tg.w + task.x) / 2, (row.y + row.h / 2 + task.y + task.h / 2) / 2 - 9);
       }
     }
