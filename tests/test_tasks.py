@@ -304,3 +304,22 @@ def test_container_health_checks_mark_tasks_and_the_service_replaces_failing_one
                 }
             ],
         )
+
+
+def test_list_calls_page_with_max_results_and_next_token() -> None:
+    w = ecsim.World.demo(seed=16, desired=5, rate=0)
+    seen: list[str] = []
+    token: dict[str, str] = {}
+    while True:
+        page = w.ecs.list_tasks(cluster=CLUSTER, maxResults=2, **token)
+        assert len(page["taskArns"]) <= 2
+        seen += page["taskArns"]
+        if "nextToken" not in page:
+            break
+        token = {"nextToken": page["nextToken"]}
+    assert len(seen) == len(set(seen)) == 5
+    assert w.ecs.list_services(cluster=CLUSTER, maxResults=1)["serviceArns"][0].endswith(SERVICE)
+    with pytest.raises(ecsim.errors.InvalidParameterException):
+        w.ecs.list_tasks(cluster=CLUSTER, maxResults=0)
+    with pytest.raises(ecsim.errors.InvalidParameterException, match="Unknown parameter"):
+        w.ecs.list_tasks(cluster=CLUSTER, maxResult=2)

@@ -9,6 +9,7 @@ unknown names as `failures` with reason `MISSING`, as the waiters expect (refere
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
@@ -146,7 +147,9 @@ class EcsApi:
     def list_clusters(self, **params: Any) -> dict[str, Any]:
         p = self._p("ListClusters", params)
         arns = [c.arn for c in self.backend.clusters.values() if c.status == "ACTIVE"]
-        return _page(p, arns, "clusterArns", 100)
+        page = _Page.read(p, 100)
+        p.done()
+        return page.of(arns, "clusterArns")
 
     def delete_cluster(self, **params: Any) -> dict[str, Any]:
         p = self._p("DeleteCluster", params)
@@ -283,7 +286,9 @@ class EcsApi:
             if td.status == status and (prefix is None or td.family.startswith(prefix))
         ]
         tds.sort(key=lambda td: (td.family, td.revision), reverse=reverse)
-        return _page(p, [td.arn for td in tds], "taskDefinitionArns", 100)
+        page = _Page.read(p, 100)
+        p.done()
+        return page.of([td.arn for td in tds], "taskDefinitionArns")
 
     def deregister_task_definition(self, **params: Any) -> dict[str, Any]:
         p = self._p("DeregisterTaskDefinition", params)
@@ -466,6 +471,7 @@ class EcsApi:
         p = self._p("ListServices", params)
         cluster = self._cluster(p.str("cluster"))
         launch = p.str("launchType")
+        page = _Page.read(p, 10)
         p.done(("schedulingStrategy", "resourceManagementType"))
         arns = [
             s.arn
@@ -473,7 +479,7 @@ class EcsApi:
             if s.status is ServiceStatus.ACTIVE
             and (launch is None or s.launch_type.value == launch)
         ]
-        return _page(p, arns, "serviceArns", 10)
+        return page.of(arns, "serviceArns")
 
     def _launch_type(self, value: str | None) -> LaunchType:
         if value is None:
@@ -759,6 +765,7 @@ class EcsApi:
         desired = p.str("desiredStatus") or "RUNNING"
         instance = p.str("containerInstance")
         launch = p.str("launchType")
+        page = _Page.read(p, 100)
         p.done()
         if desired not in DesiredStatus.__members__:
             raise errors.InvalidParameterException(
@@ -785,7 +792,7 @@ class EcsApi:
             ):
                 continue
             arns.append(t.arn)
-        return _page(p, arns, "taskArns", 100)
+        return page.of(arns, "taskArns")
 
     def describe_tasks(self, **params: Any) -> dict[str, Any]:
         p = self._p("DescribeTasks", params)
@@ -900,9 +907,10 @@ class EcsApi:
         p = self._p("ListContainerInstances", params)
         cluster = self._cluster(p.str("cluster"))
         status = p.str("status")
+        page = _Page.read(p, 100)
         p.done(("filter",))
         arns = [i.arn for i in cluster.instances.values() if status is None or i.status == status]
-        return _page(p, arns, "containerInstanceArns", 100)
+        return page.of(arns, "containerInstanceArns")
 
     def describe_container_instances(self, **params: Any) -> dict[str, Any]:
         p = self._p("DescribeContainerInstances", params)
@@ -971,19 +979,25 @@ def _check_name(name: str, field: str) -> None:
         )
 
 
-def _page(p: Params, items: list[str], key: str, default: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Page:
     """ListX pagination: `maxResults` items from `nextToken` (an offset ecsim hands out)."""
-    size = p.int("maxResults", lo=1, hi=100) or default
-    token = p.str("nextToken")
-    p.done()
-    start = 0
-    if token:
+
+    size: int
+    start: int
+
+    @classmethod
+    def read(cls, p: Params, default: int) -> _Page:
+        size = p.int("maxResults", lo=1, hi=100) or default
+        token = p.str("nextToken")
         try:
-            start = int(token)
+            start = int(token) if token else 0
         except ValueError:
             raise errors.InvalidParameterException("Invalid nextToken.") from None
-    page = items[start : start + size]
-    out: dict[str, Any] = {key: page}
-    if start + size < len(items):
-        out["nextToken"] = str(start + size)
-    return out
+        return cls(size, start)
+
+    def of(self, items: list[str], key: str) -> dict[str, Any]:
+        out: dict[str, Any] = {key: items[self.start : self.start + self.size]}
+        if self.start + self.size < len(items):
+            out["nextToken"] = str(self.start + self.size)
+        return out
