@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from ecsim.cli.explain import explanations
 from ecsim.cli.main import main
+from ecsim.model.explain import explanations
 
 A = "arn:aws:ecs:us-east-1:123456789012"
 E = "arn:aws:elasticloadbalancing:us-east-1:123456789012"

@@ -315,8 +315,8 @@ def test_the_explainer_answers_for_any_name(page: Page) -> None:
     pg = page.page
     pg.locator("#explain-input").fill("1-home-instance")
     pg.locator("#explain-form button").click()
-    page.wait("() => document.querySelector('#explain-out').textContent.includes('Task')")
-    assert "a Task" in pg.locator("#explain-out").inner_text()
+    page.wait("() => document.querySelector('#explain-out').textContent.includes('NOT a service')")
+    assert "a task or an EC2 instance" in pg.locator("#explain-out").inner_text()
     pg.locator("#explain-input").fill("home-service")
     pg.keyboard.press("Enter")
     page.wait("() => document.querySelector('#explain-out').textContent.includes('Manager')")

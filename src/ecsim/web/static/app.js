@@ -543,8 +543,13 @@ function showTrace(tr) {
 }
 
 function showExplain(x) {
+  const lookup = (x.lookup || []).map((c) => `<li><code>${esc(c)}</code></li>`).join("");
   $("#explain-out").innerHTML = `<div class="box"><p><strong>${esc(x.answer)}</strong></p>`
-    + `<p class="small">Why: ${esc(x.why)}</p>${x.live ? `<p class="small">In this world: ${esc(x.live)}</p>` : ""}</div>`;
+    + `<p class="small">Why: ${esc(x.why)}</p>`
+    + (x.live ? `<p class="small">In this world: ${esc(x.live)}</p>` : "")
+    + (x.managedBy ? `<p class="small">Managed by: ${esc(x.managedBy)}</p>` : "")
+    + (lookup ? `<p class="small">Look it up:</p><ul class="small">${lookup}</ul>` : "")
+    + "</div>";
 }
 
 // --- guided tours --------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""`ecsim explain TEXT`: what an ARN, an ID or a name is, who manages it, and how to look it
-up. The seed's opening answer ("1-home-instance" is a task or an instance, not a service),
-made general."""
+"""What an ARN, an ID or a name is, who manages it, and how to look it up: the seed's opening
+answer ("1-home-instance" is a task or an instance, not a service), made general. Used by
+`ecsim explain` and by the page's explainer; it reads the text alone, no world."""
 
 from __future__ import annotations
 
