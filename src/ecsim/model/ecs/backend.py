@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ecsim.model.ecs import messages as msg
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.enums import (
+    ControllerStatus,
     DeploymentStatus,
     DesiredStatus,
     LaunchType,
@@ -60,8 +61,8 @@ class EcsBackend:
             self.world.kernel.after(self.world.settings.tasks.stopped_retention, self._purge, task)
             if task.container_instance is not None:
                 self._release_instance(task)
-        if svc is None:
-            return
+        if svc is None or svc.effective_controller is not ControllerStatus.ACTIVE:
+            return  # a crashed or stuck scheduler observes nothing
         if task.last_status is TaskStatus.RUNNING:
             svc.start_failures = 0
         if (
