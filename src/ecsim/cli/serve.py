@@ -85,6 +85,10 @@ async def serve(
             )
         )
     ]
+    live.real_ports = [
+        {"port": a.port, "loadBalancer": a.load_balancer, "listenerPort": a.listener_port}
+        for a in alb_ports
+    ]
     for alb in alb_ports:
         app = awsapi.alb_app(live, alb.load_balancer, alb.listener_port)
         servers.append(

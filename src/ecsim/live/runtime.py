@@ -65,6 +65,8 @@ class LiveWorld:
         self._task: asyncio.Task[None] | None = None
         self.slice_seconds: list[float] = []  # wall time spent advancing, per slice (recent)
         self.listeners: list[Callable[[LiveWorld], None]] = []
+        # The adapters' real ports: {"port", "loadBalancer", "listenerPort"} per ALB port.
+        self.real_ports: list[dict[str, Any]] = []
         self._attach()
 
     # --- the loop -------------------------------------------------------------------------

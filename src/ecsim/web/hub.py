@@ -235,6 +235,7 @@ class Hub:
             "period": self.live.world.settings.stats_period,
             "tours": tours(),
             "scenarios": self._scenarios(),
+            "realPorts": self.live.real_ports,
         }
 
     def _scenarios(self) -> list[dict[str, str]]:

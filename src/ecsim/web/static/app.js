@@ -77,6 +77,7 @@ function onMessage(m) {
     state.period = m.period || 1;
     if (m.tours) { state.tours = m.tours; state.scenarios = m.scenarios || []; renderTours(); }
     state.clock = m.clock;
+    state.realPorts = m.realPorts || [];
     if (m.type === "reset") state.seenEvents.clear();
     renderAll(m.type === "hello");
     return;
@@ -180,6 +181,12 @@ function renderLb() {
   const li = lb && lb.listeners[0];
   $("#listener-port").textContent = li ? String(li.port) : "–";
   $("#n-listener").title = li ? `${li.protocol}:${li.port} → forward` : "no listener";
+  // Real local ports that answer for this listener (ecsim serve --alb-port).
+  const real = li ? (state.realPorts || []).filter((r) => r.listenerPort === li.port
+    && (!r.loadBalancer || r.loadBalancer === lb.name)) : [];
+  $("#real-port").hidden = real.length === 0;
+  $("#real-port").textContent = real.map((r) => `real port :${r.port}`).join(", ");
+  $("#real-port").title = real.map((r) => `curl http://${location.hostname}:${r.port}/`).join("\n");
 }
 
 const MAX_ROWS = 14;
