@@ -73,9 +73,10 @@ class Queues:
         s_end = int(sec.max())
         total = np.bincount(ip, minlength=len(self.second))
         touched = np.flatnonzero(total)
-        # Clear: no backlog now and no second gets more arrivals than the capacity (those
-        # already counted in the current second included), so nothing ever waits. First the
-        # cheap sufficient test on the batch's total, then second by second.
+        # Clear: no backlog at the start of the current second, and neither it (with what
+        # was counted in it before) nor any later second gets more arrivals than the
+        # capacity, so nothing ever waits. First a cheap sufficient test on the batch's
+        # total, then second by second.
         calm = self.backlog[touched] == 0
         clear = calm & (self.arrivals[touched] + total[touched] <= self.capacity[touched])
         rest = touched[~clear]
@@ -86,7 +87,8 @@ class Queues:
             carried = np.where(cell_sec == self.second[cell_ip], self.arrivals[cell_ip], 0)
             peak = np.zeros(len(self.second), dtype=np.int64)
             np.maximum.at(peak, cell_ip, cell_n + carried)
-            ok = calm[~clear] & (peak[rest] <= self.capacity[rest])
+            cap = self.capacity[rest]
+            ok = calm[~clear] & (peak[rest] <= cap) & (self.arrivals[rest] <= cap)
             clear[np.flatnonzero(~clear)[ok]] = True
         done = touched[clear]
         if len(done):

@@ -1,0 +1,431 @@
+"""The fast data plane agrees with the per-request reference, request by request.
+
+design.md: "the fast path is only trusted because it matches the slow one". On randomized
+small worlds (round robin, weighted random, least outstanding requests, slow start, fail-open,
+overloaded apps that queue and time out, targets dying, draining, hanging, cut off, traced
+single requests), the batched engine (`ecsim.model.dataplane`) and the one-request-at-a-time
+reference (`tests/reference_model.py`) give every request the same answer: status, target,
+answer instant (so latency), who answered; and the same `RequestsCompleted` records, events
+and statistics. Both read the same random numbers; nothing else is shared.
+
+And the fast path's results do not depend on where its batches start and end: advancing in
+1 s steps, in one long step, or with tiny chunks gives identical per-request records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import ecsim
+from ecsim.model.dataplane import engine
+from ecsim.model.demo import CLUSTER
+from ecsim.model.errors import AwsError
+from tests.reference_model import ReferenceDataPlane
+from tests.test_alb_behaviour import APP, build
+
+# --- worlds and scripts -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    seed: int
+    tasks: int
+    algorithm: str
+    slow_start: int
+    min_healthy: int
+    deregistration_delay: int
+    idle_timeout: int
+    latency: str
+    sigma: str
+    capacity: str
+    error_rate: str
+    hang: bool
+    rate: float
+    rules: bool  # a path rule to the demo's own group and a fixed response, three kinds
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str
+    value: float = 0.0
+    pick: int = 0
+
+
+@dataclass
+class Run:
+    log: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    traces: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    windows: list[dict[str, Any]] = field(default_factory=list)
+    counts: tuple[int, int, int] = (0, 0, 0)
+
+
+def configs() -> st.SearchStrategy[Config]:
+    algorithm = st.sampled_from(["round_robin", "least_outstanding_requests", "weighted_random"])
+    return st.builds(
+        Config,
+        seed=st.integers(0, 10_000),
+        tasks=st.integers(1, 4),
+        algorithm=algorithm,
+        slow_start=st.sampled_from([0, 0, 30]),
+        min_healthy=st.sampled_from([1, 1, 2, 3]),
+        deregistration_delay=st.sampled_from([0, 5, 30]),
+        idle_timeout=st.sampled_from([3, 10, 60]),
+        latency=st.sampled_from(["5ms", "20ms", "400ms", "2s"]),
+        sigma=st.sampled_from(["0", "0.4", "1"]),
+        capacity=st.sampled_from(["4", "30", "200"]),
+        error_rate=st.sampled_from(["0", "0", "0.2"]),
+        hang=st.sampled_from([False, False, False, True]),
+        rate=st.sampled_from([3.0, 20.0, 60.0, 150.0]),
+        rules=st.booleans(),
+    )
+
+
+STEP_KINDS = [
+    "advance",
+    "advance",
+    "advance",
+    "kill",
+    "stop",
+    "sick",
+    "well",
+    "crash",
+    "restore",
+    "fail_az",
+    "restore_az",
+    "rate",
+    "send",
+    "algorithm",
+]
+
+
+def steps() -> st.SearchStrategy[list[Step]]:
+    step = st.builds(
+        Step,
+        kind=st.sampled_from(STEP_KINDS),
+        value=st.floats(0.2, 40.0, allow_nan=False),
+        pick=st.integers(0, 7),
+    )
+    return st.lists(step, min_size=2, max_size=9)
+
+
+def world(cfg: Config) -> ecsim.World:
+    labels = {
+        "ecsim.latency.median": cfg.latency,
+        "ecsim.latency.sigma": cfg.sigma,
+        "ecsim.capacity": cfg.capacity,
+        "ecsim.error-rate": cfg.error_rate,
+    }
+    if cfg.hang:
+        labels["ecsim.hang"] = "true"
+    tg_attributes = {
+        "load_balancing.algorithm.type": cfg.algorithm,
+        "deregistration_delay.timeout_seconds": str(cfg.deregistration_delay),
+        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count": str(
+            cfg.min_healthy
+        ),
+    }
+    if cfg.slow_start and cfg.algorithm == "round_robin":  # the only one it combines with
+        tg_attributes["slow_start.duration_seconds"] = str(cfg.slow_start)
+    s = build(
+        cfg.seed,
+        labels=labels,
+        desired=cfg.tasks,
+        tg_attributes=tg_attributes,
+        lb_attributes={"idle_timeout.timeout_seconds": str(cfg.idle_timeout)},
+        wait=not cfg.hang,
+    )
+    w = s.w
+    if cfg.rules:
+        home = w.elbv2.describe_target_groups(Names=["home-tg"])["TargetGroups"][0]
+        w.elbv2.create_rule(
+            ListenerArn=s.listener,
+            Priority=5,
+            Conditions=[{"Field": "path-pattern", "Values": ["/home/*"]}],
+            Actions=[{"Type": "forward", "TargetGroupArn": home["TargetGroupArn"]}],
+        )
+        w.elbv2.create_rule(
+            ListenerArn=s.listener,
+            Priority=6,
+            Conditions=[{"Field": "path-pattern", "Values": ["/teapot"]}],
+            Actions=[
+                {
+                    "Type": "fixed-response",
+                    "FixedResponseConfig": {"StatusCode": "418", "ContentType": "text/plain"},
+                }
+            ],
+        )
+    return w
+
+
+def app_tasks(w: ecsim.World) -> list[str]:
+    arns = w.ecs.list_tasks(cluster=CLUSTER, serviceName=APP, desiredStatus="RUNNING")["taskArns"]
+    return sorted(arns)
+
+
+def paths(cfg: Config) -> list[str | dict[str, Any]] | None:
+    if not cfg.rules:
+        return None
+    return [{"path": "/", "weight": 3}, {"path": "/home/x"}, {"path": "/teapot", "weight": 0.5}]
+
+
+def apply(
+    w: ecsim.World, cfg: Config, step: Step, advance: Callable[[float], None]
+) -> list[dict[str, Any]]:
+    """One step of a script; the trace of a single request sent, if any."""
+    tasks = app_tasks(w)
+    victim = tasks[step.pick % len(tasks)] if tasks else None
+    azs = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    if step.kind == "advance":
+        advance(step.value)
+    elif step.kind == "kill" and victim:
+        w.chaos.kill_task(victim)
+    elif step.kind == "stop" and victim:
+        w.ecs.stop_task(cluster=CLUSTER, task=victim, reason="test")
+    elif step.kind == "sick" and victim:
+        w.chaos.set_app_health(victim, False)
+    elif step.kind == "well" and victim:
+        w.chaos.set_app_health(victim, True)
+    elif step.kind == "crash":
+        w.chaos.crash_controller(CLUSTER, APP)
+    elif step.kind == "restore":
+        w.chaos.restore_controller(CLUSTER, APP)
+    elif step.kind == "fail_az":
+        w.chaos.fail_az(azs[step.pick % 3])
+    elif step.kind == "restore_az":
+        w.chaos.restore_az(azs[step.pick % 3])
+    elif step.kind == "rate":
+        w.traffic.set_rate([0.0, 2.0, 15.0, 80.0][step.pick % 4], paths=paths(cfg))
+    elif step.kind == "send":
+        trace = w.traffic.send("/home/x" if cfg.rules and step.pick % 2 else "/")
+        return [{k: trace[k] for k in ("status", "target", "latencyMs", "answeredBy")}]
+    elif step.kind == "algorithm":
+        tg = w.elbv2.describe_target_groups(Names=[f"{APP}-tg"])["TargetGroups"][0]
+        algorithm = ["round_robin", "least_outstanding_requests", "weighted_random"][step.pick % 3]
+        w.elbv2.modify_target_group_attributes(
+            TargetGroupArn=tg["TargetGroupArn"],
+            Attributes=[
+                {"Key": "slow_start.duration_seconds", "Value": "0"},
+                {"Key": "load_balancing.algorithm.type", "Value": algorithm},
+            ],
+        )
+    return []
+
+
+def play(cfg: Config, script: list[Step], *, reference: bool, stepped: bool = False) -> Run:
+    """Build the world, start traffic, play the script; what the clients got."""
+    w = world(cfg)
+    if reference:
+        w.dataplane = ReferenceDataPlane(w)  # type: ignore[assignment]
+    else:
+        w.dataplane.record_requests = True
+    first = len(w.events())
+    start = w.now
+    w.traffic.set_rate(cfg.rate, paths=paths(cfg))
+    traces: list[dict[str, Any]] = []
+
+    def advance(seconds: float) -> None:
+        if stepped:
+            end = w.now + seconds
+            while w.now + 1 < end:
+                w.advance(1)
+            w.run_until(end)
+        else:
+            w.advance(seconds)
+
+    for step in script:
+        # a step the world may refuse: killing a task with no running container
+        with contextlib.suppress(AwsError):
+            traces += apply(w, cfg, step, advance)
+    advance(5.0)
+    dp = w.dataplane
+    events = [e.to_dict() for e in w.events()[first:]]
+    log = sorted(dp.log, key=lambda r: (r["lb"], r["index"], r["t"], r["done"], r["status"]))
+    end = w.now
+    windows = [w.traffic.stats(since=a, until=a + 7) for a in range(int(start), int(end) - 7, 7)]
+    return Run(
+        log,
+        events,
+        traces,
+        w.traffic.stats(),
+        windows,
+        (dp.arrived, dp.answered, dp.in_flight),
+    )
+
+
+def assert_same(fast: Run, ref: Run) -> None:
+    assert fast.counts == ref.counts
+    assert len(fast.log) == len(ref.log)
+    for a, b in zip(fast.log, ref.log, strict=True):
+        assert a == b, (a, b)
+    assert fast.traces == ref.traces
+    assert fast.summary == ref.summary
+    assert fast.windows == ref.windows
+    assert fast.events == ref.events
+
+
+# --- the fast path agrees with the reference --------------------------------------------------
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(cfg=configs(), script=steps())
+def test_fast_path_matches_the_per_request_reference(cfg: Config, script: list[Step]) -> None:
+    fast = play(cfg, script, reference=False)
+    assert_same(fast, play(cfg, script, reference=True))
+    stepped = play(cfg, script, reference=False, stepped=True)
+    assert (stepped.log, stepped.traces, stepped.summary) == (fast.log, fast.traces, fast.summary)
+    for status in fast.summary["by_status"]:
+        event(f"status {status}")  # --hypothesis-show-statistics: what the examples covered
+    if any(r["lat"] > 1 for r in fast.log if r["from_target"]):
+        event("queued or slow answers")
+
+
+CASES = {
+    # A dead task still registered under least outstanding requests: it always looks idle.
+    "lor-dead-target": (
+        Config(
+            3,
+            3,
+            "least_outstanding_requests",
+            0,
+            1,
+            30,
+            60,
+            "400ms",
+            "0.4",
+            "200",
+            "0",
+            False,
+            60.0,
+            False,
+        ),
+        [
+            Step("advance", 5),
+            Step("crash"),
+            Step("kill", pick=1),
+            Step("advance", 25),
+            Step("send"),
+            Step("advance", 10),
+        ],
+    ),
+    # Overloaded apps queue, then time out at the idle timeout; LOR picks see the waits.
+    "lor-overload": (
+        Config(
+            4,
+            2,
+            "least_outstanding_requests",
+            0,
+            1,
+            5,
+            10,
+            "20ms",
+            "0",
+            "4",
+            "0.2",
+            False,
+            60.0,
+            True,
+        ),
+        [
+            Step("advance", 20),
+            Step("send"),
+            Step("advance", 15),
+            Step("rate", pick=1),
+            Step("advance", 20),
+        ],
+    ),
+    # Round robin overloaded, draining with requests in flight, an AZ cut off.
+    "rr-drain-az": (
+        Config(5, 4, "round_robin", 0, 1, 5, 10, "2s", "0.4", "4", "0", False, 60.0, True),
+        [
+            Step("advance", 10),
+            Step("stop", pick=2),
+            Step("advance", 8),
+            Step("fail_az", pick=1),
+            Step("advance", 12),
+            Step("restore_az", pick=1),
+            Step("advance", 20),
+        ],
+    ),
+    # Slow start after a scale-in and replacement; then weighted random.
+    "slow-start": (
+        Config(6, 3, "round_robin", 30, 1, 0, 60, "20ms", "0.4", "200", "0", False, 60.0, False),
+        [
+            Step("advance", 5),
+            Step("kill", pick=0),
+            Step("advance", 25),
+            Step("advance", 25),
+            Step("algorithm", pick=2),
+            Step("advance", 10),
+        ],
+    ),
+    # Every target unhealthy, the ALB fails open; hanging apps (504 at the idle timeout).
+    "fail-open-hang": (
+        Config(7, 2, "round_robin", 0, 3, 5, 3, "20ms", "0.4", "200", "0", True, 20.0, False),
+        [
+            Step("advance", 40),
+            Step("crash"),
+            Step("advance", 25),
+            Step("send"),
+            Step("advance", 20),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fast_path_matches_the_reference_on_chosen_cases(name: str) -> None:
+    cfg, script = CASES[name]
+    fast = play(cfg, script, reference=False)
+    ref = play(cfg, script, reference=True)
+    assert fast.counts[0] > 0
+    assert_same(fast, ref)
+
+
+def test_the_chosen_cases_cover_what_they_claim() -> None:
+    """The chosen cases do produce the outcomes they are about (else they test nothing)."""
+    statuses: dict[str, set[str]] = {}
+    for name, (cfg, script) in CASES.items():
+        statuses[name] = set(play(cfg, script, reference=False).summary["by_status"])
+    assert "502" in statuses["lor-dead-target"]
+    assert {"200", "500", "504"} <= statuses["lor-overload"]
+    assert {"502", "504"} <= statuses["rr-drain-az"]
+    assert {"503", "504"} <= statuses["fail-open-hang"]
+
+
+# --- batch boundaries do not matter -----------------------------------------------------------
+
+BOUNDARY_CASES = [CASES["lor-overload"], CASES["rr-drain-az"], CASES["slow-start"]]
+
+
+@pytest.mark.parametrize("case", range(len(BOUNDARY_CASES)))
+def test_results_do_not_depend_on_batch_boundaries(
+    case: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg, script = BOUNDARY_CASES[case]
+    at_once = play(cfg, script, reference=False)
+    stepped = play(cfg, script, reference=False, stepped=True)
+    assert at_once.counts[0] > 0
+    assert at_once.log == stepped.log
+    assert at_once.traces == stepped.traces
+    assert at_once.summary == stepped.summary
+    monkeypatch.setattr(engine, "CHUNK", 37)
+    monkeypatch.setattr(engine, "_BLOCK", 5)
+    tiny = play(cfg, script, reference=False)
+    assert at_once.log == tiny.log
+    assert at_once.summary == tiny.summary
+    assert at_once.events == tiny.events
