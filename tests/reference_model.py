@@ -26,6 +26,7 @@ it matches this one (tests/test_dataplane_reference.py).
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import heapq
 import itertools
@@ -78,17 +79,37 @@ class Source:
     key: int
     rate: float = 0.0
     kinds: list[RequestKind] = field(default_factory=lambda: [RequestKind()])
+    kind_cdf: list[float] = field(default_factory=lambda: [1.0])
     port: int | None = None
     next_i: int = 0
     next_t: float = math.inf
     _base: int = -1
     _block: Any = None
+    _z: list[float] = field(default_factory=list)
+    _gap: list[float] = field(default_factory=list)
 
-    def draws(self, i: int) -> Any:
+    def _load(self, i: int) -> None:
         if self._block is None or not self._base <= i < self._base + BLOCK:
             self._base = i
-            self._block = request_draws(self.key, i, BLOCK)
+            u = self._block = request_draws(self.key, i, BLOCK)
+            # Per request, from its own numbers only (numpy's scalar and array math agree).
+            self._z = (
+                np.sqrt(-2.0 * np.log1p(-u[:, Z1])) * np.cos(2.0 * math.pi * u[:, Z2])
+            ).tolist()
+            self._gap = (-np.log1p(-u[:, GAP])).tolist()  # times 1 / rate
+
+    def draws(self, i: int) -> Any:
+        self._load(i)
         return self._block[i - self._base]
+
+    def z(self, i: int) -> float:
+        self._load(i)
+        return self._z[i - self._base]
+
+    def gap(self, i: int) -> float:
+        """The unit exponential of request i (its gap is this over the rate)."""
+        self._load(i)
+        return self._gap[i - self._base]
 
 
 class ReferenceDataPlane:
@@ -109,6 +130,9 @@ class ReferenceDataPlane:
         self.buckets: dict[str, dict[int, dict[str, Counter[Any]]]] = {}
         self.sealed_until = 0
         self.manual = 0
+        # routing, constant between two flushes (the model flushes before changing it)
+        self.routes: dict[tuple[str, int | None, RequestKind], Any] = {}
+        self.pools: dict[str, list[Any]] = {}
 
     @property
     def in_flight(self) -> int:
@@ -130,6 +154,8 @@ class ReferenceDataPlane:
             src = self.sources[lb_arn] = Source(lb_arn, self.world.streams.key(f"traffic:{lb_arn}"))
         if kinds is not None:
             src.kinds = kinds
+            w = np.array([k.weight for k in kinds])
+            src.kind_cdf = (np.cumsum(w) / w.sum()).tolist()
         if port is not None:
             src.port = port
         src.rate = rps
@@ -151,6 +177,8 @@ class ReferenceDataPlane:
 
     def run(self, t1: float) -> None:
         """Arrivals before t1 and answers up to t1, in time order (answers first at a tie)."""
+        self.routes = {}
+        self.pools = {}
         sources = list(self.sources.values())
         while True:
             arrival = None
@@ -182,31 +210,38 @@ class ReferenceDataPlane:
     def arrive(self, src: Source) -> None:
         i, t = src.next_i, src.next_t
         u = src.draws(i)
+        z = src.z(i)
         src.next_i += 1
-        nxt = src.draws(src.next_i)[GAP]
-        src.next_t = t + -np.log1p(-nxt) / src.rate
+        src.next_t = t + src.gap(src.next_i) / src.rate
         kind = src.kinds[0]
         if len(src.kinds) > 1:
-            w = np.array([k.weight for k in src.kinds])
-            cdf = np.cumsum(w) / w.sum()
-            kind = src.kinds[min(int((cdf <= u[KIND]).sum()), len(cdf) - 1)]
-        self.send(Request(src.lb_arn, i, t), kind, src.port, u)
+            k = bisect.bisect_right(src.kind_cdf, u[KIND])
+            kind = src.kinds[min(k, len(src.kinds) - 1)]
+        self.send(Request(src.lb_arn, i, t), kind, src.port, u, z)
 
     # --- one request ----------------------------------------------------------------------
 
-    def send(self, req: Request, kind: RequestKind, port: int | None, u: Any) -> dict[str, Any]:
+    def send(
+        self, req: Request, kind: RequestKind, port: int | None, u: Any, z: float
+    ) -> dict[str, Any]:
         """Route, pick, answer one request; returns what the trace needs."""
         self.arrived += 1
         w = self.world
         elb_latency = w.settings.elb.elb_answer_latency
         lb = w.elb.load_balancers.get(req.lb)
-        fixed, groups = self.resolve(lb, port, kind)
+        route = self.routes.get((req.lb, port, kind))
+        if route is None:
+            fixed, groups = self.resolve(lb, port, kind)
+            weights = [weight for _, weight in groups]
+            cdf = []
+            if groups and sum(weights) > 0:
+                cdf = (np.cumsum(np.array(weights, dtype=np.float64)) / np.sum(weights)).tolist()
+            route = self.routes[(req.lb, port, kind)] = (fixed, groups, cdf)
+        fixed, groups, cdf = route
         tg = None
         if fixed is None:
-            weights = [weight for _, weight in groups]
-            if groups and sum(weights) > 0:
-                cdf = np.cumsum(np.array(weights, dtype=np.float64)) / np.sum(weights)
-                tg = groups[min(int((cdf <= u[GROUP]).sum()), len(cdf) - 1)][0]
+            if cdf:
+                tg = groups[min(bisect.bisect_right(cdf, u[GROUP]), len(cdf) - 1)][0]
             targets = self.routable(tg) if tg is not None else []
             if not targets:
                 fixed = 503
@@ -226,8 +261,7 @@ class ReferenceDataPlane:
             assert task is not None
             p = task.profile
             wait = self.wait(target.id, req.t, p.capacity)
-            z = np.sqrt(-2.0 * np.log1p(-u[Z1])) * np.cos(2.0 * math.pi * u[Z2])
-            service = np.exp(p.log_mu + p.latency_sigma * z) + wait
+            service = np.exp(np.float64(p.log_mu + p.latency_sigma * z)) + wait
             req.connected = True
             if service >= idle:
                 req.status, req.done = 504, req.t + idle
@@ -285,13 +319,20 @@ class ReferenceDataPlane:
         return False
 
     def routable(self, tg: TargetGroup) -> list[Any]:
+        cached = self.pools.get(tg.arn)
+        if cached is not None:
+            return cached
+        pool: list[Any]
         healthy = [x for x in tg.targets.values() if x.state is TargetHealthState.HEALTHY]
         if len(healthy) >= tg.min_healthy_targets:
-            return healthy
-        allowed = {TargetHealthState.HEALTHY, TargetHealthState.UNHEALTHY}
-        if self.world.settings.elb.fail_open_includes_initial:
-            allowed.add(TargetHealthState.INITIAL)
-        return [x for x in tg.targets.values() if x.state in allowed]
+            pool = healthy
+        else:
+            allowed = {TargetHealthState.HEALTHY, TargetHealthState.UNHEALTHY}
+            if self.world.settings.elb.fail_open_includes_initial:
+                allowed.add(TargetHealthState.INITIAL)
+            pool = [x for x in tg.targets.values() if x.state in allowed]
+        self.pools[tg.arn] = pool
+        return pool
 
     def pick(self, tg: TargetGroup, targets: list[Any], t: float, u: float) -> int:
         m = len(targets)
@@ -349,9 +390,10 @@ class ReferenceDataPlane:
         self.answered += 1
         period = self.world.settings.stats_period
         index = math.floor(req.done / period)
-        b = self.buckets.setdefault(req.lb, {}).setdefault(
-            index, {k: Counter() for k in ("status", "target", "source", "latency")}
-        )
+        buckets = self.buckets.setdefault(req.lb, {})
+        b = buckets.get(index)
+        if b is None:
+            b = buckets[index] = {k: Counter() for k in ("status", "target", "source", "latency")}
         b["status"][f"{req.status:03d}"] += 1
         if req.slot is not None:
             b["target"][req.slot[1]] += 1
@@ -402,7 +444,9 @@ class ReferenceDataPlane:
         period = self.world.settings.stats_period
         lo = -math.inf if since is None else since / period
         hi = math.inf if until is None else until / period
-        total = {k: Counter() for k in ("status", "target", "source", "latency")}
+        total: dict[str, Counter[Any]] = {
+            k: Counter() for k in ("status", "target", "source", "latency")
+        }
         for lb, buckets in self.buckets.items():
             if lb_arn is not None and lb != lb_arn:
                 continue
@@ -470,7 +514,8 @@ class ReferenceDataPlane:
         u = request_draws(self.world.streams.key("traffic:manual"), self.manual, 1)[0]
         self.manual += 1
         req = Request(lb_arn, -1, now)
-        out = self.send(req, kind, port, u)
+        z = float(np.sqrt(-2.0 * np.log1p(-u[Z1])) * np.cos(2.0 * math.pi * u[Z2]))
+        out = self.send(req, kind, port, u, z)
         self.run(now)
         return {
             "status": out["status"],

@@ -68,8 +68,13 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B8 = npt.NDArray[np.bool_]
 
-CHUNK = 1 << 17  # requests evaluated together, at most (memory stays flat beyond this)
-_BLOCK = 1 << 15  # arrival times generated ahead per source, at least
+# Requests evaluated together, at most: memory stays flat beyond this, and the arrays of a
+# chunk stay in the CPU caches. Worlds with many routes (request kinds) take bigger chunks,
+# as each route costs a little per chunk.
+CHUNK = 1 << 15
+CHUNK_PER_ROUTE = 256
+CHUNK_MAX = 1 << 18
+_BLOCK = 64  # requests generated ahead beyond the expected number before a flush's end
 
 STATUS_REFUSED = 0  # the client could not connect to the load balancer at all
 _FIELDS = ("t", "done", "lat", "status", "slot", "ip", "lb", "index", "from_target", "connected")
@@ -83,7 +88,13 @@ _ALGORITHMS = {
 
 def normal(u1: F64, u2: F64) -> F64:
     """Standard normal deviates from two uniforms (Box-Muller)."""
-    z: F64 = np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * math.pi * u2)
+    z: F64 = np.negative(u1)
+    np.log1p(z, out=z)
+    z *= -2.0
+    np.sqrt(z, out=z)
+    c = u2 * (2.0 * math.pi)
+    np.cos(c, out=c)
+    z *= c
     return z
 
 
@@ -180,22 +191,31 @@ class TrafficSource:
 
     def horizon(self, count: int) -> float:
         """The arrival time of request next_i + count (generating requests ahead as needed)."""
-        have = len(self.ahead_t)
-        if have <= count:
-            n = max(count + 1 - have, _BLOCK, have)
-            u = request_draws(self.key, self.next_i + have, n)
-            gaps = -np.log1p(-u[:, GAP]) / self.rate
-            times = np.cumsum(np.concatenate((self.ahead_t[-1:], gaps)))[1:]
-            self.ahead_t = np.concatenate((self.ahead_t, times))
-            self.ahead_u = np.concatenate((self.ahead_u, u))
+        if len(self.ahead_t) <= count:
+            # Regenerate from next_i (counter-based draws: the same numbers again) rather than
+            # append to what is left: no copy of the block. Times keep their exact sums.
+            n = count + 1
+            u = request_draws(self.key, self.next_i, n)
+            times = np.negative(u[:, GAP])
+            np.log1p(times, out=times)
+            np.negative(times, out=times)
+            times /= self.rate
+            times[0] = self.next_t
+            np.cumsum(times, out=times)
+            self.ahead_t, self.ahead_u = times, u
         return float(self.ahead_t[count])
 
     def take(self, until: float, limit: int) -> tuple[F64, F64, int]:
-        """Arrival times, uniforms and first index of the next requests before `until`."""
+        """Arrival times, uniforms and first index of the next requests before `until` (at
+        most `limit` of them)."""
         if self.rate <= 0 or self.next_t >= until:
             return np.zeros(0), np.zeros((0, LANES)), self.next_i
-        self.horizon(limit)
-        m = min(int(np.searchsorted(self.ahead_t, until, side="left")), limit)
+        while True:
+            m = int(np.searchsorted(self.ahead_t, until, side="left"))
+            if m < len(self.ahead_t) or m >= limit:
+                break
+            self.horizon(min(limit, 2 * len(self.ahead_t) + _BLOCK))
+        m = min(m, limit)
         times, u, first = self.ahead_t[:m], self.ahead_u[:m], self.next_i
         self.ahead_t, self.ahead_u = self.ahead_t[m:], self.ahead_u[m:]
         self.next_i += m
@@ -296,16 +316,15 @@ class _Chunk:
         self.pool = np.full(n, -1, dtype=np.int64)
         self.flat = np.full(n, -1, dtype=np.int64)  # the target, an index into _Targets.flat()
         self.pool_sources: dict[int, set[int]] = {}
+        self.all_routed = True  # no request answered by the load balancer itself
         self._lanes: dict[int, F64] = {}
 
     def lane(self, lane: int) -> F64:
-        """The uniforms of one lane, contiguous."""
+        """The uniforms of one lane (a strided view when there is one source)."""
         u = self._lanes.get(lane)
         if u is None:
             cols = [p[3][:, lane] for p in self.parts]
-            u = self._lanes[lane] = (
-                np.concatenate(cols) if len(cols) > 1 else np.ascontiguousarray(cols[0])
-            )
+            u = self._lanes[lane] = np.concatenate(cols) if len(cols) > 1 else cols[0]
         return u
 
     def index(self) -> I64:
@@ -381,6 +400,9 @@ class DataPlane:
         self._manual = 0
         self.arrived = 0
         self.answered = 0
+        # which rule each request kind meets, by listener and rules' content (routing.py)
+        self.decisions: dict[tuple[Any, ...], Any] = {}
+        self.rule_versions: dict[tuple[Any, ...], int] = {}
 
     # --- identities -----------------------------------------------------------------------
 
@@ -462,14 +484,21 @@ class DataPlane:
         self, targets: _Targets, active: list[tuple[int, TrafficSource]], t1: float
     ) -> None:
         total_rate = sum(src.rate for _, src in active)
+        routes = sum(len(src.kinds) for _, src in active)
+        size = min(max(CHUNK, CHUNK_PER_ROUTE * routes), max(CHUNK, CHUNK_MAX))
         while True:
             te = t1
             for _, src in active:
-                te = min(te, src.horizon(max(1, int(CHUNK * src.rate / total_rate))))
-            parts = self._take(active, te)
+                share = max(1, int(size * src.rate / total_rate))
+                # requests expected before t1, with a margin: no more are generated ahead
+                expected = (t1 - src.next_t) * src.rate
+                te = min(
+                    te, src.horizon(min(share, int(expected * 1.1 + 4 * expected**0.5) + _BLOCK))
+                )
+            parts = self._take(active, te, size)
             if not parts and te < t1:
                 te = min(t1, float(np.nextafter(te, math.inf)))
-                parts = self._take(active, te)
+                parts = self._take(active, te, size)
             if parts:
                 chunk = _Chunk(parts)
                 self.arrived += chunk.n
@@ -483,11 +512,11 @@ class DataPlane:
 
     @staticmethod
     def _take(
-        active: list[tuple[int, TrafficSource]], until: float
+        active: list[tuple[int, TrafficSource]], until: float, limit: int
     ) -> list[tuple[int, TrafficSource, F64, F64, int]]:
         parts = []
         for pos, src in active:
-            times, u, first = src.take(until, CHUNK)
+            times, u, first = src.take(until, limit)
             if len(times):
                 parts.append((pos, src, times, u, first))
         return parts
@@ -522,10 +551,12 @@ class DataPlane:
         action = targets.action(pos, src, kind)
         if action.fixed_status is not None:
             chunk.status[rows] = action.fixed_status
+            chunk.all_routed = False
             return
         weights = action.weights
         if not action.pools or weights.sum() <= 0:
             chunk.status[rows] = 503
+            chunk.all_routed = False
             return
         if len(action.pools) == 1:
             split: list[tuple[Pool, I64 | slice]] = [(action.pools[0], rows)]
@@ -538,6 +569,7 @@ class DataPlane:
         for pool, part in split:
             if pool.size == 0:
                 chunk.status[part] = 503
+                chunk.all_routed = False
                 continue
             g = targets.pool_id(pool)
             chunk.pool[part] = g
@@ -547,10 +579,24 @@ class DataPlane:
 
     def _pick(self, targets: _Targets, chunk: _Chunk, z: F64, idle: F64 | float) -> list[int]:
         """Each routed request's target (chunk.flat). Returns the least-outstanding pools."""
+        flat = targets.flat()
+        if chunk.all_routed and len(chunk.pool_sources) == 1:
+            # one pool takes every request: whole-array views, no row lists
+            p = next(iter(chunk.pool_sources))
+            if not flat["special"][p] and int(flat["algorithm"][p]) == _RR:
+                start, size = targets.rr[p], int(flat["size"][p])
+                local = np.arange(start, start + chunk.n, dtype=np.int64)
+                local %= size
+                local += int(flat["offset"][p])
+                chunk.flat = local
+                targets.rr[p] = start + chunk.n
+                return []
+            if targets.pools[p].algorithm is _LOR_ALG:
+                self._pick_lor(targets, chunk, p, slice(0, chunk.n), z, idle)
+                return [p]
         routed = np.flatnonzero(chunk.pool >= 0)
         if not len(routed):
             return []
-        flat = targets.flat()
         g = chunk.pool[routed]
         lo, hi = int(g.min()), int(g.max())
         shared = {p for p, srcs in chunk.pool_sources.items() if len(srcs) > 1}
@@ -690,7 +736,7 @@ class DataPlane:
         targets: _Targets,
         chunk: _Chunk,
         p: int,
-        rows: I64,
+        rows: I64 | slice,
         z: F64,
         idle: F64 | float,
         wait: F64 | None = None,
@@ -732,7 +778,7 @@ class DataPlane:
         slot = np.full(n, -1, dtype=np.int64)
         ip = np.full(n, -1, dtype=np.int64)
         if used:
-            everything = bool(chunk.pool.min() >= 0)
+            everything = chunk.all_routed
             routed = np.arange(n) if everything else np.flatnonzero(chunk.pool >= 0)
             z_all = normal(chunk.lane(Z1), chunk.lane(Z2))
             lor = [p for p in used if targets.pools[p].algorithm is _LOR_ALG]

@@ -43,52 +43,56 @@ def least_outstanding(
 
 
 def _walk(t: F64, u: F64, done: F64, m: int, prior_done: F64, prior_j: I64) -> I64 | None:
+    """Every target answers request k at done[k]: walk arrivals and answers in time order
+    (answers first at a tie), keeping per-target counts and the lowest count's tie size."""
     n_p, n = len(prior_done), len(t)
-    all_done = np.concatenate((prior_done, done))
-    order = np.argsort(all_done, kind="stable")
-    expired = np.searchsorted(all_done[order], t, side="right")
-    if n and (expired > n_p + np.arange(n)).any():
-        return None  # a request answered at its own arrival instant: let the heap decide
-    owner: list[int] = prior_j.tolist() + [0] * n
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    if (done <= t).any():
+        return None  # answered at its own arrival instant: let the heap decide
+    base = n_p + n
+    # Event codes: ~e for the answer of entry e (prior ones first, then request k as n_p + k),
+    # base + k for the arrival of request k; stable sort: answers before arrivals at a tie.
+    codes = np.concatenate(
+        (~np.arange(base, dtype=np.int64), np.arange(base, base + n, dtype=np.int64))
+    )
+    order = np.argsort(np.concatenate((prior_done, done, t)), kind="stable")
+    events: list[int] = codes[order].tolist()
+    owner: list[int] = prior_j.tolist() + [0] * (n + n)  # by entry, then by arrival code
+    u_at: list[float] = [0.0] * base + u.tolist()  # by arrival code
     counts: list[int] = np.bincount(prior_j, minlength=m).tolist() if n_p else [0] * m
     low = min(counts)
     nlow = counts.count(low)
-    order_l: list[int] = order.tolist()
-    exp_l: list[int] = expired.tolist()
-    u_l: list[float] = u.tolist()
     index = counts.index
     count = counts.count
-    e = 0
-    k = n_p
-    for ek, uk in zip(exp_l, u_l, strict=True):
-        while e < ek:
-            j = owner[order_l[e]]
+    for x in events:
+        if x < 0:
+            j = owner[~x]
             c = counts[j] - 1
             counts[j] = c
-            e += 1
             if c < low:
                 low = c
                 nlow = 1
             elif c == low:
                 nlow += 1
+            continue
         if nlow == 1:
             j = index(low)
         elif nlow == m:
-            j = int(uk * m)
+            j = int(u_at[x] * m)
         else:
-            r = int(uk * nlow)
+            r = int(u_at[x] * nlow)
             j = index(low)
             while r:
                 j = index(low, j + 1)
                 r -= 1
-        owner[k] = j
-        k += 1
+        owner[x - n] = j  # the entry of this request, n_p + k
         counts[j] = low + 1
         nlow -= 1
         if not nlow:
             low += 1
             nlow = count(low)
-    return np.array(owner[n_p:], dtype=np.int64)
+    return np.array(owner[n_p:base], dtype=np.int64)
 
 
 def _heap(t: F64, u: F64, done: F64, cls: I64, m: int, prior_done: F64, prior_j: I64) -> I64:

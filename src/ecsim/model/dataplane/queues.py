@@ -69,7 +69,7 @@ class Queues:
         n = len(ip)
         if not n:
             return None
-        sec = np.floor(t).astype(np.int64)
+        sec = t.astype(np.int64)  # t >= 0: truncation is the floor
         s_end = int(sec.max())
         total = np.bincount(ip, minlength=len(self.second))
         touched = np.flatnonzero(total)
@@ -142,11 +142,19 @@ class Queues:
         mark = np.full(len(self.second), -1, dtype=np.int64)
         mark[which] = np.arange(len(which))
         local = mark[ip]
-        rows = np.flatnonzero(local >= 0)
-        local = local[rows]
-        s_min = int(sec[rows].min())
-        span = s_end - s_min + 1
-        key = local * span + (sec[rows] - s_min)
+        if local.min() >= 0:
+            rows = np.arange(len(ip))
+            s_min = int(sec.min())
+            span = s_end - s_min + 1
+            key = local * span
+            key += sec
+            key -= s_min
+        else:
+            rows = np.flatnonzero(local >= 0)
+            local = local[rows]
+            s_min = int(sec[rows].min())
+            span = s_end - s_min + 1
+            key = local * span + (sec[rows] - s_min)
         if len(which) * span <= 4 * len(rows) + 4096:
             counts = np.bincount(key, minlength=len(which) * span)
             nz = np.flatnonzero(counts)

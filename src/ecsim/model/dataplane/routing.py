@@ -23,6 +23,7 @@ import numpy.typing as npt
 from ecsim.model.ecs.task import EndpointMode
 from ecsim.model.elbv2.health import TargetHealthState
 from ecsim.model.elbv2.resources import (
+    Listener,
     LoadBalancer,
     LoadBalancerState,
     LoadBalancingAlgorithm,
@@ -144,6 +145,7 @@ class Snapshot:
         self.at = at  # the start of the batch this routing serves
         self._pools: dict[str, Pool] = {}
         self._rules: dict[str, list[Rule]] = {}
+        self._content: dict[str, int] = {}
 
     def pool(self, tg: TargetGroup) -> Pool:
         cached = self._pools.get(tg.arn)
@@ -237,27 +239,57 @@ class Snapshot:
                 fixed_status=0,
                 why=f"no listener on port {port}: the connection is refused",
             )
+        decision = self._decide(listener, kind)
+        if decision is None:
+            return Action(None, listener.arn, fixed_status=404, why="no rule matched")
+        rule_arn, fixed, why, targets = decision
+        if fixed is not None:
+            return Action(rule_arn, listener.arn, fixed_status=fixed, why=why)
+        pools, weights = [], []
+        for tg_arn, weight in targets:
+            tg = self.world.elb.target_groups.get(tg_arn)
+            if tg is not None:
+                pools.append(self.pool(tg))
+                weights.append(float(weight))
+        return Action(rule_arn, listener.arn, pools=pools, weights=np.array(weights))
+
+    def _decide(self, listener: Listener, kind: RequestKind) -> _Decision | None:
+        """The rule a request of `kind` meets on `listener`: its ARN, and its fixed answer or
+        forward targets. Remembered across snapshots, keyed by the rules' content."""
         rules = self._rules.get(listener.arn)
         if rules is None:
             rules = self._rules[listener.arn] = listener.ordered_rules()
+            content = tuple(
+                (r.arn, r.priority, r.is_default, repr(r.conditions), repr(r.actions))
+                for r in rules
+            )
+            versions = self.world.dataplane.rule_versions
+            self._content[listener.arn] = versions.setdefault(content, len(versions))
+        key = (listener.arn, self._content[listener.arn], kind)
+        memo: dict[Any, _Decision | None] = self.world.dataplane.decisions
+        if key in memo:
+            return memo[key]
+        decision: _Decision | None = None
         for rule in rules:
             if not rule.is_default and not _matches(rule, kind):
                 continue
             for raw in rule.actions:
                 fixed = _fixed(raw)
                 if fixed is not None:
-                    return Action(
-                        rule.arn,
-                        listener.arn,
-                        fixed_status=fixed,
-                        why=f"{raw['Type']} action of the rule",
-                    )
-            targets = forward_targets(rule.actions)
-            pools, weights = [], []
-            for tg_arn, weight in targets:
-                tg = self.world.elb.target_groups.get(tg_arn)
-                if tg is not None:
-                    pools.append(self.pool(tg))
-                    weights.append(float(weight))
-            return Action(rule.arn, listener.arn, pools=pools, weights=np.array(weights))
-        return Action(None, listener.arn, fixed_status=404, why="no rule matched")
+                    decision = (rule.arn, fixed, f"{raw['Type']} action of the rule", [])
+                    break
+            else:
+                decision = (rule.arn, None, "", forward_targets(rule.actions))
+            break
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+            self.world.dataplane.rule_versions.clear()
+            self._content.clear()
+            self._rules.clear()
+        memo[key] = decision
+        return decision
+
+
+_MEMO_LIMIT = 1 << 16
+# (rule ARN, fixed status or None, why, forward targets [(target group ARN, weight)])
+_Decision = tuple[str, int | None, str, list[tuple[str, int]]]

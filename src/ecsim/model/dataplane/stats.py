@@ -36,7 +36,11 @@ SOURCES = ("elb", "target")
 
 def latency_bins(latency_ms: F64) -> I64:
     """The histogram bin of each latency (ms): bin b holds [1.01^b, 1.01^(b+1))."""
-    bins: I64 = np.floor(np.log(np.maximum(latency_ms, _BIN_FLOOR)) / _BIN_BASE).astype(np.int64)
+    x = np.maximum(latency_ms, _BIN_FLOOR)
+    np.log(x, out=x)
+    x /= _BIN_BASE
+    np.floor(x, out=x)
+    bins: I64 = x.astype(np.int64)
     return bins
 
 
@@ -150,7 +154,7 @@ class _LoadBalancerStats:
         self.sealed: list[Sealed] = []
         self.col_of: I64 = np.full(0, -1, dtype=np.int64)  # ip index -> column
         self.col_ip: list[int] = []  # column -> ip index
-        self._names: tuple[I64, list[str], I64] | None = None
+        self._names: tuple[I64, list[str], I64, npt.NDArray[np.object_]] | None = None
 
     def columns(self, ips: I64) -> I64:
         """The column of each ip index, adding columns for new ones."""
@@ -168,15 +172,16 @@ class _LoadBalancerStats:
             cols = self.col_of[ips]
         return cols
 
-    def names(self, ip_names: list[str]) -> tuple[I64, list[str], I64]:
-        """The columns in the order of their IP strings, those strings, and each column's rank
-        in that order."""
+    def names(self, ip_names: list[str]) -> tuple[I64, list[str], I64, npt.NDArray[np.object_]]:
+        """The columns in the order of their IP strings, those strings (as a list and as an
+        object array), and each column's rank in that order."""
         if self._names is None:
             keys = [ip_names[ip] for ip in self.col_ip]
             order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
             rank = np.empty(len(order), dtype=np.int64)
             rank[order] = np.arange(len(order))
-            self._names = (order, [keys[c] for c in order.tolist()], rank)
+            names = [keys[c] for c in order.tolist()]
+            self._names = (order, names, rank, np.array(names, dtype=object))
         return self._names
 
 
@@ -216,7 +221,8 @@ class Stats:
         st = self.lbs.get(lb)
         if st is None:
             st = self.lbs[lb] = _LoadBalancerStats()
-        b = np.floor(done / self.period).astype(np.int64)
+        # answer instants are >= 0: truncation is the floor
+        b = (done if self.period == 1.0 else done / self.period).astype(np.int64)
         b_lo, b_hi = int(b.min()), int(b.max())
         keys: range | list[int]
         if b_hi - b_lo + 1 <= 2 * n + 64:
@@ -259,7 +265,8 @@ class Stats:
         target_rows = self._targets(st, row, nr, ip)
 
         # latency histogram rows, trimmed to their non-empty bins
-        bins = latency_bins(latency * 1000.0)
+        latency = latency * 1000.0
+        bins = latency_bins(latency)
         lo, hi = int(bins.min()), int(bins.max())
         nb = hi - lo + 1
         lat_rows: list[tuple[int, I64]]
@@ -309,11 +316,13 @@ class Stats:
             if table.all():
                 every_col = np.arange(width, dtype=np.int64)
                 return [(every_col, table[r]) for r in range(nr)]
-            out = []
-            for r in range(nr):
-                nz = np.flatnonzero(table[r])
-                out.append((nz, table[r, nz]))
-            return out
+            rows_nz, cols_nz = np.nonzero(table)
+            counts_nz = table[rows_nz, cols_nz]
+            starts = np.searchsorted(rows_nz, np.arange(nr + 1)).tolist()
+            return [
+                (cols_nz[starts[r] : starts[r + 1]], counts_nz[starts[r] : starts[r + 1]])
+                for r in range(nr)
+            ]
         key = rows_t * width + cols
         uk, uc = np.unique(key, return_counts=True)
         ur, uc_col = np.divmod(uk, width)
@@ -332,7 +341,7 @@ class Stats:
             ready = sorted(i for i in st.open if i < last)
             if not ready:
                 continue
-            order, names, rank = st.names(self.ip_names)
+            order, names, rank, name_array = st.names(self.ip_names)
             width = len(order)
             for index in ready:
                 bucket = st.open.pop(index)
@@ -344,11 +353,7 @@ class Stats:
                     ranks = rank[cols]
                     o = np.argsort(ranks)
                     by_target = dict(
-                        zip(
-                            [names[k] for k in ranks[o].tolist()],
-                            counts[o].tolist(),
-                            strict=True,
-                        )
+                        zip(name_array[ranks[o]].tolist(), counts[o].tolist(), strict=True)
                     )
                 else:
                     by_target = {}

@@ -1,0 +1,1 @@
+"""ecsim's benchmarks (not timed tests): `python -m benchmarks`, see README.md."""
