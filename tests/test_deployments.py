@@ -163,3 +163,18 @@ def test_scale_out_and_in_follow_desired_count(demo: ecsim.World) -> None:
     demo.ecs.update_service(cluster=CLUSTER, service=SERVICE, desiredCount=1)
     advance_until(demo, lambda: service(demo)["runningCount"] == 1, within=120)
     assert len(service(demo)["deployments"]) == 1
+
+
+def test_a_grace_period_ending_between_two_floats_does_not_freeze_time() -> None:
+    """Found by the property test: `now - started < grace` held while `started + grace - now`
+    rounded to 0.0, so the scheduler woke itself at the same instant forever."""
+    w = ecsim.World.demo(seed=2)
+    bad = register_revision(w, **{"ecsim.health": "failing"})
+    w.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=bad)
+    w.advance(44)
+    for _ in range(10_000):
+        if not w.kernel.step(w.now + 60):
+            break
+    assert w.now > 95  # time moved past the instant where it used to stop (89.92 s)
+    w.advance(600)
+    assert service(w)["deployments"][0]["taskDefinition"] != bad  # rolled back

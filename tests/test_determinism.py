@@ -80,3 +80,33 @@ def test_other_seed_other_task_ids() -> None:
         return {a.rsplit("/", 1)[-1] for a in arns}
 
     assert ids(arns_a).isdisjoint(ids(arns_b))
+
+
+def answers(seed: int, steps: list[float], kill_at: float) -> list[tuple[Any, ...]]:
+    """Every request's answer when time is advanced in `steps`, a task killed at `kill_at`."""
+    w = ecsim.World.demo(seed=seed, record_requests=True)
+    start = w.now
+    w.traffic.set_rate(700)  # above the three tasks' capacity (200 rps each): queues build up
+    victim = sorted(task_arns(w))[0]
+    for step in steps:
+        if w.now - start == kill_at:
+            w.chaos.kill_task(victim)
+        w.advance(step)
+    w.traffic.set_rate(0)
+    w.advance(120)
+    assert w.dataplane.in_flight == 0
+    return sorted(
+        (r["lb"], r["index"], r["t"], r["done"], r["status"], r["slot"]) for r in w.dataplane.log
+    )
+
+
+def test_batch_boundaries_do_not_change_answers() -> None:
+    """The data plane evaluates requests in batches between control-plane events; where the
+    caller's `advance` calls cut time must not change any answer (engine docstring)."""
+    whole = answers(3, [30.0, 30.0, 60.0], kill_at=30.0)
+    cut = answers(3, [3.25, 6.75, 20.0, 0.5, 29.5, 17.25, 42.75], kill_at=30.0)
+    fine = answers(3, [1.0] * 120, kill_at=30.0)
+    assert len(whole) > 80_000
+    assert {a[4] for a in whole} >= {200, 502}
+    assert whole == cut
+    assert whole == fine

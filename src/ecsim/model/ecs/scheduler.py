@@ -333,9 +333,9 @@ class ServiceScheduler:
             tg_arn = self._unhealthy_tg(task)
             if not container_failed and tg_arn is None:
                 continue
-            started = task.times.get("startedAt", now)
-            if now - started < grace:
-                self.poke(svc, started + grace - now)
+            grace_ends = task.times.get("startedAt", now) + grace
+            if now < grace_ends:  # the same number decides and schedules: no zero-delay loop
+                self.poke(svc, grace_ends - now)
                 continue
             task.replacing = True
             if container_failed:
