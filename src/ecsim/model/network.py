@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ecsim.model.errors import AwsError, ec2_error
 from ecsim.model.ids import Ids
 
+_T = TypeVar("_T")
 RESERVED_HEAD = 4  # network, VPC router, DNS, future use
 
 
@@ -156,28 +158,20 @@ class Network:
         return sg
 
     def vpc(self, vpc_id: str) -> Vpc:
-        try:
-            return self.vpcs[vpc_id]
-        except KeyError:
-            raise ec2_error(
-                "InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}' does not exist"
-            ) from None
+        return _find(self.vpcs, vpc_id, "InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}'")
 
     def subnet(self, subnet_id: str) -> Subnet:
-        try:
-            return self.subnets[subnet_id]
-        except KeyError:
-            raise ec2_error(
-                "InvalidSubnetID.NotFound", f"The subnet ID '{subnet_id}' does not exist"
-            ) from None
+        return _find(
+            self.subnets, subnet_id, "InvalidSubnetID.NotFound", f"The subnet ID '{subnet_id}'"
+        )
 
     def security_group(self, group_id: str) -> SecurityGroup:
-        try:
-            return self.security_groups[group_id]
-        except KeyError:
-            raise ec2_error(
-                "InvalidGroup.NotFound", f"The security group '{group_id}' does not exist"
-            ) from None
+        return _find(
+            self.security_groups,
+            group_id,
+            "InvalidGroup.NotFound",
+            f"The security group '{group_id}'",
+        )
 
     def az(self, name: str) -> AvailabilityZone:
         try:
@@ -196,3 +190,11 @@ class Network:
     def release_ip(self, subnet: Subnet, ip: str) -> None:
         subnet.release(ip)
         self.ip_owner.pop(ip, None)
+
+
+def _find(items: dict[str, _T], key: str, code: str, what: str) -> _T:
+    """`items[key]`, or EC2's `<Kind>.NotFound` error saying `<what> does not exist`."""
+    try:
+        return items[key]
+    except KeyError:
+        raise ec2_error(code, f"{what} does not exist") from None
