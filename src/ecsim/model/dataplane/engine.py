@@ -74,7 +74,9 @@ B8 = npt.NDArray[np.bool_]
 CHUNK = 1 << 15
 CHUNK_PER_ROUTE = 256
 CHUNK_MAX = 1 << 18
-_BLOCK = 64  # requests generated ahead beyond the expected number before a flush's end
+_BLOCK = 1024  # requests generated ahead, at least (small flushes use what is left)
+_MARGIN = 64  # requests generated ahead beyond the expected number before a flush's end
+_PENDING = 1 << 16  # answers waiting to be counted into the statistics, at most
 
 STATUS_REFUSED = 0  # the client could not connect to the load balancer at all
 _FIELDS = ("t", "done", "lat", "status", "slot", "ip", "lb", "index", "from_target", "connected")
@@ -194,7 +196,7 @@ class TrafficSource:
         if len(self.ahead_t) <= count:
             # Regenerate from next_i (counter-based draws: the same numbers again) rather than
             # append to what is left: no copy of the block. Times keep their exact sums.
-            n = count + 1
+            n = max(count + 1, _BLOCK)
             u = request_draws(self.key, self.next_i, n)
             times = np.negative(u[:, GAP])
             np.log1p(times, out=times)
@@ -270,6 +272,8 @@ class _Targets:
             sizes = np.array([p.size for p in pools], dtype=np.int64)
             cat: dict[str, np.ndarray[Any, Any]] = {
                 name: np.concatenate([getattr(p, name) for p in pools])
+                if len(pools) > 1
+                else getattr(pools[0], name)
                 for name in ("slots", "ip_index", "mode", "log_mu", "sigma", "err")
             }
             cat["size"] = sizes
@@ -403,6 +407,8 @@ class DataPlane:
         # which rule each request kind meets, by listener and rules' content (routing.py)
         self.decisions: dict[tuple[Any, ...], Any] = {}
         self.rule_versions: dict[tuple[Any, ...], int] = {}
+        self._pending: dict[str, list[tuple[F64, I64, I64, B8, F64]]] = {}
+        self._n_pending = 0
 
     # --- identities -----------------------------------------------------------------------
 
@@ -493,7 +499,7 @@ class DataPlane:
                 # requests expected before t1, with a margin: no more are generated ahead
                 expected = (t1 - src.next_t) * src.rate
                 te = min(
-                    te, src.horizon(min(share, int(expected * 1.1 + 4 * expected**0.5) + _BLOCK))
+                    te, src.horizon(min(share, int(expected * 1.1 + 4 * expected**0.5) + _MARGIN))
                 )
             parts = self._take(active, te, size)
             if not parts and te < t1:
@@ -863,24 +869,16 @@ class DataPlane:
         self.answered += n_answered
         for (_, src, *_), (a, b) in zip(chunk.parts, chunk.bounds, strict=True):
             if all_answered:
-                self.stats.add(
-                    src.lb_arn,
-                    done[a:b],
-                    status[a:b],
-                    ip[a:b],
-                    from_target[a:b],
-                    done[a:b] - t[a:b],
-                )
+                self._count(src.lb_arn, done[a:b], status[a:b], ip[a:b], from_target[a:b], t[a:b])
             else:
                 ans = answered[a:b]
-                d = done[a:b][ans]
-                self.stats.add(
+                self._count(
                     src.lb_arn,
-                    d,
+                    done[a:b][ans],
                     status[a:b][ans],
                     ip[a:b][ans],
                     from_target[a:b][ans],
-                    d - t[a:b][ans],
+                    t[a:b][ans],
                 )
         if all_answered and not self.record_requests:
             return
@@ -974,19 +972,42 @@ class DataPlane:
         lbs = f["lb"]
         for li in np.unique(lbs).tolist():
             sel = lbs == li
-            self.stats.add(
+            self._count(
                 self._lbs[li],
                 f["done"][sel],
                 f["status"][sel],
                 f["ip"][sel],
                 f["from_target"][sel],
-                f["done"][sel] - f["t"][sel],
+                f["t"][sel],
             )
         if self.record_requests:
             self._log(f)
 
+    def _count(self, lb_arn: str, done: F64, status: I64, ip: I64, from_target: B8, t: F64) -> None:
+        """Answers for the statistics, counted together at the next seal."""
+        if len(done):
+            self._pending.setdefault(lb_arn, []).append((done, status, ip, from_target, t))
+            self._n_pending += len(done)
+
+    def _count_pending(self) -> None:
+        for lb_arn, parts in self._pending.items():
+            if len(parts) == 1:
+                done, status, ip, from_target, t = parts[0]
+            else:
+                done, status, ip, from_target, t = (
+                    np.concatenate([p[k] for p in parts]) for k in range(5)
+                )
+            self.stats.add(lb_arn, done, status, ip, from_target, done - t)
+        self._pending.clear()
+        self._n_pending = 0
+
     def _seal(self, until: float) -> None:
         period = self.stats.period
+        if math.floor(until / period) <= self.stats.sealed_until:
+            if self._n_pending > _PENDING:
+                self._count_pending()
+            return  # no bucket to seal yet
+        self._count_pending()
         for lb_arn, index, sealed in self.stats.seal(until):
             self.world.emit(
                 RequestsCompleted(
@@ -1192,6 +1213,7 @@ class DataPlane:
         self, since: float | None = None, until: float | None = None, lb_arn: str | None = None
     ) -> dict[str, Any]:
         self.flush()
+        self._count_pending()
         return self.stats.summary(since, until, lb_arn)
 
 

@@ -163,64 +163,63 @@ class Snapshot:
             chosen = [t for t in tg.targets.values() if t.state in allowed]
             fail_open = any(t.state is not TargetHealthState.HEALTHY for t in chosen)
         now = self.at
-        n = len(chosen)
-        mode = np.full(n, UNREACHABLE, dtype=np.int64)
-        log_mu, sigma, err = np.zeros(n), np.zeros(n), np.zeros(n)
-        capacity = np.full(n, math.inf)
-        kinds: dict[tuple[int, float, float, float], int] = {}
-        classes = np.zeros(n, dtype=np.int64)
+        endpoints = self.world.endpoints
+        slot, ip_index = dp.slot, dp.ip
+        slots, ips, ip_ids, modes = [], [], [], []
+        log_mu, sigma, err, capacity, slow_from, slow_until = [], [], [], [], [], []
+        classes: list[int] = []
         class_rep: list[int] = []
+        kinds: dict[tuple[int, float, float, float], int] = {}
+        nan = math.nan
         for j, target in enumerate(chosen):
-            task = self.world.endpoints.get(target.id)
-            if task is not None:
+            ip = target.id
+            slots.append(slot(tg.arn, ip, target.port))
+            ips.append(ip)
+            ip_ids.append(ip_index(ip))
+            task = endpoints.get(ip)
+            if task is None:
+                key = (UNREACHABLE, 0.0, 0.0, 0.0)
+                cap = math.inf
+            else:
                 m = _MODES[task.mode]
                 if m == SERVING and target.port != task.port:
                     m = REFUSED
-                mode[j] = m
                 p = task.profile
-                log_mu[j], sigma[j], err[j], capacity[j] = (
-                    p.log_mu,
-                    p.latency_sigma,
-                    p.error_rate,
-                    p.capacity,
-                )
-            key = (int(mode[j]), float(log_mu[j]), float(sigma[j]), float(err[j]))
+                key = (m, p.log_mu, p.latency_sigma, p.error_rate)
+                cap = p.capacity
+            modes.append(key[0])
+            log_mu.append(key[1])
+            sigma.append(key[2])
+            err.append(key[3])
+            capacity.append(cap)
+            until = target.slow_start_until
+            if until and until > now:
+                slow_until.append(until)
+                start = target.slow_start_from
+                slow_from.append(start if start is not None else nan)
+            else:
+                slow_until.append(nan)
+                slow_from.append(nan)
             c = kinds.get(key)
             if c is None:
                 c = kinds[key] = len(class_rep)
                 class_rep.append(j)
-            classes[j] = c
+            classes.append(c)
         pool = Pool(
             tg=tg,
-            slots=np.array([dp.slot(tg.arn, t.id, t.port) for t in chosen], dtype=np.int64),
-            ips=[t.id for t in chosen],
-            ip_index=np.array([dp.ip(t.id) for t in chosen], dtype=np.int64),
+            slots=np.array(slots, dtype=np.int64),
+            ips=ips,
+            ip_index=np.array(ip_ids, dtype=np.int64),
             fail_open=fail_open,
             algorithm=tg.algorithm,
-            slow_from=np.array(
-                [
-                    t.slow_start_from
-                    if t.slow_start_until
-                    and t.slow_start_until > now
-                    and t.slow_start_from is not None
-                    else np.nan
-                    for t in chosen
-                ]
-            ),
-            slow_until=np.array(
-                [
-                    t.slow_start_until
-                    if t.slow_start_until and t.slow_start_until > now
-                    else np.nan
-                    for t in chosen
-                ]
-            ),
-            mode=mode,
-            log_mu=log_mu,
-            sigma=sigma,
-            err=err,
-            capacity=capacity,
-            classes=classes,
+            slow_from=np.array(slow_from, dtype=np.float64),
+            slow_until=np.array(slow_until, dtype=np.float64),
+            mode=np.array(modes, dtype=np.int64),
+            log_mu=np.array(log_mu, dtype=np.float64),
+            sigma=np.array(sigma, dtype=np.float64),
+            err=np.array(err, dtype=np.float64),
+            capacity=np.array(capacity, dtype=np.float64),
+            classes=np.array(classes, dtype=np.int64),
             class_rep=class_rep,
         )
         self._pools[tg.arn] = pool
