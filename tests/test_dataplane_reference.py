@@ -19,12 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import ecsim
-from ecsim.model.dataplane import engine
+from ecsim.model.dataplane import engine, lor
+from ecsim.model.dataplane.queues import Queues
 from ecsim.model.demo import CLUSTER
 from ecsim.model.errors import AwsError
 from tests.reference_model import ReferenceDataPlane
@@ -429,3 +431,68 @@ def test_results_do_not_depend_on_batch_boundaries(
     assert at_once.log == tiny.log
     assert at_once.summary == tiny.summary
     assert at_once.events == tiny.events
+
+
+# --- the kernels against their plain versions --------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 400),
+    m=st.integers(1, 9),
+    prior=st.integers(0, 30),
+    rate=st.sampled_from([5.0, 200.0, 5000.0]),
+    median=st.sampled_from([0.001, 0.02, 2.0]),
+)
+def test_least_outstanding_walk_matches_the_heap(
+    seed: int, n: int, m: int, prior: int, rate: float, median: float
+) -> None:
+    """lor.py: the sorted walk (homogeneous pools) and the heap loop pick the same targets."""
+    rng = np.random.default_rng(seed)
+    t = 10 + np.cumsum(rng.exponential(1 / rate, n))
+    done = t + median * np.exp(0.5 * rng.standard_normal(n))
+    u = rng.random(n)
+    prior_done = 10 + rng.random(prior) * 2
+    prior_j = rng.integers(0, m, prior)
+    walked = lor._walk(t, u, done, m, prior_done, prior_j)
+    assert walked is not None
+    heaped = lor._heap(t, u, done[None, :], np.zeros(m, dtype=np.int64), m, prior_done, prior_j)
+    assert walked.tolist() == heaped.tolist()
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    capacity=st.sampled_from([0.5, 3.0, 7.5, 40.0]),
+    batches=st.lists(st.tuples(st.integers(0, 60), st.floats(0.01, 4.0)), min_size=1, max_size=8),
+)
+def test_queues_match_the_per_second_recurrence(
+    seed: int, capacity: float, batches: list[tuple[int, float]]
+) -> None:
+    """queues.py: batched waits equal the per-second recurrence run request by request,
+    whatever the batch boundaries (seconds over capacity with no arrival in the next batch
+    included)."""
+    rng = np.random.default_rng(seed)
+    q = Queues()
+    q.ensure(3)
+    q.capacity[:3] = capacity
+    state: dict[int, list[float]] = {}  # ip -> [second, backlog, arrivals]
+    now = 0.0
+    for count, span in batches:
+        times = np.sort(now + rng.random(count) * span)
+        ips = rng.integers(0, 3, count)
+        now += span
+        waits = q.arrive(ips, times)
+        got = np.zeros(count) if waits is None else waits
+        for k in range(count):
+            second = int(times[k])
+            s = state.setdefault(int(ips[k]), [second, 0.0, 0])
+            if second > s[0]:
+                b = max(0.0, s[1] + s[2] - capacity)
+                gap = second - s[0] - 1
+                if gap and b:
+                    b = max(0.0, b - capacity * gap)
+                s[0], s[1], s[2] = second, b, 0
+            assert got[k] == s[1] / capacity, (k, got[k], s)
+            s[2] += 1
