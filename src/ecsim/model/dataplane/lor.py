@@ -51,14 +51,14 @@ def _walk(t: F64, u: F64, done: F64, m: int, prior_done: F64, prior_j: I64) -> I
     if (done <= t).any():
         return None  # answered at its own arrival instant: let the heap decide
     base = n_p + n
-    # Event codes: ~e for the answer of entry e (prior ones first, then request k as n_p + k),
-    # base + k for the arrival of request k; stable sort: answers before arrivals at a tie.
-    codes = np.concatenate(
-        (~np.arange(base, dtype=np.int64), np.arange(base, base + n, dtype=np.int64))
-    )
+    # Event codes: base + k for the arrival of request k; ~slot for an answer, where slot is
+    # where the answered request's target is kept (p for prior entry p, base + k for request
+    # k). Stable sort: answers before arrivals at a tie.
+    arrivals = np.arange(base, base + n, dtype=np.int64)
+    codes = np.concatenate((~np.arange(n_p, dtype=np.int64), ~arrivals, arrivals))
     order = np.argsort(np.concatenate((prior_done, done, t)), kind="stable")
     events: list[int] = codes[order].tolist()
-    owner: list[int] = prior_j.tolist() + [0] * (n + n)  # by entry, then by arrival code
+    owner: list[int] = prior_j.tolist() + [0] * (n + n)  # by slot
     u_at: list[float] = [0.0] * base + u.tolist()  # by arrival code
     counts: list[int] = np.bincount(prior_j, minlength=m).tolist() if n_p else [0] * m
     low = min(counts)
@@ -86,13 +86,13 @@ def _walk(t: F64, u: F64, done: F64, m: int, prior_done: F64, prior_j: I64) -> I
             while r:
                 j = index(low, j + 1)
                 r -= 1
-        owner[x - n] = j  # the entry of this request, n_p + k
+        owner[x] = j
         counts[j] = low + 1
         nlow -= 1
         if not nlow:
             low += 1
             nlow = count(low)
-    return np.array(owner[n_p:base], dtype=np.int64)
+    return np.array(owner[base:], dtype=np.int64)
 
 
 def _heap(t: F64, u: F64, done: F64, cls: I64, m: int, prior_done: F64, prior_j: I64) -> I64:
