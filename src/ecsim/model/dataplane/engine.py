@@ -4,7 +4,15 @@ Between two events that change routing (a health transition, a registration, a t
 the set of routable targets is constant, so the requests in between are evaluated together
 with numpy (design.md, "The data plane must be fast"). Every model change that affects routing
 calls `flush()` first, which evaluates all requests up to that instant. A long flush is cut
-into chunks of at most `CHUNK` requests, so memory does not grow with the number of requests.
+into chunks (`CHUNK` requests, more for worlds with many request kinds), so memory does not
+grow with the number of requests; answered requests go to the statistics at once (stats.py),
+the others wait in a small in-flight table for their answer or for the network to change
+under them (`endpoint_failed`, `endpoint_unreachable`, `drain_expired`).
+
+Per chunk: arrivals (`TrafficSource`), routing to pools (routing.py), target choice
+(round robin and weighted random vectorised over pools, slow start per request, least
+outstanding requests as a loop in lor.py), queue waits (queues.py, exact per-second
+recurrence only for apps that may queue), answers (`outcome`).
 
 Three things make the result independent of where batches start and end:
 
@@ -919,7 +927,6 @@ class DataPlane:
         flat = targets.flat()
         q = self.queues
         seconds = np.floor(chunk.t[routed]).astype(np.int64)
-        bounds = np.flatnonzero(np.r_[True, seconds[1:] != seconds[:-1], True])
         order = np.argsort(seconds, kind="stable")
         seconds_sorted = seconds[order]
         bounds = np.flatnonzero(np.r_[True, seconds_sorted[1:] != seconds_sorted[:-1], True])
