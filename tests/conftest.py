@@ -54,6 +54,22 @@ def whole(w: ecsim.World, n: int = 3) -> bool:
     return service(w)["runningCount"] == n and healthy(w) == n
 
 
+def fargate_task_definition(w: ecsim.World, family: str, **container: object) -> str:
+    """Register a Fargate (awsvpc, 256 CPU / 512 MiB) revision whose one container is `app`
+    with the given fields (image defaults to `<family>:1`); its ARN."""
+    definition = {"name": "app", "image": f"{family}:1", **container}
+    return str(
+        w.ecs.register_task_definition(
+            family=family,
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu="256",
+            memory="512",
+            containerDefinitions=[definition],
+        )["taskDefinition"]["taskDefinitionArn"]
+    )
+
+
 @pytest.fixture
 def demo() -> ecsim.World:
     return ecsim.World.demo(seed=0)

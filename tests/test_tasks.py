@@ -10,7 +10,7 @@ import pytest
 import ecsim
 from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
 from ecsim.model.events import TargetHealthChanged, TaskStateChanged
-from tests.conftest import advance_until, service, tasks
+from tests.conftest import advance_until, fargate_task_definition, service, tasks
 
 ORDER = [
     "PROVISIONING",
@@ -88,20 +88,8 @@ def test_stopped_tasks_stay_describable_for_an_hour(demo: ecsim.World) -> None:
 def test_sigterm_ignored_means_sigkill_after_stop_timeout() -> None:
     w = ecsim.World(seed=2)
     w.ecs.create_cluster(clusterName="batch")
-    w.ecs.register_task_definition(
-        family="stubborn",
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
-            {
-                "name": "app",
-                "image": "app:1",
-                "stopTimeout": 45,
-                "dockerLabels": {"ecsim.shutdown": "ignore"},
-            }
-        ],
+    fargate_task_definition(
+        w, "stubborn", image="app:1", stopTimeout=45, dockerLabels={"ecsim.shutdown": "ignore"}
     )
     arn = w.ecs.run_task(
         cluster="batch",
@@ -122,14 +110,7 @@ def test_sigterm_ignored_means_sigkill_after_stop_timeout() -> None:
 def test_run_task_places_over_the_azs_and_lists_by_status() -> None:
     w = ecsim.World(seed=4)
     w.ecs.create_cluster(clusterName="batch")
-    w.ecs.register_task_definition(
-        family="job",
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "app", "image": "app:1"}],
-    )
+    fargate_task_definition(w, "job", image="app:1")
     started = w.ecs.run_task(
         cluster="batch",
         taskDefinition="job:1",
@@ -238,25 +219,17 @@ def test_replacement_is_healthy_before_the_unhealthy_task_stops(desired: int) ->
 def test_container_health_checks_mark_tasks_and_the_service_replaces_failing_ones() -> None:
     w = ecsim.World(seed=15)
     w.ecs.create_cluster(clusterName="workers")
-    w.ecs.register_task_definition(
-        family="worker",
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
-            {
-                "name": "app",
-                "image": "worker:1",
-                "healthCheck": {
-                    "command": ["CMD-SHELL", "curl -f localhost/health"],
-                    "interval": 10,
-                    "timeout": 2,
-                    "retries": 3,
-                    "startPeriod": 0,
-                },
-            }
-        ],
+    fargate_task_definition(
+        w,
+        "worker",
+        image="worker:1",
+        healthCheck={
+            "command": ["CMD-SHELL", "curl -f localhost/health"],
+            "interval": 10,
+            "timeout": 2,
+            "retries": 3,
+            "startPeriod": 0,
+        },
     )
     w.ecs.create_service(
         cluster="workers",
