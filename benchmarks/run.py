@@ -161,6 +161,25 @@ def bench4(runs: int) -> None:
         )
 
 
+def calibrate() -> str:
+    """Fixed workloads, to compare the host's speed across runs (lower is faster)."""
+    py, gen = [], []
+    for _ in range(5):
+        t = time.process_time()
+        total = 0
+        for i in range(1_000_000):
+            total += i & 7
+        py.append(time.process_time() - t)
+        t = time.process_time()
+        np.random.Generator(np.random.Philox(key=1)).random(10_000_000)
+        gen.append(time.process_time() - t)
+    return (
+        f"host speed (median of 5, lower is faster): a Python loop of 1 M steps "
+        f"{statistics.median(py) * 1e3:.0f} ms, 10 M Philox uniforms "
+        f"{statistics.median(gen) * 1e3:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -174,12 +193,13 @@ def main() -> None:
         f"{platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
+    print(calibrate())
     started = time.perf_counter()
     for number, bench in ((1, bench1), (2, bench2), (3, bench3), (4, bench4)):
         if number in chosen:
             print()
             bench(args.runs)
-    print(f"\n(total {time.perf_counter() - started:.0f} s)")
+    print(f"\n(total {time.perf_counter() - started:.0f} s; {calibrate()})")
 
 
 if __name__ == "__main__":
