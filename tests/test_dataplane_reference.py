@@ -498,12 +498,6 @@ def test_queues_match_the_per_second_recurrence(
             s[2] += 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ElbBackend.activate() sets the load balancer active without flushing the data "
-    "plane first, so requests sent before activation are answered as if it were active when "
-    "the next flush comes later (fix: flush at the start of activate)",
-)
 def test_load_balancer_activation_does_not_depend_on_batch_boundaries() -> None:
     def run(step: float) -> dict[str, int]:
         w = ecsim.World(5)

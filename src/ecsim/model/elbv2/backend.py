@@ -55,6 +55,8 @@ class ElbBackend:
         return self.load_balancer_of(tg) is not None
 
     def activate(self, lb: LoadBalancer) -> None:
+        """Provisioning is over: requests from now on reach the listeners."""
+        self.world.dataplane.flush()
         lb.state = LoadBalancerState.ACTIVE
 
     def topology_changed(self) -> None:
