@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,22 @@ def tasks(
     if not arns:
         return []
     return w.ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"]
+
+
+def service_task_arns(w: ecsim.World, name: str = SERVICE, cluster: str = CLUSTER) -> list[str]:
+    """Every task ARN of a service that ECS still lists (RUNNING, then STOPPED), all pages."""
+    arns: list[str] = []
+    for desired in ("RUNNING", "STOPPED"):
+        page: dict[str, Any] = {}
+        while True:
+            token = {"nextToken": page["nextToken"]} if "nextToken" in page else {}
+            page = w.ecs.list_tasks(
+                cluster=cluster, serviceName=name, desiredStatus=desired, **token
+            )
+            arns += page["taskArns"]
+            if "nextToken" not in page:
+                break
+    return arns
 
 
 def advance_until(

@@ -6,26 +6,7 @@ from typing import Any
 
 import ecsim
 from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
-
-
-def task_arns(w: ecsim.World) -> list[str]:
-    arns: list[str] = []
-    for desired in ("RUNNING", "STOPPED"):
-        token: str | None = None
-        while True:
-            params: dict[str, Any] = {
-                "cluster": CLUSTER,
-                "serviceName": SERVICE,
-                "desiredStatus": desired,
-            }
-            if token:
-                params["nextToken"] = token
-            page = w.ecs.list_tasks(**params)
-            arns += page["taskArns"]
-            token = page.get("nextToken")
-            if not token:
-                break
-    return arns
+from tests.conftest import service_task_arns
 
 
 def timeline(seed: int) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
@@ -33,7 +14,7 @@ def timeline(seed: int) -> tuple[list[dict[str, Any]], list[str], list[dict[str,
     w = ecsim.World.demo(seed=seed, record_requests=True)
     w.traffic.set_rate(80)
     w.advance(30)
-    victim = sorted(task_arns(w))[0]
+    victim = sorted(service_task_arns(w))[0]
     w.chaos.kill_task(victim, reason="oom")
     w.advance(20)
     w.chaos.crash_controller(CLUSTER, SERVICE)
@@ -56,7 +37,7 @@ def timeline(seed: int) -> tuple[list[dict[str, Any]], list[str], list[dict[str,
     w.advance(200)
     w.traffic.send()
     w.advance(10)
-    return [e.to_dict() for e in w.events()], task_arns(w), list(w.dataplane.log)
+    return [e.to_dict() for e in w.events()], service_task_arns(w), list(w.dataplane.log)
 
 
 def test_same_seed_same_history() -> None:
@@ -87,7 +68,7 @@ def answers(seed: int, steps: list[float], kill_at: float) -> list[tuple[Any, ..
     w = ecsim.World.demo(seed=seed, record_requests=True)
     start = w.now
     w.traffic.set_rate(700)  # above the three tasks' capacity (200 rps each): queues build up
-    victim = sorted(task_arns(w))[0]
+    victim = sorted(service_task_arns(w))[0]
     for step in steps:
         if w.now - start == kill_at:
             w.chaos.kill_task(victim)

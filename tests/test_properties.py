@@ -60,6 +60,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 import ecsim
 from ecsim.model.demo import CLUSTER, DESIRED, FAMILY, SERVICE
+from tests.conftest import service_task_arns
 
 STATUSES = {0, 200, 500, 502, 503, 504}
 NOT_ROUTABLE = {"draining", "unused"}
@@ -82,22 +83,7 @@ Slot = tuple[str, str, int]
 
 def all_tasks(w: ecsim.World) -> list[dict[str, Any]]:
     """Every task of the demo service that ECS still describes, through the public API."""
-    arns: list[str] = []
-    for desired in ("RUNNING", "STOPPED"):
-        token: str | None = None
-        while True:
-            params: dict[str, Any] = {
-                "cluster": CLUSTER,
-                "serviceName": SERVICE,
-                "desiredStatus": desired,
-            }
-            if token:
-                params["nextToken"] = token
-            page = w.ecs.list_tasks(**params)
-            arns += page["taskArns"]
-            token = page.get("nextToken")
-            if not token:
-                break
+    arns = service_task_arns(w)
     out: list[dict[str, Any]] = []
     for i in range(0, len(arns), 100):
         answer = w.ecs.describe_tasks(cluster=CLUSTER, tasks=arns[i : i + 100])
