@@ -47,7 +47,17 @@ class ServiceScheduler:
     # --- waking up ------------------------------------------------------------------------
 
     def poke(self, svc: Service, delay: float | None = None) -> None:
-        """Ask the scheduler to look at the service soon (after its reaction time)."""
+        """Ask the scheduler to look at the service soon (after its reaction time).
+
+        Everything that changes what the scheduler watches (task states and container
+        health, target health, desired count, deployments, settings of the service, the
+        controller, AZs and instances) calls this; so it also marks the service `changed`,
+        which makes its next reconcile a full one (see `reconcile`)."""
+        svc.changed = True
+        self._wake(svc, delay)
+
+    def _wake(self, svc: Service, delay: float | None = None) -> None:
+        """Schedule the next reconcile without marking the service changed."""
         if (
             svc.effective_controller is not ControllerStatus.ACTIVE
             or svc.status is ServiceStatus.INACTIVE
@@ -133,6 +143,35 @@ class ServiceScheduler:
             return
         if svc.status is ServiceStatus.INACTIVE:
             return
+        if self.is_quiet(svc):
+            self._quiet_reconcile(svc)
+            return
+        svc.changed = False
+        self._full_reconcile(svc)
+
+    def is_quiet(self, svc: Service) -> bool:
+        """Whether a full reconcile now would only repeat the steady-state event (if due).
+
+        True when the last full reconcile ended with the service steady (one deployment,
+        exactly `desiredCount` live tasks, all of them RUNNING and healthy, none starting,
+        nothing to register or deregister) and nothing the scheduler watches changed since
+        (`svc.changed`, set by `poke`). Such a reconcile launches, stops, registers and
+        marks nothing, draws no random number and writes only `has reached a steady
+        state.` once its 6 hours of deduplication are over; the only inputs that move
+        without a poke are the clock (the grace period and the launch throttle only matter
+        for unhealthy or missing tasks, and health without checks, 40 s after RUNNING, stays
+        true once reached) and the deduplication window, which `_quiet_reconcile` honours.
+        Skipping the rest keeps the periodic reconcile of thousands of steady services
+        cheap (benchmark 3: 1,000 services reconciled every 15 s).
+        """
+        return svc.steady and not svc.changed and svc.status is ServiceStatus.ACTIVE
+
+    def _quiet_reconcile(self, svc: Service) -> None:
+        """What a full reconcile of a quiet service does (see `is_quiet`)."""
+        self.event(svc, msg.steady_state(svc.name), dedupe=True)
+        self._wake(svc, self.world.settings.scheduler.interval)
+
+    def _full_reconcile(self, svc: Service) -> None:
         self._sync_registrations(svc)
         if svc.status is ServiceStatus.DRAINING:
             self._drain_service(svc)
@@ -140,7 +179,7 @@ class ServiceScheduler:
         self._detect_unhealthy(svc)
         self._roll(svc)
         self._bookkeeping(svc)
-        self.poke(svc, self.world.settings.scheduler.interval)
+        self._wake(svc, self.world.settings.scheduler.interval)
 
     def _live(self, svc: Service) -> list[Task]:
         """Tasks the service means to keep (not asked to stop), oldest first."""

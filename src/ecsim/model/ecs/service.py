@@ -101,6 +101,7 @@ class Service:
     throttled_until: float = 0.0
     last_messages: dict[str, float] = field(default_factory=dict)
     steady: bool = False
+    changed: bool = True  # something the scheduler watches changed since its last full look
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

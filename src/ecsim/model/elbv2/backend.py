@@ -34,6 +34,8 @@ _ROUTABLE = (TargetHealthState.HEALTHY, TargetHealthState.UNHEALTHY, TargetHealt
 class ElbBackend:
     """All load balancers and target groups of the region, and their health checks."""
 
+    _owners: dict[str, LoadBalancer] | None = None  # see load_balancer_of
+
     def __init__(self, world: World) -> None:
         self.world = world
         self.load_balancers: dict[str, LoadBalancer] = {}
@@ -44,12 +46,22 @@ class ElbBackend:
     # --- topology -------------------------------------------------------------------------
 
     def load_balancer_of(self, tg: TargetGroup) -> LoadBalancer | None:
-        for lb in self.load_balancers.values():
-            for listener in lb.listeners.values():
-                for rule in listener.ordered_rules():
-                    if any(arn == tg.arn for arn, _ in forward_targets(rule.actions)):
-                        return lb
-        return None
+        """The load balancer whose listener rules forward to `tg` (the first one, scanning
+        load balancers, listeners and their rules in order), or None.
+
+        Answered from an index built on first use and dropped by `topology_changed()`, which
+        every create/modify/delete of a load balancer, listener or rule calls: scanning every
+        rule for every group made building a world with many groups quadratic.
+        """
+        owners = self._owners
+        if owners is None:
+            owners = self._owners = {}
+            for lb in self.load_balancers.values():
+                for listener in lb.listeners.values():
+                    for rule in listener.ordered_rules():
+                        for arn, _ in forward_targets(rule.actions):
+                            owners.setdefault(arn, lb)
+        return owners.get(tg.arn)
 
     def in_use(self, tg: TargetGroup) -> bool:
         return self.load_balancer_of(tg) is not None
@@ -61,6 +73,7 @@ class ElbBackend:
 
     def topology_changed(self) -> None:
         """Listeners or rules changed: start or stop health checks of the affected groups."""
+        self._owners = None
         self.world.dataplane.flush()
         for tg in self.target_groups.values():
             lb = self.load_balancer_of(tg)
