@@ -375,6 +375,18 @@ CASES = {
             Step("advance", 10),
         ],
     ),
+    # Long enough that sealed seconds fill several blocks of compressed latency histograms:
+    # the 7 s windows and the whole-run summary read across block boundaries.
+    "long-run": (
+        Config(8, 3, "round_robin", 0, 1, 5, 60, "20ms", "0.4", "200", "0.01", False, 20.0, True),
+        [
+            Step("advance", 300),
+            Step("kill", pick=1),
+            Step("advance", 300),
+            Step("rate", pick=2),
+            Step("advance", 200),
+        ],
+    ),
     # Every target unhealthy, the ALB fails open; hanging apps (504 at the idle timeout).
     "fail-open-hang": (
         Config(7, 2, "round_robin", 0, 3, 5, 3, "20ms", "0.4", "200", "0", True, 20.0, False),

@@ -1015,15 +1015,14 @@ class DataPlane:
                 self._count_pending()
             return  # no bucket to seal yet
         self._count_pending()
-        for lb_arn, index, sealed in self.stats.seal(until):
+        for ledger, row in self.stats.seal(until):
             self.world.emit(
                 RequestsCompleted(
-                    (index + 1) * period,
-                    lb_arn,
-                    period,
-                    sealed.by_status,
-                    sealed.by_target,
-                    sealed.by_source,
+                    ledger.time(row),
+                    ledger.load_balancer,
+                    ledger.period,
+                    counts=ledger,
+                    row=row,
                 )
             )
 
