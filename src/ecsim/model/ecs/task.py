@@ -20,7 +20,7 @@ from ecsim.model.ecs.enums import (
     TaskStopCode,
 )
 from ecsim.model.ecs.taskdef import TaskDefinition
-from ecsim.model.elbv2.health import ProbeResult, Reason, matcher_accepts
+from ecsim.model.elbv2.health import ProbeResult, Reason, matcher_accepts, passed
 from ecsim.model.network import Subnet
 from ecsim.model.profile import AppProfile
 from ecsim.sim import Timer
@@ -102,7 +102,7 @@ class Task:
 
     @property
     def port(self) -> int | None:
-        return self.task_definition.container_port()
+        return self.task_definition.first_port
 
     @property
     def profile(self) -> AppProfile:
@@ -160,5 +160,5 @@ class Task:
             return ProbeResult(False, Reason.TIMEOUT, duration=timeout)
         code = 200 if self.app_healthy(now) else self.profile.health_code
         if matcher_accepts(matcher, code):
-            return ProbeResult(True, duration=answer)
+            return passed(answer)
         return ProbeResult(False, Reason.RESPONSE_CODE_MISMATCH, code=code, duration=answer)

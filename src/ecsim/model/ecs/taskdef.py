@@ -47,6 +47,12 @@ class TaskDefinition:
         return None
 
     @cached_property
+    def first_port(self) -> int | None:
+        """`container_port()`, computed once (a revision never changes; every probe of a
+        task asks for its port)."""
+        return self.container_port()
+
+    @cached_property
     def health_check(self) -> ContainerHealthCheck | None:
         """The essential container's `healthCheck`, if it has one."""
         return ContainerHealthCheck.parse(self.essential_container.get("healthCheck"))

@@ -157,7 +157,16 @@ class ElbBackend:
         port = target.port if hc.port == "traffic-port" else int(hc.port)
         result = self.world.probe(target.id, port, hc.path, float(hc.timeout), hc.matcher)
         kernel = self.world.kernel
-        kernel.after(result.duration, self._verdict, tg, target, generation, result)
+        if result.passed and target.state is TargetHealthState.HEALTHY:
+            # The verdict of a passing probe on a healthy target only counts the pass; it
+            # is counted now rather than in a kernel event of its own (most probes of a
+            # large fleet are such). Nothing reads the streaks but `_verdict`, and a change
+            # of state before the answer (deregistration, topology) cancels the target's
+            # checks and resets the streaks when checking starts again (`_begin_checks`).
+            target.ok_streak += 1
+            target.fail_streak = 0
+        else:
+            kernel.after(result.duration, self._verdict, tg, target, generation, result)
         target.timer = kernel.after(float(hc.interval), self._probe, tg, target, generation)
 
     def _verdict(

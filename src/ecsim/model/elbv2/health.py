@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class TargetHealthState(StrEnum):
@@ -58,8 +59,17 @@ class ProbeResult:
         return DESCRIPTIONS.get(self.reason) if self.reason else None
 
 
+@lru_cache(maxsize=64)
+def passed(duration: float) -> ProbeResult:
+    """A passing probe answered after `duration`: results are immutable, so the few answer
+    times of a world's apps share one each (a large fleet makes millions of probes)."""
+    return ProbeResult(True, duration=duration)
+
+
+@lru_cache(maxsize=256)
 def matcher_accepts(matcher: str, code: int) -> bool:
-    """ALB `Matcher.HttpCode`: `200`, `200,202` or `200-299` (reference 3.1)."""
+    """ALB `Matcher.HttpCode`: `200`, `200,202` or `200-299` (reference 3.1); cached, as
+    every probe asks it."""
     for part in matcher.split(","):
         lo, _, hi = part.strip().partition("-")
         if int(lo) <= code <= int(hi or lo):
