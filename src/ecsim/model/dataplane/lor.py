@@ -10,18 +10,31 @@ profile, same way of answering), so the answer times are known before the picks 
 loop only walks them in sorted order (`_walk`). Otherwise, per target class, the loop keeps a
 heap of answer times (`_heap`).
 
+The walk of a small pool (`_SMALL` targets at most, the common case) is table driven
+(`_Tables`): a set of targets is a bit mask; the targets at the lowest count, the next
+count and the one after are kept as masks (`m0`, `m1`, `m2`) beside every target's count,
+so that a pick is a lookup in the row of `m0` and no step scans the pool. Which tied target
+a request takes depends only on `u` through `int(u * ties)` for ties = 1..m: that is a step
+function of `u` for every number of ties, so `u` is reduced beforehand (numpy) to the cell
+between two steps, and a row holds the pick and the remaining mask for every cell. Larger
+pools walk with plain counts (`_walk_counts`).
+
 `prior` is what is outstanding when the batch starts: answer times and pool-local targets.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+
+_SMALL = 12  # pools up to this many targets take the table-driven walk
 
 
 def least_outstanding(
@@ -42,14 +55,164 @@ def least_outstanding(
     return _heap(t, u, done, cls, m, prior_done, prior_j)
 
 
+def _tie_steps(m: int) -> list[float]:
+    """Every `u` at which `min(int(u * n), n - 1)` steps up for some n <= m: the least float
+    with `u * n >= i` (float product), for 0 < i < n."""
+    steps = set()
+    for n in range(2, m + 1):
+        for i in range(1, n):
+            x = i / n
+            while x * n >= i:
+                x = math.nextafter(x, 0.0)
+            while x * n < i:
+                x = math.nextafter(x, 1.0)
+            steps.add(x)
+    return sorted(steps)
+
+
+@dataclass
+class _Tables:
+    """What the walk of a pool of m targets looks up (built once per m)."""
+
+    m: int
+    steps: F64  # cell c of u: steps[c - 1] <= u < steps[c]
+    lo: F64  # lo[c] = steps[c - 1] (-inf for c = 0), hi[c] = steps[c] (inf for the last)
+    hi: F64
+    grid: I64  # the cell of k / scale, for a first guess from int(u * scale)
+    scale: int
+    tie: list[list[int]]  # tie[c][n]: the tied target cell c takes among n
+    add: list[list[int]]  # add[mask][j] = mask | 1 << j
+    drop: list[list[int]]  # drop[mask][j] = mask & ~(1 << j)
+    members: list[list[int]]  # the targets of a mask, in pool order
+    rows: list[list[tuple[int, int]]]  # rows[m0][c]: (target, m0 without it), built lazily
+
+    @property
+    def cells(self) -> int:
+        return len(self.tie)
+
+    def row(self, mask: int) -> list[tuple[int, int]]:
+        drop = self.drop[mask]
+        pairs = [(j, drop[j]) for j in self.members[mask]]
+        n = len(pairs)
+        row = [pairs[tie[n]] for tie in self.tie]
+        self.rows[mask] = row
+        return row
+
+    def cells_of(self, u: F64) -> I64:
+        """The cell of every `u` (exact: a first guess from a grid, checked against the steps)."""
+        k = (u * self.scale).astype(np.int64)
+        np.clip(k, 0, self.scale, out=k)
+        c = self.grid[k]
+        c += u >= self.hi[c]
+        c -= u < self.lo[c]
+        if not ((self.lo[c] <= u) & (u < self.hi[c])).all():
+            c = np.searchsorted(self.steps, u, side="right").astype(np.int64)
+        return c
+
+
+_TABLES: dict[int, _Tables] = {}
+
+
+def _tables(m: int) -> _Tables:
+    tab = _TABLES.get(m)
+    if tab is None:
+        steps = _tie_steps(m)
+        starts = [0.0, *steps]
+        tie = [[0] + [min(int(x * n), n - 1) for n in range(1, m + 1)] for x in starts]
+        scale = math.lcm(*range(1, m + 1))
+        arr = np.array(steps, dtype=np.float64)
+        grid = np.searchsorted(arr, np.arange(scale + 1) / scale, side="right").astype(np.int64)
+        full = range(1 << m)
+        bits = [1 << j for j in range(m)]
+        tab = _Tables(
+            m=m,
+            steps=arr,
+            lo=np.concatenate(([-np.inf], arr)),
+            hi=np.concatenate((arr, [np.inf])),
+            grid=grid,
+            scale=scale,
+            tie=tie,
+            add=[[mask | b for b in bits] for mask in full],
+            drop=[[mask & ~b for b in bits] for mask in full],
+            members=[[j for j in range(m) if mask >> j & 1] for mask in full],
+            rows=[[] for _ in full],
+        )
+        _TABLES[m] = tab
+    return tab
+
+
 def _walk(t: F64, u: F64, done: F64, m: int, prior_done: F64, prior_j: I64) -> I64 | None:
     """Every target answers request k at done[k]: walk arrivals and answers in time order
-    (answers first at a tie), keeping per-target counts and the lowest count's tie size."""
+    (answers first at a tie)."""
     n_p, n = len(prior_done), len(t)
     if not n:
         return np.zeros(0, dtype=np.int64)
     if (done <= t).any():
         return None  # answered at its own arrival instant: let the heap decide
+    if m > _SMALL:
+        return _walk_counts(t, u, done, m, prior_done, prior_j)
+    tab = _tables(m)
+    base = tab.cells
+    # Event codes: an arrival is its cell (< base); an answer is base + its slot, the place of
+    # its target in `own` (base + p for prior entry p, base + n_p + k for request k). Stable
+    # sort: answers before arrivals at a tie, arrivals in order.
+    codes = np.concatenate((np.arange(base, base + n_p + n, dtype=np.int64), tab.cells_of(u)))
+    order = np.argsort(np.concatenate((prior_done, done, t)), kind="stable")
+    events: list[int] = codes[order].tolist()
+    own: list[int] = [0] * base + prior_j.tolist()
+    append = own.append
+    cnt: list[int] = np.bincount(prior_j, minlength=m).tolist() if n_p else [0] * m
+    add, drop, members, rows = tab.add, tab.drop, tab.members, tab.rows
+    bit = [1 << j for j in range(m)]
+    full = (1 << m) - 1
+    low = min(cnt)
+    low1, low2 = low + 1, low + 2
+    m0 = m1 = m2 = 0  # the targets at count low, low + 1, low + 2
+    for j, c in enumerate(cnt):
+        if c == low:
+            m0 |= bit[j]
+        elif c == low1:
+            m1 |= bit[j]
+        elif c == low2:
+            m2 |= bit[j]
+    for x in events:
+        if x >= base:  # an answer
+            j = own[x]
+            c = cnt[j] - 1
+            cnt[j] = c
+            if c == low:
+                m0 = add[m0][j]
+                m1 = drop[m1][j]
+            elif c < low:
+                low2, low1, low = low1, low, c
+                m2 = m1
+                m1 = drop[m0][j]
+                m0 = bit[j]
+            elif c == low1:
+                m1 = add[m1][j]
+                m2 = drop[m2][j]
+            elif c == low2:
+                m2 = add[m2][j]
+            continue
+        try:
+            j, m0 = rows[m0][x]
+        except IndexError:  # first time this set is the lowest
+            j, m0 = tab.row(m0)[x]
+        append(j)
+        cnt[j] = low1
+        m1 = add[m1][j]
+        if not m0:  # every target of the lowest count took one more: one count up
+            low, low1, low2 = low1, low2, low2 + 1
+            m0, m1, m2 = m1, m2, 0
+            for j in members[full ^ (m0 | m1)]:
+                if cnt[j] == low2:
+                    m2 = add[m2][j]
+    return np.array(own[base + n_p :], dtype=np.int64)
+
+
+def _walk_counts(t: F64, u: F64, done: F64, m: int, prior_done: F64, prior_j: I64) -> I64:
+    """The walk of a large pool: per-target counts and the lowest count's tie size."""
+    n_p, n = len(prior_done), len(t)
     base = n_p + n
     # Event codes: base + k for the arrival of request k; ~slot for an answer, where slot is
     # where the answered request's target is kept (p for prior entry p, base + k for request
@@ -79,9 +242,9 @@ def _walk(t: F64, u: F64, done: F64, m: int, prior_done: F64, prior_j: I64) -> I
         if nlow == 1:
             j = index(low)
         elif nlow == m:
-            j = int(u_at[x] * m)
+            j = min(int(u_at[x] * m), m - 1)
         else:
-            r = int(u_at[x] * nlow)
+            r = min(int(u_at[x] * nlow), nlow - 1)
             j = index(low)
             while r:
                 j = index(low, j + 1)
