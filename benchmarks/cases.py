@@ -22,6 +22,16 @@ from benchmarks.worlds import Fleet, fleet, start_traffic
 
 
 def peak_rss_mib() -> float:
+    """This process's peak resident memory (MiB): `VmHWM`, the high-water mark of its own
+    address space. (`ru_maxrss` is not: after fork and exec it is at least the parent's
+    resident size at the fork, so a large runner would hide the run's own peak.)"""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
