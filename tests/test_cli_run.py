@@ -35,7 +35,7 @@ def test_run_a_passing_builtin_exits_0_with_timeline_summary_and_expectations() 
     assert "> chaos.kill_task" in out and "[the kill]" in out
     assert "has started 1 tasks" in out
     assert "-> STOPPED  [EssentialContainerExited" in out
-    assert "availability   99.736 %" in out
+    assert "availability   99.7581 %" in out
     assert "fault the kill at 1:00.00: whole again after" in out
     assert "All 6 expectations hold." in out
 

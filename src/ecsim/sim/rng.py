@@ -4,9 +4,11 @@ Two kinds of randomness, both derived only from the world's seed and a stream na
 
 - `Streams.scalar(name)`: a `random.Random` for the control plane (durations, IDs), one per
   name so that adding a draw in one place does not shift the draws of another.
-- `uniforms(key, start, n)`: counter-based uniforms for the data plane. Request `i` of a
-  stream always gets the same numbers, whatever order or batch size evaluates it (numpy's
-  Philox, keyed per stream), so a batched evaluation and a one-by-one reference agree exactly.
+- `uniforms(key, start, n)`: random-access uniforms for the data plane: numbers start..
+  start+n-1 of the stream `key`, whatever was drawn before (numpy's PCG64, moved ahead with
+  `advance`, which costs a few dozen steps whatever the distance). Request `i` thus always
+  gets the same numbers, whatever order or batch size evaluates it, so a batched evaluation
+  and a one-by-one reference agree exactly.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ import random
 import numpy as np
 import numpy.typing as npt
 
-_BLOCK = 4  # Philox4x64 yields four 64-bit words per counter value
-
 
 def derive_key(seed: int, name: str) -> int:
     """A stable 64-bit key for (seed, name); independent of PYTHONHASHSEED."""
@@ -28,9 +28,9 @@ def derive_key(seed: int, name: str) -> int:
 
 def uniforms(key: int, start: int, n: int) -> npt.NDArray[np.float64]:
     """Uniforms in [0, 1) for indices start..start+n-1 of the stream `key`."""
-    block, skip = divmod(start, _BLOCK)
-    generator = np.random.Generator(np.random.Philox(key=key, counter=[block, 0, 0, 0]))
-    return generator.random(n + skip)[skip:]
+    bits = np.random.PCG64(key)
+    bits.advance(start)  # one 64-bit output per uniform
+    return np.random.Generator(bits).random(n)
 
 
 class Streams:

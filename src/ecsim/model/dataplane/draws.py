@@ -1,9 +1,11 @@
 """The random numbers of the client requests.
 
 Request `i` of a load balancer's client stream always gets the same `LANES` uniforms, whatever
-the order or batch size that evaluates it: they are numbers `7i .. 7i+6` of a counter-based
-Philox stream keyed by the stream's name (`ecsim.sim.uniforms`). A one-request-at-a-time
-reference (tests/reference_model.py) reads the same numbers and must reach the same answers.
+the order or batch size that evaluates it: number `i` of each of seven random-access streams
+(`ecsim.sim.uniforms`), one per lane, keyed by the client stream and the lane. A lane is only
+drawn where it is used (`lane_draws`): round robin over apps without errors reads three of
+the seven. A one-request-at-a-time reference (tests/reference_model.py) reads the same
+numbers (`request_draws`, every lane) and must reach the same answers.
 
 How a request turns its uniforms into arrival gap, kind, target and answer is the model's
 definition, written out where it is used (engine.py, and independently in the reference):
@@ -23,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ecsim.sim import uniforms
+from ecsim.sim.rng import derive_key
 
 F64 = npt.NDArray[np.float64]
 
@@ -30,8 +33,18 @@ LANES = 7
 GAP, KIND, GROUP, PICK, Z1, Z2, ERR = range(LANES)
 
 
-def request_draws(key: int, start: int, n: int) -> F64:
-    """The uniforms of requests start..start+n-1 of the stream `key`, shape (n, LANES)."""
+def lane_key(key: int, lane: int) -> int:
+    """The stream of one lane of the client stream `key`."""
+    return derive_key(key, f"lane{lane}")
+
+
+def lane_draws(key: int, lane: int, start: int, n: int) -> F64:
+    """Lane `lane` of requests start..start+n-1 of the client stream `key`."""
     if start < 0 or n < 0:
         raise ValueError(f"start and n must be >= 0, got start={start}, n={n}")
-    return uniforms(key, start * LANES, n * LANES).reshape(n, LANES)
+    return uniforms(lane_key(key, lane), start, n)
+
+
+def request_draws(key: int, start: int, n: int) -> F64:
+    """Every lane of requests start..start+n-1 of the stream `key`, shape (n, LANES)."""
+    return np.stack([lane_draws(key, lane, start, n) for lane in range(LANES)], axis=1)

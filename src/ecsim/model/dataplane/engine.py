@@ -17,7 +17,7 @@ recurrence only for apps that may queue), answers (`outcome`).
 Three things make the result independent of where batches start and end:
 
 - request `i` of a load balancer's client stream always draws the same random numbers
-  (counter-based Philox, `draws.request_draws`);
+  (random-access streams per lane, `draws.lane_draws`);
 - an app's queue is modelled per whole second of simulated time (`queues.py`): the backlog
   at the start of a second depends only on earlier seconds;
 - target choice carries its state across batches: the round-robin position per target
@@ -47,10 +47,10 @@ from ecsim.model.dataplane.draws import (
     GAP,
     GROUP,
     KIND,
-    LANES,
     PICK,
     Z1,
     Z2,
+    lane_draws,
     request_draws,
 )
 from ecsim.model.dataplane.lor import least_outstanding, still_outstanding
@@ -178,9 +178,8 @@ class TrafficSource:
     port: int | None = None
     next_t: float = math.inf  # arrival time of request `next_i`
     next_i: int = 0
-    # requests next_i, next_i + 1, ... generated ahead: arrival times and uniforms
+    # arrival times of requests next_i, next_i + 1, ... generated ahead
     ahead_t: F64 = field(default_factory=lambda: np.zeros(0))
-    ahead_u: F64 = field(default_factory=lambda: np.zeros((0, LANES)))
 
     @property
     def kind_cdf(self) -> F64:
@@ -192,45 +191,44 @@ class TrafficSource:
         """From `now` on, arrivals at `rate`: request next_i comes one gap after now."""
         self.rate = rate
         if rate > 0:
-            u = request_draws(self.key, self.next_i, 1)
-            self.next_t = now + -math.log1p(-float(u[0, GAP])) / rate
-            self.ahead_t, self.ahead_u = np.array([self.next_t]), u
+            u = lane_draws(self.key, GAP, self.next_i, 1)
+            self.next_t = now + -math.log1p(-float(u[0])) / rate
+            self.ahead_t = np.array([self.next_t])
         else:
             self.next_t = math.inf
-            self.ahead_t, self.ahead_u = np.zeros(0), np.zeros((0, LANES))
+            self.ahead_t = np.zeros(0)
 
     def horizon(self, count: int) -> float:
         """The arrival time of request next_i + count (generating requests ahead as needed)."""
         if len(self.ahead_t) <= count:
-            # Regenerate from next_i (counter-based draws: the same numbers again) rather than
-            # append to what is left: no copy of the block. Times keep their exact sums.
+            # Regenerate from next_i (random-access draws: the same numbers again) rather
+            # than append to what is left: no copy of the block. Times keep their exact sums.
             n = max(count + 1, _BLOCK)
-            u = request_draws(self.key, self.next_i, n)
-            times = np.negative(u[:, GAP])
+            times = np.negative(lane_draws(self.key, GAP, self.next_i, n))
             np.log1p(times, out=times)
             np.negative(times, out=times)
             times /= self.rate
             times[0] = self.next_t
             np.cumsum(times, out=times)
-            self.ahead_t, self.ahead_u = times, u
+            self.ahead_t = times
         return float(self.ahead_t[count])
 
-    def take(self, until: float, limit: int) -> tuple[F64, F64, int]:
-        """Arrival times, uniforms and first index of the next requests before `until` (at
-        most `limit` of them)."""
+    def take(self, until: float, limit: int) -> tuple[F64, int]:
+        """Arrival times and first index of the next requests before `until` (at most
+        `limit` of them)."""
         if self.rate <= 0 or self.next_t >= until:
-            return np.zeros(0), np.zeros((0, LANES)), self.next_i
+            return np.zeros(0), self.next_i
         while True:
             m = int(np.searchsorted(self.ahead_t, until, side="left"))
             if m < len(self.ahead_t) or m >= limit:
                 break
             self.horizon(min(limit, 2 * len(self.ahead_t) + _BLOCK))
         m = min(m, limit)
-        times, u, first = self.ahead_t[:m], self.ahead_u[:m], self.next_i
-        self.ahead_t, self.ahead_u = self.ahead_t[m:], self.ahead_u[m:]
+        times, first = self.ahead_t[:m], self.next_i
+        self.ahead_t = self.ahead_t[m:]
         self.next_i += m
         self.next_t = float(self.ahead_t[0])
-        return times, u, first
+        return times, first
 
 
 class _Targets:
@@ -314,7 +312,7 @@ _LOR_ALG = LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS
 class _Chunk:
     """The requests of all sources arriving in one slice of time, source after source."""
 
-    def __init__(self, parts: list[tuple[int, TrafficSource, F64, F64, int]]) -> None:
+    def __init__(self, parts: list[tuple[int, TrafficSource, F64, int]]) -> None:
         self.parts = parts
         self.t: F64 = np.concatenate([p[2] for p in parts]) if len(parts) > 1 else parts[0][2]
         n = len(self.t)
@@ -332,16 +330,16 @@ class _Chunk:
         self._lanes: dict[int, F64] = {}
 
     def lane(self, lane: int) -> F64:
-        """The uniforms of one lane (a strided view when there is one source)."""
+        """The uniforms of one lane, drawn when first asked for."""
         u = self._lanes.get(lane)
         if u is None:
-            cols = [p[3][:, lane] for p in self.parts]
+            cols = [lane_draws(src.key, lane, first, len(t)) for _, src, t, first in self.parts]
             u = self._lanes[lane] = np.concatenate(cols) if len(cols) > 1 else cols[0]
         return u
 
     def index(self) -> I64:
         return np.concatenate(
-            [np.arange(p[4], p[4] + len(p[2]), dtype=np.int64) for p in self.parts]
+            [np.arange(first, first + len(t), dtype=np.int64) for _, _, t, first in self.parts]
         )
 
 
@@ -527,12 +525,12 @@ class DataPlane:
     @staticmethod
     def _take(
         active: list[tuple[int, TrafficSource]], until: float, limit: int
-    ) -> list[tuple[int, TrafficSource, F64, F64, int]]:
+    ) -> list[tuple[int, TrafficSource, F64, int]]:
         parts = []
         for pos, src in active:
-            times, u, first = src.take(until, limit)
+            times, first = src.take(until, limit)
             if len(times):
-                parts.append((pos, src, times, u, first))
+                parts.append((pos, src, times, first))
         return parts
 
     def _route(self, targets: _Targets, chunk: _Chunk) -> None:
