@@ -179,13 +179,12 @@ class _Rows:
         self.key = _Column(key, widens=True) if key is not None else None
         self.n = _Column(np.uint8, widens=True)
 
-    def append(self, counts: list[I64], keys: list[I64] | None = None) -> None:
-        if not counts:
-            return
-        self.end.extend(self.n.size + np.cumsum([len(c) for c in counts]))
-        self.n.extend(np.concatenate(counts))
+    def append(self, lengths: list[int], counts: I64, keys: I64 | None = None) -> None:
+        """Rows of `lengths` entries, their counts (and keys) laid end to end."""
+        self.end.extend(self.n.size + np.cumsum(lengths))
+        self.n.extend(counts)
         if self.key is not None and keys is not None:
-            self.key.extend(np.concatenate(keys))
+            self.key.extend(keys)
 
     def span(self, a: int, b: int) -> slice:
         """The entries of rows a..b-1."""
@@ -317,15 +316,17 @@ class Ledger:
         self.index.extend(np.array(ready, dtype=np.int64))
         self.by_elb.extend(np.array([b.source[0] for b in buckets], dtype=np.int64))
         self.by_target_app.extend(np.array([b.source[1] for b in buckets], dtype=np.int64))
-        codes = [np.array(sorted(b.status), dtype=np.int64) for b in buckets]
+        codes = [sorted(b.status) for b in buckets]
         self.status.append(
-            [
-                np.array([b.status[c] for c in k.tolist()], dtype=np.int64)
-                for b, k in zip(buckets, codes, strict=True)
-            ],
-            codes,
+            [len(k) for k in codes],
+            np.array([b.status[c] for b, k in zip(buckets, codes, strict=True) for c in k]),
+            np.array([c for k in codes for c in k]),
         )
-        self.targets.append([b.counts for b in buckets], [b.cols for b in buckets])
+        self.targets.append(
+            [len(b.cols) for b in buckets],
+            np.concatenate([b.counts for b in buckets]),
+            np.concatenate([b.cols for b in buckets]),
+        )
         self.latency.append([b.lat_lo for b in buckets], [b.lat for b in buckets])
         return first
 
