@@ -2,7 +2,8 @@
 
 A task's container crashing or being OOM-killed, an app that stops passing health checks,
 the service scheduler (the seed's "Manager") crashing, hanging or coming back, an EC2
-instance or a whole Availability Zone failing.
+instance or a whole Availability Zone failing; and, for AWS FIS's
+`aws:ecs:drain-container-instances`, a shortcut that drains a container instance.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model.ecs.cluster import Cluster
-from ecsim.model.ecs.enums import ControllerStatus
+from ecsim.model.ecs.draining import SETTABLE
+from ecsim.model.ecs.enums import ContainerInstanceStatus, ControllerStatus
 from ecsim.model.ecs.lifecycle import OOM_REASON, SIGKILL_EXIT
 from ecsim.model.ecs.service import Service
 from ecsim.model.ecs.task import Task
@@ -23,6 +25,7 @@ from ecsim.model.events import ControllerStatusChanged, InfrastructureChanged
 
 if TYPE_CHECKING:
     from ecsim.model.ecs.backend import EcsBackend
+    from ecsim.model.instances import Instance
     from ecsim.model.world import World
 
 KILL_REASONS = ("crash", "oom")
@@ -127,8 +130,8 @@ class Chaos:
 
     # --- infrastructure -------------------------------------------------------------------
 
-    def fail_instance(self, instance: str) -> None:
-        """An EC2 instance (ID or container-instance ARN) is terminated; its tasks stop."""
+    def _instance(self, instance: str) -> Instance:
+        """An EC2 instance by its ID, or by its container instance's ID or ARN."""
         instances = self.world.instances.instances
         inst = instances.get(instance)
         if inst is None:
@@ -137,14 +140,29 @@ class Chaos:
                     i
                     for i in instances.values()
                     if i.container_instance
-                    and instance
-                    in (i.container_instance.arn, i.container_instance.arn.rsplit("/", 1)[-1])
+                    and instance in (i.container_instance.arn, i.container_instance.id)
                 ),
                 None,
             )
         if inst is None:
             raise InvalidParameterException(f"Unknown instance: {instance}")
-        self.world.instances.terminate(inst)
+        return inst
+
+    def fail_instance(self, instance: str) -> None:
+        """An EC2 instance (ID or container-instance ARN) is terminated; its tasks stop."""
+        self.world.instances.terminate(self._instance(instance))
+
+    def drain_instance(self, instance: str) -> None:
+        """The container instance of an EC2 instance (ID or container-instance ARN) is set to
+        DRAINING, as AWS FIS's `aws:ecs:drain-container-instances` does: the same as
+        UpdateContainerInstancesState with status DRAINING."""
+        ci = self._instance(instance).container_instance
+        if ci is None or ci.status not in SETTABLE:
+            raise InvalidParameterException(
+                f"Instance {instance} has no ACTIVE container instance to drain."
+            )
+        cluster = self._cluster(ci.cluster_arn)
+        self._backend.draining.set_status(cluster, ci, ContainerInstanceStatus.DRAINING)
 
     def fail_az(self, az: str) -> None:
         """An Availability Zone is cut off: its tasks and instances become unreachable."""
@@ -176,7 +194,7 @@ class Chaos:
             task.reachable = True
         for cluster in self._backend.clusters.values():
             for ci in cluster.instances.values():
-                if ci.az == az and ci.status == "ACTIVE":
+                if ci.az == az and ci.status is not ContainerInstanceStatus.INACTIVE:
                     ci.agent_connected = True
             for svc in cluster.active_services():
                 self._backend.scheduler.poke(svc)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ecsim.model.ecs.cluster import ContainerInstance
+from ecsim.model.ecs.enums import ContainerInstanceStatus
 from ecsim.model.events import InfrastructureChanged
 from ecsim.model.network import Subnet
 
@@ -127,7 +128,7 @@ class Instances:
         ci = inst.container_instance
         if ci is None:
             return
-        ci.status = "INACTIVE"
+        ci.status = ContainerInstanceStatus.INACTIVE
         ci.agent_connected = False
         backend = self.world.ecs.backend
         cluster = backend.clusters.get(ci.cluster_arn.rsplit("/", 1)[-1])

@@ -16,7 +16,9 @@ from ecsim.model import errors
 from ecsim.model.ecs.backend import EcsBackend
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.container_health import ContainerHealthCheck
+from ecsim.model.ecs.draining import SETTABLE
 from ecsim.model.ecs.enums import (
+    ContainerInstanceStatus,
     DeploymentStatus,
     DesiredStatus,
     LaunchType,
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 MAX_TARGET_GROUPS = 5  # per service (reference 2.11)
+MAX_INSTANCES_PER_UPDATE = 10  # UpdateContainerInstancesState: "up to 10" (botocore)
 UNMODELLED_SERVICE_PARAMS = (
     "clientToken",
     "platformVersion",
@@ -163,7 +166,7 @@ class EcsApi:
             raise errors.ClusterContainsTasksException(
                 "The Cluster cannot be deleted while Tasks are active."
             )
-        if any(i.status == "ACTIVE" for i in cluster.instances.values()):
+        if any(i.status in SETTABLE for i in cluster.instances.values()):
             raise errors.ClusterContainsContainerInstancesException(
                 "The Cluster cannot be deleted while Container Instances are active or draining."
             )
@@ -177,7 +180,7 @@ class EcsApi:
             "clusterName": c.name,
             "status": c.status,
             "registeredContainerInstancesCount": sum(
-                1 for i in c.instances.values() if i.status == "ACTIVE"
+                1 for i in c.instances.values() if i.status in SETTABLE
             ),
             "runningTasksCount": sum(1 for t in tasks if t.last_status is TaskStatus.RUNNING),
             "pendingTasksCount": sum(1 for t in tasks if t.is_starting),
@@ -909,7 +912,12 @@ class EcsApi:
         status = p.str("status")
         page = _Page.read(p, 100)
         p.done(("filter",))
-        arns = [i.arn for i in cluster.instances.values() if status is None or i.status == status]
+        arns = [
+            i.arn
+            for i in cluster.instances.values()
+            if i.status == status
+            or (status is None and i.status is not ContainerInstanceStatus.INACTIVE)
+        ]
         return page.of(arns, "containerInstanceArns")
 
     def describe_container_instances(self, **params: Any) -> dict[str, Any]:
@@ -919,19 +927,60 @@ class EcsApi:
         p.done(("include",))
         found, failures = [], []
         for ref in refs:
-            inst = next(
-                (
-                    i
-                    for i in cluster.instances.values()
-                    if i.arn == ref or i.arn.endswith("/" + ref)
-                ),
-                None,
-            )
+            inst = self._container_instance(cluster, ref)
             if inst is None:
                 failures.append({"arn": ref, "reason": "MISSING"})
             else:
                 found.append(self._instance_shape(inst))
         return {"containerInstances": found, "failures": failures}
+
+    def update_container_instances_state(self, **params: Any) -> dict[str, Any]:
+        """Set container instances ACTIVE or DRAINING (`draining.py` says what follows).
+
+        Unknown instances are `failures` with reason MISSING; an INACTIVE (terminated) one
+        is a failure with reason INACTIVE (ecsim's choice: AWS only says "an error will be
+        received")."""
+        p = self._p("UpdateContainerInstancesState", params)
+        cluster = self._cluster(p.str("cluster"))
+        refs = p.strs("containerInstances", required=True)
+        status = p.req_str("status")
+        p.done()
+        if status not in SETTABLE:
+            raise errors.InvalidParameterException(
+                "Container instance status should be one of [ACTIVE, DRAINING]"
+            )
+        if not refs:
+            raise errors.InvalidParameterException("containerInstances can not be empty.")
+        if len(refs) > MAX_INSTANCES_PER_UPDATE:
+            raise errors.InvalidParameterException(
+                f"containerInstances can have at most {MAX_INSTANCES_PER_UPDATE} items."
+            )
+        found, failures = [], []
+        for ref in refs:
+            inst = self._container_instance(cluster, ref)
+            arn = inst.arn if inst else self._arn_for(ref, f"container-instance/{cluster.name}")
+            if inst is None:
+                failures.append({"arn": arn, "reason": "MISSING"})
+            elif inst.status not in SETTABLE:
+                failures.append(
+                    {
+                        "arn": arn,
+                        "reason": inst.status.value,
+                        "detail": "Only an ACTIVE or DRAINING container instance can change "
+                        "status.",
+                    }
+                )
+            else:
+                self.backend.draining.set_status(cluster, inst, ContainerInstanceStatus(status))
+                found.append(self._instance_shape(inst))
+        return {"containerInstances": found, "failures": failures}
+
+    def _container_instance(self, cluster: Cluster, ref: str) -> ContainerInstance | None:
+        """A container instance of the cluster by ID or ARN."""
+        return next(
+            (i for i in cluster.instances.values() if i.arn == ref or i.arn.endswith("/" + ref)),
+            None,
+        )
 
     def _instance_shape(self, i: ContainerInstance) -> dict[str, Any]:
         def resources(cpu: int, memory: int) -> list[dict[str, Any]]:
@@ -947,7 +996,7 @@ class EcsApi:
             "containerInstanceArn": i.arn,
             "ec2InstanceId": i.instance_id,
             "version": 1,
-            "status": i.status,
+            "status": i.status.value,
             "agentConnected": i.agent_connected,
             "runningTasksCount": sum(1 for t in tasks if t and t.last_status is TaskStatus.RUNNING),
             "pendingTasksCount": sum(1 for t in tasks if t and t.is_starting),

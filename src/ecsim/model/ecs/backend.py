@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from ecsim.model.ecs import messages as msg
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
+from ecsim.model.ecs.draining import InstanceDraining
 from ecsim.model.ecs.enums import (
+    ContainerInstanceStatus,
     ControllerStatus,
     DeploymentStatus,
     DesiredStatus,
@@ -42,6 +44,7 @@ class EcsBackend:
         self.task_definitions: dict[str, list[TaskDefinition]] = {}
         self.lifecycle = TaskLifecycle(world, self)
         self.scheduler = ServiceScheduler(self)
+        self.draining = InstanceDraining(self)
         self._registrations: dict[tuple[str, str, int], Task] = {}
         world.elb.health_listeners.append(self._target_health_changed)
 
@@ -193,7 +196,9 @@ class EcsBackend:
         instances = [
             i
             for i in cluster.instances.values()
-            if i.status == "ACTIVE" and i.agent_connected and self.world.net.azs[i.az].up
+            if i.status is ContainerInstanceStatus.ACTIVE
+            and i.agent_connected
+            and self.world.net.azs[i.az].up
         ]
         if not instances:
             return "No Container Instances were found in your cluster."

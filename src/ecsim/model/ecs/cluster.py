@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ecsim.model.ecs.enums import ControllerStatus
+from ecsim.model.ecs.enums import ContainerInstanceStatus, ControllerStatus
 
 if TYPE_CHECKING:
     from ecsim.model.ecs.service import Service
@@ -25,7 +25,7 @@ class ContainerInstance:
     cpu: int
     memory: int
     registered_at: float
-    status: str = "ACTIVE"
+    status: ContainerInstanceStatus = ContainerInstanceStatus.ACTIVE
     agent_connected: bool = True
     tasks: set[str] = field(default_factory=set)
     used_cpu: int = 0
@@ -34,6 +34,15 @@ class ContainerInstance:
     @property
     def az(self) -> str:
         return self.subnet.az
+
+    @property
+    def id(self) -> str:
+        """The container instance ID: the last part of its ARN."""
+        return self.arn.rsplit("/", 1)[-1]
+
+    @property
+    def draining(self) -> bool:
+        return self.status is ContainerInstanceStatus.DRAINING
 
     def fits(self, cpu: int, memory: int) -> bool:
         return self.used_cpu + cpu <= self.cpu and self.used_memory + memory <= self.memory

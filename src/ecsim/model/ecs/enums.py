@@ -42,6 +42,16 @@ class LaunchType(StrEnum):
     FARGATE = "FARGATE"
 
 
+class ContainerInstanceStatus(StrEnum):
+    """A container instance's `status` (botocore `ContainerInstance.status`): ACTIVE takes
+    tasks, DRAINING takes none and has its service tasks moved away, INACTIVE is gone
+    (terminated or deregistered)."""
+
+    ACTIVE = "ACTIVE"
+    DRAINING = "DRAINING"
+    INACTIVE = "INACTIVE"
+
+
 class ServiceStatus(StrEnum):
     ACTIVE = "ACTIVE"
     DRAINING = "DRAINING"

@@ -94,3 +94,11 @@ def scaling_reason(deployment_id: str) -> str:
 def elb_failed_reason(tg_arn: str) -> str:
     """Task `stoppedReason` when the scheduler replaces a task that failed ELB health checks."""
     return f"Task failed ELB health checks in (target-group {tg_arn})"
+
+
+def drained_reason(service: str) -> str:
+    """Task `stoppedReason` when the scheduler moves a task off a DRAINING container instance.
+
+    Public EventBridge filters match `*container instance is in DRAINING state*` (OBS); the
+    `Service <name>: ` before it is ecsim's choice (docs/behaviour.md)."""
+    return f"Service {service}: container instance is in DRAINING state"

@@ -17,6 +17,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ecsim.model.ecs import messages as msg
+from ecsim.model.ecs.draining import on_draining_instance
 from ecsim.model.ecs.enums import (
     ControllerStatus,
     DeploymentStatus,
@@ -199,8 +200,13 @@ class ServiceScheduler:
         min_healthy = cfg.min_healthy(desired)
         acted = False
 
-        # 1. Launch tasks of the primary deployment, within maximumPercent.
-        good_primary = [t for t in live if t.deployment_id == primary.id and not t.replacing]
+        # 1. Launch tasks of the primary deployment, within maximumPercent. Tasks on a
+        #    DRAINING container instance are leaving: they need replacements (2.7).
+        good_primary = [
+            t
+            for t in live
+            if t.deployment_id == primary.id and not t.replacing and not on_draining_instance(t)
+        ]
         need = desired - len(good_primary)
         room = max_total - len(live)
         if need > 0 and primary.rollout_state is not RolloutState.FAILED:
@@ -227,23 +233,32 @@ class ServiceScheduler:
                 self._stop(svc, [task], task.replace_reason, task.replace_code)
             acted |= bool(doomed)
 
-        # 3. Stop tasks of older deployments, never going below minimumHealthyPercent.
-        old = [t for t in live if t.deployment_id != primary.id and not t.replacing]
+        # 3. Stop tasks of older deployments and tasks on DRAINING container instances,
+        #    never going below minimumHealthyPercent (2.7).
+        old = [
+            t
+            for t in live
+            if not t.replacing and (t.deployment_id != primary.id or on_draining_instance(t))
+        ]
         idle_old = [t for t in old if not self.is_healthy(svc, t)]
         if idle_old:
-            self._stop(svc, idle_old, msg.scaling_reason(primary.id))
+            self._stop_outgoing(svc, idle_old)
             acted = True
         stoppable = len(healthy) - min_healthy
         busy_old = self._order_for_stop([t for t in old if self.is_healthy(svc, t)])
         if stoppable > 0 and busy_old:
-            self._stop(svc, busy_old[:stoppable], msg.scaling_reason(primary.id))
+            self._stop_outgoing(svc, busy_old[:stoppable])
             acted = True
         elif busy_old and need > 0 and room <= 0 and not acted:
             self.event(svc, msg.deployment_blocked(svc.name), dedupe=True)
 
         # 4. Scale in the primary deployment to desiredCount.
         live = self._live(svc)
-        mine = [t for t in live if t.deployment_id == primary.id and not t.replacing]
+        mine = [
+            t
+            for t in live
+            if t.deployment_id == primary.id and not t.replacing and not on_draining_instance(t)
+        ]
         excess = len(mine) - desired
         if excess > 0:
             self._stop(svc, self._order_for_stop(mine)[:excess], msg.scaling_reason(primary.id))
@@ -260,6 +275,19 @@ class ServiceScheduler:
                 -t.times.get("createdAt", 0.0),
             ),
         )
+
+    def _stop_outgoing(self, svc: Service, tasks: list[Task]) -> None:
+        """Stop tasks of older deployments (scaling activity) and tasks leaving a DRAINING
+        container instance, each with its own stoppedReason."""
+        drained = [t for t in tasks if on_draining_instance(t)]
+        rolled = [t for t in tasks if not on_draining_instance(t)]
+        self._stop(svc, rolled, msg.scaling_reason(svc.primary.id))
+        self.stop_drained(svc, drained)
+
+    def stop_drained(self, svc: Service, tasks: list[Task]) -> None:
+        """Stop service tasks that leave a DRAINING container instance (stop code
+        ServiceSchedulerInitiated: the service scheduler stops them)."""
+        self._stop(svc, tasks, msg.drained_reason(svc.name))
 
     def _launch(self, svc: Service, d: Deployment, n: int, replacing: int) -> int:
         started: list[Task] = []
@@ -473,7 +501,9 @@ class ServiceScheduler:
             svc.last_completed = primary
             self.deployment_changed(svc, primary)
             self.event(svc, msg.deployment_completed(svc.name, primary.id))
-        steady = len(svc.deployments) == 1 and all_healthy
+        # Not steady while tasks still have to leave a DRAINING container instance.
+        moving = any(on_draining_instance(t) for t in live)
+        steady = len(svc.deployments) == 1 and all_healthy and not moving
         if steady:
             self.event(svc, msg.steady_state(svc.name), dedupe=True)
         elif svc.steady:
