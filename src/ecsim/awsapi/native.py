@@ -257,6 +257,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         "POST",
+        "/chaos/drain-instance",
+        "drainInstance",
+        "The container instance of an EC2 instance (ID or container-instance ARN) is set to "
+        "DRAINING (AWS FIS aws:ecs:drain-container-instances).",
+        _chaos("drain_instance", "instance"),
+        "chaos",
+        {"instance": {"type": "string"}},
+        ("instance",),
+    ),
+    Endpoint(
+        "POST",
         "/chaos/fail-az",
         "failAz",
         "An Availability Zone is cut off: its tasks and instances become unreachable.",
