@@ -120,7 +120,7 @@ def test_the_base_file_is_good() -> None:
         ),
         pytest.param(
             BASE.replace("${task:home-service}", "${tsk:home-service}"),
-            "broken.yaml:24: timeline[0].with.task: unknown reference kind 'tsk'; expected one of: task, task-ip, target-group, load-balancer, listener, task-definition, instance, subnet, subnets, vpc, security-group",
+            "broken.yaml:24: timeline[0].with.task: unknown reference kind 'tsk'; expected one of: task, task-ip, target-group, load-balancer, listener, task-definition, instance, container-instance, subnet, subnets, vpc, security-group",
             id="bad-ref",
         ),
         pytest.param(

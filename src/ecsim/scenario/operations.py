@@ -29,6 +29,8 @@ FAULTS = {
     "chaos.crash_controller",
     "chaos.hang_controller",
     "chaos.fail_instance",
+    "chaos.drain_instance",
+    "ecs.update_container_instances_state",
     "chaos.fail_az",
     "ecs.stop_task",
 }

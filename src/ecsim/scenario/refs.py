@@ -9,6 +9,7 @@ ARN before the task exists.
     ${listener:home-alb:80}     a listener's ARN (port optional when there is one)
     ${task-definition:home-app} the latest ACTIVE revision's ARN (or home-app:2)
     ${instance:home:0}          the EC2 instance ID of a cluster's first container instance
+    ${container-instance:home:0} that container instance's ARN (UpdateContainerInstancesState)
     ${subnet:us-east-1a}        the default subnet of an Availability Zone
     ${subnets}                  every default subnet (a list)
     ${vpc}, ${security-group}   the default VPC and its default security group
@@ -30,6 +31,7 @@ KINDS: dict[str, tuple[int, int]] = {  # kind -> (least, most) arguments
     "listener": (1, 2),
     "task-definition": (1, 1),
     "instance": (1, 2),
+    "container-instance": (1, 2),
     "subnet": (1, 1),
     "subnets": (0, 0),
     "vpc": (0, 0),
@@ -55,7 +57,11 @@ def parse(text: str) -> tuple[str, list[str]] | None:
     least, most = KINDS[kind]
     if not least <= len(parts) <= most:
         raise RefError(f"${{{kind}}} takes {least} to {most} argument(s); got {text!r}")
-    if kind in ("task", "task-ip", "instance") and len(parts) == 2 and not parts[1].isdigit():
+    if (
+        kind in ("task", "task-ip", "instance", "container-instance")
+        and len(parts) == 2
+        and not parts[1].isdigit()
+    ):
         raise RefError(f"the index in {text!r} must be a whole number")
     return kind, parts
 
@@ -124,14 +130,13 @@ def _lookup(w: World, kind: str, args: list[str]) -> Any:
     if kind == "task-definition":
         td = w.ecs.describe_task_definition(taskDefinition=args[0])["taskDefinition"]
         return td["taskDefinitionArn"]
-    if kind == "instance":
+    if kind in ("instance", "container-instance"):
         arns = w.ecs.list_container_instances(cluster=args[0])["containerInstanceArns"]
         if not arns:
             raise RefError(f"cluster {args[0]!r} has no container instance")
         described = w.ecs.describe_container_instances(cluster=args[0], containerInstances=arns)
-        ids = sorted(
-            (ci["registeredAt"], ci["ec2InstanceId"]) for ci in described["containerInstances"]
-        )
+        field = "ec2InstanceId" if kind == "instance" else "containerInstanceArn"
+        ids = sorted((ci["registeredAt"], ci[field]) for ci in described["containerInstances"])
         return _nth([i for _, i in ids], args, f"cluster {args[0]!r}'s container instances")
     if kind in ("subnet", "subnets"):
         subnets = w.ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[

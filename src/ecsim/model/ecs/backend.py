@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecsim.model.ecs import messages as msg
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
-from ecsim.model.ecs.draining import InstanceDraining
+from ecsim.model.ecs.draining import InstanceDraining, on_draining_instance
 from ecsim.model.ecs.enums import (
     ContainerInstanceStatus,
     ControllerStatus,
@@ -219,7 +219,9 @@ class EcsBackend:
         return (same_az[0] if same_az else instance.subnet), instance
 
     def place_service_task(self, svc: Service, d: Deployment) -> Task | None:
-        peers = svc.live_tasks()
+        # Tasks leaving a DRAINING instance do not count for the balance: the new task is
+        # placed to balance the tasks that stay.
+        peers = [t for t in svc.live_tasks() if not on_draining_instance(t)]
         where = self.place(
             svc.cluster, d.task_definition, d.launch_type, d.network_configuration, peers
         )
