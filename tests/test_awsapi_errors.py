@@ -208,3 +208,27 @@ def test_the_aws_cli_itself(server: LiveServer, tmp_path: Any) -> None:
     ]
     out = aws("elbv2", "describe-target-groups", "--names", "nope")
     assert out.returncode != 0 and "TargetGroupNotFound" in out.stderr, out.stderr
+
+
+def test_deployment_controllers_other_than_ecs_are_refused_not_simulated_wrongly(
+    server: LiveServer,
+) -> None:
+    ecs = server.client("ecs")
+    service = ecs.describe_services(cluster="home", services=["home-service"])["services"][0]
+    for kind in ("CODE_DEPLOY", "EXTERNAL"):
+        for call, params in (
+            (ecs.create_service, {"serviceName": f"bg-{kind.lower()}", "desiredCount": 1}),
+            (ecs.update_service, {"service": "home-service"}),
+        ):
+            with pytest.raises(ClientError) as e:
+                call(
+                    cluster="home",
+                    taskDefinition=service["taskDefinition"],
+                    deploymentController={"type": kind},
+                    **params,
+                )
+            assert e.value.response["Error"]["Code"] == "UnsupportedFeatureException"
+            assert kind in e.value.response["Error"]["Message"]
+    names = ecs.list_services(cluster="home")["serviceArns"]
+    assert not [n for n in names if "/bg-" in n]  # nothing was created
+    ecs.update_service(cluster="home", service="home-service", deploymentController={"type": "ECS"})

@@ -56,6 +56,7 @@ ClusterContainsContainerInstancesException = _error("ClusterContainsContainerIns
 PlatformTaskDefinitionIncompatibilityException = _error(
     "PlatformTaskDefinitionIncompatibilityException"
 )
+UnsupportedFeatureException = _error("UnsupportedFeatureException")
 
 # ELBv2 (codes drop the `Exception` suffix of the shape names)
 ValidationError = _error("ValidationError")

@@ -45,7 +45,6 @@ UNMODELLED_SERVICE_PARAMS = (
     "placementStrategy",
     "serviceRegistries",
     "schedulingStrategy",
-    "deploymentController",
     "tags",
     "enableECSManagedTags",
     "propagateTags",
@@ -346,6 +345,7 @@ class EcsApi:
         load_balancers = p.list("loadBalancers")
         deployment = p.dict("deploymentConfiguration")
         grace = p.int("healthCheckGracePeriodSeconds", lo=0, hi=2_147_483_647)
+        self._deployment_controller(p)
         p.done(UNMODELLED_SERVICE_PARAMS)
         _check_name(name, "serviceName")
         existing = cluster.services.get(name)
@@ -395,6 +395,7 @@ class EcsApi:
         network = p.raw("networkConfiguration")
         grace = p.int("healthCheckGracePeriodSeconds", lo=0, hi=2_147_483_647)
         load_balancers = p.raw("loadBalancers")
+        self._deployment_controller(p)
         p.done(UNMODELLED_SERVICE_PARAMS)
         if svc.status is not ServiceStatus.ACTIVE:
             raise errors.ServiceNotActiveException("Service was not ACTIVE.")
@@ -483,6 +484,22 @@ class EcsApi:
             and (launch is None or s.launch_type.value == launch)
         ]
         return page.of(arns, "serviceArns")
+
+    @staticmethod
+    def _deployment_controller(p: Params) -> None:
+        """Only ECS's own rolling update is modelled. A service AWS would deploy through
+        CodeDeploy (blue/green task sets) or an external controller would behave
+        differently from what ecsim would show: refused rather than simulated wrongly."""
+        kind = p.dict("deploymentController").get("type", "ECS")
+        if kind not in ("ECS", "CODE_DEPLOY", "EXTERNAL"):
+            raise errors.InvalidParameterException(
+                f"deploymentController type must be one of ECS, CODE_DEPLOY, EXTERNAL; got {kind!r}"
+            )
+        if kind != "ECS":
+            raise errors.UnsupportedFeatureException(
+                f"The {kind} deployment controller is not modelled by ecsim: services deploy "
+                "with the ECS rolling update (deploymentController type ECS)."
+            )
 
     def _launch_type(self, value: str | None) -> LaunchType:
         if value is None:
