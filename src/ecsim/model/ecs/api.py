@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
+from ecsim.model.ecs import placement
 from ecsim.model.ecs.backend import EcsBackend
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.container_health import ContainerHealthCheck
@@ -41,8 +42,6 @@ UNMODELLED_SERVICE_PARAMS = (
     "clientToken",
     "platformVersion",
     "role",
-    "placementConstraints",
-    "placementStrategy",
     "serviceRegistries",
     "schedulingStrategy",
     "tags",
@@ -210,12 +209,16 @@ class EcsApi:
                 "executionRoleArn",
                 "taskRoleArn",
                 "volumes",
-                "placementConstraints",
                 "runtimePlatform",
                 "tags",
             )
             if p.has(k)
         }
+        td_constraints = placement.check_constraints(
+            p.raw("placementConstraints"), task_definition=True
+        )
+        if td_constraints:
+            extra["placementConstraints"] = td_constraints
         p.done(
             (
                 "pidMode",
@@ -345,6 +348,8 @@ class EcsApi:
         load_balancers = p.list("loadBalancers")
         deployment = p.dict("deploymentConfiguration")
         grace = p.int("healthCheckGracePeriodSeconds", lo=0, hi=2_147_483_647)
+        strategy = placement.check_strategy(p.raw("placementStrategy"))
+        constraints = placement.check_constraints(p.raw("placementConstraints"))
         self._deployment_controller(p)
         p.done(UNMODELLED_SERVICE_PARAMS)
         _check_name(name, "serviceName")
@@ -359,6 +364,7 @@ class EcsApi:
             )
         td = self._task_definition(td_ref)
         self._check_network(td, network, launch_type)
+        placement.check_for_launch(launch_type, strategy, constraints, _td_constraints(td))
         lbs = self._check_load_balancers(td, load_balancers)
         if grace is not None and not lbs:
             raise errors.InvalidParameterException(
@@ -379,6 +385,8 @@ class EcsApi:
             health_check_grace_period=grace or 0,
             created_at=self.world.now,
             created_by=f"arn:aws:iam::{self.world.ids.account}:root",
+            placement_strategy=strategy,
+            placement_constraints=constraints,
         )
         cluster.services[name] = svc
         self.backend.start_deployment(svc, td)
@@ -395,11 +403,24 @@ class EcsApi:
         network = p.raw("networkConfiguration")
         grace = p.int("healthCheckGracePeriodSeconds", lo=0, hi=2_147_483_647)
         load_balancers = p.raw("loadBalancers")
+        raw_strategy = p.raw("placementStrategy")
+        raw_constraints = p.raw("placementConstraints")
+        strategy = placement.check_strategy(raw_strategy)
+        constraints = placement.check_constraints(raw_constraints)
         self._deployment_controller(p)
         p.done(UNMODELLED_SERVICE_PARAMS)
         if svc.status is not ServiceStatus.ACTIVE:
             raise errors.ServiceNotActiveException("Service was not ACTIVE.")
         td = self._task_definition(td_ref) if td_ref else svc.task_definition
+        # Not given: unchanged; given (an empty list removes them): replaced (UpdateService).
+        if raw_strategy is None:
+            strategy = svc.placement_strategy
+        if raw_constraints is None:
+            constraints = svc.placement_constraints
+        placement.check_for_launch(svc.launch_type, strategy, constraints, _td_constraints(td))
+        placement_changed = (
+            strategy != svc.placement_strategy or constraints != svc.placement_constraints
+        )
         if network is not None:
             self._check_network(td, network, svc.launch_type)
         if load_balancers is not None:
@@ -415,7 +436,10 @@ class EcsApi:
             or td is not svc.task_definition
             or network is not None
             or load_balancers is not None
+            or placement_changed
         )
+        svc.placement_strategy = strategy
+        svc.placement_constraints = constraints
         if network is not None:
             svc.network_configuration = network
         if desired is not None:
@@ -653,8 +677,8 @@ class EcsApi:
                 for e in svc.events
             ],
             "createdAt": self._time(svc.created_at),
-            "placementConstraints": [],
-            "placementStrategy": [],
+            "placementConstraints": [dict(c) for c in svc.placement_constraints],
+            "placementStrategy": [dict(r) for r in svc.placement_strategy],
             "networkConfiguration": svc.network_configuration,
             "schedulingStrategy": "REPLICA",
             "deploymentController": {"type": "ECS"},
@@ -722,13 +746,13 @@ class EcsApi:
         started_by = p.str("startedBy")
         group = p.str("group") or f"family:{td.family}"
         overrides = p.dict("overrides")
+        strategy = placement.check_strategy(p.raw("placementStrategy"))
+        constraints = placement.check_constraints(p.raw("placementConstraints"))
         p.done(
             (
                 "capacityProviderStrategy",
                 "enableECSManagedTags",
                 "enableExecuteCommand",
-                "placementConstraints",
-                "placementStrategy",
                 "platformVersion",
                 "propagateTags",
                 "referenceId",
@@ -738,21 +762,15 @@ class EcsApi:
             )
         )
         self._check_network(td, network, launch_type)
+        placement.check_for_launch(launch_type, strategy, constraints, _td_constraints(td))
         tasks, failures = [], []
         peers = [t for t in cluster.tasks.values() if t.group == group and not t.stopped]
         for _ in range(count):
-            where = self.backend.place(cluster, td, launch_type, network, peers)
+            where = self.backend.place(
+                cluster, td, launch_type, network, peers, strategy, constraints
+            )
             if isinstance(where, str):
-                failures.append(
-                    {
-                        "reason": "RESOURCE:CPU"
-                        if "CPU" in where
-                        else "RESOURCE:MEMORY"
-                        if "memory" in where
-                        else "MISSING",
-                        "detail": where,
-                    }
-                )
+                failures.append({"reason": _placement_failure_reason(where), "detail": where})
                 continue
             subnet, instance = where
             task = self.backend.new_task(
@@ -1025,6 +1043,24 @@ class EcsApi:
                 {"name": "ecs.instance-type", "value": i.instance_type},
             ],
         }
+
+
+def _td_constraints(td: TaskDefinition) -> list[dict[str, str]]:
+    return list(td.extra.get("placementConstraints") or [])
+
+
+def _placement_failure_reason(why: str) -> str:
+    """RunTask's `failures[].reason` for a task that could not be placed: `RESOURCE:CPU`,
+    `RESOURCE:MEMORY`, or the unsatisfied constraint (`MemberOf placement constraint
+    unsatisfied.`, as the console shows RunTask's reasons; OBS)."""
+    constraint = re.search(r'error "(\w+ placement constraint unsatisfied)"', why)
+    if constraint:
+        return constraint.group(1) + "."
+    if "CPU" in why:
+        return "RESOURCE:CPU"
+    if "memory" in why:
+        return "RESOURCE:MEMORY"
+    return "MISSING"
 
 
 def _tail(ref: str, kind: str) -> str:

@@ -24,6 +24,7 @@ from ecsim.model.ecs.enums import (
     TaskStopCode,
 )
 from ecsim.model.ecs.lifecycle import TaskLifecycle
+from ecsim.model.ecs.placement import select
 from ecsim.model.ecs.scheduler import START_FAILURES_BEFORE_THROTTLE, ServiceScheduler
 from ecsim.model.ecs.service import Deployment, Service
 from ecsim.model.ecs.task import Container, Task
@@ -45,6 +46,9 @@ class EcsBackend:
         self.lifecycle = TaskLifecycle(world, self)
         self.scheduler = ServiceScheduler(self)
         self.draining = InstanceDraining(self)
+        # Only the random placement strategy draws from it: a stream of its own, so that
+        # worlds without it draw exactly what they drew before strategies were modelled.
+        self._placement_rng = world.streams.scalar("placement")
         self._registrations: dict[tuple[str, str, int], Task] = {}
         world.elb.health_listeners.append(self._target_health_changed)
 
@@ -176,11 +180,15 @@ class EcsBackend:
         launch_type: LaunchType,
         network_configuration: dict[str, Any],
         peers: list[Task],
+        strategy: list[dict[str, str]] | None = None,
+        constraints: list[dict[str, str]] | None = None,
     ) -> tuple[Subnet, ContainerInstance | None] | str:
         """Where the next task goes, or why it cannot be placed (reference 2.1, 2.9).
 
-        Fargate balances over the subnets' AZs; EC2 picks, among instances that fit, the AZ
-        with the fewest tasks of the group, then the instance with the fewest.
+        Fargate balances over the subnets' AZs; EC2 takes the instances that fit, then those
+        that satisfy the task definition's and the call's placement constraints, then applies
+        the placement strategy (placement.py); without one, the AZ with the fewest tasks of
+        the group, then the instance with the fewest.
         """
         per_az = Counter(t.az for t in peers)
         subnets = [
@@ -210,11 +218,11 @@ class EcsBackend:
                 f"The closest matching (container-instance {closest.arn.rsplit('/', 1)[1]}) "
                 f"has insufficient {lacking} available."
             )
-        per_instance = Counter(t.container_instance.arn for t in peers if t.container_instance)
-        order = list(cluster.instances)
-        instance = min(
-            fitting, key=lambda i: (per_az[i.az], per_instance[i.arn], order.index(i.arn))
-        )
+        every = list(td.extra.get("placementConstraints") or []) + list(constraints or [])
+        chosen = select(fitting, peers, strategy or None, every, self._placement_rng)
+        if isinstance(chosen, str):
+            return chosen
+        instance = chosen
         same_az = [s for s in subnets if s.az == instance.az]
         return (same_az[0] if same_az else instance.subnet), instance
 
@@ -223,7 +231,13 @@ class EcsBackend:
         # placed to balance the tasks that stay.
         peers = [t for t in svc.live_tasks() if not on_draining_instance(t)]
         where = self.place(
-            svc.cluster, d.task_definition, d.launch_type, d.network_configuration, peers
+            svc.cluster,
+            d.task_definition,
+            d.launch_type,
+            d.network_configuration,
+            peers,
+            svc.placement_strategy,
+            svc.placement_constraints,
         )
         if isinstance(where, str):
             if d.launch_type is LaunchType.EC2 and not where.startswith("No Container"):

@@ -103,6 +103,9 @@ class Service:
     steady: bool = False
     changed: bool = True  # something the scheduler watches changed since its last full look
     extra: dict[str, Any] = field(default_factory=dict)
+    # as given to CreateService / UpdateService (placement.py); empty: ECS's default
+    placement_strategy: list[dict[str, str]] = field(default_factory=list)
+    placement_constraints: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def primary(self) -> Deployment:
