@@ -400,6 +400,11 @@ BAD_INPUT = [
         "attribute:ecs.availability-zone",
     ),
     (
+        {"placementConstraints": [{"type": "memberOf", "expression": "attribute:n >= 2"}]},
+        "UnsupportedFeatureException",
+        "operator >=",
+    ),
+    (
         {"placementConstraints": [{"type": "memberOf", "expression": "x" * 2001}]},
         "InvalidParameterException",
         "2000",
