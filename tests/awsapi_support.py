@@ -105,3 +105,15 @@ def running(**kwargs: Any) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+FAST = {"Delay": 0.2, "MaxAttempts": 300}  # waiter config: poll the fast-running world often
+
+
+def wait_for(cond: Callable[[], Any], seconds: float = 60) -> Any:
+    """Poll `cond()` (wall clock, bounded) until it is truthy; its value."""
+    deadline = time.monotonic() + seconds
+    while not (value := cond()):
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.1)
+    return value

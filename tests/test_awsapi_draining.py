@@ -3,31 +3,19 @@ ecsim's own chaos shortcut for it (`POST /ecsim/api/chaos/drain-instance`)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.awsapi_support import LiveServer, running
-
-FAST = {"Delay": 0.2, "MaxAttempts": 300}
+from tests.awsapi_support import FAST, LiveServer, running, wait_for
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     with running(speed=300) as s:
         yield s
-
-
-def wait_for(cond: Callable[[], Any], seconds: float = 60) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (value := cond()):
-        assert time.monotonic() < deadline, "not reached in time"
-        time.sleep(0.1)
-    return value
 
 
 def test_drain_an_instance_with_boto3(server: LiveServer) -> None:

@@ -9,9 +9,7 @@ from collections.abc import Iterator
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.awsapi_support import LiveServer, running
-
-FAST = {"Delay": 0.2, "MaxAttempts": 300}
+from tests.awsapi_support import FAST, LiveServer, running
 
 
 @pytest.fixture(scope="module")

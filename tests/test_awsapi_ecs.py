@@ -12,9 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.awsapi_support import LiveServer, running
-
-FAST = {"Delay": 0.2, "MaxAttempts": 300}
+from tests.awsapi_support import FAST, LiveServer, running
 
 
 @pytest.fixture(scope="module")

@@ -3,31 +3,20 @@ server: CreateService, DescribeServices, UpdateService and RunTask as AWS answer
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.awsapi_support import LiveServer, running
-
-FAST = {"Delay": 0.2, "MaxAttempts": 300}
+from tests.awsapi_support import FAST, LiveServer, running, wait_for
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     with running(speed=300) as s:
         yield s
-
-
-def wait_for(cond: Callable[[], Any], seconds: float = 60) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (value := cond()):
-        assert time.monotonic() < deadline, "not reached in time"
-        time.sleep(0.1)
-    return value
 
 
 def test_placement_with_boto3(server: LiveServer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ecsim
 from ecsim.model.demo import CLUSTER, SERVICE
 from ecsim.model.events import TargetHealthChanged
-from tests.conftest import advance_until, healthy, service, tasks, tg_arn
+from tests.conftest import advance_until, ec2_service_world, healthy, service, tasks, tg_arn
 
 
 def test_az_outage_moves_the_service_to_the_other_zones() -> None:
@@ -67,44 +67,7 @@ def test_scheduler_does_not_place_tasks_in_a_failed_zone() -> None:
 
 
 def ec2_world(instances: int, instance_type: str = "t3.medium") -> tuple[ecsim.World, str]:
-    """A cluster with EC2 instances joined through user data, and an EC2 service behind the ALB."""
-    w = ecsim.World.demo(seed=13, rate=0)
-    w.ecs.create_cluster(clusterName="ec2")
-    subnets = [s["SubnetId"] for s in w.ec2.describe_subnets()["Subnets"]]
-    for i in range(instances):
-        w.ec2.run_instances(
-            ImageId="ami-ecs",
-            InstanceType=instance_type,
-            MinCount=1,
-            MaxCount=1,
-            SubnetId=subnets[i % 3],
-            UserData="#!/bin/bash\necho ECS_CLUSTER=ec2 >> /etc/ecs/ecs.config",
-        )
-    w.advance(120)
-    td = w.ecs.register_task_definition(
-        family="api",
-        networkMode="awsvpc",
-        requiresCompatibilities=["EC2"],
-        containerDefinitions=[
-            {
-                "name": "app",
-                "image": "api:1",
-                "cpu": 512,
-                "memory": 512,
-                "portMappings": [{"containerPort": 80}],
-            }
-        ],
-    )["taskDefinition"]["taskDefinitionArn"]
-    w.ecs.create_service(
-        cluster="ec2",
-        serviceName="api",
-        taskDefinition=td,
-        desiredCount=4,
-        launchType="EC2",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
-        loadBalancers=[{"targetGroupArn": tg_arn(w), "containerName": "app", "containerPort": 80}],
-    )
-    return w, td
+    return ec2_service_world(13, instances, instance_type)
 
 
 def test_instances_join_the_cluster_and_run_the_tasks() -> None:

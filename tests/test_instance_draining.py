@@ -11,7 +11,13 @@ import pytest
 import ecsim
 from ecsim.model.errors import AwsError
 from ecsim.model.events import TargetHealthChanged
-from tests.conftest import advance_until, service, target_states, tasks, tg_arn
+from tests.conftest import (
+    advance_until,
+    ec2_service_world,
+    service,
+    target_states,
+    tasks,
+)
 
 DRAINED = "container instance is in DRAINING state"
 
@@ -27,43 +33,7 @@ def ec2_cluster(
 ) -> ecsim.World:
     """EC2 instances joined to cluster "ec2" through their user data, and a steady EC2 service
     "api" behind the demo's target group."""
-    w = ecsim.World.demo(seed=seed, rate=0)
-    w.ecs.create_cluster(clusterName="ec2")
-    subnets = [s["SubnetId"] for s in w.ec2.describe_subnets()["Subnets"]]
-    for i in range(instances):
-        w.ec2.run_instances(
-            ImageId="ami-ecs",
-            InstanceType=instance_type,
-            MinCount=1,
-            MaxCount=1,
-            SubnetId=subnets[i % 3],
-            UserData="#!/bin/bash\necho ECS_CLUSTER=ec2 >> /etc/ecs/ecs.config",
-        )
-    w.advance(120)
-    td = w.ecs.register_task_definition(
-        family="api",
-        networkMode="awsvpc",
-        requiresCompatibilities=["EC2"],
-        containerDefinitions=[
-            {
-                "name": "app",
-                "image": "api:1",
-                "cpu": cpu,
-                "memory": 512,
-                "portMappings": [{"containerPort": 80}],
-            }
-        ],
-    )["taskDefinition"]["taskDefinitionArn"]
-    w.ecs.create_service(
-        cluster="ec2",
-        serviceName="api",
-        taskDefinition=td,
-        desiredCount=desired,
-        launchType="EC2",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
-        loadBalancers=[{"targetGroupArn": tg_arn(w), "containerName": "app", "containerPort": 80}],
-        deploymentConfiguration={"minimumHealthyPercent": minimum, "maximumPercent": maximum},
-    )
+    w, _ = ec2_service_world(seed, instances, instance_type, desired, cpu, minimum, maximum)
     advance_until(w, lambda: healthy_api(w) == desired, within=300)
     return w
 

@@ -11,7 +11,7 @@ import pytest
 
 import ecsim
 from ecsim.model.errors import AwsError
-from tests.conftest import advance_until
+from tests.conftest import advance_until, launch_container_instances
 
 CLUSTER = "pl"
 
@@ -23,16 +23,7 @@ def cluster(
     task definition of 512 CPU units (4 tasks fill a t3.medium)."""
     w = ecsim.World(seed=seed)
     w.ecs.create_cluster(clusterName=CLUSTER)
-    subnets = [s["SubnetId"] for s in w.ec2.describe_subnets()["Subnets"]]
-    for i, kind in enumerate(types):
-        w.ec2.run_instances(
-            ImageId="ami-ecs",
-            InstanceType=kind,
-            MinCount=1,
-            MaxCount=1,
-            SubnetId=subnets[i % 3],
-            UserData=f"ECS_CLUSTER={CLUSTER}",
-        )
+    subnets = launch_container_instances(w, CLUSTER, list(types))
     w.advance(120)
     td = w.ecs.register_task_definition(
         family="pl",
