@@ -86,6 +86,14 @@ def test_the_base_file_is_good() -> None:
             id="enum",
         ),
         pytest.param(
+            BASE.replace(
+                "target_groups: [home-tg]",
+                "target_groups: [home-tg]\n      placement_strategy: [{type: binpak, field: cpu}]",
+            ),
+            "broken.yaml:20: world.services[0].placement_strategy[0].type: expected one of random, spread, binpack; got 'binpak'",
+            id="placement-enum",
+        ),
+        pytest.param(
             BASE.replace("target_groups: [home-tg]", "target_groups: [home-tgg]"),
             "broken.yaml:19: world.services[0].target_groups[0]: unknown target group 'home-tgg' (did you mean 'home-tg'?); expected one of: home-tg",
             id="unknown-tg",
@@ -120,7 +128,7 @@ def test_the_base_file_is_good() -> None:
         ),
         pytest.param(
             BASE.replace("${task:home-service}", "${tsk:home-service}"),
-            "broken.yaml:24: timeline[0].with.task: unknown reference kind 'tsk'; expected one of: task, task-ip, target-group, load-balancer, listener, task-definition, instance, container-instance, subnet, subnets, vpc, security-group",
+            "broken.yaml:24: timeline[0].with.task: unknown reference kind 'tsk'; expected one of: task, task-ip, task-instance, target-group, load-balancer, listener, task-definition, instance, container-instance, subnet, subnets, vpc, security-group",
             id="bad-ref",
         ),
         pytest.param(

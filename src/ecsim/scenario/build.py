@@ -283,6 +283,12 @@ class Builder:
                 },
             },
         }
+        for key, param in (
+            ("placement_strategy", "placementStrategy"),
+            ("placement_constraints", "placementConstraints"),
+        ):
+            if key in svc:
+                params[param] = svc[key]
         groups = svc.get("target_groups", [])
         if groups:
             params["loadBalancers"] = [

@@ -4,6 +4,7 @@ ARN before the task exists.
     ${task:home-service}        the ARN of the oldest running task of the service
     ${task:home-service:1}      ... the second oldest
     ${task-ip:home-service:0}   its private IP address
+    ${task-instance:web:0}      the EC2 instance ID its task runs on (EC2 launch type)
     ${target-group:home-tg}     a target group's ARN
     ${load-balancer:home-alb}   a load balancer's ARN
     ${listener:home-alb:80}     a listener's ARN (port optional when there is one)
@@ -26,6 +27,7 @@ REF = re.compile(r"^\$\{(?P<kind>[a-z-]+)(?::(?P<args>[^}]*))?\}$")
 KINDS: dict[str, tuple[int, int]] = {  # kind -> (least, most) arguments
     "task": (1, 2),
     "task-ip": (1, 2),
+    "task-instance": (1, 2),
     "target-group": (1, 1),
     "load-balancer": (1, 1),
     "listener": (1, 2),
@@ -58,7 +60,7 @@ def parse(text: str) -> tuple[str, list[str]] | None:
     if not least <= len(parts) <= most:
         raise RefError(f"${{{kind}}} takes {least} to {most} argument(s); got {text!r}")
     if (
-        kind in ("task", "task-ip", "instance", "container-instance")
+        kind in ("task", "task-ip", "task-instance", "instance", "container-instance")
         and len(parts) == 2
         and not parts[1].isdigit()
     ):
@@ -109,10 +111,17 @@ def _nth(items: list[Any], args: list[str], what: str) -> Any:
 
 
 def _lookup(w: World, kind: str, args: list[str]) -> Any:
-    if kind in ("task", "task-ip"):
+    if kind in ("task", "task-ip", "task-instance"):
         task = _nth(_service_tasks(w, args[0]), args, f"service {args[0]!r}'s running tasks")
         if kind == "task":
             return task["taskArn"]
+        if kind == "task-instance":
+            if "containerInstanceArn" not in task:
+                raise RefError(f"service {args[0]!r}'s task runs on Fargate, not on an instance")
+            described = w.ecs.describe_container_instances(
+                cluster=task["clusterArn"], containerInstances=[task["containerInstanceArn"]]
+            )
+            return described["containerInstances"][0]["ec2InstanceId"]
         details = task["attachments"][0]["details"]
         return next(d["value"] for d in details if d["name"] == "privateIPv4Address")
     if kind == "target-group":
