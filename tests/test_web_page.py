@@ -347,3 +347,52 @@ def test_a_built_in_scenario_plays_as_a_tour(page: Page) -> None:
     page.wait("() => document.querySelector('#svc-status').textContent === 'LOGIC CRASHED'")
     page.shot("10-scenario-tour")
     assert pg.evaluate("() => window.__ecsim.state.view.scenario.index") == done + 1
+
+
+def test_with_two_services_the_page_shows_and_manages_the_one_picked(
+    page: Page, server: Server
+) -> None:
+    pg = page.page
+    server.command("scenario", name="binpack-vs-spread")  # two services, two target groups
+    page.wait("() => !document.querySelector('#svc-pick-row').hidden")
+    labels = pg.eval_on_selector_all("#svc-pick option", "els => els.map(e => e.textContent)")
+    assert sorted(labels) == ["packed-service", "spread-service"]
+
+    def show(name: str, tg: str) -> None:
+        pg.locator("#svc-pick").select_option(label=name)
+        page.wait(
+            "([s, t]) => document.querySelector('#svc-name').textContent === s"
+            " && document.querySelector('#tg-name').textContent === t",
+            [name, tg],
+        )
+
+    def desired() -> dict[str, int]:
+        out: dict[str, int] = pg.evaluate(
+            "() => Object.fromEntries(window.__ecsim.state.view.services"
+            ".map(s => [s.name, s.desired]))"
+        )
+        return out
+
+    show("spread-service", "spread-tg")
+    pg.locator("#desired").fill("2")
+    pg.locator("#desired-form button[type=submit]").click()
+    page.wait(
+        "() => window.__ecsim.state.view.services.some(s => s.name === 'spread-service'"
+        " && s.desired === 2)"
+    )
+    assert desired() == {"packed-service": 0, "spread-service": 2}  # the one shown, only
+    show("packed-service", "packed-tg")
+    pg.locator("#desired").fill("1")
+    pg.locator("#desired-form button[type=submit]").click()
+    page.wait(
+        "() => window.__ecsim.state.view.services.some(s => s.name === 'packed-service'"
+        " && s.desired === 1)"
+    )
+    assert desired() == {"packed-service": 1, "spread-service": 2}
+    page.wait("() => document.querySelectorAll('#tasks .task').length === 1")
+    shown = pg.eval_on_selector_all("#tasks .task", "els => els.map(e => e.dataset.id)")
+    page.wait("() => document.querySelector('#task-pick').value !== ''")
+    picker = pg.eval_on_selector_all("#task-pick option", "els => els.map(e => e.value)")
+    assert picker == shown  # "a task" is one of the service shown
+    page.shot("11-two-services")
+    assert page.errors == []

@@ -16,6 +16,7 @@ const state = {
   period: 1,
   tours: [],
   selected: null,
+  focus: null, // the ARN of the service the diagram and the Manager's controls are about
   nextId: 1,
   pending: new Map(),
   tour: null,
@@ -115,13 +116,19 @@ function onMessage(m) {
 function focusLb() { return state.view.loadBalancers[0] || null; }
 function focusService() {
   const s = state.view.services;
-  return s.find((x) => x.status === "ACTIVE") || s.find((x) => x.status === "DRAINING") || s[0] || null;
+  return s.find((x) => x.arn === state.focus)
+    || s.find((x) => x.status === "ACTIVE") || s.find((x) => x.status === "DRAINING") || s[0] || null;
+}
+// The Manager's commands name the service the page shows (the server's default is its first).
+function focusArgs(args = {}) {
+  const svc = focusService();
+  return svc ? { ...args, cluster: svc.cluster, service: svc.name } : args;
 }
 function focusTg() {
   const lb = focusLb();
   const svc = focusService();
-  const arn = (lb && lb.listeners[0] && lb.listeners[0].targetGroups[0] && lb.listeners[0].targetGroups[0].arn)
-    || (svc && svc.targetGroups[0]);
+  const arn = (svc && svc.targetGroups[0])
+    || (lb && lb.listeners[0] && lb.listeners[0].targetGroups[0] && lb.listeners[0].targetGroups[0].arn);
   return state.view.targetGroups.find((t) => t.arn === arn) || state.view.targetGroups[0] || null;
 }
 function healthByIp() {
@@ -246,6 +253,15 @@ function renderService() {
     ? svc.deployments.map((d) => `${d.status} ${d.taskDefinition} ${d.running}/${d.desired} ${d.rolloutState || ""}${d.failedTasks ? ` (failed ${d.failedTasks})` : ""}`).join(" · ") || "none"
     : "–";
   flow.setControl(st.ctl);
+  const shown = state.view.services.filter((x) => x.status !== "INACTIVE");
+  const pick = $("#svc-pick");
+  $("#svc-pick-row").hidden = shown.length < 2;
+  const options = shown.map((x) => `${x.arn} ${x.name}`).join("|");
+  if (pick.dataset.options !== options) {
+    pick.replaceChildren(...shown.map((x) => new Option(x.name, x.arn)));
+    pick.dataset.options = options;
+  }
+  if (svc && document.activeElement !== pick) pick.value = svc.arn;
   const desired = $("#desired");
   if (svc && document.activeElement !== desired) desired.value = String(svc.desired);
 }
@@ -312,9 +328,9 @@ function renderTasks() {
     li.textContent = svc ? "no tasks" : "no service, no tasks";
     ul.append(li);
   }
-  // the task picker: tasks that can still be acted on
+  // the task picker: the tasks shown that can still be acted on
   const pick = $("#task-pick");
-  const alive = state.view.tasks.filter((t) => t.lastStatus !== "STOPPED");
+  const alive = tasks.filter((t) => t.lastStatus !== "STOPPED");
   if (state.selected && !alive.some((t) => t.id === state.selected)) state.selected = null;
   const opts = alive.map((t) => [t.id, `${t.ip || t.id.slice(0, 8)} · ${t.az || ""} · ${t.lastStatus}${t.targetHealth ? ` · ${t.targetHealth}` : ""}`]);
   const sig = JSON.stringify(opts);
@@ -500,15 +516,19 @@ function bind() {
     });
   }
   for (const b of document.querySelectorAll("[data-sched]")) {
-    b.addEventListener("click", () => command("scheduler", { action: b.dataset.sched }).then(own));
+    b.addEventListener("click", () => command("scheduler", focusArgs({ action: b.dataset.sched })).then(own));
   }
+  $("#svc-pick").addEventListener("change", (e) => {
+    state.focus = e.target.value;
+    renderView();
+  });
   $("#desired-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const raw = $("#desired").value.trim();
-    command("desired", { count: raw === "" ? raw : Number(raw) }).then(own);
+    command("desired", focusArgs({ count: raw === "" ? raw : Number(raw) })).then(own);
   });
-  $("#deploy").addEventListener("click", () => command("deploy", { kind: $("#deploy-kind").value }).then(own));
-  $("#delete").addEventListener("click", () => command("delete_service").then(own));
+  $("#deploy").addEventListener("click", () => command("deploy", focusArgs({ kind: $("#deploy-kind").value })).then(own));
+  $("#delete").addEventListener("click", () => command("delete_service", focusArgs()).then(own));
   $("#explain-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const r = await command("explain", { text: $("#explain-input").value });
