@@ -129,3 +129,28 @@ def test_no_room_on_the_instances_is_a_placement_event() -> None:
         and "has insufficient memory available." in m
         for m in messages
     )
+
+
+def test_scale_in_keeps_the_zones_balanced_however_many_tasks_stop() -> None:
+    """Reference 2.1: scale-in stops from the AZ with the most tasks, counted again after
+    each stop. From 2/4/3 tasks per zone (after an outage of us-east-1a and a scale-out),
+    stopping three: one from 1b, then 1b and 1c in turn: 2/2/2. Ranking the tasks once by
+    their zone's count would stop all three in 1b (2/1/3)."""
+    w = ecsim.World.demo(seed=14, rate=0, desired=6)
+
+    def per_az() -> dict[str, int]:
+        zones: dict[str, int] = {}
+        for t in tasks(w):
+            if t["lastStatus"] == "RUNNING" and t["desiredStatus"] == "RUNNING":
+                zones[t["availabilityZone"]] = zones.get(t["availabilityZone"], 0) + 1
+        return dict(sorted(zones.items()))
+
+    w.chaos.fail_az("us-east-1a")
+    advance_until(w, lambda: per_az() == {"us-east-1b": 3, "us-east-1c": 3}, within=900)
+    w.chaos.restore_az("us-east-1a")
+    w.ecs.update_service(cluster=CLUSTER, service=SERVICE, desiredCount=9)
+    advance_until(w, lambda: healthy(w) == 9 and service(w)["runningCount"] == 9, within=600)
+    assert per_az() == {"us-east-1a": 2, "us-east-1b": 4, "us-east-1c": 3}
+    w.ecs.update_service(cluster=CLUSTER, service=SERVICE, desiredCount=6)
+    w.advance(5)
+    assert per_az() == {"us-east-1a": 2, "us-east-1b": 2, "us-east-1c": 2}

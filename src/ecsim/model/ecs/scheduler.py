@@ -264,17 +264,30 @@ class ServiceScheduler:
             self._stop(svc, self._order_for_stop(mine)[:excess], msg.scaling_reason(primary.id))
 
     def _order_for_stop(self, tasks: list[Task]) -> list[Task]:
-        """Scale-in order (reference 2.1): tasks not yet serving first, then from the AZ with
-        the most tasks of the service, newest first."""
-        per_az = Counter(t.az for t in tasks)
-        return sorted(
-            tasks,
-            key=lambda t: (
-                t.last_status is TaskStatus.RUNNING,
-                -per_az[t.az],
-                -t.times.get("createdAt", 0.0),
-            ),
+        """Scale-in order (reference 2.1): tasks not yet serving first; then one task at a
+        time from the AZ with the most of the tasks still left, within it from the
+        container instance with the most, newest first. Recounting after each pick keeps
+        the zones balanced however many tasks stop."""
+        order = sorted(
+            (t for t in tasks if t.last_status is not TaskStatus.RUNNING),
+            key=lambda t: -t.times.get("createdAt", 0.0),
         )
+        left = [t for t in tasks if t.last_status is TaskStatus.RUNNING]
+        per_az = Counter(t.az for t in left)
+        per_instance = Counter(t.container_instance.arn for t in left if t.container_instance)
+
+        def weight(t: Task) -> tuple[int, int, float]:
+            ci = t.container_instance
+            return per_az[t.az], per_instance[ci.arn] if ci else 0, t.times.get("createdAt", 0.0)
+
+        while left:
+            task = max(left, key=weight)
+            left.remove(task)
+            order.append(task)
+            per_az[task.az] -= 1
+            if task.container_instance:
+                per_instance[task.container_instance.arn] -= 1
+        return order
 
     def _stop_outgoing(self, svc: Service, tasks: list[Task]) -> None:
         """Stop tasks of older deployments (scaling activity) and tasks leaving a DRAINING
