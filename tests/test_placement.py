@@ -89,6 +89,21 @@ def test_binpack_fills_one_instance_before_the_next() -> None:
     assert counts[order[0]] == 4  # ties go to the first registered instance
 
 
+def test_scale_in_follows_the_strategy() -> None:
+    """The guide: binpack scales in where the most of the resource is left once the task is
+    gone (so a half-empty instance empties); spread keeps the field's values balanced."""
+    for strategy, placed, after in (
+        ("binpack", [2, 4], [4]),
+        ("spread", [1, 1, 2, 2], [1, 1, 1, 1]),
+    ):
+        w, td, subnets = cluster()  # four t3.medium instances
+        field = "cpu" if strategy == "binpack" else "instanceId"
+        create(w, td, subnets, 6, placementStrategy=[{"type": strategy, "field": field}])
+        assert sorted(per_instance(steady(w, 6)).values()) == placed
+        w.ecs.update_service(cluster=CLUSTER, service="svc", desiredCount=4)
+        assert sorted(per_instance(steady(w, 4)).values()) == after, strategy
+
+
 def test_binpack_by_memory_picks_the_instance_with_least_memory_left() -> None:
     # a t3.large has more memory than a t3.medium: binpack on memory fills the medium first
     w, td, subnets = cluster(("t3.large", "t3.medium"))

@@ -48,7 +48,7 @@ class EcsBackend:
         self.draining = InstanceDraining(self)
         # Only the random placement strategy draws from it: a stream of its own, so that
         # worlds without it draw exactly what they drew before strategies were modelled.
-        self._placement_rng = world.streams.scalar("placement")
+        self.placement_rng = world.streams.scalar("placement")
         self._registrations: dict[tuple[str, str, int], Task] = {}
         world.elb.health_listeners.append(self._target_health_changed)
 
@@ -219,7 +219,7 @@ class EcsBackend:
                 f"has insufficient {lacking} available."
             )
         every = list(td.extra.get("placementConstraints") or []) + list(constraints or [])
-        chosen = select(fitting, peers, strategy or None, every, self._placement_rng)
+        chosen = select(fitting, peers, strategy or None, every, self.placement_rng)
         if isinstance(chosen, str):
             return chosen
         instance = chosen

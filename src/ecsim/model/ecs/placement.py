@@ -221,6 +221,59 @@ def select(
     return candidates[0]
 
 
+def stop_order(
+    tasks: Sequence[Task], strategy: Sequence[dict[str, str]] | None, rng: random.Random
+) -> list[Task]:
+    """The order in which a service stops these RUNNING tasks when it scales in: the
+    placement strategy decides "how Amazon ECS places and terminates tasks" (ECS Developer
+    Guide, task-placement-strategies). One task at a time, each rule narrowing the
+    candidates: spread stops where the most of the remaining tasks share the field's value
+    (keeping the values balanced); binpack stops the task whose instance has the most of the
+    resource left once it is gone; random picks at random. Without a strategy: ECS's default
+    for services (AZ spread, then instance). Ties: the newest task (AWS picks at random
+    within an AZ; ecsim's choice keeps runs without a random strategy free of draws)."""
+    rules = strategy or DEFAULT_STRATEGY
+    left = list(tasks)
+    freed: Counter[str] = Counter()  # resources of the tasks already chosen, per instance
+    order: list[Task] = []
+    while left:
+        candidates = left
+        for rule in rules:
+            if len(candidates) == 1:
+                break
+            kind, field = rule["type"], rule.get("field", "")
+            if kind == "random":
+                candidates = [candidates[rng.randrange(len(candidates))]]
+            elif kind == "binpack":
+                after = {id(t): _left_after(t, field, freed) for t in candidates}
+                most = max(after.values())
+                candidates = [t for t in candidates if after[id(t)] == most]
+            else:
+                counts = Counter(_task_value(t, field) for t in left)
+                most = max(counts[_task_value(t, field)] for t in candidates)
+                candidates = [t for t in candidates if counts[_task_value(t, field)] == most]
+        task = max(candidates, key=lambda t: t.times.get("createdAt", 0.0))
+        left.remove(task)
+        order.append(task)
+        if task.container_instance is not None:
+            for field in BINPACK_FIELDS:
+                freed[f"{task.container_instance.arn} {field}"] += _uses(task, field)
+    return order
+
+
+def _uses(t: Task, field: str) -> int:
+    td = t.task_definition
+    return td.task_cpu() if field == "cpu" else td.task_memory()
+
+
+def _left_after(t: Task, field: str, freed: Counter[str]) -> int:
+    """What t's instance has left of `field` once t and the tasks chosen before it stop."""
+    ci = t.container_instance
+    if ci is None:
+        return 0
+    return _remaining(ci, field) + freed[f"{ci.arn} {field}"] + _uses(t, field)
+
+
 def _remaining(i: ContainerInstance, field: str) -> int:
     return i.cpu - i.used_cpu if field == "cpu" else i.memory - i.used_memory
 

@@ -28,6 +28,7 @@ from ecsim.model.ecs.enums import (
     TaskStatus,
     TaskStopCode,
 )
+from ecsim.model.ecs.placement import stop_order
 from ecsim.model.ecs.service import Deployment, Service
 from ecsim.model.ecs.task import Task
 from ecsim.model.elbv2.health import TargetHealthState
@@ -245,7 +246,7 @@ class ServiceScheduler:
             self._stop_outgoing(svc, idle_old)
             acted = True
         stoppable = len(healthy) - min_healthy
-        busy_old = self._order_for_stop([t for t in old if self.is_healthy(svc, t)])
+        busy_old = self._order_for_stop(svc, [t for t in old if self.is_healthy(svc, t)])
         if stoppable > 0 and busy_old:
             self._stop_outgoing(svc, busy_old[:stoppable])
             acted = True
@@ -261,33 +262,21 @@ class ServiceScheduler:
         ]
         excess = len(mine) - desired
         if excess > 0:
-            self._stop(svc, self._order_for_stop(mine)[:excess], msg.scaling_reason(primary.id))
+            self._stop(
+                svc, self._order_for_stop(svc, mine)[:excess], msg.scaling_reason(primary.id)
+            )
 
-    def _order_for_stop(self, tasks: list[Task]) -> list[Task]:
-        """Scale-in order (reference 2.1): tasks not yet serving first; then one task at a
-        time from the AZ with the most of the tasks still left, within it from the
-        container instance with the most, newest first. Recounting after each pick keeps
-        the zones balanced however many tasks stop."""
-        order = sorted(
+    def _order_for_stop(self, svc: Service, tasks: list[Task]) -> list[Task]:
+        """Scale-in order (reference 2.1): tasks not yet serving first, newest first; then
+        the RUNNING ones as the service's placement strategy stops them (`stop_order`: by
+        default one at a time from the AZ with the most tasks left, then the instance with
+        the most, newest first)."""
+        starting = sorted(
             (t for t in tasks if t.last_status is not TaskStatus.RUNNING),
             key=lambda t: -t.times.get("createdAt", 0.0),
         )
-        left = [t for t in tasks if t.last_status is TaskStatus.RUNNING]
-        per_az = Counter(t.az for t in left)
-        per_instance = Counter(t.container_instance.arn for t in left if t.container_instance)
-
-        def weight(t: Task) -> tuple[int, int, float]:
-            ci = t.container_instance
-            return per_az[t.az], per_instance[ci.arn] if ci else 0, t.times.get("createdAt", 0.0)
-
-        while left:
-            task = max(left, key=weight)
-            left.remove(task)
-            order.append(task)
-            per_az[task.az] -= 1
-            if task.container_instance:
-                per_instance[task.container_instance.arn] -= 1
-        return order
+        running = [t for t in tasks if t.last_status is TaskStatus.RUNNING]
+        return starting + stop_order(running, svc.placement_strategy, self.backend.placement_rng)
 
     def _stop_outgoing(self, svc: Service, tasks: list[Task]) -> None:
         """Stop tasks of older deployments (scaling activity) and tasks leaving a DRAINING
