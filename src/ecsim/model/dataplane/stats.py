@@ -169,22 +169,21 @@ def _start(end: npt.NDArray[Any], row: int) -> int:
 
 
 class _Rows:
-    """Variable-length rows of counts (with a key each, if `key` is given): row r holds the
-    entries [end[r - 1], end[r])."""
+    """Variable-length rows of (key, count) entries: row r holds the entries
+    [end[r - 1], end[r])."""
 
     __slots__ = ("end", "key", "n")
 
-    def __init__(self, key: type[np.integer[Any]] | None = None) -> None:
+    def __init__(self, key: type[np.integer[Any]]) -> None:
         self.end = _Column(np.int64)
-        self.key = _Column(key, widens=True) if key is not None else None
+        self.key = _Column(key, widens=True)
         self.n = _Column(np.uint8, widens=True)
 
-    def append(self, lengths: list[int], counts: I64, keys: I64 | None = None) -> None:
-        """Rows of `lengths` entries, their counts (and keys) laid end to end."""
+    def append(self, lengths: list[int], counts: I64, keys: I64) -> None:
+        """Rows of `lengths` entries, their counts and keys laid end to end."""
         self.end.extend(self.n.size + np.cumsum(lengths))
         self.n.extend(counts)
-        if self.key is not None and keys is not None:
-            self.key.extend(keys)
+        self.key.extend(keys)
 
     def span(self, a: int, b: int) -> slice:
         """The entries of rows a..b-1."""
@@ -338,7 +337,6 @@ class Ledger:
         """A sealed row as the dicts of its `RequestsCompleted` record: answers by status
         (ascending), by target IP (in IP string order) and by who answered."""
         s = self.status.span(row, row + 1)
-        assert self.status.key is not None and self.targets.key is not None
         codes = self.status.key.data[s].tolist()
         by_status = dict(zip(map(_status_key, codes), self.status.n.data[s].tolist(), strict=True))
         t = self.targets.span(row, row + 1)
@@ -381,7 +379,6 @@ class Ledger:
         hists: list[tuple[int, I64]],
     ) -> None:
         by_status, by_target, by_source = counters
-        assert self.status.key is not None and self.targets.key is not None
         e = self.status.span(a, b)
         counts = np.bincount(self.status.key.data[e], weights=self.status.n.data[e])
         for code in np.flatnonzero(counts).tolist():
