@@ -112,13 +112,16 @@ class RequestCounts(Protocol):
 
 
 class _Given:
+    """Counts given as dicts: kept as copies, handed out as copies (a record never changes)."""
+
     __slots__ = ("counts",)
 
     def __init__(self, counts: tuple[dict[str, int], dict[str, int], dict[str, int]]) -> None:
-        self.counts = counts
+        self.counts = tuple(dict(c) for c in counts)
 
     def record(self, row: int) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-        return self.counts
+        a, b, c = self.counts
+        return dict(a), dict(b), dict(c)
 
 
 class RequestsCompleted(Event):
