@@ -1,8 +1,8 @@
 """`POST /`: one AWS call, from the wire to the model's facade and back.
 
-The request says which service it is for: `X-Amz-Target` (ECS, JSON 1.1), or the form's
-`Version` (ELBv2 2015-12-01, EC2 2016-11-15), or else the service in the signature's
-credential scope. Any credentials and region are accepted; signatures are not checked.
+The request says which service it is for: `X-Amz-Target` (ECS, JSON 1.1; CloudWatch,
+JSON 1.0), or the form's `Version` (ELBv2 2015-12-01, EC2 2016-11-15, CloudWatch 2010-08-01),
+or else the service in the signature's credential scope. Any credentials and region are accepted; signatures are not checked.
 
 The call runs synchronously on the live world's event loop, between two slices of simulated
 time, so it sees and changes a consistent world. An `AwsError` becomes AWS's error answer; any
@@ -23,7 +23,13 @@ from starlette.responses import Response
 from ecsim.awsapi.errors import InvalidAction, UnknownOperationException
 from ecsim.awsapi.protocol import json as json_protocol
 from ecsim.awsapi.protocol import query as query_protocol
-from ecsim.awsapi.services import ECS, AwsService, by_signing_name, by_version
+from ecsim.awsapi.services import (
+    ECS,
+    AwsService,
+    by_signing_name,
+    by_target_prefix,
+    by_version,
+)
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.errors import AwsError
 
@@ -51,11 +57,12 @@ class Dispatcher:
         finally:
             self.calls += 1
 
-    # --- ECS: JSON 1.1 ----------------------------------------------------------------------
+    # --- ECS (JSON 1.1) and CloudWatch (JSON 1.0) ------------------------------------------
 
     def json_call(self, target: str, body: bytes, request_id: str) -> Response:
-        service = ECS
         prefix, _, name = target.partition(".")
+        service = by_target_prefix(prefix) or ECS
+        headers = {"x-amzn-RequestId": request_id}
         try:
             if prefix != service.target_prefix or not name:
                 raise UnknownOperationException(f"Unknown target: {target}")
@@ -67,14 +74,17 @@ class Dispatcher:
             status = 200
         except AwsError as e:
             payload, status = json_protocol.error_body(e.code, e.message), e.status
+            if service.query_compatible:
+                fault = "Sender" if e.status < 500 else "Receiver"
+                headers["x-amzn-query-error"] = f"{e.code};{fault}"
         except Exception:  # a bug in the protocol layer itself
             error = self._unexpected(service, name)
             payload, status = json_protocol.error_body(error.code, error.message), error.status
         return Response(
             payload,
             status,
-            headers={"x-amzn-RequestId": request_id},
-            media_type=json_protocol.CONTENT_TYPE,
+            headers=headers,
+            media_type=json_protocol.content_type(service.json_version),
         )
 
     # --- ELBv2 and EC2: query ---------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 
 from ecsim.awsapi.errors import InvalidAction, UnknownOperationException
 from ecsim.awsapi.protocol.shapes import OperationModel, ServiceModel, service_model, snake
+from ecsim.model.cloudwatch import CloudWatch
 from ecsim.model.ec2 import Ec2Api
 from ecsim.model.ecs.api import EcsApi
 from ecsim.model.elbv2.api import Elbv2Api
@@ -32,7 +33,22 @@ class AwsService:
 
     @property
     def protocol(self) -> str:
+        """The protocol the installed botocore speaks to it: its first one that ecsim reads
+        (CloudWatch lists smithy-rpc-v2-cbor, json, query; botocore prefers json)."""
+        protocols = self.model.metadata.get("protocols") or [self.model.protocol]
+        for protocol in ("json", "query", "ec2"):
+            if protocol in protocols:
+                return protocol
         return str(self.model.protocol)
+
+    @property
+    def json_version(self) -> str:
+        return str(self.model.metadata.get("jsonVersion", "1.1"))
+
+    @property
+    def query_compatible(self) -> bool:
+        """JSON errors also carry `x-amzn-query-error: <query code>;Sender` (CloudWatch)."""
+        return "awsQueryCompatible" in self.model.metadata
 
     @property
     def version(self) -> str:
@@ -83,8 +99,19 @@ ELBV2 = AwsService(
     "elbv2", "elasticloadbalancing", "elbv2", Elbv2Api, "InternalFailure", "InvalidAction"
 )
 EC2 = AwsService("ec2", "ec2", "ec2", Ec2Api, "InternalError", "UnsupportedOperation")
-SERVICES = (ECS, ELBV2, EC2)
-QUERY_SERVICES = (ELBV2, EC2)
+CLOUDWATCH = AwsService(
+    "cloudwatch", "monitoring", "cloudwatch", CloudWatch, "InternalServiceError", "InvalidAction"
+)
+SERVICES = (ECS, ELBV2, EC2, CLOUDWATCH)
+JSON_SERVICES = (ECS, CLOUDWATCH)  # CloudWatch: JSON 1.0 with query-compatible errors
+QUERY_SERVICES = (ELBV2, EC2, CLOUDWATCH)  # CloudWatch: what older botocores send
+
+
+def by_target_prefix(prefix: str) -> AwsService | None:
+    for service in JSON_SERVICES:
+        if service.target_prefix == prefix:
+            return service
+    return None
 
 
 def by_version(version: str | None) -> AwsService | None:

@@ -6,7 +6,7 @@
 
 Everything that changes state goes through `w.ecs`, `w.elbv2`, `w.ec2` (boto3 names and
 shapes) or through `w.chaos` and `w.traffic` (what AWS has no API for). Every change is
-recorded as a typed event (`w.events()`).
+recorded as a typed event (`w.events()`); `w.cloudwatch` reads the ALB's metrics from them.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ecsim.model.chaos import Chaos
+from ecsim.model.cloudwatch import CloudWatch
 from ecsim.model.dataplane.engine import DataPlane
 from ecsim.model.demo import build_demo
 from ecsim.model.ec2 import Ec2Api
@@ -67,6 +68,7 @@ class World:
         self.ecs = EcsApi(self)
         self.chaos = Chaos(self)
         self.traffic = Traffic(self)
+        self.cloudwatch = CloudWatch(self)
 
     # --- time -----------------------------------------------------------------------------
 

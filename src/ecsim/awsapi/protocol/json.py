@@ -1,4 +1,4 @@
-"""The AWS JSON protocol (ECS speaks version 1.1): requests in, answers and errors out.
+"""The AWS JSON protocol (ECS speaks version 1.1, CloudWatch 1.0): requests in, answers and errors out.
 
 A request is `POST /` with `X-Amz-Target: <targetPrefix>.<Operation>` and a JSON object as
 body; timestamps are epoch seconds and blobs base64. The answer is the operation's output
@@ -23,6 +23,12 @@ from ecsim.awsapi.protocol.shapes import (
 )
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+def content_type(version: str = "1.1") -> str:
+    """The answer's media type: JSON 1.1 (ECS) or 1.0 (CloudWatch)."""
+    return f"application/x-amz-json-{version}"
+
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),

@@ -1,0 +1,467 @@
+"""`w.cloudwatch`: the CloudWatch metrics of the simulated Application Load Balancers.
+
+    w.cloudwatch.get_metric_statistics(
+        Namespace="AWS/ApplicationELB", MetricName="RequestCount",
+        Dimensions=[{"Name": "LoadBalancer", "Value": "app/home-alb/83ce705e0a8f5a67"}],
+        StartTime=w.clock.at(0), EndTime=w.clock.at(w.now), Period=60, Statistics=["Sum"])
+
+boto3's names and answer shapes (GetMetricStatistics, GetMetricData, ListMetrics) over the
+namespace `AWS/ApplicationELB`. Every number is read from the world's public records and
+nothing is stored: the request metrics from `w.traffic.stats` windows (one per period), the
+host counts from the `TargetHealthChanged` records. Reading never changes the world.
+
+Periods are multiples of 60 s (ALB metrics are 60-second metrics); StartTime is rounded down
+to the minute as CloudWatch does; EndTime is exclusive; a period without data has no
+datapoint. Datetimes map to simulated time through the world's clock (`w.clock.epoch` is
+simulated second 0). See docs/awsapi.md, "CloudWatch".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ecsim.model.errors import AwsError
+from ecsim.model.events import TargetHealthChanged
+
+if TYPE_CHECKING:
+    from ecsim.model.world import World
+
+NAMESPACE = "AWS/ApplicationELB"
+MAX_DATAPOINTS = 1440  # GetMetricStatistics: datapoints per call
+MAX_QUERIES = 500  # GetMetricData: MetricDataQueries per call
+STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+PERCENTILES = {"p50": "p50", "p99": "p99"}  # what the traffic stats keep per window
+
+
+def _error(code: str) -> type[AwsError]:
+    return type(code, (AwsError,), {"code": code, "status": 400})
+
+
+InvalidParameterValue = _error("InvalidParameterValue")
+MissingParameter = _error("MissingParameter")
+InvalidParameterCombination = _error("InvalidParameterCombination")
+
+
+Stats = dict[str, Any]
+
+
+def _count(stats: Stats) -> int:
+    return int(sum(stats["by_target"].values()))
+
+
+def _status_class(digit: str) -> Callable[[Stats], int]:
+    def count(stats: Stats) -> int:
+        n = sum(c for code, c in stats["by_status"].items() if code.startswith(digit))
+        if digit == "5":  # the load balancer's own answers are all 5XX (502, 503, 504)
+            n -= stats["by_source"].get("elb", 0)
+        return int(n)
+
+    return count
+
+
+def _status(code: str) -> Callable[[Stats], int]:
+    return lambda stats: int(stats["by_status"].get(code, 0))
+
+
+# The per-request metrics of a load balancer: each request is one sample of value 1.
+LB_COUNTS: dict[str, Callable[[Stats], int]] = {
+    "RequestCount": _count,
+    "HTTPCode_Target_2XX_Count": _status_class("2"),
+    "HTTPCode_Target_3XX_Count": _status_class("3"),
+    "HTTPCode_Target_4XX_Count": _status_class("4"),
+    "HTTPCode_Target_5XX_Count": _status_class("5"),
+    "HTTPCode_ELB_5XX_Count": lambda stats: int(stats["by_source"].get("elb", 0)),
+    "HTTPCode_ELB_502_Count": _status("502"),
+    "HTTPCode_ELB_503_Count": _status("503"),
+    "HTTPCode_ELB_504_Count": _status("504"),
+}
+RESPONSE_TIME = "TargetResponseTime"
+HOST_COUNTS = {"HealthyHostCount": "healthy", "UnHealthyHostCount": "unhealthy"}
+TG_REQUESTS = "RequestCount"
+
+
+@dataclass(frozen=True)
+class _Series:
+    """One metric of one load balancer (and target group): what it is and where it reads."""
+
+    metric: str
+    lb_arn: str
+    lb_dim: str
+    tg_arn: str | None = None
+    tg_dim: str | None = None
+
+    @property
+    def dimensions(self) -> list[dict[str, str]]:
+        dims = [{"Name": "LoadBalancer", "Value": self.lb_dim}]
+        if self.tg_dim is not None:
+            dims.insert(0, {"Name": "TargetGroup", "Value": self.tg_dim})
+        return dims
+
+    @property
+    def unit(self) -> str:
+        return "Seconds" if self.metric == RESPONSE_TIME else "Count"
+
+
+def _tail(arn: str, kind: str) -> str:
+    """`app/<name>/<id>` of a load balancer ARN, `targetgroup/<name>/<id>` of a target group's."""
+    resource = arn.split(":", 5)[-1]
+    return resource.split("/", 1)[1] if kind == "loadbalancer" else resource
+
+
+class CloudWatch:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    # --- the operations -------------------------------------------------------------------
+
+    def get_metric_statistics(self, **kwargs: Any) -> dict[str, Any]:
+        for name in ("Namespace", "MetricName", "StartTime", "EndTime", "Period"):
+            if kwargs.get(name) is None:
+                raise MissingParameter(f"The parameter {name} is required.")
+        statistics = list(kwargs.get("Statistics") or [])
+        extended = list(kwargs.get("ExtendedStatistics") or [])
+        if not statistics and not extended:
+            raise MissingParameter(
+                "Must specify either the parameter Statistics or ExtendedStatistics."
+            )
+        if statistics and extended:
+            raise InvalidParameterCombination(
+                "Must specify either Statistics or ExtendedStatistics, but not both."
+            )
+        for s in statistics:
+            if s not in STATISTICS:
+                raise InvalidParameterValue(
+                    f"The parameter Statistics contains an invalid value: {s}. "
+                    f"Valid values: {', '.join(STATISTICS)}."
+                )
+        start, end, period = self._window(kwargs["StartTime"], kwargs["EndTime"], kwargs["Period"])
+        count = math.ceil((end - start) / period)
+        if count > MAX_DATAPOINTS:
+            raise InvalidParameterCombination(
+                f"You have requested up to {count} datapoints, which exceeds the limit of "
+                f"{MAX_DATAPOINTS}. You may reduce the datapoints requested by increasing "
+                "Period, or decreasing the time range."
+            )
+        metric = str(kwargs["MetricName"])
+        series = self._find(str(kwargs["Namespace"]), metric, kwargs.get("Dimensions") or [])
+        self._check_statistics(series, metric, statistics, extended)
+        unit = kwargs.get("Unit")
+        datapoints = []
+        if series is not None and unit in (None, series.unit):
+            for t0, values in self._points(series, start, end, period):
+                point: dict[str, Any] = {"Timestamp": self.world.clock.at(t0)}
+                for s in statistics:
+                    point[s] = values[s]
+                if extended:
+                    point["ExtendedStatistics"] = {p: values[p] for p in extended}
+                point["Unit"] = series.unit
+                datapoints.append(point)
+        return {"Label": metric, "Datapoints": datapoints}
+
+    def get_metric_data(self, **kwargs: Any) -> dict[str, Any]:
+        queries = kwargs.get("MetricDataQueries")
+        if not queries:
+            raise MissingParameter("The parameter MetricDataQueries is required.")
+        for required in ("StartTime", "EndTime"):
+            if kwargs.get(required) is None:
+                raise MissingParameter(f"The parameter {required} is required.")
+        if len(queries) > MAX_QUERIES:
+            raise InvalidParameterValue(
+                f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}."
+            )
+        if kwargs.get("NextToken"):
+            raise AwsError("The NextToken is not valid.", code="InvalidNextToken")
+        newest_first = kwargs.get("ScanBy", "TimestampDescending") != "TimestampAscending"
+        ids: set[str] = set()
+        results = []
+        for i, query in enumerate(queries):
+            qid = query.get("Id")
+            if not qid:
+                raise MissingParameter(
+                    f"The parameter MetricDataQueries.member.{i + 1}.Id is required."
+                )
+            if qid in ids:
+                raise InvalidParameterValue(f"The value {qid} for field Id is not unique.")
+            ids.add(qid)
+            if query.get("Expression") is not None:
+                raise InvalidParameterValue(
+                    f"ecsim does not evaluate metric math: query {qid} has an Expression; "
+                    "ask for the metrics with MetricStat and compute on the results."
+                )
+            stat = query.get("MetricStat")
+            if stat is None:
+                raise MissingParameter(
+                    f"The parameter MetricDataQueries.member.{i + 1}.MetricStat is required."
+                )
+            metric = stat.get("Metric") or {}
+            name, statistic = metric.get("MetricName"), str(stat.get("Stat") or "")
+            if not name or not statistic or stat.get("Period") is None:
+                raise MissingParameter(
+                    f"MetricDataQueries.member.{i + 1}.MetricStat needs Metric.MetricName, "
+                    "Period and Stat."
+                )
+            start, end, period = self._window(
+                kwargs["StartTime"], kwargs["EndTime"], stat["Period"]
+            )
+            series = self._find(
+                str(metric.get("Namespace", "")), str(name), metric.get("Dimensions") or []
+            )
+            extended = [statistic] if statistic not in STATISTICS else []
+            if extended and statistic not in PERCENTILES:
+                raise InvalidParameterValue(
+                    f"The value {statistic} for parameter MetricDataQueries.member.{i + 1}."
+                    f"MetricStat.Stat is not supported; ecsim answers {', '.join(STATISTICS)}, "
+                    f"{', '.join(PERCENTILES)}."
+                )
+            self._check_statistics(series, str(name), [] if extended else [statistic], extended)
+            if query.get("ReturnData") is False:
+                continue
+            points = []
+            unit = stat.get("Unit")
+            if series is not None and unit in (None, series.unit):
+                points = list(self._points(series, start, end, period))
+            if newest_first:
+                points.reverse()
+            results.append(
+                {
+                    "Id": qid,
+                    "Label": query.get("Label") or str(name),
+                    "Timestamps": [self.world.clock.at(t) for t, _ in points],
+                    "Values": [float(v[statistic]) for _, v in points],
+                    "StatusCode": "Complete",
+                }
+            )
+        return {"MetricDataResults": results, "Messages": []}
+
+    def list_metrics(self, **kwargs: Any) -> dict[str, Any]:
+        if kwargs.get("NextToken"):
+            raise InvalidParameterValue("The NextToken is not valid.")
+        namespace, name = kwargs.get("Namespace"), kwargs.get("MetricName")
+        wanted = kwargs.get("Dimensions") or []
+        metrics = []
+        if namespace in (None, NAMESPACE):
+            for series in self._all_series():
+                if name is not None and series.metric != name:
+                    continue
+                have = {d["Name"]: d["Value"] for d in series.dimensions}
+                if any(
+                    d.get("Name") not in have
+                    or (d.get("Value") is not None and have[d["Name"]] != d["Value"])
+                    for d in wanted
+                ):
+                    continue
+                metrics.append(
+                    {
+                        "Namespace": NAMESPACE,
+                        "MetricName": series.metric,
+                        "Dimensions": series.dimensions,
+                    }
+                )
+        return {"Metrics": metrics}
+
+    # --- the series -----------------------------------------------------------------------
+
+    def _load_balancers(self) -> list[dict[str, Any]]:
+        lbs = self.world.elbv2.describe_load_balancers()["LoadBalancers"]
+        return [lb for lb in lbs if lb.get("Type", "application") == "application"]
+
+    def _target_groups(self) -> list[dict[str, Any]]:
+        return list(self.world.elbv2.describe_target_groups()["TargetGroups"])
+
+    def _all_series(self) -> list[_Series]:
+        out: list[_Series] = []
+        tgs = self._target_groups()
+        for lb in self._load_balancers():
+            arn = lb["LoadBalancerArn"]
+            lb_dim = _tail(arn, "loadbalancer")
+            out += [_Series(m, arn, lb_dim) for m in (*LB_COUNTS, RESPONSE_TIME)]
+            for tg in tgs:
+                if arn not in tg.get("LoadBalancerArns", []):
+                    continue
+                tg_arn = tg["TargetGroupArn"]
+                metrics = [*HOST_COUNTS]
+                if self._tg_ips(arn, tg_arn) is not None:
+                    metrics.insert(0, TG_REQUESTS)
+                out += [_Series(m, arn, lb_dim, tg_arn, _tail(tg_arn, "")) for m in metrics]
+        return out
+
+    def _find(
+        self, namespace: str, metric: str, dimensions: list[dict[str, Any]]
+    ) -> _Series | None:
+        """The series a request names; None when nothing matches (AWS answers no datapoints)."""
+        if namespace != NAMESPACE:
+            return None
+        dims = {}
+        for d in dimensions:
+            if d.get("Name") is None or d.get("Value") is None:
+                raise InvalidParameterValue("A dimension needs both a Name and a Value.")
+            dims[str(d["Name"])] = str(d["Value"])
+        for series in self._all_series():
+            if (
+                series.metric == metric
+                and {d["Name"]: d["Value"] for d in series.dimensions} == dims
+            ):
+                return series
+        return None
+
+    def _check_statistics(
+        self, series: _Series | None, metric: str, statistics: list[str], extended: list[str]
+    ) -> None:
+        for p in extended:
+            if p not in PERCENTILES:
+                raise InvalidParameterValue(
+                    f"The parameter ExtendedStatistics contains {p}: ecsim keeps the p50 and "
+                    "p99 of each window only."
+                )
+        if metric == RESPONSE_TIME:
+            other = [s for s in statistics if s != "SampleCount"]
+            if other:
+                raise InvalidParameterCombination(
+                    f"ecsim keeps {RESPONSE_TIME} as a latency histogram: ask for "
+                    "ExtendedStatistics p50 or p99, or SampleCount, not "
+                    f"{', '.join(other)}."
+                )
+        elif extended:
+            raise InvalidParameterCombination(
+                f"ecsim computes percentiles of {RESPONSE_TIME} only, not of {metric}."
+            )
+
+    def _tg_ips(self, lb_arn: str, tg_arn: str) -> set[str] | None:
+        """The IPs ever registered in the target group, if no other target group of the load
+        balancer ever had one of them (then its requests are exactly those to these IPs)."""
+        ever: dict[str, set[str]] = {}
+        for e in self.world.events(kind=TargetHealthChanged):
+            assert isinstance(e, TargetHealthChanged)
+            ever.setdefault(e.target_group_arn, set()).add(e.target_id)
+        mine = ever.get(tg_arn, set())
+        for tg in self._target_groups():
+            other = tg["TargetGroupArn"]
+            shares = lb_arn in tg.get("LoadBalancerArns", []) and mine & ever.get(other, set())
+            if other != tg_arn and shares:
+                return None
+        return mine
+
+    # --- the numbers ----------------------------------------------------------------------
+
+    def _window(self, start: Any, end: Any, period: Any) -> tuple[float, float, int]:
+        """[start, end) in simulated seconds, start rounded down to the minute; the period."""
+        if isinstance(period, bool) or not isinstance(period, int) or period < 1:
+            raise InvalidParameterValue(
+                f"The parameter Period must be a positive integer: {period}."
+            )
+        if period % 60:
+            raise InvalidParameterValue(
+                f"The parameter Period must be a multiple of 60 for {NAMESPACE} metrics "
+                f"(60-second metrics): {period}."
+            )
+        start_dt, end_dt = _utc(start, "StartTime"), _utc(end, "EndTime")
+        if start_dt >= end_dt:
+            raise InvalidParameterValue(
+                "The parameter StartTime must be less than the parameter EndTime."
+            )
+        start_dt = start_dt.replace(second=0, microsecond=0)
+        epoch = self.world.clock.epoch
+        return (start_dt - epoch).total_seconds(), (end_dt - epoch).total_seconds(), period
+
+    def _points(
+        self, series: _Series, start: float, end: float, period: int
+    ) -> list[tuple[float, dict[str, float]]]:
+        out = []
+        now = self.world.now
+        t0 = start
+        while t0 < end and t0 < now:
+            t1 = min(t0 + period, end)
+            if t1 > 0:
+                values = self._values(series, max(t0, 0.0), min(t1, now))
+                if values is not None:
+                    out.append((t0, values))
+            t0 += period
+        return out
+
+    def _values(self, series: _Series, t0: float, t1: float) -> dict[str, float] | None:
+        if series.metric in HOST_COUNTS:
+            return self._host_count(series, t0, t1)
+        stats = self.world.traffic.stats(since=t0, until=t1, load_balancer=series.lb_arn)
+        if series.metric == RESPONSE_TIME:
+            n = int(stats["by_source"].get("target", 0))
+            latency = stats["latency_ms"]
+            if not n or latency["p50"] is None:
+                return None
+            return {
+                "SampleCount": float(n),
+                "p50": round(latency["p50"] / 1000.0, 9),
+                "p99": round(latency["p99"] / 1000.0, 9),
+            }
+        if series.tg_arn is not None:
+            ips = self._tg_ips(series.lb_arn, series.tg_arn) or set()
+            n = sum(c for ip, c in stats["by_target"].items() if ip in ips)
+        else:
+            n = LB_COUNTS[series.metric](stats)
+        if n <= 0:
+            return None
+        return {
+            "SampleCount": float(n),
+            "Sum": float(n),
+            "Average": 1.0,
+            "Minimum": 1.0,
+            "Maximum": 1.0,
+        }
+
+    def _host_count(self, series: _Series, t0: float, t1: float) -> dict[str, float] | None:
+        """The number of targets in the state over [t0, t1): a step function of the health
+        records. Minimum and Maximum are exact; Average is weighted by time; one sample per
+        second (SampleCount = the seconds, Sum = Average x SampleCount)."""
+        if t1 <= t0:
+            return None
+        state = HOST_COUNTS[series.metric]
+        current: dict[tuple[str, int], str] = {}
+        changes: list[tuple[float, int]] = []  # (time, count from then on)
+        for e in self.world.events(kind=TargetHealthChanged):
+            assert isinstance(e, TargetHealthChanged)
+            if e.target_group_arn != series.tg_arn:
+                continue
+            if e.time >= t1:
+                break
+            current[(e.target_id, e.port)] = e.state
+            n = sum(1 for s in current.values() if s == state)
+            if e.time <= t0:
+                changes = [(t0, n)]
+            elif changes and changes[-1][0] == e.time:
+                changes[-1] = (e.time, n)
+            else:
+                changes.append((e.time, n))
+        if not changes:
+            return None  # no target was ever registered in the group before t1
+        if changes[0][0] > t0:
+            changes.insert(0, (t0, 0))
+        lo = min(n for _, n in changes)
+        hi = max(n for _, n in changes)
+        area = 0.0
+        for (ta, n), (tb, _) in zip(changes, [*changes[1:], (t1, 0)], strict=True):
+            area += n * (tb - ta)
+        average = area / (t1 - t0)
+        samples = float(max(1, round(t1 - t0)))
+        return {
+            "SampleCount": samples,
+            "Sum": average * samples,
+            "Average": average,
+            "Minimum": float(lo),
+            "Maximum": float(hi),
+        }
+
+
+def _utc(value: Any, name: str) -> datetime:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidParameterValue(f"The parameter {name} is not a valid timestamp.") from None
+    if not isinstance(value, datetime):
+        raise InvalidParameterValue(f"The parameter {name} is not a valid timestamp.")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
