@@ -253,3 +253,17 @@ def test_aws_cli_get_metric_statistics(server: LiveServer, tmp_path: Path) -> No
         ]
     )
     assert [p["Sum"] for p in points] == expected
+
+
+def test_the_load_balancers_own_503_is_not_a_request_to_a_target() -> None:
+    w = World.demo(seed=0, rate=20)
+    w.ecs.update_service(cluster="home", service="home-service", desiredCount=0)
+    w.advance(200)
+    lb, _ = _dims(w)
+    dims = [{"Name": "LoadBalancer", "Value": lb}]
+    last = w.clock.at(w.now - 60).replace(second=0)
+    t0 = (last - w.clock.epoch).total_seconds()
+    window = {"StartTime": last, "EndTime": last + dt.timedelta(minutes=1)}
+    assert _stats(w, "RequestCount", dims, **window) == []  # no target was chosen
+    elb503 = _stats(w, "HTTPCode_ELB_503_Count", dims, Statistics=["Sum"], **window)
+    assert elb503[0]["Sum"] == w.traffic.stats(t0, t0 + 60)["by_status"]["503"] > 0
