@@ -15,6 +15,7 @@ queue in the batch (others have a zero backlog throughout and need no per-second
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -83,7 +84,7 @@ class Queues:
         cells = None
         if len(rest):
             cells = self._cells(ip, sec, rest, s_end)
-            cell_ip, cell_sec, cell_n, _, _ = cells
+            cell_ip, cell_sec, cell_n, _ = cells
             carried = np.where(cell_sec == self.second[cell_ip], self.arrivals[cell_ip], 0)
             peak = np.zeros(len(self.second), dtype=np.int64)
             np.maximum.at(peak, cell_ip, cell_n + carried)
@@ -101,7 +102,8 @@ class Queues:
         if not len(busy) or cells is None:
             return None
         # The exact recurrence, second by second, for the apps that may queue.
-        cell_ip, cell_sec, cell_n, rows, row_cell = cells
+        cell_ip, cell_sec, cell_n, requests_of = cells
+        rows, row_cell = requests_of()
         is_busy = np.zeros(len(self.second), dtype=np.bool_)
         is_busy[busy] = True
         chosen = np.flatnonzero(is_busy[cell_ip])
@@ -136,9 +138,12 @@ class Queues:
         waits[rows] = waits_of_cell[row_cell]
         return waits
 
-    def _cells(self, ip: I64, sec: I64, which: I64, s_end: int) -> tuple[I64, I64, I64, I64, I64]:
+    def _cells(
+        self, ip: I64, sec: I64, which: I64, s_end: int
+    ) -> tuple[I64, I64, I64, Callable[[], tuple[I64, I64]]]:
         """Arrivals per (ip, second) for the IPs `which`: the non-empty cells sorted by ip then
-        second (ip, second, count), the rows concerned and the cell of each."""
+        second (ip, second, count), and a function giving the rows concerned and the cell of
+        each (only needed when an app may queue, so only computed then)."""
         mark = np.full(len(self.second), -1, dtype=np.int64)
         mark[which] = np.arange(len(which))
         local = mark[ip]
@@ -155,13 +160,22 @@ class Queues:
             s_min = int(sec[rows].min())
             span = s_end - s_min + 1
             key = local * span + (sec[rows] - s_min)
+        requests_of: Callable[[], tuple[I64, I64]]
         if len(which) * span <= 4 * len(rows) + 4096:
             counts = np.bincount(key, minlength=len(which) * span)
-            nz = np.flatnonzero(counts)
-            position = np.zeros(len(counts), dtype=np.int64)
-            position[nz] = np.arange(len(nz))
-            keys, n_of, row_cell = nz, counts[nz], position[key]
+            keys = np.flatnonzero(counts)
+            n_of = counts[keys]
+
+            def requests_of() -> tuple[I64, I64]:
+                position = np.zeros(len(counts), dtype=np.int64)
+                position[keys] = np.arange(len(keys))
+                return rows, position[key]
+
         else:
             keys, row_cell, n_of = np.unique(key, return_inverse=True, return_counts=True)
+
+            def requests_of() -> tuple[I64, I64]:
+                return rows, row_cell
+
         cell_local, cell_sec = np.divmod(keys, span)
-        return which[cell_local], cell_sec + s_min, n_of, rows, row_cell
+        return which[cell_local], cell_sec + s_min, n_of, requests_of
