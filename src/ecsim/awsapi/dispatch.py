@@ -2,7 +2,8 @@
 
 The request says which service it is for: `X-Amz-Target` (ECS, JSON 1.1; CloudWatch,
 JSON 1.0), or the form's `Version` (ELBv2 2015-12-01, EC2 2016-11-15, CloudWatch 2010-08-01),
-or else the service in the signature's credential scope. Any credentials and region are accepted; signatures are not checked.
+or else the service in the signature's credential scope. Any credentials and region are
+accepted; signatures are not checked.
 
 The call runs synchronously on the live world's event loop, between two slices of simulated
 time, so it sees and changes a consistent world. An `AwsError` becomes AWS's error answer; any

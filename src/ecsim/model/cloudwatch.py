@@ -18,13 +18,19 @@ simulated second 0). See docs/awsapi.md, "CloudWatch".
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ecsim.model.errors import AwsError
+from ecsim.model.errors import (
+    AwsError,
+    InvalidParameterCombination,
+    InvalidParameterValue,
+    MissingParameter,
+)
 from ecsim.model.events import TargetHealthChanged
 
 if TYPE_CHECKING:
@@ -35,15 +41,6 @@ MAX_DATAPOINTS = 1440  # GetMetricStatistics: datapoints per call
 MAX_QUERIES = 500  # GetMetricData: MetricDataQueries per call
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 PERCENTILES = {"p50": "p50", "p99": "p99"}  # what the traffic stats keep per window
-
-
-def _error(code: str) -> type[AwsError]:
-    return type(code, (AwsError,), {"code": code, "status": 400})
-
-
-InvalidParameterValue = _error("InvalidParameterValue")
-MissingParameter = _error("MissingParameter")
-InvalidParameterCombination = _error("InvalidParameterCombination")
 
 
 Stats = dict[str, Any]
@@ -275,6 +272,7 @@ class CloudWatch:
     def _all_series(self) -> list[_Series]:
         out: list[_Series] = []
         tgs = self._target_groups()
+        ever = self._ever_registered()
         for lb in self._load_balancers():
             arn = lb["LoadBalancerArn"]
             lb_dim = _tail(arn, "loadbalancer")
@@ -284,7 +282,7 @@ class CloudWatch:
                     continue
                 tg_arn = tg["TargetGroupArn"]
                 metrics = [*HOST_COUNTS]
-                if self._tg_ips(arn, tg_arn) is not None:
+                if self._tg_ips(arn, tg_arn, ever) is not None:
                     metrics.insert(0, TG_REQUESTS)
                 out += [_Series(m, arn, lb_dim, tg_arn, _tail(tg_arn, "")) for m in metrics]
         return out
@@ -330,13 +328,17 @@ class CloudWatch:
                 f"ecsim computes percentiles of {RESPONSE_TIME} only, not of {metric}."
             )
 
-    def _tg_ips(self, lb_arn: str, tg_arn: str) -> set[str] | None:
-        """The IPs ever registered in the target group, if no other target group of the load
-        balancer ever had one of them (then its requests are exactly those to these IPs)."""
+    def _ever_registered(self) -> dict[str, set[str]]:
+        """Target group ARN -> the IPs ever registered in it (one pass over the records)."""
         ever: dict[str, set[str]] = {}
         for e in self.world.events(kind=TargetHealthChanged):
             assert isinstance(e, TargetHealthChanged)
             ever.setdefault(e.target_group_arn, set()).add(e.target_id)
+        return ever
+
+    def _tg_ips(self, lb_arn: str, tg_arn: str, ever: dict[str, set[str]]) -> set[str] | None:
+        """The IPs ever registered in the target group, if no other target group of the load
+        balancer ever had one of them (then its requests are exactly those to these IPs)."""
         mine = ever.get(tg_arn, set())
         for tg in self._target_groups():
             other = tg["TargetGroupArn"]
@@ -364,27 +366,36 @@ class CloudWatch:
                 "The parameter StartTime must be less than the parameter EndTime."
             )
         start_dt = start_dt.replace(second=0, microsecond=0)
-        epoch = self.world.clock.epoch
-        return (start_dt - epoch).total_seconds(), (end_dt - epoch).total_seconds(), period
+        clock = self.world.clock
+        return clock.seconds(start_dt), clock.seconds(end_dt), period
 
     def _points(
         self, series: _Series, start: float, end: float, period: int
     ) -> list[tuple[float, dict[str, float]]]:
-        out = []
         now = self.world.now
+        # what every period reads, read once: the host-count steps, the group's IPs
+        steps = self._host_steps(series) if series.metric in HOST_COUNTS else []
+        ips: set[str] = set()
+        if series.tg_arn is not None and series.metric == TG_REQUESTS:
+            ips = self._tg_ips(series.lb_arn, series.tg_arn, self._ever_registered()) or set()
+        out = []
         t0 = start
         while t0 < end and t0 < now:
             t1 = min(t0 + period, end)
             if t1 > 0:
-                values = self._values(series, max(t0, 0.0), min(t1, now))
+                a, b = max(t0, 0.0), min(t1, now)
+                if series.metric in HOST_COUNTS:
+                    values = _host_count(steps, a, b)
+                else:
+                    values = self._values(series, a, b, ips)
                 if values is not None:
                     out.append((t0, values))
             t0 += period
         return out
 
-    def _values(self, series: _Series, t0: float, t1: float) -> dict[str, float] | None:
-        if series.metric in HOST_COUNTS:
-            return self._host_count(series, t0, t1)
+    def _values(
+        self, series: _Series, t0: float, t1: float, ips: set[str]
+    ) -> dict[str, float] | None:
         stats = self.world.traffic.stats(since=t0, until=t1, load_balancer=series.lb_arn)
         if series.metric == RESPONSE_TIME:
             n = int(stats["by_source"].get("target", 0))
@@ -397,7 +408,6 @@ class CloudWatch:
                 "p99": round(latency["p99"] / 1000.0, 9),
             }
         if series.tg_arn is not None:
-            ips = self._tg_ips(series.lb_arn, series.tg_arn) or set()
             n = sum(c for ip, c in stats["by_target"].items() if ip in ips)
         else:
             n = LB_COUNTS[series.metric](stats)
@@ -411,47 +421,53 @@ class CloudWatch:
             "Maximum": 1.0,
         }
 
-    def _host_count(self, series: _Series, t0: float, t1: float) -> dict[str, float] | None:
-        """The number of targets in the state over [t0, t1): a step function of the health
-        records. Minimum and Maximum are exact; Average is weighted by time; one sample per
-        second (SampleCount = the seconds, Sum = Average x SampleCount)."""
-        if t1 <= t0:
-            return None
+    def _host_steps(self, series: _Series) -> list[tuple[float, int]]:
+        """The number of the group's targets in the metric's state, as (time, count from then
+        on), one step per instant the health records change it."""
         state = HOST_COUNTS[series.metric]
         current: dict[tuple[str, int], str] = {}
-        changes: list[tuple[float, int]] = []  # (time, count from then on)
+        steps: list[tuple[float, int]] = []
         for e in self.world.events(kind=TargetHealthChanged):
             assert isinstance(e, TargetHealthChanged)
             if e.target_group_arn != series.tg_arn:
                 continue
-            if e.time >= t1:
-                break
             current[(e.target_id, e.port)] = e.state
             n = sum(1 for s in current.values() if s == state)
-            if e.time <= t0:
-                changes = [(t0, n)]
-            elif changes and changes[-1][0] == e.time:
-                changes[-1] = (e.time, n)
+            if steps and steps[-1][0] == e.time:
+                steps[-1] = (e.time, n)
             else:
-                changes.append((e.time, n))
-        if not changes:
-            return None  # no target was ever registered in the group before t1
-        if changes[0][0] > t0:
-            changes.insert(0, (t0, 0))
-        lo = min(n for _, n in changes)
-        hi = max(n for _, n in changes)
-        area = 0.0
-        for (ta, n), (tb, _) in zip(changes, [*changes[1:], (t1, 0)], strict=True):
-            area += n * (tb - ta)
-        average = area / (t1 - t0)
-        samples = float(max(1, round(t1 - t0)))
-        return {
-            "SampleCount": samples,
-            "Sum": average * samples,
-            "Average": average,
-            "Minimum": float(lo),
-            "Maximum": float(hi),
-        }
+                steps.append((e.time, n))
+        return steps
+
+
+def _host_count(steps: list[tuple[float, int]], t0: float, t1: float) -> dict[str, float] | None:
+    """The count over [t0, t1) of a step function. Minimum and Maximum are exact; Average is
+    weighted by time; one sample per second (SampleCount = the seconds, Sum = Average x
+    SampleCount). None before the group's first target."""
+    if t1 <= t0:
+        return None
+    first = bisect.bisect_right(steps, t0, key=lambda s: s[0])  # steps after t0
+    last = bisect.bisect_left(steps, t1, key=lambda s: s[0])  # steps before t1
+    if first:
+        changes = [(t0, steps[first - 1][1]), *steps[first:last]]
+    elif last:
+        changes = [(t0, 0), *steps[:last]]
+    else:
+        return None  # no target was ever registered in the group before t1
+    lo = min(n for _, n in changes)
+    hi = max(n for _, n in changes)
+    area = 0.0
+    for (ta, n), (tb, _) in zip(changes, [*changes[1:], (t1, 0)], strict=True):
+        area += n * (tb - ta)
+    average = area / (t1 - t0)
+    samples = float(max(1, round(t1 - t0)))
+    return {
+        "SampleCount": samples,
+        "Sum": average * samples,
+        "Average": average,
+        "Minimum": float(lo),
+        "Maximum": float(hi),
+    }
 
 
 def _utc(value: Any, name: str) -> datetime:

@@ -78,6 +78,12 @@ InvalidSubnet = _error("InvalidSubnet")
 TargetGroupAssociationLimit = _error("TargetGroupAssociationLimit")
 
 
+# CloudWatch (query-compatible codes)
+InvalidParameterValue = _error("InvalidParameterValue")
+MissingParameter = _error("MissingParameter")
+InvalidParameterCombination = _error("InvalidParameterCombination")
+
+
 def ec2_error(code: str, message: str) -> AwsError:
     """EC2 codes contain dots (`InvalidVpcID.NotFound`), so they get no class of their own."""
     return AwsError(message, code=code)

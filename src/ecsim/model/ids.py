@@ -58,5 +58,9 @@ class Clock:
     def at(self, t: float) -> datetime:
         return self.epoch + timedelta(seconds=t)
 
+    def seconds(self, when: datetime) -> float:
+        """The simulated second of a datetime (the inverse of `at`)."""
+        return (when - self.epoch).total_seconds()
+
 
 DEFAULT_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)

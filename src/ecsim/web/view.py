@@ -20,7 +20,7 @@ EVENTS_SHOWN = 40
 def sim_seconds(w: World, when: Any) -> float | None:
     """Simulated seconds since the world began, from a datetime an AWS answer carries."""
     if isinstance(when, datetime):
-        return round((when - w.clock.epoch).total_seconds(), 3)
+        return round(w.clock.seconds(when), 3)
     return None
 
 

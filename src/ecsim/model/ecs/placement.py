@@ -51,22 +51,24 @@ DEFAULT_STRATEGY: tuple[dict[str, str], ...] = (
 # --- validation --------------------------------------------------------------------------
 
 
-def check_strategy(raw: Any) -> list[dict[str, str]]:
-    """The placementStrategy of CreateService, UpdateService or RunTask, as given."""
+def _items(raw: Any, name: str, most: int) -> list[dict[str, Any]]:
+    """A list parameter of at most `most` structures (None: empty)."""
     if raw is None:
         return []
     if not isinstance(raw, (list, tuple)):
-        raise errors.InvalidParameterException("placementStrategy must be a list.")
-    if len(raw) > MAX_STRATEGY_RULES:
-        raise errors.InvalidParameterException(
-            f"placementStrategy can have at most {MAX_STRATEGY_RULES} items."
-        )
+        raise errors.InvalidParameterException(f"{name} must be a list.")
+    if len(raw) > most:
+        raise errors.InvalidParameterException(f"{name} can have at most {most} items.")
+    for item in raw:
+        if not isinstance(item, dict):
+            raise errors.InvalidParameterException(f"Each {name} item must be a structure.")
+    return list(raw)
+
+
+def check_strategy(raw: Any) -> list[dict[str, str]]:
+    """The placementStrategy of CreateService, UpdateService or RunTask, as given."""
     out = []
-    for rule in raw:
-        if not isinstance(rule, dict):
-            raise errors.InvalidParameterException(
-                "Each placementStrategy item must be a structure."
-            )
+    for rule in _items(raw, "placementStrategy", MAX_STRATEGY_RULES):
         kind = rule.get("type")
         field = rule.get("field")
         if kind not in STRATEGY_TYPES:
@@ -103,20 +105,8 @@ def _spread_field(field: str | None) -> bool:
 def check_constraints(raw: Any, task_definition: bool = False) -> list[dict[str, str]]:
     """placementConstraints of a call, or of RegisterTaskDefinition (memberOf only there:
     TaskDefinitionPlacementConstraint.type has no distinctInstance)."""
-    if raw is None:
-        return []
-    if not isinstance(raw, (list, tuple)):
-        raise errors.InvalidParameterException("placementConstraints must be a list.")
-    if len(raw) > MAX_CONSTRAINTS:
-        raise errors.InvalidParameterException(
-            f"placementConstraints can have at most {MAX_CONSTRAINTS} items."
-        )
     out = []
-    for c in raw:
-        if not isinstance(c, dict):
-            raise errors.InvalidParameterException(
-                "Each placementConstraints item must be a structure."
-            )
+    for c in _items(raw, "placementConstraints", MAX_CONSTRAINTS):
         kind = c.get("type")
         expression = c.get("expression")
         if task_definition and kind == "distinctInstance":
