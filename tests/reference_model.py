@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ecsim.model.dataplane.draws import ERR, GAP, GROUP, KIND, PICK, Z1, Z2, request_draws
+from ecsim.model.dataplane.draws import ERR, GAP, GROUP, KIND, PICK, Z, request_draws
 from ecsim.model.dataplane.routing import RequestKind
 from ecsim.model.ecs.task import EndpointMode
 from ecsim.model.elbv2.health import TargetHealthState
@@ -92,10 +92,7 @@ class Source:
         if self._block is None or not self._base <= i < self._base + BLOCK:
             self._base = i
             u = self._block = request_draws(self.key, i, BLOCK)
-            # Per request, from its own numbers only (numpy's scalar and array math agree).
-            self._z = (
-                np.sqrt(-2.0 * np.log1p(-u[:, Z1])) * np.cos(2.0 * math.pi * u[:, Z2])
-            ).tolist()
+            self._z = u[:, Z].tolist()
             self._gap = (-np.log1p(-u[:, GAP])).tolist()  # times 1 / rate
 
     def draws(self, i: int) -> Any:
@@ -514,7 +511,7 @@ class ReferenceDataPlane:
         u = request_draws(self.world.streams.key("traffic:manual"), self.manual, 1)[0]
         self.manual += 1
         req = Request(lb_arn, -1, now)
-        z = float(np.sqrt(-2.0 * np.log1p(-u[Z1])) * np.cos(2.0 * math.pi * u[Z2]))
+        z = float(u[Z])
         out = self.send(req, kind, port, u, z)
         self.run(now)
         return {

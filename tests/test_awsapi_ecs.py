@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.awsapi_support import FAST, LiveServer, running
+from tests.awsapi_support import FAST, LiveServer, running, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,17 @@ def test_the_seed_architecture_through_the_api_with_the_sdk_waiters(server: Live
     assert healthy_targets(elb, tg) == ips
     svc = ecs.describe_services(cluster="home", services=["home-service"])["services"][0]
     assert (svc["desiredCount"], svc["runningCount"], svc["status"]) == (3, 3, "ACTIVE")
-    assert any("has reached a steady state" in e["message"] for e in svc["events"])
+    # The waiter only needs runningCount == desiredCount; ECS reports the steady state once
+    # the deployment has completed, a scheduler pass later.
+    wait_for(
+        lambda: any(
+            "has reached a steady state" in e["message"]
+            for e in ecs.describe_services(cluster="home", services=["home-service"])["services"][
+                0
+            ]["events"]
+        ),
+        seconds=30,
+    )
 
     # Stop one: ECS answers at once (DEACTIVATING), the task stops for real, a new one
     # replaces it and its target drains out.

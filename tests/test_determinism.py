@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 import ecsim
 from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
+from ecsim.sim import normals, uniforms
+from ecsim.sim.rng import NORMAL_BLOCK
 from tests.conftest import service_task_arns
 
 
@@ -91,3 +95,27 @@ def test_batch_boundaries_do_not_change_answers() -> None:
     assert {a[4] for a in whole} >= {200, 502}
     assert whole == cut
     assert whole == fine
+
+
+def test_random_access_streams_give_each_index_the_same_numbers() -> None:
+    """Uniforms and normals are keyed by index: any slice equals the same slice of one long
+    draw, across the normals' block edges too."""
+    key = 12345
+    total = 3 * NORMAL_BLOCK + 17
+    for draw in (uniforms, normals):
+        whole = draw(key, 0, total)
+        for start, n in (
+            (0, 1),
+            (5, 10),
+            (NORMAL_BLOCK - 3, 7),
+            (NORMAL_BLOCK, NORMAL_BLOCK),
+            (NORMAL_BLOCK + 1, 2 * NORMAL_BLOCK + 16),
+            (total - 1, 1),
+            (7, 0),
+        ):
+            assert np.array_equal(draw(key, start, n), whole[start : start + n]), (draw, start, n)
+        assert not np.array_equal(draw(key + 1, 0, 64), whole[:64])
+    z = normals(key, 0, 200_000)
+    assert abs(float(z.mean())) < 0.01 and abs(float(z.std()) - 1.0) < 0.01
+    # blocks are distinct substreams, not copies of each other
+    assert not np.array_equal(z[:NORMAL_BLOCK], z[NORMAL_BLOCK : 2 * NORMAL_BLOCK])

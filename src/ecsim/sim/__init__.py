@@ -4,6 +4,6 @@ Nothing here knows about ECS or load balancers; `ecsim.model` builds on it.
 """
 
 from ecsim.sim.kernel import Kernel, Timer
-from ecsim.sim.rng import Streams, uniforms
+from ecsim.sim.rng import Streams, normals, uniforms
 
-__all__ = ["Kernel", "Streams", "Timer", "uniforms"]
+__all__ = ["Kernel", "Streams", "Timer", "normals", "uniforms"]

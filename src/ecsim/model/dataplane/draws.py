@@ -1,21 +1,21 @@
 """The random numbers of the client requests.
 
-Request `i` of a load balancer's client stream always gets the same `LANES` uniforms, whatever
-the order or batch size that evaluates it: number `i` of each of seven random-access streams
-(`ecsim.sim.uniforms`), one per lane, keyed by the client stream and the lane. A lane is only
-drawn where it is used (`lane_draws`): round robin over apps without errors reads three of
-the seven. A one-request-at-a-time reference (tests/reference_model.py) reads the same
+Request `i` of a load balancer's client stream always gets the same `LANES` numbers, whatever
+the order or batch size that evaluates it: number `i` of each of six random-access streams,
+one per lane, keyed by the client stream and the lane. Lane `Z` holds standard normals
+(`ecsim.sim.normals`), the others uniforms in [0, 1) (`ecsim.sim.uniforms`). A lane is only
+drawn where it is used (`lane_draws`): round robin over apps without errors reads two of
+the six. A one-request-at-a-time reference (tests/reference_model.py) reads the same
 numbers (`request_draws`, every lane) and must reach the same answers.
 
-How a request turns its uniforms into arrival gap, kind, target and answer is the model's
+How a request turns its numbers into arrival gap, kind, target and answer is the model's
 definition, written out where it is used (engine.py, and independently in the reference):
 
 - arrival gap: `-log1p(-u[GAP]) / rate` (exponential: Poisson arrivals);
 - request kind: the first kind whose cumulative weight share exceeds `u[KIND]`;
 - target group of a weighted forward: the same rule with `u[GROUP]`;
 - target (weighted random, slow start, least-outstanding ties): `u[PICK]`;
-- answer time: lognormal, `exp(log_mu + sigma * z)` with the Box-Muller normal
-  `z = sqrt(-2 log1p(-u[Z1])) * cos(2 pi u[Z2])`;
+- answer time: lognormal, `exp(log_mu + sigma * u[Z])`;
 - error answer (500): `u[ERR] < error_rate`.
 """
 
@@ -24,13 +24,13 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from ecsim.sim import uniforms
+from ecsim.sim import normals, uniforms
 from ecsim.sim.rng import derive_key
 
 F64 = npt.NDArray[np.float64]
 
-LANES = 7
-GAP, KIND, GROUP, PICK, Z1, Z2, ERR = range(LANES)
+LANES = 6
+GAP, KIND, GROUP, PICK, Z, ERR = range(LANES)
 
 
 def lane_key(key: int, lane: int) -> int:
@@ -42,7 +42,8 @@ def lane_draws(key: int, lane: int, start: int, n: int) -> F64:
     """Lane `lane` of requests start..start+n-1 of the client stream `key`."""
     if start < 0 or n < 0:
         raise ValueError(f"start and n must be >= 0, got start={start}, n={n}")
-    return uniforms(lane_key(key, lane), start, n)
+    draw = normals if lane == Z else uniforms
+    return draw(lane_key(key, lane), start, n)
 
 
 def request_draws(key: int, start: int, n: int) -> F64:

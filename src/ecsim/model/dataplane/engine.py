@@ -48,8 +48,7 @@ from ecsim.model.dataplane.draws import (
     GROUP,
     KIND,
     PICK,
-    Z1,
-    Z2,
+    Z,
     lane_draws,
     request_draws,
 )
@@ -68,6 +67,7 @@ from ecsim.model.dataplane.routing import (
 from ecsim.model.dataplane.stats import Stats
 from ecsim.model.elbv2.resources import LoadBalancingAlgorithm
 from ecsim.model.events import RequestsCompleted, TrafficChanged
+from ecsim.sim.heap import keep_freed_heap
 
 if TYPE_CHECKING:
     from ecsim.model.world import World
@@ -94,18 +94,6 @@ _ALGORITHMS = {
     LoadBalancingAlgorithm.WEIGHTED_RANDOM: _WR,
     LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS: _LOR,
 }
-
-
-def normal(u1: F64, u2: F64) -> F64:
-    """Standard normal deviates from two uniforms (Box-Muller)."""
-    z: F64 = np.negative(u1)
-    np.log1p(z, out=z)
-    z *= -2.0
-    np.sqrt(z, out=z)
-    c = u2 * (2.0 * math.pi)
-    np.cos(c, out=c)
-    z *= c
-    return z
 
 
 @dataclass
@@ -330,7 +318,7 @@ class _Chunk:
         self._lanes: dict[int, F64] = {}
 
     def lane(self, lane: int) -> F64:
-        """The uniforms of one lane, drawn when first asked for."""
+        """The numbers of one lane, drawn when first asked for."""
         u = self._lanes.get(lane)
         if u is None:
             cols = [lane_draws(src.key, lane, first, len(t)) for _, src, t, first in self.parts]
@@ -392,6 +380,7 @@ class DataPlane:
     """Client traffic through the world's load balancers."""
 
     def __init__(self, world: World, record_requests: bool = False) -> None:
+        keep_freed_heap()
         self.world = world
         self.flushed_until = 0.0
         self.sources: dict[str, TrafficSource] = {}
@@ -622,7 +611,7 @@ class DataPlane:
             self._pick_plain(targets, chunk, plain)
         lor: list[int] = []
         if special is not None and special.any():
-            for p in np.unique(g[special]).tolist():
+            for p in np.flatnonzero(np.bincount(g[special])).tolist():
                 rows = np.flatnonzero(chunk.pool == p)
                 if p in shared:
                     rows = rows[np.argsort(chunk.t[rows], kind="stable")]
@@ -792,7 +781,7 @@ class DataPlane:
         if used:
             everything = chunk.all_routed
             routed = np.arange(n) if everything else np.flatnonzero(chunk.pool >= 0)
-            z_all = normal(chunk.lane(Z1), chunk.lane(Z2))
+            z_all = chunk.lane(Z)
             lor = [p for p in used if targets.pools[p].algorithm is _LOR_ALG]
             saved = (self.queues.save(), dict(targets.lor)) if lor else None
             self._pick(targets, chunk, z_all, idle)
@@ -975,7 +964,7 @@ class DataPlane:
         """In-flight requests answered: to the statistics (and the log)."""
         self.answered += len(f["done"])
         lbs = f["lb"]
-        for li in np.unique(lbs).tolist():
+        for li in np.flatnonzero(np.bincount(lbs)).tolist():
             sel = lbs == li
             self._count(
                 self._lbs[li],
@@ -1141,7 +1130,7 @@ class DataPlane:
             float(pool.sigma[local]),
             float(pool.err[local]),
             wait,
-            normal(np.array([draw(Z1)]), np.array([draw(Z2)])),
+            np.array([draw(Z)]),
             np.array([draw(ERR)]),
             lb.idle_timeout,
             settings.connect_timeout,

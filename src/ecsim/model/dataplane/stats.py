@@ -286,7 +286,7 @@ class Ledger:
             self.col_of = grown
         cols = self.col_of[ips]
         if cols.min() < 0:
-            for ip in np.unique(ips[cols < 0]).tolist():
+            for ip in np.flatnonzero(np.bincount(ips[cols < 0])).tolist():
                 self.col_of[ip] = len(self.col_ip)
                 self.col_ip.append(ip)
             self._names = None
