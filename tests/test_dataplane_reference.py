@@ -401,8 +401,15 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("walk", ["built", "python"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_fast_path_matches_the_reference_on_chosen_cases(name: str) -> None:
+def test_fast_path_matches_the_reference_on_chosen_cases(
+    name: str, walk: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On every chosen case, with the least-outstanding walk as built (compiled where a C
+    compiler was at hand) and in Python."""
+    if walk == "python":
+        monkeypatch.setattr(lor, "compiled_walk", None)
     cfg, script = CASES[name]
     fast = play(cfg, script, reference=False)
     ref = play(cfg, script, reference=True)
@@ -460,7 +467,8 @@ def test_results_do_not_depend_on_batch_boundaries(
 def test_least_outstanding_walk_matches_the_heap(
     seed: int, n: int, m: int, prior: int, rate: float, median: float
 ) -> None:
-    """lor.py: the sorted walk (homogeneous pools) and the heap loop pick the same targets."""
+    """lor.py: the sorted walk (homogeneous pools), the heap loop and the compiled walk pick
+    the same targets."""
     rng = np.random.default_rng(seed)
     t = 10 + np.cumsum(rng.exponential(1 / rate, n))
     done = t + median * np.exp(0.5 * rng.standard_normal(n))
@@ -469,8 +477,12 @@ def test_least_outstanding_walk_matches_the_heap(
     prior_j = rng.integers(0, m, prior)
     walked = lor._walk(t, u, done, m, prior_done, prior_j)
     assert walked is not None
-    heaped = lor._heap(t, u, done[None, :], np.zeros(m, dtype=np.int64), m, prior_done, prior_j)
+    cls = np.zeros(m, dtype=np.int64)
+    heaped = lor._heap(t, u, done[None, :], cls, m, prior_done, prior_j)
     assert walked.tolist() == heaped.tolist()
+    if lor.compiled_walk is not None:
+        compiled = lor.compiled_walk(t, u, done[None, :], cls, m, prior_done, prior_j)
+        assert compiled.tolist() == heaped.tolist()
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None)

@@ -1,4 +1,5 @@
-"""lor.py: the walks of homogeneous pools pick exactly what a naive loop and the heap pick.
+"""lor.py: the walks of homogeneous pools pick exactly what a naive loop and the heap pick,
+and the compiled walk (_lor.pyx) picks what they pick, for homogeneous and mixed pools.
 
 Inputs are drawn to hit the cases that decide picks: ties in count (small pools, heavy load),
 arrivals at the same instant, answers at exactly an arrival instant (prior and new ones), prior
@@ -8,6 +9,8 @@ outstanding requests, and tie uniforms on the steps of `int(u * ties)` and next 
 from __future__ import annotations
 
 import math
+import shutil
+import sysconfig
 
 import numpy as np
 import pytest
@@ -73,6 +76,36 @@ def test_walk_matches_a_naive_loop_and_the_heap(seed: int, m: int) -> None:
     assert walked.tolist() == expected
     heaped = lor._heap(t, u, done[None, :], np.zeros(m, dtype=np.int64), m, prior_done, prior_j)
     assert heaped.tolist() == expected
+    for walk in walks():
+        picked = walk(t, u, done[None, :], np.zeros(m, dtype=np.int64), m, prior_done, prior_j)
+        assert picked.tolist() == expected, walk
+
+
+def walks() -> list[lor.Walk]:
+    """The entry point's walks: in Python, and compiled where it was built."""
+    return [lor.walk_in_python] + ([lor.compiled_walk] if lor.compiled_walk else [])
+
+
+def test_the_compiled_walk_is_built_where_a_compiler_is() -> None:
+    """pip builds _lor.pyx where it finds a C compiler; without one, lor.py walks alone."""
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    assert bool(lor.compiled_walk) == bool(shutil.which(compiler))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_mixed_pools_pick_what_the_heap_picks(seed: int) -> None:
+    """Targets of several classes answer the same request at different instants."""
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 20))
+    t, u, done, prior_done, prior_j = world(seed + 7000, m)
+    classes = int(rng.integers(1, 4))
+    cls = rng.integers(0, classes, m).astype(np.int64)
+    slow = np.vstack([t + (done - t) * float(f) for f in rng.choice([0.5, 1.0, 3.0], classes)])
+    if rng.random() < 0.3:
+        slow[0] = t  # answered at its own arrival instant
+    expected = lor._heap(t, u, slow, cls, m, prior_done, prior_j).tolist()
+    for walk in walks():
+        assert walk(t, u, slow, cls, m, prior_done, prior_j).tolist() == expected, walk
 
 
 def test_walk_keeps_its_state_across_batches() -> None:

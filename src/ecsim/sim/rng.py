@@ -14,6 +14,7 @@ Two kinds of randomness, both derived only from the world's seed and a stream na
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 
@@ -34,7 +35,7 @@ def uniforms(key: int, start: int, n: int) -> npt.NDArray[np.float64]:
     return np.random.Generator(bits).random(n)
 
 
-NORMAL_BLOCK = 1024
+NORMAL_BLOCK = 4096
 
 
 def normals(key: int, start: int, n: int) -> npt.NDArray[np.float64]:
@@ -44,26 +45,37 @@ def normals(key: int, start: int, n: int) -> npt.NDArray[np.float64]:
     two uniforms into a normal, but it uses a varying number of 64-bit outputs per normal, so
     exact random access is by block: number `i` is number `i % NORMAL_BLOCK` of the normals
     drawn from PCG64(key) advanced to `(i // NORMAL_BLOCK) * 2**64`. A block never draws more
-    than a few thousand outputs, so blocks never overlap.
+    than a few thousand outputs, so blocks never overlap. Blocks read in part (the edges of a
+    batch, the requests of small batches) are kept for the next read.
     """
     out = np.empty(n)
     if n <= 0:
         return out
-    bits = np.random.PCG64(key)
-    origin = bits.state
-    gen = np.random.Generator(bits)
     end = start + n
+    bits: np.random.PCG64 | None = None
     for block in range(start // NORMAL_BLOCK, (end - 1) // NORMAL_BLOCK + 1):
         first = block * NORMAL_BLOCK
-        if block:
-            bits.state = origin
-            bits.advance(block << 64)
         lo, hi = max(start, first), min(end, first + NORMAL_BLOCK)
-        if lo == first:
-            gen.standard_normal(out=out[lo - start : hi - start])
-        else:  # the block's first numbers are drawn to reach request `lo`
-            out[: hi - start] = gen.standard_normal(hi - first)[lo - first :]
+        if hi - lo < NORMAL_BLOCK:
+            out[lo - start : hi - start] = _normal_block(key, block)[lo - first : hi - first]
+            continue
+        if bits is None:
+            bits = np.random.PCG64(key)
+            origin = bits.state
+        else:
+            bits.state = origin
+        bits.advance(block << 64)
+        np.random.Generator(bits).standard_normal(out=out[lo - start : hi - start])
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _normal_block(key: int, block: int) -> npt.NDArray[np.float64]:
+    bits = np.random.PCG64(key)
+    bits.advance(block << 64)
+    z = np.random.Generator(bits).standard_normal(NORMAL_BLOCK)
+    z.flags.writeable = False
+    return z
 
 
 class Streams:

@@ -4,7 +4,10 @@ A request goes to a target of its pool with the fewest requests outstanding (sen
 answered) at its arrival; among tied targets, in pool order, the `int(u * ties)`-th, with `u`
 its PICK uniform. A request answered at exactly the arrival instant no longer counts.
 
-This cannot be batched with numpy, so it runs as a tight loop over plain lists. Most pools
+This cannot be batched with numpy, so it runs as a loop over the requests: compiled
+(`_lor.pyx`, built with the package where a C compiler is at hand: a binary heap of the
+answers outstanding and a scan of the pool's counts per request) or, failing that, in Python
+as a tight loop over plain lists, with the same picks (tests/test_lor_walk.py). Most pools
 are homogeneous: every target answers a given request at the same instant (same app
 profile, same way of answering), so the answer times are known before the picks and the
 loop only walks them in sorted order (`_walk`). Otherwise, per target class, the loop keeps a
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +39,14 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 _SMALL = 12  # pools up to this many targets take the table-driven walk
+
+Walk = Callable[[F64, F64, F64, I64, int, F64, I64], I64]
+
+compiled_walk: Walk | None
+try:
+    from ecsim.model.dataplane._lor import least_outstanding as compiled_walk
+except ImportError:  # not built (no C compiler where the package was installed)
+    compiled_walk = None
 
 
 def least_outstanding(
@@ -48,6 +60,21 @@ def least_outstanding(
 ) -> I64:
     """Pool-local targets of requests arriving at `t` (ascending). `done[c, k]`: the answer
     instant of request k on a target of class c; `cls[j]`: the class of target j."""
+    if compiled_walk is not None:
+        return compiled_walk(t, u, done, cls, m, prior_done, prior_j)
+    return walk_in_python(t, u, done, cls, m, prior_done, prior_j)
+
+
+def walk_in_python(
+    t: F64,
+    u: F64,
+    done: F64,
+    cls: I64,
+    m: int,
+    prior_done: F64,
+    prior_j: I64,
+) -> I64:
+    """`least_outstanding` without the compiled walk."""
     if done.shape[0] == 1:
         picks = _walk(t, u, done[0], m, prior_done, prior_j)
         if picks is not None:
