@@ -26,6 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from ecsim.model.dataplane import lor
+from ecsim.sim.heap import keep_freed_heap
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -196,6 +199,9 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f}"
     )
     print(calibrate())
+    walk = "compiled (_lor.pyx)" if lor.compiled_walk else "in Python (_lor.pyx not built)"
+    heap = "kept" if keep_freed_heap() else "glibc's default"
+    print(f"least outstanding requests walk: {walk}; freed heap memory: {heap}")
     started = time.perf_counter()
     for number, bench in ((1, bench1), (2, bench2), (3, bench3), (4, bench4)):
         if number in chosen:
