@@ -11,7 +11,8 @@ time (benchmark 1). Serving blocks of up to `HEAP_BLOCK_MIB` from the heap
 batches used, and will use again.
 
 This is process-wide, so it is applied once, when the first data plane is created, and only
-on glibc. `ECSIM_HEAP_KEEP_MIB` sets the amount (default 64; 0 leaves malloc alone).
+on glibc. `ECSIM_HEAP_KEEP_MIB` sets the amount (default 64; 0 leaves malloc alone; anything
+else is warned about and the default used).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import warnings
 
 KEEP_MIB = 64
 HEAP_BLOCK_MIB = 4  # the arrays of the largest batch (2**18 requests) are 2 MiB
@@ -39,7 +41,13 @@ def _keep_mib() -> int:
     if not raw:
         return KEEP_MIB
     if not raw.isdigit():
-        raise ValueError(f"ECSIM_HEAP_KEEP_MIB must be a whole number of MiB (0: off), got {raw!r}")
+        warnings.warn(
+            f"ECSIM_HEAP_KEEP_MIB must be a whole number of MiB (0: off), got {raw!r}; "
+            f"using {KEEP_MIB}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return KEEP_MIB
     return int(raw)
 
 
