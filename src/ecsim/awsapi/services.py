@@ -8,6 +8,7 @@ from typing import Any
 
 from ecsim.awsapi.errors import InvalidAction, UnknownOperationException
 from ecsim.awsapi.protocol.shapes import OperationModel, ServiceModel, service_model, snake
+from ecsim.model.autoscaling.api import ApplicationAutoScalingApi
 from ecsim.model.cloudwatch import CloudWatch
 from ecsim.model.ec2 import Ec2Api
 from ecsim.model.ecs.api import EcsApi
@@ -102,8 +103,17 @@ EC2 = AwsService("ec2", "ec2", "ec2", Ec2Api, "InternalError", "UnsupportedOpera
 CLOUDWATCH = AwsService(
     "cloudwatch", "monitoring", "cloudwatch", CloudWatch, "InternalServiceError", "InvalidAction"
 )
-SERVICES = (ECS, ELBV2, EC2, CLOUDWATCH)
-JSON_SERVICES = (ECS, CLOUDWATCH)  # CloudWatch: JSON 1.0 with query-compatible errors
+APPLICATION_AUTOSCALING = AwsService(
+    "application-autoscaling",
+    "application-autoscaling",
+    "application_autoscaling",
+    ApplicationAutoScalingApi,
+    "InternalServiceException",
+    "ValidationException",
+)
+SERVICES = (ECS, ELBV2, EC2, CLOUDWATCH, APPLICATION_AUTOSCALING)
+# CloudWatch: JSON 1.0 with query-compatible errors
+JSON_SERVICES = (ECS, CLOUDWATCH, APPLICATION_AUTOSCALING)
 QUERY_SERVICES = (ELBV2, EC2, CLOUDWATCH)  # CloudWatch: what older botocores send
 
 

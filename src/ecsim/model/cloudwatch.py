@@ -347,6 +347,23 @@ class CloudWatch:
                 return None
         return mine
 
+    def request_count_per_target(
+        self, lb_arn: str, tg_arn: str, t0: float, t1: float
+    ) -> float | None:
+        """The group's `RequestCountPerTarget` over [t0, t1): its requests over its average
+        number of healthy targets. None when the group has no healthy target, or when its
+        requests cannot be told apart from another group's (see `_tg_ips`)."""
+        ips = self._tg_ips(lb_arn, tg_arn, self._ever_registered())
+        if ips is None:
+            return None
+        healthy = _Series("HealthyHostCount", lb_arn, _tail(lb_arn, "loadbalancer"), tg_arn)
+        hosts = _host_count(self._host_steps(healthy), t0, t1)
+        if hosts is None or hosts["Average"] <= 0:
+            return None
+        stats = self.world.traffic.stats(since=t0, until=t1, load_balancer=lb_arn)
+        n = sum(c for ip, c in stats["by_target"].items() if ip in ips)
+        return float(n / hosts["Average"])
+
     # --- the numbers ----------------------------------------------------------------------
 
     def _window(self, start: Any, end: Any, period: Any) -> tuple[float, float, int]:

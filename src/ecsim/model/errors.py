@@ -83,6 +83,11 @@ InvalidParameterValue = _error("InvalidParameterValue")
 MissingParameter = _error("MissingParameter")
 InvalidParameterCombination = _error("InvalidParameterCombination")
 
+# Application Auto Scaling
+ValidationException = _error("ValidationException")
+ObjectNotFoundException = _error("ObjectNotFoundException")
+InvalidNextTokenException = _error("InvalidNextTokenException")
+
 
 def ec2_error(code: str, message: str) -> AwsError:
     """EC2 codes contain dots (`InvalidVpcID.NotFound`), so they get no class of their own."""

@@ -83,6 +83,20 @@ class DeploymentChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ScalingActivity(Event):
+    """Application Auto Scaling changed a service's desired count (DescribeScalingActivities)."""
+
+    resource_id: str  # service/<cluster>/<service>
+    activity_id: str
+    policy: str
+    alarm: str
+    from_count: int
+    to_count: int
+    description: str
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
 class ControllerStatusChanged(Event):
     """The service scheduler of a service crashed, hung or came back (ecsim's own)."""
 

@@ -13,6 +13,7 @@ revision and a bad one:
 | `ecsim.latency.sigma` | lognormal shape (log-space standard deviation) | `0.4` |
 | `ecsim.error-rate` | fraction of requests the app answers with 500 | `0` |
 | `ecsim.capacity` | requests per second one task serves before it queues | `200` |
+| `ecsim.memory` | memory in use, percent of the task's reservation (ECS `MemoryUtilization`) | `30` |
 | `ecsim.health` | `passing`, `failing`, `failing-after:<duration>`, `flapping:<duration>` | `passing` |
 | `ecsim.health.code` | HTTP status the health check path answers while failing | `503` |
 | `ecsim.health.latency` | how long the health-check path takes to answer | `5ms` |
@@ -55,6 +56,7 @@ class AppProfile:
     latency_sigma: float = 0.4
     error_rate: float = 0.0
     capacity: float = 200.0
+    memory: float = 30.0
     health: HealthBehaviour = HealthBehaviour.PASSING
     health_period: float = 0.0
     health_code: int = 503
@@ -133,6 +135,8 @@ def profile_from_labels(labels: dict[str, str]) -> AppProfile:
             values["error_rate"] = _number(key, value, 0.0, 1.0)
         elif name == "capacity":
             values["capacity"] = _number(key, value, 0.001, 1e9)
+        elif name == "memory":
+            values["memory"] = _number(key, value, 0.0, 100.0)
         elif name == "health":
             kind, _, period = value.partition(":")
             health = _choice(key, kind, HealthBehaviour)
@@ -163,6 +167,7 @@ def profile_from_labels(labels: dict[str, str]) -> AppProfile:
         else:
             raise ProfileError(
                 f"unknown label {key!r}; ecsim reads startup, start, crash-after, latency.median, "
-                "latency.sigma, error-rate, capacity, health, health.code, health.latency, shutdown, hang"
+                "latency.sigma, error-rate, capacity, memory, health, health.code, health.latency, "
+                "shutdown, hang"
             )
     return replace(AppProfile(), **values)

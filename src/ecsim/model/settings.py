@@ -75,6 +75,24 @@ class ElbSettings:
 
 
 @dataclass(frozen=True)
+class AutoScalingSettings:
+    """Service auto scaling with target tracking. Reference 2.10."""
+
+    # ECS publishes service CPU and memory every minute; ALB metrics are per minute too.
+    period: float = 60.0
+    # The alarms target tracking creates (not in the API docs; what AWS shows for the alarms
+    # it manages): out after 3 datapoints above the target, in after 15 below 90 % of it.
+    scale_out_datapoints: int = 3
+    scale_in_datapoints: int = 15
+    scale_in_threshold: float = 0.9
+    # ScaleOutCooldown / ScaleInCooldown when the policy gives none (ECS services: 300 s).
+    cooldown: float = 300.0
+    # CPU of a task that serves no request, percent of its reservation (choice: the app's CPU
+    # grows with the requests it serves, reaching 100 % at its `ecsim.capacity`).
+    cpu_idle_percent: float = 2.0
+
+
+@dataclass(frozen=True)
 class Ec2Settings:
     # Boot of an ECS-optimized instance until its agent registers with the cluster.
     instance_boot: Range = (40.0, 90.0)
@@ -88,6 +106,7 @@ class Settings:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     elb: ElbSettings = field(default_factory=ElbSettings)
     ec2: Ec2Settings = field(default_factory=Ec2Settings)
+    autoscaling: AutoScalingSettings = field(default_factory=AutoScalingSettings)
     # Width of the buckets the traffic statistics are kept in (seconds).
     stats_period: float = 1.0
 

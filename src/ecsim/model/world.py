@@ -4,8 +4,8 @@
     w.ecs.create_cluster(clusterName="home")
     w.advance(60)
 
-Everything that changes state goes through `w.ecs`, `w.elbv2`, `w.ec2` (boto3 names and
-shapes) or through `w.chaos` and `w.traffic` (what AWS has no API for). Every change is
+Everything that changes state goes through `w.ecs`, `w.elbv2`, `w.ec2`,
+`w.application_autoscaling` (boto3 names and shapes) or through `w.chaos` and `w.traffic` (what AWS has no API for). Every change is
 recorded as a typed event (`w.events()`); `w.cloudwatch` reads the ALB's metrics from them.
 """
 
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ecsim.model.autoscaling.api import ApplicationAutoScalingApi
 from ecsim.model.chaos import Chaos
 from ecsim.model.cloudwatch import CloudWatch
 from ecsim.model.dataplane.engine import DataPlane
@@ -69,6 +70,7 @@ class World:
         self.chaos = Chaos(self)
         self.traffic = Traffic(self)
         self.cloudwatch = CloudWatch(self)
+        self.application_autoscaling = ApplicationAutoScalingApi(self)
 
     # --- time -----------------------------------------------------------------------------
 

@@ -1,0 +1,382 @@
+"""`w.application_autoscaling`: ECS service auto scaling, under boto3's names and shapes.
+
+    w.application_autoscaling.register_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/home/home-service",
+        ScalableDimension="ecs:service:DesiredCount", MinCapacity=2, MaxCapacity=10)
+    w.application_autoscaling.put_scaling_policy(
+        PolicyName="cpu50", ServiceNamespace="ecs", ResourceId="service/home/home-service",
+        ScalableDimension="ecs:service:DesiredCount", PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={"TargetValue": 50.0,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ECSServiceAverageCPUUtilization"}})
+
+Namespace `ecs`, dimension `ecs:service:DesiredCount`, target tracking with the predefined
+ECS and ALB metrics (reference 2.10; scaler.py says how it scales). Step scaling, scheduled
+actions, customized metrics and other namespaces get a ValidationException that says so.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ecsim.model.autoscaling.metrics import PredefinedMetric, resource_label_arns
+from ecsim.model.autoscaling.scaler import (
+    DIMENSION,
+    NAMESPACE,
+    ScalableTarget,
+    Scaler,
+    TargetTrackingPolicy,
+)
+from ecsim.model.errors import (
+    InvalidNextTokenException,
+    ObjectNotFoundException,
+    ValidationException,
+)
+from ecsim.model.params import Params
+
+if TYPE_CHECKING:
+    from ecsim.model.world import World
+
+SUSPENDED = ("DynamicScalingInSuspended", "DynamicScalingOutSuspended", "ScheduledScalingSuspended")
+# The namespaces Application Auto Scaling knows (ecsim scales `ecs` only).
+NAMESPACES = (
+    "ecs", "elasticmapreduce", "ec2", "appstream", "dynamodb", "rds", "sagemaker",
+    "custom-resource", "comprehend", "lambda", "cassandra", "kafka", "elasticache",
+    "neptune", "workspaces",
+)  # fmt: skip
+
+
+class ApplicationAutoScalingApi:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.scaler = Scaler(world)
+
+    # --- scalable targets -----------------------------------------------------------------
+
+    def register_scalable_target(self, **params: Any) -> dict[str, Any]:
+        p = self._p("RegisterScalableTarget", params)
+        resource_id, cluster, service = self._target_key(p)
+        lo = p.int("MinCapacity", lo=0)
+        hi = p.int("MaxCapacity", lo=0)
+        role = p.str("RoleARN")
+        suspended = p.dict("SuspendedState")
+        p.done(("Tags",))
+        for key, value in suspended.items():
+            if key not in SUSPENDED or not isinstance(value, bool):
+                raise ValidationException(
+                    f"SuspendedState takes {', '.join(SUSPENDED)} as booleans; got {key!r}."
+                )
+        target = self.scaler.targets.get(resource_id)
+        if target is None:
+            if lo is None or hi is None:
+                raise ValidationException(
+                    "MinCapacity and MaxCapacity are required to register a new scalable target."
+                )
+            cluster_obj = self.world.ecs.backend.clusters.get(cluster)
+            if cluster_obj is None or service not in cluster_obj.services:
+                raise ValidationException(f"ECS service doesn't exist: {resource_id}")
+            target = ScalableTarget(
+                resource_id=resource_id,
+                cluster=cluster,
+                service=service,
+                min_capacity=lo,
+                max_capacity=hi,
+                role_arn=role or self._role_arn(),
+                created_at=self.world.now,
+                suspended=dict.fromkeys(SUSPENDED, False),
+                arn=self._arn(f"scalable-target/{self.world.ids.hex(32)}"),
+            )
+        lo = target.min_capacity if lo is None else lo
+        hi = target.max_capacity if hi is None else hi
+        if lo > hi:
+            raise ValidationException(
+                f"Minimum capacity cannot be greater than maximum capacity ({lo} > {hi})."
+            )
+        target.min_capacity, target.max_capacity = lo, hi
+        if role is not None:
+            target.role_arn = role
+        target.suspended.update(suspended)
+        self.scaler.targets[resource_id] = target
+        self.scaler.clamp(target)
+        return {"ScalableTargetARN": target.arn}
+
+    def deregister_scalable_target(self, **params: Any) -> dict[str, Any]:
+        p = self._p("DeregisterScalableTarget", params)
+        resource_id, _, _ = self._target_key(p)
+        p.done()
+        self._target(resource_id)
+        del self.scaler.targets[resource_id]  # its policies go with it
+        return {}
+
+    def describe_scalable_targets(self, **params: Any) -> dict[str, Any]:
+        p = self._p("DescribeScalableTargets", params)
+        self._namespace(p)
+        ids = p.strs("ResourceIds")
+        dimension = p.str("ScalableDimension")
+        page = _page(p)
+        p.done()
+        targets = [
+            self._target_shape(t)
+            for t in self.scaler.targets.values()
+            if (not ids or t.resource_id in ids) and dimension in (None, DIMENSION)
+        ]
+        return page.of(targets, "ScalableTargets")
+
+    # --- policies -------------------------------------------------------------------------
+
+    def put_scaling_policy(self, **params: Any) -> dict[str, Any]:
+        p = self._p("PutScalingPolicy", params)
+        name = p.req_str("PolicyName")
+        resource_id, _, _ = self._target_key(p)
+        kind = p.str("PolicyType") or "StepScaling"
+        config = p.dict("TargetTrackingScalingPolicyConfiguration")
+        p.done(("StepScalingPolicyConfiguration", "PredictiveScalingPolicyConfiguration"))
+        target = self._target(resource_id)
+        if kind != "TargetTrackingScaling":
+            raise ValidationException(
+                f"ecsim models TargetTrackingScaling policies only, not {kind}."
+            )
+        if not config:
+            raise ValidationException(
+                "TargetTrackingScalingPolicyConfiguration is required for a "
+                "TargetTrackingScaling policy."
+            )
+        policy = self._policy(name, target, config)
+        old = target.policies.get(name)
+        if old is not None:  # an update keeps the ARN, the alarms and their datapoints
+            policy.arn, policy.alarm_high, policy.alarm_low = old.arn, old.alarm_high, old.alarm_low
+            policy.created_at, policy.datapoints = old.created_at, old.datapoints
+        target.policies[name] = policy
+        self.scaler.start()
+        return {
+            "PolicyARN": policy.arn,
+            "Alarms": [
+                {"AlarmName": a, "AlarmARN": self._alarm_arn(a)}
+                for a in (policy.alarm_high, policy.alarm_low)
+            ],
+        }
+
+    def delete_scaling_policy(self, **params: Any) -> dict[str, Any]:
+        p = self._p("DeleteScalingPolicy", params)
+        name = p.req_str("PolicyName")
+        resource_id, _, _ = self._target_key(p)
+        p.done()
+        target = self.scaler.targets.get(resource_id)
+        if target is None or name not in target.policies:
+            raise ObjectNotFoundException(
+                f"No scaling policy found for service namespace: {NAMESPACE}, resource ID: "
+                f"{resource_id}, scalable dimension: {DIMENSION}, policy name: {name}"
+            )
+        del target.policies[name]
+        return {}
+
+    def describe_scaling_policies(self, **params: Any) -> dict[str, Any]:
+        p = self._p("DescribeScalingPolicies", params)
+        self._namespace(p)
+        names = p.strs("PolicyNames")
+        resource_id = p.str("ResourceId")
+        dimension = p.str("ScalableDimension")
+        page = _page(p)
+        p.done()
+        policies = [
+            self._policy_shape(t, pol)
+            for t in self.scaler.targets.values()
+            if resource_id in (None, t.resource_id) and dimension in (None, DIMENSION)
+            for pol in t.policies.values()
+            if not names or pol.name in names
+        ]
+        return page.of(policies, "ScalingPolicies")
+
+    def describe_scaling_activities(self, **params: Any) -> dict[str, Any]:
+        p = self._p("DescribeScalingActivities", params)
+        self._namespace(p)
+        resource_id = p.str("ResourceId")
+        dimension = p.str("ScalableDimension")
+        page = _page(p)
+        p.done(("IncludeNotScaledActivities",))
+        clock = self.world.clock
+        activities = [
+            {
+                "ActivityId": a.activity_id,
+                "ServiceNamespace": NAMESPACE,
+                "ResourceId": a.resource_id,
+                "ScalableDimension": DIMENSION,
+                "Description": a.description,
+                "Cause": a.cause,
+                "StartTime": clock.at(a.time),
+                "EndTime": clock.at(a.time),
+                "StatusCode": "Successful",
+                "StatusMessage": (
+                    f"Successfully set desired count to {a.to_count}. "
+                    "Change successfully fulfilled by ecs."
+                ),
+            }
+            for a in reversed(self.scaler.activities)
+            if resource_id in (None, a.resource_id) and dimension in (None, DIMENSION)
+        ]
+        return page.of(activities, "ScalingActivities")
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _p(self, op: str, params: dict[str, Any]) -> Params:
+        return Params(op, params, ValidationException)
+
+    def _namespace(self, p: Params) -> None:
+        ns = p.req_str("ServiceNamespace")
+        if ns not in NAMESPACES:
+            raise ValidationException(
+                f"1 validation error detected: Value '{ns}' at 'serviceNamespace' failed to "
+                f"satisfy constraint: Member must satisfy enum value set: [{', '.join(NAMESPACES)}]"
+            )
+        if ns != NAMESPACE:
+            raise ValidationException(f"ecsim scales ECS services only (namespace ecs), not {ns}.")
+
+    def _target_key(self, p: Params) -> tuple[str, str, str]:
+        self._namespace(p)
+        resource_id = p.req_str("ResourceId")
+        dimension = p.req_str("ScalableDimension")
+        if dimension != DIMENSION:
+            raise ValidationException(
+                f"Unsupported scalable dimension {dimension!r} for namespace ecs; "
+                f"ecsim scales {DIMENSION}."
+            )
+        parts = resource_id.split("/")
+        if len(parts) != 3 or parts[0] != "service" or not all(parts[1:]):
+            raise ValidationException(
+                f"Unsupported resource ID {resource_id!r}: an ECS service is "
+                "service/<cluster name>/<service name>."
+            )
+        return resource_id, parts[1], parts[2]
+
+    def _target(self, resource_id: str) -> ScalableTarget:
+        target = self.scaler.targets.get(resource_id)
+        if target is None:
+            raise ObjectNotFoundException(
+                f"No scalable target registered for service namespace: {NAMESPACE}, "
+                f"resource ID: {resource_id}, scalable dimension: {DIMENSION}"
+            )
+        return target
+
+    def _policy(
+        self, name: str, target: ScalableTarget, config: dict[str, Any]
+    ) -> TargetTrackingPolicy:
+        c = Params("PutScalingPolicy", config, ValidationException)
+        value = c.raw("TargetValue", required=True)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValidationException(f"TargetValue must be a number above 0, got {value!r}.")
+        spec = c.dict("PredefinedMetricSpecification")
+        custom = c.has("CustomizedMetricSpecification")
+        cooldown = self.world.settings.autoscaling.cooldown
+        out_cd = c.int("ScaleOutCooldown", lo=0)
+        in_cd = c.int("ScaleInCooldown", lo=0)
+        disable_in = bool(c.bool("DisableScaleIn"))
+        c.done()
+        if custom or not spec:
+            raise ValidationException(
+                "ecsim tracks the predefined metrics only (PredefinedMetricSpecification: "
+                f"{', '.join(m.value for m in PredefinedMetric)})."
+            )
+        s = Params("PutScalingPolicy", spec, ValidationException)
+        kind = s.req_str("PredefinedMetricType")
+        label = s.str("ResourceLabel")
+        s.done()
+        try:
+            metric = PredefinedMetric(kind)
+        except ValueError:
+            raise ValidationException(
+                f"Unsupported PredefinedMetricType {kind!r} for an ECS service; use one of "
+                f"{', '.join(m.value for m in PredefinedMetric)}."
+            ) from None
+        if metric is PredefinedMetric.REQUESTS_PER_TARGET:
+            if not label or resource_label_arns(self.world, label) is None:
+                raise ValidationException(
+                    f"ResourceLabel {label!r} names no target group of a load balancer: "
+                    "write app/<load balancer name>/<id>/targetgroup/<target group name>/<id>."
+                )
+        elif label is not None:
+            raise ValidationException("ResourceLabel is only for ALBRequestCountPerTarget.")
+        uid = self.world.ids.uuid()
+        alarm = f"TargetTracking-{target.resource_id}-Alarm%s-{uid}"
+        return TargetTrackingPolicy(
+            name=name,
+            arn=self._arn(
+                f"scalingPolicy:{uid}:resource/ecs/{target.resource_id}:policyName/{name}"
+            ),
+            target_value=float(value),
+            metric=metric,
+            resource_label=label,
+            scale_out_cooldown=float(cooldown if out_cd is None else out_cd),
+            scale_in_cooldown=float(cooldown if in_cd is None else in_cd),
+            disable_scale_in=disable_in,
+            alarm_high=alarm % "High",
+            alarm_low=alarm % "Low",
+            created_at=self.world.now,
+            config=dict(config),
+        )
+
+    def _target_shape(self, t: ScalableTarget) -> dict[str, Any]:
+        return {
+            "ServiceNamespace": NAMESPACE,
+            "ResourceId": t.resource_id,
+            "ScalableDimension": DIMENSION,
+            "MinCapacity": t.min_capacity,
+            "MaxCapacity": t.max_capacity,
+            "RoleARN": t.role_arn,
+            "CreationTime": self.world.clock.at(t.created_at),
+            "SuspendedState": dict(t.suspended),
+            "ScalableTargetARN": t.arn,
+        }
+
+    def _policy_shape(self, t: ScalableTarget, pol: TargetTrackingPolicy) -> dict[str, Any]:
+        config = dict(pol.config)
+        config["TargetValue"] = pol.target_value
+        return {
+            "PolicyARN": pol.arn,
+            "PolicyName": pol.name,
+            "ServiceNamespace": NAMESPACE,
+            "ResourceId": t.resource_id,
+            "ScalableDimension": DIMENSION,
+            "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": config,
+            "Alarms": [
+                {"AlarmName": a, "AlarmARN": self._alarm_arn(a)}
+                for a in (pol.alarm_high, pol.alarm_low)
+            ],
+            "CreationTime": self.world.clock.at(pol.created_at),
+        }
+
+    def _arn(self, resource: str) -> str:
+        ids = self.world.ids
+        return f"arn:aws:application-autoscaling:{ids.region}:{ids.account}:{resource}"
+
+    def _alarm_arn(self, name: str) -> str:
+        ids = self.world.ids
+        return f"arn:aws:cloudwatch:{ids.region}:{ids.account}:alarm:{name}"
+
+    def _role_arn(self) -> str:
+        return (
+            f"arn:aws:iam::{self.world.ids.account}:role/aws-service-role/"
+            "ecs.application-autoscaling.amazonaws.com/"
+            "AWSServiceRoleForApplicationAutoScaling_ECSService"
+        )
+
+
+class _Page:
+    """MaxResults items (1..50, default 50) from NextToken (an offset ecsim hands out)."""
+
+    def __init__(self, size: int, start: int) -> None:
+        self.size, self.start = size, start
+
+    def of(self, items: list[dict[str, Any]], key: str) -> dict[str, Any]:
+        out: dict[str, Any] = {key: items[self.start : self.start + self.size]}
+        if self.start + self.size < len(items):
+            out["NextToken"] = str(self.start + self.size)
+        return out
+
+
+def _page(p: Params) -> _Page:
+    size = p.int("MaxResults", lo=1, hi=50) or 50
+    token = p.str("NextToken")
+    if token and not token.isdigit():
+        raise InvalidNextTokenException("The NextToken is not valid.")
+    return _Page(size, int(token) if token else 0)

@@ -1,0 +1,97 @@
+"""The predefined metrics of ECS service auto scaling, one datapoint per period (reference 2.10).
+
+- `ECSServiceAverageCPUUtilization`: the mean over the service's RUNNING tasks of each task's
+  CPU. Choice (AWS runs real code; ecsim has a profile): a task's CPU is
+  `cpu_idle_percent` plus the rest in proportion to the requests it answered over what its
+  app serves in the period (`ecsim.capacity` per second), at most 100 %.
+- `ECSServiceAverageMemoryUtilization`: the mean of the tasks' `ecsim.memory` label.
+- `ALBRequestCountPerTarget`: the target group's CloudWatch `RequestCountPerTarget` (its
+  requests over its healthy targets, `w.cloudwatch`), from the policy's `ResourceLabel`.
+
+A period without a RUNNING task, or without a healthy target, has no datapoint ("insufficient
+data": target tracking does not scale on it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from ecsim.model.ecs.enums import TaskStatus
+
+if TYPE_CHECKING:
+    from ecsim.model.ecs.service import Service
+    from ecsim.model.world import World
+
+
+class PredefinedMetric(StrEnum):
+    CPU = "ECSServiceAverageCPUUtilization"
+    MEMORY = "ECSServiceAverageMemoryUtilization"
+    REQUESTS_PER_TARGET = "ALBRequestCountPerTarget"
+
+
+def resource_label_arns(world: World, label: str) -> tuple[str, str] | None:
+    """(load balancer ARN, target group ARN) of `app/<lb>/<id>/targetgroup/<tg>/<id>`."""
+    lb_part, sep, tg_part = label.partition("/targetgroup/")
+    if not sep or not lb_part.startswith("app/"):
+        return None
+    lb = next((a for a in world.elb.load_balancers if a.endswith(f":loadbalancer/{lb_part}")), None)
+    tg = next((a for a in world.elb.target_groups if a.endswith(f":targetgroup/{tg_part}")), None)
+    return (lb, tg) if lb is not None and tg is not None else None
+
+
+def datapoint(
+    world: World, service: Service, metric: PredefinedMetric, label: str | None, t0: float
+) -> float | None:
+    """The metric over [t0, t0 + period); None without data."""
+    t1 = t0 + world.settings.autoscaling.period
+    reader = _READERS[metric]
+    return reader(world, service, label, t0, t1)
+
+
+def _running(service: Service) -> list[tuple[str, float, float]]:
+    """(IP, capacity, memory) of each RUNNING task of the service."""
+    return [
+        (t.ip, t.profile.capacity, t.profile.memory)
+        for t in service.tasks.values()
+        if t.last_status is TaskStatus.RUNNING and t.ip is not None
+    ]
+
+
+def _cpu(world: World, service: Service, label: str | None, t0: float, t1: float) -> float | None:
+    tasks = _running(service)
+    if not tasks:
+        return None
+    answered = world.traffic.stats(since=t0, until=t1)["by_target"]
+    idle = world.settings.autoscaling.cpu_idle_percent
+    total = 0.0
+    for ip, capacity, _ in tasks:
+        busy = min(1.0, answered.get(ip, 0) / (capacity * (t1 - t0)))
+        total += idle + (100.0 - idle) * busy
+    return total / len(tasks)
+
+
+def _memory(
+    world: World, service: Service, label: str | None, t0: float, t1: float
+) -> float | None:
+    tasks = _running(service)
+    return sum(m for _, _, m in tasks) / len(tasks) if tasks else None
+
+
+def _requests(
+    world: World, service: Service, label: str | None, t0: float, t1: float
+) -> float | None:
+    arns = resource_label_arns(world, label or "")
+    if arns is None:
+        return None
+    return world.cloudwatch.request_count_per_target(arns[0], arns[1], t0, t1)
+
+
+_READERS: dict[
+    PredefinedMetric, Callable[[World, Service, str | None, float, float], float | None]
+] = {
+    PredefinedMetric.CPU: _cpu,
+    PredefinedMetric.MEMORY: _memory,
+    PredefinedMetric.REQUESTS_PER_TARGET: _requests,
+}

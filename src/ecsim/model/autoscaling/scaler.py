@@ -1,0 +1,208 @@
+"""Target tracking of ECS services' desired count (reference 2.10).
+
+Once a minute (`autoscaling.period`), for each registered service, each policy reads its
+metric's datapoint for the minute that ended and updates its two alarms, as the alarms target
+tracking creates do: `AlarmHigh` when the last 3 datapoints are above the target value,
+`AlarmLow` when the last 15 are below 90 % of it (settings). A missing datapoint breaks both
+runs: no scaling on insufficient data [ECSDG:service-autoscaling-targettracking].
+
+The capacity a policy asks for is `ceil(desired x metric / target)`: proportional, rounded up,
+so a scale-out adds enough and a scale-in never leaves the metric above the target. Several
+policies: scale out if any asks, to the largest; scale in only if all ask, to the largest
+[AAS put-scaling-policy: "precedence to the policy that provides the largest capacity"].
+The result stays within [MinCapacity, MaxCapacity] and is set with ECS's UpdateService.
+
+Cooldowns (default 300 s for ECS, reference 2.10): during a scale-out cooldown, the capacity
+the initiating scale-out added counts: a policy's ask is computed from the capacity before
+that scale-out and acts only if it is larger than the capacity now. A scale-in waits for its
+cooldown, which a scale-out ends. No scale-in while an ECS deployment is in progress
+[ECSDG:service-autoscaling-targettracking]. Choice where AWS gives no formula: scale-in uses
+the same proportional formula; its 15-minute alarm and its cooldown make it gradual.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ecsim.model.autoscaling.metrics import PredefinedMetric, datapoint
+from ecsim.model.ecs.enums import RolloutState, ServiceStatus
+from ecsim.model.events import ScalingActivity
+
+if TYPE_CHECKING:
+    from ecsim.model.ecs.service import Service
+    from ecsim.model.world import World
+    from ecsim.sim import Timer
+
+NAMESPACE = "ecs"
+DIMENSION = "ecs:service:DesiredCount"
+
+
+@dataclass
+class TargetTrackingPolicy:
+    name: str
+    arn: str
+    target_value: float
+    metric: PredefinedMetric
+    resource_label: str | None
+    scale_out_cooldown: float
+    scale_in_cooldown: float
+    disable_scale_in: bool
+    alarm_high: str
+    alarm_low: str
+    created_at: float
+    config: dict[str, object]  # as given, for DescribeScalingPolicies
+    datapoints: deque[float | None] = field(default_factory=lambda: deque(maxlen=64))
+
+
+@dataclass
+class ScalableTarget:
+    resource_id: str  # service/<cluster>/<service>
+    cluster: str
+    service: str
+    min_capacity: int
+    max_capacity: int
+    role_arn: str
+    created_at: float
+    suspended: dict[str, bool]
+    arn: str
+    policies: dict[str, TargetTrackingPolicy] = field(default_factory=dict)
+    last_out: float = -math.inf
+    out_base: int = 0  # the capacity before the scale-out that started the cooldown
+    last_in: float = -math.inf
+
+
+class Scaler:
+    """The scalable targets of a world and the minute by minute evaluation of their policies."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.targets: dict[str, ScalableTarget] = {}
+        self.activities: list[ScalingActivity] = []
+        self._timer: Timer | None = None
+
+    def service(self, target: ScalableTarget) -> Service | None:
+        cluster = self.world.ecs.backend.clusters.get(target.cluster)
+        svc = cluster.services.get(target.service) if cluster is not None else None
+        return svc if svc is not None and svc.status is ServiceStatus.ACTIVE else None
+
+    def start(self) -> None:
+        """Evaluate at the end of every minute from now on (once)."""
+        if self._timer is None:
+            period = self.world.settings.autoscaling.period
+            first = (math.floor(self.world.now / period) + 1) * period
+            self._timer = self.world.kernel.at(first, self._tick)
+
+    def _tick(self) -> None:
+        period = self.world.settings.autoscaling.period
+        now = self.world.now
+        self._timer = self.world.kernel.at(now + period, self._tick)
+        self.world.dataplane.flush()  # every request of the minute is counted
+        for target in list(self.targets.values()):
+            svc = self.service(target)
+            if svc is None or not target.policies:
+                continue
+            self._evaluate(target, svc, now - period)
+
+    def _evaluate(self, target: ScalableTarget, svc: Service, t0: float) -> None:
+        settings = self.world.settings.autoscaling
+        now = self.world.now
+        desired = svc.desired_count
+        outs: list[tuple[int, TargetTrackingPolicy]] = []
+        ins: list[tuple[int, TargetTrackingPolicy]] = []
+        in_cooldown_out = now < target.last_out + max(
+            (p.scale_out_cooldown for p in target.policies.values()), default=0.0
+        )
+        for policy in target.policies.values():
+            value = datapoint(self.world, svc, policy.metric, policy.resource_label, t0)
+            policy.datapoints.append(value)
+            high = _run(policy.datapoints, settings.scale_out_datapoints)
+            low = _run(policy.datapoints, settings.scale_in_datapoints)
+            if value is None:
+                continue
+            if high and all(v is not None and v > policy.target_value for v in high):
+                base = target.out_base if in_cooldown_out else desired
+                outs.append((math.ceil(base * value / policy.target_value - 1e-9), policy))
+            elif (
+                low
+                and not policy.disable_scale_in
+                and all(
+                    v is not None and v < policy.target_value * settings.scale_in_threshold
+                    for v in low
+                )
+            ):
+                ins.append((math.ceil(desired * value / policy.target_value - 1e-9), policy))
+            else:
+                ins.append((desired, policy))  # this policy does not agree to scale in
+        if outs and not target.suspended["DynamicScalingOutSuspended"]:
+            ask, policy = max(outs, key=lambda o: o[0])
+            new = min(max(ask, target.min_capacity), target.max_capacity)
+            if new > desired:
+                if not in_cooldown_out:
+                    target.out_base = desired
+                target.last_out = now
+                target.last_in = -math.inf  # a scale-out ends the scale-in cooldown
+                self._scale(target, svc, policy, policy.alarm_high, desired, new)
+            return
+        if (
+            not ins
+            or len(ins) < len(target.policies)
+            or target.suspended["DynamicScalingInSuspended"]
+        ):
+            return
+        ask, policy = max(ins, key=lambda o: o[0])
+        new = min(max(ask, target.min_capacity), target.max_capacity)
+        cooling = now < target.last_in + policy.scale_in_cooldown
+        if new < desired and not cooling and not _deploying(svc):
+            target.last_in = now
+            self._scale(target, svc, policy, policy.alarm_low, desired, new)
+
+    def _scale(
+        self,
+        target: ScalableTarget,
+        svc: Service,
+        policy: TargetTrackingPolicy,
+        alarm: str,
+        old: int,
+        new: int,
+    ) -> None:
+        self.world.ecs.update_service(
+            cluster=target.cluster, service=target.service, desiredCount=new
+        )
+        event = ScalingActivity(
+            self.world.now,
+            resource_id=target.resource_id,
+            activity_id=self.world.ids.uuid(),
+            policy=policy.name,
+            alarm=alarm,
+            from_count=old,
+            to_count=new,
+            description=f"Setting desired count to {new}.",
+            cause=f"monitor alarm {alarm} in state ALARM triggered policy {policy.name}",
+        )
+        self.activities.append(event)
+        self.world.emit(event)
+
+    def clamp(self, target: ScalableTarget) -> None:
+        """RegisterScalableTarget: an active service's capacity is brought into the range."""
+        svc = self.service(target)
+        if svc is None:
+            return
+        new = min(max(svc.desired_count, target.min_capacity), target.max_capacity)
+        if new != svc.desired_count:
+            self.world.ecs.update_service(
+                cluster=target.cluster, service=target.service, desiredCount=new
+            )
+
+
+def _run(points: deque[float | None], n: int) -> list[float | None]:
+    """The last n datapoints, or [] while there are fewer."""
+    return list(points)[-n:] if len(points) >= n else []
+
+
+def _deploying(svc: Service) -> bool:
+    return len(svc.deployments) > 1 or any(
+        d.rollout_state is RolloutState.IN_PROGRESS for d in svc.deployments
+    )
