@@ -108,3 +108,46 @@ def test_report_writes_one_self_contained_page(tmp_path: Path) -> None:
     assert "has started 1 tasks" in page and "Expectations" in page
     assert 'src="http' not in page and "<script" not in page
     assert f"Report: {tmp_path / 'r' / 'report.html'}" in out
+
+
+def test_auto_scaling_shows_in_the_timeline_summary_and_report(tmp_path: Path) -> None:
+    code, out, _ = invoke("run", "target-tracking-autoscaling", "--report", str(tmp_path / "r"))
+    assert code == 0
+    assert "> application_autoscaling.put_scaling_policy PolicyName=cpu50" in out
+    said = [
+        line[line.index("auto scaling:") :] for line in out.splitlines() if "auto scaling:" in line
+    ]
+    counts = [s.split("desired count ")[1].split(" (")[0] for s in said]
+    assert counts == ["3 -> 5", "5 -> 6", "6 -> 7", "7 -> 9", "9 -> 5", "5 -> 2"]
+    assert said[0].startswith("auto scaling: home-service desired count 3 -> 5 (policy cpu50, ")
+    assert "alarm TargetTracking-...-AlarmHigh-" in said[0]
+    assert "alarm TargetTracking-...-AlarmLow-" in said[-1]
+    assert "service home-service: min running 2, max running 9, at the end 2/2" in out
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "Auto scaling activities" in page and "in state ALARM triggered policy cpu50" in page
+    code, out, _ = invoke("run", "target-tracking-autoscaling", "--json", "--until", "6m")
+    kinds = [item["kind"] for item in json.loads(out)["timeline"]]
+    assert kinds.count("ScalingActivity") == 1
+
+
+def test_an_auto_scaling_call_aws_refuses_fails_the_run_unless_expected(tmp_path: Path) -> None:
+    step = (
+        "  - at: 30s\n"
+        "    do: application_autoscaling.put_scaling_policy\n"
+        "    with: {PolicyName: cpu50, ServiceNamespace: ecs, ResourceId: service/home/home-service,\n"
+        "           ScalableDimension: 'ecs:service:DesiredCount', PolicyType: TargetTrackingScaling,\n"
+        "           TargetTrackingScalingPolicyConfiguration: {TargetValue: 50}}\n"
+    )
+    text = builtin_text("auto-healing").replace("timeline:\n", "timeline:\n" + step)
+    path = tmp_path / "unregistered.yaml"
+    path.write_text(text)
+    code, out, _ = invoke("run", str(path))
+    assert code == 1
+    assert "-> ObjectNotFoundException: No scalable target registered" in out
+    path.write_text(
+        text.replace(
+            "TargetValue: 50}}\n", "TargetValue: 50}}\n    expect_error: ObjectNotFoundException\n"
+        )
+    )
+    code, out, _ = invoke("run", str(path))
+    assert code == 0 and "(expected)" in out

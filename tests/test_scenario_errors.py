@@ -104,6 +104,16 @@ def test_the_base_file_is_good() -> None:
             id="unknown-op",
         ),
         pytest.param(
+            BASE.replace("do: chaos.kill_task", "do: application_autoscaling.put_scaling_polcy"),
+            "broken.yaml:23: timeline[0].do: application_autoscaling has no operation 'put_scaling_polcy' (did you mean application_autoscaling.put_scaling_policy, application_autoscaling.delete_scaling_policy, application_autoscaling.describe_scaling_policies?)",
+            id="unknown-autoscaling-op",
+        ),
+        pytest.param(
+            BASE.replace("do: chaos.kill_task", "do: autoscaling.put_scaling_policy"),
+            "broken.yaml:23: timeline[0].do: expected an operation of ecs, elbv2, ec2, application_autoscaling, chaos or traffic, like ecs.update_service, application_autoscaling.put_scaling_policy or chaos.kill_task; got 'autoscaling.put_scaling_policy'",
+            id="unknown-surface",
+        ),
+        pytest.param(
             BASE.replace("running_count(home-service) == 3", "running_count(home-service) = 3"),
             "broken.yaml:26: expect[0].that: expected a condition like 'running_count(home-service) == 3' or 'availability >= 99.5%'; got 'running_count(home-service) = 3'",
             id="bad-expr",

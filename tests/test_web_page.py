@@ -5,6 +5,7 @@ Chromium (Debian's `chromium`, driven by Playwright). Screenshots of the main st
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -347,6 +348,32 @@ def test_a_built_in_scenario_plays_as_a_tour(page: Page) -> None:
     page.wait("() => document.querySelector('#svc-status').textContent === 'LOGIC CRASHED'")
     page.shot("10-scenario-tour")
     assert pg.evaluate("() => window.__ecsim.state.view.scenario.index") == done + 1
+
+
+def test_the_auto_scaling_tour_shows_scaling_activities_in_the_events(page: Page) -> None:
+    pg = page.page
+    option = "scenario:target-tracking-autoscaling"
+    page.wait("o => document.querySelector(`#tour option[value='${o}']`)", option)
+    pg.locator("#tour").select_option(option)
+    pg.locator("#tour-start").click()
+    page.wait("() => window.__ecsim.state.view.scenario?.name === 'target-tracking-autoscaling'")
+    page.wait("() => document.querySelectorAll('#scn-steps li').length > 0")
+    # the calls at 0 s are made: the client load, RegisterScalableTarget and PutScalingPolicy
+    assert pg.locator("#scn-steps li.done").count() == 3
+    for _ in range(2):  # the load goes up to 100 requests/s at 4m
+        done = pg.locator("#scn-steps li.done").count()
+        pg.locator("#scn-next").click()
+        page.wait("n => document.querySelectorAll('#scn-steps li.done').length === n + 1", done)
+    page.wait("() => document.querySelector('#events li.scaling')")  # a minute or two later
+    text = pg.locator("#events li.scaling").first.inner_text()
+    # (3 -> 5 headless; live, a "Next" pressed late changes the load later: 3 -> 4 or more)
+    assert re.search(r"auto scaling: home-service desired count 3 -> [4-9] \(policy cpu50, ", text)
+    assert "AlarmHigh" in text
+    page.wait("() => window.__ecsim.state.view.services[0].desired > 3")
+    page.wait("() => /has started \\d tasks/.test(document.querySelector('#events').textContent)")
+    pg.locator("#events").scroll_into_view_if_needed()
+    page.shot("12-auto-scaling")
+    assert page.errors == []
 
 
 def test_with_two_services_the_page_shows_and_manages_the_one_picked(

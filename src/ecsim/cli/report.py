@@ -1,6 +1,6 @@
 """`ecsim run --report DIR`: one self-contained HTML page (plots embedded as PNG data URIs)
-with the explanation, the plots, the summary, the expectations, the service events and the
-timeline. The plots are also written next to it as PNG files."""
+with the explanation, the plots, the summary, the expectations, the service events, the
+auto scaling activities and the timeline. The plots are also written next to it as PNG files."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ecsim.cli.narrate import summary_lines, timeline
 from ecsim.cli.plots import figures
 from ecsim.cli.timeline import clock
 from ecsim.scenario.runner import Result
+from ecsim.scenario.wording import scaling_text
 
 TITLES = {
     "tasks": "Tasks per service: desired, pending, running",
@@ -72,7 +73,19 @@ def render(result: Result, summary: dict[str, Any], plots: dict[str, bytes]) -> 
             parts.append(
                 f"<tr><td>{_e(clock(t).strip())}</td><td>{_e(e.service)}</td><td>{_e(e.message)}</td></tr>"
             )
-    parts.append("</table><h2>Timeline</h2><table><tr><th>time</th><th>what</th></tr>")
+    parts.append("</table>")
+    if result.fold.scaling_activities:
+        parts.append(
+            "<h2>Auto scaling activities</h2><table><tr><th>time</th><th>activity</th>"
+            "<th>cause</th></tr>"
+        )
+        for a in result.fold.scaling_activities:
+            parts.append(
+                f"<tr><td>{_e(clock(a.time - result.t0).strip())}</td>"
+                f"<td>{_e(scaling_text(a))}</td><td>{_e(a.cause)}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("<h2>Timeline</h2><table><tr><th>time</th><th>what</th></tr>")
     for item in timeline(result):
         parts.append(f"<tr><td>{_e(clock(item['t']).strip())}</td><td>{_e(item['text'])}</td></tr>")
     parts.append("</table></body></html>")

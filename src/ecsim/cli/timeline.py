@@ -7,11 +7,13 @@ from ecsim.model.events import (
     DeploymentChanged,
     Event,
     InfrastructureChanged,
+    ScalingActivity,
     ServiceEvent,
     TargetHealthChanged,
     TaskStateChanged,
     TrafficChanged,
 )
+from ecsim.scenario.wording import scaling_text
 
 
 def clock(t: float) -> str:
@@ -32,6 +34,8 @@ def describe(e: Event) -> str | None:
         return f"target {e.target_id}:{e.port} -> {e.state}{why}"
     if isinstance(e, DeploymentChanged):
         return f"deployment {e.deployment_id} {e.status} {e.rollout_state}"
+    if isinstance(e, ScalingActivity):
+        return scaling_text(e)
     if isinstance(e, ControllerStatusChanged):
         return f"scheduler of {e.service} -> {e.status}"
     if isinstance(e, InfrastructureChanged):

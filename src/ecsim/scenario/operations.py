@@ -1,5 +1,5 @@
 """The operations a timeline step can call: the public methods of `w.ecs`, `w.elbv2`, `w.ec2`,
-`w.chaos` and `w.traffic`, under the same names."""
+`w.application_autoscaling`, `w.chaos` and `w.traffic`, under the same names."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from ecsim.model.autoscaling.api import ApplicationAutoScalingApi
 from ecsim.model.chaos import Chaos
 from ecsim.model.ec2 import Ec2Api
 from ecsim.model.ecs.api import EcsApi
@@ -19,6 +20,7 @@ SURFACES: dict[str, type] = {
     "ecs": EcsApi,
     "elbv2": Elbv2Api,
     "ec2": Ec2Api,
+    "application_autoscaling": ApplicationAutoScalingApi,
     "chaos": Chaos,
     "traffic": Traffic,
 }

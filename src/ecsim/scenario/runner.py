@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecsim.model.errors import AwsError
-from ecsim.model.events import Event
+from ecsim.model.events import Event, ScalingActivity
 from ecsim.model.settings import Settings
 from ecsim.model.world import World
 from ecsim.scenario import operations, refs
@@ -137,7 +137,7 @@ class Runner:
                 )
             self.w.advance(STEADY_STEP)
 
-    # --- services' desired counts (changed only by calls, so read after each call) --------
+    # --- services' desired counts (changed by calls, read after each, and by auto scaling) -
 
     def record_desired(self) -> None:
         names = self.s.services()
@@ -149,6 +149,12 @@ class Runner:
                     groups = [arn_name(lb["targetGroupArn"]) for lb in svc["loadBalancers"]]
                     if svc["status"] != "INACTIVE":
                         self.services[svc["serviceName"]] = groups
+
+    def on_event(self, e: Event) -> None:
+        """Application Auto Scaling sets a desired count between two steps: record it when
+        it happens, so the series stays in time order with the calls' counts."""
+        if isinstance(e, ScalingActivity):
+            self.fold.set_desired(e.time, e.resource_id.rsplit("/", 1)[-1], e.to_count)
 
     # --- steps ----------------------------------------------------------------------------
 
@@ -167,8 +173,8 @@ class Runner:
         if step.expect_error and code is None:
             error = f"expected {step.expect_error}, but the call succeeded"
         self.records.append(StepRecord(t, step, args, error, unexpected and error is not None))
-        if step.do.startswith("ecs."):
-            self.record_desired()
+        if step.do.startswith(("ecs.", "application_autoscaling.")):
+            self.record_desired()  # (RegisterScalableTarget brings it into [min, max])
 
     # --- the run --------------------------------------------------------------------------
 
@@ -178,6 +184,7 @@ class Runner:
             self.wait_steady()
         self.fold.t0 = self.w.now
         self.record_desired()
+        self.w.subscribers.append(self.on_event)
         plan = occurrences(self.s, self.duration)
         for t, _, step in plan:
             self.advance_to(t)

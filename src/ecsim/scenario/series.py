@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ecsim.model.events import (
     Event,
     RequestsCompleted,
+    ScalingActivity,
     ServiceEvent,
     TargetHealthChanged,
     TaskStateChanged,
@@ -118,6 +119,7 @@ class Fold:
         self.answers: dict[str, dict[int, Counter[str]]] = {}  # lb -> second -> status -> n
         self.sources: dict[str, dict[int, Counter[str]]] = {}
         self.service_events: list[ServiceEvent] = []
+        self.scaling_activities: list[ScalingActivity] = []
 
     def fold(self, events: Iterable[Event]) -> Fold:
         for e in events:
@@ -165,6 +167,8 @@ class Fold:
             self.sources.setdefault(lb, defaultdict(Counter))[second].update(e.by_source)
         elif isinstance(e, ServiceEvent):
             self.service_events.append(e)
+        elif isinstance(e, ScalingActivity):
+            self.scaling_activities.append(e)
 
     # --- reading --------------------------------------------------------------------------
 

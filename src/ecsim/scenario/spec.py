@@ -22,7 +22,8 @@ class Where:
 
 @dataclass(frozen=True)
 class Step:
-    """One call of `w.ecs`, `w.elbv2`, `w.ec2`, `w.chaos` or `w.traffic`, once or repeated."""
+    """One call of `w.ecs`, `w.elbv2`, `w.ec2`, `w.application_autoscaling`, `w.chaos` or
+    `w.traffic`, once or repeated."""
 
     do: str
     args: dict[str, Any]

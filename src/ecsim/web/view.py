@@ -6,12 +6,14 @@ The view is split in sections (`loadBalancers`, `targetGroups`, `services`, `tas
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from ecsim.model.errors import AwsError
 from ecsim.model.world import World
+from ecsim.scenario.wording import scaling_text
 
 STOPPED_SHOWN_FOR = 90.0  # simulated seconds a STOPPED task stays on the page
 EVENTS_SHOWN = 40
@@ -139,15 +141,30 @@ def services(w: World, known: set[tuple[str, str]]) -> list[dict[str, Any]]:
     return out
 
 
+def _scaling_events(w: World, cluster: str, service: str) -> list[dict[str, Any]]:
+    """The service's Application Auto Scaling activities, worded as the CLI timeline does."""
+    resource_id = f"service/{cluster}/{service}"
+    return [
+        {"id": a.activity_id, "t": round(a.time, 3), "message": scaling_text(a), "kind": "scaling"}
+        for a in w.application_autoscaling.scaler.activities
+        if a.resource_id == resource_id
+    ]
+
+
 def _service(w: World, cluster: str, s: Mapping[str, Any]) -> dict[str, Any]:
     events = [
         {
             "id": e["id"],
             "t": sim_seconds(w, e["createdAt"]),
             "message": e["message"],
+            "kind": "service",
         }
         for e in s.get("events", [])[:EVENTS_SHOWN]
     ]
+    # Newest first, with the auto scaling activities that changed the desired count between.
+    events += _scaling_events(w, cluster, s["serviceName"])
+    events.sort(key=lambda e: math.inf if e["t"] is None else -e["t"])
+    events = events[:EVENTS_SHOWN]
     deployments = [
         {
             "id": d["id"],

@@ -386,7 +386,8 @@ function renderEvents() {
   ol.textContent = "";
   for (const e of events) {
     const li = document.createElement("li");
-    if (!first && !state.seenEvents.has(e.id)) li.className = "fresh";
+    if (!first && !state.seenEvents.has(e.id)) li.classList.add("fresh");
+    if (e.kind === "scaling") li.classList.add("scaling");
     state.seenEvents.add(e.id);
     li.innerHTML = `<time>${esc(simClock(e.t))}</time><span>${esc(e.message)}</span>`;
     ol.append(li);
