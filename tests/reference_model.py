@@ -250,14 +250,14 @@ class ReferenceDataPlane:
         target = targets[self.pick(tg, targets, req.t, float(u[PICK]))]
         req.slot = (tg.arn, target.id, target.port)
         task = w.endpoints.get(target.id)
-        mode = EndpointMode.UNREACHABLE if task is None else task.mode
+        mode = EndpointMode.UNREACHABLE if task is None else task.mode_on(target.port)
         if task is not None and mode is EndpointMode.SERVING and target.port != task.port:
             mode = EndpointMode.REFUSED
         idle = lb.idle_timeout if lb is not None else 60.0
         if mode is EndpointMode.SERVING:
             assert task is not None
             p = task.profile
-            wait = self.wait(target.id, req.t, p.capacity)
+            wait = self.wait(target.id, req.t, task.capacity)
             service = np.exp(np.float64(p.log_mu + p.latency_sigma * z)) + wait
             req.connected = True
             if service >= idle:

@@ -175,10 +175,14 @@ def test_no_scale_in_while_a_deployment_is_in_progress(w: World) -> None:
 def test_register_brings_the_desired_count_into_the_range(w: World) -> None:
     register(w, lo=5, hi=8)
     assert desired(w) == 5
+    (act,) = activities(w)
+    assert (act.from_count, act.to_count, act.cause) == (3, 5, "minimum capacity was set to 5")
     w.application_autoscaling.register_scalable_target(**KEY, MaxCapacity=6, MinCapacity=1)
     assert desired(w) == 5
     w.application_autoscaling.register_scalable_target(**KEY, MaxCapacity=4)
     assert desired(w) == 4
+    assert activities(w)[-1].cause == "maximum capacity was set to 4"
+    assert len(activities(w)) == 2  # a count already inside the range is left alone
     (target,) = w.application_autoscaling.describe_scalable_targets(ServiceNamespace="ecs")[
         "ScalableTargets"
     ]
@@ -239,6 +243,9 @@ def test_policy_and_target_lifecycle(w: World) -> None:
     aas = w.application_autoscaling
     register(w)
     made = policy(w)
+    # policy ARNs are in the `autoscaling` service (AWS CLI put-scaling-policy example)
+    assert made["PolicyARN"].startswith("arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:")
+    assert made["PolicyARN"].endswith(f":resource/ecs/{RID}:policyName/cpu50")
     again = policy(w, target=60.0)
     assert again["PolicyARN"] == made["PolicyARN"]
     assert [a["AlarmName"] for a in again["Alarms"]] == [a["AlarmName"] for a in made["Alarms"]]
@@ -371,3 +378,14 @@ def test_same_seed_same_scaling() -> None:
     first = run()
     assert len(first) >= 2 and first == run()
     assert all(math.isclose(t % 60, 0.0, abs_tol=1e-9) for t, *_ in first)
+
+
+def test_a_deleted_service_cannot_be_registered(w: World) -> None:
+    w.ecs.delete_service(cluster=CLUSTER, service=SERVICE, force=True)
+    w.advance(300)
+    svc = w.ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+    assert svc["status"] == "INACTIVE"
+    with pytest.raises(AwsError) as caught:
+        register(w)
+    assert caught.value.code == "ValidationException"
+    assert f"ECS service doesn't exist: {RID}" in caught.value.message

@@ -96,6 +96,8 @@ STEP_KINDS = [
     "advance",
     "advance",
     "kill",
+    "stress",
+    "blackhole",
     "stop",
     "sick",
     "well",
@@ -192,6 +194,10 @@ def apply(
         w.chaos.kill_task(victim)
     elif step.kind == "stop" and victim:
         w.ecs.stop_task(cluster=CLUSTER, task=victim, reason="test")
+    elif step.kind == "stress" and victim:
+        w.chaos.stress_cpu(victim, percent=[50.0, 100.0][step.pick % 2], duration=step.value)
+    elif step.kind == "blackhole" and victim:
+        w.chaos.blackhole_port(victim, duration=step.value)
     elif step.kind == "sick" and victim:
         w.chaos.set_app_health(victim, False)
     elif step.kind == "well" and victim:
@@ -297,6 +303,27 @@ def test_fast_path_matches_the_per_request_reference(cfg: Config, script: list[S
 
 
 CASES = {
+    # A load balancer's own answer (503 of a rule without targets) still in flight when the
+    # pool turns to least outstanding requests: it is on no target, so it counts on none.
+    "lor-elb-answer-in-flight": (
+        Config(
+            2813,
+            2,
+            "round_robin",
+            0,
+            1,
+            0,
+            3,
+            "5ms",
+            "0",
+            "4",
+            "0",
+            False,
+            20.0,
+            True,
+        ),
+        [Step("send", 1.0, pick=1), Step("algorithm", 1.0, pick=1)],
+    ),
     # A dead task still registered under least outstanding requests: it always looks idle.
     "lor-dead-target": (
         Config(

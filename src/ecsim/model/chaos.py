@@ -2,14 +2,16 @@
 
 A task's container crashing or being OOM-killed, an app that stops passing health checks,
 the service scheduler (the seed's "Manager") crashing, hanging or coming back, an EC2
-instance or a whole Availability Zone failing; and, for AWS FIS's
-`aws:ecs:drain-container-instances`, a shortcut that drains a container instance.
+instance or a whole Availability Zone failing; and, as AWS FIS injects them, CPU stress and
+a blackholed port in a task (model/faults.py) and `aws:ecs:drain-container-instances`, a
+shortcut that drains a container instance.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ecsim.model import faults
 from ecsim.model.ecs.cluster import Cluster
 from ecsim.model.ecs.draining import SETTABLE
 from ecsim.model.ecs.enums import ContainerInstanceStatus, ControllerStatus
@@ -92,6 +94,19 @@ class Chaos:
     def set_app_health(self, task: str | dict[str, Any], healthy: bool) -> None:
         """The app starts (True) or stops (False) passing its health checks."""
         self.task(task).health_override = bool(healthy)
+
+    def stress_cpu(
+        self, task: str | dict[str, Any], percent: float = 100.0, duration: float = 300.0
+    ) -> None:
+        """FIS `aws:ecs:task-cpu-stress`: a stressor takes `percent` of the task's CPU."""
+        faults.stress_cpu(self.world, self.task(task), percent, duration)
+
+    def blackhole_port(
+        self, task: str | dict[str, Any], port: int | None = None, duration: float = 300.0
+    ) -> None:
+        """FIS `aws:ecs:task-network-blackhole-port`: inbound TCP to `port` (default: the
+        container's) is dropped."""
+        faults.blackhole_port(self.world, self.task(task), port, duration)
 
     # --- the service scheduler ------------------------------------------------------------
 

@@ -114,6 +114,18 @@ class InfrastructureChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class TaskFaultChanged(Event):
+    """A fault injected into a task (an AWS FIS action) started or ended."""
+
+    cluster: str
+    task_arn: str
+    task_id: str
+    action: str  # the FIS action, e.g. aws:ecs:task-cpu-stress
+    active: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class TrafficChanged(Event):
     load_balancer: str
     rate: float

@@ -17,6 +17,7 @@ actions, customized metrics and other namespaces get a ValidationException that 
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model.autoscaling.metrics import PredefinedMetric, resource_label_arns
@@ -27,6 +28,7 @@ from ecsim.model.autoscaling.scaler import (
     Scaler,
     TargetTrackingPolicy,
 )
+from ecsim.model.ecs.enums import ServiceStatus
 from ecsim.model.errors import (
     InvalidNextTokenException,
     ObjectNotFoundException,
@@ -73,7 +75,8 @@ class ApplicationAutoScalingApi:
                     "MinCapacity and MaxCapacity are required to register a new scalable target."
                 )
             cluster_obj = self.world.ecs.backend.clusters.get(cluster)
-            if cluster_obj is None or service not in cluster_obj.services:
+            svc = cluster_obj.services.get(service) if cluster_obj is not None else None
+            if svc is None or svc.status is not ServiceStatus.ACTIVE:
                 raise ValidationException(f"ECS service doesn't exist: {resource_id}")
             target = ScalableTarget(
                 resource_id=resource_id,
@@ -266,7 +269,8 @@ class ApplicationAutoScalingApi:
             raise ValidationException(f"TargetValue must be a number above 0, got {value!r}.")
         spec = c.dict("PredefinedMetricSpecification")
         custom = c.has("CustomizedMetricSpecification")
-        cooldown = self.world.settings.autoscaling.cooldown
+        settings = self.world.settings.autoscaling
+        cooldown = settings.cooldown
         out_cd = c.int("ScaleOutCooldown", lo=0)
         in_cd = c.int("ScaleInCooldown", lo=0)
         disable_in = bool(c.bool("DisableScaleIn"))
@@ -299,8 +303,10 @@ class ApplicationAutoScalingApi:
         alarm = f"TargetTracking-{target.resource_id}-Alarm%s-{uid}"
         return TargetTrackingPolicy(
             name=name,
+            # policy ARNs are in the `autoscaling` service (AWS CLI put-scaling-policy example)
             arn=self._arn(
-                f"scalingPolicy:{uid}:resource/ecs/{target.resource_id}:policyName/{name}"
+                f"scalingPolicy:{uid}:resource/ecs/{target.resource_id}:policyName/{name}",
+                service="autoscaling",
             ),
             target_value=float(value),
             metric=metric,
@@ -312,6 +318,9 @@ class ApplicationAutoScalingApi:
             alarm_low=alarm % "Low",
             created_at=self.world.now,
             config=dict(config),
+            datapoints=deque(
+                maxlen=max(settings.scale_out_datapoints, settings.scale_in_datapoints, 1)
+            ),
         )
 
     def _target_shape(self, t: ScalableTarget) -> dict[str, Any]:
@@ -345,9 +354,9 @@ class ApplicationAutoScalingApi:
             "CreationTime": self.world.clock.at(pol.created_at),
         }
 
-    def _arn(self, resource: str) -> str:
+    def _arn(self, resource: str, service: str = "application-autoscaling") -> str:
         ids = self.world.ids
-        return f"arn:aws:application-autoscaling:{ids.region}:{ids.account}:{resource}"
+        return f"arn:aws:{service}:{ids.region}:{ids.account}:{resource}"
 
     def _alarm_arn(self, name: str) -> str:
         ids = self.world.ids

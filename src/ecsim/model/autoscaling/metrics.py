@@ -3,7 +3,8 @@
 - `ECSServiceAverageCPUUtilization`: the mean over the service's RUNNING tasks of each task's
   CPU. Choice (AWS runs real code; ecsim has a profile): a task's CPU is
   `cpu_idle_percent` plus the rest in proportion to the requests it answered over what its
-  app serves in the period (`ecsim.capacity` per second), at most 100 %.
+  app serves in the period (its capacity per second), at most 100 %; a CPU stressor
+  (model/faults.py) takes its share first.
 - `ECSServiceAverageMemoryUtilization`: the mean of the tasks' `ecsim.memory` label.
 - `ALBRequestCountPerTarget`: the target group's CloudWatch `RequestCountPerTarget` (its
   requests over its healthy targets, `w.cloudwatch`), from the policy's `ResourceLabel`.
@@ -22,6 +23,7 @@ from ecsim.model.ecs.enums import TaskStatus
 
 if TYPE_CHECKING:
     from ecsim.model.ecs.service import Service
+    from ecsim.model.ecs.task import Task
     from ecsim.model.world import World
 
 
@@ -50,10 +52,9 @@ def datapoint(
     return reader(world, service, label, t0, t1)
 
 
-def _running(service: Service) -> list[tuple[str, float, float]]:
-    """(IP, capacity, memory) of each RUNNING task of the service."""
+def _running(service: Service) -> list[Task]:
     return [
-        (t.ip, t.profile.capacity, t.profile.memory)
+        t
         for t in service.tasks.values()
         if t.last_status is TaskStatus.RUNNING and t.ip is not None
     ]
@@ -64,11 +65,12 @@ def _cpu(world: World, service: Service, label: str | None, t0: float, t1: float
     if not tasks:
         return None
     answered = world.traffic.stats(since=t0, until=t1)["by_target"]
-    idle = world.settings.autoscaling.cpu_idle_percent
+    idle = world.settings.autoscaling.cpu_idle_percent / 100.0
     total = 0.0
-    for ip, capacity, _ in tasks:
-        busy = min(1.0, answered.get(ip, 0) / (capacity * (t1 - t0)))
-        total += idle + (100.0 - idle) * busy
+    for t in tasks:
+        busy = min(1.0, answered.get(t.ip, 0) / (t.capacity * (t1 - t0)))
+        app = idle + (1.0 - idle) * busy
+        total += t.cpu_stress + (100.0 - t.cpu_stress) * app
     return total / len(tasks)
 
 
@@ -76,7 +78,7 @@ def _memory(
     world: World, service: Service, label: str | None, t0: float, t1: float
 ) -> float | None:
     tasks = _running(service)
-    return sum(m for _, _, m in tasks) / len(tasks) if tasks else None
+    return sum(t.profile.memory for t in tasks) / len(tasks) if tasks else None
 
 
 def _requests(

@@ -54,7 +54,7 @@ class TargetTrackingPolicy:
     alarm_low: str
     created_at: float
     config: dict[str, object]  # as given, for DescribeScalingPolicies
-    datapoints: deque[float | None] = field(default_factory=lambda: deque(maxlen=64))
+    datapoints: deque[float | None] = field(default_factory=deque)  # bounded by the api
 
 
 @dataclass
@@ -168,6 +168,13 @@ class Scaler:
         old: int,
         new: int,
     ) -> None:
+        cause = f"monitor alarm {alarm} in state ALARM triggered policy {policy.name}"
+        self._set(target, old, new, cause, policy.name, alarm)
+
+    def _set(
+        self, target: ScalableTarget, old: int, new: int, cause: str, policy: str, alarm: str
+    ) -> None:
+        """Set the service's desired count through ECS and record the activity."""
         self.world.ecs.update_service(
             cluster=target.cluster, service=target.service, desiredCount=new
         )
@@ -175,30 +182,36 @@ class Scaler:
             self.world.now,
             resource_id=target.resource_id,
             activity_id=self.world.ids.uuid(),
-            policy=policy.name,
+            policy=policy,
             alarm=alarm,
             from_count=old,
             to_count=new,
             description=f"Setting desired count to {new}.",
-            cause=f"monitor alarm {alarm} in state ALARM triggered policy {policy.name}",
+            cause=cause,
         )
         self.activities.append(event)
         self.world.emit(event)
 
     def clamp(self, target: ScalableTarget) -> None:
-        """RegisterScalableTarget: an active service's capacity is brought into the range."""
+        """RegisterScalableTarget: an active service's capacity is brought into the range, as
+        an activity ("It also initiates scaling activities when you modify the maximum or
+        minimum size", Application Auto Scaling user guide)."""
         svc = self.service(target)
         if svc is None:
             return
-        new = min(max(svc.desired_count, target.min_capacity), target.max_capacity)
-        if new != svc.desired_count:
-            self.world.ecs.update_service(
-                cluster=target.cluster, service=target.service, desiredCount=new
-            )
+        old = svc.desired_count
+        if old < target.min_capacity:
+            which, new = "minimum", target.min_capacity
+        elif old > target.max_capacity:
+            which, new = "maximum", target.max_capacity
+        else:
+            return
+        self._set(target, old, new, f"{which} capacity was set to {new}", "", "")
 
 
 def _run(points: deque[float | None], n: int) -> list[float | None]:
-    """The last n datapoints, or [] while there are fewer."""
+    """The last n datapoints (n >= 1), or [] while there are fewer."""
+    n = max(1, n)
     return list(points)[-n:] if len(points) >= n else []
 
 

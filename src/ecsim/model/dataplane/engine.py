@@ -288,7 +288,8 @@ class _Targets:
             pool = self.pools[g]
             local = np.full(len(self.dp._slots), -1, dtype=np.int64)
             local[pool.slots] = np.arange(pool.size)
-            j = local[slot] if len(slot) else np.zeros(0, dtype=np.int64)
+            # slot -1: answered by the load balancer itself, on no target
+            j = np.where(slot >= 0, local[slot], -1) if len(slot) else np.zeros(0, np.int64)
             mine = j >= 0
             state = self.lor[g] = (done[mine], j[mine])
         return state

@@ -181,12 +181,12 @@ class Snapshot:
                 key = (UNREACHABLE, 0.0, 0.0, 0.0)
                 cap = math.inf
             else:
-                m = _MODES[task.mode]
+                m = _MODES[task.mode_on(target.port)]
                 if m == SERVING and target.port != task.port:
                     m = REFUSED
                 p = task.profile
                 key = (m, p.log_mu, p.latency_sigma, p.error_rate)
-                cap = p.capacity
+                cap = task.capacity
             modes.append(key[0])
             log_mu.append(key[1])
             sigma.append(key[2])

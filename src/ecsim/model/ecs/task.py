@@ -95,6 +95,10 @@ class Task:
     registrations: set[tuple[str, str, int]] = field(default_factory=set)
     timers: list[Timer] = field(default_factory=list)
     overrides: dict[str, Any] = field(default_factory=dict)
+    # FIS-style faults (model/faults.py): CPU taken by a stressor (percent), ports whose
+    # inbound traffic is dropped
+    cpu_stress: float = 0.0
+    blackholed_ports: frozenset[int] = frozenset()
 
     @property
     def az(self) -> str:
@@ -107,6 +111,18 @@ class Task:
     @property
     def profile(self) -> AppProfile:
         return self.task_definition.profile
+
+    @property
+    def capacity(self) -> float:
+        """Requests per second the app serves now: under a CPU stressor it gets half of what
+        the stressor takes (model/faults.py)."""
+        return self.profile.capacity * (1.0 - self.cpu_stress / 200.0)
+
+    def mode_on(self, port: int | None) -> EndpointMode:
+        """How the task answers a connection to `port`: a blackholed port never answers."""
+        if port is not None and port in self.blackholed_ports:
+            return EndpointMode.UNREACHABLE
+        return self.mode
 
     @property
     def is_starting(self) -> bool:
@@ -148,7 +164,7 @@ class Task:
 
     def probe(self, now: float, port: int, path: str, timeout: float, matcher: str) -> ProbeResult:
         """One ALB health check against this task (reference 3.1, 3.2)."""
-        mode = self.mode
+        mode = self.mode_on(port)
         if mode is EndpointMode.UNREACHABLE or mode is EndpointMode.HANGING:
             return ProbeResult(False, Reason.TIMEOUT, duration=timeout)
         if mode is EndpointMode.REFUSED or port != self.port:
