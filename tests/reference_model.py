@@ -259,6 +259,8 @@ class ReferenceDataPlane:
             p = task.profile
             wait = self.wait(target.id, req.t, task.capacity)
             service = np.exp(np.float64(p.log_mu + p.latency_sigma * z)) + wait
+            if task.network_delay:
+                service = service + task.network_delay
             req.connected = True
             if service >= idle:
                 req.status, req.done = 504, req.t + idle

@@ -98,6 +98,7 @@ STEP_KINDS = [
     "kill",
     "stress",
     "blackhole",
+    "latency",
     "stop",
     "sick",
     "well",
@@ -198,6 +199,8 @@ def apply(
         w.chaos.stress_cpu(victim, percent=[50.0, 100.0][step.pick % 2], duration=step.value)
     elif step.kind == "blackhole" and victim:
         w.chaos.blackhole_port(victim, duration=step.value)
+    elif step.kind == "latency" and victim:
+        w.chaos.delay_network(victim, delay=[0.05, 0.4, 4.0][step.pick % 3], duration=step.value)
     elif step.kind == "sick" and victim:
         w.chaos.set_app_health(victim, False)
     elif step.kind == "well" and victim:

@@ -1,5 +1,5 @@
-"""Task faults as AWS FIS injects them (model/faults.py): CPU stress and a blackholed port, for
-a duration, through `w.chaos`."""
+"""Task faults as AWS FIS injects them (model/faults.py): CPU stress, a blackholed port and
+network latency, for a duration, through `w.chaos`."""
 
 from __future__ import annotations
 
@@ -142,6 +142,8 @@ def test_another_port_blackholed_changes_nothing(w: World) -> None:
         (lambda w, t: w.chaos.stress_cpu(t, duration=0), "duration must be above 0"),
         (lambda w, t: w.chaos.blackhole_port(t, port=70000), "port must be a TCP port"),
         (lambda w, t: w.chaos.blackhole_port(t, duration=-5), "duration must be above 0"),
+        (lambda w, t: w.chaos.delay_network(t, delay=0), "delay must be above 0"),
+        (lambda w, t: w.chaos.delay_network(t, delay=True), "delay must be above 0"),
     ],
 )
 def test_bad_fault_parameters_are_refused_and_change_nothing(
@@ -154,7 +156,7 @@ def test_bad_fault_parameters_are_refused_and_change_nothing(
     assert caught.value.code == "InvalidParameterException" and words in caught.value.message
     assert len(w.events()) == before
     task = w.chaos.task(victim)
-    assert (task.cpu_stress, task.blackholed_ports) == (0.0, frozenset())
+    assert (task.cpu_stress, task.blackholed_ports, task.network_delay) == (0.0, frozenset(), 0.0)
 
 
 def test_a_stopped_task_takes_no_fault(w: World) -> None:
@@ -163,3 +165,54 @@ def test_a_stopped_task_takes_no_fault(w: World) -> None:
     w.advance(5)
     with pytest.raises(AwsError, match="no running container"):
         w.chaos.stress_cpu(victim)
+
+
+def test_network_latency_adds_its_delay_to_every_answer_of_the_task(w: World) -> None:
+    victim = sorted(service_task_arns(w))[0]
+    ip = w.chaos.task(victim).ip
+    w.traffic.set_rate(60)
+    w.dataplane.record_requests = True
+    w.advance(10)
+    start = w.now
+    w.chaos.delay_network(victim, delay=0.2, duration=60)
+    w.advance(59)
+    slow = [r for r in w.dataplane.log if r["t"] >= start and r["ip"] == ip]
+    fast = [r for r in w.dataplane.log if r["t"] >= start and r["ip"] != ip]
+    assert slow and fast
+    assert min(r["lat"] for r in slow) > 0.2 > max(r["lat"] for r in fast)
+    w.advance(61)
+    after = [r for r in w.dataplane.log if r["t"] >= start + 61 and r["ip"] == ip]
+    assert after and max(r["lat"] for r in after) < 0.2
+    assert [a for _, a, on in faults(w)] == ["aws:ecs:task-network-latency"] * 2
+
+
+def test_latency_beyond_the_health_check_timeout_fails_the_target(w: World) -> None:
+    victim = sorted(service_task_arns(w))[0]
+    ip = w.chaos.task(victim).ip
+    start = w.now
+    w.chaos.delay_network(victim, delay=6.0, duration=600)  # the check's timeout is 5 s
+    w.advance(90)
+    health = [
+        e
+        for e in w.events(kind=TargetHealthChanged)
+        if isinstance(e, TargetHealthChanged) and e.target_id == ip and e.time > start
+    ]
+    assert health and (health[0].state, health[0].reason) == ("unhealthy", "Target.Timeout")
+    # a little delay is only slower: the target stays healthy
+    other = sorted(service_task_arns(w))[-1]
+    w.chaos.delay_network(other, delay=0.5, duration=600)
+    other_ip = w.chaos.task(other).ip
+    mark = w.now
+    w.advance(120)
+    assert not [
+        e
+        for e in w.events(kind=TargetHealthChanged)
+        if isinstance(e, TargetHealthChanged) and e.target_id == other_ip and e.time > mark
+    ]
+
+
+def test_a_traced_request_carries_the_delay(w: World) -> None:
+    for arn in service_task_arns(w):
+        w.chaos.delay_network(arn, delay=0.3, duration=60)
+    trace = w.traffic.send("/")
+    assert trace["status"] == 200 and trace["latencyMs"] > 300

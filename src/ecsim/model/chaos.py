@@ -2,8 +2,8 @@
 
 A task's container crashing or being OOM-killed, an app that stops passing health checks,
 the service scheduler (the seed's "Manager") crashing, hanging or coming back, an EC2
-instance or a whole Availability Zone failing; and, as AWS FIS injects them, CPU stress and
-a blackholed port in a task (model/faults.py) and `aws:ecs:drain-container-instances`, a
+instance or a whole Availability Zone failing; and, as AWS FIS injects them, CPU stress, a
+blackholed port and network latency in a task (model/faults.py) and `aws:ecs:drain-container-instances`, a
 shortcut that drains a container instance.
 """
 
@@ -107,6 +107,12 @@ class Chaos:
         """FIS `aws:ecs:task-network-blackhole-port`: inbound TCP to `port` (default: the
         container's) is dropped."""
         faults.blackhole_port(self.world, self.task(task), port, duration)
+
+    def delay_network(
+        self, task: str | dict[str, Any], delay: float = 0.2, duration: float = 300.0
+    ) -> None:
+        """FIS `aws:ecs:task-network-latency`: the task's answers take `delay` seconds more."""
+        faults.delay_network(self.world, self.task(task), delay, duration)
 
     # --- the service scheduler ------------------------------------------------------------
 

@@ -8,6 +8,11 @@
 - `aws:ecs:task-network-blackhole-port` (parameters `port`, default the container's, and
   ingress TCP): connections to the port are dropped. The ALB's connections time out (504
   after 10 s), its health checks time out, requests in flight wait out the idle timeout.
+- `aws:ecs:task-network-latency` (parameter `delayMilliseconds`, default 200): the task's
+  network adds the delay to every answer it sends, to the ALB's requests and to its health
+  checks (a check slower than its timeout fails), not to the container's own health check
+  (it runs inside the task). Choice: FIS's `jitterMilliseconds` is not modelled; requests
+  already in flight keep the answer time they had.
 
 Each fault ends by itself after its duration (FIS's `duration`), whatever the task did
 meanwhile (a draining task keeps its fault until then). Both ends are recorded as
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
 
 CPU_STRESS = "aws:ecs:task-cpu-stress"
 BLACKHOLE_PORT = "aws:ecs:task-network-blackhole-port"
+NETWORK_LATENCY = "aws:ecs:task-network-latency"
 
 
 def _check(task: Task, duration: float) -> None:
@@ -76,6 +82,25 @@ def blackhole_port(world: World, task: Task, port: int | None, duration: float) 
             world.dataplane.flush()
             task.blackholed_ports = task.blackholed_ports - {port}
             _record(world, task, BLACKHOLE_PORT, False, f"port {port}/tcp ingress")
+
+    world.kernel.after(duration, end)
+
+
+def delay_network(world: World, task: Task, delay: float, duration: float) -> None:
+    """`aws:ecs:task-network-latency` on `task`: `delay` seconds more on every answer."""
+    _check(task, duration)
+    if isinstance(delay, bool) or not (isinstance(delay, int | float) and 0 < delay <= 60):
+        raise InvalidParameterException(f"delay must be above 0 and at most 60 s, got {delay!r}")
+    world.dataplane.flush()
+    task.network_delay = float(delay)
+    detail = f"+{delay * 1000:g} ms"
+    _record(world, task, NETWORK_LATENCY, True, detail)
+
+    def end() -> None:
+        if task.network_delay:
+            world.dataplane.flush()
+            task.network_delay = 0.0
+            _record(world, task, NETWORK_LATENCY, False, detail)
 
     world.kernel.after(duration, end)
 

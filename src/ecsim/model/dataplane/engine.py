@@ -116,12 +116,16 @@ def outcome(
     idle: F64 | float,
     connect_timeout: float,
     elb_latency: float,
+    delay: F64 | float = 0.0,
 ) -> Outcome:
     """What the client gets from a target; arrays broadcast (one formula for batches and
-    matrices). `u_err` may be None when every error rate is 0; `wait` None when all are 0."""
+    matrices). `u_err` may be None when every error rate is 0; `wait` None when all are 0;
+    `delay`: what the network adds to the answer (a FIS latency fault, model/faults.py)."""
     service = np.exp(log_mu + sigma * z)
     if wait is not None:
         service = service + wait
+    if np.any(delay):
+        service = service + delay
     if isinstance(mode, int) and mode == SERVING:
         done: F64 = t + service
         too_slow = service >= idle
@@ -268,7 +272,7 @@ class _Targets:
                 name: np.concatenate([getattr(p, name) for p in pools])
                 if len(pools) > 1
                 else getattr(pools[0], name)
-                for name in ("slots", "ip_index", "mode", "log_mu", "sigma", "err")
+                for name in ("slots", "ip_index", "mode", "log_mu", "sigma", "err", "delay")
             }
             cat["size"] = sizes
             cat["offset"] = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
@@ -714,6 +718,7 @@ class DataPlane:
                     idle,
                     settings.connect_timeout,
                     settings.elb_answer_latency,
+                    float(pool.delay[j]),
                 ).done
                 for j in reps
             ]
@@ -730,6 +735,7 @@ class DataPlane:
             idle if isinstance(idle, float) else idle[None, :],
             settings.connect_timeout,
             settings.elb_answer_latency,
+            pool.delay[:, None],
         )
         return o.done, np.arange(pool.size, dtype=np.int64)
 
@@ -794,7 +800,13 @@ class DataPlane:
             fi = sel(chunk.flat)
             pools = [targets.pools[p] for p in used]
             uniform = all(p.uniform for p in pools) and (
-                len({(float(p.log_mu[0]), float(p.sigma[0]), float(p.err[0])) for p in pools}) == 1
+                len(
+                    {
+                        (float(p.log_mu[0]), float(p.sigma[0]), float(p.err[0]), float(p.delay[0]))
+                        for p in pools
+                    }
+                )
+                == 1
             )
             ips = flat["ip_index"][fi]
             tr = sel(t)
@@ -837,6 +849,7 @@ class DataPlane:
                     idle_r,
                     settings.connect_timeout,
                     settings.elb_answer_latency,
+                    float(p0.delay[0]),
                 )
             else:
                 o = outcome(
@@ -851,6 +864,7 @@ class DataPlane:
                     idle_r,
                     settings.connect_timeout,
                     settings.elb_answer_latency,
+                    flat["delay"][fi],
                 )
             if everything:
                 status, done, from_target, connected = o.status, o.done, o.from_target, o.connected
@@ -1136,6 +1150,7 @@ class DataPlane:
             lb.idle_timeout,
             settings.connect_timeout,
             elb_latency,
+            float(pool.delay[local]),
         )
         code = int(o.status[0])
         done = float(o.done[0])

@@ -73,6 +73,7 @@ class Pool:
     sigma: npt.NDArray[np.float64]
     err: npt.NDArray[np.float64]  # the app's error rate (500)
     capacity: npt.NDArray[np.float64]  # requests per second before the app queues
+    delay: npt.NDArray[np.float64]  # what the network adds to each answer (FIS latency fault)
     classes: npt.NDArray[np.int64]  # targets that answer a request alike share a class
     class_rep: list[int]  # one target of each class
 
@@ -166,10 +167,10 @@ class Snapshot:
         endpoints = self.world.endpoints
         slot, ip_index = dp.slot, dp.ip
         slots, ips, ip_ids, modes = [], [], [], []
-        log_mu, sigma, err, capacity, slow_from, slow_until = [], [], [], [], [], []
+        log_mu, sigma, err, capacity, delay, slow_from, slow_until = [], [], [], [], [], [], []
         classes: list[int] = []
         class_rep: list[int] = []
-        kinds: dict[tuple[int, float, float, float], int] = {}
+        kinds: dict[tuple[int, float, float, float, float], int] = {}
         nan = math.nan
         for j, target in enumerate(chosen):
             ip = target.id
@@ -178,20 +179,21 @@ class Snapshot:
             ip_ids.append(ip_index(ip))
             task = endpoints.get(ip)
             if task is None:
-                key = (UNREACHABLE, 0.0, 0.0, 0.0)
+                key = (UNREACHABLE, 0.0, 0.0, 0.0, 0.0)
                 cap = math.inf
             else:
                 m = _MODES[task.mode_on(target.port)]
                 if m == SERVING and target.port != task.port:
                     m = REFUSED
                 p = task.profile
-                key = (m, p.log_mu, p.latency_sigma, p.error_rate)
+                key = (m, p.log_mu, p.latency_sigma, p.error_rate, task.network_delay)
                 cap = task.capacity
             modes.append(key[0])
             log_mu.append(key[1])
             sigma.append(key[2])
             err.append(key[3])
             capacity.append(cap)
+            delay.append(key[4])
             until = target.slow_start_until
             if until and until > now:
                 slow_until.append(until)
@@ -219,6 +221,7 @@ class Snapshot:
             sigma=np.array(sigma, dtype=np.float64),
             err=np.array(err, dtype=np.float64),
             capacity=np.array(capacity, dtype=np.float64),
+            delay=np.array(delay, dtype=np.float64),
             classes=np.array(classes, dtype=np.int64),
             class_rep=class_rep,
         )

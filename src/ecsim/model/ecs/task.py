@@ -96,9 +96,10 @@ class Task:
     timers: list[Timer] = field(default_factory=list)
     overrides: dict[str, Any] = field(default_factory=dict)
     # FIS-style faults (model/faults.py): CPU taken by a stressor (percent), ports whose
-    # inbound traffic is dropped
+    # inbound traffic is dropped, seconds the network adds to every answer
     cpu_stress: float = 0.0
     blackholed_ports: frozenset[int] = frozenset()
+    network_delay: float = 0.0
 
     @property
     def az(self) -> str:
@@ -171,7 +172,7 @@ class Task:
             return ProbeResult(False, Reason.FAILED_HEALTH_CHECKS, duration=REFUSED_AFTER)
         # The health-check path is a light endpoint with its own answer time
         # (`ecsim.health.latency`); slower than the timeout is a timeout, however healthy.
-        answer = self.profile.health_latency
+        answer = self.profile.health_latency + self.network_delay
         if answer >= timeout:
             return ProbeResult(False, Reason.TIMEOUT, duration=timeout)
         code = 200 if self.app_healthy(now) else self.profile.health_code
