@@ -115,6 +115,26 @@ def test_target_group_requests_and_response_time(killed: World) -> None:
     assert times[2]["Unit"] == "Seconds"
 
 
+def test_request_count_per_target_is_requests_over_healthy_targets(killed: World) -> None:
+    w = killed
+    lb, tg = _dims(w)
+    dims = [{"Name": "TargetGroup", "Value": tg}, {"Name": "LoadBalancer", "Value": lb}]
+    per_target = _stats(w, "RequestCountPerTarget", dims, Statistics=["Sum"])
+    requests = _stats(w, "RequestCount", dims, Statistics=["Sum"])
+    healthy = _stats(w, "HealthyHostCount", dims, Statistics=["Average"])
+    assert len(per_target) == len(requests) == len(healthy) >= 4
+    for p, r, h in zip(per_target, requests, healthy, strict=True):
+        assert p["Timestamp"] == r["Timestamp"] == h["Timestamp"]
+        assert p["Sum"] == pytest.approx(r["Sum"] / h["Average"])
+        assert set(p) == {"Timestamp", "Sum", "Unit"}
+    listed = w.cloudwatch.list_metrics(Namespace=NAMESPACE, MetricName="RequestCountPerTarget")
+    assert [m["Dimensions"] for m in listed["Metrics"]] == [dims]
+    with pytest.raises(AwsError) as caught:
+        _stats(w, "RequestCountPerTarget", dims, Statistics=["Average"])
+    assert caught.value.code == "InvalidParameterCombination"
+    assert "only valid statistic" in caught.value.message
+
+
 def test_errors_and_reads_only(killed: World) -> None:
     w = killed
     lb, _ = _dims(w)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +79,8 @@ LB_COUNTS: dict[str, Callable[[Stats], int]] = {
 RESPONSE_TIME = "TargetResponseTime"
 HOST_COUNTS = {"HealthyHostCount": "healthy", "UnHealthyHostCount": "unhealthy"}
 TG_REQUESTS = "RequestCount"
+# The group's requests over its healthy targets; "the only valid statistic is Sum" (AWS).
+PER_TARGET = "RequestCountPerTarget"
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,7 @@ class CloudWatch:
                 tg_arn = tg["TargetGroupArn"]
                 metrics = [*HOST_COUNTS]
                 if self._tg_ips(arn, tg_arn, ever) is not None:
-                    metrics.insert(0, TG_REQUESTS)
+                    metrics[:0] = [TG_REQUESTS, PER_TARGET]
                 out += [_Series(m, arn, lb_dim, tg_arn, _tail(tg_arn, "")) for m in metrics]
         return out
 
@@ -327,6 +329,11 @@ class CloudWatch:
             raise InvalidParameterCombination(
                 f"ecsim computes percentiles of {RESPONSE_TIME} only, not of {metric}."
             )
+        elif metric == PER_TARGET and set(statistics) - {"Sum"}:
+            raise InvalidParameterCombination(
+                f"The only valid statistic of {PER_TARGET} is Sum (the average per healthy "
+                "target)."
+            )
 
     def _ever_registered(self) -> dict[str, set[str]]:
         """Target group ARN -> the IPs ever registered in it (one pass over the records)."""
@@ -357,7 +364,12 @@ class CloudWatch:
         if ips is None:
             return None
         healthy = _Series("HealthyHostCount", lb_arn, _tail(lb_arn, "loadbalancer"), tg_arn)
-        hosts = _host_count(self._host_steps(healthy), t0, t1)
+        return self._per_target(lb_arn, ips, self._host_steps(healthy), t0, t1)
+
+    def _per_target(
+        self, lb_arn: str, ips: set[str], healthy: list[tuple[float, int]], t0: float, t1: float
+    ) -> float | None:
+        hosts = _host_count(healthy, t0, t1)
         if hosts is None or hosts["Average"] <= 0:
             return None
         stats = self.world.traffic.stats(since=t0, until=t1, load_balancer=lb_arn)
@@ -391,9 +403,13 @@ class CloudWatch:
     ) -> list[tuple[float, dict[str, float]]]:
         now = self.world.now
         # what every period reads, read once: the host-count steps, the group's IPs
-        steps = self._host_steps(series) if series.metric in HOST_COUNTS else []
+        steps: list[tuple[float, int]] = []
+        if series.metric in HOST_COUNTS:
+            steps = self._host_steps(series)
+        elif series.metric == PER_TARGET:
+            steps = self._host_steps(replace(series, metric="HealthyHostCount"))
         ips: set[str] = set()
-        if series.tg_arn is not None and series.metric == TG_REQUESTS:
+        if series.tg_arn is not None and series.metric in (TG_REQUESTS, PER_TARGET):
             ips = self._tg_ips(series.lb_arn, series.tg_arn, self._ever_registered()) or set()
         out = []
         t0 = start
@@ -403,6 +419,9 @@ class CloudWatch:
                 a, b = max(t0, 0.0), min(t1, now)
                 if series.metric in HOST_COUNTS:
                     values = _host_count(steps, a, b)
+                elif series.metric == PER_TARGET:
+                    v = self._per_target(series.lb_arn, ips, steps, a, b)
+                    values = None if v is None else {"Sum": v}
                 else:
                     values = self._values(series, a, b, ips)
                 if values is not None:
