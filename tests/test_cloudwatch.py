@@ -287,3 +287,19 @@ def test_the_load_balancers_own_503_is_not_a_request_to_a_target() -> None:
     assert _stats(w, "RequestCount", dims, **window) == []  # no target was chosen
     elb503 = _stats(w, "HTTPCode_ELB_503_Count", dims, Statistics=["Sum"], **window)
     assert elb503[0]["Sum"] == w.traffic.stats(t0, t0 + 60)["by_status"]["503"] > 0
+
+
+def test_a_misspelt_parameter_is_an_error_not_ignored(killed: World) -> None:
+    w = killed
+    for call, op in (
+        (
+            lambda: w.cloudwatch.list_metrics(Namespace=NAMESPACE, MetricNmae="RequestCount"),
+            "ListMetrics",
+        ),
+        (lambda: _stats(w, "RequestCount", [], Statistic=["Sum"]), "GetMetricStatistics"),
+        (lambda: w.cloudwatch.get_metric_data(MetricDataQueries=[], Start=1), "GetMetricData"),
+    ):
+        with pytest.raises(AwsError) as caught:
+            call()
+        assert caught.value.code == "InvalidParameterValue"
+        assert "Unknown parameter in input" in caught.value.message and op in caught.value.message

@@ -118,6 +118,7 @@ class CloudWatch:
     # --- the operations -------------------------------------------------------------------
 
     def get_metric_statistics(self, **kwargs: Any) -> dict[str, Any]:
+        _known("GetMetricStatistics", kwargs, GET_METRIC_STATISTICS)
         for name in ("Namespace", "MetricName", "StartTime", "EndTime", "Period"):
             if kwargs.get(name) is None:
                 raise MissingParameter(f"The parameter {name} is required.")
@@ -162,6 +163,7 @@ class CloudWatch:
         return {"Label": metric, "Datapoints": datapoints}
 
     def get_metric_data(self, **kwargs: Any) -> dict[str, Any]:
+        _known("GetMetricData", kwargs, GET_METRIC_DATA)
         queries = kwargs.get("MetricDataQueries")
         if not queries:
             raise MissingParameter("The parameter MetricDataQueries is required.")
@@ -237,6 +239,7 @@ class CloudWatch:
         return {"MetricDataResults": results, "Messages": []}
 
     def list_metrics(self, **kwargs: Any) -> dict[str, Any]:
+        _known("ListMetrics", kwargs, LIST_METRICS)
         if kwargs.get("NextToken"):
             raise InvalidParameterValue("The NextToken is not valid.")
         namespace, name = kwargs.get("Namespace"), kwargs.get("MetricName")
@@ -331,8 +334,7 @@ class CloudWatch:
             )
         elif metric == PER_TARGET and set(statistics) - {"Sum"}:
             raise InvalidParameterCombination(
-                f"The only valid statistic of {PER_TARGET} is Sum (the average per healthy "
-                "target)."
+                f"The only valid statistic of {PER_TARGET} is Sum (the average per healthy target)."
             )
 
     def _ever_registered(self) -> dict[str, set[str]]:
@@ -504,6 +506,31 @@ def _host_count(steps: list[tuple[float, int]], t0: float, t1: float) -> dict[st
         "Minimum": float(lo),
         "Maximum": float(hi),
     }
+
+
+# The parameters of each operation (botocore cloudwatch/2010-08-01); the ones not named in
+# the code above are accepted and have no effect.
+GET_METRIC_STATISTICS = {
+    "Namespace", "MetricName", "Dimensions", "StartTime", "EndTime", "Period", "Statistics",
+    "ExtendedStatistics", "Unit",
+}  # fmt: skip
+GET_METRIC_DATA = {
+    "MetricDataQueries", "StartTime", "EndTime", "NextToken", "ScanBy", "MaxDatapoints",
+    "LabelOptions",
+}  # fmt: skip
+LIST_METRICS = {
+    "Namespace", "MetricName", "Dimensions", "NextToken", "RecentlyActive",
+    "IncludeLinkedAccounts", "OwningAccount",
+}  # fmt: skip
+
+
+def _known(operation: str, params: dict[str, Any], names: set[str]) -> None:
+    """A parameter the operation does not have is a typo: say so rather than ignore it."""
+    unknown = sorted(set(params) - names)
+    if unknown:
+        raise InvalidParameterValue(
+            f'Unknown parameter in input: "{unknown[0]}" for operation {operation}'
+        )
 
 
 def _utc(value: Any, name: str) -> datetime:
