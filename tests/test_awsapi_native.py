@@ -104,3 +104,90 @@ def test_reset(server: LiveServer) -> None:
     status = call(server, "POST", "/reset", json={"seed": 3}).json()
     assert status["seed"] == 3
     assert server.call(lambda w: w.seed) == 3
+
+
+def test_fis_task_faults_start_and_end_in_the_model(server: LiveServer) -> None:
+    call(server, "POST", "/time/pause")
+    arns = sorted(server.call(lambda w: w.ecs.list_tasks(cluster="home")["taskArns"]))
+    since = call(server, "GET", "/status").json()["now"]
+    r = call(server, "POST", "/chaos/stress-cpu", json={"task": arns[0], "duration": 120})
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["ok"] is True and answer["task"] == arns[0]
+    assert answer["action"] == "aws:ecs:task-cpu-stress"
+    assert answer["endsAt"] == pytest.approx(answer["now"] + 120)
+    assert server.call(lambda w: w.chaos.task(arns[0]).cpu_stress) == 100.0
+    task_id = arns[1].rsplit("/", 1)[-1]  # a task by its ID; the defaults: 200 ms, 300 s
+    r = call(server, "POST", "/chaos/delay-network", json={"task": task_id})
+    assert r.status_code == 200 and r.json()["endsAt"] == pytest.approx(r.json()["now"] + 300)
+    assert server.call(lambda w: w.chaos.task(arns[1]).network_delay) == 0.2
+    ip = server.call(lambda w: w.chaos.task(arns[2]).ip)  # by IP; the container's port 80
+    r = call(server, "POST", "/chaos/blackhole-port", json={"task": ip, "duration": 60})
+    assert r.status_code == 200 and r.json()["action"] == "aws:ecs:task-network-blackhole-port"
+    assert server.call(lambda w: w.chaos.task(arns[2]).blackholed_ports) == {80}
+    started = call(server, "GET", "/events", params={"kind": "TaskFaultChanged"}).json()
+    assert [(e["action"], e["active"], e["detail"]) for e in started["events"][-3:]] == [
+        ("aws:ecs:task-cpu-stress", True, "100 % CPU"),
+        ("aws:ecs:task-network-latency", True, "+200 ms"),
+        ("aws:ecs:task-network-blackhole-port", True, "port 80/tcp ingress"),
+    ]
+    call(server, "POST", "/time/advance", json={"seconds": 121})
+    events = call(
+        server, "GET", "/events", params={"kind": "TaskFaultChanged", "since": since}
+    ).json()["events"]
+    ended = [(e["task_arn"], e["action"]) for e in events if not e["active"]]
+    assert ended == [
+        (arns[2], "aws:ecs:task-network-blackhole-port"),
+        (arns[0], "aws:ecs:task-cpu-stress"),
+    ]
+    assert server.call(lambda w: w.chaos.task(arns[0]).cpu_stress) == 0.0
+    call(server, "POST", "/reset")  # the next tests get a world without faults
+    call(server, "POST", "/time/resume")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code", "said"),
+    [
+        (
+            "/stress-cpu",
+            {"task": "@", "percent": 150},
+            "ValidationError",
+            "percent: 150 is greater",
+        ),
+        (
+            "/stress-cpu",
+            {"task": "@", "percent": "all"},
+            "ValidationError",
+            "percent: 'all' is not",
+        ),
+        ("/stress-cpu", {"task": "@", "duration": 0}, "ValidationError", "duration: 0 is less"),
+        ("/stress-cpu", {"task": "@", "duration": 86400}, "ValidationError", "duration: 86400"),
+        ("/stress-cpu", {"percent": 50}, "ValidationError", "'task' is a required property"),
+        ("/blackhole-port", {"task": "@", "port": 0}, "ValidationError", "port: 0 is less"),
+        ("/blackhole-port", {"task": "@", "port": 80.5}, "ValidationError", "port: 80.5 is not"),
+        ("/delay-network", {"task": "@", "delay": 200}, "ValidationError", "delay: 200 is greater"),
+        (
+            "/delay-network",
+            {"task": "@", "delayMs": 200},
+            "ValidationError",
+            "'delayMs' was unexpected",
+        ),
+        ("/delay-network", {"task": "no-such-task"}, "InvalidParameterException", "not found"),
+        ("/stress-cpu", {"task": "stopped"}, "InvalidParameterException", "no running container"),
+    ],
+)
+def test_bad_fis_fault_parameters_get_a_400_with_an_aws_style_error(
+    server: LiveServer, path: str, body: dict[str, Any], code: str, said: str
+) -> None:
+    arns = server.call(lambda w: w.ecs.list_tasks(cluster="home")["taskArns"])
+    if body.get("task") == "@":
+        body = {**body, "task": arns[0]}
+    if body.get("task") == "stopped":
+        server.call(lambda w: w.chaos.kill_task(arns[-1]))
+        body = {"task": arns[-1]}  # its container exited: nothing to inject a fault into
+    before = server.call(lambda w: len(w.events(kind="TaskFaultChanged")))
+    r = call(server, "POST", f"/chaos{path}", json=body)
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == code
+    assert said in r.json()["message"]
+    assert server.call(lambda w: len(w.events(kind="TaskFaultChanged"))) == before

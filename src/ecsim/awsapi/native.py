@@ -12,6 +12,7 @@ Errors are JSON `{"code": ..., "message": ...}`: the model's AWS codes with thei
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import math
@@ -26,6 +27,8 @@ from starlette.routing import BaseRoute, Route
 
 from ecsim import __version__
 from ecsim.live.runtime import LiveWorld
+from ecsim.model import faults
+from ecsim.model.chaos import Chaos
 from ecsim.model.errors import AwsError
 
 log = logging.getLogger("ecsim.awsapi.native")
@@ -107,6 +110,27 @@ def _chaos(verb: str, *names: str) -> Handler:
     return handler
 
 
+def _fault(verb: str, *names: str) -> Handler:
+    """A FIS task fault: the call of `w.chaos`, answered with the fault's end (the duration
+    given, or the model's default)."""
+    default = inspect.signature(getattr(Chaos, verb)).parameters["duration"].default
+
+    def handler(live: LiveWorld, args: dict[str, Any]) -> Any:
+        w = live.world
+        task = w.chaos.task(args["task"])
+        params = {n: args[n] for n in names if n in args}
+        getattr(w.chaos, verb)(task.arn, **params)
+        return {
+            **_ok(live),
+            "task": task.arn,
+            "action": FIS_ACTIONS[verb],
+            "endsAt": w.now + float(args.get("duration", default)),
+        }
+
+    handler.__name__ = verb
+    return handler
+
+
 def _get_rate(live: LiveWorld, args: dict[str, Any]) -> Any:
     lb = args.get("loadBalancer")
     return {"rps": live.world.traffic.rate(lb), "loadBalancer": lb, "now": live.world.now}
@@ -148,6 +172,19 @@ _SERVICE = {"type": "string", "description": "Service name or ARN; omitted: ever
 _LB = {"type": "string", "description": "Load balancer name, ARN or DNS name; default: first."}
 _AZ = {"type": "string", "description": "Availability Zone name, e.g. us-east-1a."}
 _SECONDS = {"type": "number", "description": "Simulated seconds since the world began."}
+# FIS's own limits: a fault lasts at most 12 hours (model/faults.py checks them too).
+_DURATION = {
+    "type": "number",
+    "exclusiveMinimum": 0,
+    "maximum": 12 * 3600,
+    "default": 300,
+    "description": "Simulated seconds the fault lasts (FIS's duration); it ends by itself.",
+}
+FIS_ACTIONS = {
+    "stress_cpu": faults.CPU_STRESS,
+    "blackhole_port": faults.BLACKHOLE_PORT,
+    "delay_network": faults.NETWORK_LATENCY,
+}
 
 
 def _controller(verb: str, summary: str) -> Endpoint:
@@ -287,6 +324,71 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ("az",),
     ),
     Endpoint(
+        "POST",
+        "/chaos/stress-cpu",
+        "stressCpu",
+        "AWS FIS aws:ecs:task-cpu-stress: a stressor takes `percent` of the task's CPU for "
+        "`duration` seconds (the app keeps half of what it takes, so it queues sooner).",
+        _fault("stress_cpu", "percent", "duration"),
+        "chaos",
+        {
+            "task": _TASK,
+            "percent": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 100,
+                "default": 100,
+                "description": "Share of the task's CPU the stressor takes.",
+            },
+            "duration": _DURATION,
+        },
+        ("task",),
+        answer="Fault",
+    ),
+    Endpoint(
+        "POST",
+        "/chaos/blackhole-port",
+        "blackholePort",
+        "AWS FIS aws:ecs:task-network-blackhole-port: inbound TCP to the port is dropped for "
+        "`duration` seconds (the ALB's connections and health checks time out).",
+        _fault("blackhole_port", "port", "duration"),
+        "chaos",
+        {
+            "task": _TASK,
+            "port": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 65535,
+                "description": "TCP port; default: the container's port.",
+            },
+            "duration": _DURATION,
+        },
+        ("task",),
+        answer="Fault",
+    ),
+    Endpoint(
+        "POST",
+        "/chaos/delay-network",
+        "delayNetwork",
+        "AWS FIS aws:ecs:task-network-latency: every answer of the task (to the ALB's requests "
+        "and health checks) takes `delay` seconds more for `duration` seconds.",
+        _fault("delay_network", "delay", "duration"),
+        "chaos",
+        {
+            "task": _TASK,
+            "delay": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": 60,
+                "default": 0.2,
+                "description": "Seconds added to every answer (FIS's delayMilliseconds / 1000).",
+            },
+            "duration": _DURATION,
+        },
+        ("task",),
+        answer="Fault",
+    ),
+    Endpoint(
         "GET",
         "/traffic/rate",
         "getRate",
@@ -379,6 +481,20 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "properties": {"ok": {"type": "boolean"}, "now": _SECONDS},
         "required": ["ok", "now"],
+    },
+    "Fault": {
+        "type": "object",
+        "properties": {
+            "ok": {"type": "boolean"},
+            "now": _SECONDS,
+            "task": {"type": "string", "description": "The task's ARN."},
+            "action": {
+                "type": "string",
+                "description": "The FIS action, e.g. aws:ecs:task-cpu-stress.",
+            },
+            "endsAt": {**_SECONDS, "description": "When the fault ends by itself."},
+        },
+        "required": ["ok", "now", "task", "action", "endsAt"],
     },
     "Status": {
         "type": "object",
