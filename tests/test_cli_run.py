@@ -151,3 +151,31 @@ def test_an_auto_scaling_call_aws_refuses_fails_the_run_unless_expected(tmp_path
     )
     code, out, _ = invoke("run", str(path))
     assert code == 0 and "(expected)" in out
+
+
+def test_fis_task_faults_read_as_lines_with_their_duration(tmp_path: Path) -> None:
+    code, out, _ = invoke("run", "fis-task-faults", "--report", str(tmp_path / "r"))
+    assert code == 0
+    said = [line.split("  ", 2)[-1].strip() for line in out.splitlines() if " FIS aws:ecs:" in line]
+    assert said == [
+        "FIS aws:ecs:task-cpu-stress on task 4c797ba7 (10.0.3.5): 100 % CPU for 2m",
+        "FIS aws:ecs:task-cpu-stress on task 4c797ba7 (10.0.3.5) ended",
+        "FIS aws:ecs:task-network-latency on task f8458710 (10.0.2.5): +200 ms for 2m",
+        "FIS aws:ecs:task-network-latency on task f8458710 (10.0.2.5) ended",
+        "FIS aws:ecs:task-network-blackhole-port on task 2bf4e11b (10.0.1.5): port 80/tcp ingress for 3m",
+        "FIS aws:ecs:task-network-blackhole-port on task 2bf4e11b (10.0.1.5) ended",
+    ]
+    assert (
+        "> chaos.delay_network task=f8458710fdbbaea73a65130809cda719 delay=0.2 duration=120" in out
+    )
+    assert "fault the cpu stress at 1:00.00: no disruption" in out
+    assert "fault the blackhole at 7:00.00: whole again after 58.042 s" in out
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "100 % CPU for 2m" in page
+    # a fault still on when the run ends says what it is, not how long it lasted
+    code, out, _ = invoke("run", "fis-task-faults", "--json", "--until", "8m")
+    faults = [i for i in json.loads(out)["timeline"] if i["kind"] == "TaskFaultChanged"]
+    assert faults[-1]["text"] == (
+        "FIS aws:ecs:task-network-blackhole-port on task 2bf4e11b (10.0.1.5): port 80/tcp ingress"
+    )
+    assert len(faults) == 5

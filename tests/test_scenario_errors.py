@@ -45,6 +45,15 @@ def test_the_base_file_is_good() -> None:
     assert s.name == "broken" and s.duration == 120 and len(s.steps) == 1
 
 
+def test_fault_durations_are_written_as_durations_and_run_in_seconds() -> None:
+    text = BASE.replace("do: chaos.kill_task", "do: chaos.delay_network").replace(
+        'with: {task: "${task:home-service}"}',
+        'with: {task: "${task:home-service}", delay: 200ms, duration: 1.5m}',
+    )
+    (step,) = load_text(text, "faults.yaml").steps
+    assert step.args == {"task": "${task:home-service}", "delay": 0.2, "duration": 90}
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -135,6 +144,22 @@ def test_the_base_file_is_good() -> None:
             ),
             "broken.yaml:24: timeline[0].with.reson: chaos.kill_task has no parameter 'reson' (did you mean 'reason'?); expected: task, reason",
             id="unknown-param",
+        ),
+        pytest.param(
+            BASE.replace("do: chaos.kill_task", "do: chaos.stress_cpu").replace(
+                'with: {task: "${task:home-service}"}',
+                'with: {task: "${task:home-service}", duration: two minutes}',
+            ),
+            "broken.yaml:24: timeline[0].with.duration: expected a duration like 90s, 5m or 1h: not a duration: 'two minutes' (write e.g. 90s, 5m, 1h, 250ms)",
+            id="fault-duration",
+        ),
+        pytest.param(
+            BASE.replace("do: chaos.kill_task", "do: chaos.delay_network").replace(
+                'with: {task: "${task:home-service}"}',
+                'with: {task: "${task:home-service}", delay_ms: 200}',
+            ),
+            "broken.yaml:24: timeline[0].with.delay_ms: chaos.delay_network has no parameter 'delay_ms' (did you mean 'delay'?); expected: task, delay, duration",
+            id="fault-param",
         ),
         pytest.param(
             BASE.replace("${task:home-service}", "${tsk:home-service}"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ecsim.cli.timeline import clock, describe
-from ecsim.model.events import Event, TargetHealthChanged, TaskStateChanged
+from ecsim.model.events import Event, TargetHealthChanged, TaskFaultChanged, TaskStateChanged
 from ecsim.scenario.runner import Result
+from ecsim.scenario.wording import fault_durations, fault_text
 
 KEY_TASK_STATES = ("PROVISIONING", "RUNNING", "DEACTIVATING", "STOPPING", "STOPPED")
 
@@ -42,9 +43,20 @@ def timeline(result: Result) -> list[dict[str, Any]]:
         if record.error:
             text += f"  -> {record.error}" + ("" if record.unexpected else " (expected)")
         items.append({"t": record.time, "order": (0, i), "kind": "step", "text": text})
-    for i, e in enumerate(result.events()):
+    events = result.events()
+    lasted = fault_durations(events)
+    ips = {  # (from the world's start: the tasks began before scenario time 0)
+        e.task_arn: e.ip
+        for e in result.world.events(kind=TaskStateChanged)
+        if isinstance(e, TaskStateChanged) and e.ip
+    }
+    for i, e in enumerate(events):
         if key_event(e):
-            said = describe(e)
+            said = (
+                fault_text(e, lasted.get(e), ips.get(e.task_arn))
+                if isinstance(e, TaskFaultChanged)
+                else describe(e)
+            )
             assert said is not None
             items.append({"t": e.time - result.t0, "order": (1, i), "kind": e.kind, "text": said})
     items.sort(key=lambda x: (x["t"], x["order"]))

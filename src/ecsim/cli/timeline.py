@@ -10,10 +10,11 @@ from ecsim.model.events import (
     ScalingActivity,
     ServiceEvent,
     TargetHealthChanged,
+    TaskFaultChanged,
     TaskStateChanged,
     TrafficChanged,
 )
-from ecsim.scenario.wording import scaling_text
+from ecsim.scenario.wording import fault_text, scaling_text
 
 
 def clock(t: float) -> str:
@@ -36,6 +37,8 @@ def describe(e: Event) -> str | None:
         return f"deployment {e.deployment_id} {e.status} {e.rollout_state}"
     if isinstance(e, ScalingActivity):
         return scaling_text(e)
+    if isinstance(e, TaskFaultChanged):
+        return fault_text(e)  # (a run's timeline adds how long it lasted and the task's IP)
     if isinstance(e, ControllerStatusChanged):
         return f"scheduler of {e.service} -> {e.status}"
     if isinstance(e, InfrastructureChanged):

@@ -237,6 +237,7 @@ class _Checker:
                         )
             args = raw.get("with", {})
             self.parameters((*path, "with"), do, args)
+            args = self.seconds((*path, "with"), do, args)
             name = raw.get("name")
             if name is not None:
                 if name in names:
@@ -282,6 +283,18 @@ class _Checker:
                 if key not in args:
                     raise self.fail(path, f"{do} needs the parameter {key!r}")
         self.references(path, args)
+
+    def seconds(self, path: Path, do: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The call's parameters with its durations (`duration: 2m`, `delay: 200ms`) in
+        seconds, as the model takes them."""
+        keys = [k for k in operations.DURATIONS.get(do, ()) if k in args]
+        if not keys:
+            return args
+        out = dict(args)
+        for key in keys:
+            seconds = self.duration((*path, key), args[key])
+            out[key] = int(seconds) if seconds == int(seconds) else seconds
+        return out
 
     def references(self, path: Path, value: Any) -> None:
         if isinstance(value, dict):

@@ -35,6 +35,16 @@ FAULTS = {
     "ecs.update_container_instances_state",
     "chaos.fail_az",
     "ecs.stop_task",
+    "chaos.stress_cpu",
+    "chaos.blackhole_port",
+    "chaos.delay_network",
+}
+# Parameters in seconds that a scenario file may write as durations (`2m`, `200ms`): the
+# loader turns them into seconds.
+DURATIONS = {
+    "chaos.stress_cpu": ("duration",),
+    "chaos.blackhole_port": ("duration",),
+    "chaos.delay_network": ("delay", "duration"),
 }
 # Lookups a timeline has no use for (they change nothing) are still allowed: harmless.
 
