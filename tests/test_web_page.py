@@ -376,6 +376,66 @@ def test_the_auto_scaling_tour_shows_scaling_activities_in_the_events(page: Page
     assert page.errors == []
 
 
+def test_fis_faults_from_the_task_controls_show_on_the_tasks_and_in_the_events(
+    page: Page,
+) -> None:
+    pg = page.page
+    pg.evaluate("() => window.__ecsim.command('pause')")
+    page.wait("() => window.__ecsim.state.clock.paused")
+    pg.evaluate("() => window.__ecsim.command('rate', {rps: 50})")
+    ips = sorted(page.running_tasks())
+    badges = {
+        "cpu-stress": "FIS CPU stress 100 %",
+        "network-latency": "FIS +200 ms latency",
+        "blackhole-port": "FIS port 80 blackholed",
+    }
+    for ip, (fault, badge) in zip(ips, badges.items(), strict=True):
+        pg.locator(f"#tasks .task[data-ip='{ip}']").click()
+        pg.locator(f"[data-fault={fault}]").click()
+        page.wait("ip => document.querySelector(`#tasks .task[data-ip='${ip}'] .fbadge`)", ip)
+        task = pg.locator(f"#tasks .task[data-ip='{ip}']")
+        assert task.locator(".fbadge").inner_text() == badge
+        assert "faulted" in (task.get_attribute("class") or "")
+        assert f"under AWS FIS {badge[4:]}" in (task.get_attribute("aria-label") or "")
+    toast = pg.locator("#toast").inner_text()
+    assert re.fullmatch(
+        r"FIS aws:ecs:task-network-blackhole-port on task [0-9a-f]{8} \(10\.0\.\d+\.\d+\): "
+        r"port 80/tcp ingress for 2m",
+        toast,
+    ), toast
+    page.wait("() => document.querySelectorAll('#events li.fault').length === 3")
+    started = pg.locator("#events li.fault").all_inner_texts()
+    assert any(
+        "FIS aws:ecs:task-cpu-stress on task " in t and f"({ips[0]}): 100 % CPU" in t
+        for t in started
+    ), started
+    assert any(f"({ips[1]}): +200 ms" in t for t in started), started
+    # 30 s on: the blackholed task's health checks timed out, the ALB routes around it
+    pg.evaluate("() => window.__ecsim.command('step', {seconds: 30})")
+    page.wait(
+        "ip => document.querySelector(`#targets li[data-ip='${ip}'] .pill`)?.textContent"
+        " === 'unhealthy'",
+        ips[2],
+    )
+    page.wait(
+        "() => /Amazon ECS replaced 1 tasks/.test(document.querySelector('#events').textContent)"
+    )
+    pg.locator("#events").scroll_into_view_if_needed()
+    page.shot("13-fis-faults")
+    pg.locator("#sim").scroll_into_view_if_needed()
+    page.shot("13-fis-faults-tasks")
+    pg.evaluate("() => window.__ecsim.command('resume')")
+    page.wait("() => document.querySelectorAll('#events li.fault').length === 6")
+    texts = pg.locator("#events li.fault").all_inner_texts()
+    assert sum(t.endswith(" ended") for t in texts) == 3, texts
+    assert any(t.endswith(f"({ips[0]}): 100 % CPU for 2m") for t in texts), texts
+    page.wait("() => !document.querySelector('#tasks .fbadge')")  # no badge once they ended
+    assert ips[2] not in page.running_tasks()  # replaced
+    pg.locator("#events").scroll_into_view_if_needed()
+    page.shot("14-fis-faults-ended")
+    assert page.errors == []
+
+
 def test_with_two_services_the_page_shows_and_manages_the_one_picked(
     page: Page, server: Server
 ) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.errors import AwsError
+from ecsim.model.events import TaskFaultChanged
 from ecsim.model.world import World
+from ecsim.scenario.wording import fault_text
 from ecsim.web import explain as explainer
 from ecsim.web.tours import LiveScenario, Session, demo_world
 
@@ -35,6 +37,11 @@ REVISIONS: dict[str, tuple[dict[str, str], str]] = {
     ),
 }
 APP_LABELS = ("ecsim.health", "ecsim.start", "ecsim.crash-after", "ecsim.hang")
+
+# The AWS FIS task faults the page injects, by the name its buttons send (model/faults.py).
+FAULTS = ("cpu-stress", "network-latency", "blackhole-port")
+FAULT_DURATION = 120.0  # simulated seconds, unless the command says
+MAX_FAULT_DURATION = 12 * 3600.0  # FIS's limit
 
 
 class CommandError(Exception):
@@ -152,6 +159,35 @@ def kill(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
         w.ecs.stop_task(cluster=cluster, task=task, reason="Task stopped by user (ecsim page)")
         return Outcome(f"StopTask {label}")
     raise CommandError(f"'how' must be crash, oom, health, heal or stop; got {how!r}")
+
+
+def fault(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
+    """An AWS FIS task fault on one task, for `duration` seconds (2 minutes unless given):
+    `cpu-stress` (`percent`, default 100), `network-latency` (`delay` in seconds, default
+    0.2) or `blackhole-port` (`port`, default the container's)."""
+    w = live.world
+    task = _str(args, "task")
+    if task == "@task":
+        task = _any_task(w)
+    action = str(args.get("action"))
+    if action not in FAULTS:
+        raise CommandError(f"'action' must be {', '.join(FAULTS)}; got {action!r}")
+    duration = (
+        _num(args, "duration", 1, MAX_FAULT_DURATION) if "duration" in args else FAULT_DURATION
+    )
+    t = w.chaos.task(task)
+    if action == "cpu-stress":
+        percent = _num(args, "percent", 1, 100) if "percent" in args else 100.0
+        w.chaos.stress_cpu(t.arn, percent=percent, duration=duration)
+    elif action == "network-latency":
+        delay = _num(args, "delay", 0.001, 60) if "delay" in args else 0.2
+        w.chaos.delay_network(t.arn, delay=delay, duration=duration)
+    else:
+        port = int(_num(args, "port", 1, 65535, integer=True)) if "port" in args else None
+        w.chaos.blackhole_port(t.arn, port=port, duration=duration)
+    started = w.events(since=w.now, kind=TaskFaultChanged)[-1]
+    assert isinstance(started, TaskFaultChanged)
+    return Outcome(fault_text(started, duration, t.ip))
 
 
 def scheduler(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
@@ -307,6 +343,7 @@ COMMANDS: dict[str, Callable[[LiveWorld, Session, Mapping[str, Any]], Outcome]] 
     "send": send,
     "rate": rate,
     "kill": kill,
+    "fault": fault,
     "scheduler": scheduler,
     "delete_service": delete_service,
     "desired": desired,

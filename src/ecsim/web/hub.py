@@ -63,6 +63,7 @@ class Hub:
         self.build_ms: deque[float] = deque(maxlen=50)
         self.view_error: str | None = None
         self._scenario_list: list[dict[str, str]] | None = None
+        self._faults: view.FaultLog | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -147,8 +148,11 @@ class Hub:
     def _refresh_view(self) -> dict[str, Any]:
         """Re-read the view; the sections whose JSON changed since the last read."""
         began = time.perf_counter()
+        w = self.live.world
+        if self._faults is None or self._faults.world is not w:  # first read, or a reset
+            self._faults = view.FaultLog(w)
         try:
-            sections = view.build(self.live.world, self._known)
+            sections = view.build(w, self._known, self._faults)
         except Exception as e:  # keep the last good view; the page says what went wrong
             self.view_error = f"{type(e).__name__}: {e}"
             return {}

@@ -1,4 +1,5 @@
-"""What the page shows, read from the world through its public describe calls.
+"""What the page shows, read from the world through its public describe calls (and, for the
+AWS FIS faults a task is under, which AWS has no describe call for, `w.chaos`'s task).
 
 The view is split in sections (`loadBalancers`, `targetGroups`, `services`, `tasks`, `azs`,
 `traffic`); the hub sends a section again only when its JSON changed.
@@ -11,12 +12,74 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from ecsim.model import faults
+from ecsim.model.ecs.task import Task
 from ecsim.model.errors import AwsError
+from ecsim.model.events import Event, TaskFaultChanged
 from ecsim.model.world import World
-from ecsim.scenario.wording import scaling_text
+from ecsim.scenario.wording import fault_durations, fault_text, scaling_text
 
 STOPPED_SHOWN_FOR = 90.0  # simulated seconds a STOPPED task stays on the page
 EVENTS_SHOWN = 40
+
+
+class FaultLog:
+    """A world's FIS task fault records (TaskFaultChanged), for the events panel: read once,
+    then kept as the world records them (`follow`: a subscriber of the world), with the
+    service group and IP of each task, looked up while the task is known."""
+
+    def __init__(self, w: World, follow: bool = True) -> None:
+        self.world = w
+        self.records: list[TaskFaultChanged] = []
+        self.tasks: dict[str, tuple[str, str | None]] = {}  # task ARN -> (group, IP)
+        for e in w.events(kind=TaskFaultChanged):
+            self.add(e)
+        if follow:
+            w.subscribers.append(self.add)
+
+    def add(self, e: Event) -> None:
+        if not isinstance(e, TaskFaultChanged):
+            return
+        self.records.append(e)
+        if e.task_arn not in self.tasks:
+            try:
+                task = self.world.chaos.task(e.task_arn)
+            except AwsError:
+                return
+            self.tasks[e.task_arn] = (task.group, task.ip)
+
+    def events(self, cluster: str, service: str) -> list[dict[str, Any]]:
+        """The records of the service's tasks for its events panel, worded as the CLI
+        timeline does (a start says how long the fault lasted once it ended)."""
+        group = f"service:{service}"
+        mine = [
+            e
+            for e in self.records
+            if e.cluster == cluster and self.tasks.get(e.task_arn, ("", None))[0] == group
+        ]
+        lasted = fault_durations(mine)
+        return [
+            {
+                "id": f"fault-{e.task_id}-{e.action}-{e.time:.3f}-{'on' if e.active else 'off'}",
+                "t": round(e.time, 3),
+                "message": fault_text(e, lasted.get(e), self.tasks[e.task_arn][1]),
+                "kind": "fault",
+            }
+            for e in mine
+        ]
+
+
+def task_faults(task: Task) -> list[dict[str, str]]:
+    """The FIS faults a task is under now, as short badges."""
+    out = []
+    if task.cpu_stress:
+        out.append({"action": faults.CPU_STRESS, "label": f"CPU stress {task.cpu_stress:g} %"})
+    if task.network_delay:
+        ms = task.network_delay * 1000
+        out.append({"action": faults.NETWORK_LATENCY, "label": f"+{ms:g} ms latency"})
+    for port in sorted(task.blackholed_ports):
+        out.append({"action": faults.BLACKHOLE_PORT, "label": f"port {port} blackholed"})
+    return out
 
 
 def sim_seconds(w: World, when: Any) -> float | None:
@@ -118,7 +181,7 @@ def target_groups(w: World) -> list[dict[str, Any]]:
     return out
 
 
-def services(w: World, known: set[tuple[str, str]]) -> list[dict[str, Any]]:
+def services(w: World, known: set[tuple[str, str]], log: FaultLog) -> list[dict[str, Any]]:
     """Every ACTIVE service, and the ones seen before that are DRAINING or INACTIVE now."""
     out = []
     for cluster_arn in w.ecs.list_clusters()["clusterArns"]:
@@ -137,7 +200,7 @@ def services(w: World, known: set[tuple[str, str]]) -> list[dict[str, Any]]:
                     known.discard((cluster, name))
                 continue
             for s in found:
-                out.append(_service(w, cluster, s))
+                out.append(_service(w, cluster, s, log))
     return out
 
 
@@ -151,7 +214,7 @@ def _scaling_events(w: World, cluster: str, service: str) -> list[dict[str, Any]
     ]
 
 
-def _service(w: World, cluster: str, s: Mapping[str, Any]) -> dict[str, Any]:
+def _service(w: World, cluster: str, s: Mapping[str, Any], log: FaultLog) -> dict[str, Any]:
     events = [
         {
             "id": e["id"],
@@ -161,8 +224,10 @@ def _service(w: World, cluster: str, s: Mapping[str, Any]) -> dict[str, Any]:
         }
         for e in s.get("events", [])[:EVENTS_SHOWN]
     ]
-    # Newest first, with the auto scaling activities that changed the desired count between.
+    # Newest first, with the auto scaling activities that changed the desired count and the
+    # FIS faults injected into its tasks between.
     events += _scaling_events(w, cluster, s["serviceName"])
+    events += log.events(cluster, s["serviceName"])
     events.sort(key=lambda e: math.inf if e["t"] is None else -e["t"])
     events = events[:EVENTS_SHOWN]
     deployments = [
@@ -225,6 +290,10 @@ def tasks(w: World, health: Mapping[str, str]) -> list[dict[str, Any]]:
                     None,
                 )
                 container = (t.get("containers") or [{}])[0]
+                try:
+                    under = task_faults(w.chaos.task(t["taskArn"]))
+                except AwsError:
+                    under = []
                 out.append(
                     {
                         "id": _tail(t["taskArn"]),
@@ -247,6 +316,7 @@ def tasks(w: World, health: Mapping[str, str]) -> list[dict[str, Any]]:
                         "containerReason": container.get("reason"),
                         "targetHealth": health.get(ip) if ip else None,
                         "connectivity": t.get("connectivity"),
+                        "faults": under,
                     }
                 )
     out.sort(key=lambda t: (t["lastStatus"] == "STOPPED", _ip_key(t["ip"]), str(t["id"])))
@@ -267,14 +337,15 @@ def azs(w: World) -> list[dict[str, Any]]:
     ]
 
 
-def build(w: World, known: set[tuple[str, str]]) -> dict[str, Any]:
-    """Every section of the view."""
+def build(w: World, known: set[tuple[str, str]], log: FaultLog | None = None) -> dict[str, Any]:
+    """Every section of the view (`log`: the world's fault records, kept by the caller
+    between two builds; read afresh if not given)."""
     tgs = target_groups(w)
     health = {t["id"]: t["state"] for tg in tgs for t in tg["targets"]}
     return {
         "loadBalancers": load_balancers(w),
         "targetGroups": tgs,
-        "services": services(w, known),
+        "services": services(w, known, log if log is not None else FaultLog(w, follow=False)),
         "tasks": tasks(w, health),
         "azs": azs(w),
         "traffic": {"rate": traffic_rate(w)},

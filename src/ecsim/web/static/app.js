@@ -266,6 +266,8 @@ function renderService() {
   if (svc && document.activeElement !== desired) desired.value = String(svc.desired);
 }
 
+function faultsOf(t) { return t.faults || []; }
+
 function taskClass(t) {
   if (t.lastStatus === "STOPPED") return "dead";
   if (t.desiredStatus === "STOPPED") return "stopping";
@@ -298,18 +300,22 @@ function renderTasks() {
     }
     const b = li.firstChild;
     const cls = taskClass(t);
-    b.className = `task ${cls}${state.selected === t.id ? " selected" : ""}`;
+    const faults = faultsOf(t);
+    b.className = `task ${cls}${faults.length ? " faulted" : ""}${state.selected === t.id ? " selected" : ""}`;
     b.dataset.ip = t.ip || "";
     b.dataset.id = t.id;
     b.dataset.status = t.lastStatus;
     const name = compact ? (t.ip || t.id.slice(0, 8)) : (t.ip ? `Task ${t.ip}` : `Task ${t.id.slice(0, 8)}…`);
     const health = t.targetHealth ? ` · target ${t.targetHealth}` : "";
     const why = t.lastStatus === "STOPPED" || t.desiredStatus === "STOPPED" ? ` · ${t.stoppedReason || t.stopCode || ""}` : "";
-    b.setAttribute("aria-label", `${name}, ${t.az || "no AZ yet"}, ${t.lastStatus}${health}. Select to act on it.`);
-    b.title = `${t.id}\n${t.taskDefinition} · ${t.lastStatus} (desired ${t.desiredStatus})${t.stoppedReason ? `\n${t.stoppedReason}` : ""}${t.containerReason ? `\n${t.containerReason}` : ""}`;
+    const under = faults.length ? `, under AWS FIS ${faults.map((f) => f.label).join(", ")}` : "";
+    b.setAttribute("aria-label", `${name}, ${t.az || "no AZ yet"}, ${t.lastStatus}${health}${under}. Select to act on it.`);
+    b.title = `${t.id}\n${t.taskDefinition} · ${t.lastStatus} (desired ${t.desiredStatus})${t.stoppedReason ? `\n${t.stoppedReason}` : ""}${t.containerReason ? `\n${t.containerReason}` : ""}`
+      + faults.map((f) => `\nFIS ${f.action}: ${f.label}`).join("");
     b.innerHTML = `<svg class="tico" viewBox="0 0 24 24" aria-hidden="true"><rect x="3" y="4" width="18" height="7" rx="1.5" fill="none" stroke="currentColor" stroke-width="2"/><rect x="3" y="13" width="18" height="7" rx="1.5" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="7" cy="7.5" r="1.2" fill="currentColor"/><circle cx="7" cy="16.5" r="1.2" fill="currentColor"/></svg>`
       + `<span class="tname">${esc(name)}</span><span class="served" data-served="${esc(t.ip || "")}">${fmt(state.served[t.ip] || 0)} req</span>`
-      + `<span class="tmeta">${esc(t.az || "–")} · <span class="pill ${esc(t.lastStatus)}">${esc(t.lastStatus)}</span> ${esc(t.taskDefinition)}${esc(health)}${esc(why)}</span>`;
+      + `<span class="tmeta">${esc(t.az || "–")} · <span class="pill ${esc(t.lastStatus)}">${esc(t.lastStatus)}</span> ${esc(t.taskDefinition)}${esc(health)}${esc(why)}</span>`
+      + (faults.length ? `<span class="tfaults">${faults.map((f) => `<span class="fbadge" data-action="${esc(f.action)}">FIS ${esc(f.label)}</span>`).join("")}</span>` : "");
   }
   for (const [id, li] of taskEls) if (!keep.has(id)) { li.remove(); taskEls.delete(id); }
   const want = tasks.map((t) => taskEls.get(t.id));
@@ -332,7 +338,7 @@ function renderTasks() {
   const pick = $("#task-pick");
   const alive = tasks.filter((t) => t.lastStatus !== "STOPPED");
   if (state.selected && !alive.some((t) => t.id === state.selected)) state.selected = null;
-  const opts = alive.map((t) => [t.id, `${t.ip || t.id.slice(0, 8)} · ${t.az || ""} · ${t.lastStatus}${t.targetHealth ? ` · ${t.targetHealth}` : ""}`]);
+  const opts = alive.map((t) => [t.id, `${t.ip || t.id.slice(0, 8)} · ${t.az || ""} · ${t.lastStatus}${t.targetHealth ? ` · ${t.targetHealth}` : ""}${faultsOf(t).length ? ` · FIS ${faultsOf(t).map((f) => f.label).join(", ")}` : ""}`]);
   const sig = JSON.stringify(opts);
   if (pick.dataset.sig !== sig) {
     pick.dataset.sig = sig;
@@ -379,7 +385,7 @@ function renderEvents() {
   const svc = focusService();
   const ol = $("#events");
   const events = svc ? svc.events : [];
-  const sig = events.map((e) => e.id).join(",");
+  const sig = events.map((e) => `${e.id} ${e.message}`).join(",");  // (a fault's start learns its length)
   if (ol.dataset.sig === sig) return;
   ol.dataset.sig = sig;
   const first = state.seenEvents.size === 0;
@@ -387,7 +393,7 @@ function renderEvents() {
   for (const e of events) {
     const li = document.createElement("li");
     if (!first && !state.seenEvents.has(e.id)) li.classList.add("fresh");
-    if (e.kind === "scaling") li.classList.add("scaling");
+    if (e.kind === "scaling" || e.kind === "fault") li.classList.add(e.kind);
     state.seenEvents.add(e.id);
     li.innerHTML = `<time>${esc(simClock(e.t))}</time><span>${esc(e.message)}</span>`;
     ol.append(li);
@@ -514,6 +520,12 @@ function bind() {
     b.addEventListener("click", () => {
       const task = selectedTask();
       if (task) command("kill", { task, how: b.dataset.kill }).then(own);
+    });
+  }
+  for (const b of document.querySelectorAll("[data-fault]")) {
+    b.addEventListener("click", () => {
+      const task = selectedTask();
+      if (task) command("fault", { task, action: b.dataset.fault }).then(own);
     });
   }
   for (const b of document.querySelectorAll("[data-sched]")) {
