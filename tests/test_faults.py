@@ -207,7 +207,10 @@ def test_latency_beyond_the_health_check_timeout_fails_the_target(w: World) -> N
     assert not [
         e
         for e in w.events(kind=TargetHealthChanged)
-        if isinstance(e, TargetHealthChanged) and e.target_id == other_ip and e.time > mark
+        if isinstance(e, TargetHealthChanged)
+        and e.target_id == other_ip
+        and e.time > mark
+        and e.state == "unhealthy"
     ]
 
 

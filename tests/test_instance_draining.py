@@ -197,6 +197,8 @@ def test_without_room_the_tasks_stay_until_capacity_appears() -> None:
 
 def test_active_again_takes_new_tasks_and_nothing_moves_back() -> None:
     w = ec2_cluster(seed=25, instances=2, cpu=1024, desired=2)
+    # Draining alone moves nothing back; AZ rebalancing would (tests/test_rebalancing.py).
+    w.ecs.update_service(cluster="ec2", service="api", availabilityZoneRebalancing="DISABLED")
     victim = busiest(w)
     drain(w, victim)
     advance_until(w, lambda: instances(w)[victim]["runningTasksCount"] == 0, within=400)

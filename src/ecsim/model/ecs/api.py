@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
-from ecsim.model.ecs import placement
+from ecsim.model.ecs import placement, rebalancing
 from ecsim.model.ecs.backend import EcsBackend
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.container_health import ContainerHealthCheck
@@ -52,7 +52,6 @@ UNMODELLED_SERVICE_PARAMS = (
     "volumeConfigurations",
     "vpcLatticeConfigurations",
     "capacityProviderStrategy",
-    "availabilityZoneRebalancing",
 )
 
 
@@ -350,6 +349,7 @@ class EcsApi:
         grace = p.int("healthCheckGracePeriodSeconds", lo=0, hi=2_147_483_647)
         strategy = placement.check_strategy(p.raw("placementStrategy"))
         constraints = placement.check_constraints(p.raw("placementConstraints"))
+        az_rebalancing = _az_rebalancing(p) or rebalancing.default_for(strategy)
         self._deployment_controller(p)
         p.done(UNMODELLED_SERVICE_PARAMS)
         _check_name(name, "serviceName")
@@ -387,6 +387,7 @@ class EcsApi:
             created_by=f"arn:aws:iam::{self.world.ids.account}:root",
             placement_strategy=strategy,
             placement_constraints=constraints,
+            az_rebalancing=az_rebalancing,
         )
         cluster.services[name] = svc
         self.backend.start_deployment(svc, td)
@@ -407,6 +408,7 @@ class EcsApi:
         raw_constraints = p.raw("placementConstraints")
         strategy = placement.check_strategy(raw_strategy)
         constraints = placement.check_constraints(raw_constraints)
+        az_rebalancing = _az_rebalancing(p)  # not given: unchanged; no new deployment either
         self._deployment_controller(p)
         p.done(UNMODELLED_SERVICE_PARAMS)
         if svc.status is not ServiceStatus.ACTIVE:
@@ -440,6 +442,8 @@ class EcsApi:
         )
         svc.placement_strategy = strategy
         svc.placement_constraints = constraints
+        if az_rebalancing is not None:
+            svc.az_rebalancing = az_rebalancing
         if network is not None:
             svc.network_configuration = network
         if desired is not None:
@@ -686,7 +690,7 @@ class EcsApi:
             "enableECSManagedTags": False,
             "propagateTags": "NONE",
             "enableExecuteCommand": False,
-            "availabilityZoneRebalancing": "ENABLED",
+            "availabilityZoneRebalancing": svc.az_rebalancing,
             "controllerStatus": svc.effective_controller.value,
         }
         if svc.launch_type is LaunchType.FARGATE:
@@ -1103,3 +1107,13 @@ class _Page:
         if self.start + self.size < len(items):
             out["nextToken"] = str(self.start + self.size)
         return out
+
+
+def _az_rebalancing(p: Params) -> str | None:
+    """`availabilityZoneRebalancing`: ENABLED or DISABLED (rebalancing.py)."""
+    value = p.str("availabilityZoneRebalancing")
+    if value is not None and value not in (rebalancing.ENABLED, rebalancing.DISABLED):
+        raise errors.InvalidParameterException(
+            f"availabilityZoneRebalancing must be ENABLED or DISABLED, got {value!r}."
+        )
+    return value

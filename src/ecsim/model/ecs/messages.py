@@ -102,3 +102,37 @@ def drained_reason(service: str) -> str:
     Public EventBridge filters match `*container instance is in DRAINING state*` (OBS); the
     `Service <name>: ` before it is ecsim's choice (docs/behaviour.md)."""
     return f"Service {service}: container instance is in DRAINING state"
+
+
+def _az_counts(counts: list[tuple[str, int]], every: bool) -> str:
+    """`2 tasks in us-east-1a, 1 in us-east-1b, and 0 in us-east-1c` (`tasks` after each
+    number when `every`), as the rebalancing events list them."""
+    parts = [
+        f"{n} tasks in {az}" if i == 0 or every else f"{n} in {az}"
+        for i, (az, n) in enumerate(counts)
+    ]
+    if len(parts) <= 2:
+        return " and ".join(parts)
+    return ", ".join(parts[:-1]) + ", and " + parts[-1]
+
+
+def not_az_balanced(service: str, counts: list[tuple[str, int]]) -> str:
+    return (
+        f"service ({service}) is not AZ balanced with {_az_counts(counts, False)}. "
+        "AZ Rebalancing in progress."
+    )
+
+
+def az_balanced(service: str, counts: list[tuple[str, int]]) -> str:
+    return f"service ({service}) is AZ balanced with {_az_counts(counts, True)}."
+
+
+def rebalance_started(service: str, az: str, ids: list[str]) -> str:
+    return f"{service} has started {len(ids)} tasks in {az} to AZ Rebalance: {_tasks(ids)}."
+
+
+def rebalance_stopped(service: str, az: str, ids: list[str]) -> str:
+    return (
+        f"{service} has stopped {len(ids)} running tasks in {az} due to AZ rebalancing: "
+        f"{_tasks(ids)}."
+    )

@@ -17,6 +17,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ecsim.model.ecs import messages as msg
+from ecsim.model.ecs import rebalancing
 from ecsim.model.ecs.draining import on_draining_instance
 from ecsim.model.ecs.enums import (
     ControllerStatus,
@@ -181,6 +182,7 @@ class ServiceScheduler:
         self._detect_unhealthy(svc)
         self._roll(svc)
         self._bookkeeping(svc)
+        self._rebalance(svc)
         self._wake(svc, self.world.settings.scheduler.interval)
 
     def _live(self, svc: Service) -> list[Task]:
@@ -253,7 +255,9 @@ class ServiceScheduler:
         elif busy_old and need > 0 and room <= 0 and not acted:
             self.event(svc, msg.deployment_blocked(svc.name), dedupe=True)
 
-        # 4. Scale in the primary deployment to desiredCount.
+        # 4. Scale in the primary deployment to desiredCount. A task started to rebalance
+        #    the AZs is one too many until it is healthy; then a task of the AZ with the most
+        #    leaves for it (rebalancing.py).
         live = self._live(svc)
         mine = [
             t
@@ -261,6 +265,21 @@ class ServiceScheduler:
             if t.deployment_id == primary.id and not t.replacing and not on_draining_instance(t)
         ]
         excess = len(mine) - desired
+        extra = svc.tasks.get(svc.rebalance_task) if svc.rebalance_task else None
+        if extra is not None and extra not in mine:
+            svc.rebalance_task = extra = None
+        if extra is not None and excess > 0:
+            if not self.is_healthy(svc, extra):
+                return
+            svc.rebalance_task = None
+            others = [t for t in mine if t is not extra and t.last_status is TaskStatus.RUNNING]
+            victims = self._order_for_stop(svc, others)[:1]
+            for task in victims:
+                self.event(svc, msg.rebalance_stopped(svc.name, task.az, [task.id]))
+                self.backend.lifecycle.stop(
+                    task, TaskStopCode.SERVICE_SCHEDULER_INITIATED, msg.scaling_reason(primary.id)
+                )
+            excess -= len(victims)
         if excess > 0:
             self._stop(
                 svc, self._order_for_stop(svc, mine)[:excess], msg.scaling_reason(primary.id)
@@ -511,6 +530,51 @@ class ServiceScheduler:
         elif svc.steady:
             svc.last_messages.pop(msg.steady_state(svc.name), None)
         svc.steady = steady
+
+    # --- Availability Zone rebalancing (rebalancing.py) -------------------------------------
+
+    def _rebalance(self, svc: Service) -> None:
+        """Once steady, even out the service's RUNNING tasks over its AZs, one task at a time."""
+        if (
+            svc.az_rebalancing != rebalancing.ENABLED
+            or not rebalancing.compatible(svc)
+            or svc.rebalance_task is not None
+            or not (svc.steady or svc.rebalancing)
+        ):
+            return
+        live = self._live(svc)
+        running = [t for t in live if t.last_status is TaskStatus.RUNNING]
+        counts = rebalancing.spread(running, rebalancing.zones(self.backend, svc))
+        if rebalancing.balanced(counts):
+            if svc.rebalancing:
+                svc.rebalancing = False
+                self.event(svc, msg.az_balanced(svc.name, counts))
+            return
+        if not svc.steady:
+            return  # the step under way is not done yet
+        if not svc.rebalancing:
+            svc.rebalancing = True
+            self.event(svc, msg.not_az_balanced(svc.name, counts))
+        cfg = svc.deployment_configuration
+        desired = svc.desired_count
+        if len(live) < cfg.max_tasks(desired):
+            task = self.backend.place_service_task(svc, svc.primary)
+            if task is None:
+                return
+            svc.rebalance_task = task.id
+            self.event(svc, msg.rebalance_started(svc.name, task.az, [task.id]))
+            self.backend.lifecycle.launch(task)
+        elif len(running) - 1 >= cfg.min_healthy(desired):
+            # no room to start first: stop first; the replacement goes to the AZ with fewest
+            task = self._order_for_stop(svc, running)[0]
+            self.event(svc, msg.rebalance_stopped(svc.name, task.az, [task.id]))
+            self.backend.lifecycle.stop(
+                task, TaskStopCode.SERVICE_SCHEDULER_INITIATED, msg.scaling_reason(svc.primary.id)
+            )
+        else:
+            return
+        svc.steady = False
+        svc.changed = True
 
     # --- deletion -------------------------------------------------------------------------
 

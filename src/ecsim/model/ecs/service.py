@@ -106,6 +106,11 @@ class Service:
     # as given to CreateService / UpdateService (placement.py); empty: ECS's default
     placement_strategy: list[dict[str, str]] = field(default_factory=list)
     placement_constraints: list[dict[str, str]] = field(default_factory=list)
+    # Availability Zone rebalancing (rebalancing.py): the setting, whether an operation is
+    # under way, and the task it started that has yet to become healthy
+    az_rebalancing: str = "DISABLED"
+    rebalancing: bool = False
+    rebalance_task: str | None = None
 
     @property
     def primary(self) -> Deployment:
