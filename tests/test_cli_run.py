@@ -172,10 +172,11 @@ def test_fis_task_faults_read_as_lines_with_their_duration(tmp_path: Path) -> No
     assert "fault the blackhole at 7:00.00: whole again after 58.042 s" in out
     page = (tmp_path / "r" / "report.html").read_text()
     assert "100 % CPU for 2m" in page
-    # a fault still on when the run ends says what it is, not how long it lasted
+    # a fault still on when the run ends says how long it was planned to last
     code, out, _ = invoke("run", "fis-task-faults", "--json", "--until", "8m")
     faults = [i for i in json.loads(out)["timeline"] if i["kind"] == "TaskFaultChanged"]
     assert faults[-1]["text"] == (
-        "FIS aws:ecs:task-network-blackhole-port on task 2bf4e11b (10.0.1.5): port 80/tcp ingress"
+        "FIS aws:ecs:task-network-blackhole-port on task 2bf4e11b (10.0.1.5): "
+        "port 80/tcp ingress for 3m"
     )
     assert len(faults) == 5

@@ -138,7 +138,10 @@ def test_another_port_blackholed_changes_nothing(w: World) -> None:
 @pytest.mark.parametrize(
     ("call", "words"),
     [
-        (lambda w, t: w.chaos.stress_cpu(t, percent=120), "percent must be 0 to 100"),
+        (lambda w, t: w.chaos.stress_cpu(t, percent=120), "percent must be above 0"),
+        (lambda w, t: w.chaos.stress_cpu(t, percent=0), "percent must be above 0"),
+        (lambda w, t: w.chaos.stress_cpu(t, percent=True), "percent must be above 0"),
+        (lambda w, t: w.chaos.stress_cpu(t, duration=True), "duration must be above 0"),
         (lambda w, t: w.chaos.stress_cpu(t, duration=0), "duration must be above 0"),
         (lambda w, t: w.chaos.blackhole_port(t, port=70000), "port must be a TCP port"),
         (lambda w, t: w.chaos.blackhole_port(t, duration=-5), "duration must be above 0"),
@@ -219,3 +222,33 @@ def test_a_traced_request_carries_the_delay(w: World) -> None:
         w.chaos.delay_network(arn, delay=0.3, duration=60)
     trace = w.traffic.send("/")
     assert trace["status"] == 200 and trace["latencyMs"] > 300
+
+
+def test_a_second_fault_of_the_same_kind_replaces_the_first(w: World) -> None:
+    victim = sorted(service_task_arns(w))[0]
+    task = w.chaos.task(victim)
+    start = w.now
+    w.chaos.stress_cpu(victim, percent=50, duration=60)
+    w.advance(30)
+    w.chaos.stress_cpu(victim, percent=100, duration=120)
+    w.advance(31)  # the first one's end is past: the second holds
+    assert task.cpu_stress == 100.0
+    w.advance(90)
+    assert task.cpu_stress == 0.0
+    records = [
+        (e.time - start, e.active, e.detail, e.duration)
+        for e in w.events(kind=TaskFaultChanged)
+        if isinstance(e, TaskFaultChanged)
+    ]
+    assert records == [
+        (0.0, True, "50 % CPU", 60.0),
+        (30.0, False, "50 % CPU", 30.0),
+        (30.0, True, "100 % CPU", 120.0),
+        (150.0, False, "100 % CPU", 120.0),
+    ]
+    # two ports are two faults
+    w.chaos.blackhole_port(victim, port=81, duration=10)
+    w.chaos.blackhole_port(victim, port=82, duration=20)
+    assert task.blackholed_ports == {81, 82}
+    w.advance(15)
+    assert task.blackholed_ports == {82}

@@ -72,10 +72,11 @@ def test_fis_faults_show_as_badges_on_their_tasks_and_as_lines_in_the_events() -
     (svc,) = sections["services"]
     faults = [e for e in svc["events"] if e["kind"] == "fault"]
     assert [e["message"] for e in faults] == [
-        f"FIS aws:ecs:task-cpu-stress on task {_id(arns[0])[:8]} ({ip[arns[0]]}): 100 % CPU",
-        f"FIS aws:ecs:task-network-latency on task {_id(arns[1])[:8]} ({ip[arns[1]]}): +250 ms",
+        f"FIS aws:ecs:task-cpu-stress on task {_id(arns[0])[:8]} ({ip[arns[0]]}): 100 % CPU for 2m",
+        f"FIS aws:ecs:task-network-latency on task {_id(arns[1])[:8]} ({ip[arns[1]]}): "
+        "+250 ms for 1m",
         f"FIS aws:ecs:task-network-blackhole-port on task {_id(arns[2])[:8]} ({ip[arns[2]]}): "
-        "port 80/tcp ingress",
+        "port 80/tcp ingress for 30s",
     ]
     assert all(e["t"] == round(started, 3) for e in faults)
     w.advance(90)
@@ -88,7 +89,7 @@ def test_fis_faults_show_as_badges_on_their_tasks_and_as_lines_in_the_events() -
     )
     assert any(m.endswith("port 80/tcp ingress for 30s") for m in said)
     assert any(m.endswith("+250 ms for 1m") for m in said)
-    assert any(m.endswith(": 100 % CPU") for m in said)  # still on: how long is not known yet
+    assert any(m.endswith(": 100 % CPU for 2m") for m in said)  # still on: as planned
     ids = [e["id"] for e in sections["services"][0]["events"]]
     assert len(ids) == len(set(ids))
     # a log read afresh says the same as the one that followed the world

@@ -335,7 +335,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "task": _TASK,
             "percent": {
                 "type": "number",
-                "minimum": 0,
+                "exclusiveMinimum": 0,
                 "maximum": 100,
                 "default": 100,
                 "description": "Share of the task's CPU the stressor takes.",

@@ -123,6 +123,7 @@ class TaskFaultChanged(Event):
     action: str  # the FIS action, e.g. aws:ecs:task-cpu-stress
     active: bool
     detail: str
+    duration: float = 0.0  # started: planned (s); ended: how long it lasted
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,14 @@
   already in flight keep the answer time they had.
 
 Each fault ends by itself after its duration (FIS's `duration`), whatever the task did
-meanwhile (a draining task keeps its fault until then). Both ends are recorded as
-`TaskFaultChanged`.
+meanwhile (a draining task keeps its fault until then); a second fault of the same action
+(and port) replaces the one still on. Both ends are recorded as `TaskFaultChanged`: the
+start with the planned duration, the end with how long the fault lasted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ecsim.model.errors import InvalidParameterException
@@ -41,28 +43,26 @@ def _check(task: Task, duration: float) -> None:
             f"Task {task.id} has no running container to inject a fault into "
             f"(lastStatus {task.last_status.value})."
         )
-    if not (isinstance(duration, int | float) and 0 < duration <= 12 * 3600):
+    if not (_number(duration) and 0 < duration <= 12 * 3600):
         raise InvalidParameterException(
             f"duration must be above 0 and at most 12 hours (FIS), got {duration!r}"
         )
 
 
+def _number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
 def stress_cpu(world: World, task: Task, percent: float, duration: float) -> None:
     """`aws:ecs:task-cpu-stress` on `task` for `duration` seconds."""
     _check(task, duration)
-    if not (isinstance(percent, int | float) and 0 <= percent <= 100):
-        raise InvalidParameterException(f"percent must be 0 to 100, got {percent!r}")
-    world.dataplane.flush()  # requests so far were served at the old capacity
-    task.cpu_stress = float(percent)
-    _record(world, task, CPU_STRESS, True, f"{percent:g} % CPU")
+    if not (_number(percent) and 0 < percent <= 100):
+        raise InvalidParameterException(f"percent must be above 0 and at most 100, got {percent!r}")
 
-    def end() -> None:
-        if task.cpu_stress:
-            world.dataplane.flush()
-            task.cpu_stress = 0.0
-            _record(world, task, CPU_STRESS, False, "")
+    def apply(on: bool) -> None:
+        task.cpu_stress = float(percent) if on else 0.0
 
-    world.kernel.after(duration, end)
+    _inject(world, task, CPU_STRESS, f"{percent:g} % CPU", duration, apply)
 
 
 def blackhole_port(world: World, task: Task, port: int | None, duration: float) -> None:
@@ -71,41 +71,62 @@ def blackhole_port(world: World, task: Task, port: int | None, duration: float) 
     port = task.port if port is None else port
     if port is None or isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise InvalidParameterException(f"port must be a TCP port (1-65535), got {port!r}")
-    world.dataplane.flush()
-    task.blackholed_ports = task.blackholed_ports | {port}
-    if port == task.port and task.ip is not None:
-        world.dataplane.endpoint_unreachable(task.ip)
-    _record(world, task, BLACKHOLE_PORT, True, f"port {port}/tcp ingress")
 
-    def end() -> None:
-        if port in task.blackholed_ports:
-            world.dataplane.flush()
+    def apply(on: bool) -> None:
+        if on:
+            task.blackholed_ports = task.blackholed_ports | {port}
+            if port == task.port and task.ip is not None:
+                world.dataplane.endpoint_unreachable(task.ip)
+        else:
             task.blackholed_ports = task.blackholed_ports - {port}
-            _record(world, task, BLACKHOLE_PORT, False, f"port {port}/tcp ingress")
 
-    world.kernel.after(duration, end)
+    _inject(world, task, BLACKHOLE_PORT, f"port {port}/tcp ingress", duration, apply)
 
 
 def delay_network(world: World, task: Task, delay: float, duration: float) -> None:
     """`aws:ecs:task-network-latency` on `task`: `delay` seconds more on every answer."""
     _check(task, duration)
-    if isinstance(delay, bool) or not (isinstance(delay, int | float) and 0 < delay <= 60):
+    if not (_number(delay) and 0 < delay <= 60):
         raise InvalidParameterException(f"delay must be above 0 and at most 60 s, got {delay!r}")
-    world.dataplane.flush()
-    task.network_delay = float(delay)
-    detail = f"+{delay * 1000:g} ms"
-    _record(world, task, NETWORK_LATENCY, True, detail)
+
+    def apply(on: bool) -> None:
+        task.network_delay = float(delay) if on else 0.0
+
+    _inject(world, task, NETWORK_LATENCY, f"+{delay * 1000:g} ms", duration, apply)
+
+
+def _inject(
+    world: World,
+    task: Task,
+    action: str,
+    detail: str,
+    duration: float,
+    apply: Callable[[bool], None],
+) -> None:
+    """Start a fault now and end it after `duration`. A fault of the same action (and port)
+    still on in the task ends first: the new one takes its place."""
+    key = f"{action} {detail}" if action == BLACKHOLE_PORT else action
+    previous = task.faults.pop(key, None)
+    if previous is not None:
+        previous[0].cancel()
+        previous[1]()
+    world.dataplane.flush()  # requests so far were answered as before the fault
+    apply(True)
+    started = world.now
+    _record(world, task, action, True, detail, float(duration))
 
     def end() -> None:
-        if task.network_delay:
-            world.dataplane.flush()
-            task.network_delay = 0.0
-            _record(world, task, NETWORK_LATENCY, False, detail)
+        task.faults.pop(key, None)
+        world.dataplane.flush()
+        apply(False)
+        _record(world, task, action, False, detail, world.now - started)
 
-    world.kernel.after(duration, end)
+    task.faults[key] = (world.kernel.after(duration, end), end)
 
 
-def _record(world: World, task: Task, action: str, active: bool, detail: str) -> None:
+def _record(
+    world: World, task: Task, action: str, active: bool, detail: str, duration: float
+) -> None:
     world.emit(
         TaskFaultChanged(
             world.now,
@@ -115,5 +136,6 @@ def _record(world: World, task: Task, action: str, active: bool, detail: str) ->
             action=action,
             active=active,
             detail=detail,
+            duration=duration,
         )
     )

@@ -48,6 +48,8 @@ def fault_text(e: TaskFaultChanged, lasted: float | None = None, ip: str | None 
     if not e.active:
         return f"{who} ended"
     text = f"{who}: {e.detail}" if e.detail else who
+    if lasted is None and e.duration > 0:
+        lasted = e.duration  # planned
     return text if lasted is None else f"{text} for {span(lasted)}"
 
 
@@ -64,7 +66,7 @@ def fault_durations(events: Iterable[Event]) -> dict[TaskFaultChanged, float]:
             started.setdefault(key, []).append(e)
             continue
         opened = started.get(key, [])
-        # the end of a CPU stress has no detail; a blackholed port's names the port
+        # an end names the same detail as its start (a blackholed port: the port)
         match = next((s for s in opened if s.detail == e.detail), opened[0] if opened else None)
         if match is not None:
             opened.remove(match)

@@ -7,6 +7,7 @@ lives in `lifecycle.py`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -100,6 +101,7 @@ class Task:
     cpu_stress: float = 0.0
     blackholed_ports: frozenset[int] = frozenset()
     network_delay: float = 0.0
+    faults: dict[str, tuple[Timer, Callable[[], None]]] = field(default_factory=dict)
 
     @property
     def az(self) -> str:
