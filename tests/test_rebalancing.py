@@ -12,6 +12,7 @@ import ecsim
 from ecsim.model.demo import CLUSTER, SERVICE
 from ecsim.model.errors import AwsError
 from ecsim.model.events import ServiceEvent, TaskStateChanged
+from ecsim.scenario import load_text, run
 from tests.conftest import service_task_arns
 
 AZS = ("us-east-1a", "us-east-1b", "us-east-1c")
@@ -163,3 +164,45 @@ def ec2_world() -> ecsim.World:
 
     w, _ = ec2_service_world(seed=31, instances=3, desired=0)
     return w
+
+
+SCENARIO = """name: rebalancing
+duration: 12m
+seed: 8
+world:
+  clusters: [home]
+  task_definitions:
+    - family: home-app
+      app: {{startup: 3s}}
+  target_groups:
+    - name: home-tg
+      health_check: {{interval: 10s}}
+  load_balancers:
+    - name: home-alb
+      listeners:
+        - port: 80
+          default_action: {{forward: home-tg}}
+  services:
+    - name: home-service
+      cluster: home
+      task_definition: home-app
+      desired_count: 6
+      target_groups: [home-tg]
+      availability_zone_rebalancing: {setting}
+traffic:
+  - rate: 30
+timeline:
+  - {{at: 1m, name: the outage, do: chaos.fail_az, with: {{az: us-east-1a}}}}
+  - {{at: 8m, name: the recovery, do: chaos.restore_az, with: {{az: us-east-1a}}}}
+expect:
+  - event: is AZ balanced
+    service: home-service
+    within: 3m
+    of: the recovery
+"""
+
+
+@pytest.mark.parametrize(("setting", "balanced"), [("ENABLED", True), ("DISABLED", False)])
+def test_a_scenario_file_sets_the_service_s_rebalancing(setting: str, balanced: bool) -> None:
+    result = run(load_text(SCENARIO.format(setting=setting)))
+    assert result.passed is balanced

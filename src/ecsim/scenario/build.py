@@ -286,6 +286,7 @@ class Builder:
         for key, param in (
             ("placement_strategy", "placementStrategy"),
             ("placement_constraints", "placementConstraints"),
+            ("availability_zone_rebalancing", "availabilityZoneRebalancing"),
         ):
             if key in svc:
                 params[param] = svc[key]
