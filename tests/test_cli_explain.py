@@ -10,6 +10,7 @@ from ecsim.model.explain import explanations
 
 A = "arn:aws:ecs:us-east-1:123456789012"
 E = "arn:aws:elasticloadbalancing:us-east-1:123456789012"
+UUID = "5d845387-1cd4-4183-b5d5-de988ca2df4e"
 
 
 @pytest.mark.parametrize(
@@ -72,6 +73,31 @@ E = "arn:aws:elasticloadbalancing:us-east-1:123456789012"
             "home-app:2",
             "an ECS task definition revision (family home-app, revision 2)",
             "describe-task-definition",
+        ),
+        (
+            f"TargetTracking-service/home/home-service-AlarmHigh-{UUID}",
+            "a CloudWatch alarm of a target tracking policy (service/home/home-service, the "
+            "last 3 one-minute datapoints above the target: scale out)",
+            "describe-scaling-policies --service-namespace ecs --resource-id service/home/",
+        ),
+        (
+            "arn:aws:cloudwatch:us-east-1:123456789012:alarm:TargetTracking-service/home/"
+            f"home-service-AlarmLow-{UUID}",
+            "a CloudWatch alarm of a target tracking policy (service/home/home-service, the "
+            "last 15 one-minute datapoints below 90 % of the target: scale in)",
+            "describe-scaling-activities --service-namespace ecs",
+        ),
+        (
+            f"arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:{UUID}:resource/ecs/"
+            "service/home/home-service:policyName/cpu50",
+            "a scaling policy ARN (policy cpu50 of service/home/home-service)",
+            "describe-scaling-policies",
+        ),
+        (
+            "arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/"
+            "a9ec666b221e9519321eadc23228b37b",
+            "an Application Auto Scaling scalable target ARN",
+            "describe-scalable-targets",
         ),
     ],
 )

@@ -5,7 +5,7 @@ answer ("1-home-instance" is a task or an instance, not a service), made general
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):"
@@ -19,6 +19,13 @@ SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$")
 TASK_DEFINITION = re.compile(r"^(?P<family>[A-Za-z0-9_-]{1,255}):(?P<revision>\d+)$")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+TRACKING_ALARM = re.compile(
+    r"^TargetTracking-(?P<resource>service/[^/]+/[^/]+)-Alarm(?P<side>High|Low)-[0-9a-f-]{36}$"
+)
+AUTO_SCALING = (
+    "Application Auto Scaling: its target tracking policy sets the service's desired count "
+    "through ECS; the ECS service scheduler then starts or stops the tasks"
+)
 
 TASK_MANAGER = (
     "a service's tasks are started, replaced and stopped by the ECS service scheduler; "
@@ -167,6 +174,31 @@ def explanations(text: str) -> list[Explanation]:
                 [f"aws ecs describe-task-definition --task-definition {text}"],
             )
         ]
+    m = TRACKING_ALARM.match(text)
+    if m:
+        resource, side = m.group("resource"), m.group("side")
+        when = (
+            "the last 3 one-minute datapoints above the target: scale out"
+            if side == "High"
+            else "the last 15 one-minute datapoints below 90 % of the target: scale in"
+        )
+        return [
+            Explanation(
+                text,
+                f"a CloudWatch alarm of a target tracking policy ({resource}, {when})",
+                "certain",
+                "TargetTracking-<resource>-AlarmHigh/AlarmLow-<uuid> is how Application Auto "
+                "Scaling names the alarms it creates",
+                AUTO_SCALING,
+                [
+                    "aws application-autoscaling describe-scaling-policies "
+                    f"--service-namespace ecs --resource-id {resource}",
+                    "aws application-autoscaling describe-scaling-activities "
+                    f"--service-namespace ecs --resource-id {resource}",
+                ],
+                ["do not edit or delete it: the policy owns it"],
+            )
+        ]
     if NAME.match(text):
         return [_name(text)]
     return [
@@ -309,6 +341,30 @@ def _arn(text: str, m: re.Match[str]) -> Explanation:
             "ECS creates one per awsvpc task and deletes it after the task stops",
             [f"aws ec2 describe-network-interfaces --network-interface-ids {rest}{r}"],
         )
+    if service == "application-autoscaling" and kind == "scalable-target":
+        return Explanation(
+            text,
+            "an Application Auto Scaling scalable target ARN",
+            "certain",
+            "arn:aws:application-autoscaling:...:scalable-target/<id>",
+            AUTO_SCALING,
+            [f"aws application-autoscaling describe-scalable-targets --service-namespace ecs{r}"],
+        )
+    if service == "autoscaling" and resource.startswith("scalingPolicy:"):
+        target = resource.split(":resource/ecs/", 1)[-1].split(":policyName/")
+        return Explanation(
+            text,
+            f"a scaling policy ARN (policy {target[-1]} of {target[0]})"
+            if len(target) == 2
+            else "a scaling policy ARN",
+            "certain",
+            "arn:aws:autoscaling:...:scalingPolicy:<uuid>:resource/<namespace>/<resource>:"
+            "policyName/<name>",
+            AUTO_SCALING,
+            [f"aws application-autoscaling describe-scaling-policies --service-namespace ecs{r}"],
+        )
+    if service == "cloudwatch" and TRACKING_ALARM.match(resource.removeprefix("alarm:")):
+        return replace(explanations(resource.removeprefix("alarm:"))[0], text=text)
     return Explanation(
         text,
         f"an ARN of {service} ({kind or resource})",
