@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ecsim.model.dataplane.draws import ERR, GAP, GROUP, KIND, PICK, Z, request_draws
+from ecsim.model.dataplane.draws import ERR, GAP, GROUP, KIND, LOSS, PICK, Z, request_draws
 from ecsim.model.dataplane.routing import RequestKind
 from ecsim.model.ecs.task import EndpointMode
 from ecsim.model.elbv2.health import TargetHealthState
@@ -259,8 +259,13 @@ class ReferenceDataPlane:
             p = task.profile
             wait = self.wait(target.id, req.t, task.capacity)
             service = np.exp(np.float64(p.log_mu + p.latency_sigma * z)) + wait
-            if task.network_delay:
-                service = service + task.network_delay
+            network = task.network_delay
+            if task.packet_loss:  # the answer lost n times in a row is sent again after RTOs
+                q = 1.0 - float(u[LOSS])
+                n = sum(1 for j in range(1, 9) if q < task.packet_loss**j)
+                network = network + 0.2 * (2.0**n - 1.0)
+            if network:
+                service = service + network
             req.connected = True
             if service >= idle:
                 req.status, req.done = 504, req.t + idle

@@ -125,11 +125,15 @@ def test_fis_task_faults_start_and_end_in_the_model(server: LiveServer) -> None:
     r = call(server, "POST", "/chaos/blackhole-port", json={"task": ip, "duration": 60})
     assert r.status_code == 200 and r.json()["action"] == "aws:ecs:task-network-blackhole-port"
     assert server.call(lambda w: w.chaos.task(arns[2]).blackholed_ports) == {80}
+    r = call(server, "POST", "/chaos/lose-packets", json={"task": arns[2], "duration": 30})
+    assert r.status_code == 200 and r.json()["action"] == "aws:ecs:task-network-packet-loss"
+    assert server.call(lambda w: w.chaos.task(arns[2]).packet_loss) == 0.07  # FIS's default
     started = call(server, "GET", "/events", params={"kind": "TaskFaultChanged"}).json()
-    assert [(e["action"], e["active"], e["detail"]) for e in started["events"][-3:]] == [
+    assert [(e["action"], e["active"], e["detail"]) for e in started["events"][-4:]] == [
         ("aws:ecs:task-cpu-stress", True, "100 % CPU"),
         ("aws:ecs:task-network-latency", True, "+200 ms"),
         ("aws:ecs:task-network-blackhole-port", True, "port 80/tcp ingress"),
+        ("aws:ecs:task-network-packet-loss", True, "7 % packet loss"),
     ]
     call(server, "POST", "/time/advance", json={"seconds": 121})
     events = call(
@@ -137,6 +141,7 @@ def test_fis_task_faults_start_and_end_in_the_model(server: LiveServer) -> None:
     ).json()["events"]
     ended = [(e["task_arn"], e["action"]) for e in events if not e["active"]]
     assert ended == [
+        (arns[2], "aws:ecs:task-network-packet-loss"),
         (arns[2], "aws:ecs:task-network-blackhole-port"),
         (arns[0], "aws:ecs:task-cpu-stress"),
     ]
@@ -166,6 +171,7 @@ def test_fis_task_faults_start_and_end_in_the_model(server: LiveServer) -> None:
         ("/blackhole-port", {"task": "@", "port": 0}, "ValidationError", "port: 0 is less"),
         ("/blackhole-port", {"task": "@", "port": 80.5}, "ValidationError", "port: 80.5 is not"),
         ("/delay-network", {"task": "@", "delay": 200}, "ValidationError", "delay: 200 is greater"),
+        ("/lose-packets", {"task": "@", "percent": 100}, "ValidationError", "percent: 100 is"),
         (
             "/delay-network",
             {"task": "@", "delayMs": 200},

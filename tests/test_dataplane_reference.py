@@ -99,6 +99,7 @@ STEP_KINDS = [
     "stress",
     "blackhole",
     "latency",
+    "loss",
     "stop",
     "sick",
     "well",
@@ -199,6 +200,8 @@ def apply(
         w.chaos.stress_cpu(victim, percent=[50.0, 100.0][step.pick % 2], duration=step.value)
     elif step.kind == "blackhole" and victim:
         w.chaos.blackhole_port(victim, duration=step.value)
+    elif step.kind == "loss" and victim:
+        w.chaos.lose_packets(victim, percent=[7.0, 40.0, 90.0][step.pick % 3], duration=step.value)
     elif step.kind == "latency" and victim:
         w.chaos.delay_network(victim, delay=[0.05, 0.4, 4.0][step.pick % 3], duration=step.value)
     elif step.kind == "sick" and victim:

@@ -146,6 +146,8 @@ def test_another_port_blackholed_changes_nothing(w: World) -> None:
         (lambda w, t: w.chaos.blackhole_port(t, port=70000), "port must be a TCP port"),
         (lambda w, t: w.chaos.blackhole_port(t, duration=-5), "duration must be above 0"),
         (lambda w, t: w.chaos.delay_network(t, delay=0), "delay must be above 0"),
+        (lambda w, t: w.chaos.lose_packets(t, percent=100), "100 % is a blackhole"),
+        (lambda w, t: w.chaos.lose_packets(t, percent=0), "percent must be above 0"),
         (lambda w, t: w.chaos.delay_network(t, delay=True), "delay must be above 0"),
     ],
 )
@@ -159,7 +161,12 @@ def test_bad_fault_parameters_are_refused_and_change_nothing(
     assert caught.value.code == "InvalidParameterException" and words in caught.value.message
     assert len(w.events()) == before
     task = w.chaos.task(victim)
-    assert (task.cpu_stress, task.blackholed_ports, task.network_delay) == (0.0, frozenset(), 0.0)
+    assert (task.cpu_stress, task.blackholed_ports, task.network_delay, task.packet_loss) == (
+        0.0,
+        frozenset(),
+        0.0,
+        0.0,
+    )
 
 
 def test_a_stopped_task_takes_no_fault(w: World) -> None:
@@ -252,3 +259,25 @@ def test_a_second_fault_of_the_same_kind_replaces_the_first(w: World) -> None:
     assert task.blackholed_ports == {81, 82}
     w.advance(15)
     assert task.blackholed_ports == {82}
+
+
+def test_packet_loss_resends_a_share_of_the_answers_after_the_retransmission_timeout(
+    w: World,
+) -> None:
+    victim = sorted(service_task_arns(w))[0]
+    ip = w.chaos.task(victim).ip
+    w.traffic.set_rate(300)
+    w.dataplane.record_requests = True
+    w.advance(5)
+    start = w.now
+    w.chaos.lose_packets(victim, percent=10, duration=60)
+    w.advance(59)
+    mine = [r["lat"] for r in w.dataplane.log if r["t"] >= start and r["ip"] == ip]
+    others = [r["lat"] for r in w.dataplane.log if r["t"] >= start and r["ip"] != ip]
+    assert len(mine) > 4000
+    once = sum(1 for x in mine if x > 0.2) / len(mine)  # lost at least once: 10 %
+    twice = sum(1 for x in mine if x > 0.6) / len(mine)  # 0.2 + 0.4 s: 1 %
+    assert 0.085 < once < 0.115 and 0.005 < twice < 0.016
+    assert max(others) < 0.2
+    w.advance(2)
+    assert w.chaos.task(victim).packet_loss == 0.0

@@ -184,6 +184,7 @@ FIS_ACTIONS = {
     "stress_cpu": faults.CPU_STRESS,
     "blackhole_port": faults.BLACKHOLE_PORT,
     "delay_network": faults.NETWORK_LATENCY,
+    "lose_packets": faults.PACKET_LOSS,
 }
 
 
@@ -382,6 +383,28 @@ ENDPOINTS: tuple[Endpoint, ...] = (
                 "maximum": 60,
                 "default": 0.2,
                 "description": "Seconds added to every answer (FIS's delayMilliseconds / 1000).",
+            },
+            "duration": _DURATION,
+        },
+        ("task",),
+        answer="Fault",
+    ),
+    Endpoint(
+        "POST",
+        "/chaos/lose-packets",
+        "losePackets",
+        "AWS FIS aws:ecs:task-network-packet-loss: `percent` of the task's packets are lost for "
+        "`duration` seconds; a lost answer is sent again after TCP's retransmission timeout.",
+        _fault("lose_packets", "percent", "duration"),
+        "chaos",
+        {
+            "task": _TASK,
+            "percent": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "exclusiveMaximum": 100,
+                "default": 7,
+                "description": "Share of the task's packets lost (FIS's lossPercent).",
             },
             "duration": _DURATION,
         },

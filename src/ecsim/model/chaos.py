@@ -3,7 +3,7 @@
 A task's container crashing or being OOM-killed, an app that stops passing health checks,
 the service scheduler (the seed's "Manager") crashing, hanging or coming back, an EC2
 instance or a whole Availability Zone failing; and, as AWS FIS injects them, CPU stress, a
-blackholed port and network latency in a task (model/faults.py) and `aws:ecs:drain-container-instances`, a
+blackholed port, network latency and packet loss in a task (model/faults.py) and `aws:ecs:drain-container-instances`, a
 shortcut that drains a container instance.
 """
 
@@ -113,6 +113,13 @@ class Chaos:
     ) -> None:
         """FIS `aws:ecs:task-network-latency`: the task's answers take `delay` seconds more."""
         faults.delay_network(self.world, self.task(task), delay, duration)
+
+    def lose_packets(
+        self, task: str | dict[str, Any], percent: float = 7.0, duration: float = 300.0
+    ) -> None:
+        """FIS `aws:ecs:task-network-packet-loss`: `percent` of the task's packets are lost;
+        an answer lost is sent again after TCP's retransmission timeout."""
+        faults.lose_packets(self.world, self.task(task), percent, duration)
 
     # --- the service scheduler ------------------------------------------------------------
 

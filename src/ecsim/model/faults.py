@@ -13,6 +13,12 @@
   checks (a check slower than its timeout fails), not to the container's own health check
   (it runs inside the task). Choice: FIS's `jitterMilliseconds` is not modelled; requests
   already in flight keep the answer time they had.
+- `aws:ecs:task-network-packet-loss` (parameter `lossPercent`, default 7): a share of the
+  task's packets is lost. Choice (TCP does the rest): a request's answer is lost `n` times
+  in a row with probability `loss ** n` and is sent again after Linux's minimum
+  retransmission timeout, doubling each time: `0.2 s x (2 ** n - 1)` more (at most 8
+  times). The ALB's health checks are not affected (a check needs several losses in a row
+  to reach its timeout).
 
 Each fault ends by itself after its duration (FIS's `duration`), whatever the task did
 meanwhile (a draining task keeps its fault until then); a second fault of the same action
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
 CPU_STRESS = "aws:ecs:task-cpu-stress"
 BLACKHOLE_PORT = "aws:ecs:task-network-blackhole-port"
 NETWORK_LATENCY = "aws:ecs:task-network-latency"
+PACKET_LOSS = "aws:ecs:task-network-packet-loss"
 
 
 def _check(task: Task, duration: float) -> None:
@@ -93,6 +100,20 @@ def delay_network(world: World, task: Task, delay: float, duration: float) -> No
         task.network_delay = float(delay) if on else 0.0
 
     _inject(world, task, NETWORK_LATENCY, f"+{delay * 1000:g} ms", duration, apply)
+
+
+def lose_packets(world: World, task: Task, percent: float, duration: float) -> None:
+    """`aws:ecs:task-network-packet-loss` on `task`: `percent` of its packets are lost."""
+    _check(task, duration)
+    if not (_number(percent) and 0 < percent < 100):
+        raise InvalidParameterException(
+            f"percent must be above 0 and below 100 (100 % is a blackhole), got {percent!r}"
+        )
+
+    def apply(on: bool) -> None:
+        task.packet_loss = percent / 100.0 if on else 0.0
+
+    _inject(world, task, PACKET_LOSS, f"{percent:g} % packet loss", duration, apply)
 
 
 def _inject(

@@ -38,6 +38,7 @@ FAULTS = {
     "chaos.stress_cpu",
     "chaos.blackhole_port",
     "chaos.delay_network",
+    "chaos.lose_packets",
 }
 # Parameters in seconds that a scenario file may write as durations (`2m`, `200ms`): the
 # loader turns them into seconds.
@@ -45,6 +46,7 @@ DURATIONS = {
     "chaos.stress_cpu": ("duration",),
     "chaos.blackhole_port": ("duration",),
     "chaos.delay_network": ("delay", "duration"),
+    "chaos.lose_packets": ("duration",),
 }
 # Lookups a timeline has no use for (they change nothing) are still allowed: harmless.
 

@@ -1,11 +1,11 @@
 """The random numbers of the client requests.
 
 Request `i` of a load balancer's client stream always gets the same `LANES` numbers, whatever
-the order or batch size that evaluates it: number `i` of each of six random-access streams,
+the order or batch size that evaluates it: number `i` of each of seven random-access streams,
 one per lane, keyed by the client stream and the lane. Lane `Z` holds standard normals
 (`ecsim.sim.normals`), the others uniforms in [0, 1) (`ecsim.sim.uniforms`). A lane is only
 drawn where it is used (`lane_draws`): round robin over apps without errors reads two of
-the six. A one-request-at-a-time reference (tests/reference_model.py) reads the same
+the seven. A one-request-at-a-time reference (tests/reference_model.py) reads the same
 numbers (`request_draws`, every lane) and must reach the same answers.
 
 How a request turns its numbers into arrival gap, kind, target and answer is the model's
@@ -16,7 +16,9 @@ definition, written out where it is used (engine.py, and independently in the re
 - target group of a weighted forward: the same rule with `u[GROUP]`;
 - target (weighted random, slow start, least-outstanding ties): `u[PICK]`;
 - answer time: lognormal, `exp(log_mu + sigma * u[Z])`;
-- error answer (500): `u[ERR] < error_rate`.
+- error answer (500): `u[ERR] < error_rate`;
+- packet loss (a FIS fault): the answer is retransmitted `n` times, `n` the number of
+  `j = 1..8` with `1 - u[LOSS] < loss ** j`, adding `0.2 s x (2 ** n - 1)`.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from ecsim.sim.rng import derive_key
 
 F64 = npt.NDArray[np.float64]
 
-LANES = 6
-GAP, KIND, GROUP, PICK, Z, ERR = range(LANES)
+LANES = 7
+GAP, KIND, GROUP, PICK, Z, ERR, LOSS = range(LANES)
 
 
 def lane_key(key: int, lane: int) -> int:

@@ -47,6 +47,7 @@ from ecsim.model.dataplane.draws import (
     GAP,
     GROUP,
     KIND,
+    LOSS,
     PICK,
     Z,
     lane_draws,
@@ -157,6 +158,23 @@ def outcome(
         np.broadcast_to(ok, shape).copy(),
         connected.copy(),
     )
+
+
+_POOL_COLUMNS = ("slots", "ip_index", "mode", "log_mu", "sigma", "err", "delay", "loss")
+RTO = 0.2  # s: Linux's minimum TCP retransmission timeout
+MAX_RETRANSMISSIONS = 8
+
+
+def network_delay(delay: F64 | float, loss: F64 | float, u: F64 | None) -> F64 | float:
+    """What the task's network adds to an answer: a FIS latency, plus the retransmissions of
+    a lost answer (draws.py: `n` losses in a row, `RTO x (2**n - 1)`). Arrays broadcast."""
+    if u is None or not np.any(loss):
+        return delay
+    q = 1.0 - np.asarray(u)[..., None]
+    j = np.arange(1, MAX_RETRANSMISSIONS + 1, dtype=np.float64)
+    n = (q < np.power(np.asarray(loss, dtype=np.float64)[..., None], j)).sum(axis=-1)
+    extra: F64 = RTO * (np.exp2(n) - 1.0)
+    return delay + extra
 
 
 @dataclass
@@ -272,7 +290,7 @@ class _Targets:
                 name: np.concatenate([getattr(p, name) for p in pools])
                 if len(pools) > 1
                 else getattr(pools[0], name)
-                for name in ("slots", "ip_index", "mode", "log_mu", "sigma", "err", "delay")
+                for name in _POOL_COLUMNS
             }
             cat["size"] = sizes
             cat["offset"] = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
@@ -699,6 +717,7 @@ class DataPlane:
         u_err: F64 | None,
         idle: F64 | float,
         wait: F64 | None = None,
+        u_loss: F64 | None = None,
     ) -> tuple[F64, I64]:
         """Answer instants of requests at `t` per target class (or per target, with waits)."""
         settings = self.world.settings.elb
@@ -718,7 +737,7 @@ class DataPlane:
                     idle,
                     settings.connect_timeout,
                     settings.elb_answer_latency,
-                    float(pool.delay[j]),
+                    network_delay(float(pool.delay[j]), float(pool.loss[j]), u_loss),
                 ).done
                 for j in reps
             ]
@@ -735,7 +754,9 @@ class DataPlane:
             idle if isinstance(idle, float) else idle[None, :],
             settings.connect_timeout,
             settings.elb_answer_latency,
-            pool.delay[:, None],
+            network_delay(
+                pool.delay[:, None], pool.loss[:, None], None if u_loss is None else u_loss[None, :]
+            ),
         )
         return o.done, np.arange(pool.size, dtype=np.int64)
 
@@ -754,7 +775,8 @@ class DataPlane:
         t = chunk.t[rows]
         u_err = chunk.lane(ERR)[rows] if pool.err.any() else None
         idle_r = idle if isinstance(idle, float) else idle[rows]
-        done, cls = self._class_done(pool, t, z[rows], u_err, idle_r, wait)
+        u_loss = chunk.lane(LOSS)[rows] if pool.loss.any() else None
+        done, cls = self._class_done(pool, t, z[rows], u_err, idle_r, wait, u_loss)
         prior_done, prior_j = targets.outstanding(p)
         picks = least_outstanding(
             t, chunk.lane(PICK)[rows], done, cls, pool.size, prior_done, prior_j
@@ -802,7 +824,13 @@ class DataPlane:
             uniform = all(p.uniform for p in pools) and (
                 len(
                     {
-                        (float(p.log_mu[0]), float(p.sigma[0]), float(p.err[0]), float(p.delay[0]))
+                        (
+                            float(p.log_mu[0]),
+                            float(p.sigma[0]),
+                            float(p.err[0]),
+                            float(p.delay[0]),
+                            float(p.loss[0]),
+                        )
                         for p in pools
                     }
                 )
@@ -835,6 +863,7 @@ class DataPlane:
             z = sel(z_all)
             idle_r = idle if isinstance(idle, float) else sel(idle)
             u_err = sel(chunk.lane(ERR)) if any(p.err.any() for p in pools) else None
+            u_loss = sel(chunk.lane(LOSS)) if any(p.loss.any() for p in pools) else None
             if uniform:
                 p0 = pools[0]
                 o = outcome(
@@ -849,7 +878,7 @@ class DataPlane:
                     idle_r,
                     settings.connect_timeout,
                     settings.elb_answer_latency,
-                    float(p0.delay[0]),
+                    network_delay(float(p0.delay[0]), float(p0.loss[0]), u_loss),
                 )
             else:
                 o = outcome(
@@ -864,7 +893,7 @@ class DataPlane:
                     idle_r,
                     settings.connect_timeout,
                     settings.elb_answer_latency,
-                    flat["delay"][fi],
+                    network_delay(flat["delay"][fi], flat["loss"][fi], u_loss),
                 )
             if everything:
                 status, done, from_target, connected = o.status, o.done, o.from_target, o.connected
@@ -1150,7 +1179,9 @@ class DataPlane:
             lb.idle_timeout,
             settings.connect_timeout,
             elb_latency,
-            float(pool.delay[local]),
+            network_delay(
+                float(pool.delay[local]), float(pool.loss[local]), np.array([draw(LOSS)])
+            ),
         )
         code = int(o.status[0])
         done = float(o.done[0])

@@ -74,6 +74,7 @@ class Pool:
     err: npt.NDArray[np.float64]  # the app's error rate (500)
     capacity: npt.NDArray[np.float64]  # requests per second before the app queues
     delay: npt.NDArray[np.float64]  # what the network adds to each answer (FIS latency fault)
+    loss: npt.NDArray[np.float64]  # share of the task's packets lost (FIS packet-loss fault)
     classes: npt.NDArray[np.int64]  # targets that answer a request alike share a class
     class_rep: list[int]  # one target of each class
 
@@ -167,10 +168,11 @@ class Snapshot:
         endpoints = self.world.endpoints
         slot, ip_index = dp.slot, dp.ip
         slots, ips, ip_ids, modes = [], [], [], []
-        log_mu, sigma, err, capacity, delay, slow_from, slow_until = [], [], [], [], [], [], []
+        log_mu, sigma, err, capacity, slow_from, slow_until = [], [], [], [], [], []
+        delay, loss = [], []
         classes: list[int] = []
         class_rep: list[int] = []
-        kinds: dict[tuple[int, float, float, float, float], int] = {}
+        kinds: dict[tuple[int, float, float, float, float, float], int] = {}
         nan = math.nan
         for j, target in enumerate(chosen):
             ip = target.id
@@ -179,14 +181,15 @@ class Snapshot:
             ip_ids.append(ip_index(ip))
             task = endpoints.get(ip)
             if task is None:
-                key = (UNREACHABLE, 0.0, 0.0, 0.0, 0.0)
+                key = (UNREACHABLE, 0.0, 0.0, 0.0, 0.0, 0.0)
                 cap = math.inf
             else:
                 m = _MODES[task.mode_on(target.port)]
                 if m == SERVING and target.port != task.port:
                     m = REFUSED
                 p = task.profile
-                key = (m, p.log_mu, p.latency_sigma, p.error_rate, task.network_delay)
+                network = (task.network_delay, task.packet_loss)
+                key = (m, p.log_mu, p.latency_sigma, p.error_rate, *network)
                 cap = task.capacity
             modes.append(key[0])
             log_mu.append(key[1])
@@ -194,6 +197,7 @@ class Snapshot:
             err.append(key[3])
             capacity.append(cap)
             delay.append(key[4])
+            loss.append(key[5])
             until = target.slow_start_until
             if until and until > now:
                 slow_until.append(until)
@@ -222,6 +226,7 @@ class Snapshot:
             err=np.array(err, dtype=np.float64),
             capacity=np.array(capacity, dtype=np.float64),
             delay=np.array(delay, dtype=np.float64),
+            loss=np.array(loss, dtype=np.float64),
             classes=np.array(classes, dtype=np.int64),
             class_rep=class_rep,
         )

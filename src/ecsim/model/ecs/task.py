@@ -97,10 +97,12 @@ class Task:
     timers: list[Timer] = field(default_factory=list)
     overrides: dict[str, Any] = field(default_factory=dict)
     # FIS-style faults (model/faults.py): CPU taken by a stressor (percent), ports whose
-    # inbound traffic is dropped, seconds the network adds to every answer
+    # inbound traffic is dropped, seconds the network adds to every answer, share of its
+    # packets lost
     cpu_stress: float = 0.0
     blackholed_ports: frozenset[int] = frozenset()
     network_delay: float = 0.0
+    packet_loss: float = 0.0
     faults: dict[str, tuple[Timer, Callable[[], None]]] = field(default_factory=dict)
 
     @property
