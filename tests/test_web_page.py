@@ -483,3 +483,104 @@ def test_with_two_services_the_page_shows_and_manages_the_one_picked(
     assert picker == shown  # "a task" is one of the service shown
     page.shot("11-two-services")
     assert page.errors == []
+
+
+def test_auto_scaling_from_the_manager_panel_scales_out_under_load(page: Page) -> None:
+    pg = page.page
+    state = pg.locator("#as-state")
+    toast = pg.locator("#toast")
+    assert state.inner_text().startswith("Off")
+    assert pg.locator("#as-off").is_disabled()
+    assert "scales out after 3 minutes above the target" in pg.locator(".autoscale").inner_text()
+
+    def enable(lo: str = "2", hi: str = "10", cpu: str = "50") -> None:
+        pg.locator("#as-min").fill(lo)
+        pg.locator("#as-max").fill(hi)
+        pg.locator("#as-target").fill(cpu)
+        pg.locator("#as-form button[type=submit]").click()
+
+    def said(text: str) -> None:
+        page.wait("t => document.querySelector('#toast').textContent === t", text)
+
+    # bad input: the model's own AWS error in the error toast, and nothing changes
+    enable(lo="12")
+    said("ValidationException: Minimum capacity cannot be greater than maximum capacity (12 > 10).")
+    assert "error" in (toast.get_attribute("class") or "")
+    enable(lo="")  # what a number input holds when what was typed is not a number
+    said(
+        "ValidationException: Invalid type for parameter MinCapacity, value: '', expected an integer"
+    )
+    pg.evaluate(
+        "() => window.__ecsim.command('autoscaling', {action: 'enable', min: 'two', max: 10,"
+        " target: 50})"
+    )
+    said(
+        "ValidationException: Invalid type for parameter MinCapacity, value: 'two', "
+        "expected an integer"
+    )
+    enable(cpu="0")
+    said("ValidationException: TargetValue must be a number above 0, got 0.")
+    page.shot("15-auto-scaling-bad-input")
+    svc = "window.__ecsim.state.view.services[0]"
+    assert pg.evaluate(f"() => {svc}.autoScaling") == {
+        "enabled": False,
+        "min": None,
+        "max": None,
+        "policies": [],
+        "lastActivity": None,
+    }
+    assert pg.evaluate(f"() => {svc}.desired") == 3
+    assert state.inner_text().startswith("Off")
+
+    # on: 2 to 10 tasks, CPU at 50 %
+    enable()
+    page.wait(
+        "() => document.querySelector('#as-state').textContent"
+        ".includes('min 2 / max 10, CPU target 50 %')"
+    )
+    assert toast.inner_text().startswith("RegisterScalableTarget home-service (min 2, max 10)")
+    assert not pg.locator("#as-off").is_disabled()
+    # 500 requests/s on 3 tasks that serve 200 each: CPU about 84 %, 3 minutes above 50 %
+    pg.locator("#rate").fill("9")
+    page.wait("() => window.__ecsim.state.view.traffic.rate === 500")
+    page.wait(f"() => {svc}.autoScaling.policies[0].datapoint > 50")
+    page.wait(
+        "() => /CPU \\d+(\\.\\d)? % last minute · above [1-3]\\/3 min/"
+        ".test(document.querySelector('#as-state').textContent)"
+    )
+    page.wait(f"() => {svc}.desired > 3")
+    page.wait(
+        "() => /Last: Setting desired count to [4-9]\\./"
+        ".test(document.querySelector('#as-state').textContent)"
+    )
+    scaled = pg.locator("#events li.scaling").first.inner_text()
+    assert re.search(
+        r"auto scaling: home-service desired count 3 -> [4-9] \(policy cpu-target-tracking, ",
+        scaled,
+    ), scaled
+    page.wait("() => /has started \\d tasks/.test(document.querySelector('#events').textContent)")
+    manager = pg.get_by_role("group", name="The Manager (service scheduler)")
+    manager.scroll_into_view_if_needed()
+    SHOTS.mkdir(exist_ok=True)
+    manager.screenshot(path=str(SHOTS / "16-auto-scaling-panel.png"))
+    pg.locator("#sim").scroll_into_view_if_needed()
+    page.shot("16-auto-scaling")
+
+    # a bad input while it is on changes nothing either
+    desired = pg.evaluate(f"() => {svc}.desired")
+    enable(cpu="0")
+    said("ValidationException: TargetValue must be a number above 0, got 0.")
+    enable(lo="11")
+    said("ValidationException: Minimum capacity cannot be greater than maximum capacity (11 > 10).")
+    auto = pg.evaluate(f"() => {svc}.autoScaling")
+    assert (auto["min"], auto["max"]) == (2, 10)
+    assert [(p["name"], p["target"]) for p in auto["policies"]] == [("cpu-target-tracking", 50)]
+    assert "min 2 / max 10, CPU target 50 %" in state.inner_text()
+
+    # off: DeregisterScalableTarget; the desired count stays where auto scaling left it
+    pg.locator("#as-off").click()
+    page.wait("() => document.querySelector('#as-state').textContent.startsWith('Off')")
+    assert pg.evaluate(f"() => {svc}.desired") >= desired
+    assert "Last: Setting desired count to" in state.inner_text()
+    assert pg.locator("#as-off").is_disabled()
+    assert page.errors == []

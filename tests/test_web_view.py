@@ -4,6 +4,7 @@ into its tasks, in words and newest first; a task under a fault carries a badge 
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -125,3 +126,161 @@ def test_the_page_fault_command_injects_each_fis_fault_for_2_minutes_by_default(
     ]:
         with pytest.raises(commands.CommandError, match=re.escape(said)):
             commands.run(live, {"cmd": "fault", "args": args})
+
+
+def _auto(live: LiveWorld, **args: object) -> str:
+    return commands.run(live, {"cmd": "autoscaling", "args": args}).message
+
+
+def _desired(w: World) -> int:
+    svc = w.ecs.describe_services(cluster="home", services=["home-service"])["services"][0]
+    count: int = svc["desiredCount"]
+    return count
+
+
+def test_the_page_turns_target_tracking_on_and_off_with_the_models_calls() -> None:
+    live = LiveWorld(lambda seed: World.demo(seed=seed, rate=20), seed=0)
+    w = live.world
+    aas = w.application_autoscaling
+    assert view.auto_scaling(w, "home", "home-service") == {
+        "enabled": False,
+        "min": None,
+        "max": None,
+        "policies": [],
+        "lastActivity": None,
+    }
+    said = _auto(live, action="enable", min="2", max=10, target=50)
+    assert said == (
+        "RegisterScalableTarget home-service (min 2, max 10) and PutScalingPolicy "
+        "cpu-target-tracking: target tracking of its average CPU at 50 %"
+    )
+    (target,) = aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    assert (target["ResourceId"], target["MinCapacity"], target["MaxCapacity"]) == (
+        "service/home/home-service",
+        2,
+        10,
+    )
+    (policy,) = aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
+    assert policy["TargetTrackingScalingPolicyConfiguration"] == {
+        "TargetValue": 50.0,
+        "PredefinedMetricSpecification": {
+            "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
+        },
+    }
+    w.advance(60 - w.now % 60)  # a first datapoint, at 20 requests/s
+    w.traffic.set_rate(500)  # CPU about 84 %: three minutes above 50 % ask for 6 tasks
+    w.advance(120)
+    auto = view.auto_scaling(w, "home", "home-service")
+    (p,) = auto["policies"]
+    assert p["datapoints"] == 3 and p["datapoint"] is not None and p["datapoint"] > 80
+    assert (p["above"], p["outAfter"], p["below"], p["inAfter"]) == (2, 3, 0, 15)
+    assert auto["lastActivity"] is None
+    w.advance(60)
+    auto = view.auto_scaling(w, "home", "home-service")
+    assert _desired(w) == 6
+    assert auto["policies"][0]["above"] == 3
+    assert auto["lastActivity"]["description"] == "Setting desired count to 6."
+    assert auto["lastActivity"]["t"] == round(w.now, 3)  # at the end of the third minute
+    (svc,) = view.build(w, set())["services"]
+    assert svc["autoScaling"] == auto
+    assert (
+        _auto(live, action="disable")
+        == "DeregisterScalableTarget home-service: auto scaling is off"
+    )
+    assert aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"] == []
+    assert aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"] == []
+    auto = view.auto_scaling(w, "home", "home-service")
+    assert (
+        not auto["enabled"] and auto["lastActivity"]["description"] == "Setting desired count to 6."
+    )
+    with pytest.raises(
+        commands.CommandError, match=r"^ObjectNotFoundException: No scalable target"
+    ):
+        _auto(live, action="disable")
+
+
+BAD = [
+    ({"min": 12, "max": 10, "target": 50}, "Minimum capacity cannot be greater than maximum "
+     "capacity (12 > 10)."),
+    ({"min": "", "max": 10, "target": 50}, "Invalid type for parameter MinCapacity, value: '', "
+     "expected an integer"),
+    ({"min": 2, "max": "ten", "target": 50}, "Invalid type for parameter MaxCapacity, value: "
+     "'ten', expected an integer"),
+    ({"min": 2.5, "max": 10, "target": 50}, "Invalid type for parameter MinCapacity, value: 2.5, "
+     "expected an integer"),
+    ({"min": -1, "max": 10, "target": 50}, "Invalid value for parameter MinCapacity, value: -1, "
+     "valid min value: 0"),
+    ({"min": 2, "max": 10, "target": 0}, "TargetValue must be a number above 0, got 0."),
+    ({"min": 5, "max": 10, "target": "fifty"}, "TargetValue must be a number above 0, got 'fifty'."),
+    ({"min": 5, "max": 10, "target": True}, "TargetValue must be a number above 0, got True."),
+]  # fmt: skip
+
+
+def _state(w: World) -> tuple[object, ...]:
+    aas = w.application_autoscaling
+    return (
+        aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"],
+        aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"],
+        aas.describe_scaling_activities(ServiceNamespace="ecs")["ScalingActivities"],
+        _desired(w),
+    )
+
+
+@pytest.mark.parametrize("on", [False, True], ids=["off", "on"])
+def test_a_bad_auto_scaling_input_gets_the_models_aws_error_and_changes_nothing(on: bool) -> None:
+    live = LiveWorld(lambda seed: World.demo(seed=seed, rate=20), seed=0)
+    w = live.world
+    if on:
+        _auto(live, action="enable", min=1, max=4, target=70)
+    before = _state(w)
+    for args, said in BAD:
+        with pytest.raises(commands.CommandError) as e:
+            _auto(live, action="enable", **args)
+        assert str(e.value) == f"ValidationException: {said}"
+        assert _state(w) == before, args  # not even a desired count clamped to a new minimum
+    for args, said in [
+        ({"action": "scale"}, "'action' must be enable or disable; got 'scale'"),
+        ({"action": "enable", "max": 10, "target": 50}, "'min' is required"),
+        ({"action": "enable", "min": 2, "max": 10, "target": math.inf}, "'target' must be a fin"),
+    ]:
+        with pytest.raises(commands.CommandError, match=re.escape(said)):
+            commands.run(live, {"cmd": "autoscaling", "args": args})
+    assert _state(w) == before
+
+
+def test_enabling_brings_the_desired_count_into_the_range_and_updates_the_cpu_policy() -> None:
+    live = LiveWorld(lambda seed: World.demo(seed=seed, rate=20), seed=0)
+    w = live.world
+    aas = w.application_autoscaling
+    _auto(live, action="enable", min=5, max=8, target=50)  # 3 tasks: below the minimum
+    assert _desired(w) == 5
+    (activity,) = aas.describe_scaling_activities(ServiceNamespace="ecs")["ScalingActivities"]
+    assert activity["Cause"] == "minimum capacity was set to 5"
+    # a CPU policy the service has already (a scenario's) is the one the page updates
+    aas.deregister_scalable_target(**TARGET)
+    aas.register_scalable_target(**TARGET, MinCapacity=1, MaxCapacity=6)
+    aas.put_scaling_policy(
+        PolicyName="cpu50",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 50.0,
+            "ScaleInCooldown": 60,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
+            },
+        },
+        **TARGET,
+    )
+    with pytest.raises(commands.CommandError, match=r"\(3 > 2\)"):
+        _auto(live, action="enable", min=3, max=2, target=70)
+    (kept,) = aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
+    assert kept["TargetTrackingScalingPolicyConfiguration"]["ScaleInCooldown"] == 60  # restored
+    assert kept["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 50.0
+    assert "PutScalingPolicy cpu50:" in _auto(live, action="enable", min=2, max=4, target=70)
+    (policy,) = aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
+    assert policy["PolicyARN"] == kept["PolicyARN"]
+    assert policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 70.0
+    assert _desired(w) == 4  # above the new maximum: brought down to it
+    auto = view.auto_scaling(w, "home", "home-service")
+    assert (auto["min"], auto["max"], auto["policies"][0]["name"]) == (2, 4, "cpu50")
+    assert auto["lastActivity"]["description"] == "Setting desired count to 4."

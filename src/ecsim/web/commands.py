@@ -1,5 +1,6 @@
 """The page's commands. Each one ends in a call of the model's own API (`w.ecs`, `w.chaos`,
-`w.traffic`) or of the live runtime's time controls, run on the event loop between slices."""
+`w.traffic`, `w.application_autoscaling`) or of the live runtime's time controls, run on the
+event loop between slices."""
 
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ APP_LABELS = ("ecsim.health", "ecsim.start", "ecsim.crash-after", "ecsim.hang")
 FAULTS = ("cpu-stress", "network-latency", "blackhole-port")
 FAULT_DURATION = 120.0  # simulated seconds, unless the command says
 MAX_FAULT_DURATION = 12 * 3600.0  # FIS's limit
+
+# Service auto scaling from the Manager's controls: target tracking on the service's CPU.
+CPU_METRIC = "ECSServiceAverageCPUUtilization"
+CPU_POLICY = "cpu-target-tracking"  # unless the service has a CPU policy already
 
 
 class CommandError(Exception):
@@ -223,6 +228,124 @@ def desired(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outco
     return Outcome(f"UpdateService {service}: desiredCount {count}")
 
 
+def _aws_value(args: Mapping[str, Any], key: str) -> Any:
+    """A number from the page as the model gets it ("2" -> 2, 2.0 -> 2, "50.5" -> 50.5);
+    anything else as it came, for the model to reject in AWS's words."""
+    if args.get(key) is None:
+        raise CommandError(f"'{key}' is required")
+    value = args[key]
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        if not math.isfinite(number):
+            return value
+        value = number
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise CommandError(f"'{key}' must be a finite number, got {value!r}")
+        if value == int(value):
+            return int(value)
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _track_cpu(w: World, target: dict[str, str], lo: Any, hi: Any, value: Any) -> str:
+    """RegisterScalableTarget (`lo`..`hi`) and PutScalingPolicy (target tracking of the
+    service's average CPU at `value` %), all or nothing: when the model rejects either call,
+    the one made before is undone, so a bad input changes nothing. The policy's name: the
+    service's CPU policy if it has one (it is updated), else CPU_POLICY."""
+    aas = w.application_autoscaling
+    ns = {"ServiceNamespace": target["ServiceNamespace"]}
+    rid = target["ResourceId"]
+    registered = aas.describe_scalable_targets(**ns, ResourceIds=[rid])["ScalableTargets"]
+    policies = aas.describe_scaling_policies(**ns, ResourceId=rid)["ScalingPolicies"]
+    cpu = next(
+        (
+            p
+            for p in policies
+            if p["TargetTrackingScalingPolicyConfiguration"]
+            .get("PredefinedMetricSpecification", {})
+            .get("PredefinedMetricType")
+            == CPU_METRIC
+        ),
+        None,
+    )
+    name = str(cpu["PolicyName"]) if cpu is not None else CPU_POLICY
+
+    def put(config: dict[str, Any]) -> None:
+        aas.put_scaling_policy(
+            PolicyName=name,
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration=config,
+            **target,
+        )
+
+    config = {
+        "TargetValue": value,
+        "PredefinedMetricSpecification": {"PredefinedMetricType": CPU_METRIC},
+    }
+    if registered:  # the policy first (the model checks the value), then the range
+        put(config)
+        try:
+            aas.register_scalable_target(**target, MinCapacity=lo, MaxCapacity=hi)
+        except AwsError:
+            if cpu is not None:
+                put(cpu["TargetTrackingScalingPolicyConfiguration"])  # as it was
+            else:
+                aas.delete_scaling_policy(PolicyName=name, **target)
+            raise
+        return name
+    # A new target: registered first with a range that holds the desired count (the model
+    # checks the range, clamps nothing), then the policy, then the range asked for, which
+    # brings the desired count into it as RegisterScalableTarget does on AWS.
+    _, cluster, service = rid.split("/")
+    found = w.ecs.describe_services(cluster=cluster, services=[service])["services"]
+    wide = (lo, hi)
+    if found and _is_int(lo) and _is_int(hi) and 0 <= lo <= hi:
+        desired = found[0]["desiredCount"]
+        wide = (min(lo, desired), max(hi, desired))
+    aas.register_scalable_target(**target, MinCapacity=wide[0], MaxCapacity=wide[1])
+    try:
+        put(config)
+    except AwsError:
+        aas.deregister_scalable_target(**target)
+        raise
+    if wide != (lo, hi):
+        aas.register_scalable_target(**target, MinCapacity=lo, MaxCapacity=hi)
+    return name
+
+
+def autoscaling(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
+    """Service auto scaling of the service shown, with Application Auto Scaling's calls:
+    `enable` registers the service as a scalable target from `min` to `max` tasks with a
+    target tracking policy on its average CPU at `target` %; `disable` deregisters it (its
+    policies go with it)."""
+    w = live.world
+    action = str(args.get("action"))
+    if action not in ("enable", "disable"):
+        raise CommandError(f"'action' must be enable or disable; got {action!r}")
+    cluster, service = focus_service(w, args)
+    target = {
+        "ServiceNamespace": "ecs",
+        "ResourceId": f"service/{cluster}/{service}",
+        "ScalableDimension": "ecs:service:DesiredCount",
+    }
+    if action == "disable":
+        w.application_autoscaling.deregister_scalable_target(**target)
+        return Outcome(f"DeregisterScalableTarget {service}: auto scaling is off")
+    lo, hi, value = (_aws_value(args, k) for k in ("min", "max", "target"))
+    name = _track_cpu(w, target, lo, hi, value)
+    return Outcome(
+        f"RegisterScalableTarget {service} (min {lo}, max {hi}) and PutScalingPolicy {name}: "
+        f"target tracking of its average CPU at {value:g} %"
+    )
+
+
 def deploy(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     kind = str(args.get("kind", "good"))
     if kind not in REVISIONS:
@@ -348,6 +471,7 @@ COMMANDS: dict[str, Callable[[LiveWorld, Session, Mapping[str, Any]], Outcome]] 
     "delete_service": delete_service,
     "desired": desired,
     "deploy": deploy,
+    "autoscaling": autoscaling,
     "az": az,
     "pause": pause,
     "resume": resume,

@@ -1,5 +1,6 @@
 """What the page shows, read from the world through its public describe calls (and, for the
-AWS FIS faults a task is under, which AWS has no describe call for, `w.chaos`'s task).
+AWS FIS faults a task is under, which AWS has no describe call for, `w.chaos`'s task; for the
+datapoints of a target tracking policy, which AWS shows in CloudWatch, the scaler's policy).
 
 The view is split in sections (`loadBalancers`, `targetGroups`, `services`, `tasks`, `azs`,
 `traffic`); the hub sends a section again only when its JSON changed.
@@ -214,6 +215,75 @@ def _scaling_events(w: World, cluster: str, service: str) -> list[dict[str, Any]
     ]
 
 
+def _streak(hits: list[bool], most: int) -> int:
+    """How many of the last datapoints in a row (at most `most`) are hits."""
+    n = 0
+    for hit in reversed(hits):
+        if n >= most or not hit:
+            break
+        n += 1
+    return n
+
+
+def auto_scaling(w: World, cluster: str, service: str) -> dict[str, Any]:
+    """The service's auto scaling for the Manager's panel: its scalable target's range, its
+    target tracking policies (each with its last datapoint and how many minutes in a row its
+    alarms have seen above the target and below 90 % of it), and its last scaling activity."""
+    aas = w.application_autoscaling
+    out: dict[str, Any] = {
+        "enabled": False,
+        "min": None,
+        "max": None,
+        "policies": [],
+        "lastActivity": None,
+    }
+    if not aas.scaler.targets and not aas.scaler.activities:
+        return out  # (no call to make)
+    settings = w.settings.autoscaling
+    rid = f"service/{cluster}/{service}"
+    ns = {"ServiceNamespace": "ecs"}
+    registered = aas.describe_scalable_targets(**ns, ResourceIds=[rid])["ScalableTargets"]
+    if registered:
+        out.update(enabled=True, min=registered[0]["MinCapacity"], max=registered[0]["MaxCapacity"])
+        kept = aas.scaler.targets.get(rid)
+        for p in aas.describe_scaling_policies(**ns, ResourceId=rid)["ScalingPolicies"]:
+            config = p["TargetTrackingScalingPolicyConfiguration"]
+            value = float(config["TargetValue"])
+            policy = kept.policies.get(p["PolicyName"]) if kept is not None else None
+            points = list(policy.datapoints) if policy is not None else []
+            last = points[-1] if points else None
+            low = value * settings.scale_in_threshold
+            out["policies"].append(
+                {
+                    "name": p["PolicyName"],
+                    "metric": config.get("PredefinedMetricSpecification", {}).get(
+                        "PredefinedMetricType"
+                    ),
+                    "target": value,
+                    "datapoints": len(points),
+                    "datapoint": None if last is None else round(last, 1),
+                    "above": _streak(
+                        [v is not None and v > value for v in points],
+                        settings.scale_out_datapoints,
+                    ),
+                    "below": _streak(
+                        [v is not None and v < low for v in points],
+                        settings.scale_in_datapoints,
+                    ),
+                    "outAfter": settings.scale_out_datapoints,
+                    "inAfter": settings.scale_in_datapoints,
+                }
+            )
+    newest = aas.describe_scaling_activities(**ns, ResourceId=rid, MaxResults=1)
+    for a in newest["ScalingActivities"]:
+        out["lastActivity"] = {
+            "description": a["Description"],
+            "cause": a["Cause"],
+            "t": sim_seconds(w, a["StartTime"]),
+        }
+    return out
+
+
 def _service(w: World, cluster: str, s: Mapping[str, Any], log: FaultLog) -> dict[str, Any]:
     events = [
         {
@@ -264,6 +334,7 @@ def _service(w: World, cluster: str, s: Mapping[str, Any], log: FaultLog) -> dic
             "threshold": cb.get("threshold"),
         },
         "deployments": deployments,
+        "autoScaling": auto_scaling(w, cluster, s["serviceName"]),
         "events": events,
     }
 

@@ -264,6 +264,64 @@ function renderService() {
   if (svc && document.activeElement !== pick) pick.value = svc.arn;
   const desired = $("#desired");
   if (svc && document.activeElement !== desired) desired.value = String(svc.desired);
+  renderAutoScaling(svc);
+}
+
+// The predefined metrics of ECS service auto scaling: how the panel names them, and their unit.
+const METRICS = {
+  ECSServiceAverageCPUUtilization: ["CPU", " %"],
+  ECSServiceAverageMemoryUtilization: ["memory", " %"],
+  ALBRequestCountPerTarget: ["requests per target", ""],
+};
+const CPU_METRIC = "ECSServiceAverageCPUUtilization";
+function num(n) { return String(Math.round(n * 10) / 10); }
+
+function renderAutoScaling(svc) {
+  const as = svc && svc.autoScaling;
+  const on = !!(as && as.enabled);
+  const lines = [];
+  if (!on) {
+    lines.push(`<span class="as-badge off">Off</span><span class="muted">${svc ? "the desired count is set by hand" : "no service"}</span>`);
+  } else {
+    const named = as.policies.map((p) => {
+      const [what, unit] = METRICS[p.metric] || [p.metric, ""];
+      return `${esc(what)} target ${esc(num(p.target))}${unit}`;
+    });
+    lines.push(`<span class="as-badge on">On</span>min ${esc(as.min)} / max ${esc(as.max)}, ${named.join(", ") || "no scaling policy"}`);
+    for (const p of as.policies) {
+      const [what, unit] = METRICS[p.metric] || [p.metric, ""];
+      let text;
+      if (!p.datapoints) text = `<span class="muted">${esc(what)}: first datapoint at the end of this minute</span>`;
+      else if (p.datapoint == null) text = `<span class="muted">${esc(what)}: no data last minute (no running task)</span>`;
+      else {
+        text = `${esc(what)} <b>${esc(num(p.datapoint))}${unit}</b> last minute`;
+        if (p.above) text += ` · above ${p.above}/${p.outAfter} min`;
+        else if (p.below) text += ` · below ${p.below}/${p.inAfter} min`;
+      }
+      const alarms = `${p.name}: ${p.outAfter} minutes in a row above the target scale out (AlarmHigh), `
+        + `${p.inAfter} below 90 % of it scale in (AlarmLow)`;
+      lines.push(`<span title="${esc(alarms)}">${text}</span>`);
+    }
+  }
+  const last = as && as.lastActivity;
+  if (last) {
+    lines.push(`<span title="${esc(last.cause)}">Last: ${esc(last.description)} <time>${esc(simClock(last.t))}</time></span>`);
+  }
+  const html = lines.map((l) => `<div>${l}</div>`).join("");
+  const box = $("#as-state");
+  if (box.dataset.html !== html) { box.innerHTML = html; box.dataset.html = html; }
+  $("#as-off").disabled = !on;
+  // The inputs show the settings when they change (here or in another browser), not while
+  // someone types: what a learner typed stays until it is applied.
+  const cpu = on ? as.policies.find((p) => p.metric === CPU_METRIC) : null;
+  const sig = on ? `${svc.arn} ${as.min} ${as.max} ${cpu ? cpu.target : ""}` : "";
+  const form = $("#as-form");
+  if (sig && form.dataset.sig !== sig && !form.contains(document.activeElement)) {
+    $("#as-min").value = String(as.min);
+    $("#as-max").value = String(as.max);
+    if (cpu) $("#as-target").value = num(cpu.target);
+  }
+  if (!form.contains(document.activeElement)) form.dataset.sig = sig;
 }
 
 function faultsOf(t) { return t.faults || []; }
@@ -540,6 +598,17 @@ function bind() {
     const raw = $("#desired").value.trim();
     command("desired", focusArgs({ count: raw === "" ? raw : Number(raw) })).then(own);
   });
+  $("#as-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    // a number as a number; anything else as typed, for the model to answer in AWS's words
+    const value = (sel) => {
+      const raw = $(sel).value.trim();
+      return raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    };
+    const args = { action: "enable", min: value("#as-min"), max: value("#as-max"), target: value("#as-target") };
+    command("autoscaling", focusArgs(args)).then(own);
+  });
+  $("#as-off").addEventListener("click", () => command("autoscaling", focusArgs({ action: "disable" })).then(own));
   $("#deploy").addEventListener("click", () => command("deploy", focusArgs({ kind: $("#deploy-kind").value })).then(own));
   $("#delete").addEventListener("click", () => command("delete_service", focusArgs()).then(own));
   $("#explain-form").addEventListener("submit", async (e) => {
