@@ -337,6 +337,8 @@ def test_bad_calls_get_aws_errors_and_change_nothing(
             "Unsupported",
         ),
         ({"target": -1.0}, "TargetValue must be a number above 0"),
+        ({"target": float("inf")}, "AWS takes 8.515920e-109 to 6.153251e+48"),
+        ({"target": float("nan")}, "TargetValue must be a number above 0"),
         ({"CustomizedMetricSpecification": {"MetricName": "x"}}, "predefined metrics only"),
     ],
 )
@@ -389,3 +391,17 @@ def test_a_deleted_service_cannot_be_registered(w: World) -> None:
         register(w)
     assert caught.value.code == "ValidationException"
     assert f"ECS service doesn't exist: {RID}" in caught.value.message
+
+
+def test_a_refused_registration_changes_nothing_not_even_the_next_ids() -> None:
+    def arn(bad_first: bool) -> str:
+        world = World.demo(seed=3)
+        if bad_first:
+            with pytest.raises(AwsError):
+                register(world, lo=12, hi=10)
+        made = world.application_autoscaling.register_scalable_target(
+            **KEY, MinCapacity=2, MaxCapacity=10
+        )
+        return str(made["ScalableTargetARN"])
+
+    assert arn(True) == arn(False)

@@ -210,9 +210,9 @@ BAD = [
      "expected an integer"),
     ({"min": -1, "max": 10, "target": 50}, "Invalid value for parameter MinCapacity, value: -1, "
      "valid min value: 0"),
-    ({"min": 2, "max": 10, "target": 0}, "TargetValue must be a number above 0, got 0."),
-    ({"min": 5, "max": 10, "target": "fifty"}, "TargetValue must be a number above 0, got 'fifty'."),
-    ({"min": 5, "max": 10, "target": True}, "TargetValue must be a number above 0, got True."),
+    ({"min": 2, "max": 10, "target": 0}, "TargetValue must be a number above 0, got 0. (AWS takes 8.515920e-109 to 6.153251e+48.)"),
+    ({"min": 5, "max": 10, "target": "fifty"}, "TargetValue must be a number above 0, got 'fifty'. (AWS takes 8.515920e-109 to 6.153251e+48.)"),
+    ({"min": 5, "max": 10, "target": True}, "TargetValue must be a number above 0, got True. (AWS takes 8.515920e-109 to 6.153251e+48.)"),
 ]  # fmt: skip
 
 

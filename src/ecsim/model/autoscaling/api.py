@@ -39,6 +39,7 @@ from ecsim.model.params import Params
 if TYPE_CHECKING:
     from ecsim.model.world import World
 
+TARGET_VALUE_RANGE = (8.515920e-109, 6.153251e48)  # TargetTrackingScalingPolicyConfiguration
 SUSPENDED = ("DynamicScalingInSuspended", "DynamicScalingOutSuspended", "ScheduledScalingSuspended")
 # The namespaces Application Auto Scaling knows (ecsim scales `ecs` only).
 NAMESPACES = (
@@ -69,11 +70,17 @@ class ApplicationAutoScalingApi:
                     f"SuspendedState takes {', '.join(SUSPENDED)} as booleans; got {key!r}."
                 )
         target = self.scaler.targets.get(resource_id)
+        if target is None and (lo is None or hi is None):
+            raise ValidationException(
+                "MinCapacity and MaxCapacity are required to register a new scalable target."
+            )
+        new_lo = lo if lo is not None else target.min_capacity if target else 0
+        new_hi = hi if hi is not None else target.max_capacity if target else 0
+        if new_lo > new_hi:
+            raise ValidationException(
+                f"Minimum capacity cannot be greater than maximum capacity ({new_lo} > {new_hi})."
+            )
         if target is None:
-            if lo is None or hi is None:
-                raise ValidationException(
-                    "MinCapacity and MaxCapacity are required to register a new scalable target."
-                )
             cluster_obj = self.world.ecs.backend.clusters.get(cluster)
             svc = cluster_obj.services.get(service) if cluster_obj is not None else None
             if svc is None or svc.status is not ServiceStatus.ACTIVE:
@@ -82,20 +89,14 @@ class ApplicationAutoScalingApi:
                 resource_id=resource_id,
                 cluster=cluster,
                 service=service,
-                min_capacity=lo,
-                max_capacity=hi,
+                min_capacity=new_lo,
+                max_capacity=new_hi,
                 role_arn=role or self._role_arn(),
                 created_at=self.world.now,
                 suspended=dict.fromkeys(SUSPENDED, False),
                 arn=self._arn(f"scalable-target/{self.world.ids.hex(32)}"),
             )
-        lo = target.min_capacity if lo is None else lo
-        hi = target.max_capacity if hi is None else hi
-        if lo > hi:
-            raise ValidationException(
-                f"Minimum capacity cannot be greater than maximum capacity ({lo} > {hi})."
-            )
-        target.min_capacity, target.max_capacity = lo, hi
+        target.min_capacity, target.max_capacity = new_lo, new_hi
         if role is not None:
             target.role_arn = role
         target.suspended.update(suspended)
@@ -265,8 +266,16 @@ class ApplicationAutoScalingApi:
     ) -> TargetTrackingPolicy:
         c = Params("PutScalingPolicy", config, ValidationException)
         value = c.raw("TargetValue", required=True)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ValidationException(f"TargetValue must be a number above 0, got {value!r}.")
+        # AWS: "values that are either too small or too large" are refused
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not TARGET_VALUE_RANGE[0] <= value <= TARGET_VALUE_RANGE[1]
+        ):
+            raise ValidationException(
+                f"TargetValue must be a number above 0, got {value!r}. (AWS takes "
+                "8.515920e-109 to 6.153251e+48.)"
+            )
         spec = c.dict("PredefinedMetricSpecification")
         custom = c.has("CustomizedMetricSpecification")
         settings = self.world.settings.autoscaling
