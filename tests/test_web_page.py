@@ -403,8 +403,18 @@ def test_fis_faults_from_the_task_controls_show_on_the_tasks_and_in_the_events(
         r"port 80/tcp ingress for 2m",
         toast,
     ), toast
-    page.wait("() => document.querySelectorAll('#events li.fault').length === 3")
+    # a second fault on the first task: packet loss, a badge beside its CPU stress
+    pg.locator(f"#tasks .task[data-ip='{ips[0]}']").click()
+    pg.locator("[data-fault=packet-loss]").click()
+    page.wait(
+        "ip => document.querySelectorAll(`#tasks .task[data-ip='${ip}'] .fbadge`).length === 2",
+        ips[0],
+    )
+    both = pg.locator(f"#tasks .task[data-ip='{ips[0]}'] .fbadge").all_inner_texts()
+    assert both == ["FIS CPU stress 100 %", "FIS 7 % packet loss"]
+    page.wait("() => document.querySelectorAll('#events li.fault').length === 4")
     started = pg.locator("#events li.fault").all_inner_texts()
+    assert any(f"({ips[0]}): 7 % packet loss for 2m" in t for t in started), started
     assert any(
         "FIS aws:ecs:task-cpu-stress on task " in t and f"({ips[0]}): 100 % CPU" in t
         for t in started
@@ -425,9 +435,9 @@ def test_fis_faults_from_the_task_controls_show_on_the_tasks_and_in_the_events(
     pg.locator("#sim").scroll_into_view_if_needed()
     page.shot("13-fis-faults-tasks")
     pg.evaluate("() => window.__ecsim.command('resume')")
-    page.wait("() => document.querySelectorAll('#events li.fault').length === 6")
+    page.wait("() => document.querySelectorAll('#events li.fault').length === 8")
     texts = pg.locator("#events li.fault").all_inner_texts()
-    assert sum(t.endswith(" ended") for t in texts) == 3, texts
+    assert sum(t.endswith(" ended") for t in texts) == 4, texts
     assert any(t.endswith(f"({ips[0]}): 100 % CPU for 2m") for t in texts), texts
     page.wait("() => !document.querySelector('#tasks .fbadge')")  # no badge once they ended
     assert ips[2] not in page.running_tasks()  # replaced

@@ -115,10 +115,14 @@ def test_the_page_fault_command_injects_each_fis_fault_for_2_minutes_by_default(
         live, {"cmd": "fault", "args": {"task": arns[2], "action": "blackhole-port"}}
     )
     assert out.message.endswith(": port 80/tcp ingress for 2m")
+    out = commands.run(live, {"cmd": "fault", "args": {"task": arns[1], "action": "packet-loss"}})
+    assert out.message.endswith(": 7 % packet loss for 2m")
+    assert w.chaos.task(arns[1]).packet_loss == 0.07
     w.advance(121)
     assert not any(w.chaos.task(a).cpu_stress or w.chaos.task(a).blackholed_ports for a in arns)
     for args, said in [
         ({"task": arns[0], "action": "memory-stress"}, "'action' must be cpu-stress, "),
+        ({"task": arns[0], "action": "packet-loss", "percent": 100}, "'percent' must be between"),
         ({"task": arns[0], "action": "cpu-stress", "percent": 0}, "'percent' must be between 1"),
         ({"task": arns[0], "action": "cpu-stress", "duration": "long"}, "'duration' must be a n"),
         ({"task": arns[0], "action": "blackhole-port", "port": 80.5}, "'port' must be a whole"),

@@ -40,7 +40,7 @@ REVISIONS: dict[str, tuple[dict[str, str], str]] = {
 APP_LABELS = ("ecsim.health", "ecsim.start", "ecsim.crash-after", "ecsim.hang")
 
 # The AWS FIS task faults the page injects, by the name its buttons send (model/faults.py).
-FAULTS = ("cpu-stress", "network-latency", "blackhole-port")
+FAULTS = ("cpu-stress", "network-latency", "packet-loss", "blackhole-port")
 FAULT_DURATION = 120.0  # simulated seconds, unless the command says
 MAX_FAULT_DURATION = 12 * 3600.0  # FIS's limit
 
@@ -169,7 +169,8 @@ def kill(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
 def fault(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     """An AWS FIS task fault on one task, for `duration` seconds (2 minutes unless given):
     `cpu-stress` (`percent`, default 100), `network-latency` (`delay` in seconds, default
-    0.2) or `blackhole-port` (`port`, default the container's)."""
+    0.2), `packet-loss` (`percent`, default 7) or `blackhole-port` (`port`, default the
+    container's)."""
     w = live.world
     task = _str(args, "task")
     if task == "@task":
@@ -187,6 +188,9 @@ def fault(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome
     elif action == "network-latency":
         delay = _num(args, "delay", 0.001, 60) if "delay" in args else 0.2
         w.chaos.delay_network(t.arn, delay=delay, duration=duration)
+    elif action == "packet-loss":
+        percent = _num(args, "percent", 0.1, 99) if "percent" in args else 7.0
+        w.chaos.lose_packets(t.arn, percent=percent, duration=duration)
     else:
         port = int(_num(args, "port", 1, 65535, integer=True)) if "port" in args else None
         w.chaos.blackhole_port(t.arn, port=port, duration=duration)

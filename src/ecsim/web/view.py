@@ -78,6 +78,9 @@ def task_faults(task: Task) -> list[dict[str, str]]:
     if task.network_delay:
         ms = task.network_delay * 1000
         out.append({"action": faults.NETWORK_LATENCY, "label": f"+{ms:g} ms latency"})
+    if task.packet_loss:
+        pct = task.packet_loss * 100
+        out.append({"action": faults.PACKET_LOSS, "label": f"{pct:g} % packet loss"})
     for port in sorted(task.blackholed_ports):
         out.append({"action": faults.BLACKHOLE_PORT, "label": f"port {port} blackholed"})
     return out
