@@ -14,6 +14,7 @@ from ecsim.model.demo import CLUSTER, SERVICE
 from ecsim.model.errors import AwsError
 from ecsim.model.events import ScalingActivity, ServiceEvent
 from ecsim.model.world import World
+from ecsim.scenario import load_text, run
 
 RID = f"service/{CLUSTER}/{SERVICE}"
 KEY = {
@@ -405,3 +406,54 @@ def test_a_refused_registration_changes_nothing_not_even_the_next_ids() -> None:
         return str(made["ScalableTargetARN"])
 
     assert arn(True) == arn(False)
+
+
+AUTO_SCALED = """name: auto-scaled
+duration: 12m
+seed: 3
+world:
+  clusters: [home]
+  task_definitions:
+    - family: home-app
+      app: {startup: 3s, capacity: 50}
+  target_groups:
+    - name: home-tg
+      health_check: {interval: 10s}
+  load_balancers:
+    - name: home-alb
+      listeners:
+        - port: 80
+          default_action: {forward: home-tg}
+  services:
+    - name: home-service
+      cluster: home
+      task_definition: home-app
+      desired_count: 2
+      target_groups: [home-tg]
+      auto_scaling:
+        min: 2
+        max: 8
+        target_tracking:
+          - {metric: cpu, target: 50}
+          - {metric: requests_per_target, target: 2400, scale_in_cooldown: 60s}
+traffic:
+  - rate: 120
+expect:
+  - that: desired_count(home-service) >= 4
+    between: [5m, end]
+"""
+
+
+def test_a_scenario_file_declares_auto_scaling_on_a_service() -> None:
+    result = run(load_text(AUTO_SCALED))
+    assert result.passed
+    aas = result.world.application_autoscaling
+    policies = aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
+    configs = {p["PolicyName"]: p["TargetTrackingScalingPolicyConfiguration"] for p in policies}
+    assert configs["cpu-50"]["PredefinedMetricSpecification"] == {
+        "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
+    }
+    label = configs["requests_per_target-2400"]["PredefinedMetricSpecification"]["ResourceLabel"]
+    assert label.startswith("app/home-alb/") and "/targetgroup/home-tg/" in label
+    assert configs["requests_per_target-2400"]["ScaleInCooldown"] == 60
+    assert activities(result.world)[0].to_count == 4  # ceil(2 x 100 % / 50 %)

@@ -40,6 +40,14 @@ expect:
 """
 
 
+AUTO = """      auto_scaling:
+        min: {lo}
+        max: {hi}
+        target_tracking:
+          - {policy}
+"""
+
+
 def test_the_base_file_is_good() -> None:
     s = load_text(BASE, "broken.yaml")
     assert s.name == "broken" and s.duration == 120 and len(s.steps) == 1
@@ -229,6 +237,32 @@ def test_fault_durations_are_written_as_durations_and_run_in_seconds() -> None:
             ),
             "broken.yaml:20: world.services[0].azs[0]: unknown Availability Zone 'us-east-1d' (did you mean 'us-east-1c'?); expected one of: us-east-1a, us-east-1b, us-east-1c",
             id="az",
+        ),
+        pytest.param(
+            BASE.replace(
+                "      target_groups: [home-tg]\n",
+                "      target_groups: [home-tg]\n"
+                + AUTO.format(lo=1, hi=4, policy="{metric: cpu_load, target: 50}"),
+            ),
+            "broken.yaml:24: world.services[0].auto_scaling.target_tracking[0].metric: expected one of cpu, memory, requests_per_target; got 'cpu_load'",
+            id="auto-scaling-metric",
+        ),
+        pytest.param(
+            BASE.replace(
+                "      target_groups: [home-tg]\n",
+                "      target_groups: [home-tg]\n"
+                + AUTO.format(lo=5, hi=4, policy="{metric: cpu, target: 50}"),
+            ),
+            "broken.yaml:21: world.services[0].auto_scaling: AWS refused register_scalable_target: ValidationException: Minimum capacity cannot be greater than maximum capacity (5 > 4).",
+            id="auto-scaling-range",
+        ),
+        pytest.param(
+            BASE.replace(
+                "      target_groups: [home-tg]\n",
+                AUTO.format(lo=1, hi=4, policy="{metric: requests_per_target, target: 500}"),
+            ),
+            "broken.yaml:23: world.services[0].auto_scaling.target_tracking[0]: requests_per_target needs a target group behind a load balancer (target_group, or the service's first); got None",
+            id="auto-scaling-target-group",
         ),
     ],
 )

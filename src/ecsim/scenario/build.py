@@ -303,6 +303,79 @@ class Builder:
             if "health_check_grace_period" in svc:
                 params["healthCheckGracePeriodSeconds"] = seconds(svc["health_check_grace_period"])
         self.call(path, self.w.ecs.create_service, **params)
+        if "auto_scaling" in svc:
+            self.auto_scaling(f"{path}.auto_scaling", svc)
+
+    def auto_scaling(self, path: str, svc: dict[str, Any]) -> None:
+        """RegisterScalableTarget and one target tracking PutScalingPolicy per entry."""
+        spec = svc["auto_scaling"]
+        target = {
+            "ServiceNamespace": "ecs",
+            "ResourceId": f"service/{svc['cluster']}/{svc['name']}",
+            "ScalableDimension": "ecs:service:DesiredCount",
+        }
+        aas = self.w.application_autoscaling
+        self.call(
+            path,
+            aas.register_scalable_target,
+            **target,
+            MinCapacity=spec["min"],
+            MaxCapacity=spec["max"],
+        )
+        for i, policy in enumerate(spec["target_tracking"]):
+            where = f"{path}.target_tracking[{i}]"
+            metric: dict[str, Any] = {"PredefinedMetricType": METRICS[policy["metric"]]}
+            if policy["metric"] == "requests_per_target":
+                metric["ResourceLabel"] = self.resource_label(where, svc, policy)
+            config: dict[str, Any] = {
+                "TargetValue": float(policy["target"]),
+                "PredefinedMetricSpecification": metric,
+            }
+            for key, param in (
+                ("scale_out_cooldown", "ScaleOutCooldown"),
+                ("scale_in_cooldown", "ScaleInCooldown"),
+            ):
+                if key in policy:
+                    config[param] = round(seconds(policy[key]))
+            if "disable_scale_in" in policy:
+                config["DisableScaleIn"] = policy["disable_scale_in"]
+            self.call(
+                where,
+                aas.put_scaling_policy,
+                PolicyName=policy.get("name", f"{policy['metric']}-{policy['target']:g}"),
+                PolicyType="TargetTrackingScaling",
+                TargetTrackingScalingPolicyConfiguration=config,
+                **target,
+            )
+
+    def resource_label(self, path: str, svc: dict[str, Any], policy: dict[str, Any]) -> str:
+        """`app/<lb>/<id>/targetgroup/<tg>/<id>` of the policy's target group."""
+        groups = svc.get("target_groups", [])
+        name = policy.get("target_group", groups[0] if groups else None)
+        arn = self.tg_arns.get(name) if name else None
+        lbs = (
+            self.w.elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0][
+                "LoadBalancerArns"
+            ]
+            if arn
+            else []
+        )
+        if arn is None or not lbs:
+            raise ScenarioError(
+                self.s.file,
+                self.s.lines.get(path),
+                path,
+                "requests_per_target needs a target group behind a load balancer "
+                f"(target_group, or the service's first); got {name!r}",
+            )
+        return f"{lbs[0].split(':loadbalancer/', 1)[1]}/{arn.rsplit(':', 1)[1]}"
+
+
+METRICS = {
+    "cpu": "ECSServiceAverageCPUUtilization",
+    "memory": "ECSServiceAverageMemoryUtilization",
+    "requests_per_target": "ALBRequestCountPerTarget",
+}
 
 
 def build(w: World, scenario: Scenario) -> None:
