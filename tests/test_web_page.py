@@ -571,6 +571,8 @@ def test_auto_scaling_from_the_manager_panel_scales_out_under_load(page: Page) -
         scaled,
     ), scaled
     page.wait("() => /has started \\d tasks/.test(document.querySelector('#events').textContent)")
+    # the service's card says who sets its desired count now
+    assert re.fullmatch(r"[4-9] · auto scaling, 2 to 10", pg.locator("#svc-desired").inner_text())
     manager = pg.get_by_role("group", name="The Manager (service scheduler)")
     manager.scroll_into_view_if_needed()
     SHOTS.mkdir(exist_ok=True)
@@ -597,4 +599,5 @@ def test_auto_scaling_from_the_manager_panel_scales_out_under_load(page: Page) -
     assert pg.evaluate(f"() => {svc}.desired") >= desired
     assert "Last: Setting desired count to" in state.inner_text()
     assert pg.locator("#as-off").is_disabled()
+    page.wait("() => !document.querySelector('#svc-desired').textContent.includes('auto')")
     assert page.errors == []

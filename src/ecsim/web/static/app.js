@@ -244,7 +244,11 @@ function renderService() {
   card.className = `node svc ${st.cls}`;
   $("#svc-name").textContent = svc ? svc.name : "";
   $("#svc-status").textContent = st.text;
-  $("#svc-desired").textContent = svc ? String(svc.desired) : "–";
+  // with auto scaling on, the desired count is its to set, within min and max
+  const auto = svc && svc.autoScaling && svc.autoScaling.enabled ? svc.autoScaling : null;
+  $("#svc-desired").textContent = svc
+    ? `${svc.desired}${auto ? ` · auto scaling, ${auto.min} to ${auto.max}` : ""}`
+    : "–";
   $("#svc-running").textContent = svc ? `${svc.running} / ${svc.pending}` : "–";
   const heal = $("#svc-heal");
   heal.textContent = st.heal ? "ON" : `OFF (${st.why})`;
