@@ -206,3 +206,35 @@ expect:
 def test_a_scenario_file_sets_the_service_s_rebalancing(setting: str, balanced: bool) -> None:
     result = run(load_text(SCENARIO.format(setting=setting)))
     assert result.passed is balanced
+
+
+def test_a_service_pinned_to_one_zone_is_balanced_there(ec2_world: ecsim.World) -> None:
+    """memberOf keeps the service in us-east-1a: the other zones do not count, so nothing
+    churns (a task started elsewhere could never even the zones out)."""
+    w = ec2_world
+    td = w.ecs.list_task_definitions(familyPrefix="api")["taskDefinitionArns"][0]
+    subnets = [s["SubnetId"] for s in w.ec2.describe_subnets()["Subnets"]]
+    made = w.ecs.create_service(
+        cluster="ec2",
+        serviceName="pinned",
+        taskDefinition=td,
+        desiredCount=2,
+        launchType="EC2",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
+        placementConstraints=[
+            {"type": "memberOf", "expression": "attribute:ecs.availability-zone == us-east-1a"}
+        ],
+    )["service"]
+    assert made["availabilityZoneRebalancing"] == "ENABLED"
+    start = w.now
+    w.advance(600)
+    tasks = w.ecs.describe_tasks(
+        cluster="ec2", tasks=w.ecs.list_tasks(cluster="ec2", serviceName="pinned")["taskArns"]
+    )["tasks"]
+    assert {t["availabilityZone"] for t in tasks} == {"us-east-1a"} and len(tasks) == 2
+    said = [
+        e.message
+        for e in w.events(since=start, kind=ServiceEvent)
+        if isinstance(e, ServiceEvent) and e.service == "pinned"
+    ]
+    assert not [m for m in said if "AZ" in m]

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from ecsim.model.ecs.cluster_query import parse
 from ecsim.model.ecs.enums import ContainerInstanceStatus, LaunchType
 
 if TYPE_CHECKING:
@@ -45,18 +46,32 @@ def default_for(strategy: list[dict[str, str]]) -> str:
     return DISABLED
 
 
-def zones(backend: EcsBackend, svc: Service) -> list[str]:
-    """The Availability Zones the service can place a task in now, in order."""
+def zones(backend: EcsBackend, svc: Service, with_room: bool = False) -> list[str]:
+    """The Availability Zones the service can run a task in now, in order: its subnets' with
+    free addresses (Fargate), or those of the ACTIVE, connected instances that its memberOf
+    constraints allow (EC2); `with_room`: only those where its task fits now."""
     up = backend.world.net.azs
     if svc.launch_type is LaunchType.FARGATE:
-        azs = [s.az for s in backend.subnets_of(svc.network_configuration)]
+        azs = [s.az for s in backend.subnets_of(svc.network_configuration) if s.available > 0]
     else:
+        td = svc.primary.task_definition
+        given = list(td.extra.get("placementConstraints") or []) + list(svc.placement_constraints)
+        queries = [parse(c["expression"]) for c in given if c.get("type") == "memberOf"]
         azs = [
             i.az
             for i in svc.cluster.instances.values()
-            if i.status is ContainerInstanceStatus.ACTIVE and i.agent_connected
+            if i.status is ContainerInstanceStatus.ACTIVE
+            and i.agent_connected
+            and all(query(i) for query in queries)
+            and (not with_room or i.fits(td.task_cpu(), td.task_memory()))
         ]
     return sorted({az for az in azs if up[az].up})
+
+
+def can_even_out(counts: list[tuple[str, int]], room: list[str]) -> bool:
+    """Whether a task can start in a zone with the fewest: else a step would not help."""
+    fewest = min(n for _, n in counts)
+    return any(n == fewest and az in room for az, n in counts)
 
 
 def spread(tasks: list[Task], azs: list[str]) -> list[tuple[str, int]]:

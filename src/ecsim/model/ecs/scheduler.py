@@ -557,6 +557,8 @@ class ServiceScheduler:
             self.event(svc, msg.not_az_balanced(svc.name, counts))
         cfg = svc.deployment_configuration
         desired = svc.desired_count
+        if not rebalancing.can_even_out(counts, rebalancing.zones(self.backend, svc, True)):
+            return  # no room where it would help (full instances, exhausted subnets)
         if len(live) < cfg.max_tasks(desired):
             task = self.backend.place_service_task(svc, svc.primary)
             if task is None:
