@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import boto3
@@ -117,3 +121,29 @@ def wait_for(cond: Callable[[], Any], seconds: float = 60) -> Any:
         assert time.monotonic() < deadline, "not reached in time"
         time.sleep(0.1)
     return value
+
+
+def aws_cli(
+    server: LiveServer, home: Path, *args: str, region: str = "us-east-1"
+) -> subprocess.CompletedProcess[str]:
+    """The real AWS CLI (`python -m awscli ARGS --endpoint-url ... --output json`) against
+    the server, with test credentials and a config of its own under `home` (no pager, no
+    instance metadata lookups)."""
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": str(home / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
+        "AWS_PAGER": "",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "awscli", *args, "--endpoint-url", server.url, "--output", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from ecsim.model.events import ScalingActivity
 from ecsim.model.world import World
-from tests.awsapi_support import FAST, LiveServer, running, wait_for
+from tests.awsapi_support import FAST, LiveServer, aws_cli, running, wait_for
 
 RID = "service/home/home-service"
 DIM = "ecs:service:DesiredCount"
@@ -572,25 +570,8 @@ def test_unmodelled_operations_and_unknown_parameters(server: LiveServer) -> Non
 
 
 def test_aws_cli_register_and_describe(server: LiveServer, tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
-        "AWS_PAGER": "",
-    }
-
     def aws(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                sys.executable, "-m", "awscli", "application-autoscaling", *args,
-                "--endpoint-url", server.url, "--output", "json",
-            ],
-            env=env, capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
+        return aws_cli(server, tmp_path, "application-autoscaling", *args)
 
     out = aws(
         "register-scalable-target",

@@ -4,9 +4,7 @@ the server and the world running; the AWS CLI itself works against the server (i
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecsim.model.world import World
-from tests.awsapi_support import LiveServer, running
+from tests.awsapi_support import LiveServer, aws_cli, running
 
 ECS_TARGET = "AmazonEC2ContainerServiceV20141113"
 
@@ -171,35 +169,8 @@ def test_a_crash_inside_the_model_is_a_500_and_the_world_carries_on(
 
 
 def test_the_aws_cli_itself(server: LiveServer, tmp_path: Any) -> None:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
-        "AWS_PAGER": "",
-    }
-
     def aws(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "awscli",
-                *args,
-                "--endpoint-url",
-                server.url,
-                "--output",
-                "json",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return aws_cli(server, tmp_path, *args, region="eu-west-1")
 
     out = aws("ecs", "list-clusters")
     assert out.returncode == 0, out.stderr

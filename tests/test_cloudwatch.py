@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,7 @@ from ecsim.model.cloudwatch import NAMESPACE
 from ecsim.model.errors import AwsError
 from ecsim.model.events import TargetHealthChanged
 from ecsim.model.world import World
-from tests.awsapi_support import LiveServer, running
+from tests.awsapi_support import LiveServer, aws_cli, running
 
 
 def _dims(w: World) -> tuple[str, str]:
@@ -244,26 +241,13 @@ def test_boto3_get_metric_statistics_and_list_metrics(server: LiveServer) -> Non
 
 def test_aws_cli_get_metric_statistics(server: LiveServer, tmp_path: Path) -> None:
     lb = server.call(lambda w: _dims(w)[0])
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
-        "AWS_PAGER": "",
-    }
-    out = subprocess.run(
-        [
-            sys.executable, "-m", "awscli", "cloudwatch", "get-metric-statistics",
-            "--namespace", NAMESPACE, "--metric-name", "RequestCount",
-            "--dimensions", f"Name=LoadBalancer,Value={lb}",
-            "--start-time", "2026-01-01T00:00:00Z", "--end-time", "2026-01-01T00:03:00Z",
-            "--period", "60", "--statistics", "Sum",
-            "--endpoint-url", server.url, "--output", "json",
-        ],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+    out = aws_cli(
+        server, tmp_path,
+        "cloudwatch", "get-metric-statistics",
+        "--namespace", NAMESPACE, "--metric-name", "RequestCount",
+        "--dimensions", f"Name=LoadBalancer,Value={lb}",
+        "--start-time", "2026-01-01T00:00:00Z", "--end-time", "2026-01-01T00:03:00Z",
+        "--period", "60", "--statistics", "Sum",
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     points = sorted(json.loads(out.stdout)["Datapoints"], key=lambda p: p["Timestamp"])
