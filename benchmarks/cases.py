@@ -47,9 +47,11 @@ def dataplane(
     start = w.now
     if trace_memory:
         tracemalloc.start()
+    faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     t0, c0 = time.perf_counter(), time.process_time()
     w.advance(requests / rate)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    page_faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0
     out: dict[str, Any] = {}
     if trace_memory:
         current, peak = tracemalloc.get_traced_memory()
@@ -61,6 +63,7 @@ def dataplane(
         wall_s=wall,
         cpu_s=cpu,
         req_per_s=answered / wall,
+        minor_page_faults=page_faults,
         peak_rss_mib=peak_rss_mib(),
         events=len(w.events()),
     )

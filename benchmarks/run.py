@@ -71,12 +71,15 @@ def bench1(runs: int) -> None:
     print("1. Data plane: 10 healthy targets, 1,000,000 requests at 1,000 req/s, lognormal")
     print("   answer times (median 20 ms); simulated requests per wall second")
     for algorithm, target in (("round_robin", 5e6), ("least_outstanding_requests", 1e6)):
-        rates = [case("dataplane", "--algorithm", algorithm)["req_per_s"] for _ in range(runs)]
+        results = [case("dataplane", "--algorithm", algorithm) for _ in range(runs)]
+        rates = [r["req_per_s"] for r in results]
+        faults = [r["minor_page_faults"] for r in results]
         med = statistics.median(rates)
         print(
             f"   {algorithm:28s} {spread(rates, mega)} req/s"
             f"   target >= {target / 1e6:.0f} M: {verdict(med >= target)}"
         )
+        print(f"   {'':28s} minor page faults while it runs: {spread(faults, '{:,.0f}'.format)}")
 
 
 def bench2(runs: int) -> None:
