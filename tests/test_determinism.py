@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -119,3 +120,18 @@ def test_random_access_streams_give_each_index_the_same_numbers() -> None:
     assert abs(float(z.mean())) < 0.01 and abs(float(z.std()) - 1.0) < 0.01
     # blocks are distinct substreams, not copies of each other
     assert not np.array_equal(z[:NORMAL_BLOCK], z[NORMAL_BLOCK : 2 * NORMAL_BLOCK])
+
+
+def test_reading_one_kind_or_a_time_on_gives_the_same_records_as_filtering_the_log() -> None:
+    """w.events(since, kind) reads per-kind lists; they hold exactly the log's records, in
+    its order, also the data plane's, which are dated before the instant they are recorded."""
+    w = ecsim.World.demo(seed=4, rate=40)
+    w.chaos.kill_task(sorted(service_task_arns(w))[0])
+    w.advance(120.5)
+    log = w.events()
+    assert all(b.time >= a.time for a, b in itertools.pairwise(log))
+    for kind in [*sorted({e.kind for e in log}), "NoSuchKind"]:
+        for since in (None, 0.0, 45.0, 60.0, w.now, w.now + 1):
+            expected = [e for e in log if e.kind == kind and (since is None or e.time >= since)]
+            assert w.events(since=since, kind=kind) == expected, (kind, since)
+    assert w.events(since=60.0) == [e for e in log if e.time >= 60.0]

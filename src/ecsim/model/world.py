@@ -58,6 +58,7 @@ class World:
         self.ids = Ids(self.streams.scalar("ids"), region)
         self.clock = Clock(epoch)
         self._events: list[Event] = []
+        self._by_kind: dict[str, list[Event]] = {}  # the same records, one list per kind
         self.subscribers: list[Callable[[Event], None]] = []
         self.net = Network(self.ids, region)
         self.endpoints: dict[str, Task] = {}
@@ -93,12 +94,14 @@ class World:
 
     def emit(self, event: Event) -> None:
         """Record an event. The log stays in time order: the records of the data plane are
-        dated at the end of their bucket, which may be before the instant they are sealed."""
-        events = self._events
-        if events and event.time < events[-1].time:
-            events.insert(bisect.bisect_right(events, event.time, key=lambda e: e.time), event)
-        else:
-            events.append(event)
+        dated at the end of their bucket, which may be before the instant they are sealed.
+        Each kind also has a list of its own, so that reading one kind (the health records
+        CloudWatch and auto scaling read every minute) does not walk the whole log."""
+        for log in (self._events, self._by_kind.setdefault(event.kind, [])):
+            if log and event.time < log[-1].time:
+                log.insert(bisect.bisect_right(log, event.time, key=lambda e: e.time), event)
+            else:
+                log.append(event)
         for subscriber in self.subscribers:
             subscriber(event)
 
@@ -106,12 +109,12 @@ class World:
         self, since: float | None = None, kind: str | type[Event] | None = None
     ) -> list[Event]:
         """The event records (oldest first), from `since` on, optionally of one kind."""
-        out = self._events
+        if kind is None:
+            out = self._events
+        else:
+            out = self._by_kind.get(kind if isinstance(kind, str) else kind.__name__, [])
         if since is not None:
-            out = [e for e in out if e.time >= since]
-        if kind is not None:
-            name = kind if isinstance(kind, str) else kind.__name__
-            out = [e for e in out if e.kind == name]
+            return out[bisect.bisect_left(out, since, key=lambda e: e.time) :]
         return list(out)
 
     # --- the network as the ALB sees it ---------------------------------------------------
