@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from ecsim.cli.main import main
-from ecsim.model.explain import explanations
+from ecsim.model.aws.explain import explanations
 
 A = "arn:aws:ecs:us-east-1:123456789012"
 E = "arn:aws:elasticloadbalancing:us-east-1:123456789012"

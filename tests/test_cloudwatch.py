@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ecsim.model.cloudwatch import NAMESPACE
+from ecsim.model.cloudwatch.api import NAMESPACE
 from ecsim.model.errors import AwsError
 from ecsim.model.events import TargetHealthChanged
 from ecsim.model.world import World

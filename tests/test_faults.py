@@ -1,4 +1,4 @@
-"""Task faults as AWS FIS injects them (model/faults.py): CPU stress, a blackholed port and
+"""Task faults as AWS FIS injects them (model/verbs/faults.py): CPU stress, a blackholed port and
 network latency, for a duration, through `w.chaos`."""
 
 from __future__ import annotations

@@ -27,9 +27,9 @@ from starlette.routing import BaseRoute, Route
 
 from ecsim import __version__
 from ecsim.live.runtime import LiveWorld
-from ecsim.model import faults
-from ecsim.model.chaos import Chaos
 from ecsim.model.errors import AwsError
+from ecsim.model.verbs import faults
+from ecsim.model.verbs.chaos import Chaos
 
 log = logging.getLogger("ecsim.awsapi.native")
 
@@ -172,7 +172,7 @@ _SERVICE = {"type": "string", "description": "Service name or ARN; omitted: ever
 _LB = {"type": "string", "description": "Load balancer name, ARN or DNS name; default: first."}
 _AZ = {"type": "string", "description": "Availability Zone name, e.g. us-east-1a."}
 _SECONDS = {"type": "number", "description": "Simulated seconds since the world began."}
-# FIS's own limits: a fault lasts at most 12 hours (model/faults.py checks them too).
+# FIS's own limits: a fault lasts at most 12 hours (model/verbs/faults.py checks them too).
 _DURATION = {
     "type": "number",
     "exclusiveMinimum": 0,

@@ -9,8 +9,8 @@ from typing import Any
 from ecsim.awsapi.errors import InvalidAction, UnknownOperationException
 from ecsim.awsapi.protocol.shapes import OperationModel, ServiceModel, service_model, snake
 from ecsim.model.autoscaling.api import ApplicationAutoScalingApi
-from ecsim.model.cloudwatch import CloudWatch
-from ecsim.model.ec2 import Ec2Api
+from ecsim.model.cloudwatch.api import CloudWatch
+from ecsim.model.ec2.api import Ec2Api
 from ecsim.model.ecs.api import EcsApi
 from ecsim.model.elbv2.api import Elbv2Api
 from ecsim.model.errors import AwsError

@@ -126,6 +126,6 @@ def run_scenario(
 @click.argument("text")
 def explain(text: str) -> None:
     """Say what an ARN, ID or name is, who manages it, and how to look it up."""
-    from ecsim.model.explain import explain as explain_text
+    from ecsim.model.aws.explain import explain as explain_text
 
     click.echo(explain_text(text))

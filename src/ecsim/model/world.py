@@ -17,22 +17,22 @@ from datetime import datetime
 from typing import Any
 
 from ecsim.model.autoscaling.api import ApplicationAutoScalingApi
-from ecsim.model.chaos import Chaos
-from ecsim.model.cloudwatch import CloudWatch
+from ecsim.model.aws.ids import DEFAULT_EPOCH, Clock, Ids
+from ecsim.model.cloudwatch.api import CloudWatch
 from ecsim.model.dataplane.engine import DataPlane
 from ecsim.model.demo import build_demo
-from ecsim.model.ec2 import Ec2Api
+from ecsim.model.ec2.api import Ec2Api
+from ecsim.model.ec2.instances import Instances
+from ecsim.model.ec2.network import Network
 from ecsim.model.ecs.api import EcsApi
 from ecsim.model.ecs.task import Task
 from ecsim.model.elbv2.api import Elbv2Api
 from ecsim.model.elbv2.backend import ElbBackend
 from ecsim.model.elbv2.health import ProbeResult, Reason
 from ecsim.model.events import Event
-from ecsim.model.ids import DEFAULT_EPOCH, Clock, Ids
-from ecsim.model.instances import Instances
-from ecsim.model.network import Network
 from ecsim.model.settings import Settings
-from ecsim.model.traffic import Traffic
+from ecsim.model.verbs.chaos import Chaos
+from ecsim.model.verbs.traffic import Traffic
 from ecsim.sim import Kernel, Streams
 
 REGION = "us-east-1"

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ecsim.model.autoscaling.api import ApplicationAutoScalingApi
-from ecsim.model.chaos import Chaos
-from ecsim.model.ec2 import Ec2Api
+from ecsim.model.ec2.api import Ec2Api
 from ecsim.model.ecs.api import EcsApi
 from ecsim.model.elbv2.api import Elbv2Api
-from ecsim.model.traffic import Traffic
+from ecsim.model.verbs.chaos import Chaos
+from ecsim.model.verbs.traffic import Traffic
 from ecsim.model.world import World
 
 SURFACES: dict[str, type] = {

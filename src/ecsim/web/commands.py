@@ -39,7 +39,7 @@ REVISIONS: dict[str, tuple[dict[str, str], str]] = {
 }
 APP_LABELS = ("ecsim.health", "ecsim.start", "ecsim.crash-after", "ecsim.hang")
 
-# The AWS FIS task faults the page injects, by the name its buttons send (model/faults.py).
+# The AWS FIS task faults the page injects, by the name its buttons send (model/verbs/faults.py).
 FAULTS = ("cpu-stress", "network-latency", "packet-loss", "blackhole-port")
 FAULT_DURATION = 120.0  # simulated seconds, unless the command says
 MAX_FAULT_DURATION = 12 * 3600.0  # FIS's limit

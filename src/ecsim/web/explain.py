@@ -1,7 +1,7 @@
 """What is this name or ARN? The page's explainer, in the spirit of the seed's opening answer
 ("1-home-instance is almost certainly a Task, not a Service").
 
-It reasons from the text's shape (`ecsim.model.explain`: ARNs name their resource type;
+It reasons from the text's shape (`ecsim.model.aws.explain`: ARNs name their resource type;
 numbered or ID-like names are running copies; static names like `home-service` are services)
 and, when the text names something in the live world (a task ID or IP, a service, a target
 group, a load balancer, a cluster), says what it is there.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ecsim.model.aws.explain import explanations
 from ecsim.model.errors import AwsError
-from ecsim.model.explain import explanations
 from ecsim.model.world import World
 
 ROLE = {
@@ -94,7 +94,7 @@ def _lookup(w: World, text: str) -> dict[str, Any] | None:
 
 def explain(w: World, text: str) -> dict[str, Any]:
     """What `text` (a name, ID, IP or ARN) most likely is, and what it does: what its shape
-    says (`ecsim.model.explain`), and what it is in this world if it is here."""
+    says (`ecsim.model.aws.explain`), and what it is in this world if it is here."""
     text = text.strip()
     e = explanations(text)[0]
     shape = {

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from ecsim.model import faults
 from ecsim.model.ecs.task import Task
 from ecsim.model.errors import AwsError
 from ecsim.model.events import Event, TaskFaultChanged
+from ecsim.model.verbs import faults
 from ecsim.model.world import World
 from ecsim.scenario.wording import fault_durations, fault_text, scaling_text
 

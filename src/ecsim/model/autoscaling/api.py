@@ -28,13 +28,13 @@ from ecsim.model.autoscaling.scaler import (
     Scaler,
     TargetTrackingPolicy,
 )
+from ecsim.model.aws.params import Params
 from ecsim.model.ecs.enums import ServiceStatus
 from ecsim.model.errors import (
     InvalidNextTokenException,
     ObjectNotFoundException,
     ValidationException,
 )
-from ecsim.model.params import Params
 
 if TYPE_CHECKING:
     from ecsim.model.world import World

@@ -4,7 +4,7 @@
   CPU. Choice (AWS runs real code; ecsim has a profile): a task's CPU is
   `cpu_idle_percent` plus the rest in proportion to the requests it answered over what its
   app serves in the period (its capacity per second), at most 100 %; a CPU stressor
-  (model/faults.py) takes its share first.
+  (model/verbs/faults.py) takes its share first.
 - `ECSServiceAverageMemoryUtilization`: the mean of the tasks' `ecsim.memory` label.
 - `ALBRequestCountPerTarget`: the target group's CloudWatch `RequestCountPerTarget` (its
   requests over its healthy targets, `w.cloudwatch`), from the policy's `ResourceLabel`.

@@ -121,7 +121,7 @@ def outcome(
 ) -> Outcome:
     """What the client gets from a target; arrays broadcast (one formula for batches and
     matrices). `u_err` may be None when every error rate is 0; `wait` None when all are 0;
-    `delay`: what the network adds to the answer (a FIS latency fault, model/faults.py)."""
+    `delay`: what the network adds to the answer (a FIS latency fault, model/verbs/faults.py)."""
     service = np.exp(log_mu + sigma * z)
     if wait is not None:
         service = service + wait

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
+from ecsim.model.aws.params import Params
 from ecsim.model.ecs import placement, rebalancing
 from ecsim.model.ecs.backend import EcsBackend
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
@@ -26,11 +27,10 @@ from ecsim.model.ecs.enums import (
     ServiceStatus,
     TaskStatus,
 )
+from ecsim.model.ecs.profile import ProfileError, profile_from_labels
 from ecsim.model.ecs.service import CircuitBreaker, Deployment, DeploymentConfiguration, Service
 from ecsim.model.ecs.task import Task
 from ecsim.model.ecs.taskdef import TaskDefinition
-from ecsim.model.params import Params
-from ecsim.model.profile import ProfileError, profile_from_labels
 
 if TYPE_CHECKING:
     from ecsim.model.world import World

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from ecsim.model.ec2.network import Subnet
 from ecsim.model.ecs import messages as msg
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.draining import InstanceDraining, on_draining_instance
@@ -32,7 +33,6 @@ from ecsim.model.ecs.taskdef import TaskDefinition
 from ecsim.model.elbv2.health import TargetHealthState
 from ecsim.model.elbv2.resources import Target, TargetGroup
 from ecsim.model.events import DeploymentChanged, ServiceChanged
-from ecsim.model.network import Subnet
 
 if TYPE_CHECKING:
     from ecsim.model.world import World

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from ecsim.model.ecs.enums import ContainerInstanceStatus, ControllerStatus
 
 if TYPE_CHECKING:
+    from ecsim.model.ec2.network import Subnet
     from ecsim.model.ecs.service import Service
     from ecsim.model.ecs.task import Task
-    from ecsim.model.network import Subnet
 
 
 @dataclass

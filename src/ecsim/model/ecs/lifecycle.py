@@ -20,9 +20,9 @@ from ecsim.model.ecs.enums import (
     TaskStatus,
     TaskStopCode,
 )
+from ecsim.model.ecs.profile import StartBehaviour
 from ecsim.model.ecs.task import Task
 from ecsim.model.events import TaskStateChanged
-from ecsim.model.profile import StartBehaviour
 
 if TYPE_CHECKING:
     from ecsim.model.world import World

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from ecsim.model.ec2.network import Subnet
 from ecsim.model.ecs.enums import (
     STARTING,
     DesiredStatus,
@@ -20,10 +21,9 @@ from ecsim.model.ecs.enums import (
     TaskStatus,
     TaskStopCode,
 )
+from ecsim.model.ecs.profile import AppProfile
 from ecsim.model.ecs.taskdef import TaskDefinition
 from ecsim.model.elbv2.health import ProbeResult, Reason, matcher_accepts, passed
-from ecsim.model.network import Subnet
-from ecsim.model.profile import AppProfile
 from ecsim.sim import Timer
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class Task:
     registrations: set[tuple[str, str, int]] = field(default_factory=set)
     timers: list[Timer] = field(default_factory=list)
     overrides: dict[str, Any] = field(default_factory=dict)
-    # FIS-style faults (model/faults.py): CPU taken by a stressor (percent), ports whose
+    # FIS-style faults (model/verbs/faults.py): CPU taken by a stressor (percent), ports whose
     # inbound traffic is dropped, seconds the network adds to every answer, share of its
     # packets lost
     cpu_stress: float = 0.0
@@ -120,7 +120,7 @@ class Task:
     @property
     def capacity(self) -> float:
         """Requests per second the app serves now: under a CPU stressor it gets half of what
-        the stressor takes (model/faults.py)."""
+        the stressor takes (model/verbs/faults.py)."""
         return self.profile.capacity * (1.0 - self.cpu_stress / 200.0)
 
     def mode_on(self, port: int | None) -> EndpointMode:

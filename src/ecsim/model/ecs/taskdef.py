@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from ecsim.model.ecs.container_health import ContainerHealthCheck
-from ecsim.model.profile import AppProfile
+from ecsim.model.ecs.profile import AppProfile
 
 
 @dataclass

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ecsim.model import errors
+from ecsim.model.aws.params import Params
 from ecsim.model.elbv2.health import DESCRIPTIONS, TargetHealthState, valid_matcher
 from ecsim.model.elbv2.resources import (
     HealthCheck,
@@ -33,10 +34,9 @@ from ecsim.model.elbv2.resources import (
     Target,
     TargetGroup,
 )
-from ecsim.model.params import Params
 
 if TYPE_CHECKING:
-    from ecsim.model.network import Subnet
+    from ecsim.model.ec2.network import Subnet
     from ecsim.model.world import World
 
 _T = TypeVar("_T")

@@ -11,8 +11,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from ecsim.model.aws.ids import Ids
 from ecsim.model.errors import AwsError, ec2_error
-from ecsim.model.ids import Ids
 
 _T = TypeVar("_T")
 RESERVED_HEAD = 4  # network, VPC router, DNS, future use

@@ -3,7 +3,7 @@
 A task's container crashing or being OOM-killed, an app that stops passing health checks,
 the service scheduler (the seed's "Manager") crashing, hanging or coming back, an EC2
 instance or a whole Availability Zone failing; and, as AWS FIS injects them, CPU stress, a
-blackholed port, network latency and packet loss in a task (model/faults.py) and `aws:ecs:drain-container-instances`, a
+blackholed port, network latency and packet loss in a task (model/verbs/faults.py) and `aws:ecs:drain-container-instances`, a
 shortcut that drains a container instance.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ecsim.model import faults
 from ecsim.model.ecs.cluster import Cluster
 from ecsim.model.ecs.draining import SETTABLE
 from ecsim.model.ecs.enums import ContainerInstanceStatus, ControllerStatus
@@ -24,10 +23,11 @@ from ecsim.model.errors import (
     ServiceNotFoundException,
 )
 from ecsim.model.events import ControllerStatusChanged, InfrastructureChanged
+from ecsim.model.verbs import faults
 
 if TYPE_CHECKING:
+    from ecsim.model.ec2.instances import Instance
     from ecsim.model.ecs.backend import EcsBackend
-    from ecsim.model.instances import Instance
     from ecsim.model.world import World
 
 KILL_REASONS = ("crash", "oom")

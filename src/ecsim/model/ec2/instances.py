@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ecsim.model.ec2.network import Subnet
 from ecsim.model.ecs.cluster import ContainerInstance
 from ecsim.model.ecs.enums import ContainerInstanceStatus
 from ecsim.model.events import InfrastructureChanged
-from ecsim.model.network import Subnet
 
 if TYPE_CHECKING:
     from ecsim.model.world import World

@@ -15,12 +15,12 @@ import fnmatch
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ecsim.model.aws.params import Params
+from ecsim.model.ec2.instances import INSTANCE_TYPES, Instance
 from ecsim.model.errors import AwsError, ec2_error
-from ecsim.model.instances import INSTANCE_TYPES, Instance
-from ecsim.model.params import Params
 
 if TYPE_CHECKING:
-    from ecsim.model.network import AvailabilityZone, SecurityGroup, Subnet, Vpc
+    from ecsim.model.ec2.network import AvailabilityZone, SecurityGroup, Subnet, Vpc
     from ecsim.model.world import World
 
 _R = TypeVar("_R")

@@ -1,0 +1,1 @@
+"""EC2: the region's network (VPCs, subnets, security groups, addresses) and instances."""
