@@ -961,7 +961,7 @@ def test_an_unanswered_target_turns_unhealthy_with_timeout(w: World) -> None:
 def test_an_answering_target_is_healthy_after_one_check(w: World) -> None:
     lb, tg = make_lb(w), make_tg(w, HealthCheckPort="8081")
     make_listener(w, lb, tg)
-    w.endpoints["10.0.3.9"] = Answering()  # type: ignore[assignment]
+    w.endpoints.attach("10.0.3.9", Answering())  # type: ignore[arg-type]
     w.elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.3.9"}])
     w.advance(4.1)  # registration (<= 4 s) + one probe answered in 0.01 s
     assert health(w, tg) == [
@@ -980,7 +980,7 @@ def test_deregistration_drains_for_the_delay_then_the_target_is_gone(w: World) -
         TargetGroupArn=tg,
         Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}],
     )
-    w.endpoints["10.0.2.20"] = Answering()  # type: ignore[assignment]
+    w.endpoints.attach("10.0.2.20", Answering())  # type: ignore[arg-type]
     w.elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.2.20", "Port": 8080}])
     w.advance(10)
     assert health(w, tg)[0]["TargetHealth"] == {"State": "healthy"}
@@ -1046,7 +1046,7 @@ def test_describe_target_health_for_asked_targets(w: World) -> None:
 def test_deleting_the_load_balancer_makes_targets_unused(w: World) -> None:
     lb, tg = make_lb(w), make_tg(w)
     make_listener(w, lb, tg)
-    w.endpoints["10.0.1.30"] = Answering()  # type: ignore[assignment]
+    w.endpoints.attach("10.0.1.30", Answering())  # type: ignore[arg-type]
     w.elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.1.30"}])
     w.advance(10)
     assert health(w, tg)[0]["TargetHealth"]["State"] == "healthy"

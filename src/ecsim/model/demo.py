@@ -8,10 +8,29 @@ demo shows healing and deletion within a minute or two.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from ecsim.model.world import World
+from ecsim.model.ec2.api import Ec2Api
+from ecsim.model.ecs.api import EcsApi
+from ecsim.model.elbv2.api import Elbv2Api
+from ecsim.model.verbs.traffic import Traffic
+
+
+class Facades(Protocol):
+    """What the demo is built with: the public API of a world."""
+
+    ec2: Ec2Api
+    ecs: EcsApi
+    elbv2: Elbv2Api
+    traffic: Traffic
+
+    @property
+    def now(self) -> float: ...
+
+    def advance(self, seconds: float) -> None: ...
+
+
+W = TypeVar("W", bound=Facades)
 
 CLUSTER = "home"
 SERVICE = "home-service"
@@ -22,7 +41,7 @@ DESIRED = 3
 STEADY_WITHIN = 600.0
 
 
-def build_demo(w: World, desired: int = DESIRED, rate: float = 5.0) -> World:
+def build_demo(w: W, desired: int = DESIRED, rate: float = 5.0) -> W:
     subnets = [
         s["SubnetId"]
         for s in w.ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
@@ -103,7 +122,7 @@ def build_demo(w: World, desired: int = DESIRED, rate: float = 5.0) -> World:
 
 
 def wait_steady(
-    w: World, cluster: str, service: str, lb_arn: str, within: float = STEADY_WITHIN
+    w: Facades, cluster: str, service: str, lb_arn: str, within: float = STEADY_WITHIN
 ) -> None:
     """Advance until the load balancer is active and the service's deployment completed."""
     deadline = w.now + within

@@ -5,30 +5,40 @@
     w.advance(60)
 
 Everything that changes state goes through `w.ecs`, `w.elbv2`, `w.ec2`,
-`w.application_autoscaling` (boto3 names and shapes) or through `w.chaos` and `w.traffic` (what AWS has no API for). Every change is
-recorded as a typed event (`w.events()`); `w.cloudwatch` reads the ALB's metrics from them.
+`w.application_autoscaling` (boto3 names and shapes) or through `w.chaos` and `w.traffic`
+(what AWS has no API for). Every change is recorded as a typed event (`w.events()`);
+`w.cloudwatch` reads the ALB's metrics from them.
+
+This module is the composition root and nothing else: it builds each component with the
+simulation context and the collaborators it uses, and connects the observers (who learns of
+routing, zone, instance and target-health changes). No component imports it.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from ecsim.model.autoscaling.api import ApplicationAutoScalingApi
+from ecsim.model.autoscaling.metrics import Sources
+from ecsim.model.autoscaling.scaler import Scaler
 from ecsim.model.aws.ids import DEFAULT_EPOCH, Clock, Ids
 from ecsim.model.cloudwatch.api import CloudWatch
+from ecsim.model.context import SimContext
 from ecsim.model.dataplane.engine import DataPlane
 from ecsim.model.demo import build_demo
 from ecsim.model.ec2.api import Ec2Api
 from ecsim.model.ec2.instances import Instances
 from ecsim.model.ec2.network import Network
+from ecsim.model.ec2.zones import Zones
 from ecsim.model.ecs.api import EcsApi
+from ecsim.model.ecs.backend import EcsBackend
 from ecsim.model.ecs.task import Task
 from ecsim.model.elbv2.api import Elbv2Api
 from ecsim.model.elbv2.backend import ElbBackend
-from ecsim.model.elbv2.health import ProbeResult, Reason
+from ecsim.model.elbv2.endpoints import Endpoints
 from ecsim.model.events import Event
 from ecsim.model.settings import Settings
 from ecsim.model.verbs.chaos import Chaos
@@ -50,35 +60,87 @@ class World:
         epoch: datetime = DEFAULT_EPOCH,
         record_requests: bool = False,
     ) -> None:
-        self.seed = seed
-        self.region = region
-        self.settings = settings or Settings()
-        self.kernel = Kernel()
-        self.streams = Streams(seed)
-        self.ids = Ids(self.streams.scalar("ids"), region)
-        self.clock = Clock(epoch)
-        self._events: list[Event] = []
-        self._by_kind: dict[str, list[Event]] = {}  # the same records, one list per kind
-        self.subscribers: list[Callable[[Event], None]] = []
-        self.net = Network(self.ids, region)
-        self.endpoints: dict[str, Task] = {}
-        self.elb = ElbBackend(self)
-        self.dataplane = DataPlane(self, record_requests=record_requests)
-        self.instances = Instances(self)
-        self.ec2 = Ec2Api(self)
-        self.elbv2 = Elbv2Api(self)
-        self.ecs = EcsApi(self)
-        self.chaos = Chaos(self)
-        self.traffic = Traffic(self)
-        self.cloudwatch = CloudWatch(self)
-        self.application_autoscaling = ApplicationAutoScalingApi(self)
+        ctx = self.ctx = SimContext.create(seed, region, settings, epoch)
+        # the network, its zones and instances (EC2)
+        self.net = Network(ctx.ids, region)
+        self.zones = Zones(ctx, self.net)
+        self.instances = Instances(ctx, self.net)
+        # the load balancers and what they reach (ELBv2), and the requests (the data plane)
+        self.endpoints: Endpoints[Task] = Endpoints()
+        self.elb = ElbBackend(ctx, self.endpoints)
+        self._dataplane = DataPlane(ctx, self.elb, self.endpoints, record_requests=record_requests)
+        self.endpoints.observe(self._dataplane)
+        # ECS
+        self.ecs_backend = EcsBackend(ctx, self.elb, self.endpoints, self.net)
+        self.instances.observers.append(self.ecs_backend.agent)
+        self.zones.observers += [self.endpoints, self.ecs_backend]
+        # the faces: AWS's APIs and ecsim's own verbs
+        self.ec2 = Ec2Api(ctx, self.net, self.instances)
+        self.elbv2 = Elbv2Api(ctx, self.elb, self.net, self.instances)
+        self.ecs = EcsApi(ctx, self.ecs_backend, self.elb, self.net)
+        self.chaos = Chaos(self.ecs_backend, self.instances, self.zones)
+        self.traffic = Traffic(self.elb, self._dataplane)
+        self.cloudwatch = CloudWatch(ctx, self.elbv2, self._dataplane)
+        sources = Sources(ctx.settings, self.elb, self._dataplane, self.cloudwatch)
+        self.scaler = Scaler(ctx, self.ecs, self.ecs_backend, sources)
+        self.application_autoscaling = ApplicationAutoScalingApi(ctx, self.ecs_backend, self.scaler)
+
+    @property
+    def dataplane(self) -> DataPlane:
+        """The requests through the load balancers."""
+        return self._dataplane
+
+    @dataplane.setter
+    def dataplane(self, dataplane: DataPlane) -> None:
+        """Put another data plane in (the tests' per-request reference model), before any
+        traffic: every component that routes or reads requests uses it from now on."""
+        self.endpoints.replace_observer(self._dataplane, dataplane)
+        self._dataplane = dataplane
+        self.traffic.dataplane = dataplane
+        self.cloudwatch.dataplane = dataplane
+        self.scaler.sources = replace(self.scaler.sources, dataplane=dataplane)
+
+    # --- the context, as a world's users read it ------------------------------------------
+
+    @property
+    def seed(self) -> int:
+        return self.ctx.seed
+
+    @property
+    def region(self) -> str:
+        return self.ctx.region
+
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    @property
+    def kernel(self) -> Kernel:
+        return self.ctx.kernel
+
+    @property
+    def streams(self) -> Streams:
+        return self.ctx.streams
+
+    @property
+    def ids(self) -> Ids:
+        return self.ctx.ids
+
+    @property
+    def clock(self) -> Clock:
+        return self.ctx.clock
+
+    @property
+    def subscribers(self) -> list[Callable[[Event], None]]:
+        """Called with every record as it is made."""
+        return self.ctx.log.subscribers
 
     # --- time -----------------------------------------------------------------------------
 
     @property
     def now(self) -> float:
         """The simulated clock, in seconds since the world began."""
-        return self.kernel.now
+        return self.ctx.now
 
     def advance(self, seconds: float) -> None:
         """Run `seconds` of simulated time."""
@@ -87,44 +149,20 @@ class World:
         self.run_until(self.now + seconds)
 
     def run_until(self, time: float) -> None:
-        self.kernel.run_until(time)
+        self.ctx.kernel.run_until(time)
         self.dataplane.flush()
 
     # --- events ---------------------------------------------------------------------------
 
     def emit(self, event: Event) -> None:
-        """Record an event. The log stays in time order: the records of the data plane are
-        dated at the end of their bucket, which may be before the instant they are sealed.
-        Each kind also has a list of its own, so that reading one kind (the health records
-        CloudWatch and auto scaling read every minute) does not walk the whole log."""
-        for log in (self._events, self._by_kind.setdefault(event.kind, [])):
-            if log and event.time < log[-1].time:
-                log.insert(bisect.bisect_right(log, event.time, key=lambda e: e.time), event)
-            else:
-                log.append(event)
-        for subscriber in self.subscribers:
-            subscriber(event)
+        """Record an event."""
+        self.ctx.emit(event)
 
     def events(
         self, since: float | None = None, kind: str | type[Event] | None = None
     ) -> list[Event]:
         """The event records (oldest first), from `since` on, optionally of one kind."""
-        if kind is None:
-            out = self._events
-        else:
-            out = self._by_kind.get(kind if isinstance(kind, str) else kind.__name__, [])
-        if since is not None:
-            return out[bisect.bisect_left(out, since, key=lambda e: e.time) :]
-        return list(out)
-
-    # --- the network as the ALB sees it ---------------------------------------------------
-
-    def probe(self, ip: str, port: int, path: str, timeout: float, matcher: str) -> ProbeResult:
-        """One health-check probe to ip:port (the answer of whatever owns that address)."""
-        endpoint = self.endpoints.get(ip)
-        if endpoint is None:
-            return ProbeResult(False, Reason.TIMEOUT, duration=timeout)
-        return endpoint.probe(self.now, port, path, timeout, matcher)
+        return self.ctx.log.events(since, kind)
 
     @classmethod
     def demo(cls, seed: int = 0, *, desired: int = 3, rate: float = 5.0, **kwargs: Any) -> World:

@@ -37,7 +37,8 @@ from ecsim.model.errors import (
 )
 
 if TYPE_CHECKING:
-    from ecsim.model.world import World
+    from ecsim.model.context import SimContext
+    from ecsim.model.ecs.backend import EcsBackend
 
 TARGET_VALUE_RANGE = (8.515920e-109, 6.153251e48)  # TargetTrackingScalingPolicyConfiguration
 SUSPENDED = ("DynamicScalingInSuspended", "DynamicScalingOutSuspended", "ScheduledScalingSuspended")
@@ -50,9 +51,10 @@ NAMESPACES = (
 
 
 class ApplicationAutoScalingApi:
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.scaler = Scaler(world)
+    def __init__(self, ctx: SimContext, backend: EcsBackend, scaler: Scaler) -> None:
+        self.ctx = ctx
+        self.backend = backend
+        self.scaler = scaler
 
     # --- scalable targets -----------------------------------------------------------------
 
@@ -81,7 +83,7 @@ class ApplicationAutoScalingApi:
                 f"Minimum capacity cannot be greater than maximum capacity ({new_lo} > {new_hi})."
             )
         if target is None:
-            cluster_obj = self.world.ecs.backend.clusters.get(cluster)
+            cluster_obj = self.backend.clusters.get(cluster)
             svc = cluster_obj.services.get(service) if cluster_obj is not None else None
             if svc is None or svc.status is not ServiceStatus.ACTIVE:
                 raise ValidationException(f"ECS service doesn't exist: {resource_id}")
@@ -92,9 +94,9 @@ class ApplicationAutoScalingApi:
                 min_capacity=new_lo,
                 max_capacity=new_hi,
                 role_arn=role or self._role_arn(),
-                created_at=self.world.now,
+                created_at=self.ctx.now,
                 suspended=dict.fromkeys(SUSPENDED, False),
-                arn=self._arn(f"scalable-target/{self.world.ids.hex(32)}"),
+                arn=self._arn(f"scalable-target/{self.ctx.ids.hex(32)}"),
             )
         target.min_capacity, target.max_capacity = new_lo, new_hi
         if role is not None:
@@ -198,7 +200,7 @@ class ApplicationAutoScalingApi:
         dimension = p.str("ScalableDimension")
         page = _page(p)
         p.done(("IncludeNotScaledActivities",))
-        clock = self.world.clock
+        clock = self.ctx.clock
         activities = [
             {
                 "ActivityId": a.activity_id,
@@ -278,7 +280,7 @@ class ApplicationAutoScalingApi:
             )
         spec = c.dict("PredefinedMetricSpecification")
         custom = c.has("CustomizedMetricSpecification")
-        settings = self.world.settings.autoscaling
+        settings = self.ctx.settings.autoscaling
         cooldown = settings.cooldown
         out_cd = c.int("ScaleOutCooldown", lo=0)
         in_cd = c.int("ScaleInCooldown", lo=0)
@@ -301,14 +303,14 @@ class ApplicationAutoScalingApi:
                 f"{', '.join(m.value for m in PredefinedMetric)}."
             ) from None
         if metric is PredefinedMetric.REQUESTS_PER_TARGET:
-            if not label or resource_label_arns(self.world, label) is None:
+            if not label or resource_label_arns(self.scaler.sources, label) is None:
                 raise ValidationException(
                     f"ResourceLabel {label!r} names no target group of a load balancer: "
                     "write app/<load balancer name>/<id>/targetgroup/<target group name>/<id>."
                 )
         elif label is not None:
             raise ValidationException("ResourceLabel is only for ALBRequestCountPerTarget.")
-        uid = self.world.ids.uuid()
+        uid = self.ctx.ids.uuid()
         alarm = f"TargetTracking-{target.resource_id}-Alarm%s-{uid}"
         return TargetTrackingPolicy(
             name=name,
@@ -325,7 +327,7 @@ class ApplicationAutoScalingApi:
             disable_scale_in=disable_in,
             alarm_high=alarm % "High",
             alarm_low=alarm % "Low",
-            created_at=self.world.now,
+            created_at=self.ctx.now,
             config=dict(config),
             datapoints=deque(
                 maxlen=max(settings.scale_out_datapoints, settings.scale_in_datapoints, 1)
@@ -340,7 +342,7 @@ class ApplicationAutoScalingApi:
             "MinCapacity": t.min_capacity,
             "MaxCapacity": t.max_capacity,
             "RoleARN": t.role_arn,
-            "CreationTime": self.world.clock.at(t.created_at),
+            "CreationTime": self.ctx.clock.at(t.created_at),
             "SuspendedState": dict(t.suspended),
             "ScalableTargetARN": t.arn,
         }
@@ -360,20 +362,20 @@ class ApplicationAutoScalingApi:
                 {"AlarmName": a, "AlarmARN": self._alarm_arn(a)}
                 for a in (pol.alarm_high, pol.alarm_low)
             ],
-            "CreationTime": self.world.clock.at(pol.created_at),
+            "CreationTime": self.ctx.clock.at(pol.created_at),
         }
 
     def _arn(self, resource: str, service: str = "application-autoscaling") -> str:
-        ids = self.world.ids
+        ids = self.ctx.ids
         return f"arn:aws:{service}:{ids.region}:{ids.account}:{resource}"
 
     def _alarm_arn(self, name: str) -> str:
-        ids = self.world.ids
+        ids = self.ctx.ids
         return f"arn:aws:cloudwatch:{ids.region}:{ids.account}:alarm:{name}"
 
     def _role_arn(self) -> str:
         return (
-            f"arn:aws:iam::{self.world.ids.account}:role/aws-service-role/"
+            f"arn:aws:iam::{self.ctx.ids.account}:role/aws-service-role/"
             "ecs.application-autoscaling.amazonaws.com/"
             "AWSServiceRoleForApplicationAutoScaling_ECSService"
         )

@@ -16,15 +16,29 @@ data": target tracking does not scale on it).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ecsim.model.ecs.enums import TaskStatus
 
 if TYPE_CHECKING:
+    from ecsim.model.cloudwatch.api import CloudWatch
+    from ecsim.model.dataplane.engine import DataPlane
     from ecsim.model.ecs.service import Service
     from ecsim.model.ecs.task import Task
-    from ecsim.model.world import World
+    from ecsim.model.elbv2.backend import ElbBackend
+    from ecsim.model.settings import Settings
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the metrics come from: the load balancers, the requests, CloudWatch."""
+
+    settings: Settings
+    elb: ElbBackend
+    dataplane: DataPlane
+    cloudwatch: CloudWatch
 
 
 class PredefinedMetric(StrEnum):
@@ -33,23 +47,23 @@ class PredefinedMetric(StrEnum):
     REQUESTS_PER_TARGET = "ALBRequestCountPerTarget"
 
 
-def resource_label_arns(world: World, label: str) -> tuple[str, str] | None:
+def resource_label_arns(src: Sources, label: str) -> tuple[str, str] | None:
     """(load balancer ARN, target group ARN) of `app/<lb>/<id>/targetgroup/<tg>/<id>`."""
     lb_part, sep, tg_part = label.partition("/targetgroup/")
     if not sep or not lb_part.startswith("app/"):
         return None
-    lb = next((a for a in world.elb.load_balancers if a.endswith(f":loadbalancer/{lb_part}")), None)
-    tg = next((a for a in world.elb.target_groups if a.endswith(f":targetgroup/{tg_part}")), None)
+    lb = next((a for a in src.elb.load_balancers if a.endswith(f":loadbalancer/{lb_part}")), None)
+    tg = next((a for a in src.elb.target_groups if a.endswith(f":targetgroup/{tg_part}")), None)
     return (lb, tg) if lb is not None and tg is not None else None
 
 
 def datapoint(
-    world: World, service: Service, metric: PredefinedMetric, label: str | None, t0: float
+    src: Sources, service: Service, metric: PredefinedMetric, label: str | None, t0: float
 ) -> float | None:
     """The metric over [t0, t0 + period); None without data."""
-    t1 = t0 + world.settings.autoscaling.period
+    t1 = t0 + src.settings.autoscaling.period
     reader = _READERS[metric]
-    return reader(world, service, label, t0, t1)
+    return reader(src, service, label, t0, t1)
 
 
 def _running(service: Service) -> list[Task]:
@@ -60,12 +74,12 @@ def _running(service: Service) -> list[Task]:
     ]
 
 
-def _cpu(world: World, service: Service, label: str | None, t0: float, t1: float) -> float | None:
+def _cpu(src: Sources, service: Service, label: str | None, t0: float, t1: float) -> float | None:
     tasks = _running(service)
     if not tasks:
         return None
-    answered = world.traffic.stats(since=t0, until=t1)["by_target"]
-    idle = world.settings.autoscaling.cpu_idle_percent / 100.0
+    answered = src.dataplane.summary(t0, t1, None)["by_target"]
+    idle = src.settings.autoscaling.cpu_idle_percent / 100.0
     total = 0.0
     for t in tasks:
         busy = min(1.0, answered.get(t.ip, 0) / (t.capacity * (t1 - t0)))
@@ -75,23 +89,23 @@ def _cpu(world: World, service: Service, label: str | None, t0: float, t1: float
 
 
 def _memory(
-    world: World, service: Service, label: str | None, t0: float, t1: float
+    src: Sources, service: Service, label: str | None, t0: float, t1: float
 ) -> float | None:
     tasks = _running(service)
     return sum(t.profile.memory for t in tasks) / len(tasks) if tasks else None
 
 
 def _requests(
-    world: World, service: Service, label: str | None, t0: float, t1: float
+    src: Sources, service: Service, label: str | None, t0: float, t1: float
 ) -> float | None:
-    arns = resource_label_arns(world, label or "")
+    arns = resource_label_arns(src, label or "")
     if arns is None:
         return None
-    return world.cloudwatch.request_count_per_target(arns[0], arns[1], t0, t1)
+    return src.cloudwatch.request_count_per_target(arns[0], arns[1], t0, t1)
 
 
 _READERS: dict[
-    PredefinedMetric, Callable[[World, Service, str | None, float, float], float | None]
+    PredefinedMetric, Callable[[Sources, Service, str | None, float, float], float | None]
 ] = {
     PredefinedMetric.CPU: _cpu,
     PredefinedMetric.MEMORY: _memory,

@@ -32,8 +32,11 @@ from ecsim.model.ecs.enums import RolloutState, ServiceStatus
 from ecsim.model.events import ScalingActivity
 
 if TYPE_CHECKING:
+    from ecsim.model.autoscaling.metrics import Sources
+    from ecsim.model.context import SimContext
+    from ecsim.model.ecs.api import EcsApi
+    from ecsim.model.ecs.backend import EcsBackend
     from ecsim.model.ecs.service import Service
-    from ecsim.model.world import World
     from ecsim.sim import Timer
 
 NAMESPACE = "ecs"
@@ -77,29 +80,32 @@ class ScalableTarget:
 class Scaler:
     """The scalable targets of a world and the minute by minute evaluation of their policies."""
 
-    def __init__(self, world: World) -> None:
-        self.world = world
+    def __init__(self, ctx: SimContext, ecs: EcsApi, backend: EcsBackend, sources: Sources) -> None:
+        self.ctx = ctx
+        self.ecs = ecs
+        self.backend = backend
+        self.sources = sources
         self.targets: dict[str, ScalableTarget] = {}
         self.activities: list[ScalingActivity] = []
         self._timer: Timer | None = None
 
     def service(self, target: ScalableTarget) -> Service | None:
-        cluster = self.world.ecs.backend.clusters.get(target.cluster)
+        cluster = self.backend.clusters.get(target.cluster)
         svc = cluster.services.get(target.service) if cluster is not None else None
         return svc if svc is not None and svc.status is ServiceStatus.ACTIVE else None
 
     def start(self) -> None:
         """Evaluate at the end of every minute from now on (once)."""
         if self._timer is None:
-            period = self.world.settings.autoscaling.period
-            first = (math.floor(self.world.now / period) + 1) * period
-            self._timer = self.world.kernel.at(first, self._tick)
+            period = self.ctx.settings.autoscaling.period
+            first = (math.floor(self.ctx.now / period) + 1) * period
+            self._timer = self.ctx.at(first, self._tick)
 
     def _tick(self) -> None:
-        period = self.world.settings.autoscaling.period
-        now = self.world.now
-        self._timer = self.world.kernel.at(now + period, self._tick)
-        self.world.dataplane.flush()  # every request of the minute is counted
+        period = self.ctx.settings.autoscaling.period
+        now = self.ctx.now
+        self._timer = self.ctx.at(now + period, self._tick)
+        self.sources.dataplane.flush()  # every request of the minute is counted
         for target in list(self.targets.values()):
             svc = self.service(target)
             if svc is None or not target.policies:
@@ -107,8 +113,8 @@ class Scaler:
             self._evaluate(target, svc, now - period)
 
     def _evaluate(self, target: ScalableTarget, svc: Service, t0: float) -> None:
-        settings = self.world.settings.autoscaling
-        now = self.world.now
+        settings = self.ctx.settings.autoscaling
+        now = self.ctx.now
         desired = svc.desired_count
         outs: list[tuple[int, TargetTrackingPolicy]] = []
         ins: list[tuple[int, TargetTrackingPolicy]] = []
@@ -116,7 +122,7 @@ class Scaler:
             (p.scale_out_cooldown for p in target.policies.values()), default=0.0
         )
         for policy in target.policies.values():
-            value = datapoint(self.world, svc, policy.metric, policy.resource_label, t0)
+            value = datapoint(self.sources, svc, policy.metric, policy.resource_label, t0)
             policy.datapoints.append(value)
             high = _run(policy.datapoints, settings.scale_out_datapoints)
             low = _run(policy.datapoints, settings.scale_in_datapoints)
@@ -175,13 +181,11 @@ class Scaler:
         self, target: ScalableTarget, old: int, new: int, cause: str, policy: str, alarm: str
     ) -> None:
         """Set the service's desired count through ECS and record the activity."""
-        self.world.ecs.update_service(
-            cluster=target.cluster, service=target.service, desiredCount=new
-        )
+        self.ecs.update_service(cluster=target.cluster, service=target.service, desiredCount=new)
         event = ScalingActivity(
-            self.world.now,
+            self.ctx.now,
             resource_id=target.resource_id,
-            activity_id=self.world.ids.uuid(),
+            activity_id=self.ctx.ids.uuid(),
             policy=policy,
             alarm=alarm,
             from_count=old,
@@ -190,7 +194,7 @@ class Scaler:
             cause=cause,
         )
         self.activities.append(event)
-        self.world.emit(event)
+        self.ctx.emit(event)
 
     def clamp(self, target: ScalableTarget) -> None:
         """RegisterScalableTarget: an active service's capacity is brought into the range, as

@@ -34,7 +34,9 @@ from ecsim.model.errors import (
 from ecsim.model.events import TargetHealthChanged
 
 if TYPE_CHECKING:
-    from ecsim.model.world import World
+    from ecsim.model.context import SimContext
+    from ecsim.model.dataplane.engine import DataPlane
+    from ecsim.model.elbv2.api import Elbv2Api
 
 NAMESPACE = "AWS/ApplicationELB"
 MAX_DATAPOINTS = 1440  # GetMetricStatistics: datapoints per call
@@ -112,8 +114,10 @@ def _tail(arn: str, kind: str) -> str:
 
 
 class CloudWatch:
-    def __init__(self, world: World) -> None:
-        self.world = world
+    def __init__(self, ctx: SimContext, elbv2: Elbv2Api, dataplane: DataPlane) -> None:
+        self.ctx = ctx
+        self.elbv2 = elbv2
+        self.dataplane = dataplane
 
     # --- the operations -------------------------------------------------------------------
 
@@ -153,7 +157,7 @@ class CloudWatch:
         datapoints = []
         if series is not None and unit in (None, series.unit):
             for t0, values in self._points(series, start, end, period):
-                point: dict[str, Any] = {"Timestamp": self.world.clock.at(t0)}
+                point: dict[str, Any] = {"Timestamp": self.ctx.clock.at(t0)}
                 for s in statistics:
                     point[s] = values[s]
                 if extended:
@@ -231,7 +235,7 @@ class CloudWatch:
                 {
                     "Id": qid,
                     "Label": query.get("Label") or str(name),
-                    "Timestamps": [self.world.clock.at(t) for t, _ in points],
+                    "Timestamps": [self.ctx.clock.at(t) for t, _ in points],
                     "Values": [float(v[statistic]) for _, v in points],
                     "StatusCode": "Complete",
                 }
@@ -268,11 +272,11 @@ class CloudWatch:
     # --- the series -----------------------------------------------------------------------
 
     def _load_balancers(self) -> list[dict[str, Any]]:
-        lbs = self.world.elbv2.describe_load_balancers()["LoadBalancers"]
+        lbs = self.elbv2.describe_load_balancers()["LoadBalancers"]
         return [lb for lb in lbs if lb.get("Type", "application") == "application"]
 
     def _target_groups(self) -> list[dict[str, Any]]:
-        return list(self.world.elbv2.describe_target_groups()["TargetGroups"])
+        return list(self.elbv2.describe_target_groups()["TargetGroups"])
 
     def _all_series(self) -> list[_Series]:
         out: list[_Series] = []
@@ -340,7 +344,7 @@ class CloudWatch:
     def _ever_registered(self) -> dict[str, set[str]]:
         """Target group ARN -> the IPs ever registered in it (one pass over the records)."""
         ever: dict[str, set[str]] = {}
-        for e in self.world.events(kind=TargetHealthChanged):
+        for e in self.ctx.log.events(kind=TargetHealthChanged):
             assert isinstance(e, TargetHealthChanged)
             ever.setdefault(e.target_group_arn, set()).add(e.target_id)
         return ever
@@ -374,7 +378,7 @@ class CloudWatch:
         hosts = _host_count(healthy, t0, t1)
         if hosts is None or hosts["Average"] <= 0:
             return None
-        stats = self.world.traffic.stats(since=t0, until=t1, load_balancer=lb_arn)
+        stats = self.dataplane.summary(t0, t1, lb_arn)
         n = sum(c for ip, c in stats["by_target"].items() if ip in ips)
         return float(n / hosts["Average"])
 
@@ -397,13 +401,13 @@ class CloudWatch:
                 "The parameter StartTime must be less than the parameter EndTime."
             )
         start_dt = start_dt.replace(second=0, microsecond=0)
-        clock = self.world.clock
+        clock = self.ctx.clock
         return clock.seconds(start_dt), clock.seconds(end_dt), period
 
     def _points(
         self, series: _Series, start: float, end: float, period: int
     ) -> list[tuple[float, dict[str, float]]]:
-        now = self.world.now
+        now = self.ctx.now
         # what every period reads, read once: the host-count steps, the group's IPs
         steps: list[tuple[float, int]] = []
         if series.metric in HOST_COUNTS:
@@ -434,7 +438,7 @@ class CloudWatch:
     def _values(
         self, series: _Series, t0: float, t1: float, ips: set[str]
     ) -> dict[str, float] | None:
-        stats = self.world.traffic.stats(since=t0, until=t1, load_balancer=series.lb_arn)
+        stats = self.dataplane.summary(t0, t1, series.lb_arn)
         if series.metric == RESPONSE_TIME:
             n = int(stats["by_source"].get("target", 0))
             latency = stats["latency_ms"]
@@ -465,7 +469,7 @@ class CloudWatch:
         state = HOST_COUNTS[series.metric]
         current: dict[tuple[str, int], str] = {}
         steps: list[tuple[float, int]] = []
-        for e in self.world.events(kind=TargetHealthChanged):
+        for e in self.ctx.log.events(kind=TargetHealthChanged):
             assert isinstance(e, TargetHealthChanged)
             if e.target_group_arn != series.tg_arn:
                 continue

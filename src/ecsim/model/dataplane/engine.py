@@ -71,7 +71,10 @@ from ecsim.model.events import RequestsCompleted, TrafficChanged
 from ecsim.sim.heap import keep_freed_heap
 
 if TYPE_CHECKING:
-    from ecsim.model.world import World
+    from ecsim.model.context import SimContext
+    from ecsim.model.ecs.task import Task
+    from ecsim.model.elbv2.backend import ElbBackend
+    from ecsim.model.elbv2.endpoints import Endpoints
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -260,7 +263,7 @@ class _Targets:
     def action(self, pos: int, src: TrafficSource, kind: int) -> Action:
         action = self.actions.get((pos, kind))
         if action is None:
-            lb = self.dp.world.elb.load_balancers.get(src.lb_arn)
+            lb = self.dp.elb.load_balancers.get(src.lb_arn)
             action = (
                 self.snap.resolve(lb, src.port, src.kinds[kind])
                 if lb
@@ -402,14 +405,22 @@ class _InFlight:
 class DataPlane:
     """Client traffic through the world's load balancers."""
 
-    def __init__(self, world: World, record_requests: bool = False) -> None:
+    def __init__(
+        self,
+        ctx: SimContext,
+        elb: ElbBackend,
+        endpoints: Endpoints[Task],
+        record_requests: bool = False,
+    ) -> None:
         keep_freed_heap()
-        self.world = world
+        self.ctx = ctx
+        self.elb = elb
+        self.endpoints = endpoints
         self.flushed_until = 0.0
         self.sources: dict[str, TrafficSource] = {}
         self._ips: list[str] = []
         self._ip_index: dict[str, int] = {}
-        self.stats = Stats(world.settings.stats_period, self._ips)
+        self.stats = Stats(ctx.settings.stats_period, self._ips)
         self.record_requests = record_requests
         self.log: list[dict[str, Any]] = []
         self.rr: dict[str, int] = {}
@@ -468,11 +479,11 @@ class DataPlane:
         if kinds is not None and (not kinds or sum(k.weight for k in kinds) <= 0):
             raise ValueError("give at least one request kind with a positive weight")
         self.flush()
-        now = self.world.now
+        now = self.ctx.now
         src = self.sources.get(lb_arn)
         if src is None:
             src = self.sources[lb_arn] = TrafficSource(
-                lb_arn, self.world.streams.key(f"traffic:{lb_arn}")
+                lb_arn, self.ctx.streams.key(f"traffic:{lb_arn}")
             )
             self._lb(lb_arn)
         if kinds is not None:
@@ -480,13 +491,13 @@ class DataPlane:
         if port is not None:
             src.port = port
         src.restart(now, rps)
-        self.world.emit(TrafficChanged(now, lb_arn, rps))
+        self.ctx.emit(TrafficChanged(now, lb_arn, rps))
 
     # --- evaluation -----------------------------------------------------------------------
 
     def flush(self, until: float | None = None) -> None:
         """Evaluate every request that arrives before `until` (default: now)."""
-        t1 = self.world.now if until is None else until
+        t1 = self.ctx.now if until is None else until
         if t1 <= self.flushed_until:
             return
         t0 = self.flushed_until
@@ -496,7 +507,7 @@ class DataPlane:
             for pos, src in enumerate(self.sources.values())
             if src.rate > 0 and src.next_t < t1
         ]
-        targets = _Targets(self, Snapshot(self.world, at=t0)) if active else None
+        targets = _Targets(self, Snapshot(self, at=t0)) if active else None
         answered = self.inflight.pop_answered(t1)
         if answered is not None:
             self._answer(answered)
@@ -720,7 +731,7 @@ class DataPlane:
         u_loss: F64 | None = None,
     ) -> tuple[F64, I64]:
         """Answer instants of requests at `t` per target class (or per target, with waits)."""
-        settings = self.world.settings.elb
+        settings = self.ctx.settings.elb
         if wait is None:
             reps = pool.class_rep
             cls = pool.classes
@@ -787,14 +798,14 @@ class DataPlane:
     # --- answers --------------------------------------------------------------------------
 
     def _idle(self, lb_arn: str) -> float:
-        lb = self.world.elb.load_balancers.get(lb_arn)
+        lb = self.elb.load_balancers.get(lb_arn)
         return lb.idle_timeout if lb else 60.0
 
     def _settle(self, targets: _Targets, chunk: _Chunk, t1: float) -> None:
         """Targets, queue waits and answers of a chunk; answered requests to the statistics,
         the others in flight."""
         n, t = chunk.n, chunk.t
-        settings = self.world.settings.elb
+        settings = self.ctx.settings.elb
         idles = [self._idle(src.lb_arn) for _, src, *_ in chunk.parts]
         idle: F64 | float
         if len(set(idles)) == 1:
@@ -1047,7 +1058,7 @@ class DataPlane:
             return  # no bucket to seal yet
         self._count_pending()
         for ledger, row in self.stats.seal(until):
-            self.world.emit(
+            self.ctx.emit(
                 RequestsCompleted(
                     ledger.time(row),
                     ledger.load_balancer,
@@ -1072,7 +1083,7 @@ class DataPlane:
         f = self.inflight
         if i is None or not f.n:
             return
-        now = self.world.now
+        now = self.ctx.now
         c = f.col
         f.rewrite((c["ip"] == i) & c["connected"] & (c["done"] > now), 502, now)
 
@@ -1083,11 +1094,18 @@ class DataPlane:
         f = self.inflight
         if i is None or not f.n:
             return
-        now = self.world.now
+        now = self.ctx.now
         c = f.col
         mask = (c["ip"] == i) & c["connected"] & (c["done"] > now)
         idle = np.array([self._idle(arn) for arn in self._lbs])[c["lb"]]
         f.rewrite(mask, 504, np.maximum(c["t"] + idle, now))
+
+    def routing_will_change(self) -> None:
+        """A `RoutingObserver`: settle every request up to now under the routing as it is."""
+        self.flush()
+
+    def target_drained(self, tg_arn: str, ip: str, port: int) -> None:
+        self.drain_expired(tg_arn, ip, port)
 
     def drain_expired(self, tg_arn: str, ip: str, port: int) -> None:
         """Deregistration delay over: requests still running on the target get 502 (3.3)."""
@@ -1096,7 +1114,7 @@ class DataPlane:
         f = self.inflight
         if s is None or not f.n:
             return
-        now = self.world.now
+        now = self.ctx.now
         c = f.col
         f.rewrite((c["slot"] == s) & c["connected"] & (c["done"] > now), 502, now)
 
@@ -1109,9 +1127,9 @@ class DataPlane:
     def trace(self, lb_arn: str, kind: RequestKind, port: int | None = None) -> dict[str, Any]:
         """Send one request now and follow it hop by hop."""
         self.flush()
-        lb = self.world.elb.load_balancers[lb_arn]
-        now = self.world.now
-        key = self.world.streams.key("traffic:manual")
+        lb = self.elb.load_balancers[lb_arn]
+        now = self.ctx.now
+        key = self.ctx.streams.key("traffic:manual")
         i = self._manual
         self._manual += 1
 
@@ -1120,7 +1138,7 @@ class DataPlane:
         def draw(lane: int) -> float:
             return float(u[lane])
 
-        snap = Snapshot(self.world, at=now)
+        snap = Snapshot(self, at=now)
         action = snap.resolve(lb, port, kind)
         trace: dict[str, Any] = {
             "time": now,
@@ -1138,7 +1156,7 @@ class DataPlane:
             "answeredBy": "elb",
             "reason": action.why or None,
         }
-        settings = self.world.settings.elb
+        settings = self.ctx.settings.elb
         elb_latency = settings.elb_answer_latency
         pool: Pool | None = None
         code = action.fixed_status
@@ -1247,7 +1265,7 @@ class DataPlane:
                 "connected": np.array([connected]),
             }
         )
-        self._finalize(self.world.now)
+        self._finalize(self.ctx.now)
 
     def summary(
         self, since: float | None = None, until: float | None = None, lb_arn: str | None = None

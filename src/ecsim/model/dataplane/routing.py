@@ -33,7 +33,7 @@ from ecsim.model.elbv2.resources import (
 )
 
 if TYPE_CHECKING:
-    from ecsim.model.world import World
+    from ecsim.model.dataplane.engine import DataPlane
 
 _MODES = {
     EndpointMode.SERVING: 0,
@@ -142,8 +142,8 @@ def _fixed(action: dict[str, Any]) -> int | None:
 class Snapshot:
     """The routing of one world at one instant."""
 
-    def __init__(self, world: World, at: float) -> None:
-        self.world = world
+    def __init__(self, dp: DataPlane, at: float) -> None:
+        self.dp = dp
         self.at = at  # the start of the batch this routing serves
         self._pools: dict[str, Pool] = {}
         self._rules: dict[str, list[Rule]] = {}
@@ -153,8 +153,8 @@ class Snapshot:
         cached = self._pools.get(tg.arn)
         if cached is not None:
             return cached
-        dp = self.world.dataplane
-        settings = self.world.settings.elb
+        dp = self.dp
+        settings = dp.ctx.settings.elb
         healthy = [t for t in tg.targets.values() if t.state is TargetHealthState.HEALTHY]
         fail_open = len(healthy) < tg.min_healthy_targets
         chosen = healthy
@@ -165,7 +165,7 @@ class Snapshot:
             chosen = [t for t in tg.targets.values() if t.state in allowed]
             fail_open = any(t.state is not TargetHealthState.HEALTHY for t in chosen)
         now = self.at
-        endpoints = self.world.endpoints
+        endpoints = dp.endpoints.items()
         slot, ip_index = dp.slot, dp.ip
         slots, ips, ip_ids, modes = [], [], [], []
         log_mu, sigma, err, capacity, slow_from, slow_until = [], [], [], [], [], []
@@ -254,7 +254,7 @@ class Snapshot:
             return Action(rule_arn, listener.arn, fixed_status=fixed, why=why)
         pools, weights = [], []
         for tg_arn, weight in targets:
-            tg = self.world.elb.target_groups.get(tg_arn)
+            tg = self.dp.elb.target_groups.get(tg_arn)
             if tg is not None:
                 pools.append(self.pool(tg))
                 weights.append(float(weight))
@@ -270,10 +270,10 @@ class Snapshot:
                 (r.arn, r.priority, r.is_default, repr(r.conditions), repr(r.actions))
                 for r in rules
             )
-            versions = self.world.dataplane.rule_versions
+            versions = self.dp.rule_versions
             self._content[listener.arn] = versions.setdefault(content, len(versions))
         key = (listener.arn, self._content[listener.arn], kind)
-        memo: dict[Any, _Decision | None] = self.world.dataplane.decisions
+        memo: dict[Any, _Decision | None] = self.dp.decisions
         if key in memo:
             return memo[key]
         decision: _Decision | None = None
@@ -290,7 +290,7 @@ class Snapshot:
             break
         if len(memo) >= _MEMO_LIMIT:
             memo.clear()
-            self.world.dataplane.rule_versions.clear()
+            self.dp.rule_versions.clear()
             self._content.clear()
             self._rules.clear()
         memo[key] = decision

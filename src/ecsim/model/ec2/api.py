@@ -20,8 +20,9 @@ from ecsim.model.ec2.instances import INSTANCE_TYPES, Instance
 from ecsim.model.errors import AwsError, ec2_error
 
 if TYPE_CHECKING:
-    from ecsim.model.ec2.network import AvailabilityZone, SecurityGroup, Subnet, Vpc
-    from ecsim.model.world import World
+    from ecsim.model.context import SimContext
+    from ecsim.model.ec2.instances import Instances
+    from ecsim.model.ec2.network import AvailabilityZone, Network, SecurityGroup, Subnet, Vpc
 
 _R = TypeVar("_R")
 Shape = dict[str, Any]
@@ -131,8 +132,10 @@ def _parse_filters(filters: list[Any]) -> list[tuple[str, list[str]]]:
 class Ec2Api:
     """The boto3 `ec2` client of one world (`w.ec2`)."""
 
-    def __init__(self, world: World) -> None:
-        self.world = world
+    def __init__(self, ctx: SimContext, net: Network, instances: Instances) -> None:
+        self.ctx = ctx
+        self.net = net
+        self.instances = instances
         # Tags by resource ID (network.py's resources carry none of their own).
         self._tags: dict[str, list[dict[str, str]]] = {}
 
@@ -145,7 +148,7 @@ class Ec2Api:
         filters: list[Any] = p.list("Filters")
         self._dry_run(p)
         p.done(accepted=["NextToken", "MaxResults"])
-        net = self.world.net
+        net = self.net
         vpcs = [net.vpc(i) for i in dict.fromkeys(ids)] if ids else list(net.vpcs.values())
         vpcs = _select(
             vpcs,
@@ -157,7 +160,7 @@ class Ec2Api:
                 "is-default": lambda v: [_bool(v.is_default)],
                 "isDefault": lambda v: [_bool(v.is_default)],
                 "state": lambda v: ["available"],
-                "owner-id": lambda v: [self.world.ids.account],
+                "owner-id": lambda v: [self.ctx.ids.account],
             },
             self._tags_of_vpc,
         )
@@ -194,7 +197,7 @@ class Ec2Api:
             raise ec2_error("InvalidParameterValue", "ecsim models default tenancy only")
         if dry_run:
             raise _dry_run_error()
-        vpc = self.world.net.create_vpc(cidr)
+        vpc = self.net.create_vpc(cidr)
         if tags:
             self._tags[vpc.id] = tags
         shape = self._vpc_shape(vpc)
@@ -210,7 +213,7 @@ class Ec2Api:
         filters: list[Any] = p.list("Filters")
         self._dry_run(p)
         p.done(accepted=["NextToken", "MaxResults"])
-        net = self.world.net
+        net = self.net
         subnets = [net.subnet(i) for i in dict.fromkeys(ids)] if ids else list(net.subnets.values())
         subnets = _select(
             subnets,
@@ -220,7 +223,7 @@ class Ec2Api:
                 "vpc-id": lambda s: [s.vpc_id],
                 "availability-zone": lambda s: [s.az],
                 "availabilityZone": lambda s: [s.az],
-                "availability-zone-id": lambda s: [self.world.net.azs[s.az].zone_id],
+                "availability-zone-id": lambda s: [self.net.azs[s.az].zone_id],
                 "cidr-block": lambda s: [str(s.cidr)],
                 "cidr": lambda s: [str(s.cidr)],
                 "cidrBlock": lambda s: [str(s.cidr)],
@@ -229,7 +232,7 @@ class Ec2Api:
                 "map-public-ip-on-launch": lambda s: [_bool(s.default_for_az)],
                 "available-ip-address-count": lambda s: [str(s.available)],
                 "state": lambda s: ["available"],
-                "owner-id": lambda s: [self.world.ids.account],
+                "owner-id": lambda s: [self.ctx.ids.account],
             },
             self._tags_of_subnet,
         )
@@ -258,7 +261,7 @@ class Ec2Api:
         )
         if cidr is None:
             raise ec2_error("MissingParameter", "The request must contain the parameter CidrBlock")
-        net = self.world.net
+        net = self.net
         net.vpc(vpc_id)
         if az_name is not None and az_id is not None:
             raise ec2_error(
@@ -293,7 +296,7 @@ class Ec2Api:
         filters: list[Any] = p.list("Filters")
         self._dry_run(p)
         p.done(accepted=["NextToken", "MaxResults"])
-        net = self.world.net
+        net = self.net
         groups = list(net.security_groups.values())
         if ids:
             groups = [net.security_group(i) for i in dict.fromkeys(ids)]
@@ -318,7 +321,7 @@ class Ec2Api:
                 "group-name": lambda g: [g.name],
                 "vpc-id": lambda g: [g.vpc_id],
                 "description": lambda g: [g.description],
-                "owner-id": lambda g: [self.world.ids.account],
+                "owner-id": lambda g: [self.ctx.ids.account],
             },
             self._tags_of_group,
         )
@@ -329,7 +332,7 @@ class Ec2Api:
         p = self._params("CreateSecurityGroup", kwargs)
         name: str = p.req_str("GroupName")
         description: str = p.req_str("Description")
-        vpc_id: str = p.str("VpcId") or self.world.net.default_vpc.id
+        vpc_id: str = p.str("VpcId") or self.net.default_vpc.id
         tags = self._tag_specifications(p, "security-group")
         dry_run = p.bool("DryRun")
         p.done()
@@ -342,7 +345,7 @@ class Ec2Api:
             )
         if dry_run:
             raise _dry_run_error()
-        group = self.world.net.create_security_group(name, description, vpc_id)
+        group = self.net.create_security_group(name, description, vpc_id)
         if tags:
             self._tags[group.id] = tags
         out: Shape = {"GroupId": group.id, "SecurityGroupArn": self._group_arn(group)}
@@ -361,8 +364,8 @@ class Ec2Api:
         p.bool("AllAvailabilityZones")  # every zone of an ecsim region is opted in
         self._dry_run(p)
         p.done()
-        azs = list(self.world.net.azs.values())
-        unknown = [n for n in names if n not in self.world.net.azs]
+        azs = list(self.net.azs.values())
+        unknown = [n for n in names if n not in self.net.azs]
         unknown += [i for i in zone_ids if all(az.zone_id != i for az in azs)]
         if unknown:
             raise ec2_error(
@@ -389,7 +392,7 @@ class Ec2Api:
 
     def _vpc_shape(self, vpc: Vpc) -> Shape:
         shape: Shape = {
-            "OwnerId": self.world.ids.account,
+            "OwnerId": self.ctx.ids.account,
             "InstanceTenancy": "default",
             "CidrBlockAssociationSet": [
                 {
@@ -409,10 +412,10 @@ class Ec2Api:
 
     def _subnet_shape(self, subnet: Subnet) -> Shape:
         """Default subnets map public IPs on launch, others don't (as in AWS)."""
-        region, account = self.world.region, self.world.ids.account
+        region, account = self.ctx.region, self.ctx.ids.account
         shape: Shape = {
             "AvailabilityZone": subnet.az,
-            "AvailabilityZoneId": self.world.net.azs[subnet.az].zone_id,
+            "AvailabilityZoneId": self.net.azs[subnet.az].zone_id,
             "AvailableIpAddressCount": subnet.available,
             "CidrBlock": str(subnet.cidr),
             "DefaultForAz": subnet.default_for_az,
@@ -435,7 +438,7 @@ class Ec2Api:
     def _group_shape(self, group: SecurityGroup) -> Shape:
         """A security group; ecsim keeps no rules, so it shows AWS's initial ones: all egress,
         and for a `default` group all traffic from members of the group."""
-        account = self.world.ids.account
+        account = self.ctx.ids.account
         ingress: list[Shape] = []
         if group.name == "default":
             ingress.append(
@@ -525,7 +528,7 @@ class Ec2Api:
         return self._tags.get(group.id, [])
 
     def _group_arn(self, group: SecurityGroup) -> str:
-        return f"arn:aws:ec2:{self.world.region}:{self.world.ids.account}:security-group/{group.id}"
+        return f"arn:aws:ec2:{self.ctx.region}:{self.ctx.ids.account}:security-group/{group.id}"
 
     @staticmethod
     def _az_state(az: AvailabilityZone) -> str:
@@ -571,17 +574,16 @@ class Ec2Api:
                 f"Invalid value '{instance_type}' for InstanceType. ecsim knows "
                 f"{', '.join(sorted(INSTANCE_TYPES))}.",
             )
-        net = self.world.net
+        net = self.net
         subnet = net.subnet(subnet_id) if subnet_id else net.default_subnets()[0]
         launched = [
-            self.world.instances.launch(instance_type, image, subnet, user_data)
-            for _ in range(high)
+            self.instances.launch(instance_type, image, subnet, user_data) for _ in range(high)
         ]
         for inst in launched:
             self._tags[inst.id] = tags
         return {
-            "ReservationId": self.world.ids.resource("r"),
-            "OwnerId": self.world.ids.account,
+            "ReservationId": self.ctx.ids.resource("r"),
+            "OwnerId": self.ctx.ids.account,
             "Groups": [],
             "Instances": [self._instance_shape(i) for i in launched],
         }
@@ -593,7 +595,7 @@ class Ec2Api:
         filters: list[Any] = p.list("Filters")
         self._dry_run(p)
         p.done(accepted=["NextToken", "MaxResults"])
-        known = self.world.instances.instances
+        known = self.instances.instances
         for i in ids:
             if i not in known:
                 raise ec2_error(
@@ -618,7 +620,7 @@ class Ec2Api:
             "Reservations": [
                 {
                     "ReservationId": f"r-{i.id[2:]}",
-                    "OwnerId": self.world.ids.account,
+                    "OwnerId": self.ctx.ids.account,
                     "Groups": [],
                     "Instances": [self._instance_shape(i)],
                 }
@@ -632,7 +634,7 @@ class Ec2Api:
         ids: list[str] = p.strs("InstanceIds", required=True)
         self._dry_run(p)
         p.done()
-        known = self.world.instances.instances
+        known = self.instances.instances
         for i in ids:
             if i not in known:
                 raise ec2_error(
@@ -642,7 +644,7 @@ class Ec2Api:
         for i in dict.fromkeys(ids):
             inst = known[i]
             before = self._state(inst.state)
-            self.world.instances.terminate(inst)
+            self.instances.terminate(inst)
             out.append(
                 {"InstanceId": i, "PreviousState": before, "CurrentState": self._state(inst.state)}
             )
@@ -670,6 +672,6 @@ class Ec2Api:
             "VpcId": i.subnet.vpc_id,
             "PrivateIpAddress": i.private_ip,
             "Placement": {"AvailabilityZone": i.subnet.az, "Tenancy": "default"},
-            "LaunchTime": self.world.clock.at(i.launched_at),
+            "LaunchTime": self.ctx.clock.at(i.launched_at),
             "Tags": self._tags.get(i.id, []),
         }

@@ -28,12 +28,20 @@ from ecsim.model.ecs.enums import (
     TaskStatus,
 )
 from ecsim.model.ecs.profile import ProfileError, profile_from_labels
-from ecsim.model.ecs.service import CircuitBreaker, Deployment, DeploymentConfiguration, Service
+from ecsim.model.ecs.service import (
+    CircuitBreaker,
+    Deployment,
+    DeploymentConfiguration,
+    Service,
+    ServiceUpdate,
+)
 from ecsim.model.ecs.task import Task
 from ecsim.model.ecs.taskdef import TaskDefinition
 
 if TYPE_CHECKING:
-    from ecsim.model.world import World
+    from ecsim.model.context import SimContext
+    from ecsim.model.ec2.network import Network
+    from ecsim.model.elbv2.backend import ElbBackend
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 MAX_TARGET_GROUPS = 5  # per service (reference 2.11)
@@ -58,9 +66,11 @@ UNMODELLED_SERVICE_PARAMS = (
 class EcsApi:
     """The ECS operations of one world."""
 
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.backend = EcsBackend(world)
+    def __init__(self, ctx: SimContext, backend: EcsBackend, elb: ElbBackend, net: Network) -> None:
+        self.ctx = ctx
+        self.backend = backend
+        self.elb = elb
+        self.net = net
 
     # --- lookups --------------------------------------------------------------------------
 
@@ -101,7 +111,7 @@ class EcsApi:
         return found
 
     def _time(self, t: float | None) -> Any:
-        return None if t is None else self.world.clock.at(t)
+        return None if t is None else self.ctx.clock.at(t)
 
     # --- clusters -------------------------------------------------------------------------
 
@@ -122,13 +132,13 @@ class EcsApi:
         cluster = self.backend.clusters.get(name)
         if cluster is None or cluster.status != "ACTIVE":
             cluster = Cluster(
-                self.world.ids.ecs_arn(f"cluster/{name}"),
+                self.ctx.ids.ecs_arn(f"cluster/{name}"),
                 name,
-                self.world.now,
+                self.ctx.now,
                 settings=settings,
                 tags=tags,
             )
-            self.backend.clusters[name] = cluster
+            self.backend.add_cluster(cluster)
         return {"cluster": self._cluster_shape(cluster)}
 
     def describe_clusters(self, **params: Any) -> dict[str, Any]:
@@ -167,7 +177,7 @@ class EcsApi:
             raise errors.ClusterContainsContainerInstancesException(
                 "The Cluster cannot be deleted while Container Instances are active or draining."
             )
-        cluster.status = "INACTIVE"
+        self.backend.deactivate_cluster(cluster)
         return {"cluster": self._cluster_shape(cluster)}
 
     def _cluster_shape(self, c: Cluster) -> dict[str, Any]:
@@ -190,7 +200,7 @@ class EcsApi:
         }
 
     def _arn_for(self, ref: str, kind: str) -> str:
-        return ref if ref.startswith("arn:") else self.world.ids.ecs_arn(f"{kind}/{ref}")
+        return ref if ref.startswith("arn:") else self.ctx.ids.ecs_arn(f"{kind}/{ref}")
 
     # --- task definitions -----------------------------------------------------------------
 
@@ -254,10 +264,10 @@ class EcsApi:
             profile = profile_from_labels(dict(essential.get("dockerLabels") or {}))
         except ProfileError as e:
             raise errors.ClientException(str(e)) from None
-        revisions = self.backend.task_definitions.setdefault(family, [])
+        revisions = self.backend.task_definitions.get(family, [])
         revision = revisions[-1].revision + 1 if revisions else 1
         td = TaskDefinition(
-            arn=self.world.ids.ecs_arn(f"task-definition/{family}:{revision}"),
+            arn=self.ctx.ids.ecs_arn(f"task-definition/{family}:{revision}"),
             family=family,
             revision=revision,
             container_definitions=[dict(c) for c in containers],
@@ -266,10 +276,10 @@ class EcsApi:
             cpu=cpu,
             memory=memory,
             profile=profile,
-            registered_at=self.world.now,
+            registered_at=self.ctx.now,
             extra=extra,
         )
-        revisions.append(td)
+        self.backend.add_task_definition(td)
         return {"taskDefinition": self._td_shape(td), "tags": extra.get("tags", [])}
 
     def describe_task_definition(self, **params: Any) -> dict[str, Any]:
@@ -304,8 +314,7 @@ class EcsApi:
                 "Specify a valid name or ARN and try again."
             )
         td = self._task_definition(ref)
-        td.status = "INACTIVE"
-        td.deregistered_at = self.world.now
+        self.backend.deregister_task_definition(td)
         return {"taskDefinition": self._td_shape(td)}
 
     def _td_shape(self, td: TaskDefinition) -> dict[str, Any]:
@@ -321,7 +330,7 @@ class EcsApi:
             "requiresCompatibilities": td.requires_compatibilities,
             "networkMode": td.network_mode,
             "registeredAt": self._time(td.registered_at),
-            "registeredBy": f"arn:aws:iam::{self.world.ids.account}:root",
+            "registeredBy": f"arn:aws:iam::{self.ctx.ids.account}:root",
         }
         for key, value in (
             ("cpu", td.cpu),
@@ -373,7 +382,7 @@ class EcsApi:
             )
         config = self._deployment_configuration(deployment, DeploymentConfiguration())
         svc = Service(
-            arn=self.world.ids.ecs_arn(f"service/{cluster.name}/{name}"),
+            arn=self.ctx.ids.ecs_arn(f"service/{cluster.name}/{name}"),
             name=name,
             cluster=cluster,
             task_definition=td,
@@ -383,14 +392,13 @@ class EcsApi:
             load_balancers=lbs,
             deployment_configuration=config,
             health_check_grace_period=grace or 0,
-            created_at=self.world.now,
-            created_by=f"arn:aws:iam::{self.world.ids.account}:root",
+            created_at=self.ctx.now,
+            created_by=f"arn:aws:iam::{self.ctx.ids.account}:root",
             placement_strategy=strategy,
             placement_constraints=constraints,
             az_rebalancing=az_rebalancing,
         )
-        cluster.services[name] = svc
-        self.backend.start_deployment(svc, td)
+        self.backend.add_service(svc)
         return {"service": self._service_shape(svc)}
 
     def update_service(self, **params: Any) -> dict[str, Any]:
@@ -425,36 +433,27 @@ class EcsApi:
         )
         if network is not None:
             self._check_network(td, network, svc.launch_type)
-        if load_balancers is not None:
-            svc.load_balancers = self._check_load_balancers(td, load_balancers)
-        if deployment is not None:
-            svc.deployment_configuration = self._deployment_configuration(
-                deployment, svc.deployment_configuration
-            )
-        if grace is not None:
-            svc.health_check_grace_period = grace
-        new_deployment = (
-            force
-            or td is not svc.task_definition
-            or network is not None
-            or load_balancers is not None
-            or placement_changed
+        update = ServiceUpdate(
+            task_definition=td,
+            force_new_deployment=force or placement_changed,
+            desired_count=desired,
+            network_configuration=network,
+            load_balancers=(
+                self._check_load_balancers(td, load_balancers)
+                if load_balancers is not None
+                else None
+            ),
+            deployment_configuration=(
+                self._deployment_configuration(deployment, svc.deployment_configuration)
+                if deployment is not None
+                else None
+            ),
+            health_check_grace_period=grace,
+            placement_strategy=strategy,
+            placement_constraints=constraints,
+            az_rebalancing=az_rebalancing,
         )
-        svc.placement_strategy = strategy
-        svc.placement_constraints = constraints
-        if az_rebalancing is not None:
-            svc.az_rebalancing = az_rebalancing
-        if network is not None:
-            svc.network_configuration = network
-        if desired is not None:
-            svc.desired_count = desired
-            svc.primary.desired_count = desired
-            svc.steady = False
-        if new_deployment:
-            self.backend.start_deployment(svc, td)
-        else:
-            self.backend.service_changed(svc)
-            self.backend.scheduler.poke(svc)
+        self.backend.update_service(svc, update)
         return {"service": self._service_shape(svc)}
 
     def delete_service(self, **params: Any) -> dict[str, Any]:
@@ -470,15 +469,7 @@ class EcsApi:
             raise errors.InvalidParameterException(
                 "The service cannot be stopped while it is scaled above 0."
             )
-        svc.desired_count = 0
-        svc.status = ServiceStatus.DRAINING
-        for d in svc.deployments:
-            d.desired_count = 0
-        self.backend.service_changed(svc)
-        if not running:
-            self.backend.service_inactive(svc)
-        else:
-            self.backend.scheduler.poke(svc, 0.0)
+        self.backend.delete_service(svc, running)
         return {"service": self._service_shape(svc)}
 
     def describe_services(self, **params: Any) -> dict[str, Any]:
@@ -558,14 +549,14 @@ class EcsApi:
         if not subnets:
             raise errors.InvalidParameterException("subnets can not be empty.")
         for subnet_id in subnets:
-            if subnet_id not in self.world.net.subnets:
+            if subnet_id not in self.net.subnets:
                 raise errors.InvalidParameterException(
                     f"Error retrieving subnet information for [{subnet_id}]: The subnet ID "
                     f"'{subnet_id}' does not exist (Service: AmazonEC2; Status Code: 400; "
                     "Error Code: InvalidSubnetID.NotFound)"
                 )
         for group in vpc_config.get("securityGroups") or []:
-            if group not in self.world.net.security_groups:
+            if group not in self.net.security_groups:
                 raise errors.InvalidParameterException(
                     f"Error retrieving security group information for [{group}]: The security "
                     f"group '{group}' does not exist"
@@ -582,7 +573,7 @@ class EcsApi:
                 raise errors.InvalidParameterException(
                     "ecsim models ALB target groups: each loadBalancers item needs targetGroupArn."
                 )
-            tg = self.world.elb.target_groups.get(lb["targetGroupArn"])
+            tg = self.elb.target_groups.get(lb["targetGroupArn"])
             if tg is None:
                 raise errors.InvalidParameterException(
                     f"Unable to assume role and validate the specified targetGroupArn. Please "
@@ -654,7 +645,7 @@ class EcsApi:
     def _service_shape(self, svc: Service) -> dict[str, Any]:
         cfg = svc.deployment_configuration
         cb = cfg.circuit_breaker
-        s = self.world.settings.scheduler
+        s = self.ctx.settings.scheduler
         shape: dict[str, Any] = {
             "serviceArn": svc.arn,
             "serviceName": svc.name,
@@ -777,11 +768,9 @@ class EcsApi:
                 failures.append({"reason": _placement_failure_reason(where), "detail": where})
                 continue
             subnet, instance = where
-            task = self.backend.new_task(
-                cluster, td, subnet, group, started_by, launch_type, instance
+            task = self.backend.run_task(
+                cluster, td, subnet, group, started_by, launch_type, instance, overrides
             )
-            task.overrides = overrides
-            self.backend.lifecycle.launch(task)
             peers.append(task)
             tasks.append(task)
         return {"tasks": [self._task_shape(t) for t in tasks], "failures": failures}
@@ -868,7 +857,7 @@ class EcsApi:
         for i, c in enumerate(t.containers):
             cd = td.container_definitions[i]
             shape: dict[str, Any] = {
-                "containerArn": self.world.ids.ecs_arn(
+                "containerArn": self.ctx.ids.ecs_arn(
                     f"container/{t.cluster_name}/{t.id}/{attachment_id[:-2]}{i:02d}"
                 ),
                 "taskArn": t.arn,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecsim.model.ec2.network import Subnet
 from ecsim.model.ecs import messages as msg
+from ecsim.model.ecs.agent import EcsAgent
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.draining import InstanceDraining, on_draining_instance
 from ecsim.model.ecs.enums import (
@@ -24,33 +25,49 @@ from ecsim.model.ecs.enums import (
     TaskStatus,
     TaskStopCode,
 )
+from ecsim.model.ecs.faults import TaskFaults
 from ecsim.model.ecs.lifecycle import TaskLifecycle
 from ecsim.model.ecs.placement import select
 from ecsim.model.ecs.scheduler import START_FAILURES_BEFORE_THROTTLE, ServiceScheduler
-from ecsim.model.ecs.service import Deployment, Service
+from ecsim.model.ecs.service import Deployment, Service, ServiceUpdate
 from ecsim.model.ecs.task import Container, Task
 from ecsim.model.ecs.taskdef import TaskDefinition
 from ecsim.model.elbv2.health import TargetHealthState
 from ecsim.model.elbv2.resources import Target, TargetGroup
-from ecsim.model.events import DeploymentChanged, ServiceChanged
+from ecsim.model.events import ControllerStatusChanged, DeploymentChanged, ServiceChanged
 
 if TYPE_CHECKING:
-    from ecsim.model.world import World
+    from ecsim.model.context import SimContext
+    from ecsim.model.ec2.network import Network
+    from ecsim.model.elbv2.backend import ElbBackend
+    from ecsim.model.elbv2.endpoints import Endpoints
 
 
 class EcsBackend:
-    def __init__(self, world: World) -> None:
-        self.world = world
+    """The one writer of clusters, task definitions, services, deployments, tasks and the
+    service scheduler's state. It pokes the scheduler whenever something the scheduler
+    watches changes, and tells the ELBv2 side (`endpoints`) of every change of what a task's
+    address answers."""
+
+    def __init__(
+        self, ctx: SimContext, elb: ElbBackend, endpoints: Endpoints[Task], net: Network
+    ) -> None:
+        self.ctx = ctx
+        self.elb = elb
+        self.endpoints = endpoints
+        self.net = net
         self.clusters: dict[str, Cluster] = {}
         self.task_definitions: dict[str, list[TaskDefinition]] = {}
-        self.lifecycle = TaskLifecycle(world, self)
+        self.lifecycle = TaskLifecycle(ctx, self, net, endpoints)
         self.scheduler = ServiceScheduler(self)
         self.draining = InstanceDraining(self)
+        self.agent = EcsAgent(self)
+        self.faults = TaskFaults(ctx, endpoints)
         # Only the random placement strategy draws from it: a stream of its own, so that
         # worlds without it draw exactly what they drew before strategies were modelled.
-        self.placement_rng = world.streams.scalar("placement")
+        self.placement_rng = ctx.streams.scalar("placement")
         self._registrations: dict[tuple[str, str, int], Task] = {}
-        world.elb.health_listeners.append(self._target_health_changed)
+        elb.health_listeners.append(self._target_health_changed)
 
     # --- lifecycle hooks (lifecycle.Hooks) ------------------------------------------------
 
@@ -65,7 +82,7 @@ class EcsBackend:
     def changed(self, task: Task) -> None:
         svc = task.service
         if task.last_status is TaskStatus.STOPPED:
-            self.world.kernel.after(self.world.settings.tasks.stopped_retention, self._purge, task)
+            self.ctx.after(self.ctx.settings.tasks.stopped_retention, self._purge, task)
             if task.container_instance is not None:
                 self._release_instance(task)
         if svc is None or svc.effective_controller is not ControllerStatus.ACTIVE:
@@ -88,10 +105,10 @@ class EcsBackend:
         svc.start_failures += 1
         if svc.start_failures < START_FAILURES_BEFORE_THROTTLE:
             return
-        s = self.world.settings.scheduler
+        s = self.ctx.settings.scheduler
         steps = svc.start_failures - START_FAILURES_BEFORE_THROTTLE
         delay = min(s.start_throttle_first * 2.0**steps, s.start_throttle_max)
-        svc.throttled_until = self.world.now + delay
+        svc.throttled_until = self.ctx.now + delay
         self.scheduler.event(svc, msg.start_impaired(svc.name), dedupe=True)
 
     def _purge(self, task: Task) -> None:
@@ -134,13 +151,13 @@ class EcsBackend:
         launch_type: LaunchType,
         instance: ContainerInstance | None = None,
     ) -> Task:
-        task_id = self.world.ids.task_id()
+        task_id = self.ctx.ids.task_id()
         containers = [
             Container(c["name"], str(c.get("image", "")), bool(c.get("essential", True)))
             for c in td.container_definitions
         ]
         task = Task(
-            arn=self.world.ids.ecs_arn(f"task/{cluster.name}/{task_id}"),
+            arn=self.ctx.ids.ecs_arn(f"task/{cluster.name}/{task_id}"),
             id=task_id,
             cluster_arn=cluster.arn,
             cluster_name=cluster.name,
@@ -149,7 +166,7 @@ class EcsBackend:
             group=group,
             started_by=started_by,
             subnet=subnet,
-            created_at=self.world.now,
+            created_at=self.ctx.now,
             containers=containers,
             container_instance=instance,
         )
@@ -158,6 +175,23 @@ class EcsBackend:
             instance.tasks.add(task_id)
             instance.used_cpu += td.task_cpu()
             instance.used_memory += td.task_memory()
+        return task
+
+    def run_task(
+        self,
+        cluster: Cluster,
+        td: TaskDefinition,
+        subnet: Subnet,
+        group: str,
+        started_by: str | None,
+        launch_type: LaunchType,
+        instance: ContainerInstance | None,
+        overrides: dict[str, Any],
+    ) -> Task:
+        """RunTask: a standalone task, placed, starts its lifecycle."""
+        task = self.new_task(cluster, td, subnet, group, started_by, launch_type, instance)
+        task.overrides = overrides
+        self.lifecycle.launch(task)
         return task
 
     def _release_instance(self, task: Task) -> None:
@@ -171,7 +205,7 @@ class EcsBackend:
 
     def subnets_of(self, network_configuration: dict[str, Any]) -> list[Subnet]:
         ids = network_configuration.get("awsvpcConfiguration", {}).get("subnets", [])
-        return [self.world.net.subnets[i] for i in ids if i in self.world.net.subnets]
+        return [self.net.subnets[i] for i in ids if i in self.net.subnets]
 
     def place(
         self,
@@ -194,7 +228,7 @@ class EcsBackend:
         subnets = [
             s
             for s in self.subnets_of(network_configuration)
-            if self.world.net.azs[s.az].up and s.available > 0
+            if self.net.azs[s.az].up and s.available > 0
         ]
         if launch_type is LaunchType.FARGATE:
             if not subnets:
@@ -206,7 +240,7 @@ class EcsBackend:
             for i in cluster.instances.values()
             if i.status is ContainerInstanceStatus.ACTIVE
             and i.agent_connected
-            and self.world.net.azs[i.az].up
+            and self.net.azs[i.az].up
         ]
         if not instances:
             return "No Container Instances were found in your cluster."
@@ -262,7 +296,74 @@ class EcsBackend:
         svc.tasks[task.id] = task
         return task
 
+    # --- clusters and task definitions -----------------------------------------------------
+
+    def add_cluster(self, cluster: Cluster) -> None:
+        self.clusters[cluster.name] = cluster
+
+    def deactivate_cluster(self, cluster: Cluster) -> None:
+        cluster.status = "INACTIVE"
+
+    def add_task_definition(self, td: TaskDefinition) -> None:
+        self.task_definitions.setdefault(td.family, []).append(td)
+
+    def deregister_task_definition(self, td: TaskDefinition) -> None:
+        td.status = "INACTIVE"
+        td.deregistered_at = self.ctx.now
+
     # --- services -------------------------------------------------------------------------
+
+    def add_service(self, svc: Service) -> None:
+        """CreateService: the service exists and its first deployment starts."""
+        svc.cluster.services[svc.name] = svc
+        self.start_deployment(svc, svc.task_definition)
+
+    def update_service(self, svc: Service, update: ServiceUpdate) -> None:
+        """UpdateService: record the new desired state. A new task definition, network,
+        load balancers or placement (or `forceNewDeployment`) start a new deployment; the
+        rest (desired count, deployment configuration, grace period, AZ rebalancing) does
+        not, and the scheduler converges to it."""
+        td = update.task_definition
+        if update.load_balancers is not None:
+            svc.load_balancers = update.load_balancers
+        if update.deployment_configuration is not None:
+            svc.deployment_configuration = update.deployment_configuration
+        if update.health_check_grace_period is not None:
+            svc.health_check_grace_period = update.health_check_grace_period
+        new_deployment = (
+            update.force_new_deployment
+            or td is not svc.task_definition
+            or update.network_configuration is not None
+            or update.load_balancers is not None
+        )
+        svc.placement_strategy = update.placement_strategy
+        svc.placement_constraints = update.placement_constraints
+        if update.az_rebalancing is not None:
+            svc.az_rebalancing = update.az_rebalancing
+        if update.network_configuration is not None:
+            svc.network_configuration = update.network_configuration
+        if update.desired_count is not None:
+            svc.desired_count = update.desired_count
+            svc.primary.desired_count = update.desired_count
+            svc.steady = False
+        if new_deployment:
+            self.start_deployment(svc, td)
+        else:
+            self.service_changed(svc)
+            self.scheduler.poke(svc)
+
+    def delete_service(self, svc: Service, running: bool) -> None:
+        """DeleteService: DRAINING while it has tasks (the scheduler stops them), then
+        INACTIVE."""
+        svc.desired_count = 0
+        svc.status = ServiceStatus.DRAINING
+        for d in svc.deployments:
+            d.desired_count = 0
+        self.service_changed(svc)
+        if not running:
+            self.service_inactive(svc)
+        else:
+            self.scheduler.poke(svc, 0.0)
 
     def start_deployment(
         self,
@@ -271,13 +372,13 @@ class EcsBackend:
         deployment_id: str | None = None,
         rollback: bool = False,
     ) -> Deployment:
-        now = self.world.now
+        now = self.ctx.now
         for old in svc.deployments:
             if old.status is DeploymentStatus.PRIMARY:
                 old.status = DeploymentStatus.ACTIVE
                 self.scheduler.deployment_changed(svc, old)
         d = Deployment(
-            id=deployment_id or self.world.ids.deployment_id(),
+            id=deployment_id or self.ctx.ids.deployment_id(),
             task_definition=td,
             desired_count=svc.desired_count,
             created_at=now,
@@ -292,7 +393,7 @@ class EcsBackend:
         svc.start_failures = 0
         svc.throttled_until = 0.0
         svc.steady = False
-        self.world.emit(
+        self.ctx.emit(
             DeploymentChanged(
                 now,
                 svc.cluster.name,
@@ -309,9 +410,9 @@ class EcsBackend:
 
     def service_changed(self, svc: Service) -> None:
         """Record the service's desired state as it stands now."""
-        self.world.emit(
+        self.ctx.emit(
             ServiceChanged(
-                self.world.now,
+                self.ctx.now,
                 svc.cluster.name,
                 svc.name,
                 svc.status.value,
@@ -334,3 +435,56 @@ class EcsBackend:
         self.lifecycle.stop(task, TaskStopCode.USER_INITIATED, reason)
         if task.service is not None:
             self.scheduler.poke(task.service)
+
+    def set_app_health(self, task: Task, healthy: bool) -> None:
+        """The app starts (True) or stops (False) passing its health checks."""
+        task.health_override = healthy
+
+    # --- the service scheduler itself -----------------------------------------------------
+
+    def set_controller(
+        self, cluster: Cluster, service: Service | None, status: ControllerStatus
+    ) -> None:
+        """The scheduler of one service, or of the whole cluster, crashes, hangs or comes
+        back. Back, it looks at its services at once; crashed or stuck, it forgets its
+        planned wakeups."""
+        now = self.ctx.now
+        if service is None:
+            cluster.controller_status = status
+            services = list(cluster.services.values())
+            for svc in services:
+                if status is ControllerStatus.ACTIVE:
+                    svc.controller = ControllerStatus.ACTIVE
+        else:
+            service.controller = status
+            services = [service]
+        for svc in services:
+            self.ctx.emit(
+                ControllerStatusChanged(now, cluster.name, svc.name, svc.effective_controller.value)
+            )
+            if svc.effective_controller is ControllerStatus.ACTIVE:
+                self.scheduler.poke(svc)
+            elif svc.wakeup is not None:
+                svc.wakeup.cancel()
+                svc.wakeup = None
+
+    # --- Availability Zones (a `ZoneObserver`) ----------------------------------------------
+
+    def zone_will_change(self, az: str) -> None:
+        """Nothing to settle: the ELBv2 side settles the requests."""
+
+    def zone_changed(self, az: str, up: bool) -> None:
+        """A zone is cut off or back: its tasks are unreachable or reachable again, its
+        instances' agents lose or regain their connection, and every service looks again."""
+        for task in [t for c in self.clusters.values() for t in c.tasks.values() if t.az == az]:
+            if task.stopped:
+                continue
+            task.reachable = up
+            if not up and task.ip is not None:
+                self.endpoints.unreachable(task.ip)
+        for cluster in self.clusters.values():
+            for ci in cluster.instances.values():
+                if ci.az == az and (not up or ci.status is not ContainerInstanceStatus.INACTIVE):
+                    ci.agent_connected = up
+            for svc in cluster.active_services():
+                self.scheduler.poke(svc)

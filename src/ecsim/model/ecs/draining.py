@@ -38,7 +38,7 @@ class InstanceDraining:
 
     def __init__(self, backend: EcsBackend) -> None:
         self.backend = backend
-        self.world = backend.world
+        self.ctx = backend.ctx
 
     def set_status(
         self, cluster: Cluster, instance: ContainerInstance, status: ContainerInstanceStatus
@@ -48,8 +48,8 @@ class InstanceDraining:
         if instance.status is status:
             return
         instance.status = status
-        self.world.emit(
-            InfrastructureChanged(self.world.now, instance.arn.split(":", 5)[5], status.value)
+        self.ctx.emit(
+            InfrastructureChanged(self.ctx.now, instance.arn.split(":", 5)[5], status.value)
         )
         if status is ContainerInstanceStatus.DRAINING:
             self._stop_pending(cluster, instance)

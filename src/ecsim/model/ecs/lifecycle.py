@@ -25,7 +25,9 @@ from ecsim.model.ecs.task import Task
 from ecsim.model.events import TaskStateChanged
 
 if TYPE_CHECKING:
-    from ecsim.model.world import World
+    from ecsim.model.context import SimContext
+    from ecsim.model.ec2.network import Network
+    from ecsim.model.elbv2.endpoints import Endpoints
 
 SIGKILL_EXIT = 137
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
@@ -44,10 +46,14 @@ class Hooks(Protocol):
 class TaskLifecycle:
     """Moves tasks through their states in simulated time."""
 
-    def __init__(self, world: World, hooks: Hooks) -> None:
-        self.world = world
+    def __init__(
+        self, ctx: SimContext, hooks: Hooks, net: Network, endpoints: Endpoints[Task]
+    ) -> None:
+        self.ctx = ctx
         self.hooks = hooks
-        self._rng = world.streams.scalar("tasks")
+        self.net = net
+        self.endpoints = endpoints
+        self._rng = ctx.streams.scalar("tasks")
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -58,7 +64,7 @@ class TaskLifecycle:
         return self._rng.uniform(lo, hi)
 
     def _after(self, task: Task, delay: float, step: Callable[[Task], None]) -> None:
-        task.timers.append(self.world.kernel.after(delay, step, task))
+        task.timers.append(self.ctx.after(delay, step, task))
 
     def _cancel_timers(self, task: Task) -> None:
         for timer in task.timers:
@@ -73,9 +79,9 @@ class TaskLifecycle:
     def _record(self, task: Task) -> None:
         task.version += 1
         container = task.essential
-        self.world.emit(
+        self.ctx.emit(
             TaskStateChanged(
-                self.world.now,
+                self.ctx.now,
                 task.cluster_name,
                 task.arn,
                 task.id,
@@ -94,8 +100,8 @@ class TaskLifecycle:
     # --- starting -------------------------------------------------------------------------
 
     def launch(self, task: Task) -> None:
-        t = self.world.settings.tasks
-        task.times["createdAt"] = self.world.now
+        t = self.ctx.settings.tasks
+        task.times["createdAt"] = self.ctx.now
         self._record(task)
         self._after(
             task,
@@ -104,18 +110,18 @@ class TaskLifecycle:
         )
 
     def _provisioned(self, task: Task) -> None:
-        now = self.world.now
-        task.ip = self.world.net.allocate_ip(task.subnet, owner=task.arn)
-        task.eni_id = self.world.ids.resource("eni")
-        task.mac = self.world.ids.mac()
+        now = self.ctx.now
+        task.ip = self.net.allocate_ip(task.subnet, owner=task.arn)
+        task.eni_id = self.ctx.ids.resource("eni")
+        task.mac = self.ctx.ids.mac()
         task.attachment_status = "ATTACHED"
-        self.world.endpoints[task.ip] = task
-        t = self.world.settings.tasks
+        self.endpoints.attach(task.ip, task)
+        t = self.ctx.settings.tasks
         self._set(task, TaskStatus.PENDING, connectivityAt=now, pullStartedAt=now)
         self._after(task, self._duration(task, t.fargate_pending, t.ec2_pending), self._pulled)
 
     def _pulled(self, task: Task) -> None:
-        now = self.world.now
+        now = self.ctx.now
         task.times["pullStoppedAt"] = now
         profile = task.profile
         if profile.start is StartBehaviour.PULL_ERROR:
@@ -134,7 +140,7 @@ class TaskLifecycle:
         task.app_up_at = now + profile.startup
         self._set(task, TaskStatus.ACTIVATING)
         self.hooks.activating(task)
-        activating = self._rng.uniform(*self.world.settings.tasks.activating)
+        activating = self._rng.uniform(*self.ctx.settings.tasks.activating)
         self._after(task, profile.startup, self._app_ready)
         check = task.task_definition.health_check
         if check is not None:
@@ -146,8 +152,8 @@ class TaskLifecycle:
 
     def _app_ready(self, task: Task) -> None:
         if task.alive and task.desired_status is DesiredStatus.RUNNING:
-            self.world.dataplane.flush()
-            task.listening = True
+            with self.endpoints.change():
+                task.listening = True
 
     def _container_check(self, task: Task) -> None:
         """One run of the container's health check command (reference 1.4)."""
@@ -156,13 +162,13 @@ class TaskLifecycle:
             return
         self._after(task, check.interval, self._container_check)
         container = task.essential
-        started = task.times.get("pullStoppedAt", self.world.now)
-        in_start_period = self.world.now - started < check.start_period
+        started = task.times.get("pullStoppedAt", self.ctx.now)
+        in_start_period = self.ctx.now - started < check.start_period
         answers = task.listening and not task.profile.hang
         passed = (
             answers
             and task.profile.health_latency < check.timeout
-            and task.app_healthy(self.world.now)
+            and task.app_healthy(self.ctx.now)
         )
         before = container.health_status
         if passed:
@@ -177,7 +183,7 @@ class TaskLifecycle:
 
     def _activated(self, task: Task) -> None:
         task.ever_running = True
-        self._set(task, TaskStatus.RUNNING, startedAt=self.world.now)
+        self._set(task, TaskStatus.RUNNING, startedAt=self.ctx.now)
         crash_after = task.profile.crash_after
         if crash_after is not None:
             self._after(task, crash_after, self._crashed)
@@ -202,7 +208,7 @@ class TaskLifecycle:
             self._deprovision(task)
             return
         self._cancel_timers(task)
-        task.times["stoppingAt"] = self.world.now
+        task.times["stoppingAt"] = self.ctx.now
         self._set(task, TaskStatus.DEACTIVATING)
         self.hooks.deactivate(task)
         if not task.draining:
@@ -216,8 +222,8 @@ class TaskLifecycle:
 
     def _sigterm(self, task: Task) -> None:
         """STOPPING: SIGTERM, then SIGKILL after stopTimeout (reference 1.3)."""
-        self.world.dataplane.flush()
-        task.listening = False
+        with self.endpoints.change():
+            task.listening = False
         self._set(task, TaskStatus.STOPPING)
         if not task.alive:
             self._after(task, EXIT_AFTER_KILL, self._deprovision)
@@ -238,11 +244,11 @@ class TaskLifecycle:
         self._deprovision(task)
 
     def _container_stops(self, task: Task, exit_code: int, reason: str | None) -> None:
-        self.world.dataplane.flush()
-        task.alive = False
-        task.listening = False
+        with self.endpoints.change():
+            task.alive = False
+            task.listening = False
         if task.ip is not None:
-            self.world.dataplane.endpoint_failed(task.ip)
+            self.endpoints.failed(task.ip)
         for c in task.containers:
             c.last_status = "STOPPED"
             c.exit_code = exit_code
@@ -281,8 +287,8 @@ class TaskLifecycle:
     def _deprovision(self, task: Task) -> None:
         task.draining.clear()
         task.attachment_status = "DETACHING" if task.eni_id else task.attachment_status
-        t = self.world.settings.tasks
-        self._set(task, TaskStatus.DEPROVISIONING, executionStoppedAt=self.world.now)
+        t = self.ctx.settings.tasks
+        self._set(task, TaskStatus.DEPROVISIONING, executionStoppedAt=self.ctx.now)
         delay = self._duration(task, t.fargate_deprovisioning, t.ec2_deprovisioning)
         if task.eni_id is None:
             delay = 0.0
@@ -290,12 +296,9 @@ class TaskLifecycle:
 
     def _stopped(self, task: Task) -> None:
         if task.ip is not None:
-            self.world.dataplane.flush()
-            if self.world.endpoints.get(task.ip) is task:
-                del self.world.endpoints[task.ip]
-            self.world.dataplane.endpoint_failed(task.ip)
-            self.world.net.release_ip(task.subnet, task.ip)
+            self.endpoints.detach(task.ip, task)
+            self.net.release_ip(task.subnet, task.ip)
         if task.eni_id is not None:
             task.attachment_status = "DELETED"
         task.reachable = False
-        self._set(task, TaskStatus.STOPPED, stoppedAt=self.world.now)
+        self._set(task, TaskStatus.STOPPED, stoppedAt=self.ctx.now)

@@ -50,7 +50,7 @@ def zones(backend: EcsBackend, svc: Service, with_room: bool = False) -> list[st
     """The Availability Zones the service can run a task in now, in order: its subnets' with
     free addresses (Fargate), or those of the ACTIVE, connected instances that its memberOf
     constraints allow (EC2); `with_room`: only those where its task fits now."""
-    up = backend.world.net.azs
+    up = backend.net.azs
     if svc.launch_type is LaunchType.FARGATE:
         azs = [s.az for s in backend.subnets_of(svc.network_configuration) if s.available > 0]
     else:

@@ -44,8 +44,8 @@ START_FAILURES_BEFORE_THROTTLE = 3
 class ServiceScheduler:
     def __init__(self, backend: EcsBackend) -> None:
         self.backend = backend
-        self.world = backend.world
-        self._rng = self.world.streams.scalar("scheduler")
+        self.ctx = backend.ctx
+        self._rng = self.ctx.streams.scalar("scheduler")
 
     # --- waking up ------------------------------------------------------------------------
 
@@ -67,33 +67,33 @@ class ServiceScheduler:
         ):
             return
         if delay is None:
-            delay = self._rng.uniform(*self.world.settings.scheduler.reaction)
-        when = self.world.now + delay
+            delay = self._rng.uniform(*self.ctx.settings.scheduler.reaction)
+        when = self.ctx.now + delay
         if svc.wakeup is not None and not svc.wakeup.cancelled and svc.wakeup.time <= when:
             return
         if svc.wakeup is not None:
             svc.wakeup.cancel()
-        svc.wakeup = self.world.kernel.at(when, self.reconcile, svc)
+        svc.wakeup = self.ctx.at(when, self.reconcile, svc)
 
     # --- events ---------------------------------------------------------------------------
 
     def event(self, svc: Service, message: str, dedupe: bool = False) -> None:
         """Add a service event; `dedupe` suppresses a repeat within 6 hours (reference 2.4)."""
-        now = self.world.now
+        now = self.ctx.now
         if dedupe:
             last = svc.last_messages.get(message)
-            if last is not None and now - last < self.world.settings.scheduler.event_dedup:
+            if last is not None and now - last < self.ctx.settings.scheduler.event_dedup:
                 return
             svc.last_messages[message] = now
-        event_id = self.world.ids.uuid()
+        event_id = self.ctx.ids.uuid()
         svc.events.appendleft({"id": event_id, "createdAt": now, "message": message})
-        self.world.emit(ServiceEvent(now, svc.cluster.name, svc.name, event_id, message))
+        self.ctx.emit(ServiceEvent(now, svc.cluster.name, svc.name, event_id, message))
 
     def deployment_changed(self, svc: Service, d: Deployment) -> None:
-        d.updated_at = self.world.now
-        self.world.emit(
+        d.updated_at = self.ctx.now
+        self.ctx.emit(
             DeploymentChanged(
-                self.world.now,
+                self.ctx.now,
                 svc.cluster.name,
                 svc.name,
                 d.id,
@@ -108,7 +108,7 @@ class ServiceScheduler:
     def target_states(self, svc: Service, task: Task) -> list[TargetHealthState]:
         states = []
         for tg_arn, ip, port in task.registrations:
-            tg = self.world.elb.target_groups.get(tg_arn)
+            tg = self.backend.elb.target_groups.get(tg_arn)
             target = tg.targets.get((ip, port)) if tg else None
             states.append(target.state if target else TargetHealthState.UNUSED)
         return states
@@ -129,10 +129,9 @@ class ServiceScheduler:
         if not tgs:
             if task.essential_checked:
                 return True
-            started = task.times.get("startedAt", self.world.now)
+            started = task.times.get("startedAt", self.ctx.now)
             return (
-                self.world.now - started
-                >= self.world.settings.scheduler.healthy_without_checks_after
+                self.ctx.now - started >= self.ctx.settings.scheduler.healthy_without_checks_after
             )
         if len(task.registrations) < len(tgs):
             return False
@@ -172,7 +171,7 @@ class ServiceScheduler:
     def _quiet_reconcile(self, svc: Service) -> None:
         """What a full reconcile of a quiet service does (see `is_quiet`)."""
         self.event(svc, msg.steady_state(svc.name), dedupe=True)
-        self._wake(svc, self.world.settings.scheduler.interval)
+        self._wake(svc, self.ctx.settings.scheduler.interval)
 
     def _full_reconcile(self, svc: Service) -> None:
         self._sync_registrations(svc)
@@ -183,7 +182,7 @@ class ServiceScheduler:
         self._roll(svc)
         self._bookkeeping(svc)
         self._rebalance(svc)
-        self._wake(svc, self.world.settings.scheduler.interval)
+        self._wake(svc, self.ctx.settings.scheduler.interval)
 
     def _live(self, svc: Service) -> list[Task]:
         """Tasks the service means to keep (not asked to stop), oldest first."""
@@ -194,7 +193,7 @@ class ServiceScheduler:
         ]
 
     def _roll(self, svc: Service) -> None:
-        now = self.world.now
+        now = self.ctx.now
         cfg = svc.deployment_configuration
         desired = svc.desired_count
         primary = svc.primary
@@ -226,7 +225,7 @@ class ServiceScheduler:
         #    an unhealthy task never lowers the healthy count, so minimumHealthyPercent holds.
         being_replaced = [t for t in live if t.replacing]
         if being_replaced:
-            if not self.world.settings.scheduler.start_replacement_first or len(healthy) >= desired:
+            if not self.ctx.settings.scheduler.start_replacement_first or len(healthy) >= desired:
                 doomed = being_replaced
             elif room <= 0 and need > 0:
                 doomed = being_replaced[:1]
@@ -350,10 +349,10 @@ class ServiceScheduler:
             ):
                 for tg_arn, port in self._targets_for(svc, task):
                     if (tg_arn, task.ip, port) not in task.registrations:
-                        tg = self.world.elb.target_groups.get(tg_arn)
+                        tg = self.backend.elb.target_groups.get(tg_arn)
                         if tg is None:
                             continue
-                        self.world.elb.register(tg, task.ip, port, task.az)
+                        self.backend.elb.register(tg, task.ip, port, task.az)
                         task.registrations.add((tg_arn, task.ip, port))
                         self.backend.index_registration(task, tg_arn, port)
                         added[tg_arn] += 1
@@ -382,11 +381,11 @@ class ServiceScheduler:
         removed: Counter[str] = Counter()
         for key in sorted(task.registrations):
             tg_arn, ip, port = key
-            tg = self.world.elb.target_groups.get(tg_arn)
+            tg = self.backend.elb.target_groups.get(tg_arn)
             task.registrations.discard(key)
             if tg is None:
                 continue
-            target = self.world.elb.deregister(tg, ip, port)
+            target = self.backend.elb.deregister(tg, ip, port)
             removed[tg_arn] += 1
             if (
                 target is not None
@@ -403,7 +402,7 @@ class ServiceScheduler:
 
     def _unhealthy_tg(self, task: Task) -> str | None:
         for tg_arn, ip, port in sorted(task.registrations):
-            tg = self.world.elb.target_groups.get(tg_arn)
+            tg = self.backend.elb.target_groups.get(tg_arn)
             target = tg.targets.get((ip, port)) if tg else None
             if target is not None and target.state is TargetHealthState.UNHEALTHY:
                 return tg_arn
@@ -412,7 +411,7 @@ class ServiceScheduler:
     def _detect_unhealthy(self, svc: Service) -> None:
         """Mark RUNNING tasks that fail container or ELB health checks, outside the grace
         period, for replacement (2.2)."""
-        now = self.world.now
+        now = self.ctx.now
         grace = svc.health_check_grace_period
         for task in self._live(svc):
             if task.replacing or task.last_status is not TaskStatus.RUNNING:
@@ -434,7 +433,7 @@ class ServiceScheduler:
             else:
                 assert tg_arn is not None
                 _, ip, port = next(k for k in task.registrations if k[0] == tg_arn)
-                target = self.world.elb.target_groups[tg_arn].targets[(ip, port)]
+                target = self.backend.elb.target_groups[tg_arn].targets[(ip, port)]
                 task.replace_reason = msg.elb_failed_reason(tg_arn)
                 self.event(
                     svc,
@@ -457,9 +456,9 @@ class ServiceScheduler:
             return
         task.counted_failure = True
         d.failed_tasks += 1
-        d.updated_at = self.world.now
+        d.updated_at = self.ctx.now
         cb = svc.deployment_configuration.circuit_breaker
-        s = self.world.settings.scheduler
+        s = self.ctx.settings.scheduler
         threshold = cb.threshold(
             svc.desired_count, s.circuit_breaker_min_threshold, s.circuit_breaker_max_threshold
         )
@@ -592,4 +591,4 @@ class ServiceScheduler:
         if done:
             self.backend.service_inactive(svc)
         else:
-            self.poke(svc, self.world.settings.scheduler.interval)
+            self.poke(svc, self.ctx.settings.scheduler.interval)

@@ -153,3 +153,19 @@ class Service:
     @property
     def target_group_arns(self) -> list[str]:
         return [lb["targetGroupArn"] for lb in self.load_balancers if lb.get("targetGroupArn")]
+
+
+@dataclass(frozen=True)
+class ServiceUpdate:
+    """What one UpdateService call asks for, checked; None: unchanged."""
+
+    task_definition: TaskDefinition
+    force_new_deployment: bool
+    desired_count: int | None
+    network_configuration: dict[str, Any] | None
+    load_balancers: list[dict[str, Any]] | None
+    deployment_configuration: DeploymentConfiguration | None
+    health_check_grace_period: int | None
+    placement_strategy: list[dict[str, str]]
+    placement_constraints: list[dict[str, str]]
+    az_rebalancing: str | None

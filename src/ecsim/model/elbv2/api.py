@@ -3,7 +3,7 @@
 Every method has boto3's snake_case name, takes the keyword arguments of botocore's `elbv2`
 service model (2015-12-01) and answers a dict shaped like boto3's answer (same keys and casing;
 timestamps are timezone-aware datetimes; no `ResponseMetadata`). Errors are the AWS error codes
-of `ecsim.model.errors`. State lives in `world.elb` (backend.py); this module validates, creates
+of `ecsim.model.errors`. State lives in the backend (backend.py); this module validates, creates
 the resources and tells the backend what changed.
 
 ecsim models Application Load Balancers with HTTP listeners, HTTP/HTTPS target groups of type
@@ -36,8 +36,10 @@ from ecsim.model.elbv2.resources import (
 )
 
 if TYPE_CHECKING:
-    from ecsim.model.ec2.network import Subnet
-    from ecsim.model.world import World
+    from ecsim.model.context import SimContext
+    from ecsim.model.ec2.instances import Instances
+    from ecsim.model.ec2.network import Network, Subnet
+    from ecsim.model.elbv2.backend import ElbBackend
 
 _T = TypeVar("_T")
 Shape = dict[str, Any]
@@ -431,9 +433,14 @@ def _paged(key: str, items: list[Shape], marker: str | None) -> Shape:
 class Elbv2Api:
     """The boto3 `elbv2` client of one world (`w.elbv2`)."""
 
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self._rng = world.streams.scalar("elb-api")
+    def __init__(
+        self, ctx: SimContext, elb: ElbBackend, net: Network, instances: Instances
+    ) -> None:
+        self.ctx = ctx
+        self.elb = elb
+        self.net = net
+        self.instances = instances
+        self._rng = ctx.streams.scalar("elb-api")
 
     # ============================================================================ load balancers
 
@@ -512,11 +519,11 @@ class Elbv2Api:
             raise errors.ValidationError(
                 "Load balancer names and load balancer ARNs cannot be specified at the same time"
             )
-        everything = list(self.world.elb.load_balancers.values())
+        everything = list(self.elb.load_balancers.values())
         for arn in arns:
             _check_arn(arn, "loadbalancer", "load balancer")
         if arns:
-            missing = [a for a in arns if a not in self.world.elb.load_balancers]
+            missing = [a for a in arns if a not in self.elb.load_balancers]
             if missing:
                 raise errors.LoadBalancerNotFound(
                     f"Load balancers '[{', '.join(missing)}]' not found"
@@ -546,7 +553,7 @@ class Elbv2Api:
         p = Params("DeleteLoadBalancer", kwargs, errors.ValidationError)
         arn: str = p.req_str("LoadBalancerArn")
         p.done()
-        lb = self.world.elb.load_balancers.get(arn)
+        lb = self.elb.load_balancers.get(arn)
         if lb is None:
             return {}
         if lb.attributes.get("deletion_protection.enabled") == "true":
@@ -554,15 +561,10 @@ class Elbv2Api:
                 f"Load balancer '{arn}' cannot be deleted because deletion protection is enabled",
                 code="OperationNotPermitted",
             )
-        self._before_change()
-        lb.listeners.clear()
-        for subnet_id, ip in lb.node_ips:
-            subnet = self.world.net.subnets.get(subnet_id)
+        for subnet_id, ip in self.elb.remove_load_balancer(lb):
+            subnet = self.net.subnets.get(subnet_id)
             if subnet is not None:
-                self.world.net.release_ip(subnet, ip)
-        lb.node_ips = []
-        del self.world.elb.load_balancers[arn]
-        self.world.elb.topology_changed()
+                self.net.release_ip(subnet, ip)
         return {}
 
     def describe_load_balancer_attributes(self, **kwargs: Any) -> Shape:
@@ -590,8 +592,7 @@ class Elbv2Api:
             raise errors.ValidationError(
                 "The value of 'access_logs.s3.bucket' cannot be empty when access logs are enabled"
             )
-        self._before_change()
-        lb.attributes.update(merged)
+        self.elb.set_load_balancer_attributes(lb, merged)
         return {"Attributes": _attribute_list(lb.attributes)}
 
     # ============================================================================ target groups
@@ -636,7 +637,7 @@ class Elbv2Api:
             raise errors.ValidationError("A port must be specified")
         if vpc_id is None:
             raise errors.ValidationError("A VPC ID must be specified")
-        if vpc_id not in self.world.net.vpcs:
+        if vpc_id not in self.net.vpcs:
             raise errors.ValidationError(f"The VPC ID '{vpc_id}' is not found")
         version = (protocol_version or "HTTP1").upper()
         if version == "GRPC":
@@ -650,7 +651,7 @@ class Elbv2Api:
         health = self._health_check(p, HealthCheck(), target_type)
         p.done(accepted=["TargetControlPort"])
 
-        for tg in self.world.elb.target_groups.values():
+        for tg in self.elb.target_groups.values():
             if tg.name != name:
                 continue
             same = (
@@ -667,12 +668,12 @@ class Elbv2Api:
                     "settings"
                 )
             return {"TargetGroups": [self._tg_shape(tg)]}
-        if len(self.world.elb.target_groups) >= MAX_TARGET_GROUPS:
+        if len(self.elb.target_groups) >= MAX_TARGET_GROUPS:
             raise errors.AwsError(
                 f"The maximum number of target groups ({MAX_TARGET_GROUPS}) has been reached",
                 code="TooManyTargetGroups",
             )
-        ids = self.world.ids
+        ids = self.ctx.ids
         tg = TargetGroup(
             arn=ids.elb_arn(f"targetgroup/{name}/{ids.hex(16)}"),
             name=name,
@@ -685,9 +686,7 @@ class Elbv2Api:
             ip_address_type=ip_type,
             tags=tags,
         )
-        for key, value in _EXTRA_TARGET_GROUP_ATTRIBUTES.items():
-            tg.attributes.setdefault(key, value)
-        self.world.elb.target_groups[tg.arn] = tg
+        self.elb.add_target_group(tg, _EXTRA_TARGET_GROUP_ATTRIBUTES)
         return {"TargetGroups": [self._tg_shape(tg)]}
 
     def describe_target_groups(self, **kwargs: Any) -> Shape:
@@ -701,10 +700,10 @@ class Elbv2Api:
                 "Target group names, target group ARNs, and a load balancer ARN cannot be "
                 "specified at the same time"
             )
-        groups = sorted(self.world.elb.target_groups.values(), key=lambda g: g.name)
+        groups = sorted(self.elb.target_groups.values(), key=lambda g: g.name)
         if lb_arn:
             lb = self._load_balancer(lb_arn)
-            groups = [g for g in groups if self.world.elb.load_balancer_of(g) is lb]
+            groups = [g for g in groups if self.elb.load_balancer_of(g) is lb]
         elif arns or names:
             for arn in arns:
                 _check_arn(arn, "targetgroup", "target group")
@@ -723,7 +722,7 @@ class Elbv2Api:
         tg = self._target_group(p.req_str("TargetGroupArn"))
         health = self._health_check(p, tg.health, tg.target_type)
         p.done()
-        tg.health = health
+        self.elb.set_health_check(tg, health)
         return {"TargetGroups": [self._tg_shape(tg)]}
 
     def delete_target_group(self, **kwargs: Any) -> Shape:
@@ -731,15 +730,14 @@ class Elbv2Api:
         p = Params("DeleteTargetGroup", kwargs, errors.ValidationError)
         arn: str = p.req_str("TargetGroupArn")
         p.done()
-        tg = self.world.elb.target_groups.get(arn)
+        tg = self.elb.target_groups.get(arn)
         if tg is None:
             return {}
-        if self.world.elb.in_use(tg):
+        if self.elb.in_use(tg):
             raise errors.ResourceInUse(
                 f"Target group '{arn}' is currently in use by a listener or a rule"
             )
-        self._before_change()
-        self.world.elb.forget_target_group(tg)
+        self.elb.forget_target_group(tg)
         return {}
 
     def describe_target_group_attributes(self, **kwargs: Any) -> Shape:
@@ -774,8 +772,7 @@ class Elbv2Api:
             check(key, value)
             merged[key] = value
         _check_target_group_attributes(merged)
-        self._before_change()
-        tg.attributes.update(merged)
+        self.elb.set_target_group_attributes(tg, merged)
         return {"Attributes": _attribute_list(tg.attributes)}
 
     # ============================================================================ listeners
@@ -814,12 +811,10 @@ class Elbv2Api:
                 code="TooManyListeners",
             )
 
-        self._before_change()
-        arn = f"{lb.arn.replace(':loadbalancer/', ':listener/', 1)}/{self.world.ids.hex(16)}"
+        arn = f"{lb.arn.replace(':loadbalancer/', ':listener/', 1)}/{self.ctx.ids.hex(16)}"
         default_rule = Rule(self._rule_arn(arn), arn, None, [], actions)
         listener = Listener(arn, lb.arn, port, protocol, default_rule)
-        lb.listeners[arn] = listener
-        self.world.elb.topology_changed()
+        self.elb.add_listener(lb, listener)
         return {"Listeners": [self._listener_shape(listener)]}
 
     def describe_listeners(self, **kwargs: Any) -> Shape:
@@ -849,7 +844,7 @@ class Elbv2Api:
         """ModifyListener: `Port`, `Protocol` (HTTP) and `DefaultActions`."""
         p = Params("ModifyListener", kwargs, errors.ValidationError)
         listener = self._listener(p.req_str("ListenerArn"))
-        lb = self.world.elb.load_balancers[listener.load_balancer_arn]
+        lb = self.elb.load_balancers[listener.load_balancer_arn]
         port: int | None = p.int("Port", lo=1, hi=65535)
         protocol: str | None = p.str("Protocol")
         raw_actions = p.raw("DefaultActions")
@@ -864,14 +859,7 @@ class Elbv2Api:
             other.port == port and other is not listener for other in lb.listeners.values()
         ):
             raise errors.DuplicateListener("A listener with the specified port already exists.")
-        self._before_change()
-        if port is not None:
-            listener.port = port
-        if protocol is not None:
-            listener.protocol = protocol
-        if actions is not None:
-            listener.default_rule.actions = actions
-        self.world.elb.topology_changed()
+        self.elb.modify_listener(listener, port, protocol, actions)
         return {"Listeners": [self._listener_shape(listener)]}
 
     def delete_listener(self, **kwargs: Any) -> Shape:
@@ -879,9 +867,7 @@ class Elbv2Api:
         p = Params("DeleteListener", kwargs, errors.ValidationError)
         listener = self._listener(p.req_str("ListenerArn"))
         p.done()
-        self._before_change()
-        del self.world.elb.load_balancers[listener.load_balancer_arn].listeners[listener.arn]
-        self.world.elb.topology_changed()
+        self.elb.remove_listener(listener)
         return {}
 
     # ============================================================================ rules
@@ -890,7 +876,7 @@ class Elbv2Api:
         """CreateRule: conditions, priority 1-50000 (unique per listener) and one action."""
         p = Params("CreateRule", kwargs, errors.ValidationError)
         listener = self._listener(p.req_str("ListenerArn"))
-        lb = self.world.elb.load_balancers[listener.load_balancer_arn]
+        lb = self.elb.load_balancers[listener.load_balancer_arn]
         raw_conditions: list[Any] = p.list("Conditions", required=True)
         priority: int | None = p.int("Priority", required=True, lo=1, hi=50000)
         raw_actions: list[Any] = p.list("Actions", required=True)
@@ -908,10 +894,8 @@ class Elbv2Api:
             raise errors.TooManyRules(
                 "You've reached the limit on the number of rules per load balancer"
             )
-        self._before_change()
         rule = Rule(self._rule_arn(listener.arn), listener.arn, priority, conditions, actions)
-        listener.rules.append(rule)
-        self.world.elb.topology_changed()
+        self.elb.add_rule(listener, rule)
         return {"Rules": [self._rule_shape(rule)]}
 
     def describe_rules(self, **kwargs: Any) -> Shape:
@@ -941,7 +925,7 @@ class Elbv2Api:
         """ModifyRule: replaces the conditions and/or the actions of a non-default rule."""
         p = Params("ModifyRule", kwargs, errors.ValidationError)
         listener, rule = self._rule(p.req_str("RuleArn"))
-        lb = self.world.elb.load_balancers[listener.load_balancer_arn]
+        lb = self.elb.load_balancers[listener.load_balancer_arn]
         raw_conditions = p.raw("Conditions")
         raw_actions = p.raw("Actions")
         if p.raw("Transforms") or p.bool("ResetTransforms"):
@@ -954,12 +938,7 @@ class Elbv2Api:
             )
         conditions = self._conditions(raw_conditions) if raw_conditions is not None else None
         actions = self._actions(raw_actions, "Actions", lb) if raw_actions is not None else None
-        self._before_change()
-        if conditions is not None:
-            rule.conditions = conditions
-        if actions is not None:
-            rule.actions = actions
-        self.world.elb.topology_changed()
+        self.elb.modify_rule(rule, conditions, actions)
         return {"Rules": [self._rule_shape(rule)]}
 
     def set_rule_priorities(self, **kwargs: Any) -> Shape:
@@ -989,10 +968,7 @@ class Elbv2Api:
         for listener, _, priority in changes:
             if any(r.priority == priority and id(r) not in moving for r in listener.rules):
                 raise errors.PriorityInUse(f"Priority '{priority}' is currently in use")
-        self._before_change()
-        for _, rule, priority in changes:
-            rule.priority = priority
-        self.world.elb.topology_changed()
+        self.elb.set_rule_priorities([(rule, priority) for _, rule, priority in changes])
         return {"Rules": [self._rule_shape(rule) for _, rule, _ in changes]}
 
     def delete_rule(self, **kwargs: Any) -> Shape:
@@ -1004,9 +980,7 @@ class Elbv2Api:
             raise errors.AwsError(
                 f"Default rule '{rule.arn}' cannot be deleted", code="OperationNotPermitted"
             )
-        self._before_change()
-        listener.rules.remove(rule)
-        self.world.elb.topology_changed()
+        self.elb.remove_rule(listener, rule)
         return {}
 
     # ============================================================================ targets
@@ -1029,9 +1003,7 @@ class Elbv2Api:
             raise errors.TooManyTargets(
                 f"You've reached the limit of {MAX_TARGETS_PER_GROUP} targets per target group"
             )
-        self._before_change()
-        for target_id, port, az in targets:
-            self.world.elb.register(tg, target_id, port, az)
+        self.elb.register_targets(tg, targets)
         return {}
 
     def deregister_targets(self, **kwargs: Any) -> Shape:
@@ -1056,9 +1028,7 @@ class Elbv2Api:
                 else tg.port
             )
             keys.append((target_id, port))
-        self._before_change()
-        for target_id, port in keys:
-            self.world.elb.deregister(tg, target_id, port)
+        self.elb.deregister_targets(tg, keys)
         return {}
 
     def describe_target_health(self, **kwargs: Any) -> Shape:
@@ -1108,8 +1078,8 @@ class Elbv2Api:
         return {
             "LoadBalancerArn": lb.arn,
             "DNSName": lb.dns_name,
-            "CanonicalHostedZoneId": _ALB_HOSTED_ZONES.get(self.world.region, "Z35SXDOTRQ7X7K"),
-            "CreatedTime": self.world.clock.at(lb.created_at),
+            "CanonicalHostedZoneId": _ALB_HOSTED_ZONES.get(self.ctx.region, "Z35SXDOTRQ7X7K"),
+            "CreatedTime": self.ctx.clock.at(lb.created_at),
             "LoadBalancerName": lb.name,
             "Scheme": lb.scheme,
             "VpcId": lb.vpc_id,
@@ -1125,7 +1095,7 @@ class Elbv2Api:
 
     def _tg_shape(self, tg: TargetGroup) -> Shape:
         """A `TargetGroup` as DescribeTargetGroups answers it ([BC-ELB-EX] CreateTargetGroup)."""
-        lb = self.world.elb.load_balancer_of(tg)
+        lb = self.elb.load_balancer_of(tg)
         hc = tg.health
         return {
             "TargetGroupArn": tg.arn,
@@ -1208,23 +1178,23 @@ class Elbv2Api:
 
     def _load_balancer(self, arn: str) -> LoadBalancer:
         _check_arn(arn, "loadbalancer", "load balancer")
-        lb = self.world.elb.load_balancers.get(arn)
+        lb = self.elb.load_balancers.get(arn)
         if lb is None:
             raise errors.LoadBalancerNotFound(f"Load balancer '{arn}' not found")
         return lb
 
     def _load_balancer_named(self, name: str) -> LoadBalancer | None:
-        return next((lb for lb in self.world.elb.load_balancers.values() if lb.name == name), None)
+        return next((lb for lb in self.elb.load_balancers.values() if lb.name == name), None)
 
     def _target_group(self, arn: str) -> TargetGroup:
         _check_arn(arn, "targetgroup", "target group")
-        tg = self.world.elb.target_groups.get(arn)
+        tg = self.elb.target_groups.get(arn)
         if tg is None:
             raise errors.TargetGroupNotFound(f"Target group '{arn}' not found")
         return tg
 
     def _all_listeners(self) -> list[Listener]:
-        return [x for lb in self.world.elb.load_balancers.values() for x in lb.listeners.values()]
+        return [x for lb in self.elb.load_balancers.values() for x in lb.listeners.values()]
 
     def _listener(self, arn: str) -> Listener:
         for listener in self._all_listeners():
@@ -1245,25 +1215,15 @@ class Elbv2Api:
             address = ipaddress.IPv4Address(ip)
         except ValueError:
             return None
-        for subnet in self.world.net.subnets.values():
+        for subnet in self.net.subnets.values():
             if subnet.vpc_id == tg.vpc_id and address in subnet.cidr:
                 return subnet
         return None
 
     # ============================================================================ helpers
 
-    def _before_change(self) -> None:
-        """Settle the data plane's requests up to now under the routing about to change.
-
-        The backend flushes too, but `topology_changed()` runs after the caller has already
-        changed listeners or rules, so the API flushes first.
-        """
-        self.world.dataplane.flush()
-
     def _rule_arn(self, listener_arn: str) -> str:
-        return (
-            f"{listener_arn.replace(':listener/', ':listener-rule/', 1)}/{self.world.ids.hex(16)}"
-        )
+        return f"{listener_arn.replace(':listener/', ':listener-rule/', 1)}/{self.ctx.ids.hex(16)}"
 
     def _new_load_balancer(
         self,
@@ -1275,11 +1235,10 @@ class Elbv2Api:
         tags: list[dict[str, str]],
     ) -> LoadBalancer:
         """Create, store and schedule the activation of a new ALB (reference 5 formats)."""
-        world = self.world
-        ids = world.ids
+        ids = self.ctx.ids
         arn = ids.elb_arn(f"loadbalancer/app/{name}/{ids.hex(16)}")
         prefix = "internal-" if scheme == "internal" else ""
-        dns_name = f"{prefix}{name}-{ids.digits(10)}.{world.region}.elb.amazonaws.com"
+        dns_name = f"{prefix}{name}-{ids.digits(10)}.{self.ctx.region}.elb.amazonaws.com"
         lb = LoadBalancer(
             arn=arn,
             name=name,
@@ -1289,16 +1248,15 @@ class Elbv2Api:
             subnets=[s.id for s in subnets],
             availability_zones=[(s.az, s.id) for s in subnets],
             security_groups=groups,
-            created_at=world.now,
+            created_at=self.ctx.now,
             ip_address_type=ip_type,
             tags=tags,
         )
-        for key, value in _EXTRA_LOAD_BALANCER_ATTRIBUTES.items():
-            lb.attributes.setdefault(key, value)
-        lb.node_ips = [(s.id, world.net.allocate_ip(s, owner=arn)) for s in subnets]
-        world.elb.load_balancers[arn] = lb
-        lo, hi = world.settings.elb.provisioning
-        world.kernel.after(self._rng.uniform(lo, hi), world.elb.activate, lb)
+        node_ips = [(s.id, self.net.allocate_ip(s, owner=arn)) for s in subnets]
+        lo, hi = self.ctx.settings.elb.provisioning
+        self.elb.add_load_balancer(
+            lb, node_ips, _EXTRA_LOAD_BALANCER_ATTRIBUTES, self._rng.uniform(lo, hi)
+        )
         return lb
 
     def _load_balancer_subnets(self, subnet_ids: list[str], mappings: list[Any]) -> list[Subnet]:
@@ -1330,7 +1288,7 @@ class Elbv2Api:
             ids.append(_string(_required(entry, where, "SubnetId"), f"{where}.SubnetId"))
         subnets: list[Subnet] = []
         for subnet_id in ids:
-            subnet = self.world.net.subnets.get(subnet_id)
+            subnet = self.net.subnets.get(subnet_id)
             if subnet is None:
                 raise errors.SubnetNotFound(f"The subnet ID '{subnet_id}' is not valid")
             if any(s.az == subnet.az for s in subnets):
@@ -1364,7 +1322,7 @@ class Elbv2Api:
                 f"A load balancer can have at most {MAX_SECURITY_GROUPS} security groups",
                 code="InvalidSecurityGroup",
             )
-        groups = self.world.net.security_groups
+        groups = self.net.security_groups
         for group_id in given:
             group = groups.get(group_id)
             if group is None or group.vpc_id != vpc_id:
@@ -1494,7 +1452,7 @@ class Elbv2Api:
                 )
             # RegisterTargets: "If the target is an EC2 instance, it must be in the running
             # state when you register it." [BC-ELB]
-            instance = self.world.instances.instances.get(target_id)
+            instance = self.instances.instances.get(target_id)
             if instance is None or instance.state == "terminated":
                 raise errors.InvalidTarget(f"Instance ID '{target_id}' is not valid")
             if instance.state != "running":
@@ -1656,10 +1614,10 @@ class Elbv2Api:
                 "A target group ARN must be specified for a forward action"
             )
         for group_arn, _ in groups:
-            tg = self.world.elb.target_groups.get(group_arn)
+            tg = self.elb.target_groups.get(group_arn)
             if tg is None:
                 raise errors.TargetGroupNotFound(f"Target group '{group_arn}' not found")
-            owner = self.world.elb.load_balancer_of(tg)
+            owner = self.elb.load_balancer_of(tg)
             if owner is not None and owner is not lb:
                 raise errors.TargetGroupAssociationLimit(
                     "The following target groups cannot be associated with more than one load "

@@ -10,13 +10,17 @@ consecutive passes to come back (reference 3.1). Deregistration drains for
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
+from ecsim.model.elbv2.endpoints import Endpoints
 from ecsim.model.elbv2.health import DESCRIPTIONS, ProbeResult, Reason, TargetHealthState
 from ecsim.model.elbv2.resources import (
+    HealthCheck,
+    Listener,
     LoadBalancer,
     LoadBalancerState,
+    Rule,
     Target,
     TargetGroup,
     forward_targets,
@@ -24,7 +28,7 @@ from ecsim.model.elbv2.resources import (
 from ecsim.model.events import TargetHealthChanged
 
 if TYPE_CHECKING:
-    from ecsim.model.world import World
+    from ecsim.model.context import SimContext
 
 HealthListener = Callable[[TargetGroup, Target, TargetHealthState], None]
 
@@ -36,12 +40,13 @@ class ElbBackend:
 
     _owners: dict[str, LoadBalancer] | None = None  # see load_balancer_of
 
-    def __init__(self, world: World) -> None:
-        self.world = world
+    def __init__(self, ctx: SimContext, endpoints: Endpoints[Any]) -> None:
+        self.ctx = ctx
+        self.endpoints = endpoints
         self.load_balancers: dict[str, LoadBalancer] = {}
         self.target_groups: dict[str, TargetGroup] = {}
         self.health_listeners: list[HealthListener] = []
-        self._rng = world.streams.scalar("elb")
+        self._rng = ctx.streams.scalar("elb")
 
     # --- topology -------------------------------------------------------------------------
 
@@ -66,15 +71,114 @@ class ElbBackend:
     def in_use(self, tg: TargetGroup) -> bool:
         return self.load_balancer_of(tg) is not None
 
+    # --- the resources, as the API creates, changes and deletes them ------------------------
+
+    def add_load_balancer(
+        self,
+        lb: LoadBalancer,
+        node_ips: list[tuple[str, str]],
+        defaults: Mapping[str, str],
+        provisioning: float,
+    ) -> None:
+        """A new load balancer with its nodes' addresses, active after `provisioning`
+        seconds; `defaults`: attributes it has unless given."""
+        for key, value in defaults.items():
+            lb.attributes.setdefault(key, value)
+        lb.node_ips = node_ips
+        self.load_balancers[lb.arn] = lb
+        self.ctx.after(provisioning, self.activate, lb)
+
+    def remove_load_balancer(self, lb: LoadBalancer) -> list[tuple[str, str]]:
+        """DeleteLoadBalancer: its listeners and rules go with it. Answers the (subnet,
+        address) of its nodes, for EC2 to release."""
+        self.endpoints.will_change()
+        lb.listeners.clear()
+        node_ips, lb.node_ips = lb.node_ips, []
+        del self.load_balancers[lb.arn]
+        self.topology_changed()
+        return node_ips
+
+    def set_load_balancer_attributes(self, lb: LoadBalancer, merged: dict[str, str]) -> None:
+        self.endpoints.will_change()
+        lb.attributes.update(merged)
+
+    def add_target_group(self, tg: TargetGroup, defaults: Mapping[str, str]) -> None:
+        for key, value in defaults.items():
+            tg.attributes.setdefault(key, value)
+        self.target_groups[tg.arn] = tg
+
+    def set_health_check(self, tg: TargetGroup, health: HealthCheck) -> None:
+        """Running checks use the new settings from their next probe."""
+        tg.health = health
+
+    def set_target_group_attributes(self, tg: TargetGroup, merged: dict[str, str]) -> None:
+        self.endpoints.will_change()
+        tg.attributes.update(merged)
+
+    def add_listener(self, lb: LoadBalancer, listener: Listener) -> None:
+        self.endpoints.will_change()
+        lb.listeners[listener.arn] = listener
+        self.topology_changed()
+
+    def modify_listener(
+        self,
+        listener: Listener,
+        port: int | None,
+        protocol: str | None,
+        actions: list[dict[str, Any]] | None,
+    ) -> None:
+        self.endpoints.will_change()
+        if port is not None:
+            listener.port = port
+        if protocol is not None:
+            listener.protocol = protocol
+        if actions is not None:
+            listener.default_rule.actions = actions
+        self.topology_changed()
+
+    def remove_listener(self, listener: Listener) -> None:
+        self.endpoints.will_change()
+        del self.load_balancers[listener.load_balancer_arn].listeners[listener.arn]
+        self.topology_changed()
+
+    def add_rule(self, listener: Listener, rule: Rule) -> None:
+        self.endpoints.will_change()
+        listener.rules.append(rule)
+        self.topology_changed()
+
+    def modify_rule(
+        self,
+        rule: Rule,
+        conditions: list[dict[str, Any]] | None,
+        actions: list[dict[str, Any]] | None,
+    ) -> None:
+        self.endpoints.will_change()
+        if conditions is not None:
+            rule.conditions = conditions
+        if actions is not None:
+            rule.actions = actions
+        self.topology_changed()
+
+    def set_rule_priorities(self, changes: list[tuple[Rule, int]]) -> None:
+        self.endpoints.will_change()
+        for rule, priority in changes:
+            rule.priority = priority
+        self.topology_changed()
+
+    def remove_rule(self, listener: Listener, rule: Rule) -> None:
+        self.endpoints.will_change()
+        listener.rules.remove(rule)
+        self.topology_changed()
+
     def activate(self, lb: LoadBalancer) -> None:
         """Provisioning is over: requests from now on reach the listeners."""
-        self.world.dataplane.flush()
+        self.endpoints.will_change()
         lb.state = LoadBalancerState.ACTIVE
 
     def topology_changed(self) -> None:
         """Listeners or rules changed: start or stop health checks of the affected groups."""
         self._owners = None
-        self.world.dataplane.flush()
+        self.endpoints.will_change()
         for tg in self.target_groups.values():
             lb = self.load_balancer_of(tg)
             for target in tg.targets.values():
@@ -95,8 +199,8 @@ class ElbBackend:
             return existing
         if existing is not None:
             self._cancel(existing)
-        self.world.dataplane.flush()
-        target = Target(target_id, port, az, registered_at=self.world.now)
+        self.endpoints.will_change()
+        target = Target(target_id, port, az, registered_at=self.ctx.now)
         tg.targets[target.key] = target
         lb = self.load_balancer_of(tg)
         if lb is None or (az is not None and az not in lb.zones):
@@ -104,6 +208,17 @@ class ElbBackend:
         else:
             self._begin_checks(tg, target)
         return target
+
+    def register_targets(self, tg: TargetGroup, targets: list[tuple[str, int, str | None]]) -> None:
+        """RegisterTargets: each (ID, port, AZ); a target already registered stays as it is."""
+        self.endpoints.will_change()
+        for target_id, port, az in targets:
+            self.register(tg, target_id, port, az)
+
+    def deregister_targets(self, tg: TargetGroup, targets: list[tuple[str, int]]) -> None:
+        self.endpoints.will_change()
+        for target_id, port in targets:
+            self.deregister(tg, target_id, port)
 
     def deregister(self, tg: TargetGroup, target_id: str, port: int) -> Target | None:
         target = tg.targets.get((target_id, port))
@@ -116,7 +231,7 @@ class ElbBackend:
             return target
         self._set(tg, target, TargetHealthState.DRAINING, Reason.DEREGISTRATION_IN_PROGRESS)
         target.slow_start_until = None
-        target.timer = self.world.kernel.after(
+        target.timer = self.ctx.kernel.after(
             tg.deregistration_delay, self._drained, tg, target, target.generation
         )
         return target
@@ -124,7 +239,7 @@ class ElbBackend:
     def _drained(self, tg: TargetGroup, target: Target, generation: int) -> None:
         if target.generation != generation or tg.targets.get(target.key) is not target:
             return
-        self.world.dataplane.drain_expired(tg.arn, target.id, target.port)
+        self.endpoints.drained(tg.arn, target.id, target.port)
         del tg.targets[target.key]
         self._set_removed(tg, target)
 
@@ -139,8 +254,8 @@ class ElbBackend:
     def _begin_checks(self, tg: TargetGroup, target: Target) -> None:
         target.ok_streak = target.fail_streak = 0
         self._set(tg, target, TargetHealthState.INITIAL, Reason.REGISTRATION_IN_PROGRESS)
-        lo, hi = self.world.settings.elb.registration
-        target.timer = self.world.kernel.after(
+        lo, hi = self.ctx.settings.elb.registration
+        target.timer = self.ctx.kernel.after(
             self._rng.uniform(lo, hi), self._registered, tg, target, target.generation
         )
 
@@ -155,8 +270,10 @@ class ElbBackend:
             return
         hc = tg.health
         port = target.port if hc.port == "traffic-port" else int(hc.port)
-        result = self.world.probe(target.id, port, hc.path, float(hc.timeout), hc.matcher)
-        kernel = self.world.kernel
+        result = self.endpoints.probe(
+            self.ctx.now, target.id, port, hc.path, float(hc.timeout), hc.matcher
+        )
+        kernel = self.ctx.kernel
         if result.passed and target.state is TargetHealthState.HEALTHY:
             # The verdict of a passing probe on a healthy target only counts the pass; it
             # is counted now rather than in a kernel event of its own (most probes of a
@@ -201,13 +318,13 @@ class ElbBackend:
             for t in tg.targets.values()
             if t is not target
             and t.state is TargetHealthState.HEALTHY
-            and (t.slow_start_until is None or t.slow_start_until <= self.world.now)
+            and (t.slow_start_until is None or t.slow_start_until <= self.ctx.now)
         ]
-        self.world.dataplane.flush()
+        self.endpoints.will_change()
         if duration > 0 and others:
             # Reference 3.4: slow start needs at least one healthy target not in slow start.
-            target.slow_start_from = self.world.now
-            target.slow_start_until = self.world.now + duration
+            target.slow_start_from = self.ctx.now
+            target.slow_start_until = self.ctx.now + duration
         self._set(tg, target, TargetHealthState.HEALTHY, None)
 
     def _cancel(self, target: Target) -> None:
@@ -228,7 +345,7 @@ class ElbBackend:
     ) -> None:
         previous = target.state
         if previous != state and (previous in _ROUTABLE or state in _ROUTABLE):
-            self.world.dataplane.flush()
+            self.endpoints.will_change()
         target.state = state
         target.reason = reason
         target.description = description or (DESCRIPTIONS.get(reason) if reason else None)
@@ -239,9 +356,9 @@ class ElbBackend:
             self._notify(tg, target, state)
 
     def _emit(self, tg: TargetGroup, target: Target) -> None:
-        self.world.emit(
+        self.ctx.emit(
             TargetHealthChanged(
-                self.world.now,
+                self.ctx.now,
                 tg.arn,
                 target.id,
                 target.port,
@@ -257,7 +374,7 @@ class ElbBackend:
 
     def forget_target_group(self, tg: TargetGroup) -> None:
         """DeleteTargetGroup: its targets are gone at once (no listener used the group)."""
-        self.world.dataplane.flush()
+        self.endpoints.will_change()
         for target in list(tg.targets.values()):
             self._cancel(target)
             self._set_removed(tg, target)

@@ -22,26 +22,25 @@ from ecsim.model.errors import (
     InvalidParameterException,
     ServiceNotFoundException,
 )
-from ecsim.model.events import ControllerStatusChanged, InfrastructureChanged
 from ecsim.model.verbs import faults
 
 if TYPE_CHECKING:
-    from ecsim.model.ec2.instances import Instance
+    from ecsim.model.ec2.instances import Instance, Instances
+    from ecsim.model.ec2.zones import Zones
     from ecsim.model.ecs.backend import EcsBackend
-    from ecsim.model.world import World
 
 KILL_REASONS = ("crash", "oom")
 
 
 class Chaos:
-    def __init__(self, world: World) -> None:
-        self.world = world
+    """The verbs; the backends they call make the changes."""
+
+    def __init__(self, backend: EcsBackend, instances: Instances, zones: Zones) -> None:
+        self._backend = backend
+        self._instances = instances
+        self._zones = zones
 
     # --- lookups --------------------------------------------------------------------------
-
-    @property
-    def _backend(self) -> EcsBackend:
-        return self.world.ecs.backend
 
     def task(self, ref: str | dict[str, Any]) -> Task:
         """A task by ID, ARN, IP address or a DescribeTasks dict."""
@@ -93,56 +92,39 @@ class Chaos:
 
     def set_app_health(self, task: str | dict[str, Any], healthy: bool) -> None:
         """The app starts (True) or stops (False) passing its health checks."""
-        self.task(task).health_override = bool(healthy)
+        self._backend.set_app_health(self.task(task), bool(healthy))
 
     def stress_cpu(
         self, task: str | dict[str, Any], percent: float = 100.0, duration: float = 300.0
     ) -> None:
         """FIS `aws:ecs:task-cpu-stress`: a stressor takes `percent` of the task's CPU."""
-        faults.stress_cpu(self.world, self.task(task), percent, duration)
+        faults.stress_cpu(self._backend, self.task(task), percent, duration)
 
     def blackhole_port(
         self, task: str | dict[str, Any], port: int | None = None, duration: float = 300.0
     ) -> None:
         """FIS `aws:ecs:task-network-blackhole-port`: inbound TCP to `port` (default: the
         container's) is dropped."""
-        faults.blackhole_port(self.world, self.task(task), port, duration)
+        faults.blackhole_port(self._backend, self.task(task), port, duration)
 
     def delay_network(
         self, task: str | dict[str, Any], delay: float = 0.2, duration: float = 300.0
     ) -> None:
         """FIS `aws:ecs:task-network-latency`: the task's answers take `delay` seconds more."""
-        faults.delay_network(self.world, self.task(task), delay, duration)
+        faults.delay_network(self._backend, self.task(task), delay, duration)
 
     def lose_packets(
         self, task: str | dict[str, Any], percent: float = 7.0, duration: float = 300.0
     ) -> None:
         """FIS `aws:ecs:task-network-packet-loss`: `percent` of the task's packets are lost;
         an answer lost is sent again after TCP's retransmission timeout."""
-        faults.lose_packets(self.world, self.task(task), percent, duration)
+        faults.lose_packets(self._backend, self.task(task), percent, duration)
 
     # --- the service scheduler ------------------------------------------------------------
 
     def _set_controller(self, cluster: str, service: str | None, status: ControllerStatus) -> None:
         c, services = self._services(cluster, service)
-        now = self.world.now
-        if service is None:
-            c.controller_status = status
-            for svc in services:
-                svc.controller = (
-                    ControllerStatus.ACTIVE if status is ControllerStatus.ACTIVE else svc.controller
-                )
-        else:
-            services[0].controller = status
-        for svc in services:
-            self.world.emit(
-                ControllerStatusChanged(now, c.name, svc.name, svc.effective_controller.value)
-            )
-            if svc.effective_controller is ControllerStatus.ACTIVE:
-                self._backend.scheduler.poke(svc)
-            elif svc.wakeup is not None:
-                svc.wakeup.cancel()
-                svc.wakeup = None
+        self._backend.set_controller(c, services[0] if service is not None else None, status)
 
     def crash_controller(self, cluster: str, service: str | None = None) -> None:
         """The scheduler of one service (or of the whole cluster) stops: nothing heals."""
@@ -160,31 +142,23 @@ class Chaos:
 
     def _instance(self, instance: str) -> Instance:
         """An EC2 instance by its ID, or by its container instance's ID or ARN."""
-        instances = self.world.instances.instances
+        instances = self._instances.instances
         inst = instances.get(instance)
         if inst is None:
-            inst = next(
-                (
-                    i
-                    for i in instances.values()
-                    if i.container_instance
-                    and instance in (i.container_instance.arn, i.container_instance.id)
-                ),
-                None,
-            )
+            inst = instances.get(self._backend.agent.instance_of(instance) or "")
         if inst is None:
             raise InvalidParameterException(f"Unknown instance: {instance}")
         return inst
 
     def fail_instance(self, instance: str) -> None:
         """An EC2 instance (ID or container-instance ARN) is terminated; its tasks stop."""
-        self.world.instances.terminate(self._instance(instance))
+        self._instances.terminate(self._instance(instance))
 
     def drain_instance(self, instance: str) -> None:
         """The container instance of an EC2 instance (ID or container-instance ARN) is set to
         DRAINING, as AWS FIS's `aws:ecs:drain-container-instances` does: the same as
         UpdateContainerInstancesState with status DRAINING."""
-        ci = self._instance(instance).container_instance
+        ci = self._backend.agent.container_instances.get(self._instance(instance).id)
         if ci is None or ci.status not in SETTABLE:
             raise InvalidParameterException(
                 f"Instance {instance} has no ACTIVE container instance to drain."
@@ -194,43 +168,7 @@ class Chaos:
 
     def fail_az(self, az: str) -> None:
         """An Availability Zone is cut off: its tasks and instances become unreachable."""
-        zone = self.world.net.az(az)
-        if not zone.up:
-            return
-        self.world.dataplane.flush()
-        zone.up = False
-        self.world.emit(InfrastructureChanged(self.world.now, az, "impaired"))
-        for task in self._tasks_in(az):
-            task.reachable = False
-            if task.ip is not None:
-                self.world.dataplane.endpoint_unreachable(task.ip)
-        for cluster in self._backend.clusters.values():
-            for ci in cluster.instances.values():
-                if ci.az == az:
-                    ci.agent_connected = False
-            for svc in cluster.active_services():
-                self._backend.scheduler.poke(svc)
+        self._zones.set_up(az, False)
 
     def restore_az(self, az: str) -> None:
-        zone = self.world.net.az(az)
-        if zone.up:
-            return
-        self.world.dataplane.flush()
-        zone.up = True
-        self.world.emit(InfrastructureChanged(self.world.now, az, "available"))
-        for task in self._tasks_in(az):
-            task.reachable = True
-        for cluster in self._backend.clusters.values():
-            for ci in cluster.instances.values():
-                if ci.az == az and ci.status is not ContainerInstanceStatus.INACTIVE:
-                    ci.agent_connected = True
-            for svc in cluster.active_services():
-                self._backend.scheduler.poke(svc)
-
-    def _tasks_in(self, az: str) -> list[Task]:
-        return [
-            t
-            for c in self._backend.clusters.values()
-            for t in c.tasks.values()
-            if t.az == az and not t.stopped
-        ]
+        self._zones.set_up(az, True)

@@ -28,20 +28,25 @@ start with the planned duration, the end with how long the fault lasted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ecsim.model.ecs.faults import BLACKHOLE_PORT, CPU_STRESS, NETWORK_LATENCY, PACKET_LOSS
 from ecsim.model.errors import InvalidParameterException
-from ecsim.model.events import TaskFaultChanged
 
 if TYPE_CHECKING:
+    from ecsim.model.ecs.backend import EcsBackend
     from ecsim.model.ecs.task import Task
-    from ecsim.model.world import World
 
-CPU_STRESS = "aws:ecs:task-cpu-stress"
-BLACKHOLE_PORT = "aws:ecs:task-network-blackhole-port"
-NETWORK_LATENCY = "aws:ecs:task-network-latency"
-PACKET_LOSS = "aws:ecs:task-network-packet-loss"
+__all__ = [
+    "BLACKHOLE_PORT",
+    "CPU_STRESS",
+    "NETWORK_LATENCY",
+    "PACKET_LOSS",
+    "blackhole_port",
+    "delay_network",
+    "lose_packets",
+    "stress_cpu",
+]
 
 
 def _check(task: Task, duration: float) -> None:
@@ -60,103 +65,36 @@ def _number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
-def stress_cpu(world: World, task: Task, percent: float, duration: float) -> None:
+def stress_cpu(backend: EcsBackend, task: Task, percent: float, duration: float) -> None:
     """`aws:ecs:task-cpu-stress` on `task` for `duration` seconds."""
     _check(task, duration)
     if not (_number(percent) and 0 < percent <= 100):
         raise InvalidParameterException(f"percent must be above 0 and at most 100, got {percent!r}")
-
-    def apply(on: bool) -> None:
-        task.cpu_stress = float(percent) if on else 0.0
-
-    _inject(world, task, CPU_STRESS, f"{percent:g} % CPU", duration, apply)
+    backend.faults.stress_cpu(task, percent, duration)
 
 
-def blackhole_port(world: World, task: Task, port: int | None, duration: float) -> None:
+def blackhole_port(backend: EcsBackend, task: Task, port: int | None, duration: float) -> None:
     """`aws:ecs:task-network-blackhole-port` (ingress, TCP) on `task` for `duration` seconds."""
     _check(task, duration)
     port = task.port if port is None else port
     if port is None or isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise InvalidParameterException(f"port must be a TCP port (1-65535), got {port!r}")
-
-    def apply(on: bool) -> None:
-        if on:
-            task.blackholed_ports = task.blackholed_ports | {port}
-            if port == task.port and task.ip is not None:
-                world.dataplane.endpoint_unreachable(task.ip)
-        else:
-            task.blackholed_ports = task.blackholed_ports - {port}
-
-    _inject(world, task, BLACKHOLE_PORT, f"port {port}/tcp ingress", duration, apply)
+    backend.faults.blackhole_port(task, port, duration)
 
 
-def delay_network(world: World, task: Task, delay: float, duration: float) -> None:
+def delay_network(backend: EcsBackend, task: Task, delay: float, duration: float) -> None:
     """`aws:ecs:task-network-latency` on `task`: `delay` seconds more on every answer."""
     _check(task, duration)
     if not (_number(delay) and 0 < delay <= 60):
         raise InvalidParameterException(f"delay must be above 0 and at most 60 s, got {delay!r}")
-
-    def apply(on: bool) -> None:
-        task.network_delay = float(delay) if on else 0.0
-
-    _inject(world, task, NETWORK_LATENCY, f"+{delay * 1000:g} ms", duration, apply)
+    backend.faults.delay_network(task, delay, duration)
 
 
-def lose_packets(world: World, task: Task, percent: float, duration: float) -> None:
+def lose_packets(backend: EcsBackend, task: Task, percent: float, duration: float) -> None:
     """`aws:ecs:task-network-packet-loss` on `task`: `percent` of its packets are lost."""
     _check(task, duration)
     if not (_number(percent) and 0 < percent < 100):
         raise InvalidParameterException(
             f"percent must be above 0 and below 100 (100 % is a blackhole), got {percent!r}"
         )
-
-    def apply(on: bool) -> None:
-        task.packet_loss = percent / 100.0 if on else 0.0
-
-    _inject(world, task, PACKET_LOSS, f"{percent:g} % packet loss", duration, apply)
-
-
-def _inject(
-    world: World,
-    task: Task,
-    action: str,
-    detail: str,
-    duration: float,
-    apply: Callable[[bool], None],
-) -> None:
-    """Start a fault now and end it after `duration`. A fault of the same action (and port)
-    still on in the task ends first: the new one takes its place."""
-    key = f"{action} {detail}" if action == BLACKHOLE_PORT else action
-    previous = task.faults.pop(key, None)
-    if previous is not None:
-        previous[0].cancel()
-        previous[1]()
-    world.dataplane.flush()  # requests so far were answered as before the fault
-    apply(True)
-    started = world.now
-    _record(world, task, action, True, detail, float(duration))
-
-    def end() -> None:
-        task.faults.pop(key, None)
-        world.dataplane.flush()
-        apply(False)
-        _record(world, task, action, False, detail, world.now - started)
-
-    task.faults[key] = (world.kernel.after(duration, end), end)
-
-
-def _record(
-    world: World, task: Task, action: str, active: bool, detail: str, duration: float
-) -> None:
-    world.emit(
-        TaskFaultChanged(
-            world.now,
-            cluster=task.cluster_name,
-            task_arn=task.arn,
-            task_id=task.id,
-            action=action,
-            active=active,
-            detail=detail,
-            duration=duration,
-        )
-    )
+    backend.faults.lose_packets(task, percent, duration)

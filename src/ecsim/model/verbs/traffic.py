@@ -11,15 +11,17 @@ from ecsim.model.elbv2.resources import LoadBalancer
 from ecsim.model.errors import LoadBalancerNotFound, ValidationError
 
 if TYPE_CHECKING:
-    from ecsim.model.world import World
+    from ecsim.model.dataplane.engine import DataPlane
+    from ecsim.model.elbv2.backend import ElbBackend
 
 
 class Traffic:
-    def __init__(self, world: World) -> None:
-        self.world = world
+    def __init__(self, elb: ElbBackend, dataplane: DataPlane) -> None:
+        self.elb = elb
+        self.dataplane = dataplane
 
     def _lb(self, ref: str | None) -> LoadBalancer:
-        lbs = self.world.elb.load_balancers
+        lbs = self.elb.load_balancers
         if ref is None:
             if not lbs:
                 raise LoadBalancerNotFound("There is no load balancer to send traffic to.")
@@ -55,12 +57,12 @@ class Traffic:
                         )
                     )
         try:
-            self.world.dataplane.set_rate(lb.arn, float(rps), kinds, port)
+            self.dataplane.set_rate(lb.arn, float(rps), kinds, port)
         except ValueError as e:
             raise ValidationError(str(e)) from None
 
     def rate(self, load_balancer: str | None = None) -> float:
-        src = self.world.dataplane.sources.get(self._lb(load_balancer).arn)
+        src = self.dataplane.sources.get(self._lb(load_balancer).arn)
         return src.rate if src else 0.0
 
     def send(
@@ -71,9 +73,7 @@ class Traffic:
         port: int | None = None,
     ) -> dict[str, Any]:
         """One request, now, answered with its whole trace."""
-        return self.world.dataplane.trace(
-            self._lb(load_balancer).arn, RequestKind(path, host), port
-        )
+        return self.dataplane.trace(self._lb(load_balancer).arn, RequestKind(path, host), port)
 
     def stats(
         self,
@@ -83,4 +83,4 @@ class Traffic:
     ) -> dict[str, Any]:
         """Answers over [since, until) of simulated time: by status, target, source; latency."""
         arn = self._lb(load_balancer).arn if load_balancer else None
-        return self.world.dataplane.summary(since, until, arn)
+        return self.dataplane.summary(since, until, arn)
