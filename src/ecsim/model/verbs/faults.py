@@ -44,27 +44,19 @@ NETWORK_LATENCY = "aws:ecs:task-network-latency"
 PACKET_LOSS = "aws:ecs:task-network-packet-loss"
 
 
-def _check(task: Task, duration: float) -> None:
+def _check(task: Task) -> None:
+    """The task can take a fault. Its parameters were checked against their limits by
+    `w.chaos` (model/verbs/catalog.py declares them)."""
     if not task.alive:
         raise InvalidParameterException(
             f"Task {task.id} has no running container to inject a fault into "
             f"(lastStatus {task.last_status.value})."
         )
-    if not (_number(duration) and 0 < duration <= 12 * 3600):
-        raise InvalidParameterException(
-            f"duration must be above 0 and at most 12 hours (FIS), got {duration!r}"
-        )
-
-
-def _number(x: object) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
 
 
 def stress_cpu(world: World, task: Task, percent: float, duration: float) -> None:
     """`aws:ecs:task-cpu-stress` on `task` for `duration` seconds."""
-    _check(task, duration)
-    if not (_number(percent) and 0 < percent <= 100):
-        raise InvalidParameterException(f"percent must be above 0 and at most 100, got {percent!r}")
+    _check(task)
 
     def apply(on: bool) -> None:
         task.cpu_stress = float(percent) if on else 0.0
@@ -74,10 +66,10 @@ def stress_cpu(world: World, task: Task, percent: float, duration: float) -> Non
 
 def blackhole_port(world: World, task: Task, port: int | None, duration: float) -> None:
     """`aws:ecs:task-network-blackhole-port` (ingress, TCP) on `task` for `duration` seconds."""
-    _check(task, duration)
+    _check(task)
     port = task.port if port is None else port
-    if port is None or isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise InvalidParameterException(f"port must be a TCP port (1-65535), got {port!r}")
+    if port is None:
+        raise InvalidParameterException(f"Task {task.id} has no container port: give a port.")
 
     def apply(on: bool) -> None:
         if on:
@@ -92,9 +84,7 @@ def blackhole_port(world: World, task: Task, port: int | None, duration: float) 
 
 def delay_network(world: World, task: Task, delay: float, duration: float) -> None:
     """`aws:ecs:task-network-latency` on `task`: `delay` seconds more on every answer."""
-    _check(task, duration)
-    if not (_number(delay) and 0 < delay <= 60):
-        raise InvalidParameterException(f"delay must be above 0 and at most 60 s, got {delay!r}")
+    _check(task)
 
     def apply(on: bool) -> None:
         task.network_delay = float(delay) if on else 0.0
@@ -104,11 +94,7 @@ def delay_network(world: World, task: Task, delay: float, duration: float) -> No
 
 def lose_packets(world: World, task: Task, percent: float, duration: float) -> None:
     """`aws:ecs:task-network-packet-loss` on `task`: `percent` of its packets are lost."""
-    _check(task, duration)
-    if not (_number(percent) and 0 < percent < 100):
-        raise InvalidParameterException(
-            f"percent must be above 0 and below 100 (100 % is a blackhole), got {percent!r}"
-        )
+    _check(task)
 
     def apply(on: bool) -> None:
         task.packet_loss = percent / 100.0 if on else 0.0
