@@ -12,7 +12,6 @@ Errors are JSON `{"code": ..., "message": ...}`: the model's AWS codes with thei
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import math
@@ -28,8 +27,8 @@ from starlette.routing import BaseRoute, Route
 from ecsim import __version__
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.errors import AwsError
-from ecsim.model.verbs import faults
-from ecsim.model.verbs.chaos import Chaos
+from ecsim.model.verbs import catalog, spec
+from ecsim.model.verbs.spec import Verb
 
 log = logging.getLogger("ecsim.awsapi.native")
 
@@ -42,7 +41,9 @@ Handler = Callable[[LiveWorld, dict[str, Any]], Any]
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One endpoint: where it is, what it takes, what it does."""
+    """One endpoint: where it is, what it takes, what it does. What an endpoint of one of
+    ecsim's own verbs takes is the verb's declaration (model/verbs/catalog.py), read each time
+    the schema is asked for; the others list their properties here."""
 
     method: str
     path: str  # below PREFIX
@@ -50,10 +51,19 @@ class Endpoint:
     summary: str
     handler: Handler
     tag: str
-    properties: dict[str, Any] = field(default_factory=dict)  # of the body or query
-    required: tuple[str, ...] = ()
+    verb: Verb | None = None
+    own: dict[str, Any] = field(default_factory=dict)  # the properties, without a verb
     answer: str = "Ok"  # the schema of the answer, in SCHEMAS
     description: str = ""
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        """The body's (or query's) properties, by their JSON names."""
+        return spec.properties(self.verb, _camel) if self.verb is not None else self.own
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(_camel(n) for n in self.verb.required) if self.verb is not None else ()
 
     @property
     def schema(self) -> dict[str, Any]:
@@ -63,6 +73,17 @@ class Endpoint:
             "required": list(self.required),
             "additionalProperties": False,
         }
+
+
+def _camel(name: str) -> str:
+    """A verb's parameter as JSON names it: load_balancer -> loadBalancer."""
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def _params(verb: Verb, args: dict[str, Any]) -> dict[str, Any]:
+    """The verb's arguments given in a request, by their Python names."""
+    return {p.name: args[_camel(p.name)] for p in verb.params if _camel(p.name) in args}
 
 
 # --- handlers -----------------------------------------------------------------------------
@@ -87,12 +108,12 @@ def _resume(live: LiveWorld, _: dict[str, Any]) -> Any:
 
 
 def _speed(live: LiveWorld, args: dict[str, Any]) -> Any:
-    live.set_speed(float(args["speed"]))
+    live.set_speed(args["speed"])
     return live.status()
 
 
 def _advance(live: LiveWorld, args: dict[str, Any]) -> Any:
-    live.advance(float(args["seconds"]))
+    live.advance(args["seconds"])
     return live.status()
 
 
@@ -101,33 +122,33 @@ def _reset(live: LiveWorld, args: dict[str, Any]) -> Any:
     return live.status()
 
 
-def _chaos(verb: str, *names: str) -> Handler:
+def _chaos(verb: Verb) -> Handler:
     def handler(live: LiveWorld, args: dict[str, Any]) -> Any:
-        getattr(live.world.chaos, verb)(**{n: args[n] for n in names if n in args})
+        getattr(live.world.chaos, verb.name)(**_params(verb, args))
         return _ok(live)
 
-    handler.__name__ = verb
+    handler.__name__ = verb.name
     return handler
 
 
-def _fault(verb: str, *names: str) -> Handler:
+def _fault(verb: Verb) -> Handler:
     """A FIS task fault: the call of `w.chaos`, answered with the fault's end (the duration
-    given, or the model's default)."""
-    default = inspect.signature(getattr(Chaos, verb)).parameters["duration"].default
+    given, or the declared default)."""
 
     def handler(live: LiveWorld, args: dict[str, Any]) -> Any:
         w = live.world
-        task = w.chaos.task(args["task"])
-        params = {n: args[n] for n in names if n in args}
-        getattr(w.chaos, verb)(task.arn, **params)
+        params = _params(verb, args)
+        task = w.chaos.task(params.pop("task"))
+        getattr(w.chaos, verb.name)(task.arn, **params)
+        duration = params.get("duration", verb.param("duration").default)
         return {
             **_ok(live),
             "task": task.arn,
-            "action": FIS_ACTIONS[verb],
-            "endsAt": w.now + float(args.get("duration", default)),
+            "action": verb.action,
+            "endsAt": w.now + float(duration),
         }
 
-    handler.__name__ = verb
+    handler.__name__ = verb.name
     return handler
 
 
@@ -137,20 +158,16 @@ def _get_rate(live: LiveWorld, args: dict[str, Any]) -> Any:
 
 
 def _set_rate(live: LiveWorld, args: dict[str, Any]) -> Any:
-    live.world.traffic.set_rate(
-        args["rps"], args.get("loadBalancer"), args.get("paths"), args.get("port")
-    )
+    live.world.traffic.set_rate(**_params(catalog.SET_RATE, args))
     return _ok(live)
 
 
 def _send(live: LiveWorld, args: dict[str, Any]) -> Any:
-    return live.world.traffic.send(
-        args.get("path", "/"), args.get("host"), args.get("loadBalancer"), args.get("port")
-    )
+    return live.world.traffic.send(**_params(catalog.SEND, args))
 
 
 def _stats(live: LiveWorld, args: dict[str, Any]) -> Any:
-    out = live.world.traffic.stats(args.get("since"), args.get("until"), args.get("loadBalancer"))
+    out = live.world.traffic.stats(**_params(catalog.STATS, args))
     return {"now": live.world.now, **out}
 
 
@@ -166,45 +183,42 @@ def _events(live: LiveWorld, args: dict[str, Any]) -> Any:
 
 # --- the endpoints ------------------------------------------------------------------------
 
-_TASK = {"type": "string", "description": "Task ID, ARN or IP address."}
-_CLUSTER = {"type": "string", "description": "Cluster name or ARN."}
-_SERVICE = {"type": "string", "description": "Service name or ARN; omitted: every service."}
-_LB = {"type": "string", "description": "Load balancer name, ARN or DNS name; default: first."}
-_AZ = {"type": "string", "description": "Availability Zone name, e.g. us-east-1a."}
 _SECONDS = {"type": "number", "description": "Simulated seconds since the world began."}
-# FIS's own limits: a fault lasts at most 12 hours (model/verbs/faults.py checks them too).
-_DURATION = {
-    "type": "number",
-    "exclusiveMinimum": 0,
-    "maximum": 12 * 3600,
-    "default": 300,
-    "description": "Simulated seconds the fault lasts (FIS's duration); it ends by itself.",
-}
-FIS_ACTIONS = {
-    "stress_cpu": faults.CPU_STRESS,
-    "blackhole_port": faults.BLACKHOLE_PORT,
-    "delay_network": faults.NETWORK_LATENCY,
-    "lose_packets": faults.PACKET_LOSS,
-}
+FIS_ACTIONS = {v.name: v.action for v in catalog.FIS_FAULTS}
 
 
-def _controller(verb: str, summary: str) -> Endpoint:
+def _endpoint(
+    verb: Verb,
+    handler: Handler,
+    method: str = "POST",
+    path: str = "",
+    operation_id: str = "",
+    answer: str = "Ok",
+) -> Endpoint:
+    """The endpoint of one of ecsim's own verbs: `POST /<surface>/<verb-name>` unless said."""
     return Endpoint(
-        "POST",
-        f"/chaos/{verb.replace('_', '-')}",
-        _camel(verb),
-        summary,
-        _chaos(verb, "cluster", "service"),
-        "chaos",
-        {"cluster": _CLUSTER, "service": _SERVICE},
-        ("cluster",),
+        method,
+        path or f"/{verb.surface}/{verb.name.replace('_', '-')}",
+        operation_id or _camel(verb.name),
+        verb.summary,
+        handler,
+        verb.surface,
+        verb,
+        answer=answer,
     )
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
-
+_CHAOS = (
+    catalog.KILL_TASK,
+    catalog.SET_APP_HEALTH,
+    catalog.CRASH_CONTROLLER,
+    catalog.HANG_CONTROLLER,
+    catalog.RESTORE_CONTROLLER,
+    catalog.FAIL_INSTANCE,
+    catalog.DRAIN_INSTANCE,
+    catalog.FAIL_AZ,
+    catalog.RESTORE_AZ,
+)
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -216,268 +230,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "time",
         answer="Status",
     ),
-    Endpoint(
-        "POST", "/time/pause", "pause", "Stop simulated time.", _pause, "time", answer="Status"
+    _endpoint(catalog.PAUSE, _pause, answer="Status"),
+    _endpoint(catalog.RESUME, _resume, answer="Status"),
+    _endpoint(catalog.SPEED, _speed, operation_id="setSpeed", answer="Status"),
+    _endpoint(catalog.ADVANCE, _advance, answer="Status"),
+    _endpoint(catalog.RESET, _reset, path="/reset", answer="Status"),
+    *(_endpoint(v, _chaos(v)) for v in _CHAOS),
+    *(_endpoint(v, _fault(v), answer="Fault") for v in catalog.FIS_FAULTS),
+    _endpoint(
+        catalog.RATE, _get_rate, "GET", "/traffic/rate", operation_id="getRate", answer="Rate"
     ),
-    Endpoint(
-        "POST",
-        "/time/resume",
-        "resume",
-        "Let simulated time run again.",
-        _resume,
-        "time",
-        answer="Status",
-    ),
-    Endpoint(
-        "POST",
-        "/time/speed",
-        "setSpeed",
-        "Simulated seconds per wall second.",
-        _speed,
-        "time",
-        {"speed": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600}},
-        ("speed",),
-        answer="Status",
-    ),
-    Endpoint(
-        "POST",
-        "/time/advance",
-        "advance",
-        "Run N simulated seconds at once (paused or not).",
-        _advance,
-        "time",
-        {"seconds": {"type": "number", "minimum": 0, "maximum": 86400}},
-        ("seconds",),
-        answer="Status",
-    ),
-    Endpoint(
-        "POST",
-        "/reset",
-        "reset",
-        "A fresh world (same seed unless given).",
-        _reset,
-        "time",
-        {"seed": {"type": "integer"}},
-        answer="Status",
-    ),
-    Endpoint(
-        "POST",
-        "/chaos/kill-task",
-        "killTask",
-        "The task's essential container exits: code 1 (crash) or 137, OutOfMemoryError (oom).",
-        _chaos("kill_task", "task", "reason"),
-        "chaos",
-        {"task": _TASK, "reason": {"type": "string", "enum": ["crash", "oom"], "default": "crash"}},
-        ("task",),
-    ),
-    Endpoint(
-        "POST",
-        "/chaos/set-app-health",
-        "setAppHealth",
-        "The task's app starts (true) or stops (false) passing its health checks.",
-        _chaos("set_app_health", "task", "healthy"),
-        "chaos",
-        {"task": _TASK, "healthy": {"type": "boolean"}},
-        ("task", "healthy"),
-    ),
-    _controller("crash_controller", "The service scheduler crashes: nothing heals."),
-    _controller("hang_controller", "The service scheduler hangs: alive, no progress."),
-    _controller("restore_controller", "The service scheduler comes back and converges."),
-    Endpoint(
-        "POST",
-        "/chaos/fail-instance",
-        "failInstance",
-        "An EC2 instance (ID or container-instance ARN) is terminated; its tasks stop.",
-        _chaos("fail_instance", "instance"),
-        "chaos",
-        {"instance": {"type": "string"}},
-        ("instance",),
-    ),
-    Endpoint(
-        "POST",
-        "/chaos/drain-instance",
-        "drainInstance",
-        "The container instance of an EC2 instance (ID or container-instance ARN) is set to "
-        "DRAINING (AWS FIS aws:ecs:drain-container-instances).",
-        _chaos("drain_instance", "instance"),
-        "chaos",
-        {"instance": {"type": "string"}},
-        ("instance",),
-    ),
-    Endpoint(
-        "POST",
-        "/chaos/fail-az",
-        "failAz",
-        "An Availability Zone is cut off: its tasks and instances become unreachable.",
-        _chaos("fail_az", "az"),
-        "chaos",
-        {"az": _AZ},
-        ("az",),
-    ),
-    Endpoint(
-        "POST",
-        "/chaos/restore-az",
-        "restoreAz",
-        "An Availability Zone comes back.",
-        _chaos("restore_az", "az"),
-        "chaos",
-        {"az": _AZ},
-        ("az",),
-    ),
-    Endpoint(
-        "POST",
-        "/chaos/stress-cpu",
-        "stressCpu",
-        "AWS FIS aws:ecs:task-cpu-stress: a stressor takes `percent` of the task's CPU for "
-        "`duration` seconds (the app keeps half of what it takes, so it queues sooner).",
-        _fault("stress_cpu", "percent", "duration"),
-        "chaos",
-        {
-            "task": _TASK,
-            "percent": {
-                "type": "number",
-                "exclusiveMinimum": 0,
-                "maximum": 100,
-                "default": 100,
-                "description": "Share of the task's CPU the stressor takes.",
-            },
-            "duration": _DURATION,
-        },
-        ("task",),
-        answer="Fault",
-    ),
-    Endpoint(
-        "POST",
-        "/chaos/blackhole-port",
-        "blackholePort",
-        "AWS FIS aws:ecs:task-network-blackhole-port: inbound TCP to the port is dropped for "
-        "`duration` seconds (the ALB's connections and health checks time out).",
-        _fault("blackhole_port", "port", "duration"),
-        "chaos",
-        {
-            "task": _TASK,
-            "port": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 65535,
-                "description": "TCP port; default: the container's port.",
-            },
-            "duration": _DURATION,
-        },
-        ("task",),
-        answer="Fault",
-    ),
-    Endpoint(
-        "POST",
-        "/chaos/delay-network",
-        "delayNetwork",
-        "AWS FIS aws:ecs:task-network-latency: every answer of the task (to the ALB's requests "
-        "and health checks) takes `delay` seconds more for `duration` seconds.",
-        _fault("delay_network", "delay", "duration"),
-        "chaos",
-        {
-            "task": _TASK,
-            "delay": {
-                "type": "number",
-                "exclusiveMinimum": 0,
-                "maximum": 60,
-                "default": 0.2,
-                "description": "Seconds added to every answer (FIS's delayMilliseconds / 1000).",
-            },
-            "duration": _DURATION,
-        },
-        ("task",),
-        answer="Fault",
-    ),
-    Endpoint(
-        "POST",
-        "/chaos/lose-packets",
-        "losePackets",
-        "AWS FIS aws:ecs:task-network-packet-loss: `percent` of the task's packets are lost for "
-        "`duration` seconds; a lost answer is sent again after TCP's retransmission timeout.",
-        _fault("lose_packets", "percent", "duration"),
-        "chaos",
-        {
-            "task": _TASK,
-            "percent": {
-                "type": "number",
-                "exclusiveMinimum": 0,
-                "exclusiveMaximum": 100,
-                "default": 7,
-                "description": "Share of the task's packets lost (FIS's lossPercent).",
-            },
-            "duration": _DURATION,
-        },
-        ("task",),
-        answer="Fault",
-    ),
-    Endpoint(
-        "GET",
-        "/traffic/rate",
-        "getRate",
-        "The steady client load on a load balancer.",
-        _get_rate,
-        "traffic",
-        {"loadBalancer": _LB},
-        answer="Rate",
-    ),
-    Endpoint(
-        "POST",
-        "/traffic/rate",
-        "setRate",
-        "A steady client load of `rps` requests per second (Poisson arrivals).",
-        _set_rate,
-        "traffic",
-        {
-            "rps": {"type": "number", "minimum": 0},
-            "loadBalancer": _LB,
-            "port": {"type": "integer", "description": "Listener port; default: the first."},
-            "paths": {
-                "type": "array",
-                "description": "Request kinds: paths, or {path, host, weight}.",
-                "items": {
-                    "oneOf": [
-                        {"type": "string"},
-                        {
-                            "type": "object",
-                            "properties": {
-                                "path": {"type": "string"},
-                                "host": {"type": "string"},
-                                "weight": {"type": "number", "exclusiveMinimum": 0},
-                            },
-                            "additionalProperties": False,
-                        },
-                    ]
-                },
-            },
-        },
-        ("rps",),
-    ),
-    Endpoint(
-        "POST",
-        "/traffic/send",
-        "sendRequest",
-        "One request, now, through the simulated ALB, answered with its hop-by-hop trace.",
-        _send,
-        "traffic",
-        {
-            "path": {"type": "string", "default": "/"},
-            "host": {"type": "string"},
-            "loadBalancer": _LB,
-            "port": {"type": "integer"},
-        },
-        answer="Trace",
-    ),
-    Endpoint(
-        "GET",
-        "/traffic/stats",
-        "getStats",
-        "What the clients got over [since, until) of simulated time.",
-        _stats,
-        "traffic",
-        {"since": _SECONDS, "until": _SECONDS, "loadBalancer": _LB},
-        answer="Stats",
-    ),
+    _endpoint(catalog.SET_RATE, _set_rate, path="/traffic/rate"),
+    _endpoint(catalog.SEND, _send, operation_id="sendRequest", answer="Trace"),
+    _endpoint(catalog.STATS, _stats, "GET", operation_id="getStats", answer="Stats"),
     Endpoint(
         "GET",
         "/events",
@@ -485,7 +250,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "The world's event records (oldest first), from `since` on, of one `kind`.",
         _events,
         "events",
-        {
+        own={
             "since": _SECONDS,
             "kind": {"type": "string", "description": "e.g. TaskStateChanged"},
             "limit": {

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecsim.model.events import Event
+from ecsim.model.verbs import catalog
+from ecsim.model.verbs.spec import check
 from ecsim.model.world import World
 
 SLICE = 0.1  # wall seconds between two advances of the world
-MAX_SPEED = 3600.0
 MAX_LAG = 1.0  # wall seconds of simulated work one slice may catch up on
 QUEUE_LIMIT = 256  # batches a slow subscriber may fall behind before it is dropped
 
@@ -145,15 +146,17 @@ class LiveWorld:
         self.clock.speed = _check_speed(speed)
 
     def advance(self, seconds: float) -> None:
-        """Step: run `seconds` of simulated time at once (paused or not)."""
-        if not 0 <= seconds <= 24 * 3600:
-            raise ValueError(f"step must be between 0 and 86400 simulated seconds, got {seconds}")
+        """Step: run `seconds` of simulated time at once (paused or not), within the limits
+        of `catalog.ADVANCE`."""
+        seconds = check(catalog.ADVANCE, {"seconds": seconds})["seconds"]
         self.world.advance(seconds)
         self.clock.rebase(self.world.now, time.monotonic())
         self.publish()
 
     def reset(self, seed: int | None = None, factory: Callable[[int], World] | None = None) -> None:
         """A fresh world (same factory and seed unless given)."""
+        if seed is not None:
+            seed = check(catalog.RESET, {"seed": seed})["seed"]
         if factory is not None:
             self._factory = factory
         if seed is not None:
@@ -178,6 +181,5 @@ class LiveWorld:
 
 
 def _check_speed(speed: float) -> float:
-    if not 0 < speed <= MAX_SPEED:
-        raise ValueError(f"speed must be above 0 and at most {MAX_SPEED:g}, got {speed!r}")
-    return float(speed)
+    """`speed` within the limits of `catalog.SPEED` (else a ParameterError, a ValueError)."""
+    return float(check(catalog.SPEED, {"speed": speed})["speed"])

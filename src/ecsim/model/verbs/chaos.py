@@ -22,14 +22,15 @@ from ecsim.model.errors import (
     InvalidParameterException,
     ServiceNotFoundException,
 )
-from ecsim.model.verbs import faults
+from ecsim.model.verbs import catalog, faults
+from ecsim.model.verbs.spec import check
 
 if TYPE_CHECKING:
     from ecsim.model.ec2.instances import Instance, Instances
     from ecsim.model.ec2.zones import Zones
     from ecsim.model.ecs.backend import EcsBackend
 
-KILL_REASONS = ("crash", "oom")
+TaskRef = str | dict[str, Any]
 
 
 class Chaos:
@@ -74,12 +75,10 @@ class Chaos:
 
     # --- tasks ----------------------------------------------------------------------------
 
-    def kill_task(self, task: str | dict[str, Any], reason: str = "crash") -> None:
-        """The essential container exits: code 1 (crash) or 137 with OutOfMemoryError (oom)."""
-        if reason not in KILL_REASONS:
-            raise InvalidParameterException(
-                f"reason must be one of {', '.join(KILL_REASONS)}; got {reason!r}"
-            )
+    def kill_task(self, task: TaskRef, reason: str | None = None) -> None:
+        """The essential container exits: code 1 (crash, the default) or 137 with
+        OutOfMemoryError (oom)."""
+        reason = check(catalog.KILL_TASK, {"task": task, "reason": reason})["reason"]
         t = self.task(task)
         if not t.alive:
             raise InvalidParameterException(
@@ -90,39 +89,54 @@ class Chaos:
         else:
             self._backend.lifecycle.container_exited(t, 1, None)
 
-    def set_app_health(self, task: str | dict[str, Any], healthy: bool) -> None:
+    def set_app_health(self, task: TaskRef, healthy: bool) -> None:
         """The app starts (True) or stops (False) passing its health checks."""
+        check(catalog.SET_APP_HEALTH, {"task": task, "healthy": healthy})
         self._backend.set_app_health(self.task(task), bool(healthy))
 
+    # The FIS task faults: a parameter left out (or None) takes its default, and every one is
+    # checked against its limits, as declared in model/verbs/catalog.py (e.g. `duration`: 300 s
+    # unless given, at most 12 hours).
+
     def stress_cpu(
-        self, task: str | dict[str, Any], percent: float = 100.0, duration: float = 300.0
+        self, task: TaskRef, percent: float | None = None, duration: float | None = None
     ) -> None:
         """FIS `aws:ecs:task-cpu-stress`: a stressor takes `percent` of the task's CPU."""
-        faults.stress_cpu(self._backend, self.task(task), percent, duration)
+        a = check(catalog.STRESS_CPU, {"task": task, "percent": percent, "duration": duration})
+        faults.stress_cpu(self._backend, self.task(task), a["percent"], a["duration"])
 
     def blackhole_port(
-        self, task: str | dict[str, Any], port: int | None = None, duration: float = 300.0
+        self, task: TaskRef, port: int | None = None, duration: float | None = None
     ) -> None:
         """FIS `aws:ecs:task-network-blackhole-port`: inbound TCP to `port` (default: the
         container's) is dropped."""
-        faults.blackhole_port(self._backend, self.task(task), port, duration)
+        a = check(catalog.BLACKHOLE_PORT, {"task": task, "port": port, "duration": duration})
+        faults.blackhole_port(self._backend, self.task(task), a["port"], a["duration"])
 
     def delay_network(
-        self, task: str | dict[str, Any], delay: float = 0.2, duration: float = 300.0
+        self, task: TaskRef, delay: float | None = None, duration: float | None = None
     ) -> None:
         """FIS `aws:ecs:task-network-latency`: the task's answers take `delay` seconds more."""
-        faults.delay_network(self._backend, self.task(task), delay, duration)
+        a = check(catalog.DELAY_NETWORK, {"task": task, "delay": delay, "duration": duration})
+        faults.delay_network(self._backend, self.task(task), a["delay"], a["duration"])
 
     def lose_packets(
-        self, task: str | dict[str, Any], percent: float = 7.0, duration: float = 300.0
+        self, task: TaskRef, percent: float | None = None, duration: float | None = None
     ) -> None:
         """FIS `aws:ecs:task-network-packet-loss`: `percent` of the task's packets are lost;
         an answer lost is sent again after TCP's retransmission timeout."""
-        faults.lose_packets(self._backend, self.task(task), percent, duration)
+        a = check(catalog.LOSE_PACKETS, {"task": task, "percent": percent, "duration": duration})
+        faults.lose_packets(self._backend, self.task(task), a["percent"], a["duration"])
 
     # --- the service scheduler ------------------------------------------------------------
 
     def _set_controller(self, cluster: str, service: str | None, status: ControllerStatus) -> None:
+        verb = {
+            ControllerStatus.CRASHED: catalog.CRASH_CONTROLLER,
+            ControllerStatus.STUCK: catalog.HANG_CONTROLLER,
+            ControllerStatus.ACTIVE: catalog.RESTORE_CONTROLLER,
+        }[status]
+        check(verb, {"cluster": cluster, "service": service})
         c, services = self._services(cluster, service)
         self._backend.set_controller(c, services[0] if service is not None else None, status)
 
@@ -152,12 +166,14 @@ class Chaos:
 
     def fail_instance(self, instance: str) -> None:
         """An EC2 instance (ID or container-instance ARN) is terminated; its tasks stop."""
+        check(catalog.FAIL_INSTANCE, {"instance": instance})
         self._instances.terminate(self._instance(instance))
 
     def drain_instance(self, instance: str) -> None:
         """The container instance of an EC2 instance (ID or container-instance ARN) is set to
         DRAINING, as AWS FIS's `aws:ecs:drain-container-instances` does: the same as
         UpdateContainerInstancesState with status DRAINING."""
+        check(catalog.DRAIN_INSTANCE, {"instance": instance})
         ci = self._backend.agent.container_instances.get(self._instance(instance).id)
         if ci is None or ci.status not in SETTABLE:
             raise InvalidParameterException(
@@ -168,7 +184,10 @@ class Chaos:
 
     def fail_az(self, az: str) -> None:
         """An Availability Zone is cut off: its tasks and instances become unreachable."""
+        check(catalog.FAIL_AZ, {"az": az})
         self._zones.set_up(az, False)
 
     def restore_az(self, az: str) -> None:
+        """An Availability Zone comes back."""
+        check(catalog.RESTORE_AZ, {"az": az})
         self._zones.set_up(az, True)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from ecsim.model.dataplane.routing import RequestKind
 from ecsim.model.elbv2.resources import LoadBalancer
 from ecsim.model.errors import LoadBalancerNotFound, ValidationError
+from ecsim.model.verbs import catalog
+from ecsim.model.verbs.spec import check
 
 if TYPE_CHECKING:
     from ecsim.model.dataplane.engine import DataPlane
@@ -38,11 +40,16 @@ class Traffic:
         paths: Iterable[str | dict[str, Any]] | None = None,
         port: int | None = None,
     ) -> None:
-        """A steady client load of `rps` requests per second (Poisson arrivals).
+        """A steady client load of `rps` requests per second (Poisson arrivals), at most
+        `catalog.MAX_RATE`.
 
         `paths` spreads the load over request kinds: `["/", "/api"]`, or dicts with `path`,
         `host` and `weight`.
         """
+        if paths is not None and not isinstance(paths, str | dict):
+            paths = list(paths)
+        given = {"rps": rps, "load_balancer": load_balancer, "paths": paths, "port": port}
+        check(catalog.SET_RATE, given)
         lb = self._lb(load_balancer)
         kinds = None
         if paths is not None:
@@ -62,18 +69,21 @@ class Traffic:
             raise ValidationError(str(e)) from None
 
     def rate(self, load_balancer: str | None = None) -> float:
+        check(catalog.RATE, {"load_balancer": load_balancer})
         src = self.dataplane.sources.get(self._lb(load_balancer).arn)
         return src.rate if src else 0.0
 
     def send(
         self,
-        path: str = "/",
+        path: str | None = None,
         host: str | None = None,
         load_balancer: str | None = None,
         port: int | None = None,
     ) -> dict[str, Any]:
-        """One request, now, answered with its whole trace."""
-        return self.dataplane.trace(self._lb(load_balancer).arn, RequestKind(path, host), port)
+        """One request, now (to `/` unless `path` says), answered with its whole trace."""
+        given = {"path": path, "host": host, "load_balancer": load_balancer, "port": port}
+        a = check(catalog.SEND, given)
+        return self.dataplane.trace(self._lb(load_balancer).arn, RequestKind(a["path"], host), port)
 
     def stats(
         self,
@@ -82,5 +92,6 @@ class Traffic:
         load_balancer: str | None = None,
     ) -> dict[str, Any]:
         """Answers over [since, until) of simulated time: by status, target, source; latency."""
+        check(catalog.STATS, {"since": since, "until": until, "load_balancer": load_balancer})
         arn = self._lb(load_balancer).arn if load_balancer else None
         return self.dataplane.summary(since, until, arn)
