@@ -98,12 +98,7 @@ class ApplicationAutoScalingApi:
                 suspended=dict.fromkeys(SUSPENDED, False),
                 arn=self._arn(f"scalable-target/{self.ctx.ids.hex(32)}"),
             )
-        target.min_capacity, target.max_capacity = new_lo, new_hi
-        if role is not None:
-            target.role_arn = role
-        target.suspended.update(suspended)
-        self.scaler.targets[resource_id] = target
-        self.scaler.clamp(target)
+        self.scaler.register(target, new_lo, new_hi, role, suspended)
         return {"ScalableTargetARN": target.arn}
 
     def deregister_scalable_target(self, **params: Any) -> dict[str, Any]:
@@ -111,7 +106,7 @@ class ApplicationAutoScalingApi:
         resource_id, _, _ = self._target_key(p)
         p.done()
         self._target(resource_id)
-        del self.scaler.targets[resource_id]  # its policies go with it
+        self.scaler.deregister(resource_id)
         return {}
 
     def describe_scalable_targets(self, **params: Any) -> dict[str, Any]:
@@ -147,13 +142,7 @@ class ApplicationAutoScalingApi:
                 "TargetTrackingScalingPolicyConfiguration is required for a "
                 "TargetTrackingScaling policy."
             )
-        policy = self._policy(name, target, config)
-        old = target.policies.get(name)
-        if old is not None:  # an update keeps the ARN, the alarms and their datapoints
-            policy.arn, policy.alarm_high, policy.alarm_low = old.arn, old.alarm_high, old.alarm_low
-            policy.created_at, policy.datapoints = old.created_at, old.datapoints
-        target.policies[name] = policy
-        self.scaler.start()
+        policy = self.scaler.put_policy(target, self._policy(name, target, config))
         return {
             "PolicyARN": policy.arn,
             "Alarms": [
@@ -173,7 +162,7 @@ class ApplicationAutoScalingApi:
                 f"No scaling policy found for service namespace: {NAMESPACE}, resource ID: "
                 f"{resource_id}, scalable dimension: {DIMENSION}, policy name: {name}"
             )
-        del target.policies[name]
+        self.scaler.delete_policy(target, name)
         return {}
 
     def describe_scaling_policies(self, **params: Any) -> dict[str, Any]:

@@ -94,6 +94,43 @@ class Scaler:
         svc = cluster.services.get(target.service) if cluster is not None else None
         return svc if svc is not None and svc.status is ServiceStatus.ACTIVE else None
 
+    def register(
+        self,
+        target: ScalableTarget,
+        min_capacity: int,
+        max_capacity: int,
+        role_arn: str | None,
+        suspended: dict[str, bool],
+    ) -> None:
+        """RegisterScalableTarget, new or again: the range, the role, what is suspended; an
+        active service's capacity is brought into the range at once (`clamp`)."""
+        target.min_capacity, target.max_capacity = min_capacity, max_capacity
+        if role_arn is not None:
+            target.role_arn = role_arn
+        target.suspended.update(suspended)
+        self.targets[target.resource_id] = target
+        self.clamp(target)
+
+    def deregister(self, resource_id: str) -> None:
+        """DeregisterScalableTarget: its policies go with it."""
+        del self.targets[resource_id]
+
+    def put_policy(
+        self, target: ScalableTarget, policy: TargetTrackingPolicy
+    ) -> TargetTrackingPolicy:
+        """PutScalingPolicy: a new policy, or an update that keeps the ARN, the alarms and
+        their datapoints. Evaluation starts at the next minute."""
+        old = target.policies.get(policy.name)
+        if old is not None:
+            policy.arn, policy.alarm_high, policy.alarm_low = old.arn, old.alarm_high, old.alarm_low
+            policy.created_at, policy.datapoints = old.created_at, old.datapoints
+        target.policies[policy.name] = policy
+        self.start()
+        return policy
+
+    def delete_policy(self, target: ScalableTarget, name: str) -> None:
+        del target.policies[name]
+
     def start(self) -> None:
         """Evaluate at the end of every minute from now on (once)."""
         if self._timer is None:
