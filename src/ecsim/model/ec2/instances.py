@@ -119,7 +119,8 @@ class Instances:
             backend.scheduler.poke(svc)
 
     def terminate(self, inst: Instance, reason: str | None = None) -> None:
-        """The instance goes away; the tasks on it stop with it (reference 1.3)."""
+        """The instance goes away; the tasks on it stop with it
+        (docs/behaviour.md, "Stop codes and reasons")."""
         if inst.state in ("shutting-down", "terminated"):
             return
         inst.state = "terminated"
