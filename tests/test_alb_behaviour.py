@@ -1,4 +1,5 @@
-"""The ALB's data plane and health checks against reference section 3, with numbers.
+"""The ALB's data plane and health checks, with numbers
+(docs/behaviour.md, "The Application Load Balancer").
 
 Every bound below is computed from the target group / load balancer settings the test reads
 back through the API (health-check interval, thresholds, deregistration delay, slow start,
@@ -18,8 +19,9 @@ from tests.conftest import advance_until, healthy, target_states, tasks, tg_arn
 
 APP = "app"  # the service, task-definition family and target group (`app-tg`) built below
 APP_TG = f"{APP}-tg"
-CONNECT_TIMEOUT = 10.0  # reference 3.7: 504 when the target does not accept within 10 s
-FARGATE_ENI_DELETE = (20.0, 35.0)  # reference 1.2: ENI detach/delete after the task stops
+# 504 when the target does not accept within 10 s (docs/behaviour.md, "ALB-generated answers")
+CONNECT_TIMEOUT = 10.0
+FARGATE_ENI_DELETE = (20.0, 35.0)  # ENI detach/delete (docs/behaviour.md, "Task state durations")
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -156,7 +158,8 @@ def app_tasks(w: ecsim.World) -> list[dict[str, Any]]:
     return tasks(w, name=APP)
 
 
-# --- 1. deregistration delay (reference 3.3) ------------------------------------------------
+# --- 1. deregistration delay ----------------------------------------------------------------------
+#     (docs/behaviour.md, "Deregistration delay")
 
 SLOW = {"ecsim.latency.median": "20s", "ecsim.latency.sigma": "0"}
 SLOW_LATENCY = 20.0  # every request of the SLOW app takes exactly this long (sigma 0)
@@ -231,7 +234,8 @@ def test_a_deregistration_delay_longer_than_the_requests_loses_none() -> None:
     assert victim not in w.traffic.stats(since=stopped_at + SLOW_LATENCY, until=w.now)["by_target"]
 
 
-# --- 2. overload: queueing, then 504 at the idle timeout (reference 3.7) ---------------------
+# --- 2. overload: queueing, then 504 at the idle timeout ------------------------------------------
+#     (docs/behaviour.md, "ALB-generated answers")
 
 OVERLOADED = {"ecsim.capacity": "10", "ecsim.latency.median": "20ms", "ecsim.latency.sigma": "0"}
 CAPACITY, MEDIAN_MS = 10.0, 20.0
@@ -321,7 +325,8 @@ def test_queue_waits_do_not_depend_on_how_time_is_advanced() -> None:
     assert at_once == stepped
 
 
-# --- 3. fail-open and no targets (reference 3.6, 3.7) ---------------------------------------
+# --- 3. fail-open and no targets ------------------------------------------------------------------
+#     (docs/behaviour.md, "Fail-open", "ALB-generated answers")
 
 
 def test_every_target_unhealthy_the_alb_fails_open_and_routes_to_all() -> None:
@@ -400,7 +405,8 @@ def test_below_minimum_healthy_targets_the_alb_also_routes_to_unhealthy_ones() -
 
     # Default minimum 1: two healthy targets are enough, the unhealthy one gets nothing.
     assert ip_of(sick) not in burst()["by_target"]
-    # 2 healthy < minimum 3: the ALB routes to all registered targets (reference 3.6).
+    # 2 healthy < minimum 3: the ALB routes to all registered targets
+    # (docs/behaviour.md, "Fail-open").
     key = "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count"
     w.elbv2.modify_target_group_attributes(
         TargetGroupArn=tg, Attributes=[{"Key": key, "Value": "3"}]
@@ -412,7 +418,8 @@ def test_below_minimum_healthy_targets_the_alb_also_routes_to_unhealthy_ones() -
     assert w.traffic.send()["failOpen"] is True
 
 
-# --- 4. a dead target still registered: 502, then 504 once its ENI is gone (3.7) ------------
+# --- 4. a dead target still registered: 502, then 504 once its ENI is gone ------------------------
+#     (docs/behaviour.md, "ALB-generated answers")
 
 
 def test_a_dead_registered_target_gets_502_until_it_turns_unhealthy() -> None:
@@ -489,7 +496,8 @@ def test_fail_open_to_a_stopped_task_waits_the_connect_timeout_then_504() -> Non
     assert trace["targetGroup"] == tg and trace["target"] == f"{ip}:80"
 
 
-# --- 5. least outstanding requests vs round robin (reference 3.5, design.md) ----------------
+# --- 5. least outstanding requests vs round robin -------------------------------------------------
+#     (docs/behaviour.md, "Routing algorithms"; design.md)
 
 
 def _dead_target_502s(algorithm: str) -> tuple[int, int, float]:
@@ -535,7 +543,8 @@ def test_least_outstanding_requests_sends_more_to_a_dead_target_than_round_robin
     assert lor_502 > 2 * rr_502
 
 
-# --- 6. slow start (reference 3.4) ----------------------------------------------------------
+# --- 6. slow start --------------------------------------------------------------------------------
+#     (docs/behaviour.md, "Slow start")
 
 
 def _slow_start_shares(step: float | None) -> tuple[str, dict[int, dict[str, Any]], list[str]]:
@@ -608,7 +617,8 @@ def test_slow_start_share_does_not_depend_on_how_time_is_advanced() -> None:
     assert at_once[0]["by_target"][new] / at_once[0]["requests"] < 0.5 / 3
 
 
-# --- 7. listener rules (reference 3.8) ------------------------------------------------------
+# --- 7. listener rules ----------------------------------------------------------------------------
+#     (docs/behaviour.md, "Listener rules")
 
 
 def _rules_world() -> tuple[ecsim.World, dict[str, str], dict[str, str], list[str]]:
@@ -734,7 +744,8 @@ def test_weighted_forward_splits_80_20() -> None:
     assert abs(stats["by_target"][ips[0]] - stats["by_target"][ips[1]]) <= 1
 
 
-# --- 8. health states, reasons and thresholds as DescribeTargetHealth shows them (3.1, 3.2) ---
+# --- 8. health states, reasons and thresholds as DescribeTargetHealth shows them ------------------
+#     (docs/behaviour.md, "Target health checks", "Target health states and reasons")
 
 
 def _watch(
@@ -776,7 +787,8 @@ def test_new_target_is_initial_then_healthy_after_one_passing_check() -> None:
         e.time for e in health_events(w, s.tg, ip) if e.reason == "Elb.InitialHealthChecking"
     )
     became = first_time(w, s.tg, ip, "healthy")
-    # In service after ONE passing check (reference 3.1), not HealthyThresholdCount (5) of
+    # In service after ONE passing check (docs/behaviour.md, "Target health checks"), not
+    # HealthyThresholdCount (5) of
     # them: the verdict of the first probe (1 s answer) comes before a second probe is sent.
     assert hc["HealthyThresholdCount"] == 5
     assert math.isclose(became - checking, 1.0)
@@ -838,7 +850,8 @@ def test_dead_container_reports_failed_health_checks_then_timeout_once_the_eni_i
         "Target.FailedHealthChecks",
         "Health checks failed",
     )
-    # Once the ENI is deleted (20-35 s after the stop, reference 1.2) probes get no answer.
+    # Once the ENI is deleted (20-35 s after the stop, docs/behaviour.md, "Task state durations")
+    # probes get no answer.
     w.run_until(
         killed_at + FARGATE_ENI_DELETE[1] + 1 + 2 * tg_settings(w, tg)["HealthCheckIntervalSeconds"]
     )

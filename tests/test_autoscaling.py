@@ -1,5 +1,5 @@
-"""Application Auto Scaling of ECS services (reference 2.10): target tracking on the world's
-own metrics, minute by minute, through `w.application_autoscaling`."""
+"""Application Auto Scaling of ECS services (docs/behaviour.md, "Service auto scaling"): target
+tracking on the world's own metrics, minute by minute, through `w.application_autoscaling`."""
 
 from __future__ import annotations
 

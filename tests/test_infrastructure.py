@@ -18,7 +18,8 @@ def test_az_outage_moves_the_service_to_the_other_zones() -> None:
         z["ZoneName"]: z["State"] for z in w.ec2.describe_availability_zones()["AvailabilityZones"]
     }
     assert zones["us-east-1a"] != "available"
-    # The ALB sees the task's health checks time out (reference 3.2: Target.Timeout): at most
+    # The ALB sees the task's health checks time out (Target.Timeout;
+    # docs/behaviour.md, "Target health states and reasons"): at most
     # UnhealthyThresholdCount probes, each answered by its timeout, after the next interval.
     tg = w.elbv2.describe_target_groups(TargetGroupArns=[tg_arn(w)])["TargetGroups"][0]
     bound = (
@@ -132,10 +133,11 @@ def test_no_room_on_the_instances_is_a_placement_event() -> None:
 
 
 def test_scale_in_keeps_the_zones_balanced_however_many_tasks_stop() -> None:
-    """Reference 2.1: scale-in stops from the AZ with the most tasks, counted again after
+    """Scale-in stops from the AZ with the most tasks, counted again after
     each stop. From 2/4/3 tasks per zone (after an outage of us-east-1a and a scale-out),
     stopping three: one from 1b, then 1b and 1c in turn: 2/2/2. Ranking the tasks once by
-    their zone's count would stop all three in 1b (2/1/3)."""
+    their zone's count would stop all three in 1b (2/1/3)
+    (docs/behaviour.md, "Default placement and scale-in")."""
     w = ecsim.World.demo(seed=14, rate=0, desired=6)
 
     def per_az() -> dict[str, int]:

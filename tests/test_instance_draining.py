@@ -1,5 +1,6 @@
 """Container instance draining (UpdateContainerInstancesState; ECS Developer Guide "Draining
-Amazon ECS container instances"; reference 2.7): what a user of AWS sees."""
+Amazon ECS container instances"; docs/behaviour.md, "Container instance draining"): what a
+user of AWS sees."""
 
 from __future__ import annotations
 

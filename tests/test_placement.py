@@ -1,4 +1,5 @@
-"""EC2 task placement strategies and constraints (reference 2.9; ECS Developer Guide "task
+"""EC2 task placement strategies and constraints
+(docs/behaviour.md, "Task placement"; ECS Developer Guide "task
 placement strategies", "task placement constraints", "cluster query language"): what a user
 of AWS sees on a cluster of several instances over three AZs."""
 
@@ -281,7 +282,8 @@ def test_update_service_changes_where_later_tasks_go() -> None:
     binpack = [{"type": "binpack", "field": "cpu"}]
     answer = w.ecs.update_service(cluster=CLUSTER, service="svc", placementStrategy=binpack)
     assert answer["service"]["placementStrategy"] == binpack
-    # a placement change starts a deployment (reference 2.6): the new tasks are packed
+    # a placement change starts a deployment
+    # (docs/behaviour.md, "Deployments"): the new tasks are packed
     advance_until(
         w,
         lambda: (

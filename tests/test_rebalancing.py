@@ -1,4 +1,5 @@
-"""Availability Zone rebalancing (model/ecs/rebalancing.py, reference 2.1): once steady, a
+"""Availability Zone rebalancing (model/ecs/rebalancing.py,
+docs/behaviour.md, "Availability Zone rebalancing"): once steady, a
 service with `availabilityZoneRebalancing` ENABLED evens its tasks out over its AZs, one
 started task then one stopped at a time, with AWS's service event messages."""
 

@@ -37,7 +37,8 @@ def test_a_service_task_walks_the_whole_lifecycle_in_order(demo: ecsim.World) ->
     arn = tasks(demo)[0]["taskArn"]
     stopped = demo.ecs.stop_task(cluster=CLUSTER, task=arn, reason="rolling the dice")["task"]
     assert stopped["desiredStatus"] == "STOPPED"
-    assert stopped["lastStatus"] == "DEACTIVATING"  # as observed on AWS (reference 1.3)
+    # as observed on AWS (docs/behaviour.md, "Stopping a task")
+    assert stopped["lastStatus"] == "DEACTIVATING"
     demo.advance(300)
     seen = history(demo, arn)
     assert seen == ORDER
@@ -58,7 +59,8 @@ def test_a_service_task_walks_the_whole_lifecycle_in_order(demo: ecsim.World) ->
         )
     ]
     assert stamps == sorted(stamps)
-    # Fargate: created -> RUNNING in tens of seconds (reference 1.2 observed 23.7 s)
+    # Fargate: created -> RUNNING in tens of seconds (observed 23.7 s;
+    # docs/behaviour.md, "Task state durations")
     assert timedelta(seconds=8) <= t["startedAt"] - t["createdAt"] <= timedelta(seconds=40)
     # DEACTIVATING lasts the deregistration delay (30 s in the demo) before SIGTERM
     assert t["executionStoppedAt"] - t["stoppingAt"] >= timedelta(seconds=30)
@@ -161,7 +163,8 @@ def test_a_service_that_cannot_start_tasks_backs_off(demo: ecsim.World) -> None:
     )
     gaps = [b - a for a, b in itertools.pairwise(attempts)]
     assert max(gaps) > 10 * 60  # the delay grew beyond ten minutes...
-    assert max(gaps) <= 27 * 60 + 60  # ...but never beyond 27 minutes (reference 2.3)
+    # ...but never beyond 27 minutes (docs/behaviour.md, "Start-failure throttling")
+    assert max(gaps) <= 27 * 60 + 60
     messages = [e["message"] for e in service(demo)["events"]]
     assert f"(service {SERVICE}) is unable to consistently start tasks successfully." in messages
     crashed = [t for t in tasks(demo, desired="STOPPED") if t["taskDefinitionArn"] == bad]
@@ -192,7 +195,8 @@ def test_grace_period_delays_replacement_of_unhealthy_tasks() -> None:
 
 @pytest.mark.parametrize("desired", [1, 3])
 def test_replacement_is_healthy_before_the_unhealthy_task_stops(desired: int) -> None:
-    """Since Oct 2023 (reference 2.2): start the replacement, wait until it is healthy, then
+    """Since Oct 2023 (docs/behaviour.md, "Unhealthy task replacement"): start the replacement, wait
+    until it is healthy, then
     stop the unhealthy task; with desiredCount 1 and maximumPercent 200 there is room for it."""
     w = ecsim.World.demo(seed=14, desired=desired, rate=0)
     victim = tasks(w)[0]["taskArn"]

@@ -8,7 +8,7 @@ answer is the simulation's. The port waits the simulated latency scaled by the l
 - from a task: a small JSON body naming the task, its IP, AZ and task definition revision
   (status 200, or 500 when the app answers with an error);
 - from the load balancer: its own 502, 503 or 504 (or a rule's fixed response or redirect),
-  with `Server: awselb/2.0` and the ALB's HTML bodies (reference 3.7);
+  with `Server: awselb/2.0` and the ALB's HTML bodies (docs/behaviour.md, "ALB-generated answers");
 - when a real client could not even connect (the load balancer is not active yet, or has no
   listener on the port): 503 with `X-Ecsim-Status: 000` and a plain-text explanation, since an
   HTTP server cannot refuse a connection it has already accepted.
@@ -50,7 +50,8 @@ REASONS = {
 
 
 def elb_page(status: int) -> bytes:
-    """The ALB's own HTML error page (the 503 is 162 bytes, as observed, reference 3.7)."""
+    """The ALB's own HTML error page (the 503 is 162 bytes, as observed;
+    docs/behaviour.md, "ALB-generated answers")."""
     title = f"{status} {REASONS.get(status, 'Error')}".strip()
     return (
         f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"

@@ -2,7 +2,8 @@
 `home-service` in cluster `home`, built through the same API calls a boto3 script would make.
 
 The target group checks every 10 s and drains for 30 s (AWS's defaults are 30 s and 300 s;
-shorter values are what teams pick for fast feedback, reference 3.3 and user-needs #13), so the
+shorter values are what teams pick for fast feedback, docs/behaviour.md, "Deregistration delay";
+user-needs #13), so the
 demo shows healing and deletion within a minute or two.
 """
 

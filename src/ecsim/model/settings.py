@@ -1,6 +1,6 @@
-"""The model's tunable numbers, with defaults from `reference/ecs-alb-behavior.md`.
+"""The model's tunable numbers, with their sources (docs/behaviour.md, "Settings index").
 
-AWS documents few durations; where the reference gives observed examples or a simulator
+AWS documents few durations; where the sources give observed examples or a simulator
 suggestion, the default follows it and the source is named beside the field. Every choice
 where sources disagree is a field here, so a user can pick the other reading.
 """
@@ -15,27 +15,32 @@ Range = tuple[float, float]
 
 @dataclass(frozen=True)
 class TaskTimings:
-    """Seconds spent in each task state (uniform in the range). Reference 1.2."""
+    """Seconds spent in each task state, uniform in the range
+    (docs/behaviour.md, "Task state durations")."""
 
-    # Fargate: PROVISIONING 5-25 s (ENI create+attach), PENDING incl. pull 5-30 s (suggestion 1.2;
+    # Fargate: PROVISIONING 5-25 s (ENI create+attach), PENDING incl. pull 5-30 s
+    # (ecsim's suggestion, docs/behaviour.md, "Task state durations";
     # the aws-cli example shows created -> RUNNING in 23.7 s).
     fargate_provisioning: Range = (5.0, 15.0)
     fargate_pending: Range = (6.0, 15.0)
-    # EC2 with a cached image: a few seconds (reference 1.2).
+    # EC2 with a cached image: a few seconds (docs/behaviour.md, "Task state durations").
     ec2_provisioning: Range = (0.5, 2.0)
     ec2_pending: Range = (1.0, 4.0)
-    # ACTIVATING: container start and load-balancer registration (reference 1.1, live text).
+    # ACTIVATING: container start and load-balancer registration
+    # (docs/behaviour.md, "Task lifecycle").
     activating: Range = (1.0, 3.0)
-    # DEPROVISIONING: ENI detach and delete, 20-35 s on Fargate (reference 1.2 observed).
+    # DEPROVISIONING: ENI detach and delete, 20-35 s on Fargate
+    # (observed; docs/behaviour.md, "Task state durations").
     fargate_deprovisioning: Range = (20.0, 35.0)
     ec2_deprovisioning: Range = (1.0, 3.0)
-    # How long a STOPPED task stays describable: at least 1 hour (reference 1.1).
+    # How long a STOPPED task stays describable: at least 1 hour
+    # (docs/behaviour.md, "Stopped task retention").
     stopped_retention: float = 3600.0
 
 
 @dataclass(frozen=True)
 class SchedulerSettings:
-    """The ECS service scheduler. Reference section 2."""
+    """The ECS service scheduler (docs/behaviour.md, "The service scheduler")."""
 
     # Delay between an observed change (task exit, unhealthy target, UpdateService) and the
     # scheduler acting on it. Not documented; the observed StopTask -> "has started" gap was 18 s.
@@ -48,24 +53,27 @@ class SchedulerSettings:
     # Start-failure throttle: the delay grows to 27 min (live guide; 15 min before 2023).
     start_throttle_max: float = 27 * 60.0
     start_throttle_first: float = 60.0
-    # Identical service events are suppressed for 6 hours (reference 2.4).
+    # Identical service events are suppressed for 6 hours (docs/behaviour.md, "Service events").
     event_dedup: float = 6 * 3600.0
     # Since 23 Oct 2023 the scheduler starts a replacement and waits for it to be healthy before
-    # stopping an unhealthy task (reference 2.2); False restores the older stop-first order.
+    # stopping an unhealthy task (docs/behaviour.md, "Unhealthy task replacement"); False restores
+    # the older stop-first order.
     start_replacement_first: bool = True
-    # Tasks without LB or container health check count as healthy 40 s after RUNNING (2.2).
+    # Tasks without LB or container health check count as healthy 40 s after RUNNING
+    # (docs/behaviour.md, "Healthy for the scheduler").
     healthy_without_checks_after: float = 40.0
 
 
 @dataclass(frozen=True)
 class ElbSettings:
-    """The load balancer's own timings. Reference section 3."""
+    """The load balancer's own timings (docs/behaviour.md, "The Application Load Balancer")."""
 
     # Elb.RegistrationInProgress lasts a few seconds before the first health check.
     registration: Range = (2.0, 4.0)
     # ELB-generated answers (502 on a refused connection, 503) take about this long.
     elb_answer_latency: float = 0.001
-    # 504 when the target does not accept a connection within 10 s (reference 3.7).
+    # 504 when the target does not accept a connection within 10 s
+    # (docs/behaviour.md, "ALB-generated answers").
     connect_timeout: float = 10.0
     # Load balancer provisioning before State.Code becomes "active".
     provisioning: Range = (30.0, 60.0)
@@ -76,7 +84,7 @@ class ElbSettings:
 
 @dataclass(frozen=True)
 class AutoScalingSettings:
-    """Service auto scaling with target tracking. Reference 2.10."""
+    """Service auto scaling with target tracking (docs/behaviour.md, "Service auto scaling")."""
 
     # ECS publishes service CPU and memory every minute; ALB metrics are per minute too.
     period: float = 60.0

@@ -3,7 +3,7 @@
 A request is `POST /` with `X-Amz-Target: <targetPrefix>.<Operation>` and a JSON object as
 body; timestamps are epoch seconds and blobs base64. The answer is the operation's output
 structure as JSON; an error is `{"__type": code, "message": ...}` with HTTP 400 (the client's
-fault) or 500 (ours). Reference 6.1.
+fault) or 500 (ours) (docs/behaviour.md, "API protocols").
 """
 
 from __future__ import annotations

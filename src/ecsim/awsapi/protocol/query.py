@@ -6,7 +6,7 @@ values are flattened into dotted keys (`Targets.member.1.Id=...` for ELBv2,
 
 - query: `<OpResponse xmlns=ns><OpResult>...</OpResult><ResponseMetadata><RequestId>` and
   errors `<ErrorResponse><Error><Type>Sender</Type><Code>..</Code><Message>..</Message>
-  </Error><RequestId>..</RequestId></ErrorResponse>` (reference 6.1);
+  </Error><RequestId>..</RequestId></ErrorResponse>` (docs/behaviour.md, "API protocols");
 - ec2: `<OpResponse xmlns=ns><requestId>..</requestId>...</OpResponse>` with lists of
   `<item>` and errors `<Response><Errors><Error><Code>..</Code><Message>..</Message></Error>
   </Errors><RequestID>..</RequestID></Response>`.

@@ -1,1 +1,2 @@
-"""Application Auto Scaling of ECS services: target tracking (reference 2.10)."""
+"""Application Auto Scaling of ECS services: target tracking
+(docs/behaviour.md, "Service auto scaling")."""

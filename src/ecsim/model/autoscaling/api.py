@@ -11,7 +11,8 @@
                 "PredefinedMetricType": "ECSServiceAverageCPUUtilization"}})
 
 Namespace `ecs`, dimension `ecs:service:DesiredCount`, target tracking with the predefined
-ECS and ALB metrics (reference 2.10; scaler.py says how it scales). Step scaling, scheduled
+ECS and ALB metrics
+(docs/behaviour.md, "Service auto scaling"; scaler.py says how it scales). Step scaling, scheduled
 actions, customized metrics and other namespaces get a ValidationException that says so.
 """
 

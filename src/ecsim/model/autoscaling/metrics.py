@@ -1,4 +1,5 @@
-"""The predefined metrics of ECS service auto scaling, one datapoint per period (reference 2.10).
+"""The predefined metrics of ECS service auto scaling, one datapoint per period
+(docs/behaviour.md, "Service auto scaling").
 
 - `ECSServiceAverageCPUUtilization`: the mean over the service's RUNNING tasks of each task's
   CPU. Choice (AWS runs real code; ecsim has a profile): a task's CPU is

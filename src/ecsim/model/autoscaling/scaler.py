@@ -1,4 +1,4 @@
-"""Target tracking of ECS services' desired count (reference 2.10).
+"""Target tracking of ECS services' desired count (docs/behaviour.md, "Service auto scaling").
 
 Once a minute (`autoscaling.period`), for each registered service, each policy reads its
 metric's datapoint for the minute that ended and updates its two alarms, as the alarms target
@@ -12,7 +12,8 @@ policies: scale out if any asks, to the largest; scale in only if all ask, to th
 [AAS put-scaling-policy: "precedence to the policy that provides the largest capacity"].
 The result stays within [MinCapacity, MaxCapacity] and is set with ECS's UpdateService.
 
-Cooldowns (default 300 s for ECS, reference 2.10): during a scale-out cooldown, the capacity
+Cooldowns (default 300 s for ECS; docs/behaviour.md, "Service auto scaling"): during a scale-out
+cooldown, the capacity
 the initiating scale-out added counts: a policy's ask is computed from the capacity before
 that scale-out and acts only if it is larger than the capacity now. A scale-in waits for its
 cooldown, which a scale-out ends. No scale-in while an ECS deployment is in progress

@@ -1,6 +1,6 @@
 """AWS identifiers and ARNs, drawn from a seeded stream so a world's IDs repeat with its seed.
 
-Formats follow the reference, section 5 (ARN and ID formats).
+Formats follow AWS's (docs/behaviour.md, "ARN and ID formats").
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ host counts from the `TargetHealthChanged` records. Reading never changes the wo
 Periods are multiples of 60 s (ALB metrics are 60-second metrics); StartTime is rounded down
 to the minute as CloudWatch does; EndTime is exclusive; a period without data has no
 datapoint. Datetimes map to simulated time through the world's clock (`w.clock.epoch` is
-simulated second 0). See docs/awsapi.md, "CloudWatch".
+simulated second 0). See docs/awsapi.md, "CloudWatch: the ALB's metrics".
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ Three things make the result independent of where batches start and end:
 A request ends in exactly one answer: 200 or 500 from the task; 502 when nothing listens at
 the target or the target dies or drains out mid-request; 503 when the target group has no
 target to send to; 504 when the target does not accept the connection within 10 s or does not
-answer within the load balancer's idle timeout (reference 3.7).
+answer within the load balancer's idle timeout (docs/behaviour.md, "ALB-generated answers").
 
 tests/reference_model.py evaluates the same requests one at a time (a heap of arrivals and
 answers); tests/test_dataplane_reference.py checks that both agree on every request.
@@ -691,7 +691,8 @@ class DataPlane:
                 targets.rr[p] += int(counts[p])
 
     def _pick_special(self, targets: _Targets, chunk: _Chunk, p: int, rows: I64) -> None:
-        """Slow start (reference 3.4): while a target of the pool is in its window, requests
+        """Slow start (docs/behaviour.md, "Slow start"): while a target of the pool is in its
+        window, requests
         pick at random with weights growing linearly over each window; then the algorithm."""
         pool = targets.pools[p]
         offset = int(targets.flat()["offset"][p])
@@ -1077,7 +1078,8 @@ class DataPlane:
     # --- the network changes under requests in flight --------------------------------------
 
     def endpoint_failed(self, ip: str) -> None:
-        """The app at `ip` died: its open requests are cut off, the ALB answers 502 (3.7)."""
+        """The app at `ip` died: its open requests are cut off, the ALB answers 502
+        (docs/behaviour.md, "ALB-generated answers")."""
         self.flush()
         i = self._ip_index.get(ip)
         f = self.inflight
@@ -1108,7 +1110,8 @@ class DataPlane:
         self.drain_expired(tg_arn, ip, port)
 
     def drain_expired(self, tg_arn: str, ip: str, port: int) -> None:
-        """Deregistration delay over: requests still running on the target get 502 (3.3)."""
+        """Deregistration delay over: requests still running on the target get 502
+        (docs/behaviour.md, "Deregistration delay")."""
         self.flush()
         s = self._slot_index.get((tg_arn, ip, port))
         f = self.inflight

@@ -1,4 +1,5 @@
-"""Least outstanding requests (reference 3.5): each pick depends on the ones before it.
+"""Least outstanding requests (docs/behaviour.md, "Routing algorithms"): each pick depends on the
+ones before it.
 
 A request goes to a target of its pool with the fewest requests outstanding (sent, not yet
 answered) at its arrival; among tied targets, in pool order, the `int(u * ties)`-th, with `u`

@@ -1,10 +1,12 @@
 """How the ALB picks a target for a request, frozen between two control-plane events.
 
 A `Snapshot` holds, per load balancer, what each kind of request (host, path) resolves to
-through the listener's rules (reference 3.8), and per target group the targets a request may
+through the listener's rules
+(docs/behaviour.md, "Listener rules"), and per target group the targets a request may
 go to: the healthy ones, or, when fewer than
 `target_group_health.unhealthy_state_routing.minimum_healthy_targets.count` are healthy, all
-of them (fail-open, reference 3.6). No target at all means 503 (3.7).
+of them (fail-open; docs/behaviour.md, "Fail-open"). No target at all means 503
+(docs/behaviour.md, "ALB-generated answers").
 
 A pool also carries, per target, how its address answers (`Endpoint`: serving, refused,
 hanging, unreachable) and its app's profile, both constant until the next control-plane event.

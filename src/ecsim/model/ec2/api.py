@@ -629,7 +629,8 @@ class Ec2Api:
         }
 
     def terminate_instances(self, **kwargs: Any) -> Shape:
-        """TerminateInstances: the instances go, and the tasks on them stop (reference 1.3)."""
+        """TerminateInstances: the instances go, and the tasks on them stop
+        (docs/behaviour.md, "Stop codes and reasons")."""
         p = self._params("TerminateInstances", kwargs)
         ids: list[str] = p.strs("InstanceIds", required=True)
         self._dry_run(p)

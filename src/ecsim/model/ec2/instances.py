@@ -106,7 +106,8 @@ class Instances:
             observer.instance_running(inst)
 
     def terminate(self, inst: Instance, reason: str | None = None) -> None:
-        """The instance goes away, and whatever ran on it (reference 1.3)."""
+        """The instance goes away, and whatever ran on it
+        (docs/behaviour.md, "Stop codes and reasons")."""
         if inst.state in ("shutting-down", "terminated"):
             return
         inst.state = "terminated"

@@ -1,5 +1,6 @@
 """Availability Zones going down and coming back: AWS has no API for it; `w.chaos.fail_az`
-and `restore_az` do it, and whatever runs in the zone learns of it through `ZoneObserver`."""
+and `restore_az` do it, and whatever runs in the zone learns of it through `ZoneObserver`
+(docs/behaviour.md, "Availability Zone failure")."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ How a cluster gets instances is the real one: `w.ec2.run_instances(..., UserData
 "#!/bin/bash\\necho ECS_CLUSTER=home >> /etc/ecs/ecs.config")`. After the instance boots the
 agent registers a container instance with the cluster named by `ECS_CLUSTER` (or `default`).
 CPU and memory follow the instance type; the agent reserves a little memory for the OS, as
-on the ECS-optimized AMI.
+on the ECS-optimized AMI (docs/behaviour.md, "EC2 container instances").
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class EcsAgent:
             backend.scheduler.poke(svc)
 
     def instance_terminated(self, inst: Instance, reason: str | None) -> None:
-        """The tasks on the instance stop with it (reference 1.3)."""
+        """The tasks on the instance stop with it (docs/behaviour.md, "Stop codes and reasons")."""
         ci = self.container_instances.get(inst.id)
         if ci is None:
             return

@@ -2,7 +2,8 @@
 
 Parameters are botocore's (ecs/2014-11-13); answers are the dicts boto3 returns, with
 datetimes for timestamps. Errors are `AwsError`s with ECS's codes. Describe calls report
-unknown names as `failures` with reason `MISSING`, as the waiters expect (reference 6.1).
+unknown names as `failures` with reason `MISSING`, as the waiters expect
+(docs/behaviour.md, "API protocols").
 `describe_services` adds one field of ecsim's own: `controllerStatus`.
 """
 
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from ecsim.model.elbv2.backend import ElbBackend
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-MAX_TARGET_GROUPS = 5  # per service (reference 2.11)
+MAX_TARGET_GROUPS = 5  # per service (docs/behaviour.md, "Service load balancers")
 MAX_INSTANCES_PER_UPDATE = 10  # UpdateContainerInstancesState: "up to 10" (botocore)
 UNMODELLED_SERVICE_PARAMS = (
     "clientToken",

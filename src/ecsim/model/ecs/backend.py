@@ -101,7 +101,8 @@ class EcsBackend:
         self.scheduler.poke(svc)
 
     def _start_failed(self, svc: Service) -> None:
-        """Reference 2.3: the delay between launches grows while tasks keep failing to start."""
+        """The delay between launches grows while tasks keep failing to start
+        (docs/behaviour.md, "Start-failure throttling")."""
         svc.start_failures += 1
         if svc.start_failures < START_FAILURES_BEFORE_THROTTLE:
             return
@@ -217,7 +218,8 @@ class EcsBackend:
         strategy: list[dict[str, str]] | None = None,
         constraints: list[dict[str, str]] | None = None,
     ) -> tuple[Subnet, ContainerInstance | None] | str:
-        """Where the next task goes, or why it cannot be placed (reference 2.1, 2.9).
+        """Where the next task goes, or why it cannot be placed
+        (docs/behaviour.md, "Default placement and scale-in", "Task placement").
 
         Fargate balances over the subnets' AZs; EC2 takes the instances that fit, then those
         that satisfy the task definition's and the call's placement constraints, then applies

@@ -1,5 +1,6 @@
 """The cluster query language of `memberOf` placement constraints, the subset ecsim models
-(reference 2.9; ECS Developer Guide "Create expressions to define container instances for
+(docs/behaviour.md, "Task placement"; ECS Developer Guide "Create expressions to define container
+instances for
 Amazon ECS tasks", `cluster-query-language.html`): an expression becomes a test of a container
 instance."""
 

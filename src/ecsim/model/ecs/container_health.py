@@ -1,4 +1,5 @@
-"""Container health checks: the task definition's `healthCheck`, run by the agent (1.4).
+"""Container health checks: the task definition's `healthCheck`, run by the agent
+(docs/behaviour.md, "Container health checks").
 
 A check runs every `interval` seconds from container start and passes when the app is up and
 its health path answers OK within `timeout`. `retries` consecutive failures make the container

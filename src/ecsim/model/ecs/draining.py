@@ -3,8 +3,8 @@
 A container instance set to DRAINING gets no new task (placement takes ACTIVE instances
 only, `EcsBackend.place`). Its service tasks leave it: those not yet RUNNING are stopped at
 once; RUNNING ones are replaced by the service scheduler as it replaces the tasks of an
-older deployment, within `maximumPercent` and `minimumHealthyPercent` (reference 2.7, "The
-same two values bound tasks while container instances are DRAINING"; the scheduler side is
+older deployment, within `maximumPercent` and `minimumHealthyPercent` (which bind a DRAINING
+instance's tasks too, docs/behaviour.md, "Rolling update bounds"; the scheduler side is
 in `ServiceScheduler._roll`). Standalone tasks (RunTask) are not touched. Set ACTIVE again,
 the instance takes new tasks; nothing moves back to it. (ECS Developer Guide, "Draining
 Amazon ECS container instances"; API reference of UpdateContainerInstancesState.)

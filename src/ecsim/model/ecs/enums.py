@@ -1,4 +1,5 @@
-"""ECS vocabulary; every value is AWS's own string (botocore ecs/2014-11-13, reference 1-2)."""
+"""ECS vocabulary; every value is AWS's own string (botocore ecs/2014-11-13;
+docs/behaviour.md, "Tasks", "The service scheduler")."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from enum import StrEnum
 
 
 class TaskStatus(StrEnum):
-    """Task `lastStatus`, in lifecycle order (reference 1.1)."""
+    """Task `lastStatus`, in lifecycle order (docs/behaviour.md, "Task lifecycle")."""
 
     PROVISIONING = "PROVISIONING"
     PENDING = "PENDING"

@@ -3,7 +3,7 @@
 The verbs (`w.chaos.stress_cpu`, ..., `verbs/faults.py`) check the parameters; this part of
 the ECS backend changes the task, tells the ELBv2 side (its answers change), records
 `TaskFaultChanged` at both ends and ends each fault after its duration. What each fault does
-is described in `verbs/faults.py`.
+is described in `verbs/faults.py` (docs/behaviour.md, "Task faults as AWS FIS injects them").
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The task lifecycle: PROVISIONING -> PENDING -> ACTIVATING -> RUNNING -> DEACTIVATING ->
-STOPPING -> DEPROVISIONING -> STOPPED (reference 1.1), with the timestamps, stop codes and
-container exit codes DescribeTasks shows (1.3).
+STOPPING -> DEPROVISIONING -> STOPPED (docs/behaviour.md, "Task lifecycle"), with the timestamps,
+stop codes and
+container exit codes DescribeTasks shows (docs/behaviour.md, "Stop codes and reasons").
 
 The lifecycle belongs to the platform (Fargate or the instance's agent), not to the service
 scheduler: tasks keep running, and dying, whatever happens to their service's scheduler.
@@ -156,7 +157,8 @@ class TaskLifecycle:
                 task.listening = True
 
     def _container_check(self, task: Task) -> None:
-        """One run of the container's health check command (reference 1.4)."""
+        """One run of the container's health check command
+        (docs/behaviour.md, "Container health checks")."""
         check = task.task_definition.health_check
         if check is None or not task.alive:
             return
@@ -221,7 +223,8 @@ class TaskLifecycle:
             self._sigterm(task)
 
     def _sigterm(self, task: Task) -> None:
-        """STOPPING: SIGTERM, then SIGKILL after stopTimeout (reference 1.3)."""
+        """STOPPING: SIGTERM, then SIGKILL after stopTimeout
+        (docs/behaviour.md, "Stopping a task")."""
         with self.endpoints.change():
             task.listening = False
         self._set(task, TaskStatus.STOPPING)

@@ -1,4 +1,4 @@
-"""ECS service event messages, in AWS's own formats (reference 2.4)."""
+"""ECS service event messages, in AWS's own formats (docs/behaviour.md, "Service events")."""
 
 from __future__ import annotations
 
@@ -100,7 +100,8 @@ def drained_reason(service: str) -> str:
     """Task `stoppedReason` when the scheduler moves a task off a DRAINING container instance.
 
     Public EventBridge filters match `*container instance is in DRAINING state*` (OBS); the
-    `Service <name>: ` before it is ecsim's choice (docs/behaviour.md)."""
+    `Service <name>: ` before it is ecsim's choice
+    (docs/behaviour.md, "Container instance draining")."""
     return f"Service {service}: container instance is in DRAINING state"
 
 

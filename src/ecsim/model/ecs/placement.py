@@ -1,4 +1,4 @@
-"""EC2 task placement: strategies and constraints (reference 2.9).
+"""EC2 task placement: strategies and constraints (docs/behaviour.md, "Task placement").
 
 Sources: ECS Developer Guide "How Amazon ECS places tasks on container instances"
 (`task-placement.html`), "Use strategies to define Amazon ECS task placement"

@@ -1,4 +1,5 @@
-"""Availability Zone rebalancing of a service's tasks (reference 2.1).
+"""Availability Zone rebalancing of a service's tasks
+(docs/behaviour.md, "Availability Zone rebalancing").
 
 With `availabilityZoneRebalancing` ENABLED (CreateService's default; UpdateService keeps the
 service's value), ECS watches a service once it is steady. When its RUNNING tasks are not

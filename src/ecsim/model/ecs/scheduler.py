@@ -1,13 +1,16 @@
 """The ECS service scheduler: the "Manager" of the seed, one control loop per service.
 
-While its controller is ACTIVE it reconciles the service's tasks with `desiredCount`
-continuously (reference 2.1): it launches and stops tasks within `minimumHealthyPercent` and
-`maximumPercent` (2.7), replaces tasks that exit or fail ELB health checks, starting the
-replacement before stopping the unhealthy task (2.2), honours
-`healthCheckGracePeriodSeconds` (2.2), counts failed tasks for the deployment circuit breaker
-and rolls back (2.8), throttles launches of tasks that keep failing to start (2.3), keeps the
-service's tasks registered in all of its target groups (2.11), and writes service events in
-AWS's wording (2.4). When its controller is CRASHED or STUCK it does nothing at all: tasks and
+While its controller is ACTIVE it reconciles the service's tasks with `desiredCount` continuously
+(docs/behaviour.md, "Service reconciliation"): it launches and stops tasks within
+`minimumHealthyPercent` and `maximumPercent` (docs/behaviour.md, "Rolling update bounds"), replaces
+tasks that exit or fail ELB health checks, starting the replacement before stopping the unhealthy
+task, honours `healthCheckGracePeriodSeconds` (docs/behaviour.md, "Unhealthy task replacement"),
+counts failed tasks for the deployment circuit breaker and rolls back
+(docs/behaviour.md, "Deployment circuit breaker"), throttles launches of tasks that keep failing to
+start (docs/behaviour.md, "Start-failure throttling"), keeps the service's tasks registered in all
+of its target groups (docs/behaviour.md, "Service load balancers"), and writes service events in
+AWS's wording (docs/behaviour.md, "Service events"). When its controller is CRASHED or STUCK it does
+nothing at all: tasks and
 the load balancer carry on by themselves, and nothing heals.
 """
 
@@ -78,7 +81,8 @@ class ServiceScheduler:
     # --- events ---------------------------------------------------------------------------
 
     def event(self, svc: Service, message: str, dedupe: bool = False) -> None:
-        """Add a service event; `dedupe` suppresses a repeat within 6 hours (reference 2.4)."""
+        """Add a service event; `dedupe` suppresses a repeat within 6 hours
+        (docs/behaviour.md, "Service events")."""
         now = self.ctx.now
         if dedupe:
             last = svc.last_messages.get(message)
@@ -115,7 +119,8 @@ class ServiceScheduler:
 
     def is_healthy(self, svc: Service, task: Task) -> bool:
         """RUNNING, HEALTHY if it has a container health check, and healthy in every target
-        group; without either check, 40 s after RUNNING (2.2)."""
+        group; without either check, 40 s after RUNNING
+        (docs/behaviour.md, "Healthy for the scheduler")."""
         if (
             task.last_status is not TaskStatus.RUNNING
             or task.desired_status is not DesiredStatus.RUNNING
@@ -203,7 +208,8 @@ class ServiceScheduler:
         acted = False
 
         # 1. Launch tasks of the primary deployment, within maximumPercent. Tasks on a
-        #    DRAINING container instance are leaving: they need replacements (2.7).
+        #    DRAINING container instance are leaving: they need replacements
+        #    (docs/behaviour.md, "Container instance draining").
         good_primary = [
             t
             for t in live
@@ -221,7 +227,8 @@ class ServiceScheduler:
         healthy = [t for t in live if self.is_healthy(svc, t)]
 
         # 2. Stop tasks being replaced once enough healthy tasks run; when maximumPercent left
-        #    no room to start a replacement, stop them one by one to make room (2.2). Stopping
+        #    no room to start a replacement, stop them one by one to make room
+        #    (docs/behaviour.md, "Unhealthy task replacement"). Stopping
         #    an unhealthy task never lowers the healthy count, so minimumHealthyPercent holds.
         being_replaced = [t for t in live if t.replacing]
         if being_replaced:
@@ -236,7 +243,7 @@ class ServiceScheduler:
             acted |= bool(doomed)
 
         # 3. Stop tasks of older deployments and tasks on DRAINING container instances,
-        #    never going below minimumHealthyPercent (2.7).
+        #    never going below minimumHealthyPercent (docs/behaviour.md, "Rolling update bounds").
         old = [
             t
             for t in live
@@ -285,7 +292,8 @@ class ServiceScheduler:
             )
 
     def _order_for_stop(self, svc: Service, tasks: list[Task]) -> list[Task]:
-        """Scale-in order (reference 2.1): tasks not yet serving first, newest first; then
+        """Scale-in order (docs/behaviour.md, "Default placement and scale-in"): tasks not yet
+        serving first, newest first; then
         the RUNNING ones as the service's placement strategy stops them (`stop_order`: by
         default one at a time from the AZ with the most tasks left, then the instance with
         the most, newest first)."""
@@ -370,7 +378,7 @@ class ServiceScheduler:
         return out
 
     def register(self, svc: Service, task: Task) -> None:
-        """Register a task that just reached ACTIVATING (reference 1.1, live text)."""
+        """Register a task that just reached ACTIVATING (docs/behaviour.md, "Task lifecycle")."""
         if svc.effective_controller is ControllerStatus.ACTIVE:
             self._sync_registrations(svc)
 
@@ -410,7 +418,7 @@ class ServiceScheduler:
 
     def _detect_unhealthy(self, svc: Service) -> None:
         """Mark RUNNING tasks that fail container or ELB health checks, outside the grace
-        period, for replacement (2.2)."""
+        period, for replacement (docs/behaviour.md, "Unhealthy task replacement")."""
         now = self.ctx.now
         grace = svc.health_check_grace_period
         for task in self._live(svc):
@@ -426,7 +434,8 @@ class ServiceScheduler:
                 continue
             task.replacing = True
             if container_failed:
-                # Reference 1.3: EssentialContainerExited + "Task failed container health checks".
+                # EssentialContainerExited + "Task failed container health checks"
+                # (docs/behaviour.md, "Stop codes and reasons").
                 task.replace_reason = msg.CONTAINER_FAILED_REASON
                 task.replace_code = TaskStopCode.ESSENTIAL_CONTAINER_EXITED
                 self.event(svc, msg.failed_container_checks(svc.name, task.id))
@@ -450,7 +459,8 @@ class ServiceScheduler:
     # --- deployments ----------------------------------------------------------------------
 
     def task_failed(self, svc: Service, task: Task, why: str) -> None:
-        """Count a failed task against its deployment; trip the circuit breaker (2.8)."""
+        """Count a failed task against its deployment; trip the circuit breaker
+        (docs/behaviour.md, "Deployment circuit breaker")."""
         d = svc.deployment(task.deployment_id)
         if d is None or task.counted_failure:
             return
@@ -580,7 +590,8 @@ class ServiceScheduler:
     # --- deletion -------------------------------------------------------------------------
 
     def _drain_service(self, svc: Service) -> None:
-        """DeleteService: stop every task; INACTIVE once all are STOPPING or STOPPED (2.5)."""
+        """DeleteService: stop every task; INACTIVE once all are STOPPING or STOPPED
+        (docs/behaviour.md, "Deleting a service")."""
         live = self._live(svc)
         if live:
             self._stop(svc, live, msg.scaling_reason(svc.primary.id))

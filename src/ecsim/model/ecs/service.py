@@ -1,4 +1,5 @@
-"""Services and their deployments, as DescribeServices shows them (reference 2.5-2.8)."""
+"""Services and their deployments, as DescribeServices shows them
+(docs/behaviour.md, "The service scheduler")."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from ecsim.model.ecs.cluster import Cluster
     from ecsim.model.ecs.task import Task
 
-MAX_EVENTS = 100  # DescribeServices returns the 100 latest events (reference 2.4)
+MAX_EVENTS = 100  # DescribeServices: the 100 latest events (docs/behaviour.md, "Service events")
 
 
 @dataclass
@@ -34,7 +35,8 @@ class CircuitBreaker:
     threshold_value: float = 50.0
 
     def threshold(self, desired: int, lo: int, hi: int) -> int:
-        """Failed tasks that trip the breaker (reference 2.8): ceil(value% x desired), clamped."""
+        """Failed tasks that trip the breaker (docs/behaviour.md, "Deployment circuit breaker"):
+        ceil(value% x desired), clamped."""
         if self.threshold_type == "COUNT":
             return max(1, int(self.threshold_value))
         raw = math.ceil(desired * self.threshold_value / 100.0)
@@ -50,11 +52,13 @@ class DeploymentConfiguration:
     circuit_breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
 
     def min_healthy(self, desired: int) -> int:
-        """Tasks that must stay RUNNING and healthy: ceil(desired x min%) (reference 2.7)."""
+        """Tasks that must stay RUNNING and healthy: ceil(desired x min%)
+        (docs/behaviour.md, "Rolling update bounds")."""
         return math.ceil(desired * self.minimum_healthy_percent / 100.0 - 1e-9)
 
     def max_tasks(self, desired: int) -> int:
-        """Tasks allowed in RUNNING or PENDING: floor(desired x max%) (reference 2.7)."""
+        """Tasks allowed in RUNNING or PENDING: floor(desired x max%)
+        (docs/behaviour.md, "Rolling update bounds")."""
         return math.floor(desired * self.maximum_percent / 100.0 + 1e-9)
 
 

@@ -168,7 +168,8 @@ class Task:
         return self.profile.health_passes(now - (self.app_up_at or now))
 
     def probe(self, now: float, port: int, path: str, timeout: float, matcher: str) -> ProbeResult:
-        """One ALB health check against this task (reference 3.1, 3.2)."""
+        """One ALB health check against this task
+        (docs/behaviour.md, "Target health checks", "Target health states and reasons")."""
         mode = self.mode_on(port)
         if mode is EndpointMode.UNREACHABLE or mode is EndpointMode.HANGING:
             return ProbeResult(False, Reason.TIMEOUT, duration=timeout)

@@ -59,7 +59,8 @@ class TaskDefinition:
 
     @property
     def stop_timeout(self) -> float:
-        """Seconds between SIGTERM and SIGKILL: container `stopTimeout`, default 30 (1.3)."""
+        """Seconds between SIGTERM and SIGKILL: container `stopTimeout`, default 30
+        (docs/behaviour.md, "Stopping a task")."""
         value = self.essential_container.get("stopTimeout")
         return float(value) if value is not None else 30.0
 

@@ -9,8 +9,8 @@ the resources and tells the backend what changed.
 ecsim models Application Load Balancers with HTTP listeners, HTTP/HTTPS target groups of type
 `instance` or `ip`, forward / redirect / fixed-response actions and host-header / path-pattern
 conditions. Everything else botocore knows is refused with a `ValidationError` saying so, never
-silently ignored. Sources: reference sections 3 (ALB behaviour, defaults, ranges, quotas in 3.8),
-5 (ARN and name formats) and 6 (operations, error codes); botocore's model and examples [BC-ELB],
+silently ignored. Sources: (docs/behaviour.md, "The Application Load Balancer",
+"ARN and ID formats", "API operations"); botocore's model and examples [BC-ELB],
 [BC-ELB-EX].
 """
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 Shape = dict[str, Any]
 
-# --- quotas and formats (reference 3.8 and 5) --------------------------------------------------
+# --- quotas and formats (docs/behaviour.md, "Load balancers and quotas", "ARN and ID formats") ----
 
 MAX_TARGETS_PER_GROUP = 1000
 MAX_LISTENERS_PER_LOAD_BALANCER = 50
@@ -164,7 +164,8 @@ def _check_enum(value: str, where: str, allowed: Sequence[str]) -> str:
 
 
 def _check_name(name: str, label: str) -> None:
-    """Reference 5: <= 32 alphanumerics or hyphens, no leading/trailing hyphen.
+    """<= 32 alphanumerics or hyphens, no leading/trailing hyphen
+    (docs/behaviour.md, "ARN and ID formats").
 
     `label` is "The load balancer name" or "Target group name" (AWS's two wordings).
     """
@@ -229,7 +230,7 @@ def _string_list(value: object, where: str) -> list[str]:
     return [_string(v, f"{where}[{i}]") for i, v in enumerate(value)]
 
 
-# --- attribute validators (reference 3.3-3.7; values are strings) --------------------------------
+# --- attribute validators (values are strings; docs/behaviour.md, "The Application Load Balancer")
 
 AttributeCheck = Callable[[str, str], None]
 
@@ -264,7 +265,7 @@ def _any_string(key: str, value: str) -> None:
 
 
 def _slow_start(key: str, value: str) -> None:
-    """Reference 3.4: 0 (off) or 30-900 seconds."""
+    """0 (off) or 30-900 seconds (docs/behaviour.md, "Slow start")."""
     if not re.fullmatch(r"\d+", value) or not (value == "0" or 30 <= int(value) <= 900):
         raise errors.ValidationError(
             f"'{key}' value '{value}' must be '0' or between '30-900' inclusive"
@@ -272,7 +273,8 @@ def _slow_start(key: str, value: str) -> None:
 
 
 def _alb_cross_zone(key: str, value: str) -> None:
-    """Reference 3.8: cross-zone load balancing is always on for an ALB."""
+    """Cross-zone load balancing is always on for an ALB
+    (docs/behaviour.md, "Load balancers and quotas")."""
     _one_of("true", "false")(key, value)
     if value != "true":
         raise errors.InvalidConfigurationRequest(
@@ -333,11 +335,13 @@ TARGET_GROUP_ATTRIBUTE_CHECKS: dict[str, AttributeCheck] = {
 
 
 def _check_target_group_attributes(merged: Mapping[str, str]) -> None:
-    """Rules that tie attributes together (reference 3.4, 3.5)."""
+    """Rules that tie attributes together (docs/behaviour.md, "Slow start",
+    "Routing algorithms")."""
     slow_start = int(merged["slow_start.duration_seconds"])
     algorithm = merged["load_balancing.algorithm.type"]
     if slow_start > 0 and algorithm == LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS:
-        # Reference 3.4: slow start can't be combined with least outstanding requests.
+        # Slow start can't be combined with least outstanding requests
+        # (docs/behaviour.md, "Slow start").
         raise errors.InvalidConfigurationRequest(
             "You cannot enable both slow start and least outstanding requests algorithm "
             "on a target group"
@@ -351,7 +355,7 @@ def _check_target_group_attributes(merged: Mapping[str, str]) -> None:
         merged["load_balancing.algorithm.anomaly_mitigation"] == "on"
         and algorithm != LoadBalancingAlgorithm.WEIGHTED_RANDOM
     ):
-        # Reference 3.5: anomaly mitigation only with weighted_random.
+        # Anomaly mitigation only with weighted_random (docs/behaviour.md, "Routing algorithms").
         raise errors.InvalidConfigurationRequest(
             "Anomaly mitigation can only be enabled with the weighted_random "
             "load balancing algorithm"
@@ -447,9 +451,11 @@ class Elbv2Api:
     def create_load_balancer(self, **kwargs: Any) -> Shape:
         """CreateLoadBalancer: an ALB in >= 2 AZs, `provisioning` until it turns `active`.
 
-        Idempotent for identical settings, `DuplicateLoadBalancerName` otherwise (reference 6.2).
+        Idempotent for identical settings, `DuplicateLoadBalancerName` otherwise
+        (docs/behaviour.md, "API operations").
         One node IP is taken from each subnet. Activation follows after a random delay in
-        `settings.elb.provisioning` (AWS gives no figure; reference 3.8 lists the states).
+        `settings.elb.provisioning` (AWS gives no figure;
+        docs/behaviour.md, "Load balancers and quotas").
         """
         p = Params("CreateLoadBalancer", kwargs, errors.ValidationError)
         name: str = p.req_str("Name")
@@ -510,7 +516,7 @@ class Elbv2Api:
         """DescribeLoadBalancers: all, or by `LoadBalancerArns` or `Names` (not both).
 
         Any unknown one fails the call with `LoadBalancerNotFound` (the waiters
-        `load_balancer_exists` / `load_balancers_deleted` rely on it, reference 6.3).
+        `load_balancer_exists` / `load_balancers_deleted` rely on it, docs/behaviour.md, "Waiters").
         """
         p = Params("DescribeLoadBalancers", kwargs, errors.ValidationError)
         arns: list[str] = p.strs("LoadBalancerArns")
@@ -598,10 +604,11 @@ class Elbv2Api:
     # ============================================================================ target groups
 
     def create_target_group(self, **kwargs: Any) -> Shape:
-        """CreateTargetGroup with the ALB defaults of reference 3.1.
+        """CreateTargetGroup with the ALB defaults (docs/behaviour.md, "Target health checks").
 
         HTTP, health check `/` on the traffic port every 30 s, timeout 5 s, healthy 5,
-        unhealthy 2, matcher 200; TargetType `instance` (reference 6.2). Idempotent for
+        unhealthy 2, matcher 200; TargetType `instance` (docs/behaviour.md, "API operations").
+        Idempotent for
         identical settings, `DuplicateTargetGroupName` otherwise.
         """
         p = Params("CreateTargetGroup", kwargs, errors.ValidationError)
@@ -749,8 +756,9 @@ class Elbv2Api:
     def modify_target_group_attributes(self, **kwargs: Any) -> Shape:
         """ModifyTargetGroupAttributes: string values, all-or-nothing; answers every attribute.
 
-        Ranges: deregistration delay 0-3600 (3.3), slow start 0 or 30-900 and not with least
-        outstanding requests (3.4), algorithms (3.5), fail-open thresholds (3.6). A new
+        Ranges: deregistration delay 0-3600, slow start 0 or 30-900 and not with least outstanding
+        requests, algorithms, fail-open thresholds (docs/behaviour.md, "Deregistration delay",
+        "Slow start", "Routing algorithms", "Fail-open"). A new
         deregistration delay applies to deregistrations from now on.
         """
         p = Params("ModifyTargetGroupAttributes", kwargs, errors.ValidationError)
@@ -782,7 +790,7 @@ class Elbv2Api:
 
         Idempotent for an identical listener on the same port, `DuplicateListener` otherwise.
         A target group may serve only one load balancer (`TargetGroupAssociationLimit`,
-        reference 3.8 quotas).
+        docs/behaviour.md, "Load balancers and quotas").
         """
         p = Params("CreateListener", kwargs, errors.ValidationError)
         lb = self._load_balancer(p.req_str("LoadBalancerArn"))
@@ -1009,8 +1017,9 @@ class Elbv2Api:
     def deregister_targets(self, **kwargs: Any) -> Shape:
         """DeregisterTargets: registered targets drain for the delay; unknown ones are ignored.
 
-        Reference 3.3: `draining` for `deregistration_delay.timeout_seconds`, then gone
-        (DescribeTargetHealth then answers `unused` / `Target.NotRegistered` if asked).
+        `draining` for `deregistration_delay.timeout_seconds`, then gone (DescribeTargetHealth then
+        answers `unused` / `Target.NotRegistered` if asked)
+        (docs/behaviour.md, "Deregistration delay").
         """
         p = Params("DeregisterTargets", kwargs, errors.ValidationError)
         tg = self._target_group(p.req_str("TargetGroupArn"))
@@ -1034,9 +1043,10 @@ class Elbv2Api:
     def describe_target_health(self, **kwargs: Any) -> Shape:
         """DescribeTargetHealth: every registration, or the `Targets` asked for.
 
-        A target asked for but not registered answers `unused` / `Target.NotRegistered`
-        (the `target_deregistered` waiter waits for that, reference 6.3). `healthy` carries no
-        reason (reference 3.2). `Include` (anomaly detection) is accepted; ecsim does not model
+        A target asked for but not registered answers `unused` / `Target.NotRegistered` (the
+        `target_deregistered` waiter waits for that, docs/behaviour.md, "Waiters"). `healthy`
+        carries no reason (docs/behaviour.md, "Target health states and reasons"). `Include`
+        (anomaly detection) is accepted; ecsim does not model
         anomaly detection, so no `AnomalyDetection` is returned.
         """
         p = Params("DescribeTargetHealth", kwargs, errors.ValidationError)
@@ -1154,7 +1164,8 @@ class Elbv2Api:
         if target.reason is not None:
             health["Reason"] = target.reason.value
         # The backend leaves `description` unset on some paths (a registration into an unused
-        # group); AWS always pairs a reason with its description (reference 3.2).
+        # group); AWS always pairs a reason with its description
+        # (docs/behaviour.md, "Target health states and reasons").
         description = target.description or (
             DESCRIPTIONS.get(target.reason) if target.reason is not None else None
         )
@@ -1234,7 +1245,8 @@ class Elbv2Api:
         ip_type: str,
         tags: list[dict[str, str]],
     ) -> LoadBalancer:
-        """Create, store and schedule the activation of a new ALB (reference 5 formats)."""
+        """Create, store and schedule the activation of a new ALB
+        (docs/behaviour.md, "ARN and ID formats")."""
         ids = self.ctx.ids
         arn = ids.elb_arn(f"loadbalancer/app/{name}/{ids.hex(16)}")
         prefix = "internal-" if scheme == "internal" else ""
@@ -1260,7 +1272,8 @@ class Elbv2Api:
         return lb
 
     def _load_balancer_subnets(self, subnet_ids: list[str], mappings: list[Any]) -> list[Subnet]:
-        """`Subnets` or `SubnetMappings`: one subnet per AZ, >= 2 AZs, one VPC (reference 3.8)."""
+        """`Subnets` or `SubnetMappings`: one subnet per AZ, >= 2 AZs, one VPC
+        (docs/behaviour.md, "Load balancers and quotas")."""
         if subnet_ids and mappings:
             raise errors.ValidationError(
                 "You can specify either subnets or subnet mappings, not both"
@@ -1335,7 +1348,8 @@ class Elbv2Api:
         return [g.id for g in groups.values() if g.vpc_id == vpc_id and g.name == "default"][:1]
 
     def _health_check(self, p: Params, base: HealthCheck, target_type: str) -> HealthCheck:
-        """Health check parameters over `base`, ranges per reference 3.1."""
+        """Health check parameters over `base`, ranges as AWS's
+        (docs/behaviour.md, "Target health checks")."""
         protocol: str | None = p.str("HealthCheckProtocol")
         if protocol is not None:
             _check_enum(
@@ -1494,7 +1508,7 @@ class Elbv2Api:
             raise errors.InvalidTarget(f"Instance ID '{target_id}' is not valid")
         return target_id
 
-    # --- actions and conditions (reference 3.8) ------------------------------------------------
+    # --- actions and conditions (docs/behaviour.md, "Listener rules") -----------------------------
 
     def _actions(self, raw: object, param: str, lb: LoadBalancer) -> list[dict[str, Any]]:
         """Validate and normalise a rule's actions into the form AWS describes them in.
@@ -1701,7 +1715,7 @@ class Elbv2Api:
         `...Config` (as AWS does); given as `...Config`, with the config only. Either way the
         config's `Values` is always present, so the data plane can read that alone.
         Limits: one value in legacy `Values`, 128 characters a value, 5 values and 5 wildcards
-        a rule (reference 3.8 quotas), each field once a rule.
+        a rule (docs/behaviour.md, "Load balancers and quotas"), each field once a rule.
         """
         if not isinstance(raw, list | tuple):
             raise errors.ValidationError(

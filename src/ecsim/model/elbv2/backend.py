@@ -4,8 +4,10 @@ Each registered target of a target group that a listener uses is probed every
 `HealthCheckIntervalSeconds`; a probe's verdict arrives when the target answers or the
 timeout passes. A new target is in service after one passing check; after that it takes
 `UnhealthyThresholdCount` consecutive failures to turn unhealthy and `HealthyThresholdCount`
-consecutive passes to come back (reference 3.1). Deregistration drains for
-`deregistration_delay.timeout_seconds`; requests still running when it ends get 502 (3.3).
+consecutive passes to come back
+(docs/behaviour.md, "Target health checks"). Deregistration drains for
+`deregistration_delay.timeout_seconds`; requests still running when it ends get 502
+(docs/behaviour.md, "Deregistration delay").
 """
 
 from __future__ import annotations
@@ -322,7 +324,8 @@ class ElbBackend:
         ]
         self.endpoints.will_change()
         if duration > 0 and others:
-            # Reference 3.4: slow start needs at least one healthy target not in slow start.
+            # Slow start needs at least one healthy target not in slow start
+            # (docs/behaviour.md, "Slow start").
             target.slow_start_from = self.ctx.now
             target.slow_start_until = self.ctx.now + duration
         self._set(tg, target, TargetHealthState.HEALTHY, None)

@@ -1,6 +1,7 @@
 """Target health: the states, reason codes and descriptions of DescribeTargetHealth.
 
-Reference 3.1 (health check settings, thresholds) and 3.2 (states and reasons).
+Health check settings and thresholds, states and reasons
+(docs/behaviour.md, "Target health checks", "Target health states and reasons").
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def passed(duration: float) -> ProbeResult:
 
 @lru_cache(maxsize=256)
 def matcher_accepts(matcher: str, code: int) -> bool:
-    """ALB `Matcher.HttpCode`: `200`, `200,202` or `200-299` (reference 3.1); cached, as
+    """ALB `Matcher.HttpCode`: `200`, `200,202` or `200-299`
+    (docs/behaviour.md, "Target health checks"); cached, as
     every probe asks it."""
     for part in matcher.split(","):
         lo, _, hi = part.strip().partition("-")

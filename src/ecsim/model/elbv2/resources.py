@@ -1,8 +1,7 @@
 """The ELBv2 resources as the model holds them: load balancers, listeners, rules, target groups.
 
-Defaults and ranges follow reference 3.1 (health checks), 3.3 (deregistration delay),
-3.4 (slow start), 3.5 (algorithms), 3.6 (fail-open thresholds), 3.7 (idle timeout) and
-3.8 (listeners and rules).
+Defaults and ranges follow AWS's (docs/behaviour.md, "Target health checks", "Deregistration delay",
+"Slow start", "Routing algorithms", "Fail-open", "ALB-generated answers", "Listener rules").
 """
 
 from __future__ import annotations
