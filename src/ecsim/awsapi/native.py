@@ -184,7 +184,6 @@ def _events(live: LiveWorld, args: dict[str, Any]) -> Any:
 # --- the endpoints ------------------------------------------------------------------------
 
 _SECONDS = {"type": "number", "description": "Simulated seconds since the world began."}
-FIS_ACTIONS = {v.name: v.action for v in catalog.FIS_FAULTS}
 
 
 def _endpoint(

@@ -7,6 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ecsim.model.autoscaling.target_tracking import (
+    Policy,
+    TargetTrackingError,
+    service_target,
+    track,
+)
 from ecsim.model.durations import parse_duration
 from ecsim.model.errors import AwsError
 from ecsim.model.world import World
@@ -307,46 +313,46 @@ class Builder:
             self.auto_scaling(f"{path}.auto_scaling", svc)
 
     def auto_scaling(self, path: str, svc: dict[str, Any]) -> None:
-        """RegisterScalableTarget and one target tracking PutScalingPolicy per entry."""
+        """RegisterScalableTarget and one target tracking PutScalingPolicy per entry (the
+        model's `track`, as the page's control makes them)."""
         spec = svc["auto_scaling"]
-        target = {
-            "ServiceNamespace": "ecs",
-            "ResourceId": f"service/{svc['cluster']}/{svc['name']}",
-            "ScalableDimension": "ecs:service:DesiredCount",
-        }
-        aas = self.w.application_autoscaling
-        self.call(
-            path,
-            aas.register_scalable_target,
-            **target,
-            MinCapacity=spec["min"],
-            MaxCapacity=spec["max"],
-        )
+        policies = []
         for i, policy in enumerate(spec["target_tracking"]):
             where = f"{path}.target_tracking[{i}]"
-            metric: dict[str, Any] = {"PredefinedMetricType": METRICS[policy["metric"]]}
-            if policy["metric"] == "requests_per_target":
-                metric["ResourceLabel"] = self.resource_label(where, svc, policy)
-            config: dict[str, Any] = {
-                "TargetValue": float(policy["target"]),
-                "PredefinedMetricSpecification": metric,
+            cooldowns = {
+                key: round(seconds(policy[key])) if key in policy else None
+                for key in ("scale_out_cooldown", "scale_in_cooldown")
             }
-            for key, param in (
-                ("scale_out_cooldown", "ScaleOutCooldown"),
-                ("scale_in_cooldown", "ScaleInCooldown"),
-            ):
-                if key in policy:
-                    config[param] = round(seconds(policy[key]))
-            if "disable_scale_in" in policy:
-                config["DisableScaleIn"] = policy["disable_scale_in"]
-            self.call(
-                where,
-                aas.put_scaling_policy,
-                PolicyName=policy.get("name", f"{policy['metric']}-{policy['target']:g}"),
-                PolicyType="TargetTrackingScaling",
-                TargetTrackingScalingPolicyConfiguration=config,
-                **target,
+            policies.append(
+                Policy(
+                    name=policy.get("name", f"{policy['metric']}-{policy['target']:g}"),
+                    metric=METRICS[policy["metric"]],
+                    target=float(policy["target"]),
+                    resource_label=self.resource_label(where, svc, policy)
+                    if policy["metric"] == "requests_per_target"
+                    else None,
+                    disable_scale_in=policy.get("disable_scale_in"),
+                    **cooldowns,
+                )
             )
+        target = service_target(svc["cluster"], svc["name"])
+        try:
+            track(
+                self.w.application_autoscaling,
+                self.w.ecs,
+                target,
+                spec["min"],
+                spec["max"],
+                policies,
+            )
+        except TargetTrackingError as e:
+            where = path if e.policy is None else f"{path}.target_tracking[{e.policy}]"
+            raise ScenarioError(
+                self.s.file,
+                self.s.lines.get(where),
+                where,
+                f"AWS refused {e.operation}: {e.error.code}: {e.error.message}",
+            ) from None
 
     def resource_label(self, path: str, svc: dict[str, Any], policy: dict[str, Any]) -> str:
         """`app/<lb>/<id>/targetgroup/<tg>/<id>` of the policy's target group."""

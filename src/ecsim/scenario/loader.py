@@ -11,13 +11,14 @@ from typing import Any
 
 from ecsim.model.durations import parse_duration
 from ecsim.model.settings import Settings
+from ecsim.model.verbs.spec import ParameterError, check_param
 from ecsim.model.world import World
 from ecsim.scenario import operations, refs
 from ecsim.scenario.build import build
 from ecsim.scenario.conditions import ConditionError, parse_condition
 from ecsim.scenario.errors import ScenarioError
 from ecsim.scenario.spec import Bound, Expectation, Scenario, Step, Where
-from ecsim.scenario.validate import check_shape
+from ecsim.scenario.validate import check_shape, show
 from ecsim.scenario.yamlnodes import Lines, Path, field_name, read_yaml
 
 AZS = ("us-east-1a", "us-east-1b", "us-east-1c")
@@ -235,9 +236,11 @@ class _Checker:
                         raise self.fail(
                             (*path, extra), f"`{extra}` goes with `every`, not with `at`", key=True
                         )
-            args = raw.get("with", {})
-            self.parameters((*path, "with"), do, args)
-            args = self.seconds((*path, "with"), do, args)
+            written = raw.get("with", {})
+            self.parameters((*path, "with"), do, written)
+            args = self.seconds((*path, "with"), do, written)
+            if "expect_error" not in raw:  # a step may mean to be refused
+                self.values((*path, "with"), do, written, args)
             name = raw.get("name")
             if name is not None:
                 if name in names:
@@ -295,6 +298,23 @@ class _Checker:
             seconds = self.duration((*path, key), args[key])
             out[key] = int(seconds) if seconds == int(seconds) else seconds
         return out
+
+    def values(self, path: Path, do: str, written: dict[str, Any], args: dict[str, Any]) -> None:
+        """Each value given to one of ecsim's own verbs within its declared limits
+        (model/verbs/catalog.py), as the call itself will check them; a `${...}` reference is
+        checked when the step runs."""
+        verb = operations.verb(do)
+        if verb is None:
+            return
+        for key, value in args.items():
+            if isinstance(value, str) and value.startswith("${"):
+                continue
+            try:
+                check_param(verb, key, value)
+            except ParameterError as e:
+                raise self.fail(
+                    (*path, key), f"{do}: {key} must be {e.must}; got {show(written[key])}"
+                ) from None
 
     def references(self, path: Path, value: Any) -> None:
         if isinstance(value, dict):

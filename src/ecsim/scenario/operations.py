@@ -12,7 +12,9 @@ from ecsim.model.autoscaling.api import ApplicationAutoScalingApi
 from ecsim.model.ec2.api import Ec2Api
 from ecsim.model.ecs.api import EcsApi
 from ecsim.model.elbv2.api import Elbv2Api
+from ecsim.model.verbs import catalog
 from ecsim.model.verbs.chaos import Chaos
+from ecsim.model.verbs.spec import Verb
 from ecsim.model.verbs.traffic import Traffic
 from ecsim.model.world import World
 
@@ -24,30 +26,15 @@ SURFACES: dict[str, type] = {
     "chaos": Chaos,
     "traffic": Traffic,
 }
-# What `summary` counts as a fault, to measure the time to recover after it.
-FAULTS = {
-    "chaos.kill_task",
-    "chaos.set_app_health",
-    "chaos.crash_controller",
-    "chaos.hang_controller",
-    "chaos.fail_instance",
-    "chaos.drain_instance",
+# What `summary` counts as a fault, to measure the time to recover after it: the verbs
+# declared as faults (model/verbs/catalog.py), and the AWS calls that take tasks down.
+FAULTS = {v.do for v in catalog.VERBS if v.fault} | {
     "ecs.update_container_instances_state",
-    "chaos.fail_az",
     "ecs.stop_task",
-    "chaos.stress_cpu",
-    "chaos.blackhole_port",
-    "chaos.delay_network",
-    "chaos.lose_packets",
 }
 # Parameters in seconds that a scenario file may write as durations (`2m`, `200ms`): the
 # loader turns them into seconds.
-DURATIONS = {
-    "chaos.stress_cpu": ("duration",),
-    "chaos.blackhole_port": ("duration",),
-    "chaos.delay_network": ("delay", "duration"),
-    "chaos.lose_packets": ("duration",),
-}
+DURATIONS = {v.do: v.durations for v in catalog.VERBS if v.durations}
 # Lookups a timeline has no use for (they change nothing) are still allowed: harmless.
 
 
@@ -78,9 +65,17 @@ def check(do: str) -> None:
         raise UnknownOperationError(f"{surface} has no operation {op!r}{hint}")
 
 
+def verb(do: str) -> Verb | None:
+    """The declaration of one of ecsim's own verbs (`chaos.stress_cpu`); None for the rest."""
+    return catalog.find(do)
+
+
 def parameters(do: str) -> list[str] | None:
     """The parameter names of a chaos or traffic verb; None for AWS operations (**params,
     which the model itself checks by boto3 name)."""
+    declared = verb(do)
+    if declared is not None:
+        return list(declared.names)
     surface, _, op = do.partition(".")
     func = getattr(SURFACES[surface], op)
     sig = inspect.signature(func)
@@ -90,6 +85,9 @@ def parameters(do: str) -> list[str] | None:
 
 
 def required_parameters(do: str) -> list[str]:
+    declared = verb(do)
+    if declared is not None:
+        return list(declared.required)
     surface, _, op = do.partition(".")
     sig = inspect.signature(getattr(SURFACES[surface], op))
     return [

@@ -4,6 +4,7 @@ what was expected."""
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 from functools import cache
@@ -13,6 +14,8 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
+from ecsim.model.verbs import catalog
+from ecsim.model.verbs.spec import Verb
 from ecsim.scenario.errors import ScenarioError
 from ecsim.scenario.yamlnodes import Lines, Path, field_name
 
@@ -27,18 +30,60 @@ _TYPES = {
 }
 
 
+# The parts of the schema that restate a parameter of one of ecsim's own verbs: generated
+# from its declaration (model/verbs/catalog.py), whatever schema.json says (a test keeps the
+# file's copy equal to the declaration's, for editors that read the file).
+GENERATED: dict[tuple[str, ...], tuple[Verb, str]] = {
+    ("$defs", "traffic", "properties", "rate"): (catalog.SET_RATE, "rps"),
+    ("$defs", "traffic", "properties", "paths"): (catalog.SET_RATE, "paths"),
+}
+
+
 @cache
-def schema() -> dict[str, Any]:
-    """The scenario file's JSON Schema."""
+def _file() -> dict[str, Any]:
     text = resources.files("ecsim.scenario").joinpath("schema.json").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
 
+def generated() -> dict[tuple[str, ...], dict[str, Any]]:
+    """The generated parts of the schema, by their place in it."""
+    return {
+        where: {
+            **verb.param(name).schema(),
+            "$comment": f"generated from {verb.do}'s {name} (ecsim.model.verbs.catalog)",
+        }
+        for where, (verb, name) in GENERATED.items()
+    }
+
+
+def _parts() -> str:
+    """The generated parts as one text: the key of the schema (and validator) built with
+    them, so that a changed declaration gets a new one."""
+    return json.dumps({"/".join(k): v for k, v in generated().items()}, sort_keys=True)
+
+
+def schema() -> dict[str, Any]:
+    """The scenario file's JSON Schema: schema.json with its generated parts."""
+    return _schema(_parts())
+
+
 @cache
-def _validator() -> jsonschema.protocols.Validator:
-    cls = jsonschema.validators.validator_for(schema())
-    return cls(schema())
+def _schema(parts: str) -> dict[str, Any]:
+    out = copy.deepcopy(_file())
+    for where, part in json.loads(parts).items():
+        *parents, last = where.split("/")
+        node = out
+        for key in parents:
+            node = node[key]
+        node[last] = part
+    return out
+
+
+@cache
+def _validator(parts: str) -> jsonschema.protocols.Validator:
+    cls = jsonschema.validators.validator_for(_schema(parts))
+    return cls(_schema(parts))
 
 
 def show(value: Any) -> str:
@@ -58,7 +103,7 @@ def show(value: Any) -> str:
 
 def check_shape(data: Any, lines: Lines, file: str) -> None:
     """Raise ScenarioError for the first place (in file order) where `data` breaks the schema."""
-    errors = list(_validator().iter_errors(data))
+    errors = list(_validator(_parts()).iter_errors(data))
     if not errors:
         return
     errors.sort(key=lambda e: (lines.of(tuple(e.absolute_path)) or 0, -len(e.absolute_path)))

@@ -5,20 +5,32 @@ event loop between slices."""
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ecsim.live.runtime import LiveWorld
+from ecsim.model.autoscaling.target_tracking import (
+    Policy,
+    TargetTrackingError,
+    policy_name,
+    service_target,
+    track,
+)
 from ecsim.model.errors import AwsError
 from ecsim.model.events import TaskFaultChanged
+from ecsim.model.verbs import catalog
+from ecsim.model.verbs.spec import ParameterError, Verb, check
 from ecsim.model.world import World
+from ecsim.scenario.refs import RefError
 from ecsim.scenario.wording import fault_text
 from ecsim.web import explain as explainer
 from ecsim.web.tours import LiveScenario, Session, demo_world
 
-MAX_RATE = 20000.0
+log = logging.getLogger("ecsim.web.commands")
+
 MAX_DESIRED = 500
 
 # Application profiles of the revisions the page can deploy (dockerLabels, README's table).
@@ -39,10 +51,17 @@ REVISIONS: dict[str, tuple[dict[str, str], str]] = {
 }
 APP_LABELS = ("ecsim.health", "ecsim.start", "ecsim.crash-after", "ecsim.hang")
 
-# The AWS FIS task faults the page injects, by the name its buttons send (model/verbs/faults.py).
-FAULTS = ("cpu-stress", "network-latency", "packet-loss", "blackhole-port")
+# The AWS FIS task faults the page injects, by the name its buttons send; their parameters,
+# limits and defaults are the verbs' (model/verbs/catalog.py), but for the duration: the page
+# asks for 2 minutes unless the command says.
+FAULTS: dict[str, Verb] = {
+    "cpu-stress": catalog.STRESS_CPU,
+    "network-latency": catalog.DELAY_NETWORK,
+    "packet-loss": catalog.LOSE_PACKETS,
+    "blackhole-port": catalog.BLACKHOLE_PORT,
+}
 FAULT_DURATION = 120.0  # simulated seconds, unless the command says
-MAX_FAULT_DURATION = 12 * 3600.0  # FIS's limit
+STEP = 1.0  # simulated seconds the step button runs, unless the command says
 
 # Service auto scaling from the Manager's controls: target tracking on the service's CPU.
 CPU_METRIC = "ECSServiceAverageCPUUtilization"
@@ -51,6 +70,11 @@ CPU_POLICY = "cpu-target-tracking"  # unless the service has a CPU policy alread
 
 class CommandError(Exception):
     """A command the page sent that cannot be run; the message is shown as is."""
+
+
+class InternalCommandError(CommandError):
+    """A command failed on a bug of ecsim's (logged with its traceback); the page is told no
+    more than that."""
 
 
 @dataclass
@@ -81,6 +105,18 @@ def _num(args: Mapping[str, Any], key: str, lo: float, hi: float, integer: bool 
     if not lo <= value <= hi:
         raise CommandError(f"'{key}' must be between {lo:g} and {hi:g}, got {value:g}")
     return float(value)
+
+
+def _number(args: Mapping[str, Any], key: str) -> Any:
+    """A number the page sent, perhaps as text ("2.5" -> 2.5); anything else as it came, for
+    the verb's specification to refuse."""
+    value = args.get(key)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise CommandError(f"'{key}' must be a number, got {value!r}") from None
+    return value
 
 
 def focus_service(w: World, args: Mapping[str, Any]) -> tuple[str, str]:
@@ -117,9 +153,7 @@ def _task_label(w: World, ref: str) -> str:
 
 
 def send(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
-    path = str(args.get("path") or "/")
-    if not path.startswith("/"):
-        raise CommandError(f"A request path starts with '/', got {path!r}")
+    path = check(catalog.SEND, {"path": args.get("path") or None})["path"]
     trace = live.world.traffic.send(path)
     where = trace.get("target") or "the load balancer"
     msg = f"GET {path} → {trace['status']} from {where} in {trace['latencyMs']} ms"
@@ -127,7 +161,7 @@ def send(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
 
 
 def rate(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
-    rps = _num(args, "rps", 0, MAX_RATE)
+    rps = check(catalog.SET_RATE, {"rps": _number(args, "rps")})["rps"]
     live.world.traffic.set_rate(rps)
     return Outcome(f"client traffic set to {rps:g} requests/s")
 
@@ -168,9 +202,8 @@ def kill(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
 
 def fault(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     """An AWS FIS task fault on one task, for `duration` seconds (2 minutes unless given):
-    `cpu-stress` (`percent`, default 100), `network-latency` (`delay` in seconds, default
-    0.2), `packet-loss` (`percent`, default 7) or `blackhole-port` (`port`, default the
-    container's)."""
+    `cpu-stress` (`percent`), `network-latency` (`delay` in seconds), `packet-loss`
+    (`percent`) or `blackhole-port` (`port`), with the verbs' defaults and limits."""
     w = live.world
     task = _str(args, "task")
     if task == "@task":
@@ -178,22 +211,15 @@ def fault(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome
     action = str(args.get("action"))
     if action not in FAULTS:
         raise CommandError(f"'action' must be {', '.join(FAULTS)}; got {action!r}")
-    duration = (
-        _num(args, "duration", 1, MAX_FAULT_DURATION) if "duration" in args else FAULT_DURATION
-    )
+    verb = FAULTS[action]
+    given = {
+        p.name: _number(args, p.name) for p in verb.params if p.name in args and p.name != "task"
+    }
+    given.setdefault("duration", FAULT_DURATION)
     t = w.chaos.task(task)
-    if action == "cpu-stress":
-        percent = _num(args, "percent", 1, 100) if "percent" in args else 100.0
-        w.chaos.stress_cpu(t.arn, percent=percent, duration=duration)
-    elif action == "network-latency":
-        delay = _num(args, "delay", 0.001, 60) if "delay" in args else 0.2
-        w.chaos.delay_network(t.arn, delay=delay, duration=duration)
-    elif action == "packet-loss":
-        percent = _num(args, "percent", 0.1, 99) if "percent" in args else 7.0
-        w.chaos.lose_packets(t.arn, percent=percent, duration=duration)
-    else:
-        port = int(_num(args, "port", 1, 65535, integer=True)) if "port" in args else None
-        w.chaos.blackhole_port(t.arn, port=port, duration=duration)
+    params = check(verb, {"task": t.arn, **given})
+    getattr(w.chaos, verb.name)(**params)
+    duration = params["duration"]
     started = w.events(since=w.now, kind=TaskFaultChanged)[-1]
     assert isinstance(started, TaskFaultChanged)
     return Outcome(fault_text(started, duration, t.ip))
@@ -254,76 +280,6 @@ def _aws_value(args: Mapping[str, Any], key: str) -> Any:
     return value
 
 
-def _is_int(value: Any) -> bool:
-    return type(value) is int
-
-
-def _track_cpu(w: World, target: dict[str, str], lo: Any, hi: Any, value: Any) -> str:
-    """RegisterScalableTarget (`lo`..`hi`) and PutScalingPolicy (target tracking of the
-    service's average CPU at `value` %), all or nothing: when the model rejects either call,
-    the one made before is undone, so a bad input changes nothing. The policy's name: the
-    service's CPU policy if it has one (it is updated), else CPU_POLICY."""
-    aas = w.application_autoscaling
-    ns = {"ServiceNamespace": target["ServiceNamespace"]}
-    rid = target["ResourceId"]
-    registered = aas.describe_scalable_targets(**ns, ResourceIds=[rid])["ScalableTargets"]
-    policies = aas.describe_scaling_policies(**ns, ResourceId=rid)["ScalingPolicies"]
-    cpu = next(
-        (
-            p
-            for p in policies
-            if p["TargetTrackingScalingPolicyConfiguration"]
-            .get("PredefinedMetricSpecification", {})
-            .get("PredefinedMetricType")
-            == CPU_METRIC
-        ),
-        None,
-    )
-    name = str(cpu["PolicyName"]) if cpu is not None else CPU_POLICY
-
-    def put(config: dict[str, Any]) -> None:
-        aas.put_scaling_policy(
-            PolicyName=name,
-            PolicyType="TargetTrackingScaling",
-            TargetTrackingScalingPolicyConfiguration=config,
-            **target,
-        )
-
-    config = {
-        "TargetValue": value,
-        "PredefinedMetricSpecification": {"PredefinedMetricType": CPU_METRIC},
-    }
-    if registered:  # the policy first (the model checks the value), then the range
-        put(config)
-        try:
-            aas.register_scalable_target(**target, MinCapacity=lo, MaxCapacity=hi)
-        except AwsError:
-            if cpu is not None:
-                put(cpu["TargetTrackingScalingPolicyConfiguration"])  # as it was
-            else:
-                aas.delete_scaling_policy(PolicyName=name, **target)
-            raise
-        return name
-    # A new target: registered first with a range that holds the desired count (the model
-    # checks the range, clamps nothing), then the policy, then the range asked for, which
-    # brings the desired count into it as RegisterScalableTarget does on AWS.
-    _, cluster, service = rid.split("/")
-    found = w.ecs.describe_services(cluster=cluster, services=[service])["services"]
-    wide = (lo, hi)
-    if found and _is_int(lo) and _is_int(hi) and 0 <= lo <= hi:
-        desired = found[0]["desiredCount"]
-        wide = (min(lo, desired), max(hi, desired))
-    aas.register_scalable_target(**target, MinCapacity=wide[0], MaxCapacity=wide[1])
-    try:
-        put(config)
-    except AwsError:
-        aas.deregister_scalable_target(**target)
-        raise
-    if wide != (lo, hi):
-        aas.register_scalable_target(**target, MinCapacity=lo, MaxCapacity=hi)
-    return name
-
-
 def autoscaling(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     """Service auto scaling of the service shown, with Application Auto Scaling's calls:
     `enable` registers the service as a scalable target from `min` to `max` tasks with a
@@ -334,16 +290,17 @@ def autoscaling(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> O
     if action not in ("enable", "disable"):
         raise CommandError(f"'action' must be enable or disable; got {action!r}")
     cluster, service = focus_service(w, args)
-    target = {
-        "ServiceNamespace": "ecs",
-        "ResourceId": f"service/{cluster}/{service}",
-        "ScalableDimension": "ecs:service:DesiredCount",
-    }
+    aas = w.application_autoscaling
+    target = service_target(cluster, service)
     if action == "disable":
-        w.application_autoscaling.deregister_scalable_target(**target)
+        aas.deregister_scalable_target(**target)
         return Outcome(f"DeregisterScalableTarget {service}: auto scaling is off")
     lo, hi, value = (_aws_value(args, k) for k in ("min", "max", "target"))
-    name = _track_cpu(w, target, lo, hi, value)
+    name = policy_name(aas, target, CPU_METRIC, CPU_POLICY)
+    try:  # all or nothing: a bad input changes nothing
+        track(aas, w.ecs, target, lo, hi, [Policy(name, CPU_METRIC, value)])
+    except TargetTrackingError as e:
+        raise e.error from None
     return Outcome(
         f"RegisterScalableTarget {service} (min {lo}, max {hi}) and PutScalingPolicy {name}: "
         f"target tracking of its average CPU at {value:g} %"
@@ -402,19 +359,20 @@ def resume(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcom
 
 
 def step(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
-    seconds = _num(args, "seconds", 0, 3600) if "seconds" in args else 1.0
+    given = _number(args, "seconds") if "seconds" in args else STEP
+    seconds = check(catalog.ADVANCE, {"seconds": given})["seconds"]
     live.advance(seconds)
     return Outcome(f"stepped {seconds:g} simulated s", broadcast=False)
 
 
 def speed(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
-    value = _num(args, "speed", 0.1, 60)
+    value = check(catalog.SPEED, {"speed": _number(args, "speed")})["speed"]
     live.set_speed(value)
     return Outcome(f"speed {value:g}x")
 
 
 def reset(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
-    seed = int(_num(args, "seed", 0, 2**31, integer=True)) if "seed" in args else None
+    seed = check(catalog.RESET, {"seed": _number(args, "seed")})["seed"]
     live.reset(seed=seed)
     return Outcome(f"the world was reset (seed {live.seed})")
 
@@ -504,7 +462,16 @@ def run(live: LiveWorld, message: Any, session: Session | None = None) -> Outcom
         raise CommandError(f"'args' of {cmd} must be a JSON object, got {type(args).__name__}")
     try:
         return COMMANDS[cmd](live, session or Session(), args)
-    except AwsError as e:
+    except CommandError:
+        raise
+    except ParameterError as e:  # a verb's declared limits, in the page's words
+        raise CommandError(f"'{e.param}' must be {e.must}, got {e.value!r}") from None
+    except AwsError as e:  # the model's own answer, in AWS's words
         raise CommandError(f"{e.code}: {e.message}") from None
-    except (ValueError, TypeError, KeyError) as e:
+    except RefError as e:  # a tour step's reference that finds nothing now
         raise CommandError(f"{cmd}: {e}") from None
+    except Exception:  # a bug: logged, not dressed up as the user's mistake
+        log.exception("page command %s failed on %r", cmd, args)
+        raise InternalCommandError(
+            f"{cmd} failed: an internal error of ecsim (the server logged it)."
+        ) from None

@@ -18,6 +18,7 @@ the scenarios' (hundreds/s), and low enough that a mistyped rate cannot freeze t
 from __future__ import annotations
 
 from ecsim.model.errors import ValidationError
+from ecsim.model.verbs import faults
 from ecsim.model.verbs.spec import Param, Verb
 
 MAX_RATE = 20_000.0  # requests/s per load balancer (see above)
@@ -87,7 +88,7 @@ STRESS_CPU = Verb(
         DURATION,
     ),
     fault=True,
-    action="aws:ecs:task-cpu-stress",
+    action=faults.CPU_STRESS,
 )
 BLACKHOLE_PORT = Verb(
     "chaos",
@@ -107,7 +108,7 @@ BLACKHOLE_PORT = Verb(
         DURATION,
     ),
     fault=True,
-    action="aws:ecs:task-network-blackhole-port",
+    action=faults.BLACKHOLE_PORT,
 )
 DELAY_NETWORK = Verb(
     "chaos",
@@ -129,7 +130,7 @@ DELAY_NETWORK = Verb(
         DURATION,
     ),
     fault=True,
-    action="aws:ecs:task-network-latency",
+    action=faults.NETWORK_LATENCY,
 )
 LOSE_PACKETS = Verb(
     "chaos",
@@ -153,7 +154,7 @@ LOSE_PACKETS = Verb(
         DURATION,
     ),
     fault=True,
-    action="aws:ecs:task-network-packet-loss",
+    action=faults.PACKET_LOSS,
 )
 FIS_FAULTS = (STRESS_CPU, BLACKHOLE_PORT, DELAY_NETWORK, LOSE_PACKETS)
 

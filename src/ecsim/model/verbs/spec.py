@@ -256,7 +256,7 @@ PATHS_SCHEMA: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Verb:
     """One of ecsim's own verbs, on one surface: `chaos`, `traffic` (of `w`) or `time` (of the
     live world). `fault`: a scenario's summary measures the time to recover after it.
