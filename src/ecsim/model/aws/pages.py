@@ -3,9 +3,9 @@
 Each service names its paging parameters its own way and has its own limits and its own
 error for a token it did not hand out; a `Pages` holds one service's choices:
 
-    ECS                       nextToken / maxResults (1-100)       InvalidParameterException
-    ELBv2                     Marker / PageSize (1-400), NextMarker  ValidationError
-    Application Auto Scaling  NextToken / MaxResults (1-50)        InvalidNextTokenException
+    ECS                       nextToken / maxResults (1-100)          InvalidParameterException
+    ELBv2                     Marker / PageSize (1-400), NextMarker   ValidationError
+    Application Auto Scaling  NextToken / MaxResults (1-50)           InvalidNextTokenException
 
 The token ecsim hands out is the offset of the page's first item. An operation may also
 answer everything in one page (`most` None): EC2's describe calls accept `NextToken` and
@@ -86,22 +86,16 @@ class Page:
     start: int
     token: str | None  # as given
 
-    def cut(self, items: Sequence[_T]) -> tuple[list[_T], str | None]:
-        """This page of `items`, and the token of the next page (None on the last)."""
-        if self.pages.strict and self.token is not None and self.start > len(items):
-            raise self.pages.bad(self.token)
-        if self.size is None:
-            return list(items), None
-        end = self.start + self.size
-        return list(items[self.start : end]), (str(end) if end < len(items) else None)
-
     def of(
         self, items: Sequence[_T], key: str, shape: Callable[[_T], Any] | None = None
     ) -> dict[str, Any]:
         """The answer: this page of `items` under `key` (each through `shape`), and the
-        next page's token if there is one."""
-        rows, token = self.cut(items)
-        out: dict[str, Any] = {key: rows if shape is None else [shape(x) for x in rows]}
-        if token is not None:
-            out[self.pages.next_token] = token
+        next page's token unless it is the last."""
+        if self.pages.strict and self.token is not None and self.start > len(items):
+            raise self.pages.bad(self.token)
+        end = len(items) if self.size is None else self.start + self.size
+        rows = items[self.start : end]
+        out: dict[str, Any] = {key: list(rows) if shape is None else [shape(x) for x in rows]}
+        if end < len(items):
+            out[self.pages.next_token] = str(end)
         return out

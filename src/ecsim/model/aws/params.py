@@ -5,10 +5,11 @@ Every operation of the facades (`w.ecs`, `w.elbv2`, `w.ec2`, `w.application_auto
 out typed and, at the end, rejects any name the operation does not know, so a typo is an
 error rather than a silently ignored setting.
 
-A structure inside the parameters (`Targets[0]`, `Matcher`, ...) is read the same way: `as_structure`
-checks it and answers a `Params` over its members, whose messages name the members by their
-path (`Targets[0].Port`). Values read earlier, or not read by name, are checked with the
-`as_*` methods, which take the path to name in the message.
+A structure inside the parameters (`Targets[0]`, `Matcher`, ...) is read the same way:
+`as_structure` checks it, refuses the members it does not know at once, and answers a
+`Params` over its members, whose messages name them by their path (`Targets[0].Port`).
+Values read earlier, or not read by name, are checked with the `as_*` methods, which take
+the path to name in the message.
 
 Two wordings exist for some checks, as AWS has them: botocore's own validation before a call
 is sent (`int`: "Invalid value for parameter Port, value: 0, valid min value: 1") and the
