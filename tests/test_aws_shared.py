@@ -17,24 +17,18 @@ from ecsim.model.aws.params import Params
 LB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/83ce705e"
 TG_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/73e2d6bc"
 
-ECS_PAGES = Pages(
-    "nextToken",
-    "nextToken",
-    size="maxResults",
-    most=100,
-    error=errors.InvalidParameterException,
-    message="Invalid nextToken.",
-    loose=True,
-)
-ELB_PAGES = Pages(
-    "Marker",
-    "NextMarker",
-    size="PageSize",
-    most=400,
-    error=errors.ValidationError,
-    message="The marker '{token}' is not valid",
-    strict=True,
-)
+
+def pages(**options: Any) -> Pages:
+    """A service that pages with `Token` and `Size` (1-10) and answers `NextToken`."""
+    return Pages(
+        "Token",
+        "NextToken",
+        size="Size",
+        most=10,
+        error=errors.ValidationError,
+        message="The token '{token}' is not valid",
+        **options,
+    )
 
 
 @contextmanager
@@ -54,31 +48,31 @@ def params(**kwargs: Any) -> Params:
 
 def test_a_page_is_its_items_and_the_offset_of_the_next() -> None:
     items = list("abcde")
-    first = ECS_PAGES.read(params(maxResults=2)).of(items, "arns")
-    assert first == {"arns": ["a", "b"], "nextToken": "2"}
-    last = ECS_PAGES.read(params(maxResults=2, nextToken="4")).of(items, "arns")
-    assert last == {"arns": ["e"]}
-    assert ECS_PAGES.read(params(), default=3).of(items, "arns")["nextToken"] == "3"
-    shaped = ELB_PAGES.read(params(PageSize=1, Marker="1")).of(items, "Rules", str.upper)
-    assert shaped == {"Rules": ["B"], "NextMarker": "2"}
+    first = pages().read(params(Size=2)).of(items, "Things")
+    assert first == {"Things": ["a", "b"], "NextToken": "2"}
+    last = pages().read(params(Size=2, Token="4")).of(items, "Things")
+    assert last == {"Things": ["e"]}
+    assert pages().read(params(), default=3).of(items, "Things")["NextToken"] == "3"
+    shaped = pages().read(params(Size=1, Token="1")).of(items, "Things", str.upper)
+    assert shaped == {"Things": ["B"], "NextToken": "2"}
 
 
-def test_each_service_refuses_a_token_it_did_not_hand_out_in_its_own_words() -> None:
-    with raises(errors.InvalidParameterException, "Invalid nextToken."):
-        ECS_PAGES.read(params(nextToken="abc"))
-    assert ECS_PAGES.read(params(nextToken="")).of(list("ab"), "arns") == {"arns": ["a", "b"]}
-    with raises(errors.ValidationError, "The marker 'abc' is not valid"):
-        ELB_PAGES.read(params(Marker="abc"))
-    # ELBv2's markers are strict: an empty one, or one past the last item, is invalid too
-    with raises(errors.ValidationError, "The marker '' is not valid"):
-        ELB_PAGES.read(params(Marker=""))
-    with raises(errors.ValidationError, "The marker '6' is not valid"):
-        ELB_PAGES.read(params(Marker="6")).of(list("abcde"), "Rules")
+def test_a_token_ecsim_did_not_hand_out_is_refused_in_the_service_words() -> None:
+    with raises(errors.ValidationError, "The token 'abc' is not valid"):
+        pages().read(params(Token="abc"))
+    with raises(errors.ValidationError, "The token '-1' is not valid"):
+        pages().read(params(Token="-1"))
+    assert pages(loose=True).read(params(Token="-1")).start == -1  # ECS reads it as int() does
+    assert pages().read(params(Token="")).of(list("ab"), "Things") == {"Things": ["a", "b"]}
+    # strict (ELBv2's Marker): an empty token, or one past the last item, is invalid too
+    with raises(errors.ValidationError, "The token '' is not valid"):
+        pages(strict=True).read(params(Token=""))
+    with raises(errors.ValidationError, "The token '6' is not valid"):
+        pages(strict=True).read(params(Token="6")).of(list("abcde"), "Things")
     with raises(
-        errors.ValidationError,
-        "Invalid value for parameter PageSize, value: 401, valid max value: 400",
+        errors.ValidationError, "Invalid value for parameter Size, value: 11, valid max value: 10"
     ):
-        ELB_PAGES.read(params(PageSize=401))
+        pages().read(params(Size=11))
 
 
 def test_one_page_services_ignore_or_refuse_a_token() -> None:
