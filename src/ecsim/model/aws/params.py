@@ -251,17 +251,11 @@ class Params:
         """`value` if it is one of `allowed`; `where` is the service's name for the member
         (`scheme`, `actions.1.member.type`)."""
         if value not in allowed:
-            raise self.enum_error(value, where, allowed)
+            raise self.fail(
+                f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
+                f"constraint: Member must satisfy enum value set: [{', '.join(allowed)}]"
+            )
         return value
-
-    def enum_error(
-        self, value: object, where: builtins.str, allowed: Iterable[builtins.str]
-    ) -> AwsError:
-        """The service's answer to a value outside an enum."""
-        return self.fail(
-            f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
-            f"constraint: Member must satisfy enum value set: [{', '.join(allowed)}]"
-        )
 
     # --- the names given ------------------------------------------------------------------
 
