@@ -29,6 +29,7 @@ from ecsim.model.autoscaling.scaler import (
     Scaler,
     TargetTrackingPolicy,
 )
+from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.ecs.enums import ServiceStatus
 from ecsim.model.errors import (
@@ -49,6 +50,15 @@ NAMESPACES = (
     "custom-resource", "comprehend", "lambda", "cassandra", "kafka", "elasticache",
     "neptune", "workspaces",
 )  # fmt: skip
+# MaxResults items (1..50, default 50) from NextToken (an offset ecsim hands out).
+_PAGES = Pages(
+    "NextToken",
+    "NextToken",
+    size="MaxResults",
+    most=50,
+    error=InvalidNextTokenException,
+    message="The NextToken is not valid.",
+)
 
 
 class ApplicationAutoScalingApi:
@@ -115,7 +125,7 @@ class ApplicationAutoScalingApi:
         self._namespace(p)
         ids = p.strs("ResourceIds")
         dimension = p.str("ScalableDimension")
-        page = _page(p)
+        page = _PAGES.read(p)
         p.done()
         targets = [
             self._target_shape(t)
@@ -172,7 +182,7 @@ class ApplicationAutoScalingApi:
         names = p.strs("PolicyNames")
         resource_id = p.str("ResourceId")
         dimension = p.str("ScalableDimension")
-        page = _page(p)
+        page = _PAGES.read(p)
         p.done()
         policies = [
             self._policy_shape(t, pol)
@@ -188,7 +198,7 @@ class ApplicationAutoScalingApi:
         self._namespace(p)
         resource_id = p.str("ResourceId")
         dimension = p.str("ScalableDimension")
-        page = _page(p)
+        page = _PAGES.read(p)
         p.done(("IncludeNotScaledActivities",))
         clock = self.ctx.clock
         activities = [
@@ -218,12 +228,7 @@ class ApplicationAutoScalingApi:
         return Params(op, params, ValidationException)
 
     def _namespace(self, p: Params) -> None:
-        ns = p.req_str("ServiceNamespace")
-        if ns not in NAMESPACES:
-            raise ValidationException(
-                f"1 validation error detected: Value '{ns}' at 'serviceNamespace' failed to "
-                f"satisfy constraint: Member must satisfy enum value set: [{', '.join(NAMESPACES)}]"
-            )
+        ns = p.as_enum(p.req_str("ServiceNamespace"), "serviceNamespace", NAMESPACES)
         if ns != NAMESPACE:
             raise ValidationException(f"ecsim scales ECS services only (namespace ecs), not {ns}.")
 
@@ -369,24 +374,3 @@ class ApplicationAutoScalingApi:
             "ecs.application-autoscaling.amazonaws.com/"
             "AWSServiceRoleForApplicationAutoScaling_ECSService"
         )
-
-
-class _Page:
-    """MaxResults items (1..50, default 50) from NextToken (an offset ecsim hands out)."""
-
-    def __init__(self, size: int, start: int) -> None:
-        self.size, self.start = size, start
-
-    def of(self, items: list[dict[str, Any]], key: str) -> dict[str, Any]:
-        out: dict[str, Any] = {key: items[self.start : self.start + self.size]}
-        if self.start + self.size < len(items):
-            out["NextToken"] = str(self.start + self.size)
-        return out
-
-
-def _page(p: Params) -> _Page:
-    size = p.int("MaxResults", lo=1, hi=50) or 50
-    token = p.str("NextToken")
-    if token and not token.isdigit():
-        raise InvalidNextTokenException("The NextToken is not valid.")
-    return _Page(size, int(token) if token else 0)

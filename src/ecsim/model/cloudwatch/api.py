@@ -25,6 +25,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ecsim.model.aws.names import resource, resource_id
+from ecsim.model.aws.pages import Pages
+from ecsim.model.aws.params import Params
 from ecsim.model.errors import (
     AwsError,
     InvalidParameterCombination,
@@ -107,12 +110,6 @@ class _Series:
         return "Seconds" if self.metric == RESPONSE_TIME else "Count"
 
 
-def _tail(arn: str, kind: str) -> str:
-    """`app/<name>/<id>` of a load balancer ARN, `targetgroup/<name>/<id>` of a target group's."""
-    resource = arn.split(":", 5)[-1]
-    return resource.split("/", 1)[1] if kind == "loadbalancer" else resource
-
-
 class CloudWatch:
     def __init__(self, ctx: SimContext, elbv2: Elbv2Api, dataplane: DataPlane) -> None:
         self.ctx = ctx
@@ -122,12 +119,11 @@ class CloudWatch:
     # --- the operations -------------------------------------------------------------------
 
     def get_metric_statistics(self, **kwargs: Any) -> dict[str, Any]:
-        _known("GetMetricStatistics", kwargs, GET_METRIC_STATISTICS)
+        p = _params("GetMetricStatistics", kwargs, GET_METRIC_STATISTICS)
         for name in ("Namespace", "MetricName", "StartTime", "EndTime", "Period"):
-            if kwargs.get(name) is None:
-                raise MissingParameter(f"The parameter {name} is required.")
-        statistics = list(kwargs.get("Statistics") or [])
-        extended = list(kwargs.get("ExtendedStatistics") or [])
+            p.raw(name, required=True)
+        statistics = list(p.raw("Statistics") or [])
+        extended = list(p.raw("ExtendedStatistics") or [])
         if not statistics and not extended:
             raise MissingParameter(
                 "Must specify either the parameter Statistics or ExtendedStatistics."
@@ -142,7 +138,7 @@ class CloudWatch:
                     f"The parameter Statistics contains an invalid value: {s}. "
                     f"Valid values: {', '.join(STATISTICS)}."
                 )
-        start, end, period = self._window(kwargs["StartTime"], kwargs["EndTime"], kwargs["Period"])
+        start, end, period = self._window(p.raw("StartTime"), p.raw("EndTime"), p.raw("Period"))
         count = math.ceil((end - start) / period)
         if count > MAX_DATAPOINTS:
             raise InvalidParameterCombination(
@@ -150,10 +146,10 @@ class CloudWatch:
                 f"{MAX_DATAPOINTS}. You may reduce the datapoints requested by increasing "
                 "Period, or decreasing the time range."
             )
-        metric = str(kwargs["MetricName"])
-        series = self._find(str(kwargs["Namespace"]), metric, kwargs.get("Dimensions") or [])
+        metric = str(p.raw("MetricName"))
+        series = self._find(str(p.raw("Namespace")), metric, p.raw("Dimensions") or [])
         self._check_statistics(series, metric, statistics, extended)
-        unit = kwargs.get("Unit")
+        unit = p.raw("Unit")
         datapoints = []
         if series is not None and unit in (None, series.unit):
             for t0, values in self._points(series, start, end, period):
@@ -167,28 +163,24 @@ class CloudWatch:
         return {"Label": metric, "Datapoints": datapoints}
 
     def get_metric_data(self, **kwargs: Any) -> dict[str, Any]:
-        _known("GetMetricData", kwargs, GET_METRIC_DATA)
-        queries = kwargs.get("MetricDataQueries")
+        p = _params("GetMetricData", kwargs, GET_METRIC_DATA)
+        queries = p.raw("MetricDataQueries")
         if not queries:
-            raise MissingParameter("The parameter MetricDataQueries is required.")
+            raise p.missing("MetricDataQueries")
         for required in ("StartTime", "EndTime"):
-            if kwargs.get(required) is None:
-                raise MissingParameter(f"The parameter {required} is required.")
+            p.raw(required, required=True)
         if len(queries) > MAX_QUERIES:
             raise InvalidParameterValue(
                 f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}."
             )
-        if kwargs.get("NextToken"):
-            raise AwsError("The NextToken is not valid.", code="InvalidNextToken")
-        newest_first = kwargs.get("ScanBy", "TimestampDescending") != "TimestampAscending"
+        _DATA_PAGES.read(p)
+        newest_first = p.raw("ScanBy") != "TimestampAscending"
         ids: set[str] = set()
         results = []
         for i, query in enumerate(queries):
             qid = query.get("Id")
             if not qid:
-                raise MissingParameter(
-                    f"The parameter MetricDataQueries.member.{i + 1}.Id is required."
-                )
+                raise p.missing(f"MetricDataQueries.member.{i + 1}.Id")
             if qid in ids:
                 raise InvalidParameterValue(f"The value {qid} for field Id is not unique.")
             ids.add(qid)
@@ -199,9 +191,7 @@ class CloudWatch:
                 )
             stat = query.get("MetricStat")
             if stat is None:
-                raise MissingParameter(
-                    f"The parameter MetricDataQueries.member.{i + 1}.MetricStat is required."
-                )
+                raise p.missing(f"MetricDataQueries.member.{i + 1}.MetricStat")
             metric = stat.get("Metric") or {}
             name, statistic = metric.get("MetricName"), str(stat.get("Stat") or "")
             if not name or not statistic or stat.get("Period") is None:
@@ -209,9 +199,7 @@ class CloudWatch:
                     f"MetricDataQueries.member.{i + 1}.MetricStat needs Metric.MetricName, "
                     "Period and Stat."
                 )
-            start, end, period = self._window(
-                kwargs["StartTime"], kwargs["EndTime"], stat["Period"]
-            )
+            start, end, period = self._window(p.raw("StartTime"), p.raw("EndTime"), stat["Period"])
             series = self._find(
                 str(metric.get("Namespace", "")), str(name), metric.get("Dimensions") or []
             )
@@ -243,11 +231,10 @@ class CloudWatch:
         return {"MetricDataResults": results, "Messages": []}
 
     def list_metrics(self, **kwargs: Any) -> dict[str, Any]:
-        _known("ListMetrics", kwargs, LIST_METRICS)
-        if kwargs.get("NextToken"):
-            raise InvalidParameterValue("The NextToken is not valid.")
-        namespace, name = kwargs.get("Namespace"), kwargs.get("MetricName")
-        wanted = kwargs.get("Dimensions") or []
+        p = _params("ListMetrics", kwargs, LIST_METRICS)
+        _LIST_PAGES.read(p)
+        namespace, name = p.raw("Namespace"), p.raw("MetricName")
+        wanted = p.raw("Dimensions") or []
         metrics = []
         if namespace in (None, NAMESPACE):
             for series in self._all_series():
@@ -284,7 +271,7 @@ class CloudWatch:
         ever = self._ever_registered()
         for lb in self._load_balancers():
             arn = lb["LoadBalancerArn"]
-            lb_dim = _tail(arn, "loadbalancer")
+            lb_dim = resource_id(arn)
             out += [_Series(m, arn, lb_dim) for m in (*LB_COUNTS, RESPONSE_TIME)]
             for tg in tgs:
                 if arn not in tg.get("LoadBalancerArns", []):
@@ -293,7 +280,7 @@ class CloudWatch:
                 metrics = [*HOST_COUNTS]
                 if self._tg_ips(arn, tg_arn, ever) is not None:
                     metrics[:0] = [TG_REQUESTS, PER_TARGET]
-                out += [_Series(m, arn, lb_dim, tg_arn, _tail(tg_arn, "")) for m in metrics]
+                out += [_Series(m, arn, lb_dim, tg_arn, resource(tg_arn)) for m in metrics]
         return out
 
     def _find(
@@ -369,7 +356,7 @@ class CloudWatch:
         ips = self._tg_ips(lb_arn, tg_arn, self._ever_registered())
         if ips is None:
             return None
-        healthy = _Series("HealthyHostCount", lb_arn, _tail(lb_arn, "loadbalancer"), tg_arn)
+        healthy = _Series("HealthyHostCount", lb_arn, resource_id(lb_arn), tg_arn)
         return self._per_target(lb_arn, ips, self._host_steps(healthy), t0, t1)
 
     def _per_target(
@@ -528,13 +515,28 @@ LIST_METRICS = {
 }  # fmt: skip
 
 
-def _known(operation: str, params: dict[str, Any], names: set[str]) -> None:
-    """A parameter the operation does not have is a typo: say so rather than ignore it."""
-    unknown = sorted(set(params) - names)
-    if unknown:
-        raise InvalidParameterValue(
-            f'Unknown parameter in input: "{unknown[0]}" for operation {operation}'
-        )
+# CloudWatch hands out no tokens: any token given is refused (each operation its own way).
+_DATA_PAGES = Pages(
+    "NextToken",
+    "NextToken",
+    error=lambda message: AwsError(message, code="InvalidNextToken"),
+    message="The NextToken is not valid.",
+)
+_LIST_PAGES = Pages(
+    "NextToken", "NextToken", error=InvalidParameterValue, message="The NextToken is not valid."
+)
+
+
+def _params(operation: str, params: dict[str, Any], names: set[str]) -> Params:
+    """The parameters of a call; a name the operation does not have is refused before any
+    value is read (a typo: say so rather than ignore it)."""
+    p = Params(operation, params, InvalidParameterValue, missing=_missing)
+    p.only(names)
+    return p
+
+
+def _missing(name: str) -> AwsError:
+    return MissingParameter(f"The parameter {name} is required.")
 
 
 def _utc(value: Any, name: str) -> datetime:

@@ -15,6 +15,7 @@ import fnmatch
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.ec2.instances import INSTANCE_TYPES, Instance
 from ecsim.model.errors import AwsError, ec2_error
@@ -43,6 +44,10 @@ class Ec2ParameterError(AwsError):
             elif message.startswith("Unknown parameter"):
                 code = "UnknownParameter"
         super().__init__(message, code=code, status=status)
+
+
+# EC2's describe calls answer everything at once: NextToken and MaxResults pass unread.
+_PAGES = Pages("NextToken", "NextToken", size="MaxResults")
 
 
 def _dry_run_error() -> AwsError:
@@ -147,7 +152,8 @@ class Ec2Api:
         ids: list[str] = p.strs("VpcIds")
         filters: list[Any] = p.list("Filters")
         self._dry_run(p)
-        p.done(accepted=["NextToken", "MaxResults"])
+        _PAGES.read(p)
+        p.done()
         net = self.net
         vpcs = [net.vpc(i) for i in dict.fromkeys(ids)] if ids else list(net.vpcs.values())
         vpcs = _select(
@@ -212,7 +218,8 @@ class Ec2Api:
         ids: list[str] = p.strs("SubnetIds")
         filters: list[Any] = p.list("Filters")
         self._dry_run(p)
-        p.done(accepted=["NextToken", "MaxResults"])
+        _PAGES.read(p)
+        p.done()
         net = self.net
         subnets = [net.subnet(i) for i in dict.fromkeys(ids)] if ids else list(net.subnets.values())
         subnets = _select(
@@ -295,7 +302,8 @@ class Ec2Api:
         names: list[str] = p.strs("GroupNames")
         filters: list[Any] = p.list("Filters")
         self._dry_run(p)
-        p.done(accepted=["NextToken", "MaxResults"])
+        _PAGES.read(p)
+        p.done()
         net = self.net
         groups = list(net.security_groups.values())
         if ids:
@@ -500,17 +508,14 @@ class Ec2Api:
         tags: list[dict[str, str]] = []
         for i, spec in enumerate(p.list("TagSpecifications")):
             where = f"TagSpecifications[{i}]"
-            if not isinstance(spec, Mapping):
-                raise Ec2ParameterError(
-                    f"Invalid type for parameter {where}, value: {spec!r}, expected a structure"
-                )
-            kind = spec.get("ResourceType")
+            entry = p.as_structure(spec, where, None)
+            kind = entry.raw("ResourceType")
             if kind != resource_type:
                 raise ec2_error(
                     "InvalidParameterValue",
                     f"'{kind}' is not a valid taggable resource type for this operation.",
                 )
-            for j, tag in enumerate(spec.get("Tags") or []):
+            for j, tag in enumerate(entry.raw("Tags") or []):
                 if not isinstance(tag, Mapping) or not isinstance(tag.get("Key"), str):
                     raise Ec2ParameterError(
                         f'Missing required parameter in {where}.Tags[{j}]: "Key"'
@@ -594,7 +599,8 @@ class Ec2Api:
         ids: list[str] = p.strs("InstanceIds")
         filters: list[Any] = p.list("Filters")
         self._dry_run(p)
-        p.done(accepted=["NextToken", "MaxResults"])
+        _PAGES.read(p)
+        p.done()
         known = self.instances.instances
         for i in ids:
             if i not in known:

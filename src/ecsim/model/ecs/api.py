@@ -10,10 +10,11 @@ unknown names as `failures` with reason `MISSING`, as the waiters expect
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
+from ecsim.model.aws.names import Names, tail
+from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.ecs import placement, rebalancing
 from ecsim.model.ecs.backend import EcsBackend
@@ -47,6 +48,29 @@ if TYPE_CHECKING:
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 MAX_TARGET_GROUPS = 5  # per service (docs/behaviour.md, "Service load balancers")
 MAX_INSTANCES_PER_UPDATE = 10  # UpdateContainerInstancesState: "up to 10" (botocore)
+# A name, an ID or an ARN: `...:service/cluster/name` -> `name` (an ARN of another kind is
+# an invalid identifier); names have up to 255 letters, numbers, hyphens and underscores.
+_NAMES = Names(
+    errors.InvalidParameterException,
+    rules=(
+        (
+            NAME.match,
+            "{field} can have up to 255 letters (uppercase and lowercase), numbers, hyphens, "
+            "and underscores.",
+        ),
+    ),
+    bad_arn="Invalid identifier: {arn}",
+)
+# ListX pagination: `maxResults` items from `nextToken` (an offset ecsim hands out).
+_PAGES = Pages(
+    "nextToken",
+    "nextToken",
+    size="maxResults",
+    most=100,
+    error=errors.InvalidParameterException,
+    message="Invalid nextToken.",
+    loose=True,
+)
 UNMODELLED_SERVICE_PARAMS = (
     "clientToken",
     "platformVersion",
@@ -79,20 +103,20 @@ class EcsApi:
         return Params(op, params, errors.InvalidParameterException)
 
     def _cluster(self, ref: str | None) -> Cluster:
-        name = _tail(ref or "default", "cluster")
+        name = _NAMES.name_in(ref or "default", "cluster")
         cluster = self.backend.clusters.get(name)
         if cluster is None or cluster.status != "ACTIVE":
             raise errors.ClusterNotFoundException("Cluster not found.")
         return cluster
 
     def _service(self, cluster: Cluster, ref: str) -> Service:
-        svc = cluster.services.get(_tail(ref, "service"))
+        svc = cluster.services.get(_NAMES.name_in(ref, "service"))
         if svc is None:
             raise errors.ServiceNotFoundException("Service not found.")
         return svc
 
     def _task(self, cluster: Cluster, ref: str) -> Task | None:
-        return cluster.tasks.get(_tail(ref, "task"))
+        return cluster.tasks.get(_NAMES.name_in(ref, "task"))
 
     def _task_definition(self, ref: str) -> TaskDefinition:
         text = (
@@ -129,7 +153,7 @@ class EcsApi:
                 "serviceConnectDefaults",
             )
         )
-        _check_name(name, "clusterName")
+        _NAMES.check(name, field="clusterName")
         cluster = self.backend.clusters.get(name)
         if cluster is None or cluster.status != "ACTIVE":
             cluster = Cluster(
@@ -148,7 +172,7 @@ class EcsApi:
         p.done(("include",))
         found, failures = [], []
         for ref in refs:
-            cluster = self.backend.clusters.get(_tail(ref, "cluster"))
+            cluster = self.backend.clusters.get(_NAMES.name_in(ref, "cluster"))
             if cluster is None:
                 failures.append({"arn": self._arn_for(ref, "cluster"), "reason": "MISSING"})
             else:
@@ -158,7 +182,7 @@ class EcsApi:
     def list_clusters(self, **params: Any) -> dict[str, Any]:
         p = self._p("ListClusters", params)
         arns = [c.arn for c in self.backend.clusters.values() if c.status == "ACTIVE"]
-        page = _Page.read(p, 100)
+        page = _PAGES.read(p)
         p.done()
         return page.of(arns, "clusterArns")
 
@@ -239,7 +263,7 @@ class EcsApi:
                 "enableFaultInjection",
             )
         )
-        _check_name(family, "family")
+        _NAMES.check(family, field="family")
         if not containers:
             raise errors.ClientException("Container list cannot be empty.")
         names = set()
@@ -301,7 +325,7 @@ class EcsApi:
             if td.status == status and (prefix is None or td.family.startswith(prefix))
         ]
         tds.sort(key=lambda td: (td.family, td.revision), reverse=reverse)
-        page = _Page.read(p, 100)
+        page = _PAGES.read(p)
         p.done()
         return page.of([td.arn for td in tds], "taskDefinitionArns")
 
@@ -309,7 +333,7 @@ class EcsApi:
         p = self._p("DeregisterTaskDefinition", params)
         ref = p.req_str("taskDefinition")
         p.done()
-        if ":" not in ref.rsplit("/", 1)[-1]:
+        if ":" not in tail(ref):
             raise errors.ClientException(
                 "The specified task definition identifier is invalid. "
                 "Specify a valid name or ARN and try again."
@@ -362,7 +386,7 @@ class EcsApi:
         az_rebalancing = _az_rebalancing(p) or rebalancing.default_for(strategy)
         self._deployment_controller(p)
         p.done(UNMODELLED_SERVICE_PARAMS)
-        _check_name(name, "serviceName")
+        _NAMES.check(name, field="serviceName")
         existing = cluster.services.get(name)
         if existing is not None and existing.status is not ServiceStatus.INACTIVE:
             raise errors.InvalidParameterException("Creation of service was not idempotent.")
@@ -482,7 +506,7 @@ class EcsApi:
             raise errors.InvalidParameterException("services can have at most 10 items.")
         found, failures = [], []
         for ref in refs:
-            svc = cluster.services.get(_tail(ref, "service"))
+            svc = cluster.services.get(_NAMES.name_in(ref, "service"))
             if svc is None:
                 failures.append(
                     {"arn": self._arn_for(ref, f"service/{cluster.name}"), "reason": "MISSING"}
@@ -495,7 +519,7 @@ class EcsApi:
         p = self._p("ListServices", params)
         cluster = self._cluster(p.str("cluster"))
         launch = p.str("launchType")
-        page = _Page.read(p, 10)
+        page = _PAGES.read(p, default=10)
         p.done(("schedulingStrategy", "resourceManagementType"))
         arns = [
             s.arn
@@ -797,7 +821,7 @@ class EcsApi:
         desired = p.str("desiredStatus") or "RUNNING"
         instance = p.str("containerInstance")
         launch = p.str("launchType")
-        page = _Page.read(p, 100)
+        page = _PAGES.read(p)
         p.done()
         if desired not in DesiredStatus.__members__:
             raise errors.InvalidParameterException(
@@ -805,7 +829,7 @@ class EcsApi:
             )
         if service is not None:
             self._service(cluster, service)
-        service_name = _tail(service, "service") if service else None
+        service_name = _NAMES.name_in(service, "service") if service else None
         arns = []
         for t in cluster.tasks.values():
             if t.desired_status.value != desired:
@@ -820,7 +844,7 @@ class EcsApi:
                 continue
             if instance is not None and (
                 t.container_instance is None
-                or _tail(instance, "container-instance") not in t.container_instance.arn
+                or _NAMES.name_in(instance, "container-instance") not in t.container_instance.arn
             ):
                 continue
             arns.append(t.arn)
@@ -939,7 +963,7 @@ class EcsApi:
         p = self._p("ListContainerInstances", params)
         cluster = self._cluster(p.str("cluster"))
         status = p.str("status")
-        page = _Page.read(p, 100)
+        page = _PAGES.read(p)
         p.done(("filter",))
         arns = [
             i.arn
@@ -1019,7 +1043,8 @@ class EcsApi:
             ]
 
         tasks = [
-            self.backend.clusters[_tail(i.cluster_arn, "cluster")].tasks.get(t) for t in i.tasks
+            self.backend.clusters[_NAMES.name_in(i.cluster_arn, "cluster")].tasks.get(t)
+            for t in i.tasks
         ]
         return {
             "containerInstanceArn": i.arn,
@@ -1055,48 +1080,6 @@ def _placement_failure_reason(why: str) -> str:
     if "memory" in why:
         return "RESOURCE:MEMORY"
     return "MISSING"
-
-
-def _tail(ref: str, kind: str) -> str:
-    """The name or ID in a name, an ID or an ARN (`...:service/cluster/name` -> `name`)."""
-    if ref.startswith("arn:"):
-        parts = ref.split(":", 5)
-        if len(parts) != 6 or not parts[5].startswith(kind + "/"):
-            raise errors.InvalidParameterException(f"Invalid identifier: {ref}")
-        return parts[5].rsplit("/", 1)[-1]
-    return ref
-
-
-def _check_name(name: str, field: str) -> None:
-    if not NAME.match(name):
-        raise errors.InvalidParameterException(
-            f"{field} can have up to 255 letters (uppercase and lowercase), numbers, hyphens, "
-            "and underscores."
-        )
-
-
-@dataclass(frozen=True)
-class _Page:
-    """ListX pagination: `maxResults` items from `nextToken` (an offset ecsim hands out)."""
-
-    size: int
-    start: int
-
-    @classmethod
-    def read(cls, p: Params, default: int) -> _Page:
-        size = p.int("maxResults", lo=1, hi=100) or default
-        token = p.str("nextToken")
-        try:
-            start = int(token) if token else 0
-        except ValueError:
-            raise errors.InvalidParameterException("Invalid nextToken.") from None
-        return cls(size, start)
-
-    def of(self, items: list[str], key: str) -> dict[str, Any]:
-        out: dict[str, Any] = {key: items[self.start : self.start + self.size]}
-        if self.start + self.size < len(items):
-            out["nextToken"] = str(self.start + self.size)
-        return out
 
 
 def _az_rebalancing(p: Params) -> str | None:

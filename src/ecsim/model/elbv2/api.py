@@ -19,10 +19,12 @@ from __future__ import annotations
 import copy
 import ipaddress
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
+from ecsim.model.aws.names import Names
+from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.elbv2.health import DESCRIPTIONS, TargetHealthState, valid_matcher
 from ecsim.model.elbv2.resources import (
@@ -41,7 +43,6 @@ if TYPE_CHECKING:
     from ecsim.model.ec2.network import Network, Subnet
     from ecsim.model.elbv2.backend import ElbBackend
 
-_T = TypeVar("_T")
 Shape = dict[str, Any]
 
 # --- quotas and formats (docs/behaviour.md, "Load balancers and quotas", "ARN and ID formats") ----
@@ -106,6 +107,7 @@ _ALL_ACTION_CONFIGS = (
     "AuthenticateCognitoConfig",
     "JwtValidationConfig",
 )
+_TARGET_MEMBERS = ("Id", "Port", "AvailabilityZone", "QuicServerId")
 _PRIVATE_NETWORKS = tuple(
     ipaddress.IPv4Network(n)
     for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
@@ -139,95 +141,27 @@ _EXTRA_TARGET_GROUP_ATTRIBUTES = {
 }
 
 
-# --- small validators -------------------------------------------------------------------------
+# --- names and ARNs (docs/behaviour.md, "ARN and ID formats") -------------------------------------
 
-
-def _check_arn(value: str, resource: str, label: str) -> None:
-    """A string that is no ARN of the kind is a `ValidationError`, not a "not found"
-    (`'foo' is not a valid target group ARN`)."""
-    if not (value.startswith("arn:") and f":{resource}/" in value):
-        raise errors.ValidationError(f"'{value}' is not a valid {label} ARN")
-
-
-def _enum_error(value: object, where: str, allowed: Sequence[str]) -> errors.AwsError:
-    """AWS's server-side wording for a value outside an enum."""
-    return errors.ValidationError(
-        f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
-        f"constraint: Member must satisfy enum value set: [{', '.join(allowed)}]"
-    )
-
-
-def _check_enum(value: str, where: str, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise _enum_error(value, where, allowed)
-    return value
-
-
-def _check_name(name: str, label: str) -> None:
-    """<= 32 alphanumerics or hyphens, no leading/trailing hyphen
-    (docs/behaviour.md, "ARN and ID formats").
-
-    `label` is "The load balancer name" or "Target group name" (AWS's two wordings).
-    """
-    if len(name) > 32:
-        raise errors.ValidationError(f"{label} '{name}' cannot be longer than '32' characters")
-    if not _NAME.match(name):
-        raise errors.ValidationError(
-            f"{label} '{name}' can only contain characters that are alphanumeric characters "
-            "or hyphens(-)"
-        )
-    if name.startswith("-") or name.endswith("-"):
-        raise errors.ValidationError(f"{label} '{name}' cannot begin or end with '-'")
-
-
-def _mapping(value: object, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise errors.ValidationError(
-            f"Invalid type for parameter {where}, value: {value!r}, expected a structure"
-        )
-    return value
-
-
-def _known(value: Mapping[str, Any], where: str, names: Sequence[str]) -> None:
-    """botocore rejects member names its model does not have."""
-    for key in value:
-        if key not in names:
-            raise errors.ValidationError(f'Unknown parameter in {where}: "{key}"')
-
-
-def _required(value: Mapping[str, Any], where: str, name: str) -> Any:
-    if value.get(name) is None:
-        raise errors.ValidationError(f'Missing required parameter in {where}: "{name}"')
-    return value[name]
-
-
-def _string(value: object, where: str) -> str:
-    if not isinstance(value, str):
-        raise errors.ValidationError(
-            f"Invalid type for parameter {where}, value: {value!r}, expected a string"
-        )
-    return value
-
-
-def _integer(value: object, where: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise errors.ValidationError(
-            f"Invalid type for parameter {where}, value: {value!r}, expected an integer"
-        )
-    if not lo <= value <= hi:
-        raise errors.ValidationError(
-            f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
-            f"constraint: Member must have value between {lo} and {hi} inclusive"
-        )
-    return value
-
-
-def _string_list(value: object, where: str) -> list[str]:
-    if not isinstance(value, list | tuple):
-        raise errors.ValidationError(
-            f"Invalid type for parameter {where}, value: {value!r}, expected a list"
-        )
-    return [_string(v, f"{where}[{i}]") for i, v in enumerate(value)]
+_NAMES = Names(
+    errors.ValidationError,
+    rules=(
+        # <= 32 alphanumerics or hyphens, no leading/trailing hyphen; `label` is
+        # "The load balancer name" or "Target group name" (AWS's two wordings)
+        (lambda name: len(name) <= 32, "{label} '{name}' cannot be longer than '32' characters"),
+        (
+            _NAME.match,
+            "{label} '{name}' can only contain characters that are alphanumeric characters "
+            "or hyphens(-)",
+        ),
+        (
+            lambda name: not (name.startswith("-") or name.endswith("-")),
+            "{label} '{name}' cannot begin or end with '-'",
+        ),
+    ),
+    # a string that is no ARN of the kind is a `ValidationError`, not a "not found"
+    bad_arn="'{arn}' is not a valid {label} ARN",
+)
 
 
 # --- attribute validators (values are strings; docs/behaviour.md, "The Application Load Balancer")
@@ -380,12 +314,8 @@ def _attributes_param(p: Params, limit: int) -> list[tuple[str, str]]:
             f"Member must have length less than or equal to {limit}"
         )
     for i, item in enumerate(raw):
-        where = f"Attributes[{i}]"
-        entry = _mapping(item, where)
-        _known(entry, where, ("Key", "Value"))
-        key = _string(_required(entry, where, "Key"), f"{where}.Key")
-        value = _string(_required(entry, where, "Value"), f"{where}.Value")
-        pairs.append((key, value))
+        entry = p.as_structure(item, f"Attributes[{i}]", ("Key", "Value"))
+        pairs.append((entry.str("Key", required=True), entry.str("Value", required=True)))
     return pairs
 
 
@@ -397,13 +327,11 @@ def _tags(p: Params) -> list[dict[str, str]]:
     """`Tags=[{"Key", "Value"}]`, kept on the resource (ecsim has no tagging operations yet)."""
     tags: list[dict[str, str]] = []
     for i, item in enumerate(p.list("Tags")):
-        where = f"Tags[{i}]"
-        entry = _mapping(item, where)
-        _known(entry, where, ("Key", "Value"))
-        key = _string(_required(entry, where, "Key"), f"{where}.Key")
-        tag = {"Key": key}
-        if entry.get("Value") is not None:
-            tag["Value"] = _string(entry["Value"], f"{where}.Value")
+        entry = p.as_structure(item, f"Tags[{i}]", ("Key", "Value"))
+        tag = {"Key": entry.str("Key", required=True)}
+        value = entry.str("Value")
+        if value is not None:
+            tag["Value"] = value
         tags.append(tag)
     keys = [t["Key"] for t in tags]
     for key in keys:
@@ -414,24 +342,16 @@ def _tags(p: Params) -> list[dict[str, str]]:
     return tags
 
 
-def _page(p: Params, items: list[_T]) -> tuple[list[_T], str | None]:
-    """`Marker` / `PageSize` paging: the page and the `NextMarker` (None on the last page)."""
-    size: int = p.int("PageSize", lo=1, hi=MAX_PAGE_SIZE) or MAX_PAGE_SIZE
-    marker: str | None = p.str("Marker")
-    start = 0
-    if marker is not None:
-        if not marker.isdigit() or int(marker) > len(items):
-            raise errors.ValidationError(f"The marker '{marker}' is not valid")
-        start = int(marker)
-    end = start + size
-    return items[start:end], (str(end) if end < len(items) else None)
-
-
-def _paged(key: str, items: list[Shape], marker: str | None) -> Shape:
-    out: Shape = {key: items}
-    if marker is not None:
-        out["NextMarker"] = marker
-    return out
+# `Marker` / `PageSize` paging, answered with `NextMarker`; a marker past the end is invalid.
+_PAGES = Pages(
+    "Marker",
+    "NextMarker",
+    size="PageSize",
+    most=MAX_PAGE_SIZE,
+    error=errors.ValidationError,
+    message="The marker '{token}' is not valid",
+    strict=True,
+)
 
 
 class Elbv2Api:
@@ -462,13 +382,13 @@ class Elbv2Api:
         subnet_ids: list[str] = p.strs("Subnets")
         mappings: list[Any] = p.list("SubnetMappings")
         given_groups: list[str] = p.strs("SecurityGroups")
-        scheme = _check_enum(
+        scheme = p.as_enum(
             p.str("Scheme") or "internet-facing", "scheme", ("internet-facing", "internal")
         )
-        lb_type = _check_enum(
+        lb_type = p.as_enum(
             p.str("Type") or "application", "type", ("application", "network", "gateway")
         )
-        ip_type = _check_enum(
+        ip_type = p.as_enum(
             p.str("IpAddressType") or "ipv4",
             "ipAddressType",
             ("ipv4", "dualstack", "dualstack-without-public-ipv4"),
@@ -476,7 +396,7 @@ class Elbv2Api:
         tags = _tags(p)
         p.done(accepted=["CustomerOwnedIpv4Pool", "EnablePrefixForIpv6SourceNat", "IpamPools"])
 
-        _check_name(name, "The load balancer name")
+        _NAMES.check(name, label="The load balancer name")
         if name.lower().startswith("internal-"):
             raise errors.ValidationError(
                 f"The load balancer name '{name}' cannot begin with 'internal-'"
@@ -490,7 +410,7 @@ class Elbv2Api:
                 f"IP address type '{ip_type}' needs subnets with IPv6 CIDR blocks; "
                 "ecsim's VPCs are IPv4 only"
             )
-        subnets = self._load_balancer_subnets(subnet_ids, mappings)
+        subnets = self._load_balancer_subnets(p, subnet_ids, mappings)
         vpc_id = subnets[0].vpc_id
         groups = self._security_groups(given_groups, vpc_id)
 
@@ -527,7 +447,7 @@ class Elbv2Api:
             )
         everything = list(self.elb.load_balancers.values())
         for arn in arns:
-            _check_arn(arn, "loadbalancer", "load balancer")
+            _NAMES.check_arn(arn, "loadbalancer", label="load balancer")
         if arns:
             missing = [a for a in arns if a not in self.elb.load_balancers]
             if missing:
@@ -545,9 +465,9 @@ class Elbv2Api:
             chosen = [lb for lb in everything if lb.name in names]
         else:
             chosen = everything
-        page, marker = _page(p, chosen)
+        answer = _PAGES.read(p).of(chosen, "LoadBalancers", self._lb_shape)
         p.done()
-        return _paged("LoadBalancers", [self._lb_shape(lb) for lb in page], marker)
+        return answer
 
     def delete_load_balancer(self, **kwargs: Any) -> Shape:
         """DeleteLoadBalancer: also deletes its listeners and rules; succeeds if already gone.
@@ -613,16 +533,16 @@ class Elbv2Api:
         """
         p = Params("CreateTargetGroup", kwargs, errors.ValidationError)
         name: str = p.req_str("Name")
-        target_type = _check_enum(
+        target_type = p.as_enum(
             p.str("TargetType") or "instance", "targetType", ("instance", "ip", "lambda", "alb")
         )
         protocol: str | None = p.str("Protocol")
         port: int | None = p.int("Port", lo=1, hi=65535)
         vpc_id: str | None = p.str("VpcId")
         protocol_version: str | None = p.str("ProtocolVersion")
-        ip_type = _check_enum(p.str("IpAddressType") or "ipv4", "ipAddressType", ("ipv4", "ipv6"))
+        ip_type = p.as_enum(p.str("IpAddressType") or "ipv4", "ipAddressType", ("ipv4", "ipv6"))
         tags = _tags(p)
-        _check_name(name, "Target group name")
+        _NAMES.check(name, label="Target group name")
         if target_type in ("lambda", "alb"):
             raise errors.ValidationError(
                 f"ecsim models target types 'instance' and 'ip' only; '{target_type}' is not "
@@ -630,7 +550,7 @@ class Elbv2Api:
             )
         if protocol is None:
             raise errors.ValidationError("A protocol must be specified")
-        _check_enum(
+        p.as_enum(
             protocol,
             "protocol",
             ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"),
@@ -713,15 +633,15 @@ class Elbv2Api:
             groups = [g for g in groups if self.elb.load_balancer_of(g) is lb]
         elif arns or names:
             for arn in arns:
-                _check_arn(arn, "targetgroup", "target group")
+                _NAMES.check_arn(arn, "targetgroup", label="target group")
             wanted = set(arns or names)
             chosen = [g for g in groups if (g.arn if arns else g.name) in wanted]
             if len({g.arn if arns else g.name for g in chosen}) != len(wanted):
                 raise errors.TargetGroupNotFound("One or more target groups not found")
             groups = chosen
-        page, marker = _page(p, groups)
+        answer = _PAGES.read(p).of(groups, "TargetGroups", self._tg_shape)
         p.done()
-        return _paged("TargetGroups", [self._tg_shape(g) for g in page], marker)
+        return answer
 
     def modify_target_group(self, **kwargs: Any) -> Shape:
         """ModifyTargetGroup: health check settings; running checks use them from the next probe."""
@@ -804,8 +724,8 @@ class Elbv2Api:
             raise errors.ValidationError("A listener port must be specified")
         if protocol is None:
             raise errors.ValidationError("A listener protocol must be specified")
-        self._listener_protocol(protocol)
-        actions = self._actions(raw_actions, "DefaultActions", lb)
+        self._listener_protocol(p, protocol)
+        actions = self._actions(p, raw_actions, "DefaultActions", lb)
 
         for existing in lb.listeners.values():
             if existing.port != port:
@@ -844,9 +764,9 @@ class Elbv2Api:
             raise errors.ValidationError(
                 "You must specify either listener ARNs or a load balancer ARN"
             )
-        page, marker = _page(p, listeners)
+        answer = _PAGES.read(p).of(listeners, "Listeners", self._listener_shape)
         p.done()
-        return _paged("Listeners", [self._listener_shape(x) for x in page], marker)
+        return answer
 
     def modify_listener(self, **kwargs: Any) -> Shape:
         """ModifyListener: `Port`, `Protocol` (HTTP) and `DefaultActions`."""
@@ -859,9 +779,9 @@ class Elbv2Api:
         self._no_tls(p)
         p.done()
         if protocol is not None:
-            self._listener_protocol(protocol)
+            self._listener_protocol(p, protocol)
         actions = (
-            self._actions(raw_actions, "DefaultActions", lb) if raw_actions is not None else None
+            self._actions(p, raw_actions, "DefaultActions", lb) if raw_actions is not None else None
         )
         if port is not None and any(
             other.port == port and other is not listener for other in lb.listeners.values()
@@ -893,8 +813,8 @@ class Elbv2Api:
             raise errors.ValidationError("ecsim does not model rule transforms")
         p.done()
         assert priority is not None
-        conditions = self._conditions(raw_conditions)
-        actions = self._actions(raw_actions, "Actions", lb)
+        conditions = self._conditions(p, raw_conditions)
+        actions = self._actions(p, raw_actions, "Actions", lb)
         if any(r.priority == priority for r in listener.rules):
             raise errors.PriorityInUse(f"Priority '{priority}' is currently in use")
         rule_count = sum(len(x.rules) for x in lb.listeners.values())
@@ -925,9 +845,9 @@ class Elbv2Api:
             raise errors.ValidationError(
                 "You must specify either listener rule ARNs or a listener ARN"
             )
-        page, marker = _page(p, rules)
+        answer = _PAGES.read(p).of(rules, "Rules", self._rule_shape)
         p.done()
-        return _paged("Rules", [self._rule_shape(r) for r in page], marker)
+        return answer
 
     def modify_rule(self, **kwargs: Any) -> Shape:
         """ModifyRule: replaces the conditions and/or the actions of a non-default rule."""
@@ -944,8 +864,8 @@ class Elbv2Api:
                 "The default rule of a listener cannot be modified; use ModifyListener",
                 code="OperationNotPermitted",
             )
-        conditions = self._conditions(raw_conditions) if raw_conditions is not None else None
-        actions = self._actions(raw_actions, "Actions", lb) if raw_actions is not None else None
+        conditions = self._conditions(p, raw_conditions) if raw_conditions is not None else None
+        actions = self._actions(p, raw_actions, "Actions", lb) if raw_actions is not None else None
         self.elb.modify_rule(rule, conditions, actions)
         return {"Rules": [self._rule_shape(rule)]}
 
@@ -956,13 +876,9 @@ class Elbv2Api:
         p.done()
         changes: list[tuple[Listener, Rule, int]] = []
         for i, item in enumerate(raw):
-            where = f"RulePriorities[{i}]"
-            entry = _mapping(item, where)
-            _known(entry, where, ("RuleArn", "Priority"))
-            listener, rule = self._rule(
-                _string(_required(entry, where, "RuleArn"), f"{where}.RuleArn")
-            )
-            priority = _integer(_required(entry, where, "Priority"), f"{where}.Priority", 1, 50000)
+            entry = p.as_structure(item, f"RulePriorities[{i}]", ("RuleArn", "Priority"))
+            listener, rule = self._rule(entry.str("RuleArn", required=True))
+            priority = entry.between("Priority", 1, 50000, required=True)
             if rule.is_default:
                 raise errors.AwsError(
                     "The priority of a default rule cannot be changed", code="OperationNotPermitted"
@@ -1005,7 +921,10 @@ class Elbv2Api:
         tg = self._target_group(p.req_str("TargetGroupArn"))
         raw: list[Any] = p.list("Targets", required=True)
         p.done()
-        targets = [self._registration(tg, item, f"Targets[{i}]") for i, item in enumerate(raw)]
+        targets = [
+            self._registration(tg, p.as_structure(item, f"Targets[{i}]", _TARGET_MEMBERS))
+            for i, item in enumerate(raw)
+        ]
         keys = set(tg.targets) | {(target_id, port) for target_id, port, _ in targets}
         if len(keys) > MAX_TARGETS_PER_GROUP:
             raise errors.TooManyTargets(
@@ -1027,16 +946,10 @@ class Elbv2Api:
         p.done()
         keys = []
         for i, item in enumerate(raw):
-            where = f"Targets[{i}]"
-            entry = _mapping(item, where)
-            _known(entry, where, ("Id", "Port", "AvailabilityZone", "QuicServerId"))
-            target_id = self._target_id(tg, _string(_required(entry, where, "Id"), f"{where}.Id"))
-            port = (
-                _integer(entry["Port"], f"{where}.Port", 1, 65535)
-                if entry.get("Port") is not None
-                else tg.port
-            )
-            keys.append((target_id, port))
+            entry = p.as_structure(item, f"Targets[{i}]", _TARGET_MEMBERS)
+            target_id = self._target_id(tg, entry.str("Id", required=True))
+            port = entry.between("Port", 1, 65535)
+            keys.append((target_id, tg.port if port is None else port))
         self.elb.deregister_targets(tg, keys)
         return {}
 
@@ -1054,22 +967,16 @@ class Elbv2Api:
         raw: list[Any] = p.list("Targets")
         include: list[str] = p.strs("Include")
         for i, value in enumerate(include):
-            _check_enum(value, f"include.{i + 1}.member", ("AnomalyDetection", "All"))
+            p.as_enum(value, f"include.{i + 1}.member", ("AnomalyDetection", "All"))
         p.done()
         if not raw:
             shapes = [self._health_shape(tg, t) for t in tg.targets.values()]
             return {"TargetHealthDescriptions": shapes}
         shapes = []
         for i, item in enumerate(raw):
-            where = f"Targets[{i}]"
-            entry = _mapping(item, where)
-            _known(entry, where, ("Id", "Port", "AvailabilityZone", "QuicServerId"))
-            target_id = self._target_id(tg, _string(_required(entry, where, "Id"), f"{where}.Id"))
-            port = (
-                _integer(entry["Port"], f"{where}.Port", 1, 65535)
-                if entry.get("Port") is not None
-                else None
-            )
+            entry = p.as_structure(item, f"Targets[{i}]", _TARGET_MEMBERS)
+            target_id = self._target_id(tg, entry.str("Id", required=True))
+            port = entry.between("Port", 1, 65535)
             found = [
                 t
                 for t in tg.targets.values()
@@ -1188,7 +1095,7 @@ class Elbv2Api:
     # ============================================================================ lookups
 
     def _load_balancer(self, arn: str) -> LoadBalancer:
-        _check_arn(arn, "loadbalancer", "load balancer")
+        _NAMES.check_arn(arn, "loadbalancer", label="load balancer")
         lb = self.elb.load_balancers.get(arn)
         if lb is None:
             raise errors.LoadBalancerNotFound(f"Load balancer '{arn}' not found")
@@ -1198,7 +1105,7 @@ class Elbv2Api:
         return next((lb for lb in self.elb.load_balancers.values() if lb.name == name), None)
 
     def _target_group(self, arn: str) -> TargetGroup:
-        _check_arn(arn, "targetgroup", "target group")
+        _NAMES.check_arn(arn, "targetgroup", label="target group")
         tg = self.elb.target_groups.get(arn)
         if tg is None:
             raise errors.TargetGroupNotFound(f"Target group '{arn}' not found")
@@ -1271,7 +1178,9 @@ class Elbv2Api:
         )
         return lb
 
-    def _load_balancer_subnets(self, subnet_ids: list[str], mappings: list[Any]) -> list[Subnet]:
+    def _load_balancer_subnets(
+        self, p: Params, subnet_ids: list[str], mappings: list[Any]
+    ) -> list[Subnet]:
         """`Subnets` or `SubnetMappings`: one subnet per AZ, >= 2 AZs, one VPC
         (docs/behaviour.md, "Load balancers and quotas")."""
         if subnet_ids and mappings:
@@ -1280,11 +1189,9 @@ class Elbv2Api:
             )
         ids = list(subnet_ids)
         for i, item in enumerate(mappings):
-            where = f"SubnetMappings[{i}]"
-            entry = _mapping(item, where)
-            _known(
-                entry,
-                where,
+            entry = p.as_structure(
+                item,
+                f"SubnetMappings[{i}]",
                 (
                     "SubnetId",
                     "AllocationId",
@@ -1294,11 +1201,11 @@ class Elbv2Api:
                 ),
             )
             for key in ("AllocationId", "PrivateIPv4Address", "IPv6Address", "SourceNatIpv6Prefix"):
-                if entry.get(key) is not None:
+                if entry.has(key):
                     raise errors.InvalidConfigurationRequest(
                         f"'{key}' cannot be specified for an Application Load Balancer"
                     )
-            ids.append(_string(_required(entry, where, "SubnetId"), f"{where}.SubnetId"))
+            ids.append(entry.str("SubnetId", required=True))
         subnets: list[Subnet] = []
         for subnet_id in ids:
             subnet = self.net.subnets.get(subnet_id)
@@ -1352,7 +1259,7 @@ class Elbv2Api:
         (docs/behaviour.md, "Target health checks")."""
         protocol: str | None = p.str("HealthCheckProtocol")
         if protocol is not None:
-            _check_enum(
+            p.as_enum(
                 protocol,
                 "healthCheckProtocol",
                 ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"),
@@ -1386,15 +1293,14 @@ class Elbv2Api:
         healthy: int | None = p.int("HealthyThresholdCount", lo=2, hi=10)
         unhealthy: int | None = p.int("UnhealthyThresholdCount", lo=2, hi=10)
         matcher = base.matcher
-        if p.has("Matcher"):
-            given = p.dict("Matcher")
-            _known(given, "Matcher", ("HttpCode", "GrpcCode"))
-            if given.get("GrpcCode") is not None:
+        given = p.structure("Matcher", ("HttpCode", "GrpcCode"))
+        if given is not None:
+            if given.has("GrpcCode"):
                 raise errors.ValidationError(
                     "A gRPC code cannot be specified for target groups with protocol version "
                     "HTTP1 or HTTP2"
                 )
-            code = _string(_required(given, "Matcher", "HttpCode"), "Matcher.HttpCode")
+            code = given.str("HttpCode", required=True)
             if not valid_matcher(code):
                 raise errors.ValidationError(
                     f"Health check matcher HTTP code '{code}' must be within '200-499' inclusive; "
@@ -1418,8 +1324,8 @@ class Elbv2Api:
             )
         return health
 
-    def _listener_protocol(self, protocol: str) -> None:
-        _check_enum(
+    def _listener_protocol(self, p: Params, protocol: str) -> None:
+        p.as_enum(
             protocol,
             "protocol",
             ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"),
@@ -1441,22 +1347,13 @@ class Elbv2Api:
                     f"'{name}' applies to HTTPS listeners, which ecsim does not model"
                 )
 
-    def _registration(
-        self, tg: TargetGroup, item: object, where: str
-    ) -> tuple[str, int, str | None]:
+    def _registration(self, tg: TargetGroup, entry: Params) -> tuple[str, int, str | None]:
         """One entry of RegisterTargets' `Targets`: (id, port, AZ or None for `all`)."""
-        entry = _mapping(item, where)
-        _known(entry, where, ("Id", "Port", "AvailabilityZone", "QuicServerId"))
-        target_id = self._target_id(tg, _string(_required(entry, where, "Id"), f"{where}.Id"))
-        port = (
-            _integer(entry["Port"], f"{where}.Port", 1, 65535)
-            if entry.get("Port") is not None
-            else tg.port
-        )
-        zone = entry.get("AvailabilityZone")
-        if zone is not None:
-            zone = _string(zone, f"{where}.AvailabilityZone")
-        if entry.get("QuicServerId") is not None:
+        target_id = self._target_id(tg, entry.str("Id", required=True))
+        given_port = entry.between("Port", 1, 65535)
+        port = tg.port if given_port is None else given_port
+        zone = entry.str("AvailabilityZone")
+        if entry.has("QuicServerId"):
             raise errors.ValidationError("QuicServerId applies to QUIC target groups only")
         if tg.target_type == "instance":
             if zone is not None:
@@ -1510,26 +1407,23 @@ class Elbv2Api:
 
     # --- actions and conditions (docs/behaviour.md, "Listener rules") -----------------------------
 
-    def _actions(self, raw: object, param: str, lb: LoadBalancer) -> list[dict[str, Any]]:
+    def _actions(
+        self, p: Params, raw: object, param: str, lb: LoadBalancer
+    ) -> list[dict[str, Any]]:
         """Validate and normalise a rule's actions into the form AWS describes them in.
 
         A forward to one group carries both `TargetGroupArn` and `ForwardConfig` (weight 1,
         stickiness off), as AWS answers; a weighted forward carries `ForwardConfig` only.
         Redirects get AWS's `#{...}` defaults filled in.
         """
-        if not isinstance(raw, list | tuple):
-            raise errors.ValidationError(
-                f"Invalid type for parameter {param}, value: {raw!r}, expected a list"
-            )
-        if not raw:
+        items = p.as_list(raw, param)
+        if not items:
             raise errors.ValidationError(f"At least one action must be specified in {param}")
         actions = []
-        for i, item in enumerate(raw):
-            where = f"{param}[{i}]"
-            entry = _mapping(item, where)
-            _known(entry, where, ("Type", "Order", *_ALL_ACTION_CONFIGS))
-            kind = _check_enum(
-                _string(_required(entry, where, "Type"), f"{where}.Type"),
+        for i, item in enumerate(items):
+            entry = p.as_structure(item, f"{param}[{i}]", ("Type", "Order", *_ALL_ACTION_CONFIGS))
+            kind = p.as_enum(
+                entry.str("Type", required=True),
                 f"{param[0].lower()}{param[1:]}.{i + 1}.member.type",
                 _ACTION_TYPES,
             )
@@ -1539,18 +1433,19 @@ class Elbv2Api:
                     "fixed-response"
                 )
             for key in _ALL_ACTION_CONFIGS:
-                if entry.get(key) is not None and key not in _ACTION_CONFIGS[kind]:
+                if entry.has(key) and key not in _ACTION_CONFIGS[kind]:
                     raise errors.ValidationError(
                         f"'{key}' cannot be specified for an action of type '{kind}'"
                     )
             if kind == "forward":
-                action = self._forward(entry, where, lb)
+                action = self._forward(entry, lb)
             elif kind == "redirect":
-                action = self._redirect(entry, where)
+                action = self._redirect(entry)
             else:
-                action = self._fixed_response(entry, where)
-            if entry.get("Order") is not None:
-                action["Order"] = _integer(entry["Order"], f"{where}.Order", 1, 50000)
+                action = self._fixed_response(entry)
+            order = entry.between("Order", 1, 50000)
+            if order is not None:
+                action["Order"] = order
             actions.append(action)
         if len(actions) > 1:
             raise errors.AwsError(
@@ -1559,17 +1454,12 @@ class Elbv2Api:
             )
         return actions
 
-    def _forward(self, entry: Mapping[str, Any], where: str, lb: LoadBalancer) -> dict[str, Any]:
-        arn = entry.get("TargetGroupArn")
-        if arn is not None:
-            arn = _string(arn, f"{where}.TargetGroupArn")
-        config = entry.get("ForwardConfig")
+    def _forward(self, entry: Params, lb: LoadBalancer) -> dict[str, Any]:
+        arn = entry.str("TargetGroupArn")
+        config = entry.structure("ForwardConfig", ("TargetGroups", "TargetGroupStickinessConfig"))
         stickiness: dict[str, Any] = {"Enabled": False}
         if config is not None:
-            cwhere = f"{where}.ForwardConfig"
-            config = _mapping(config, cwhere)
-            _known(config, cwhere, ("TargetGroups", "TargetGroupStickinessConfig"))
-            raw_groups = config.get("TargetGroups") or []
+            raw_groups = config.raw("TargetGroups") or []
             if not isinstance(raw_groups, list | tuple) or not raw_groups:
                 raise errors.ValidationError(
                     "A forward action's ForwardConfig must list at least one target group"
@@ -1580,17 +1470,12 @@ class Elbv2Api:
                 )
             groups: list[tuple[str, int]] = []
             for j, item in enumerate(raw_groups):
-                gwhere = f"{cwhere}.TargetGroups[{j}]"
-                group = _mapping(item, gwhere)
-                _known(group, gwhere, ("TargetGroupArn", "Weight"))
-                group_arn = _string(
-                    _required(group, gwhere, "TargetGroupArn"), f"{gwhere}.TargetGroupArn"
+                group = config.as_structure(
+                    item, f"{config.at('TargetGroups')}[{j}]", ("TargetGroupArn", "Weight")
                 )
-                weight = (
-                    _integer(group["Weight"], f"{gwhere}.Weight", 0, 999)
-                    if group.get("Weight") is not None
-                    else 1
-                )
+                group_arn = group.str("TargetGroupArn", required=True)
+                given_weight = group.between("Weight", 0, 999)
+                weight = 1 if given_weight is None else given_weight
                 if any(a == group_arn for a, _ in groups):
                     raise errors.ValidationError(
                         f"Target group '{group_arn}' is specified more than once in a forward "
@@ -1602,25 +1487,10 @@ class Elbv2Api:
                     "TargetGroupArn and ForwardConfig can both be specified only if they name "
                     "the same single target group"
                 )
-            raw_sticky = config.get("TargetGroupStickinessConfig")
-            if raw_sticky is not None:
-                swhere = f"{cwhere}.TargetGroupStickinessConfig"
-                sticky = _mapping(raw_sticky, swhere)
-                _known(sticky, swhere, ("Enabled", "DurationSeconds"))
-                enabled = sticky.get("Enabled")
-                if enabled is not None and not isinstance(enabled, bool):
-                    raise errors.ValidationError(
-                        f"Invalid type for parameter {swhere}.Enabled, value: {enabled!r}, "
-                        "expected a boolean"
-                    )
-                if enabled:
-                    duration = _integer(
-                        _required(sticky, swhere, "DurationSeconds"),
-                        f"{swhere}.DurationSeconds",
-                        1,
-                        604800,
-                    )
-                    stickiness = {"Enabled": True, "DurationSeconds": duration}
+            sticky = config.structure("TargetGroupStickinessConfig", ("Enabled", "DurationSeconds"))
+            if sticky is not None and sticky.bool("Enabled"):
+                duration = sticky.between("DurationSeconds", 1, 604800, required=True)
+                stickiness = {"Enabled": True, "DurationSeconds": duration}
         elif arn is not None:
             groups = [(arn, 1)]
         else:
@@ -1651,13 +1521,11 @@ class Elbv2Api:
         }
         return action
 
-    def _redirect(self, entry: Mapping[str, Any], where: str) -> dict[str, Any]:
-        cwhere = f"{where}.RedirectConfig"
-        config = _mapping(_required(entry, where, "RedirectConfig"), cwhere)
+    def _redirect(self, entry: Params) -> dict[str, Any]:
         names = ("Protocol", "Port", "Host", "Path", "Query", "StatusCode")
-        _known(config, cwhere, names)
-        status = _check_enum(
-            _string(_required(config, cwhere, "StatusCode"), f"{cwhere}.StatusCode"),
+        config = entry.structure("RedirectConfig", names, required=True)
+        status = config.as_enum(
+            config.str("StatusCode", required=True),
             "redirectConfig.statusCode",
             ("HTTP_301", "HTTP_302"),
         )
@@ -1668,21 +1536,18 @@ class Elbv2Api:
             "Path": "/#{path}",
             "Query": "#{query}",
         }
-        out = {
-            k: (_string(config[k], f"{cwhere}.{k}") if config.get(k) is not None else v)
-            for k, v in defaults.items()
-        }
-        if out["Protocol"] not in ("HTTP", "HTTPS", "#{protocol}"):
-            raise _enum_error(
-                out["Protocol"], "redirectConfig.protocol", ("HTTP", "HTTPS", "#{protocol}")
-            )
+        out = {}
+        for k, default in defaults.items():
+            given = config.str(k)
+            out[k] = default if given is None else given
+        config.as_enum(out["Protocol"], "redirectConfig.protocol", ("HTTP", "HTTPS", "#{protocol}"))
         return {"Type": "redirect", "RedirectConfig": {**out, "StatusCode": status}}
 
-    def _fixed_response(self, entry: Mapping[str, Any], where: str) -> dict[str, Any]:
-        cwhere = f"{where}.FixedResponseConfig"
-        config = _mapping(_required(entry, where, "FixedResponseConfig"), cwhere)
-        _known(config, cwhere, ("MessageBody", "StatusCode", "ContentType"))
-        status = _string(_required(config, cwhere, "StatusCode"), f"{cwhere}.StatusCode")
+    def _fixed_response(self, entry: Params) -> dict[str, Any]:
+        config = entry.structure(
+            "FixedResponseConfig", ("MessageBody", "StatusCode", "ContentType"), required=True
+        )
+        status = config.str("StatusCode", required=True)
         if not _FIXED_RESPONSE_CODE.match(status):
             raise errors.ValidationError(
                 f"1 validation error detected: Value '{status}' at "
@@ -1690,8 +1555,8 @@ class Elbv2Api:
                 "Member must satisfy regular expression pattern: ^(2|4|5)\\d\\d$"
             )
         out: dict[str, Any] = {"StatusCode": status}
-        if config.get("ContentType") is not None:
-            content_type = _string(config["ContentType"], f"{cwhere}.ContentType")
+        content_type = config.str("ContentType")
+        if content_type is not None:
             if content_type not in _FIXED_RESPONSE_CONTENT_TYPES:
                 raise errors.AwsError(
                     "The ContentType must be one of:"
@@ -1699,8 +1564,8 @@ class Elbv2Api:
                     code="InvalidLoadBalancerAction",
                 )
             out["ContentType"] = content_type
-        if config.get("MessageBody") is not None:
-            body = _string(config["MessageBody"], f"{cwhere}.MessageBody")
+        body = config.str("MessageBody")
+        if body is not None:
             if len(body) > 1024:
                 raise errors.ValidationError(
                     "The fixed response message body is too long; the limit is '1024'"
@@ -1708,7 +1573,7 @@ class Elbv2Api:
             out["MessageBody"] = body
         return {"Type": "fixed-response", "FixedResponseConfig": out}
 
-    def _conditions(self, raw: object) -> list[dict[str, Any]]:
+    def _conditions(self, p: Params, raw: object) -> list[dict[str, Any]]:
         """Validate and normalise host-header / path-pattern conditions.
 
         Given as legacy `Values`, a condition is answered with both `Values` and its
@@ -1717,20 +1582,19 @@ class Elbv2Api:
         Limits: one value in legacy `Values`, 128 characters a value, 5 values and 5 wildcards
         a rule (docs/behaviour.md, "Load balancers and quotas"), each field once a rule.
         """
-        if not isinstance(raw, list | tuple):
-            raise errors.ValidationError(
-                f"Invalid type for parameter Conditions, value: {raw!r}, expected a list"
-            )
-        if not raw:
+        items = p.as_list(raw, "Conditions")
+        if not items:
             raise errors.ValidationError("A rule must have at least one condition")
         conditions = []
         seen: set[str] = set()
         total = wildcards = 0
-        for i, item in enumerate(raw):
-            where = f"Conditions[{i}]"
-            entry = _mapping(item, where)
-            _known(entry, where, ("Field", "Values", "RegexValues", *_CONDITION_CONFIGS.values()))
-            field = _string(_required(entry, where, "Field"), f"{where}.Field")
+        for i, item in enumerate(items):
+            entry = p.as_structure(
+                item,
+                f"Conditions[{i}]",
+                ("Field", "Values", "RegexValues", *_CONDITION_CONFIGS.values()),
+            )
+            field = entry.str("Field", required=True)
             if field not in _CONDITION_FIELDS:
                 raise errors.ValidationError(
                     f"Condition field '{field}' must be one of '[{', '.join(_CONDITION_FIELDS)}]'"
@@ -1740,11 +1604,11 @@ class Elbv2Api:
                     f"ecsim models host-header and path-pattern conditions only; '{field}' is "
                     "not supported"
                 )
-            if entry.get("RegexValues") is not None:
+            if entry.has("RegexValues"):
                 raise errors.ValidationError("ecsim does not model regular-expression conditions")
             config_key = _CONDITION_CONFIGS[field]
             for other in _CONDITION_CONFIGS.values():
-                if other != config_key and entry.get(other) is not None:
+                if other != config_key and entry.has(other):
                     raise errors.ValidationError(
                         f"A '{other}' cannot be specified for a condition of type '{field}'"
                     )
@@ -1753,28 +1617,30 @@ class Elbv2Api:
                     f"A '{field}' condition can be specified only once per rule"
                 )
             seen.add(field)
-            legacy = entry.get("Values")
-            config = entry.get(config_key)
+            legacy = entry.raw("Values")
+            config = entry.raw(config_key)
             if legacy is not None and config is not None:
                 raise errors.ValidationError(
                     f"You cannot provide both Values and '{config_key}' for a condition of type "
                     f"'{field}'"
                 )
             if legacy is not None:
-                values = _string_list(legacy, f"{where}.Values")
+                values = entry.as_strings(legacy, entry.at("Values"))
                 if len(values) > 1:
                     raise errors.ValidationError(
                         f"The '{field}' field contains too many values; the limit is '1'"
                     )
             else:
-                cwhere = f"{where}.{config_key}"
-                mapping = _mapping(config if config is not None else {}, cwhere)
-                _known(mapping, cwhere, ("Values", "RegexValues"))
-                if mapping.get("RegexValues") is not None:
+                mapping = entry.as_structure(
+                    config if config is not None else {},
+                    entry.at(config_key),
+                    ("Values", "RegexValues"),
+                )
+                if mapping.has("RegexValues"):
                     raise errors.ValidationError(
                         "ecsim does not model regular-expression conditions"
                     )
-                values = _string_list(mapping.get("Values") or [], f"{cwhere}.Values")
+                values = mapping.as_strings(mapping.raw("Values") or [], mapping.at("Values"))
             if not values:
                 raise errors.ValidationError("A condition value must be specified")
             for value in values:
