@@ -4,11 +4,16 @@
 The target group checks every 10 s and drains for 30 s (AWS's defaults are 30 s and 300 s;
 shorter values are what teams pick for fast feedback, reference 3.3 and user-needs #13), so the
 demo shows healing and deletion within a minute or two.
+
+`create_demo` makes the calls through any clients with AWS's method names: the world's own
+(`w.ec2`, `w.ecs`, `w.elbv2`) or boto3's against `ecsim serve`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ecsim.model.world import World
@@ -22,37 +27,62 @@ DESIRED = 3
 STEADY_WITHIN = 600.0
 
 
-def build_demo(w: World, desired: int = DESIRED, rate: float = 5.0) -> World:
-    subnets = [
-        s["SubnetId"]
-        for s in w.ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
-            "Subnets"
-        ]
-    ]
-    sg = w.ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])[
-        "SecurityGroups"
-    ][0]["GroupId"]
-    vpc = w.ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0][
-        "VpcId"
-    ]
-    w.ecs.create_cluster(clusterName=CLUSTER)
-    td = w.ecs.register_task_definition(
-        family=FAMILY,
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
+def task_definition(
+    family: str = FAMILY, labels: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """RegisterTaskDefinition's parameters for the demo's app (a fresh copy): one Fargate
+    container, nginx on port 80, that answers 3 s after it starts, in 20 ms (median); ecsim
+    reads that app profile from its `dockerLabels`, here with `labels` on top."""
+    return {
+        "family": family,
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "256",
+        "memory": "512",
+        "containerDefinitions": [
             {
                 "name": "app",
                 "image": "public.ecr.aws/nginx/nginx:latest",
                 "essential": True,
                 "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
-                "dockerLabels": {"ecsim.latency.median": "20ms", "ecsim.startup": "3s"},
+                "dockerLabels": {
+                    "ecsim.latency.median": "20ms",
+                    "ecsim.startup": "3s",
+                    **(labels or {}),
+                },
             }
         ],
-    )["taskDefinition"]["taskDefinitionArn"]
-    lb = w.elbv2.create_load_balancer(
+    }
+
+
+@dataclass(frozen=True)
+class DemoArns:
+    """What `create_demo` created."""
+
+    cluster: str
+    task_definition: str
+    load_balancer: str
+    target_group: str
+    listener: str
+    service: str
+
+
+def create_demo(ec2: Any, ecs: Any, elbv2: Any, desired: int = DESIRED) -> DemoArns:
+    """The demo's API calls, in order, through `ec2`, `ecs` and `elbv2` clients. Nothing waits:
+    the load balancer is still provisioning and the tasks are starting when it returns."""
+    subnets = [
+        s["SubnetId"]
+        for s in ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
+            "Subnets"
+        ]
+    ]
+    sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])[
+        "SecurityGroups"
+    ][0]["GroupId"]
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    cluster = ecs.create_cluster(clusterName=CLUSTER)["cluster"]["clusterArn"]
+    td = ecs.register_task_definition(**task_definition())["taskDefinition"]["taskDefinitionArn"]
+    lb = elbv2.create_load_balancer(
         Name=LOAD_BALANCER,
         Subnets=subnets,
         SecurityGroups=[sg],
@@ -60,7 +90,7 @@ def build_demo(w: World, desired: int = DESIRED, rate: float = 5.0) -> World:
         Type="application",
     )
     lb_arn = lb["LoadBalancers"][0]["LoadBalancerArn"]
-    tg = w.elbv2.create_target_group(
+    tg = elbv2.create_target_group(
         Name=TARGET_GROUP,
         Protocol="HTTP",
         Port=80,
@@ -69,17 +99,17 @@ def build_demo(w: World, desired: int = DESIRED, rate: float = 5.0) -> World:
         HealthCheckPath="/",
         HealthCheckIntervalSeconds=10,
     )["TargetGroups"][0]["TargetGroupArn"]
-    w.elbv2.modify_target_group_attributes(
+    elbv2.modify_target_group_attributes(
         TargetGroupArn=tg,
         Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}],
     )
-    w.elbv2.create_listener(
+    listener = elbv2.create_listener(
         LoadBalancerArn=lb_arn,
         Protocol="HTTP",
         Port=80,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
-    )
-    w.ecs.create_service(
+    )["Listeners"][0]["ListenerArn"]
+    service = ecs.create_service(
         cluster=CLUSTER,
         serviceName=SERVICE,
         taskDefinition=td,
@@ -95,8 +125,13 @@ def build_demo(w: World, desired: int = DESIRED, rate: float = 5.0) -> World:
         loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 80}],
         healthCheckGracePeriodSeconds=30,
         deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
-    )
-    wait_steady(w, CLUSTER, SERVICE, lb_arn)
+    )["service"]["serviceArn"]
+    return DemoArns(cluster, td, lb_arn, tg, listener, service)
+
+
+def build_demo(w: World, desired: int = DESIRED, rate: float = 5.0) -> World:
+    arns = create_demo(w.ec2, w.ecs, w.elbv2, desired)
+    wait_steady(w, CLUSTER, SERVICE, arns.load_balancer)
     if rate:
         w.traffic.set_rate(rate, LOAD_BALANCER)
     return w
