@@ -14,7 +14,7 @@ from typing import Any
 
 import ecsim
 from ecsim.model.demo import CLUSTER, LOAD_BALANCER, SERVICE
-from tests.conftest import advance_until, healthy, target_states, tasks, tg_arn
+from tests.support import advance_until, healthy, target_states, tasks, tg_arn
 
 APP = "app"  # the service, task-definition family and target group (`app-tg`) built below
 APP_TG = f"{APP}-tg"

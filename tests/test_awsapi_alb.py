@@ -19,7 +19,7 @@ import pytest
 from ecsim.awsapi import alb_app
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.world import World
-from tests.awsapi_support import LiveServer, running
+from tests.support.server import LiveServer, running
 
 ELB_503 = (
     b"<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from ecsim.model.events import ScalingActivity
 from ecsim.model.world import World
-from tests.awsapi_support import FAST, LiveServer, aws_cli, running, wait_for
+from tests.support.server import FAST, LiveServer, aws_cli, running, wait_for
 
 RID = "service/home/home-service"
 DIM = "ecs:service:DesiredCount"

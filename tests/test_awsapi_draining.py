@@ -9,7 +9,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.awsapi_support import FAST, LiveServer, running, wait_for
+from tests.support.server import FAST, LiveServer, running, wait_for
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.awsapi_support import FAST, LiveServer, running
+from tests.support.server import FAST, LiveServer, running
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.awsapi_support import FAST, LiveServer, running, wait_for
+from tests.support.server import FAST, LiveServer, running, wait_for
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecsim.model.world import World
-from tests.awsapi_support import LiveServer, aws_cli, running
+from tests.support.server import LiveServer, aws_cli, running
 
 ECS_TARGET = "AmazonEC2ContainerServiceV20141113"
 

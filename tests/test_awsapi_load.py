@@ -2,7 +2,7 @@
 API at once. Nothing is lost: every request gets exactly one answer, the model counted exactly
 the requests the clients sent (by status), and the server stays up (issue 5).
 
-The clients run in their own process (`tests/awsapi_loadgen.py`), so they do not share the
+The clients run in their own process (`tests/support/loadgen.py`), so they do not share the
 server's interpreter lock. Speed is printed, not asserted (`pytest -s -k load` shows it), so a
 slow or busy machine passes too.
 """
@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from ecsim.model.world import World
-from tests.awsapi_support import running
+from tests.support.server import running
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS_ALB = 16
@@ -34,7 +34,7 @@ def test_twenty_clients_for_ten_seconds_lose_nothing() -> None:
             [
                 sys.executable,
                 "-m",
-                "tests.awsapi_loadgen",
+                "tests.support.loadgen",
                 server.alb_url,
                 server.url,
                 str(CLIENTS_ALB),

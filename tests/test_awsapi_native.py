@@ -12,7 +12,7 @@ import pytest
 
 from ecsim.awsapi.native import ENDPOINTS, PREFIX, openapi
 from ecsim.model.world import World
-from tests.awsapi_support import LiveServer, running
+from tests.support.server import LiveServer, running
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from ecsim.model.cloudwatch.api import NAMESPACE
 from ecsim.model.errors import AwsError
 from ecsim.model.events import TargetHealthChanged
 from ecsim.model.world import World
-from tests.awsapi_support import LiveServer, aws_cli, running
+from tests.support.server import LiveServer, aws_cli, running
 
 
 def _dims(w: World) -> tuple[str, str]:

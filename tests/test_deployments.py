@@ -7,7 +7,7 @@ from collections import defaultdict
 import ecsim
 from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
 from ecsim.model.events import TargetHealthChanged, TaskStateChanged
-from tests.conftest import advance_until, healthy, service, tasks, tg_arn
+from tests.support import advance_until, healthy, service, tasks, tg_arn
 
 LIVE = {"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"}
 

@@ -11,7 +11,7 @@ import ecsim
 from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
 from ecsim.sim import normals, uniforms
 from ecsim.sim.rng import NORMAL_BLOCK
-from tests.conftest import service_task_arns
+from tests.support import service_task_arns
 
 
 def timeline(seed: int) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:

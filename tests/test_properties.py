@@ -60,7 +60,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 import ecsim
 from ecsim.model.demo import CLUSTER, DESIRED, FAMILY, SERVICE
-from tests.conftest import service_task_arns
+from tests.support import service_task_arns
 
 STATUSES = {0, 200, 500, 502, 503, 504}
 NOT_ROUTABLE = {"draining", "unused"}

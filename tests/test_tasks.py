@@ -10,7 +10,8 @@ import pytest
 import ecsim
 from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
 from ecsim.model.events import TargetHealthChanged, TaskStateChanged
-from tests.conftest import advance_until, fargate_task_definition, service, tasks
+from tests.support import advance_until, service, tasks
+from tests.support.worlds import fargate_task_definition
 
 ORDER = [
     "PROVISIONING",
