@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ecsim
-from ecsim.model.demo import CLUSTER, SERVICE, TARGET_GROUP
+from ecsim.model.demo import CLUSTER, LOAD_BALANCER, SERVICE, TARGET_GROUP
 
 
 def service(w: ecsim.World, name: str = SERVICE, cluster: str = CLUSTER) -> dict:
@@ -17,6 +17,17 @@ def service(w: ecsim.World, name: str = SERVICE, cluster: str = CLUSTER) -> dict
 
 def tg_arn(w: ecsim.World, name: str = TARGET_GROUP) -> str:
     return w.elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
+
+
+def lb_arn(w: ecsim.World, name: str = LOAD_BALANCER) -> str:
+    return str(w.elbv2.describe_load_balancers(Names=[name])["LoadBalancers"][0]["LoadBalancerArn"])
+
+
+def listener_arn(w: ecsim.World, name: str = LOAD_BALANCER) -> str:
+    """The first listener of the load balancer (the demo's: port 80)."""
+    return str(
+        w.elbv2.describe_listeners(LoadBalancerArn=lb_arn(w, name))["Listeners"][0]["ListenerArn"]
+    )
 
 
 def target_states(w: ecsim.World, name: str = TARGET_GROUP) -> dict[str, str]:

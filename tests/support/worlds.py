@@ -3,8 +3,108 @@ public API calls that differ, and the building blocks they share."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import ecsim
-from tests.support import tg_arn
+from ecsim.model.demo import CLUSTER, FAMILY, TARGET_GROUP
+from tests.support import advance_until, healthy, lb_arn, listener_arn, service, tg_arn
+
+APP = "app"  # the service and task-definition family `demo_with_app` adds, behind `app-tg`
+APP_TG = f"{APP}-tg"
+
+
+def register_revision(
+    w: ecsim.World,
+    labels: Mapping[str, str] | None = None,
+    *,
+    family: str = FAMILY,
+    replace_labels: bool = False,
+) -> str:
+    """Register the demo's app again, as DescribeTaskDefinition shows the latest revision of
+    the demo's family: a new revision of that family, or of `family`. Its `dockerLabels` (the
+    `ecsim.*` app profile, ecsim/model/ecs/profile.py: a good or a bad revision) are the
+    demo's with `labels` on top, or `labels` alone with `replace_labels`; its ARN."""
+    td = w.ecs.describe_task_definition(taskDefinition=FAMILY)["taskDefinition"]
+    container = dict(td["containerDefinitions"][0])
+    kept = {} if replace_labels else container.get("dockerLabels", {})
+    container["dockerLabels"] = {**kept, **(labels or {})}
+    return str(
+        w.ecs.register_task_definition(
+            family=family,
+            networkMode=td["networkMode"],
+            requiresCompatibilities=td["requiresCompatibilities"],
+            cpu=td["cpu"],
+            memory=td["memory"],
+            containerDefinitions=[container],
+        )["taskDefinition"]["taskDefinitionArn"]
+    )
+
+
+@dataclass
+class AppWorld:
+    w: ecsim.World
+    tg: str
+    lb: str
+    listener: str
+
+
+def demo_with_app(
+    seed: int,
+    *,
+    labels: Mapping[str, str] | None = None,
+    desired: int = 2,
+    tg_attributes: Mapping[str, str] | None = None,
+    lb_attributes: Mapping[str, str] | None = None,
+    wait: bool = True,
+) -> AppWorld:
+    """The demo without client load, plus a service `app` of our own behind `app-tg`: the
+    demo's app with `labels` on top (`register_revision`), `desired` tasks in the demo's
+    subnets, until they are healthy unless not `wait`.
+
+    The demo listener's default action is pointed at `app-tg`, so every client request goes
+    to the new service (the demo's own target group is then used by no listener). Health
+    checks every 10 s like the demo; everything else is the AWS default unless given.
+    """
+    w = ecsim.World.demo(seed=seed, rate=0)
+    vpc = w.elbv2.describe_target_groups(Names=[TARGET_GROUP])["TargetGroups"][0]["VpcId"]
+    subnets = service(w)["networkConfiguration"]["awsvpcConfiguration"]["subnets"]
+    td = register_revision(w, labels, family=APP)
+    tg = w.elbv2.create_target_group(
+        Name=APP_TG,
+        Protocol="HTTP",
+        Port=80,
+        VpcId=vpc,
+        TargetType="ip",
+        HealthCheckIntervalSeconds=10,
+    )["TargetGroups"][0]["TargetGroupArn"]
+    if tg_attributes:
+        w.elbv2.modify_target_group_attributes(
+            TargetGroupArn=tg,
+            Attributes=[{"Key": k, "Value": v} for k, v in tg_attributes.items()],
+        )
+    lb = lb_arn(w)
+    if lb_attributes:
+        w.elbv2.modify_load_balancer_attributes(
+            LoadBalancerArn=lb,
+            Attributes=[{"Key": k, "Value": v} for k, v in lb_attributes.items()],
+        )
+    listener = listener_arn(w)
+    w.elbv2.modify_listener(
+        ListenerArn=listener, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}]
+    )
+    w.ecs.create_service(
+        cluster=CLUSTER,
+        serviceName=APP,
+        taskDefinition=td,
+        desiredCount=desired,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
+        loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 80}],
+    )
+    if wait:
+        advance_until(w, lambda: healthy(w, APP_TG) == desired, within=300)
+    return AppWorld(w, tg, lb, listener)
 
 
 def fargate_task_definition(w: ecsim.World, family: str, **container: object) -> str:
