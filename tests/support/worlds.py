@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import ecsim
 from ecsim.model.demo import CLUSTER, FAMILY, TARGET_GROUP
@@ -180,3 +181,35 @@ def ec2_service_world(
         deploymentConfiguration={"minimumHealthyPercent": minimum, "maximumPercent": maximum},
     )
     return w, td
+
+
+# --- plain load balancers, target groups and listeners, in the default VPC ------------------
+
+
+def default_subnets(w: ecsim.World) -> list[str]:
+    return [s.id for s in w.net.default_subnets()]
+
+
+def make_lb(w: ecsim.World, name: str = "web", **kwargs: Any) -> str:
+    kwargs.setdefault("Subnets", default_subnets(w))
+    out = w.elbv2.create_load_balancer(Name=name, **kwargs)
+    return str(out["LoadBalancers"][0]["LoadBalancerArn"])
+
+
+def make_tg(w: ecsim.World, name: str = "web-tg", **kwargs: Any) -> str:
+    kwargs.setdefault("Protocol", "HTTP")
+    kwargs.setdefault("Port", 80)
+    kwargs.setdefault("VpcId", w.net.default_vpc.id)
+    kwargs.setdefault("TargetType", "ip")
+    out = w.elbv2.create_target_group(Name=name, **kwargs)
+    return str(out["TargetGroups"][0]["TargetGroupArn"])
+
+
+def make_listener(w: ecsim.World, lb: str, tg: str, port: int = 80) -> str:
+    out = w.elbv2.create_listener(
+        LoadBalancerArn=lb,
+        Protocol="HTTP",
+        Port=port,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+    )
+    return str(out["Listeners"][0]["ListenerArn"])
