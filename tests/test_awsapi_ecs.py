@@ -7,18 +7,13 @@ waiters poll every 0.2 wall seconds (WaiterConfig) instead of AWS's 6-15 s.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.support.server import FAST, LiveServer, running, wait_for
+from tests.support.server import FAST, LiveServer, wait_for
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with running(speed=300) as s:
-        yield s
+pytestmark = pytest.mark.server(speed=300)
 
 
 def build_seed(server: LiveServer, desired: int = 3) -> dict[str, Any]:
