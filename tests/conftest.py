@@ -40,6 +40,7 @@ def server(
     mark configures it (`Serve`: world, speed, seed, ALB port, ...); the tests of a module
     share it, unless `fresh=True` gives each test its own."""
     mark = request.node.get_closest_marker("server")
+    assert mark is None or not mark.args, "the server mark takes keywords: Serve's fields"
     serve = Serve(**mark.kwargs) if mark else Serve()
     if serve.fresh:
         server = serve.start()
