@@ -2,7 +2,8 @@
 
 `fleet()` builds `lbs` Application Load Balancers, each with one HTTP listener whose rules send
 `/s<k>/...` to the target group of service k (the last service is the listener's default
-action), each service running `tasks` Fargate tasks. It waits until every target is healthy.
+action), each service running `tasks` Fargate tasks of the demo's app (`World.demo`'s, in a
+family `app` of its own). It waits until every target is healthy.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ecsim
+from ecsim.model import demo
 
 CLUSTER = "bench"
 
@@ -44,22 +46,10 @@ def fleet(
         for i, az in enumerate(azs[:3])
     ]
     w.ecs.create_cluster(clusterName=CLUSTER)
-    td = w.ecs.register_task_definition(
-        family="app",
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
-            {
-                "name": "app",
-                "image": "public.ecr.aws/nginx/nginx:latest",
-                "essential": True,
-                "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
-                "dockerLabels": {"ecsim.latency.median": "20ms", **(labels or {})},
-            }
-        ],
-    )["taskDefinition"]["taskDefinitionArn"]
+    # the demo's app (src/ecsim/model/demo.py: 20 ms median answers), with `labels` on top
+    td = w.ecs.register_task_definition(**demo.task_definition("app", labels))["taskDefinition"][
+        "taskDefinitionArn"
+    ]
     out = Fleet(w, [], {})
     for li in range(lbs):
         lb = w.elbv2.create_load_balancer(Name=f"lb{li}", Subnets=subnets, Type="application")[

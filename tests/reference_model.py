@@ -502,6 +502,13 @@ class ReferenceDataPlane:
                 idle = lb.idle_timeout if lb is not None else 60.0
                 self.rewrite(req, 504, max(req.t + idle, now))
 
+    def routing_will_change(self) -> None:
+        """A `RoutingObserver` (ecsim.model.elbv2.endpoints), like the fast engine."""
+        self.flush()
+
+    def target_drained(self, tg_arn: str, ip: str, port: int) -> None:
+        self.drain_expired(tg_arn, ip, port)
+
     def drain_expired(self, tg_arn: str, ip: str, port: int) -> None:
         self.flush()
         now = self.world.now

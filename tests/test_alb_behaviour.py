@@ -10,15 +10,13 @@ tolerances are derived where they are used.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import ecsim
-from ecsim.model.demo import CLUSTER, LOAD_BALANCER, SERVICE
-from tests.conftest import advance_until, healthy, target_states, tasks, tg_arn
+from ecsim.model.demo import CLUSTER, SERVICE
+from tests.support import advance_until, healthy, listener_arn, target_states, tasks, tg_arn
+from tests.support.worlds import APP, APP_TG, demo_with_app
 
-APP = "app"  # the service, task-definition family and target group (`app-tg`) built below
-APP_TG = f"{APP}-tg"
 # 504 when the target does not accept within 10 s (docs/behaviour.md, "ALB-generated answers")
 CONNECT_TIMEOUT = 10.0
 FARGATE_ENI_DELETE = (20.0, 35.0)  # ENI detach/delete (docs/behaviour.md, "Task state durations")
@@ -27,28 +25,8 @@ FARGATE_ENI_DELETE = (20.0, 35.0)  # ENI detach/delete (docs/behaviour.md, "Task
 # --- helpers --------------------------------------------------------------------------------
 
 
-@dataclass
-class Setup:
-    w: ecsim.World
-    tg: str
-    lb: str
-    listener: str
-
-
 def ip_of(task: dict[str, Any]) -> str:
     return str(task["attachments"][0]["details"][-1]["value"])
-
-
-def lb_arn(w: ecsim.World) -> str:
-    return str(
-        w.elbv2.describe_load_balancers(Names=[LOAD_BALANCER])["LoadBalancers"][0][
-            "LoadBalancerArn"
-        ]
-    )
-
-
-def listener_arn(w: ecsim.World) -> str:
-    return str(w.elbv2.describe_listeners(LoadBalancerArn=lb_arn(w))["Listeners"][0]["ListenerArn"])
 
 
 def tg_settings(w: ecsim.World, arn: str) -> dict[str, Any]:
@@ -76,84 +54,6 @@ def first_time(w: ecsim.World, tg: str, ip: str, state: str, since: float = 0.0)
     return next(e.time for e in health_events(w, tg, ip, since) if e.state == state)
 
 
-def build(
-    seed: int,
-    *,
-    labels: dict[str, str] | None = None,
-    desired: int = 2,
-    tg_attributes: dict[str, str] | None = None,
-    lb_attributes: dict[str, str] | None = None,
-    wait: bool = True,
-) -> Setup:
-    """The demo's VPC, cluster and ALB, with a service `app` of our own behind `app-tg`.
-
-    The demo listener's default action is pointed at `app-tg`, so every client request goes
-    to the new service (the demo's own target group is then used by no listener).
-    Health checks every 10 s like the demo; everything else is the AWS default unless given.
-    """
-    w = ecsim.World.demo(seed=seed, rate=0)
-    vpc = w.ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0][
-        "VpcId"
-    ]
-    subnets = [
-        s["SubnetId"]
-        for s in w.ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
-            "Subnets"
-        ]
-    ]
-    td = w.ecs.register_task_definition(
-        family=APP,
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
-            {
-                "name": "app",
-                "image": "public.ecr.aws/nginx/nginx:latest",
-                "essential": True,
-                "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
-                "dockerLabels": {"ecsim.startup": "3s", **(labels or {})},
-            }
-        ],
-    )["taskDefinition"]["taskDefinitionArn"]
-    tg = w.elbv2.create_target_group(
-        Name=APP_TG,
-        Protocol="HTTP",
-        Port=80,
-        VpcId=vpc,
-        TargetType="ip",
-        HealthCheckIntervalSeconds=10,
-    )["TargetGroups"][0]["TargetGroupArn"]
-    if tg_attributes:
-        w.elbv2.modify_target_group_attributes(
-            TargetGroupArn=tg,
-            Attributes=[{"Key": k, "Value": v} for k, v in tg_attributes.items()],
-        )
-    lb = lb_arn(w)
-    if lb_attributes:
-        w.elbv2.modify_load_balancer_attributes(
-            LoadBalancerArn=lb,
-            Attributes=[{"Key": k, "Value": v} for k, v in lb_attributes.items()],
-        )
-    listener = listener_arn(w)
-    w.elbv2.modify_listener(
-        ListenerArn=listener, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}]
-    )
-    w.ecs.create_service(
-        cluster=CLUSTER,
-        serviceName=APP,
-        taskDefinition=td,
-        desiredCount=desired,
-        launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
-        loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 80}],
-    )
-    if wait:
-        advance_until(w, lambda: healthy(w, APP_TG) == desired, within=300)
-    return Setup(w, tg, lb, listener)
-
-
 def app_tasks(w: ecsim.World) -> list[dict[str, Any]]:
     return tasks(w, name=APP)
 
@@ -166,7 +66,7 @@ SLOW_LATENCY = 20.0  # every request of the SLOW app takes exactly this long (si
 
 
 def test_requests_still_running_when_the_deregistration_delay_ends_get_502() -> None:
-    s = build(
+    s = demo_with_app(
         11, labels=SLOW, desired=2, tg_attributes={"deregistration_delay.timeout_seconds": "5"}
     )
     w = s.w
@@ -211,7 +111,7 @@ def test_requests_still_running_when_the_deregistration_delay_ends_get_502() -> 
 
 
 def test_a_deregistration_delay_longer_than_the_requests_loses_none() -> None:
-    s = build(
+    s = demo_with_app(
         11, labels=SLOW, desired=2, tg_attributes={"deregistration_delay.timeout_seconds": "30"}
     )
     w = s.w
@@ -242,7 +142,7 @@ CAPACITY, MEDIAN_MS = 10.0, 20.0
 
 
 def test_overload_slows_answers_then_the_alb_answers_504_at_its_idle_timeout() -> None:
-    s = build(
+    s = demo_with_app(
         12, labels=OVERLOADED, desired=1, lb_attributes={"idle_timeout.timeout_seconds": "20"}
     )
     w = s.w
@@ -285,7 +185,7 @@ def test_overload_slows_answers_then_the_alb_answers_504_at_its_idle_timeout() -
 
 
 def test_below_capacity_no_504_and_answers_at_the_app_median() -> None:
-    s = build(
+    s = demo_with_app(
         12, labels=OVERLOADED, desired=1, lb_attributes={"idle_timeout.timeout_seconds": "20"}
     )
     w = s.w
@@ -502,7 +402,7 @@ def test_fail_open_to_a_stopped_task_waits_the_connect_timeout_then_504() -> Non
 
 def _dead_target_502s(algorithm: str) -> tuple[int, int, float]:
     """(502s, requests, unhealthy_at - killed_at) while a killed task is still routable."""
-    s = build(
+    s = demo_with_app(
         17,
         labels={"ecsim.latency.median": "500ms"},
         desired=3,
@@ -549,7 +449,7 @@ def test_least_outstanding_requests_sends_more_to_a_dead_target_than_round_robin
 
 def _slow_start_shares(step: float | None) -> tuple[str, dict[int, dict[str, Any]], list[str]]:
     """Scale 2 -> 3 with a 60 s slow start; per-15-s windows after the new target's health."""
-    s = build(18, desired=2)
+    s = demo_with_app(18, desired=2)
     w = s.w
     old = sorted(target_states(w, APP_TG))
     w.elbv2.modify_target_group_attributes(
@@ -571,7 +471,7 @@ def _slow_start_shares(step: float | None) -> tuple[str, dict[int, dict[str, Any
 
 
 def test_targets_already_healthy_do_not_enter_slow_start() -> None:
-    s = build(18, desired=2)
+    s = demo_with_app(18, desired=2)
     w = s.w
     w.elbv2.modify_target_group_attributes(
         TargetGroupArn=s.tg, Attributes=[{"Key": "slow_start.duration_seconds", "Value": "60"}]
@@ -775,7 +675,7 @@ INITIAL = [
 
 def test_new_target_is_initial_then_healthy_after_one_passing_check() -> None:
     # The app is up at once and answers its health checks in 1 s, so the first probe passes after 1 s.
-    s = build(
+    s = demo_with_app(
         20, labels={"ecsim.startup": "0s", "ecsim.health.latency": "1s"}, desired=1, wait=False
     )
     w = s.w
@@ -796,7 +696,7 @@ def test_new_target_is_initial_then_healthy_after_one_passing_check() -> None:
 
 
 def test_failing_health_path_reports_response_code_mismatch() -> None:
-    s = build(21, labels={"ecsim.health": "failing"}, desired=1, wait=False)
+    s = demo_with_app(21, labels={"ecsim.health": "failing"}, desired=1, wait=False)
     w = s.w
     seen = _watch(w, s.tg, lambda e: e[0] == "unhealthy", within=120)
     assert seen == [
@@ -819,7 +719,7 @@ def test_failing_health_path_reports_response_code_mismatch() -> None:
 
 
 def test_hanging_app_reports_timeout() -> None:
-    s = build(22, labels={"ecsim.hang": "true"}, desired=1, wait=False)
+    s = demo_with_app(22, labels={"ecsim.hang": "true"}, desired=1, wait=False)
     w = s.w
     seen = _watch(w, s.tg, lambda e: e[0] == "unhealthy", within=120)
     assert seen == [*INITIAL, ("unhealthy", "Target.Timeout", "Request timed out")]

@@ -10,7 +10,6 @@ import asyncio
 import collections
 import math
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,7 +18,7 @@ import pytest
 from ecsim.awsapi import alb_app
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.world import World
-from tests.awsapi_support import LiveServer, running
+from tests.support.server import LiveServer
 
 ELB_503 = (
     b"<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
@@ -27,11 +26,7 @@ ELB_503 = (
 )
 
 
-@pytest.fixture
-def server() -> Iterator[LiveServer]:
-    with running(factory=lambda seed: World.demo(seed=seed, rate=0), speed=60) as s:
-        api(s, "time/pause")
-        yield s
+pytestmark = pytest.mark.server(world="demo", rate=0, speed=60, paused=True, fresh=True)
 
 
 def api(server: LiveServer, path: str, **body: Any) -> Any:

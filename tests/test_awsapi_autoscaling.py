@@ -12,7 +12,6 @@ import json
 import math
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from ecsim.model.events import ScalingActivity
 from ecsim.model.world import World
-from tests.awsapi_support import FAST, LiveServer, aws_cli, running, wait_for
+from tests.support.server import FAST, LiveServer, aws_cli, wait_for
 
 RID = "service/home/home-service"
 DIM = "ecs:service:DesiredCount"
@@ -37,10 +36,7 @@ TARGET_ARN = re.compile(
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
-@pytest.fixture
-def server() -> Iterator[LiveServer]:
-    with running(factory=lambda seed: World.demo(seed=seed)) as s:
-        yield s
+pytestmark = pytest.mark.server(world="demo", fresh=True)
 
 
 def error_of(call: Any, **params: Any) -> tuple[str, str, int]:

@@ -3,19 +3,13 @@ ecsim's own chaos shortcut for it (`POST /ecsim/api/chaos/drain-instance`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.awsapi_support import FAST, LiveServer, running, wait_for
+from tests.support.server import FAST, LiveServer, wait_for
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with running(speed=300) as s:
-        yield s
+pytestmark = pytest.mark.server(speed=300)
 
 
 def test_drain_an_instance_with_boto3(server: LiveServer) -> None:

@@ -4,18 +4,13 @@ create_service, and boot container instances that join a cluster (issue 5)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.awsapi_support import FAST, LiveServer, running
+from tests.support.server import FAST, LiveServer
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with running(speed=300) as s:
-        yield s
+pytestmark = pytest.mark.server(speed=300)
 
 
 def test_find_and_make_the_network(server: LiveServer) -> None:

@@ -1,5 +1,6 @@
-"""The seed's architecture built through the AWS API by real boto3 clients, against a real
-server on a localhost port, waited on with botocore's own waiters (issue 5).
+"""The seed's architecture built through the AWS API by real boto3 clients (the demo's own
+calls, `ecsim.model.demo.create_demo`), against a real server on a localhost port, waited on
+with botocore's own waiters (issue 5).
 
 The server runs at 300x, so a waiter that takes minutes on AWS takes about a second here; the
 waiters poll every 0.2 wall seconds (WaiterConfig) instead of AWS's 6-15 s.
@@ -7,80 +8,14 @@ waiters poll every 0.2 wall seconds (WaiterConfig) instead of AWS's 6-15 s.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.awsapi_support import FAST, LiveServer, running, wait_for
+from ecsim.model.demo import create_demo
+from tests.support.server import FAST, LiveServer, wait_for
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with running(speed=300) as s:
-        yield s
-
-
-def build_seed(server: LiveServer, desired: int = 3) -> dict[str, Any]:
-    """Cluster, task definition, ALB, target group, listener, service: as a deploy script would."""
-    ecs, elb, ec2 = server.client("ecs"), server.client("elbv2"), server.client("ec2")
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    subnets = [
-        s["SubnetId"]
-        for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
-    ]
-    sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])[
-        "SecurityGroups"
-    ][0]["GroupId"]
-    cluster = ecs.create_cluster(clusterName="home")["cluster"]["clusterArn"]
-    td = ecs.register_task_definition(
-        family="home-app",
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
-            {
-                "name": "app",
-                "image": "public.ecr.aws/nginx/nginx:latest",
-                "essential": True,
-                "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
-            }
-        ],
-    )["taskDefinition"]["taskDefinitionArn"]
-    lb = elb.create_load_balancer(Name="home-alb", Subnets=subnets, SecurityGroups=[sg])[
-        "LoadBalancers"
-    ][0]["LoadBalancerArn"]
-    tg = elb.create_target_group(
-        Name="home-tg",
-        Protocol="HTTP",
-        Port=80,
-        VpcId=vpc,
-        TargetType="ip",
-        HealthCheckIntervalSeconds=10,
-    )["TargetGroups"][0]["TargetGroupArn"]
-    elb.modify_target_group_attributes(
-        TargetGroupArn=tg,
-        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}],
-    )
-    elb.create_listener(
-        LoadBalancerArn=lb,
-        Protocol="HTTP",
-        Port=80,
-        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
-    )
-    elb.get_waiter("load_balancer_available").wait(LoadBalancerArns=[lb], WaiterConfig=FAST)
-    ecs.create_service(
-        cluster="home",
-        serviceName="home-service",
-        taskDefinition=td,
-        desiredCount=desired,
-        launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg]}},
-        loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 80}],
-        healthCheckGracePeriodSeconds=30,
-    )
-    return {"cluster": cluster, "lb": lb, "tg": tg, "td": td}
+pytestmark = pytest.mark.server(speed=300)
 
 
 def running_tasks(ecs: Any) -> list[dict[str, Any]]:
@@ -106,8 +41,13 @@ def healthy_targets(elb: Any, tg: str) -> set[str]:
 
 def test_the_seed_architecture_through_the_api_with_the_sdk_waiters(server: LiveServer) -> None:
     ecs, elb = server.client("ecs"), server.client("elbv2")
-    built = build_seed(server)
-    tg = built["tg"]
+    # The demo's own calls (cluster, task definition, ALB, target group, listener, service),
+    # as a deploy script makes them; then the script waits for the load balancer.
+    built = create_demo(server.client("ec2"), ecs, elb)
+    elb.get_waiter("load_balancer_available").wait(
+        LoadBalancerArns=[built.load_balancer], WaiterConfig=FAST
+    )
+    tg = built.target_group
 
     # The service converges for real: three tasks RUNNING, three targets healthy.
     ecs.get_waiter("services_stable").wait(

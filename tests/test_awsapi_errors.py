@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,15 +12,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecsim.model.world import World
-from tests.awsapi_support import LiveServer, aws_cli, running
+from tests.support.server import LiveServer, aws_cli
 
 ECS_TARGET = "AmazonEC2ContainerServiceV20141113"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with running(factory=lambda seed: World.demo(seed=seed), speed=60) as s:
-        yield s
+pytestmark = pytest.mark.server(world="demo", speed=60)
 
 
 def code_of(call: Any, **params: Any) -> tuple[str, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,14 +10,9 @@ import openapi_spec_validator
 import pytest
 
 from ecsim.awsapi.native import ENDPOINTS, PREFIX, openapi
-from ecsim.model.world import World
-from tests.awsapi_support import LiveServer, running
+from tests.support.server import LiveServer
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with running(factory=lambda seed: World.demo(seed=seed), speed=60) as s:
-        yield s
+pytestmark = pytest.mark.server(world="demo", speed=60)
 
 
 def call(server: LiveServer, method: str, path: str, **kw: Any) -> httpx.Response:

@@ -4,19 +4,14 @@ server: CreateService, DescribeServices, UpdateService and RunTask as AWS answer
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.awsapi_support import FAST, LiveServer, running, wait_for
+from tests.support.server import FAST, LiveServer, wait_for
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with running(speed=300) as s:
-        yield s
+pytestmark = pytest.mark.server(speed=300)
 
 
 def test_placement_with_boto3(server: LiveServer) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from ecsim.model.cloudwatch.api import NAMESPACE
 from ecsim.model.errors import AwsError
 from ecsim.model.events import TargetHealthChanged
 from ecsim.model.world import World
-from tests.awsapi_support import LiveServer, aws_cli, running
+from tests.support.server import LiveServer, aws_cli
 
 
 def _dims(w: World) -> tuple[str, str]:
@@ -157,13 +156,11 @@ def test_errors_and_reads_only(killed: World) -> None:
 # --- through the wire ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with running(factory=lambda seed: World.demo(seed, rate=20), speed=300) as s:
-        s.call(lambda w: w.advance(240))
-        yield s
+# one server for both: the demo at 20 req/s, four simulated minutes in
+SERVED = pytest.mark.server(world="demo", rate=20, speed=300, warm=240)
 
 
+@SERVED
 def test_boto3_get_metric_statistics_and_list_metrics(server: LiveServer) -> None:
     cw = server.client("cloudwatch")
     metrics = cw.list_metrics(Namespace=NAMESPACE, MetricName="HealthyHostCount")["Metrics"]
@@ -239,6 +236,7 @@ def test_boto3_get_metric_statistics_and_list_metrics(server: LiveServer) -> Non
     assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
 
 
+@SERVED
 def test_aws_cli_get_metric_statistics(server: LiveServer, tmp_path: Path) -> None:
     lb = server.call(lambda w: _dims(w)[0])
     out = aws_cli(

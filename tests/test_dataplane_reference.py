@@ -30,7 +30,7 @@ from ecsim.model.dataplane.queues import Queues
 from ecsim.model.demo import CLUSTER
 from ecsim.model.errors import AwsError
 from tests.reference_model import ReferenceDataPlane
-from tests.test_alb_behaviour import APP, build
+from tests.support.worlds import APP, demo_with_app
 
 # --- worlds and scripts -----------------------------------------------------------------------
 
@@ -141,7 +141,7 @@ def world(cfg: Config) -> ecsim.World:
     }
     if cfg.slow_start and cfg.algorithm == "round_robin":  # the only one it combines with
         tg_attributes["slow_start.duration_seconds"] = str(cfg.slow_start)
-    s = build(
+    s = demo_with_app(
         cfg.seed,
         labels=labels,
         desired=cfg.tasks,

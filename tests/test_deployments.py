@@ -5,25 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 import ecsim
-from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
+from ecsim.model.demo import CLUSTER, SERVICE
 from ecsim.model.events import TargetHealthChanged, TaskStateChanged
-from tests.conftest import advance_until, healthy, service, tasks, tg_arn
+from tests.support import advance_until, healthy, service, tasks, tg_arn
+from tests.support.worlds import register_revision
 
 LIVE = {"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"}
-
-
-def register_revision(w: ecsim.World, **labels: str) -> str:
-    td = w.ecs.describe_task_definition(taskDefinition=FAMILY)["taskDefinition"]
-    container = dict(td["containerDefinitions"][0])
-    container["dockerLabels"] = {**container.get("dockerLabels", {}), **labels}
-    return w.ecs.register_task_definition(
-        family=FAMILY,
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[container],
-    )["taskDefinition"]["taskDefinitionArn"]
 
 
 def snapshot(w: ecsim.World) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
@@ -59,7 +46,7 @@ def test_rolling_deployment_stays_within_min_100_max_200() -> None:
     w = ecsim.World.demo(seed=5)
     w.traffic.set_rate(50)
     before = {t["taskArn"] for t in tasks(w)}
-    revision = register_revision(w, **{"ecsim.latency.median": "25ms"})
+    revision = register_revision(w, {"ecsim.latency.median": "25ms"})
     start, at_start = w.now, snapshot(w)
     answer = w.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=revision)
     assert [d["status"] for d in answer["service"]["deployments"]] == ["PRIMARY", "ACTIVE"]
@@ -88,7 +75,7 @@ def test_rolling_deployment_stays_within_min_100_max_200() -> None:
 def test_bad_deployment_trips_the_circuit_breaker_and_rolls_back() -> None:
     w = ecsim.World.demo(seed=6)
     good = service(w)["deployments"][0]
-    bad = register_revision(w, **{"ecsim.health": "failing"})
+    bad = register_revision(w, {"ecsim.health": "failing"})
     w.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=bad)
     failed = service(w)["deployments"][0]
     assert failed["taskDefinition"] == bad
@@ -130,7 +117,7 @@ def test_bad_deployment_trips_the_circuit_breaker_and_rolls_back() -> None:
 def test_tasks_that_never_start_trip_the_breaker_in_stage_one() -> None:
     w = ecsim.World.demo(seed=8)
     good = service(w)["deployments"][0]["id"]
-    bad = register_revision(w, **{"ecsim.start": "pull-error"})
+    bad = register_revision(w, {"ecsim.start": "pull-error"})
     w.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=bad)
     advance_until(
         w,
@@ -169,7 +156,7 @@ def test_a_grace_period_ending_between_two_floats_does_not_freeze_time() -> None
     """Found by the property test: `now - started < grace` held while `started + grace - now`
     rounded to 0.0, so the scheduler woke itself at the same instant forever."""
     w = ecsim.World.demo(seed=2)
-    bad = register_revision(w, **{"ecsim.health": "failing"})
+    bad = register_revision(w, {"ecsim.health": "failing"})
     w.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=bad)
     w.advance(44)
     for _ in range(10_000):

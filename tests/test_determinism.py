@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 
 import ecsim
-from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
+from ecsim.model.demo import CLUSTER, SERVICE
 from ecsim.sim import normals, uniforms
 from ecsim.sim.rng import NORMAL_BLOCK
-from tests.conftest import service_task_arns
+from tests.support import service_task_arns
+from tests.support.worlds import register_revision
 
 
 def timeline(seed: int) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
@@ -26,17 +27,7 @@ def timeline(seed: int) -> tuple[list[dict[str, Any]], list[str], list[dict[str,
     w.advance(45.5)
     w.chaos.restore_controller(CLUSTER, SERVICE)
     w.advance(60)
-    td = w.ecs.describe_task_definition(taskDefinition=FAMILY)["taskDefinition"]
-    container = dict(td["containerDefinitions"][0])
-    container["dockerLabels"] = {**container["dockerLabels"], "ecsim.latency.median": "30ms"}
-    revision = w.ecs.register_task_definition(
-        family=FAMILY,
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[container],
-    )["taskDefinition"]["taskDefinitionArn"]
+    revision = register_revision(w, {"ecsim.latency.median": "30ms"})
     w.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=revision)
     w.traffic.set_rate(150)
     w.advance(200)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ecsim.model.elbv2.resources import LoadBalancer, TargetGroup, forward_targets
 from ecsim.model.world import World
-from tests.test_elbv2_api import make_lb, make_listener, make_tg
+from tests.support.worlds import make_lb, make_listener, make_tg
 
 
 def scanned(w: World, tg: TargetGroup) -> LoadBalancer | None:

@@ -14,40 +14,12 @@ from ecsim.model.elbv2.health import ProbeResult
 from ecsim.model.errors import AwsError
 from ecsim.model.events import TargetHealthChanged
 from ecsim.model.world import World
+from tests.support.worlds import default_subnets, make_lb, make_listener, make_tg
 
 ARN_PREFIX = "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def default_subnets(w: World) -> list[str]:
-    return [s.id for s in w.net.default_subnets()]
-
-
-def make_lb(w: World, name: str = "web", **kwargs: Any) -> str:
-    kwargs.setdefault("Subnets", default_subnets(w))
-    out = w.elbv2.create_load_balancer(Name=name, **kwargs)
-    return str(out["LoadBalancers"][0]["LoadBalancerArn"])
-
-
-def make_tg(w: World, name: str = "web-tg", **kwargs: Any) -> str:
-    kwargs.setdefault("Protocol", "HTTP")
-    kwargs.setdefault("Port", 80)
-    kwargs.setdefault("VpcId", w.net.default_vpc.id)
-    kwargs.setdefault("TargetType", "ip")
-    out = w.elbv2.create_target_group(Name=name, **kwargs)
-    return str(out["TargetGroups"][0]["TargetGroupArn"])
-
-
-def make_listener(w: World, lb: str, tg: str, port: int = 80) -> str:
-    out = w.elbv2.create_listener(
-        LoadBalancerArn=lb,
-        Protocol="HTTP",
-        Port=port,
-        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
-    )
-    return str(out["Listeners"][0]["ListenerArn"])
 
 
 @contextmanager

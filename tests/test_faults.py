@@ -12,7 +12,7 @@ from ecsim.model.demo import CLUSTER, SERVICE
 from ecsim.model.errors import AwsError
 from ecsim.model.events import TargetHealthChanged, TaskFaultChanged, TaskStateChanged
 from ecsim.model.world import World
-from tests.conftest import service_task_arns
+from tests.support import service_task_arns
 
 
 @pytest.fixture

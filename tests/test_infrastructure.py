@@ -5,7 +5,8 @@ from __future__ import annotations
 import ecsim
 from ecsim.model.demo import CLUSTER, SERVICE
 from ecsim.model.events import TargetHealthChanged
-from tests.conftest import advance_until, ec2_service_world, healthy, service, tasks, tg_arn
+from tests.support import advance_until, healthy, service, tasks, tg_arn
+from tests.support.worlds import ec2_service_world
 
 
 def test_az_outage_moves_the_service_to_the_other_zones() -> None:

@@ -12,13 +12,8 @@ import pytest
 import ecsim
 from ecsim.model.errors import AwsError
 from ecsim.model.events import TargetHealthChanged
-from tests.conftest import (
-    advance_until,
-    ec2_service_world,
-    service,
-    target_states,
-    tasks,
-)
+from tests.support import advance_until, service, target_states, tasks
+from tests.support.worlds import ec2_service_world
 
 DRAINED = "container instance is in DRAINING state"
 

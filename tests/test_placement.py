@@ -12,7 +12,8 @@ import pytest
 
 import ecsim
 from ecsim.model.errors import AwsError
-from tests.conftest import advance_until, launch_container_instances
+from tests.support import advance_until
+from tests.support.worlds import launch_container_instances
 
 CLUSTER = "pl"
 

@@ -59,8 +59,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import ecsim
-from ecsim.model.demo import CLUSTER, DESIRED, FAMILY, SERVICE
-from tests.conftest import service_task_arns
+from ecsim.model.demo import CLUSTER, DESIRED, SERVICE
+from tests.support import service_task_arns
+from tests.support.worlds import register_revision
 
 STATUSES = {0, 200, 500, 502, 503, 504}
 NOT_ROUTABLE = {"draining", "unused"}
@@ -90,23 +91,6 @@ def all_tasks(w: ecsim.World) -> list[dict[str, Any]]:
         assert not answer["failures"], answer["failures"]
         out += answer["tasks"]
     return out
-
-
-def register_revision(w: ecsim.World, **labels: str) -> str:
-    """A new revision of the demo's family, with extra `ecsim.*` docker labels."""
-    td = w.ecs.describe_task_definition(taskDefinition=FAMILY)["taskDefinition"]
-    container = dict(td["containerDefinitions"][0])
-    container["dockerLabels"] = {**container.get("dockerLabels", {}), **labels}
-    return str(
-        w.ecs.register_task_definition(
-            family=FAMILY,
-            networkMode="awsvpc",
-            requiresCompatibilities=["FARGATE"],
-            cpu="256",
-            memory="512",
-            containerDefinitions=[container],
-        )["taskDefinition"]["taskDefinitionArn"]
-    )
 
 
 def guard_progress(w: ecsim.World, limit: int = MAX_CALLBACKS_PER_INSTANT) -> None:
@@ -239,12 +223,12 @@ class WorldMachine(RuleBasedStateMachine):
 
     @rule()
     def deploy_failing_revision(self) -> None:
-        arn = register_revision(self.world, **{"ecsim.health": "failing"})
+        arn = register_revision(self.world, {"ecsim.health": "failing"})
         self.world.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=arn)
 
     @rule()
     def deploy_passing_revision(self) -> None:
-        arn = register_revision(self.world, **{"ecsim.health": "passing"})
+        arn = register_revision(self.world, {"ecsim.health": "passing"})
         self.world.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=arn)
 
     @rule(i=st.integers(min_value=0, max_value=99))

@@ -14,7 +14,8 @@ from ecsim.model.demo import CLUSTER, SERVICE
 from ecsim.model.errors import AwsError
 from ecsim.model.events import ServiceEvent, TaskStateChanged
 from ecsim.scenario import load_text, run
-from tests.conftest import service_task_arns
+from tests.support import service_task_arns
+from tests.support.worlds import ec2_service_world
 
 AZS = ("us-east-1a", "us-east-1b", "us-east-1c")
 
@@ -161,8 +162,6 @@ def test_binpack_services_default_to_disabled(ec2_world: ecsim.World) -> None:
 
 @pytest.fixture
 def ec2_world() -> ecsim.World:
-    from tests.conftest import ec2_service_world
-
     w, _ = ec2_service_world(seed=31, instances=3, desired=0)
     return w
 

@@ -28,7 +28,7 @@ CHECKED = [0]
 
 
 def _fingerprint(sched: ServiceScheduler, svc: Service) -> Any:
-    elb = sched.world.elb
+    elb = sched.backend.elb
     tasks = []
     for t in svc.tasks.values():
         targets = []
@@ -90,22 +90,22 @@ def checked_reconcile(self: ServiceScheduler, svc: Service) -> None:
     if not quiet:
         _original_reconcile(self, svc)
         return
-    world = self.world
-    now = world.now
+    ctx = self.ctx
+    now = ctx.now
     last = svc.last_messages.get(msg.steady_state(svc.name))
-    due = last is None or now - last >= world.settings.scheduler.event_dedup
+    due = last is None or now - last >= ctx.settings.scheduler.event_dedup
     before = _fingerprint(self, svc)
     rng = self._rng.getstate()
-    seq = world.kernel._seq
-    n_events = len(world._events)
+    seq = ctx.kernel._seq
+    n_events = len(ctx.log.events())
     svc.changed = True  # force the full reconcile
     _original_reconcile(self, svc)
     CHECKED[0] += 1
-    new = world._events[n_events:]
+    new = ctx.log.events()[n_events:]
     expected = [msg.steady_state(svc.name)] if due else []
     assert [e.message for e in new if isinstance(e, ServiceEvent)] == expected
     assert all(isinstance(e, ServiceEvent) for e in new), new
-    assert world.kernel._seq == seq + 1, "one timer: the next reconcile"
+    assert ctx.kernel._seq == seq + 1, "one timer: the next reconcile"
     assert _fingerprint(self, svc) == before
     assert self._rng.getstate() == rng
     assert not svc.changed, "the full reconcile poked nothing"

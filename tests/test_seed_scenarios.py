@@ -7,7 +7,7 @@ import pytest
 
 import ecsim
 from ecsim.model.demo import CLUSTER, LOAD_BALANCER, SERVICE
-from tests.conftest import advance_until, service, target_states, tasks, tg_arn, whole
+from tests.support import advance_until, service, target_states, tasks, tg_arn, whole
 
 
 def quiet(w: ecsim.World) -> None:

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 
 import ecsim
-from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
+from ecsim.model.demo import CLUSTER, SERVICE
 from ecsim.model.events import TargetHealthChanged, TaskStateChanged
-from tests.conftest import advance_until, fargate_task_definition, service, tasks
+from tests.support import advance_until, service, tasks
+from tests.support.worlds import fargate_task_definition, register_revision
 
 ORDER = [
     "PROVISIONING",
@@ -139,16 +140,7 @@ def test_run_task_places_over_the_azs_and_lists_by_status() -> None:
 
 
 def test_a_service_that_cannot_start_tasks_backs_off(demo: ecsim.World) -> None:
-    td = demo.ecs.describe_task_definition(taskDefinition=FAMILY)["taskDefinition"]
-    container = {**td["containerDefinitions"][0], "dockerLabels": {"ecsim.start": "crash"}}
-    bad = demo.ecs.register_task_definition(
-        family=FAMILY,
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[container],
-    )["taskDefinition"]["taskDefinitionArn"]
+    bad = register_revision(demo, {"ecsim.start": "crash"}, replace_labels=True)
     demo.ecs.update_service(
         cluster=CLUSTER,
         service=SERVICE,

@@ -6,19 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from ecsim.cli.serve import build_app, demo_factory
-from ecsim.live.runtime import LiveWorld
+from tests.support.server import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
@@ -34,63 +29,21 @@ SPEED = 60.0
 WAIT_MS = 30_000  # wall time any one state may take to show (a few simulated minutes)
 
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.server(world="demo", speed=SPEED),
+]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Server:
-    """`ecsim serve`'s app on a free loopback port, in a background thread."""
-
-    def __init__(self, speed: float = SPEED) -> None:
-        self.port = free_port()
-        self.live = LiveWorld(demo_factory, seed=0, speed=speed)
-        config = uvicorn.Config(
-            build_app(self.live),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="error",
-            ws="websockets-sansio",
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    def command(self, cmd: str, **args: Any) -> dict[str, Any]:
-        body = json.dumps({"cmd": cmd, "args": args}).encode()
-        req = urllib.request.Request(
-            self.url + "ecsim/ui/command", body, {"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(req, timeout=30) as r:
-            answer: dict[str, Any] = json.loads(r.read())
-            return answer
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    with Server() as s:
-        yield s
+def command(server: LiveServer, cmd: str, **args: Any) -> dict[str, Any]:
+    """A command of the page's own (`POST /ecsim/ui/command`), as the page sends it."""
+    body = json.dumps({"cmd": cmd, "args": args}).encode()
+    req = urllib.request.Request(
+        f"{server.url}/ecsim/ui/command", body, {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        answer: dict[str, Any] = json.loads(r.read())
+        return answer
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +57,9 @@ def browser() -> Iterator[Any]:
 class Page:
     """A page on the simulator, with the console errors it logged."""
 
-    def __init__(self, browser: Any, server: Server, width: int = 1280, height: int = 800) -> None:
+    def __init__(
+        self, browser: Any, server: LiveServer, width: int = 1280, height: int = 800
+    ) -> None:
         self.page = browser.new_page(viewport={"width": width, "height": height})
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -148,9 +103,9 @@ class Page:
 
 
 @pytest.fixture
-def page(browser: Any, server: Server) -> Iterator[Page]:
-    server.command("scenario", name="seed")  # a fresh world: the seed's architecture
-    server.command("resume")
+def page(browser: Any, server: LiveServer) -> Iterator[Page]:
+    command(server, "scenario", name="seed")  # a fresh world: the seed's architecture
+    command(server, "resume")
     p = Page(browser, server)
     p.wait_healthy(3)
     yield p
@@ -158,7 +113,7 @@ def page(browser: Any, server: Server) -> Iterator[Page]:
 
 
 def test_the_page_loads_with_three_healthy_targets_and_no_console_errors(
-    page: Page, browser: Any, server: Server
+    page: Page, browser: Any, server: LiveServer
 ) -> None:
     pg = page.page
     assert "Service vs. Task" in pg.locator("h1").inner_text()
@@ -303,7 +258,7 @@ def test_bad_commands_get_a_clear_message_and_the_world_carries_on(page: Page) -
     assert [e for e in page.errors if "WebSocket" not in e] == []
 
 
-def test_two_browsers_see_the_same_world(page: Page, browser: Any, server: Server) -> None:
+def test_two_browsers_see_the_same_world(page: Page, browser: Any, server: LiveServer) -> None:
     other = Page(browser, server)
     page.page.locator("[data-sched=hang]").click()
     other.wait("() => document.querySelector('#svc-status').textContent === 'STUCK'")
@@ -447,10 +402,10 @@ def test_fis_faults_from_the_task_controls_show_on_the_tasks_and_in_the_events(
 
 
 def test_with_two_services_the_page_shows_and_manages_the_one_picked(
-    page: Page, server: Server
+    page: Page, server: LiveServer
 ) -> None:
     pg = page.page
-    server.command("scenario", name="binpack-vs-spread")  # two services, two target groups
+    command(server, "scenario", name="binpack-vs-spread")  # two services, two target groups
     page.wait("() => !document.querySelector('#svc-pick-row').hidden")
     labels = pg.eval_on_selector_all("#svc-pick option", "els => els.map(e => e.textContent)")
     assert sorted(labels) == ["packed-service", "spread-service"]

@@ -2,14 +2,18 @@
 `home-service` in cluster `home`, built through the same API calls a boto3 script would make.
 
 The target group checks every 10 s and drains for 30 s (AWS's defaults are 30 s and 300 s;
-shorter values are what teams pick for fast feedback, docs/behaviour.md, "Deregistration delay";
-user-needs #13), so the
-demo shows healing and deletion within a minute or two.
+shorter values are what teams pick for fast feedback: docs/behaviour.md, "Deregistration
+delay"), so the demo shows healing and deletion within a minute or two.
+
+`create_demo` makes the calls through any clients with AWS's method names: the world's own
+(`w.ec2`, `w.ecs`, `w.elbv2`) or boto3's against `ecsim serve`.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from ecsim.model.ec2.api import Ec2Api
 from ecsim.model.ecs.api import EcsApi
@@ -42,37 +46,62 @@ DESIRED = 3
 STEADY_WITHIN = 600.0
 
 
-def build_demo(w: W, desired: int = DESIRED, rate: float = 5.0) -> W:
-    subnets = [
-        s["SubnetId"]
-        for s in w.ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
-            "Subnets"
-        ]
-    ]
-    sg = w.ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])[
-        "SecurityGroups"
-    ][0]["GroupId"]
-    vpc = w.ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0][
-        "VpcId"
-    ]
-    w.ecs.create_cluster(clusterName=CLUSTER)
-    td = w.ecs.register_task_definition(
-        family=FAMILY,
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
+def task_definition(
+    family: str = FAMILY, labels: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """RegisterTaskDefinition's parameters for the demo's app (a fresh copy): one Fargate
+    container, nginx on port 80, that answers 3 s after it starts, in 20 ms (median); ecsim
+    reads that app profile from its `dockerLabels`, here with `labels` on top."""
+    return {
+        "family": family,
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "256",
+        "memory": "512",
+        "containerDefinitions": [
             {
                 "name": "app",
                 "image": "public.ecr.aws/nginx/nginx:latest",
                 "essential": True,
                 "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
-                "dockerLabels": {"ecsim.latency.median": "20ms", "ecsim.startup": "3s"},
+                "dockerLabels": {
+                    "ecsim.latency.median": "20ms",
+                    "ecsim.startup": "3s",
+                    **(labels or {}),
+                },
             }
         ],
-    )["taskDefinition"]["taskDefinitionArn"]
-    lb = w.elbv2.create_load_balancer(
+    }
+
+
+@dataclass(frozen=True)
+class DemoArns:
+    """What `create_demo` created."""
+
+    cluster: str
+    task_definition: str
+    load_balancer: str
+    target_group: str
+    listener: str
+    service: str
+
+
+def create_demo(ec2: Any, ecs: Any, elbv2: Any, desired: int = DESIRED) -> DemoArns:
+    """The demo's API calls, in order, through `ec2`, `ecs` and `elbv2` clients. Nothing waits:
+    the load balancer is still provisioning and the tasks are starting when it returns."""
+    subnets = [
+        s["SubnetId"]
+        for s in ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
+            "Subnets"
+        ]
+    ]
+    sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])[
+        "SecurityGroups"
+    ][0]["GroupId"]
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    cluster = ecs.create_cluster(clusterName=CLUSTER)["cluster"]["clusterArn"]
+    td = ecs.register_task_definition(**task_definition())["taskDefinition"]["taskDefinitionArn"]
+    lb = elbv2.create_load_balancer(
         Name=LOAD_BALANCER,
         Subnets=subnets,
         SecurityGroups=[sg],
@@ -80,7 +109,7 @@ def build_demo(w: W, desired: int = DESIRED, rate: float = 5.0) -> W:
         Type="application",
     )
     lb_arn = lb["LoadBalancers"][0]["LoadBalancerArn"]
-    tg = w.elbv2.create_target_group(
+    tg = elbv2.create_target_group(
         Name=TARGET_GROUP,
         Protocol="HTTP",
         Port=80,
@@ -89,17 +118,17 @@ def build_demo(w: W, desired: int = DESIRED, rate: float = 5.0) -> W:
         HealthCheckPath="/",
         HealthCheckIntervalSeconds=10,
     )["TargetGroups"][0]["TargetGroupArn"]
-    w.elbv2.modify_target_group_attributes(
+    elbv2.modify_target_group_attributes(
         TargetGroupArn=tg,
         Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}],
     )
-    w.elbv2.create_listener(
+    listener = elbv2.create_listener(
         LoadBalancerArn=lb_arn,
         Protocol="HTTP",
         Port=80,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
-    )
-    w.ecs.create_service(
+    )["Listeners"][0]["ListenerArn"]
+    service = ecs.create_service(
         cluster=CLUSTER,
         serviceName=SERVICE,
         taskDefinition=td,
@@ -115,8 +144,13 @@ def build_demo(w: W, desired: int = DESIRED, rate: float = 5.0) -> W:
         loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 80}],
         healthCheckGracePeriodSeconds=30,
         deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
-    )
-    wait_steady(w, CLUSTER, SERVICE, lb_arn)
+    )["service"]["serviceArn"]
+    return DemoArns(cluster, td, lb_arn, tg, listener, service)
+
+
+def build_demo(w: W, desired: int = DESIRED, rate: float = 5.0) -> W:
+    arns = create_demo(w.ec2, w.ecs, w.elbv2, desired)
+    wait_steady(w, CLUSTER, SERVICE, arns.load_balancer)
     if rate:
         w.traffic.set_rate(rate, LOAD_BALANCER)
     return w

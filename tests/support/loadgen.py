@@ -1,6 +1,6 @@
 """A small load generator for the load test, run in its own process (its own GIL):
 
-    python -m tests.awsapi_loadgen ALB_URL API_URL ALB_CLIENTS API_CLIENTS SECONDS
+    python -m tests.support.loadgen ALB_URL API_URL ALB_CLIENTS API_CLIENTS SECONDS
 
 Prints one JSON object: per side, requests sent and answers by status (or error), and the
 wall time it ran.

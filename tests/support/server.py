@@ -1,4 +1,6 @@
-"""A real `ecsim serve` for the AWS API tests: uvicorn on 127.0.0.1 in a background thread.
+"""A real `ecsim serve` for the tests: uvicorn on 127.0.0.1 in a background thread, the AWS
+API and the page on one port, a listener of the simulated ALB on another. Tests get one from
+the `server` fixture (tests/conftest.py), configured by a `server` mark (`Serve`).
 
 The live world belongs to the server's event loop; tests read it through the API, or with
 `server.call(fn)`, which runs `fn(world)` on that loop between two slices.
@@ -7,46 +9,106 @@ The live world belongs to the server's event loop; tests read it through the API
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import boto3
+import httpx
 import uvicorn
 from botocore.config import Config
 
 from ecsim.awsapi import alb_app
 from ecsim.cli.serve import build_app
 from ecsim.live.runtime import LiveWorld
+from ecsim.model.demo import DESIRED
 from ecsim.model.world import World
 
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Serve:
+    """What the `server` fixture serves: the keywords of the closest `server` mark, e.g.
+
+        pytestmark = pytest.mark.server(world="demo", rate=0, speed=60)
+
+    - world: "empty" (`World(seed)`: the default VPC, nothing else) or "demo"
+      (`World.demo(seed, desired=desired, rate=rate)`, steady, at `rate` requests per second);
+    - speed: simulated seconds per wall second;
+    - alb, alb_port: the load balancer (name or ARN; None: the first) and the listener port
+      that `alb_url` answers for;
+    - paused: pause the clock through ecsim's API (`POST /ecsim/api/time/pause`) at the start;
+    - warm: simulated seconds the world advances before the first test;
+    - fresh: a new server for every test; else the tests of a module share one per `Serve`.
+    """
+
+    world: Literal["empty", "demo"] = "empty"
+    desired: int = DESIRED
+    rate: float = 5.0
+    seed: int = 0
+    speed: float = 120.0
+    alb: str | None = None
+    alb_port: int = 80
+    paused: bool = False
+    warm: float = 0.0
+    fresh: bool = False
+
+    def factory(self) -> Callable[[int], World]:
+        if self.world == "demo":
+            return lambda seed: World.demo(seed=seed, desired=self.desired, rate=self.rate)
+        if self.world == "empty":
+            return lambda seed: World(seed=seed)
+        raise ValueError(f"world: 'empty' or 'demo', not {self.world!r}")
+
+    def start(self) -> LiveServer:
+        server = LiveServer(self.factory(), self.speed, self.seed, self.alb, self.alb_port)
+        server.start()
+        try:
+            if self.paused:
+                r = httpx.post(f"{server.url}/ecsim/api/time/pause", json={})
+                assert r.status_code == 200, r.text
+            if self.warm:
+                server.call(lambda w: w.advance(self.warm))
+        except BaseException:
+            server.stop()
+            raise
+        return server
+
+
 class LiveServer:
-    """The page/API port and one ALB port (listener :80 of the first load balancer)."""
+    """The page/API port and one ALB port (a listener of a load balancer: by default :80 of
+    the first)."""
 
     def __init__(
         self,
         factory: Callable[[int], World] = lambda seed: World(seed=seed),
         speed: float = 120.0,
         seed: int = 0,
+        alb: str | None = None,
+        alb_port: int = 80,
     ) -> None:
         self.live = LiveWorld(factory, seed=seed, speed=speed)
         self.url = self.alb_url = ""
         self._servers = [
             uvicorn.Server(
-                uvicorn.Config(build_app(self.live), host="127.0.0.1", port=0, log_level="warning")
+                uvicorn.Config(
+                    build_app(self.live),
+                    host="127.0.0.1",
+                    port=0,
+                    log_level="warning",
+                    ws="websockets-sansio",  # the page's stream
+                )
             ),
             uvicorn.Server(
                 uvicorn.Config(
-                    alb_app(self.live, None, 80),
+                    alb_app(self.live, alb, alb_port),
                     host="127.0.0.1",
                     port=0,
                     log_level="warning",
@@ -100,15 +162,6 @@ class LiveServer:
             aws_secret_access_key="testing",
             config=Config(retries={"max_attempts": 1}, **config),
         )
-
-
-@contextlib.contextmanager
-def running(**kwargs: Any) -> Iterator[LiveServer]:
-    server = LiveServer(**kwargs).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 FAST = {"Delay": 0.2, "MaxAttempts": 300}  # waiter config: poll the fast-running world often
