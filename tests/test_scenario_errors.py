@@ -8,27 +8,11 @@ from pathlib import Path
 import pytest
 
 from ecsim.scenario import ScenarioError, load_file, load_text
+from tests.support.scenarios import demo_scenario
 
-BASE = """name: broken
-duration: 2m
-world:
-  clusters: [home]
-  task_definitions:
-    - family: home-app
-  target_groups:
-    - name: home-tg
-  load_balancers:
-    - name: home-alb
-      listeners:
-        - port: 80
-          default_action: {forward: home-tg}
-  services:
-    - name: home-service
-      cluster: home
-      task_definition: home-app
-      desired_count: 3
-      target_groups: [home-tg]
-timeline:
+BASE = demo_scenario(
+    "broken",
+    """timeline:
   - at: 1m
     name: the kill
     do: chaos.kill_task
@@ -37,7 +21,8 @@ expect:
   - that: running_count(home-service) == 3
     within: 2m
     of: the kill
-"""
+""",
+)
 
 
 AUTO = """      auto_scaling:

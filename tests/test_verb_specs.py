@@ -28,33 +28,18 @@ from ecsim.model.world import World
 from ecsim.scenario import ScenarioError, load_text, operations
 from ecsim.scenario.validate import generated, schema
 from ecsim.web import commands
+from tests.support.scenarios import demo_scenario
 
-SCENARIO = """name: limits
-duration: 2m
-world:
-  clusters: [home]
-  task_definitions:
-    - family: home-app
-  target_groups:
-    - name: home-tg
-  load_balancers:
-    - name: home-alb
-      listeners:
-        - port: 80
-          default_action: {forward: home-tg}
-  services:
-    - name: home-service
-      cluster: home
-      task_definition: home-app
-      desired_count: 3
-      target_groups: [home-tg]
-traffic:
+SCENARIO = demo_scenario(
+    "limits",
+    """traffic:
   - rate: 10
 timeline:
   - at: 1m
     do: chaos.stress_cpu
     with: {task: "${task:home-service}", percent: 100}
-"""
+""",
+)
 RATE_LINE = SCENARIO.splitlines().index("  - rate: 10") + 1
 STEP_LINE = RATE_LINE + 4  # the line of the step's `with:`
 

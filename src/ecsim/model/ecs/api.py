@@ -793,9 +793,10 @@ class EcsApi:
                 failures.append({"reason": _placement_failure_reason(where), "detail": where})
                 continue
             subnet, instance = where
-            task = self.backend.run_task(
-                cluster, td, subnet, group, started_by, launch_type, instance, overrides
+            task = self.backend.new_task(
+                cluster, td, subnet, group, started_by, launch_type, instance
             )
+            self.backend.run_task(task, overrides)
             peers.append(task)
             tasks.append(task)
         return {"tasks": [self._task_shape(t) for t in tasks], "failures": failures}

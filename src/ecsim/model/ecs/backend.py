@@ -178,22 +178,10 @@ class EcsBackend:
             instance.used_memory += td.task_memory()
         return task
 
-    def run_task(
-        self,
-        cluster: Cluster,
-        td: TaskDefinition,
-        subnet: Subnet,
-        group: str,
-        started_by: str | None,
-        launch_type: LaunchType,
-        instance: ContainerInstance | None,
-        overrides: dict[str, Any],
-    ) -> Task:
-        """RunTask: a standalone task, placed, starts its lifecycle."""
-        task = self.new_task(cluster, td, subnet, group, started_by, launch_type, instance)
+    def run_task(self, task: Task, overrides: dict[str, Any]) -> None:
+        """RunTask: a standalone task, placed (`new_task`), starts its lifecycle."""
         task.overrides = overrides
         self.lifecycle.launch(task)
-        return task
 
     def _release_instance(self, task: Task) -> None:
         instance = task.container_instance
