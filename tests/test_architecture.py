@@ -13,8 +13,16 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from ecsim.model.aws.ids import DEFAULT_EPOCH
+from ecsim.model.context import SimContext
+from ecsim.model.elbv2.backend import ElbBackend
+from ecsim.model.elbv2.endpoints import Endpoints
+from ecsim.model.elbv2.health import ProbeResult, passed
+from ecsim.model.elbv2.resources import HealthCheck, Listener, LoadBalancer, Rule, TargetGroup
 
 MODEL = Path(__file__).resolve().parent.parent / "src" / "ecsim" / "model"
 SRC = MODEL.parent
@@ -156,3 +164,67 @@ def _is_state(expr: ast.expr, names: set[str]) -> bool:
     if expr.id in names:
         return True
     return expr.id == "self" and len(chain) >= 2 and chain[-1] in BACKENDS
+
+
+# --- a component built alone ---------------------------------------------------------------
+
+
+class _Recorder:
+    """A `RoutingObserver` that notes what it is told, and what the group looked like then."""
+
+    def __init__(self, tg: TargetGroup) -> None:
+        self.tg = tg
+        self.calls: list[tuple[str, Any]] = []
+
+    def routing_will_change(self) -> None:
+        self.calls.append(("will_change", sorted(t.state.value for t in self.tg.targets.values())))
+
+    def endpoint_failed(self, ip: str) -> None:
+        self.calls.append(("failed", ip))
+
+    def endpoint_unreachable(self, ip: str) -> None:
+        self.calls.append(("unreachable", ip))
+
+    def target_drained(self, tg_arn: str, ip: str, port: int) -> None:
+        self.calls.append(("drained", (ip, port)))
+
+
+class _Answering:
+    def probe(self, now: float, port: int, path: str, timeout: float, matcher: str) -> ProbeResult:
+        return passed(0.005)
+
+
+def test_the_elbv2_backend_is_built_alone_and_announces_each_routing_change_first() -> None:
+    """No World: a context, the endpoints and the backend. The observer hears of a routing
+    change before it is made (it still sees the old states), registration to drain."""
+    ctx = SimContext.create(0, "us-east-1", None, DEFAULT_EPOCH)
+    endpoints: Endpoints[Any] = Endpoints()
+    elb = ElbBackend(ctx, endpoints)
+    tg = TargetGroup("arn:tg", "tg", "HTTP", 80, "vpc-1", "ip", HealthCheck(interval=5))
+    seen = _Recorder(tg)
+    endpoints.observe(seen)
+    lb = LoadBalancer(
+        "arn:lb", "lb", "lb.example", "internet-facing", "vpc-1", [], [("az-a", "s")], [], 0.0
+    )
+    elb.add_target_group(tg, {})
+    elb.add_load_balancer(lb, [], {}, provisioning=1.0)
+    endpoints.attach("10.0.0.5", _Answering())
+    rule = Rule(
+        "arn:rule", "arn:listener", None, [], [{"Type": "forward", "TargetGroupArn": "arn:tg"}]
+    )
+    elb.add_listener(lb, Listener("arn:listener", "arn:lb", 80, "HTTP", rule))
+    assert seen.calls and all(call == ("will_change", []) for call in seen.calls)
+
+    seen.calls.clear()
+    elb.register_targets(tg, [("10.0.0.5", 80, "az-a")])
+    assert seen.calls[0] == ("will_change", [])  # before the target exists
+    ctx.kernel.run_until(60.0)
+    assert [t.state.value for t in tg.targets.values()] == ["healthy"]
+    assert ("will_change", ["initial"]) in seen.calls  # told before it turned healthy
+
+    seen.calls.clear()
+    elb.deregister_targets(tg, [("10.0.0.5", 80)])
+    assert seen.calls[0] == ("will_change", ["healthy"])
+    ctx.kernel.run_until(60.0 + tg.deregistration_delay + 1)
+    assert ("drained", ("10.0.0.5", 80)) in seen.calls
+    assert tg.targets == {}

@@ -72,6 +72,7 @@ class World:
         self.endpoints.observe(self._dataplane)
         # ECS
         self.ecs_backend = EcsBackend(ctx, self.elb, self.endpoints, self.net)
+        self.elb.health_listeners.append(self.ecs_backend.target_health_changed)
         self.instances.observers.append(self.ecs_backend.agent)
         self.zones.observers += [self.endpoints, self.ecs_backend]
         # the faces: AWS's APIs and ecsim's own verbs

@@ -67,7 +67,6 @@ class EcsBackend:
         # worlds without it draw exactly what they drew before strategies were modelled.
         self.placement_rng = ctx.streams.scalar("placement")
         self._registrations: dict[tuple[str, str, int], Task] = {}
-        elb.health_listeners.append(self._target_health_changed)
 
     # --- lifecycle hooks (lifecycle.Hooks) ------------------------------------------------
 
@@ -123,9 +122,11 @@ class EcsBackend:
         assert task.ip is not None
         self._registrations[(tg_arn, task.ip, port)] = task
 
-    def _target_health_changed(
+    def target_health_changed(
         self, tg: TargetGroup, target: Target, state: TargetHealthState
     ) -> None:
+        """A target's health changed (a `HealthListener` of the ELBv2 backend): a task's
+        target finished draining, or the scheduler has something to look at."""
         key = (tg.arn, target.id, target.port)
         task = self._registrations.get(key)
         if task is None:
