@@ -17,7 +17,7 @@ from ecsim.model.aws.names import Names, tail
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.ecs import placement, rebalancing
-from ecsim.model.ecs.backend import EcsBackend
+from ecsim.model.ecs.backend import EcsBackend, assigns_public_ip
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.container_health import ContainerHealthCheck
 from ecsim.model.ecs.draining import SETTABLE
@@ -785,16 +785,19 @@ class EcsApi:
         placement.check_for_launch(launch_type, strategy, constraints, _td_constraints(td))
         tasks, failures = [], []
         peers = [t for t in cluster.tasks.values() if t.group == group and not t.stopped]
+        public_ip = assigns_public_ip(network)
         for _ in range(count):
+            # A subnet without a free address does not refuse the call: the task is created
+            # and fails to start (docs/behaviour.md, "Subnet address exhaustion").
             where = self.backend.place(
-                cluster, td, launch_type, network, peers, strategy, constraints
+                cluster, td, launch_type, network, peers, strategy, constraints, overcommit=True
             )
             if isinstance(where, str):
                 failures.append({"reason": _placement_failure_reason(where), "detail": where})
                 continue
             subnet, instance = where
             task = self.backend.new_task(
-                cluster, td, subnet, group, started_by, launch_type, instance
+                cluster, td, subnet, group, started_by, launch_type, instance, public_ip
             )
             self.backend.run_task(task, overrides)
             peers.append(task)

@@ -67,6 +67,10 @@ class EcsBackend:
         # worlds without it draw exactly what they drew before strategies were modelled.
         self.placement_rng = ctx.streams.scalar("placement")
         self._registrations: dict[tuple[str, str, int], Task] = {}
+        # Addresses promised to tasks still PROVISIONING, per subnet: placement counts them,
+        # so it does not send more tasks to a subnet than it has addresses for
+        # (docs/behaviour.md, "Subnet address exhaustion").
+        self._reserved: Counter[str] = Counter()
 
     # --- lifecycle hooks (lifecycle.Hooks) ------------------------------------------------
 
@@ -80,6 +84,9 @@ class EcsBackend:
 
     def changed(self, task: Task) -> None:
         svc = task.service
+        if task.address_reserved and task.last_status is not TaskStatus.PROVISIONING:
+            task.address_reserved = False  # it has its address now, or never will
+            self._reserved[task.subnet.id] -= 1
         if task.last_status is TaskStatus.STOPPED:
             self.ctx.after(self.ctx.settings.tasks.stopped_retention, self._purge, task)
             if task.container_instance is not None:
@@ -96,6 +103,12 @@ class EcsBackend:
         ):
             if not task.ever_running:
                 self._start_failed(svc)
+                if task.ip is None and task.stopped_reason == msg.no_free_address(
+                    task.subnet.id, task.public_ip
+                ):
+                    self.scheduler.event(
+                        svc, msg.unable_to_place(svc.name, task.stopped_reason), dedupe=True
+                    )
             self.scheduler.task_failed(svc, task, "tasks failed to start")
         self.scheduler.poke(svc)
 
@@ -152,7 +165,10 @@ class EcsBackend:
         started_by: str | None,
         launch_type: LaunchType,
         instance: ContainerInstance | None = None,
+        public_ip: bool = False,
     ) -> Task:
+        """A new PROVISIONING task where placement put it; an address of `subnet` is counted
+        as taken from now on (`free_addresses`)."""
         task_id = self.ctx.ids.task_id()
         containers = [
             Container(c["name"], str(c.get("image", "")), bool(c.get("essential", True)))
@@ -171,7 +187,10 @@ class EcsBackend:
             created_at=self.ctx.now,
             containers=containers,
             container_instance=instance,
+            public_ip=public_ip,
+            address_reserved=True,
         )
+        self._reserved[subnet.id] += 1
         cluster.tasks[task_id] = task
         if instance is not None:
             instance.tasks.add(task_id)
@@ -197,6 +216,10 @@ class EcsBackend:
         ids = network_configuration.get("awsvpcConfiguration", {}).get("subnets", [])
         return [self.net.subnets[i] for i in ids if i in self.net.subnets]
 
+    def free_addresses(self, subnet: Subnet) -> int:
+        """The subnet's free addresses that no task placed there is about to take."""
+        return subnet.available - self._reserved[subnet.id]
+
     def place(
         self,
         cluster: Cluster,
@@ -206,22 +229,28 @@ class EcsBackend:
         peers: list[Task],
         strategy: list[dict[str, str]] | None = None,
         constraints: list[dict[str, str]] | None = None,
+        overcommit: bool = False,
     ) -> tuple[Subnet, ContainerInstance | None] | str:
         """Where the next task goes, or why it cannot be placed
         (docs/behaviour.md, "Default placement and scale-in", "Task placement").
 
-        Fargate balances over the subnets' AZs; EC2 takes the instances that fit, then those
-        that satisfy the task definition's and the call's placement constraints, then applies
-        the placement strategy (placement.py); without one, the AZ with the fewest tasks of
-        the group, then the instance with the fewest.
+        Fargate balances over the subnets' AZs, among the subnets with an address no task
+        placed before has claimed (docs/behaviour.md, "Subnet address exhaustion"); when none
+        has one, the task is not placed, unless `overcommit` (RunTask: the task is created
+        and fails to start). EC2 takes the instances that fit, then those that satisfy the
+        task definition's and the call's placement constraints, then applies the placement
+        strategy (placement.py); without one, the AZ with the fewest tasks of the group, then
+        the instance with the fewest.
         """
         per_az = Counter(t.az for t in peers)
-        subnets = [
-            s
-            for s in self.subnets_of(network_configuration)
-            if self.net.azs[s.az].up and s.available > 0
-        ]
+        reachable = [s for s in self.subnets_of(network_configuration) if self.net.azs[s.az].up]
+        subnets = [s for s in reachable if self.free_addresses(s) > 0]
         if launch_type is LaunchType.FARGATE:
+            if not subnets and reachable:
+                full = min(reachable, key=lambda s: (per_az[s.az], reachable.index(s)))
+                if overcommit:
+                    return full, None
+                return msg.no_free_address(full.id, assigns_public_ip(network_configuration))
             if not subnets:
                 return "No Fargate capacity is available in the service's subnets"
             subnet = min(subnets, key=lambda s: (per_az[s.az], subnets.index(s)))
@@ -281,6 +310,7 @@ class EcsBackend:
             d.id,
             d.launch_type,
             instance,
+            assigns_public_ip(d.network_configuration),
         )
         task.service = svc
         task.deployment_id = d.id
@@ -479,3 +509,9 @@ class EcsBackend:
                     ci.agent_connected = up
             for svc in cluster.active_services():
                 self.scheduler.poke(svc)
+
+
+def assigns_public_ip(network_configuration: dict[str, Any]) -> bool:
+    """Whether the tasks' network interfaces get a public IP (`assignPublicIp`)."""
+    awsvpc = network_configuration.get("awsvpcConfiguration", {})
+    return bool(awsvpc.get("assignPublicIp") == "ENABLED")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from ecsim.model.ecs import messages as msg
 from ecsim.model.ecs.enums import (
     DesiredStatus,
     HealthStatus,
@@ -112,6 +113,13 @@ class TaskLifecycle:
 
     def _provisioned(self, task: Task) -> None:
         now = self.ctx.now
+        if task.subnet.available <= 0:
+            # No address left for the task's network interface: it never starts
+            # (docs/behaviour.md, "Subnet address exhaustion").
+            reason = msg.no_free_address(task.subnet.id, task.public_ip)
+            self._begin_stop(task, TaskStopCode.TASK_FAILED_TO_START, reason)
+            self._deprovision(task)
+            return
         task.ip = self.net.allocate_ip(task.subnet, owner=task.arn)
         task.eni_id = self.ctx.ids.resource("eni")
         task.mac = self.ctx.ids.mac()

@@ -66,6 +66,17 @@ def unable_to_place(service: str, reason: str) -> str:
     return f"(service {service}) was unable to place a task. Reason: {reason}."
 
 
+def no_free_address(subnet_id: str, public_ip: bool) -> str:
+    """The `stoppedReason` of a task whose subnet has no free address left for its network
+    interface (stop code `TaskFailedToStart`), and the reason of the service's placement
+    event when none of its subnets has one (docs/behaviour.md, "Subnet address exhaustion")."""
+    public = " with public IP assignment enabled" if public_ip else ""
+    return (
+        f"Unexpected EC2 error while attempting to Create Network Interface{public} in subnet "
+        f"'{subnet_id}': InsufficientFreeAddressesInSubnet"
+    )
+
+
 def no_instance_fits(service: str, detail: str) -> str:
     return (
         f"(service {service}) was unable to place a task because no container instance met "

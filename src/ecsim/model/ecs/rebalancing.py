@@ -50,10 +50,15 @@ def default_for(strategy: list[dict[str, str]]) -> str:
 def zones(backend: EcsBackend, svc: Service, with_room: bool = False) -> list[str]:
     """The Availability Zones the service can run a task in now, in order: its subnets' with
     free addresses (Fargate), or those of the ACTIVE, connected instances that its memberOf
-    constraints allow (EC2); `with_room`: only those where its task fits now."""
+    constraints allow (EC2); `with_room`: only those where its task fits now (an address no
+    task placed there has claimed, docs/behaviour.md, "Subnet address exhaustion")."""
     up = backend.net.azs
     if svc.launch_type is LaunchType.FARGATE:
-        azs = [s.az for s in backend.subnets_of(svc.network_configuration) if s.available > 0]
+        azs = [
+            s.az
+            for s in backend.subnets_of(svc.network_configuration)
+            if (backend.free_addresses(s) if with_room else s.available) > 0
+        ]
     else:
         td = svc.primary.task_definition
         given = list(td.extra.get("placementConstraints") or []) + list(svc.placement_constraints)

@@ -70,6 +70,8 @@ class Task:
     deployment_id: str | None = None
     container_instance: ContainerInstance | None = None
     ip: str | None = None
+    public_ip: bool = False  # awsvpcConfiguration.assignPublicIp ENABLED
+    address_reserved: bool = False  # placement counted an address for it (backend.py)
     eni_id: str | None = None
     mac: str | None = None
     attachment_status: str = "PRECREATED"
