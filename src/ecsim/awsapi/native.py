@@ -291,6 +291,17 @@ SCHEMAS: dict[str, Any] = {
             "paused": {"type": "boolean"},
             "seed": {"type": "integer"},
             "sliceMs": {"type": "number", "description": "Wall ms per slice, recent mean."},
+            "running": {"type": "boolean", "description": "Whether the clock's task is alive."},
+            "error": {
+                "type": ["object", "null"],
+                "description": "The last internal error that escaped the simulation since "
+                "the last reset (logged with its traceback; the clock goes on), or null.",
+                "properties": {
+                    "message": {"type": "string"},
+                    "at": {**_SECONDS, "description": "Simulated time of the error."},
+                    "count": {"type": "integer", "description": "Errors since the reset."},
+                },
+            },
         },
         "required": ["now", "speed", "paused", "seed"],
     },

@@ -4,12 +4,19 @@ One asyncio task owns the pacing. Commands from the browser, the AWS API and the
 port run on the same event loop between slices (the world is never touched from another
 thread), so no locks are needed and every command sees a consistent world. The events of each
 slice are handed to subscribers (one asyncio queue per browser) as one batch.
+
+An error that escapes the simulation (a bug: what AWS would show is modelled, never raised)
+does not stop the clock: it is logged with its traceback (logger `ecsim.live`), `status()`
+shows it under `error` (the page shows it beside the clock), and time goes on past the
+callback that raised. `reset` clears it, and starts the clock again if it had stopped.
+(docs/behaviour.md, "Internal errors in the live server")
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +30,10 @@ from ecsim.model.world import World
 SLICE = 0.1  # wall seconds between two advances of the world
 MAX_LAG = 1.0  # wall seconds of simulated work one slice may catch up on
 QUEUE_LIMIT = 256  # batches a slow subscriber may fall behind before it is dropped
+ERRORS_PER_RUN = 100  # errors one advance may go past before it leaves the rest for later
+LOGGED_ERRORS = 64  # distinct errors logged with their traceback; repeats are only counted
+
+log = logging.getLogger("ecsim.live")
 
 
 @dataclass
@@ -68,6 +79,8 @@ class LiveWorld:
         self.listeners: list[Callable[[LiveWorld], None]] = []
         # The adapters' real ports: {"port", "loadBalancer", "listenerPort"} per ALB port.
         self.real_ports: list[dict[str, Any]] = []
+        self.error: dict[str, Any] | None = None  # the last error that escaped the world
+        self._logged: set[str] = set()
         self._attach()
 
     # --- the loop -------------------------------------------------------------------------
@@ -76,8 +89,13 @@ class LiveWorld:
         self.world.subscribers.append(self._pending.append)
 
     def start(self) -> None:
-        if self._task is None:
+        if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="ecsim-live")
+
+    @property
+    def running(self) -> bool:
+        """Whether the pacing task is alive (paused or not)."""
+        return self._task is not None and not self._task.done()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -89,7 +107,10 @@ class LiveWorld:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(SLICE)
-            self.tick()
+            try:
+                self.tick()
+            except Exception as e:  # the clock must outlive any one bad slice
+                self._failed(e)
 
     def tick(self, wall: float | None = None) -> None:
         """Advance the world to where the wall clock says it should be, and publish."""
@@ -101,17 +122,47 @@ class LiveWorld:
                 self.clock.rebase(limit, wall)
                 target = limit
             began = time.perf_counter()
-            self.world.run_until(target)
+            self._run_until(target)
             self._record_slice(time.perf_counter() - began)
         self.publish()
+
+    def _run_until(self, target: float) -> None:
+        """Run the world to `target`. An error escaping a callback is recorded (`_failed`) and
+        the run goes on after that callback (the kernel has already taken it off its agenda),
+        up to `ERRORS_PER_RUN` errors; what is left then waits for the next slice."""
+        for _ in range(ERRORS_PER_RUN):
+            try:
+                self.world.run_until(target)
+                return
+            except Exception as e:
+                self._failed(e)
+                if self.world.now >= target:
+                    return
+
+    def _failed(self, e: Exception) -> None:
+        """Log an error that escaped the world (its traceback the first time it is seen) and
+        show it in `status()`; the clock goes on."""
+        text = f"{type(e).__name__}: {e}"
+        count = self.error["count"] + 1 if self.error is not None else 1
+        self.error = {"message": text, "at": self.world.now, "count": count}
+        if text not in self._logged and len(self._logged) < LOGGED_ERRORS:
+            self._logged.add(text)
+            log.error(
+                "internal error in the simulation at t=%.3f s; the clock goes on",
+                self.world.now,
+                exc_info=e,
+            )
+        self.publish(force=True)
 
     def _record_slice(self, seconds: float) -> None:
         self.slice_seconds.append(seconds)
         if len(self.slice_seconds) > 600:
             del self.slice_seconds[:300]
 
-    def publish(self, reset: bool = False) -> None:
-        if not self._pending and not reset:
+    def publish(self, reset: bool = False, force: bool = False) -> None:
+        """Hand the events since the last batch to every subscriber (an empty batch too when
+        `force`, so the browsers see the status change)."""
+        if not self._pending and not reset and not force:
             return
         batch = Batch(self.world.now, self._pending[:], reset)
         self._pending.clear()
@@ -149,7 +200,7 @@ class LiveWorld:
         """Step: run `seconds` of simulated time at once (paused or not), within the limits
         of `catalog.ADVANCE`."""
         seconds = check(catalog.ADVANCE, {"seconds": seconds})["seconds"]
-        self.world.advance(seconds)
+        self._run_until(self.world.now + seconds)
         self.clock.rebase(self.world.now, time.monotonic())
         self.publish()
 
@@ -164,7 +215,11 @@ class LiveWorld:
         self.world = self._factory(self.seed)
         self._pending.clear()
         self._attach()
+        self.error = None
+        self._logged.clear()
         self.clock.rebase(self.world.now, time.monotonic())
+        if self._task is not None and self._task.done():
+            self.start()  # the pacing task had stopped: a fresh world gets a running clock
         for listener in self.listeners:
             listener(self)
         self.publish(reset=True)
@@ -177,6 +232,8 @@ class LiveWorld:
             "paused": self.clock.paused,
             "seed": self.seed,
             "sliceMs": round(1000 * sum(recent) / len(recent), 3) if recent else 0.0,
+            "running": self.running,
+            "error": dict(self.error) if self.error is not None else None,
         }
 
 

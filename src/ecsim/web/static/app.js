@@ -169,6 +169,14 @@ function renderView() {
 function renderClock() {
   const c = state.clock;
   $("#clock").textContent = c.clock;
+  // An internal error that escaped the simulation: the clock goes on, the page says so.
+  const err = $("#sim-error");
+  err.hidden = !c.error;
+  if (c.error) {
+    const more = c.error.count > 1 ? ` (${c.error.count} errors)` : "";
+    err.textContent = `Internal error at ${fmt(c.error.at)} s: ${c.error.message}${more}; the clock goes on (details in the server log)`;
+    err.title = err.textContent;
+  }
   const play = $("#play");
   play.textContent = c.paused ? "Play" : "Pause";
   play.setAttribute("aria-label", c.paused ? "Resume the simulation" : "Pause the simulation");
