@@ -130,6 +130,8 @@ class EcsBackend:
             cluster.tasks.pop(task.id, None)
         if task.service is not None:
             task.service.tasks.pop(task.id, None)
+            if task.registrations:  # still registered: the scheduler was down since it stopped
+                self.scheduler.poke(task.service)
 
     def index_registration(self, task: Task, tg_arn: str, port: int) -> None:
         assert task.ip is not None
@@ -374,16 +376,17 @@ class EcsBackend:
             self.scheduler.poke(svc)
 
     def delete_service(self, svc: Service, running: bool) -> None:
-        """DeleteService: DRAINING while it has tasks (the scheduler stops them), then
-        INACTIVE."""
+        """DeleteService: DRAINING while it has tasks or registered targets (the scheduler
+        stops the tasks and deregisters the targets), then INACTIVE
+        (docs/behaviour.md, "Deleting a service", "Target group reconciliation")."""
         svc.desired_count = 0
         svc.status = ServiceStatus.DRAINING
         for d in svc.deployments:
             d.desired_count = 0
         self.service_changed(svc)
-        if not running:
+        if not running and not svc.targets:
             self.service_inactive(svc)
-        else:
+        else:  # the scheduler stops the tasks and deregisters every target first
             self.scheduler.poke(svc, 0.0)
 
     def start_deployment(

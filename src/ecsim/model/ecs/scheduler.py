@@ -347,7 +347,9 @@ class ServiceScheduler:
     # --- load balancer registrations ------------------------------------------------------
 
     def _sync_registrations(self, svc: Service) -> None:
-        """Every live task in all of the service's target groups; no stopped task in any."""
+        """Every live task in all of the service's target groups; no stopped task in any, nor
+        any address the service registered for a task ECS no longer lists
+        (docs/behaviour.md, "Target group reconciliation")."""
         added: Counter[str] = Counter()
         for task in svc.tasks.values():
             if (
@@ -362,12 +364,26 @@ class ServiceScheduler:
                             continue
                         self.backend.elb.register(tg, task.ip, port, task.az)
                         task.registrations.add((tg_arn, task.ip, port))
+                        svc.targets[(tg_arn, task.ip, port)] = task
                         self.backend.index_registration(task, tg_arn, port)
                         added[tg_arn] += 1
             elif task.desired_status is DesiredStatus.STOPPED and task.registrations:
                 self.deregister(svc, task)
+        self._deregister_forgotten(svc)
         for tg_arn, n in added.items():
             self.event(svc, msg.registered(svc.name, n, tg_arn))
+
+    def _deregister_forgotten(self, svc: Service) -> None:
+        """Deregister the targets of tasks that stopped so long ago (more than
+        `tasks.stopped_retention`, while the scheduler was down) that the service no longer
+        lists them: the addresses stay in the target groups otherwise, unhealthy for good."""
+        forgotten = {t.id: t for t in svc.targets.values() if svc.tasks.get(t.id) is not t}.values()
+        for task in forgotten:
+            for key in sorted(task.registrations):
+                if svc.targets.get(key) is not task:  # the address is another task's now
+                    task.registrations.discard(key)
+            if task.registrations:
+                self.deregister(svc, task)
 
     def _targets_for(self, svc: Service, task: Task) -> list[tuple[str, int]]:
         out = []
@@ -391,6 +407,8 @@ class ServiceScheduler:
             tg_arn, ip, port = key
             tg = self.backend.elb.target_groups.get(tg_arn)
             task.registrations.discard(key)
+            if svc.targets.get(key) is task:
+                del svc.targets[key]
             if tg is None:
                 continue
             target = self.backend.elb.deregister(tg, ip, port)

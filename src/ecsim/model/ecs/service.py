@@ -106,6 +106,11 @@ class Service:
     last_messages: dict[str, float] = field(default_factory=dict)
     steady: bool = False
     changed: bool = True  # something the scheduler watches changed since its last full look
+    # Every target the scheduler registered and has not deregistered yet, with its task: kept
+    # after the task is forgotten (stopped_retention), so that its target is deregistered
+    # whatever happened while the scheduler was down
+    # (docs/behaviour.md, "Target group reconciliation").
+    targets: dict[tuple[str, str, int], Task] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     # as given to CreateService / UpdateService (placement.py); empty: ECS's default
     placement_strategy: list[dict[str, str]] = field(default_factory=list)
