@@ -67,7 +67,8 @@ def lines(result: Result, summary: dict[str, Any]) -> list[tuple[str, str | None
     """(text, colour) lines of the whole report for a terminal."""
     s = result.scenario
     out: list[tuple[str, str | None]] = []
-    setup = f"; steady after {result.t0:.0f}s of setup" if s.start == "steady" else ""
+    settled = "settled (not steady)" if summary.get("not_steady") else "steady"
+    setup = f"; {settled} after {result.t0:.0f}s of setup" if s.start == "steady" else ""
     out.append(
         (
             f"{s.name}  (seed {result.world.seed}, {clock(result.end).strip()} of simulated time{setup})",
@@ -76,6 +77,8 @@ def lines(result: Result, summary: dict[str, Any]) -> list[tuple[str, str | None
     )
     if s.summary:
         out.append((f"  {s.summary}", None))
+    for why in summary.get("not_steady", []):
+        out.append((f"  NOT STEADY  the world cannot hold its tasks: {why}", "red"))
     out.append(("", None))
     out.append(("Timeline (scenario time, m:ss)", "bold"))
     for item in timeline(result):
@@ -94,10 +97,15 @@ def lines(result: Result, summary: dict[str, Any]) -> list[tuple[str, str | None
     for st in errors:
         out.append((f"  FAIL  step {st['do']} at {clock(st['t']).strip()}: {st['error']}", "red"))
     total = len(summary["expectations"])
+    unsteady = summary.get("not_steady", [])
+    for why in unsteady:
+        out.append((f"  FAIL  the world did not become steady: {why}", "red"))
     if failed or errors:
         out.append(
             (f"{failed} of {total} expectations failed, {len(errors)} step(s) failed.", "red")
         )
+    elif unsteady:
+        out.append((f"All {total} expectations hold, but the world did not become steady.", "red"))
     else:
         out.append((f"All {total} expectations hold.", "green"))
     return out

@@ -1,6 +1,11 @@
 """Run a scenario headless: build its world, wait until it is steady (unless it starts
 `immediately`), play the timeline at its simulated times, and check the expectations.
 
+A world that cannot hold its tasks (a service reports it was unable to place a task for lack
+of addresses, with nothing left starting: its subnets are full) never becomes steady: the clock starts once it
+has settled as far as it can, and the run reports why it is not steady (`Result.unsteady`,
+and a failed run).
+
 Deterministic: the world's seed is the only source of randomness and nothing reads the
 wall clock, so the same scenario and seed give the same result, byte for byte.
 """
@@ -12,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecsim.model.errors import AwsError
-from ecsim.model.events import Event, ScalingActivity
+from ecsim.model.events import Event, ScalingActivity, ServiceEvent
 from ecsim.model.settings import Settings
 from ecsim.model.world import World
 from ecsim.scenario import operations, refs
@@ -26,6 +31,9 @@ from ecsim.scenario.traffic_window import window
 STEADY_WITHIN = 1800.0
 STEADY_STEP = 5.0
 PROGRESS_STEP = 10.0
+# The service event when its subnets have no address left for another task
+# (docs/behaviour.md, "Subnet address exhaustion").
+NO_ADDRESS = ("was unable to place a task", "InsufficientFreeAddressesInSubnet")
 
 Progress = Callable[[float, float], None]  # (scenario seconds done, scenario seconds in all)
 
@@ -64,10 +72,15 @@ class Result:
     steps: list[StepRecord] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     services: dict[str, list[str]] = field(default_factory=dict)  # service -> target groups
+    unsteady: list[str] = field(default_factory=list)  # why the world did not become steady
 
     @property
     def passed(self) -> bool:
-        return all(o.passed for o in self.outcomes) and not any(s.unexpected for s in self.steps)
+        return (
+            all(o.passed for o in self.outcomes)
+            and not any(s.unexpected for s in self.steps)
+            and not self.unsteady
+        )
 
     def events(self) -> list[Event]:
         return self.world.events(since=self.t0)
@@ -98,6 +111,7 @@ class Runner:
         self.fold = Fold()
         self.records: list[StepRecord] = []
         self.services: dict[str, list[str]] = {}
+        self.unsteady: list[str] = []
 
     # --- time -----------------------------------------------------------------------------
 
@@ -125,9 +139,43 @@ class Runner:
                     return False
         return True
 
+    def cannot_hold(self) -> list[str]:
+        """Why the world cannot become steady however long it runs, once it has settled as
+        far as it can: every load balancer active, and every service short of its desired
+        count has nothing starting and has reported that it was unable to place a task for
+        lack of addresses in its subnets (its event, in AWS's words). Empty while something
+        is still on its way."""
+        if any(
+            lb["State"]["Code"] != "active"
+            for lb in self.w.elbv2.describe_load_balancers()["LoadBalancers"]
+        ):
+            return []
+        held = []
+        for svc in self.s.world.get("services", []):
+            shape = self.w.ecs.describe_services(cluster=svc["cluster"], services=[svc["name"]])
+            for d in shape["services"]:
+                running, desired = d["runningCount"], d["desiredCount"]
+                if running >= desired and len(d["deployments"]) == 1:
+                    continue
+                unable = [
+                    e.message
+                    for e in self.w.events(kind=ServiceEvent)
+                    if isinstance(e, ServiceEvent)
+                    and e.service == d["serviceName"]
+                    and all(part in e.message for part in NO_ADDRESS)
+                ]
+                if d["pendingCount"] or running >= desired or not unable:
+                    return []
+                held.append(f"{running} of {desired} tasks running: {unable[-1]}")
+        return held
+
     def wait_steady(self) -> None:
         deadline = self.w.now + STEADY_WITHIN
         while not self.steady():
+            held = self.cannot_hold()
+            if held:
+                self.unsteady = held
+                return
             if self.w.now >= deadline:
                 raise RunError(
                     f"{self.s.name}: the world did not become steady within "
@@ -199,6 +247,7 @@ class Runner:
             self.fold,
             self.records,
             services=self.services,
+            unsteady=self.unsteady,
         )
         when: dict[str, list[float]] = {}
         for t, _, step in plan:

@@ -97,7 +97,7 @@ def summarize(result: Result) -> dict[str, Any]:
             "min_healthy": int(healthy.lowest(0, end)),
             "max_unhealthy": int(fold.metric("unhealthy_targets", tg).highest(0, end)),
         }
-    return {
+    summary: dict[str, Any] = {
         "scenario": result.scenario.name,
         "seed": result.world.seed,
         "duration_s": _r(end),
@@ -116,3 +116,6 @@ def summarize(result: Result) -> dict[str, Any]:
         "steps": [r.to_dict() for r in result.steps],
         "expectations": [o.to_dict() for o in result.outcomes],
     }
+    if result.unsteady:  # only then: the summaries of steady worlds stay as they were
+        summary["not_steady"] = list(result.unsteady)
+    return summary
