@@ -31,7 +31,7 @@ import pytest
 
 import ecsim
 from ecsim.live.runtime import LiveWorld
-from ecsim.model.demo import CLUSTER, FAMILY, SERVICE, task_definition
+from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
 from ecsim.model.events import ServiceEvent
 from ecsim.web import commands
 from ecsim.web.hub import Hub
@@ -160,18 +160,23 @@ def test_run_task_beyond_the_subnets_capacity_the_extra_tasks_fail_to_start() ->
     assert service(w)["runningCount"] == 3  # the service keeps its own
 
 
-def test_a_full_subnet_with_a_public_ip_gets_aws_wording_of_the_developer_guide() -> None:
-    w = ecsim.World(seed=0)
+def small_subnet(w: ecsim.World) -> str:
+    """A /28 of the default VPC in us-east-1a: 16 addresses, 5 of them AWS's."""
     vpc = w.ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
-    small = w.ec2.create_subnet(
-        VpcId=vpc["VpcId"], CidrBlock="10.0.9.0/28", AvailabilityZone="us-east-1a"
-    )["Subnet"]["SubnetId"]
-    w.ecs.create_cluster(clusterName=CLUSTER)
-    w.ecs.register_task_definition(**task_definition())
-    assert free_addresses(w.ec2, [small]) == 11  # a /28: 16 addresses, 5 reserved
+    return str(
+        w.ec2.create_subnet(
+            VpcId=vpc["VpcId"], CidrBlock="10.0.9.0/28", AvailabilityZone="us-east-1a"
+        )["Subnet"]["SubnetId"]
+    )
+
+
+def test_a_full_subnet_with_a_public_ip_gets_aws_wording_of_the_developer_guide() -> None:
+    w = ecsim.World.demo(seed=0, rate=0)
+    small = small_subnet(w)
+    assert free_addresses(w.ec2, [small]) == 11
     assert run_tasks(w.ecs, [small], 2, public=True) == 20
     w.advance(60)
-    stopped = all_tasks(w.ecs, "STOPPED")
+    stopped = all_tasks(w.ecs, "STOPPED", family=FAMILY)
     assert len(stopped) == 9
     assert_failed_to_start(stopped, [small], public=True)
     assert {t["stoppedReason"] for t in stopped} == {no_address(small, public=True)}
@@ -185,10 +190,7 @@ def test_a_service_task_whose_address_was_taken_first_fails_to_start_and_the_ser
     subnet provision first and take it. The service's task fails to start, and the service
     reports it was unable to place a task, with the same reason."""
     w = ecsim.World.demo(seed=0, rate=0)
-    vpc = w.ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
-    small = w.ec2.create_subnet(
-        VpcId=vpc["VpcId"], CidrBlock="10.0.9.0/28", AvailabilityZone="us-east-1a"
-    )["Subnet"]["SubnetId"]
+    small = small_subnet(w)
     svc = service(w)
     network = svc["networkConfiguration"]
     network["awsvpcConfiguration"]["subnets"] = [small]
