@@ -357,6 +357,43 @@ def test_live_internal_error_is_shown_in_the_status_and_reset_clears_it(
     assert assert_clock_goes_on(server)["error"] is None
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+@pytest.mark.server(world="demo", speed=60, fresh=True)
+def test_the_page_shows_an_internal_error_beside_the_clock_until_reset(
+    server: LiveServer,
+) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.goto(server.url)
+            page.wait_for_function("() => window.__ecsim && window.__ecsim.state.messages > 0")
+            assert page.locator("#sim-error").is_hidden()
+            server.call(lambda w: w.ctx.after(0.5, boom))
+            page.wait_for_function(
+                "() => !document.querySelector('#sim-error').hidden", timeout=15_000
+            )
+            text = page.locator("#sim-error").inner_text()
+            assert "RuntimeError: boom: a bug in a kernel callback" in text
+            assert "the clock goes on" in text
+            shown = page.locator("#clock").inner_text()
+            page.wait_for_function(
+                "t => document.querySelector('#clock').textContent !== t", arg=shown
+            )
+            httpx.post(f"{server.url}/ecsim/api/reset", json={}, timeout=30)
+            page.wait_for_function(
+                "() => document.querySelector('#sim-error').hidden", timeout=15_000
+            )
+        finally:
+            browser.close()
+
+
 # --- point 1, ecsim run -----------------------------------------------------------------------
 
 
