@@ -55,6 +55,7 @@ WILDCARDS = frozenset({"", "0.0.0.0", "::"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BROWSER_OWN = frozenset({"same-origin", "none"})  # Sec-Fetch-Site: ecsim's page, or the user
 BODY_PEEK = 64 * 1024  # bytes of a refused query call read to tell EC2 from ELBv2
+EXPOSED = ["x-amzn-RequestId", "x-amzn-query-error"]  # what the AWS SDKs read in a browser
 LOGGED = 100  # distinct refusals logged (a page retrying in a loop must not flood the log)
 
 
@@ -234,7 +235,7 @@ class Guard:
         if self.policy.origins:  # their pages may send JSON and read the answers
             self.app = CORSMiddleware(
                 app, allow_origins=sorted(self.policy.origins), allow_methods=["*"],
-                allow_headers=["*"], max_age=600,
+                allow_headers=["*"], expose_headers=EXPOSED, max_age=600,
             )  # fmt: skip
         self.refused = 0
         self._logged: set[tuple[str, str]] = set()

@@ -112,14 +112,14 @@ async def serve(
         )
     where = "loopback only" if host in ("127.0.0.1", "localhost", "::1") else f"host {host}"
     announce(f"ecsim: http://{host}:{port}/  (the page, the AWS API; {where})")
-    if policy.wildcard or policy.hosts or policy.origins or policy.any_host:
-        origins = ", ".join(sorted(policy.origins)) or "none"
-        announce(f"ecsim: accepts {policy.accepted_hosts()}; other pages allowed: {origins}")
     for alb in alb_ports:
         announce(
             f"ecsim: http://{host}:{alb.port}/  -> listener :{alb.listener_port} of "
             f"{alb.load_balancer or 'the first load balancer'}"
         )
+    if policy.wildcard or policy.hosts or policy.origins or policy.any_host:
+        origins = ", ".join(sorted(policy.origins)) or "none"
+        announce(f"ecsim: accepts {policy.accepted_hosts()}; other pages allowed: {origins}")
     await asyncio.gather(*(s.serve() for s in servers))
 
 
