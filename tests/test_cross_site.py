@@ -162,6 +162,8 @@ def test_hosts_accepted_for_other_binds_and_allow_host() -> None:
     assert anywhere.wildcard
     for host in ("10.1.2.3:8000", "[fe80::1]:8000", f"{socket.gethostname()}:8000"):
         assert anywhere.host_refusal(host, 8000) is None, host
+    if "." not in socket.gethostname():  # its mDNS name
+        assert anywhere.host_refusal(f"{socket.gethostname()}.local:8000", 8000) is None
     assert anywhere.host_refusal("evil.example:8000", 8000) is not None
     assert anywhere.host_refusal("10.1.2.3:9000", 8000) is not None
     assert "any IP address" in anywhere.accepted_hosts()

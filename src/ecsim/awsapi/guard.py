@@ -119,6 +119,14 @@ def normalize_origin(text: str) -> str:
     return f"{scheme}://{_netloc(name, port, scheme)}"
 
 
+def _machine_names() -> tuple[str, ...]:
+    """This machine's host name, and its mDNS name (`name.local`) when it has no domain."""
+    name = _name(socket.gethostname())
+    if not name or name in LOOPBACK:
+        return ()
+    return (name,) if "." in name else (name, f"{name}.local")
+
+
 def _origin_or_none(text: str | None) -> str | None:
     try:
         return normalize_origin(text) if text is not None else None
@@ -134,7 +142,7 @@ class Policy:
     origins: frozenset[str] = frozenset()  # normalized; besides the server's own
     hosts: frozenset[tuple[str, int | None]] = frozenset()  # port None: on any port
     any_host: bool = False  # `--allow-host '*'`
-    machine: str = field(default="", compare=False)  # this machine's name (wildcard binds)
+    machine: tuple[str, ...] = field(default=(), compare=False)  # its names (wildcard binds)
 
     @classmethod
     def of(
@@ -151,7 +159,7 @@ class Policy:
             origins=frozenset(normalize_origin(o) for o in allow_origins),
             hosts=frozenset(split_host(h) for h in hosts),
             any_host=len(hosts) < len(allow_hosts),
-            machine=_name(socket.gethostname()) if bind_name in WILDCARDS else "",
+            machine=_machine_names() if bind_name in WILDCARDS else (),
         )
 
     @property
@@ -164,7 +172,7 @@ class Policy:
             return "any Host"
         names = ["localhost", "127.0.0.1", "[::1]"]
         if self.wildcard:
-            names += ["any IP address", *([self.machine] if self.machine else [])]
+            names += ["any IP address", *self.machine]
         elif self.bind not in LOOPBACK:
             names.append(f"[{self.bind}]" if ":" in self.bind else self.bind)
         names += [_netloc(n, p, "") for n, p in sorted(self.hosts, key=str)]
@@ -184,7 +192,7 @@ class Policy:
         known = (
             name in LOOPBACK
             or name == self.bind
-            or (self.wildcard and (_is_ip(name) or name == self.machine))
+            or (self.wildcard and (_is_ip(name) or name in self.machine))
         )
         if known and (server_port is None or (port or 80) == server_port):
             return None
