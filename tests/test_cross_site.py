@@ -402,6 +402,28 @@ def test_a_foreign_host_is_refused_on_every_face(server: LiveServer) -> None:
         assert raw_handshake(server, host, origin=f"http://{host}") == 101, host
 
 
+def test_an_sdk_reaching_the_server_by_another_name_gets_a_clear_aws_error(
+    server: LiveServer,
+) -> None:
+    """E.g. an /etc/hosts name the server was not told about (`--allow-host`)."""
+    for service, call, code in (
+        ("ecs", "list_clusters", "AccessDeniedException"),
+        ("elbv2", "describe_load_balancers", "AccessDenied"),
+        ("ec2", "describe_vpcs", "UnauthorizedOperation"),
+    ):
+        client = server.client(service)
+
+        def rename(request: Any, **_: Any) -> None:
+            request.headers["Host"] = "ecsim.example:8000"
+
+        client.meta.events.register("before-send", rename)
+        with pytest.raises(ClientError) as e:
+            getattr(client, call)()
+        assert e.value.response["Error"]["Code"] == code
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 421
+        assert "--allow-host ecsim.example:8000" in e.value.response["Error"]["Message"]
+
+
 @pytest.mark.server(world="demo", rate=1.0, speed=60, allow_hosts=("ecsim.test",))
 def test_allow_host_adds_a_name(server: LiveServer) -> None:
     r = httpx.get(f"{server.url}/ecsim/api/status", headers={"Host": "ecsim.test:8443"})
@@ -527,8 +549,14 @@ sent.push(fetch("{target}/", {{
 }}));
 Promise.all(sent).then(rs => window.done.fetch = rs.map(r => r.type).join(),
                        e => window.done.fetch = "error " + e);
-document.getElementById("aws").submit();
-document.getElementById("ui").submit();
+window.addEventListener("load", () => {{  // one form after the other, each into its frame
+  document.querySelector("iframe[name=f1]").onload = () => {{
+    window.done.forms = 1;
+    document.getElementById("ui").submit();
+  }};
+  document.querySelector("iframe[name=f2]").onload = () => {{ window.done.forms = 2; }};
+  document.getElementById("aws").submit();
+}});
 </script>
 </body></html>"""
 
@@ -587,19 +615,29 @@ def visit(browser: Any, url: str, server: LiveServer) -> tuple[dict[str, Any], l
     made to the server (the browser's own network record)."""
     page = browser.new_page()
     statuses: list[tuple[str, int]] = []
+    console: list[str] = []
 
     def record(response: Any) -> None:
         if response.url.startswith(server.url) and response.request.method == "POST":
             statuses.append((response.url.removeprefix(server.url), response.status))
 
     page.on("response", record)
+    page.on("console", lambda m: console.append(m.text))
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(f"{r.method} {r.url} {r.failure}"))
     try:
         page.goto(url)
-        page.wait_for_function("() => window.done.ws && window.done.fetch", timeout=30_000)
-        wait_for(lambda: len(statuses) >= 4, 30)
+        page.wait_for_function(
+            "() => window.done.ws && window.done.fetch && window.done.forms === 2", timeout=30_000
+        )
+        try:
+            wait_for(lambda: len(statuses) >= 4, 30)
+        except AssertionError:
+            raise AssertionError(f"the POSTs answered: {statuses}; failed: {failed}") from None
         seen: dict[str, Any] = page.evaluate("() => window.done")
     finally:
         page.close()
+    seen["console"] = console
     return seen, sorted(statuses)
 
 
@@ -617,7 +655,9 @@ def test_a_real_page_of_another_site_cannot_drive_the_server(
 ) -> None:
     attacker.aim(server)
     seen, statuses = visit(browser, f"http://{site_host}:{attacker.port}/", server)
-    assert seen == {"ws": "closed", "fetch": "opaque,opaque"}  # the socket never opened
+    console = seen.pop("console")
+    assert seen == {"ws": "closed", "fetch": "opaque,opaque", "forms": 2}  # no socket opened
+    assert any("Unexpected response code: 403" in line for line in console), console
     assert statuses == [(path, 403) for path in POSTS]
     time.sleep(0.5)
     now = status(server)

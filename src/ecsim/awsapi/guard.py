@@ -242,10 +242,13 @@ class Guard:
         self.app: ASGIApp = app
         if self.policy.origins:  # their pages may send JSON and read the answers
             self.app = CORSMiddleware(
-                app, allow_origins=sorted(self.policy.origins), allow_methods=["*"],
-                allow_headers=["*"], expose_headers=EXPOSED, max_age=600,
-            )  # fmt: skip
-        self.refused = 0
+                app,
+                allow_origins=sorted(self.policy.origins),
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=EXPOSED,
+                max_age=600,
+            )
         self._logged: set[tuple[str, str]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -266,7 +269,6 @@ class Guard:
         if why is None:
             await self.app(scope, receive, send)
             return
-        self.refused += 1
         message = f"ecsim refused this request: {why}"
         self._log(scope, headers, status, message)
         if scope["type"] == "websocket":
@@ -281,7 +283,7 @@ class Guard:
         """An HTTP answer instead of the upgrade (uvicorn's `websocket.http.response`), or else
         a close before accepting, which the server answers with 403."""
         await receive()  # websocket.connect
-        if "websocket.http.response" in scope.get("extensions", {}):
+        if "websocket.http.response" in (scope.get("extensions") or {}):
             body = message.encode()
             await send(
                 {
