@@ -24,7 +24,7 @@ import httpx
 import uvicorn
 from botocore.config import Config
 
-from ecsim.awsapi import alb_app
+from ecsim.awsapi import Policy, alb_app
 from ecsim.cli.serve import build_app
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.demo import DESIRED
@@ -46,7 +46,8 @@ class Serve:
       that `alb_url` answers for;
     - paused: pause the clock through ecsim's API (`POST /ecsim/api/time/pause`) at the start;
     - warm: simulated seconds the world advances before the first test;
-    - fresh: a new server for every test; else the tests of a module share one per `Serve`.
+    - fresh: a new server for every test; else the tests of a module share one per `Serve`;
+    - allow_origins, allow_hosts: `ecsim serve --allow-origin`, `--allow-host` (the guard).
     """
 
     world: Literal["empty", "demo"] = "empty"
@@ -59,6 +60,8 @@ class Serve:
     paused: bool = False
     warm: float = 0.0
     fresh: bool = False
+    allow_origins: tuple[str, ...] = ()
+    allow_hosts: tuple[str, ...] = ()
 
     def factory(self) -> Callable[[int], World]:
         if self.world == "demo":
@@ -68,7 +71,10 @@ class Serve:
         raise ValueError(f"world: 'empty' or 'demo', not {self.world!r}")
 
     def start(self) -> LiveServer:
-        server = LiveServer(self.factory(), self.speed, self.seed, self.alb, self.alb_port)
+        policy = Policy.of("127.0.0.1", self.allow_origins, self.allow_hosts)
+        server = LiveServer(
+            self.factory(), self.speed, self.seed, self.alb, self.alb_port, policy=policy
+        )
         server.start()
         try:
             if self.paused:
@@ -93,13 +99,14 @@ class LiveServer:
         seed: int = 0,
         alb: str | None = None,
         alb_port: int = 80,
+        policy: Policy | None = None,
     ) -> None:
         self.live = LiveWorld(factory, seed=seed, speed=speed)
         self.url = self.alb_url = ""
         self._servers = [
             uvicorn.Server(
                 uvicorn.Config(
-                    build_app(self.live),
+                    build_app(self.live, policy=policy),
                     host="127.0.0.1",
                     port=0,
                     log_level="warning",

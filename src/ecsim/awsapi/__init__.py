@@ -4,6 +4,8 @@
   own JSON API for what AWS has no API for (`native.py`), described by `/ecsim/openapi.json`.
 - `alb_app(live, load_balancer, listener_port)`: the ASGI app of one real port that sends
   each request through a listener of the simulated ALB (`alb.py`).
+- `Guard(app, Policy.of(host, allow_origins, allow_hosts))`: the middleware of the main port
+  that refuses other web pages and DNS rebinding (`guard.py`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from starlette.routing import BaseRoute, Route
 
 from ecsim.awsapi.alb import alb_port_app
 from ecsim.awsapi.dispatch import Dispatcher
+from ecsim.awsapi.guard import Guard, Policy
 from ecsim.awsapi.native import native_routes
 from ecsim.awsapi.services import SERVICES
 from ecsim.live.runtime import LiveWorld
+
+__all__ = ["Guard", "Policy", "alb_app", "routes"]
 
 
 def routes(live: LiveWorld) -> list[BaseRoute]:

@@ -53,6 +53,22 @@ def demo(seed: int) -> None:
     metavar="NAME",
     help="Start from a built-in scenario's world; the page plays its timeline as a tour.",
 )
+@click.option(
+    "--allow-origin",
+    "allow_origins",
+    multiple=True,
+    metavar="URL",
+    help="A web page origin (http://localhost:3000) that may drive ecsim besides its own page "
+    "(repeatable). Pages of other origins are refused.",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME[:PORT]",
+    help="A Host name to answer besides localhost and the bound address (repeatable): a proxy's "
+    "or a port mapping's; '*' answers any (turns off the DNS rebinding check).",
+)
 @click.option("--open", "open_page", is_flag=True, help="Open the page in a web browser.")
 def serve_command(
     host: str = "127.0.0.1",
@@ -61,11 +77,14 @@ def serve_command(
     seed: int | None = None,
     alb_ports: tuple[str, ...] = (),
     scenario: str | None = None,
+    allow_origins: tuple[str, ...] = (),
+    allow_hosts: tuple[str, ...] = (),
     open_page: bool = False,
 ) -> None:
     """Serve the live simulator: the page, the AWS API and the simulated ALB's ports."""
     import asyncio
 
+    from ecsim.awsapi import Policy
     from ecsim.cli.serve import AlbPort, demo_factory, open_browser, serve
     from ecsim.live.runtime import LiveWorld
     from ecsim.web.tours import LiveScenario
@@ -78,11 +97,12 @@ def serve_command(
         factory = played.factory if played is not None else demo_factory
         live = LiveWorld(factory, seed=seed or 0, speed=speed)
         albs = [AlbPort.parse(p) for p in alb_ports]
+        policy = Policy.of(host, allow_origins, allow_hosts)
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
     if open_page:
         open_browser(f"http://{host}:{port}/")
-    asyncio.run(serve(live, host, port, albs, scenario=played))
+    asyncio.run(serve(live, host, port, albs, scenario=played, policy=policy))
 
 
 @main.command()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import click
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from ecsim import awsapi, web
 from ecsim.live.runtime import LiveWorld
@@ -47,10 +48,14 @@ class AlbPort:
         return out
 
 
-def build_app(live: LiveWorld, scenario: LiveScenario | None = None) -> Starlette:
-    """One ASGI app: the AWS API on `POST /`, the page and its stream on everything else.
+def build_app(
+    live: LiveWorld, scenario: LiveScenario | None = None, policy: awsapi.Policy | None = None
+) -> Starlette:
+    """One ASGI app: the AWS API on `POST /`, the page and its stream on everything else,
+    behind the guard that refuses other web pages and foreign `Host`s (`awsapi/guard.py`).
 
-    `scenario`: the built-in scenario `live` was built from (the page plays its timeline)."""
+    `scenario`: the built-in scenario `live` was built from (the page plays its timeline);
+    `policy`: what the guard accepts (default: loopback, the server's own origin only)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -60,7 +65,11 @@ def build_app(live: LiveWorld, scenario: LiveScenario | None = None) -> Starlett
         finally:
             await live.stop()
 
-    app = Starlette(routes=[*awsapi.routes(live), *web.routes(live, scenario)], lifespan=lifespan)
+    app = Starlette(
+        routes=[*awsapi.routes(live), *web.routes(live, scenario)],
+        middleware=[Middleware(awsapi.Guard, policy=policy or awsapi.Policy.of())],
+        lifespan=lifespan,
+    )
     app.state.live = live
     return app
 
@@ -72,12 +81,15 @@ async def serve(
     alb_ports: list[AlbPort],
     announce: Callable[[str], None] = click.echo,
     scenario: LiveScenario | None = None,
+    policy: awsapi.Policy | None = None,
 ) -> None:
-    """Run the main server and one server per ALB port on this event loop until stopped."""
+    """Run the main server and one server per ALB port on this event loop until stopped.
+    `policy`: the `Host`s and origins the main port accepts (default: loopback only)."""
+    policy = policy or awsapi.Policy.of(host)
     servers = [
         uvicorn.Server(
             uvicorn.Config(
-                build_app(live, scenario),
+                build_app(live, scenario, policy),
                 host=host,
                 port=port,
                 log_level="warning",
@@ -105,6 +117,9 @@ async def serve(
             f"ecsim: http://{host}:{alb.port}/  -> listener :{alb.listener_port} of "
             f"{alb.load_balancer or 'the first load balancer'}"
         )
+    if policy.wildcard or policy.hosts or policy.origins or policy.any_host:
+        origins = ", ".join(sorted(policy.origins)) or "none"
+        announce(f"ecsim: accepts {policy.accepted_hosts()}; other pages allowed: {origins}")
     await asyncio.gather(*(s.serve() for s in servers))
 
 
