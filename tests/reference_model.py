@@ -18,7 +18,9 @@ out again here, plainly, request by request, from the model's rules (docs/behavi
   502 / 504 when nothing listens, it hangs or cannot be reached; 504 past the idle timeout;
 - in flight: a dying app's open requests get 502 now, an unreachable one's 504 at the idle
   timeout, a drained-out target's 502 now;
-- statistics per second of the answer instant, and `RequestsCompleted` records.
+- statistics per second of the answer instant (a window counts every second it reaches
+  into), and `RequestsCompleted` records;
+- a traced request's trace says what it will get until it is answered, then what it got.
 
 It is slow (a heap operation per request and per answer): the fast path is trusted because
 it matches this one (tests/test_dataplane_reference.py).
@@ -67,6 +69,7 @@ class Request:
     from_target: bool = False
     connected: bool = False
     version: int = 0  # bumped when the network rewrites the answer
+    trace: dict[str, Any] | None = None  # a traced request's trace, settled when answered
 
     @property
     def ip(self) -> str | None:
@@ -389,6 +392,13 @@ class ReferenceDataPlane:
 
     def answer(self, req: Request) -> None:
         del self.open[id(req)]
+        if req.trace is not None:  # the client got this: the trace says so
+            req.trace.update(
+                status=req.status,
+                latencyMs=round((req.done - req.t) * 1000, 3),
+                answeredBy="target" if req.from_target else "elb",
+                settled=True,
+            )
         if req.slot is not None:
             self.outstanding[req.slot] -= 1
         self.answered += 1
@@ -446,8 +456,11 @@ class ReferenceDataPlane:
     ) -> dict[str, Any]:
         self.flush()
         period = self.world.settings.stats_period
-        lo = -math.inf if since is None else since / period
-        hi = math.inf if until is None else until / period
+        # every period the window reaches into, whole; nothing for an empty window
+        lo = -math.inf if since is None else math.floor(since / period + 1e-9)
+        hi = math.inf if until is None else math.ceil(until / period - 1e-9)
+        if since is not None and until is not None and until <= since:
+            hi = lo
         total: dict[str, Counter[Any]] = {
             k: Counter() for k in ("status", "target", "source", "latency")
         }
@@ -455,7 +468,7 @@ class ReferenceDataPlane:
             if lb_arn is not None and lb != lb_arn:
                 continue
             for index, b in buckets.items():
-                if lo <= index and index + 1 <= hi + 1e-9:
+                if lo <= index < hi:
                     for k in total:
                         total[k].update(b[k])
 
@@ -527,11 +540,13 @@ class ReferenceDataPlane:
         req = Request(lb_arn, -1, now)
         z = float(u[Z])
         out = self.send(req, kind, port, u, z)
-        self.run(now)
-        return {
+        req.trace = {
             "status": out["status"],
             "target": out["target"],
             "targetGroup": out["tg"],
             "latencyMs": round((req.done - now) * 1000, 3),
             "answeredBy": "target" if req.from_target else "elb",
+            "settled": False,
         }
+        self.run(now)
+        return req.trace

@@ -5,8 +5,9 @@ small worlds (round robin, weighted random, least outstanding requests, slow sta
 overloaded apps that queue and time out, targets dying, draining, hanging, cut off, traced
 single requests), the batched engine (`ecsim.model.dataplane`) and the one-request-at-a-time
 reference (`tests/reference_model.py`) give every request the same answer: status, target,
-answer instant (so latency), who answered; and the same `RequestsCompleted` records, events
-and statistics. Both read the same random numbers; nothing else is shared.
+answer instant (so latency), who answered; the same traces of single requests, as sent and
+once answered; and the same `RequestsCompleted` records, events and statistics (windows on
+whole seconds and inside them). Both read the same random numbers; nothing else is shared.
 
 And the fast path's results do not depend on where its batches start and end: advancing in
 1 s steps, in one long step, or with tiny chunks gives identical per-request records.
@@ -219,8 +220,7 @@ def apply(
     elif step.kind == "rate":
         w.traffic.set_rate([0.0, 2.0, 15.0, 80.0][step.pick % 4], paths=paths(cfg))
     elif step.kind == "send":
-        trace = w.traffic.send("/home/x" if cfg.rules and step.pick % 2 else "/")
-        return [{k: trace[k] for k in ("status", "target", "latencyMs", "answeredBy")}]
+        return [w.traffic.send("/home/x" if cfg.rules and step.pick % 2 else "/")]
     elif step.kind == "algorithm":
         tg = w.elbv2.describe_target_groups(Names=[f"{APP}-tg"])["TargetGroups"][0]
         algorithm = ["round_robin", "least_outstanding_requests", "weighted_random"][step.pick % 3]
@@ -244,7 +244,8 @@ def play(cfg: Config, script: list[Step], *, reference: bool, stepped: bool = Fa
     first = len(w.events())
     start = w.now
     w.traffic.set_rate(cfg.rate, paths=paths(cfg))
-    traces: list[dict[str, Any]] = []
+    traces: list[dict[str, Any]] = []  # as sent; the dicts themselves settle later
+    sent: list[dict[str, Any]] = []
 
     def advance(seconds: float) -> None:
         if stepped:
@@ -258,21 +259,32 @@ def play(cfg: Config, script: list[Step], *, reference: bool, stepped: bool = Fa
     for step in script:
         # a step the world may refuse: killing a task with no running container
         with contextlib.suppress(AwsError):
-            traces += apply(w, cfg, step, advance)
+            new = apply(w, cfg, step, advance)
+            traces += new
+            sent += [_traced(t) for t in new]
     advance(5.0)
     dp = w.dataplane
     events = [e.to_dict() for e in w.events()[first:]]
     log = sorted(dp.log, key=lambda r: (r["lb"], r["index"], r["t"], r["done"], r["status"]))
     end = w.now
     windows = [w.traffic.stats(since=a, until=a + 7) for a in range(int(start), int(end) - 7, 7)]
+    # and windows whose bounds fall inside periods: every period they reach into counts
+    windows += [
+        w.traffic.stats(since=a + 0.25, until=a + 7.5) for a in range(int(start), int(end) - 8, 11)
+    ]
     return Run(
         log,
         events,
-        traces,
+        sent + [_traced(t) for t in traces],
         w.traffic.stats(),
         windows,
         (dp.arrived, dp.answered, dp.in_flight),
     )
+
+
+def _traced(trace: dict[str, Any]) -> dict[str, Any]:
+    """What both data planes say of a traced request."""
+    return {k: trace[k] for k in ("status", "target", "latencyMs", "answeredBy", "settled")}
 
 
 def assert_same(fast: Run, ref: Run) -> None:
@@ -420,6 +432,12 @@ CASES = {
             Step("advance", 200),
         ],
     ),
+    # A traced request in flight on the only task when it is killed: the trace, sent as a
+    # 200, settles as the load balancer's 502 that the statistics count (issue 12, point 8).
+    "traced-in-flight-killed": (
+        Config(9, 1, "round_robin", 0, 1, 5, 60, "2s", "0", "200", "0", False, 3.0, False),
+        [Step("advance", 5), Step("send"), Step("kill"), Step("advance", 5)],
+    ),
     # Every target unhealthy, the ALB fails open; hanging apps (504 at the idle timeout).
     "fail-open-hang": (
         Config(7, 2, "round_robin", 0, 3, 5, 3, "20ms", "0.4", "200", "0", True, 20.0, False),
@@ -453,8 +471,13 @@ def test_fast_path_matches_the_reference_on_chosen_cases(
 def test_the_chosen_cases_cover_what_they_claim() -> None:
     """The chosen cases do produce the outcomes they are about (else they test nothing)."""
     statuses: dict[str, set[str]] = {}
+    runs = {}
     for name, (cfg, script) in CASES.items():
-        statuses[name] = set(play(cfg, script, reference=False).summary["by_status"])
+        runs[name] = play(cfg, script, reference=False)
+        statuses[name] = set(runs[name].summary["by_status"])
+    sent, settled = runs["traced-in-flight-killed"].traces
+    assert (sent["status"], sent["answeredBy"], sent["settled"]) == (200, "target", False)
+    assert (settled["status"], settled["answeredBy"], settled["settled"]) == (502, "elb", True)
     assert "502" in statuses["lor-dead-target"]
     assert {"200", "500", "504"} <= statuses["lor-overload"]
     assert {"502", "504"} <= statuses["rr-drain-az"]

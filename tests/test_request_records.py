@@ -1,6 +1,7 @@
 """The data plane's per-second records: `RequestsCompleted` events read sealed rows of the
-statistics' ledger, and `w.traffic.stats()` windows add up exactly the records inside them,
-also across blocks of compressed latency histograms and while a task is replaced."""
+statistics' ledger, and `w.traffic.stats()` windows add up exactly the records of the seconds
+they reach into (whole seconds: a bound inside a second brings it in), also across blocks of
+compressed latency histograms and while a task is replaced."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def test_records_read_back_as_they_were_emitted(
     ("since", "until"),
     [(None, None), (0, 1e9), (100, 355), (255.5, 770.25), (511, 513), (900, 901), (1000, None)],
 )
-def test_windows_add_up_the_records_inside_them(
+def test_windows_add_up_the_records_they_reach_into(
     long_run: tuple[ecsim.World, list[dict[str, object]]],
     since: float | None,
     until: float | None,
@@ -64,7 +65,7 @@ def test_windows_add_up_the_records_inside_them(
     target: Counter[str] = Counter()
     source: Counter[str] = Counter()
     for e in records(w):
-        if lo <= e.time - e.period and e.time <= hi:
+        if e.time > lo and e.time - e.period < hi:  # the record's second meets [lo, hi)
             status.update(e.by_status)
             target.update(e.by_target)
             source.update(e.by_source)

@@ -1,9 +1,12 @@
 """A real HTTP port for one listener of a simulated Application Load Balancer.
 
-Each request entering the port enters the simulated ALB at the current simulated time
-(`w.traffic.send`): the listener's rules route it to a target the way the ALB would, and the
-answer is the simulation's. The port waits the simulated latency scaled by the live speed
-(`latency / speed`, at most `MAX_WAIT` wall seconds), then answers:
+Each request entering the port enters the simulated ALB at the current simulated time (the
+world caught up with the wall clock first; `w.traffic.send`): the listener's rules route it
+to a target the way the ALB would, and the answer is the simulation's. The port holds the
+request until the model has answered it, when simulated time reaches the answer, and no
+sooner than its simulated latency scaled by the live speed (`latency / speed`): so a target
+that dies, is cut off or drains out meanwhile changes what the client gets exactly as it
+changes what the statistics count (docs/behaviour.md, "Traffic statistics"). Then it answers:
 
 - from a task: a small JSON body naming the task, its IP, AZ and task definition revision
   (status 200, or 500 when the app answers with an error);
@@ -13,7 +16,15 @@ answer is the simulation's. The port waits the simulated latency scaled by the l
   listener on the port): 503 with `X-Ecsim-Status: 000` and a plain-text explanation, since an
   HTTP server cannot refuse a connection it has already accepted.
 
-Every request is counted in the model's statistics and events like a simulated one.
+While simulated time stands still (the clock is paused, or has not moved for `MAX_WAIT` wall
+seconds), a request is answered when its simulated latency has passed in wall time, with the
+answer the model gives it then, and the model settles it so (`w.traffic.settle`): nothing
+that happens before the clock moves again changes it.
+
+Every request is counted in the model's statistics and events like a simulated one, with the
+status its client got (`X-Ecsim-Status` where HTTP cannot carry it). One answer is ecsim's own:
+a world reset while a request waits gets 503 with `X-Ecsim-Status: reset` (that world and its
+statistics are gone).
 Headers `X-Ecsim-*` tell what happened inside the simulation (target, latency, reason).
 """
 
@@ -31,10 +42,12 @@ from starlette.routing import Route
 
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.errors import AwsError
+from ecsim.model.world import World
 
 log = logging.getLogger("ecsim.awsapi.alb")
 
-MAX_WAIT = 60.0  # wall seconds a request may be held for its simulated latency
+MAX_WAIT = 60.0  # wall seconds after which simulated time that does not move stands still
+POLL = 0.005  # wall seconds between two catch-ups while an answer is due but not yet settled
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 REASONS = {
     301: "Moved Permanently",
@@ -73,14 +86,14 @@ class AlbPort:
     async def handle(self, request: Request) -> Response:
         host = (request.headers.get("host") or "").rsplit(":", 1)[0] or None
         path = request.url.path or "/"
+        began = asyncio.get_running_loop().time()
+        response: Response | None = None
         try:
-            trace = self.live.world.traffic.send(
-                path, host, self.load_balancer, port=self.listener_port
-            )
-            response = self._answer(trace, request)
+            self.live.catch_up()  # the request enters at the present simulated time
+            world = self.live.world
+            trace = world.traffic.send(path, host, self.load_balancer, port=self.listener_port)
         except AwsError as e:  # no such load balancer: nothing would accept the connection
-            trace = {"status": 0, "latencyMs": 0.0, "reason": e.message}
-            response = self._not_connected(trace)
+            response = self._not_connected({"status": 0, "reason": e.message})
         except Exception:
             log.exception("the simulated ALB failed on %s %s", request.method, path)
             response = Response(
@@ -89,13 +102,40 @@ class AlbPort:
                 headers={"X-Ecsim-Error": "internal"},
                 media_type="text/plain",
             )
-            trace = {"latencyMs": 0.0}
-        wait = float(trace.get("latencyMs") or 0.0) / 1000.0 / self.live.clock.speed
-        if wait > 0:
-            await asyncio.sleep(min(wait, MAX_WAIT))
+        if response is None:
+            unsettled = await self._until_settled(world, trace, began)
+            response = self._unsettled(unsettled) if unsettled else self._answer(trace, request)
         self.answered += 1
         self.by_status[response.status_code] = self.by_status.get(response.status_code, 0) + 1
         return response
+
+    async def _until_settled(self, world: World, trace: dict[str, Any], began: float) -> str:
+        """Hold the request until the model has answered it (`trace["settled"]`, see
+        `DataPlane.trace`), and at least its simulated latency scaled by the speed; "" then,
+        "reset" if another world replaced this one meanwhile."""
+        loop = asyncio.get_running_loop()
+        seen, still_since = world.now, loop.time()
+        while not trace["settled"]:
+            if self.live.world is not world:
+                return "reset"
+            now = loop.time()
+            if world.now > seen:
+                seen, still_since = world.now, now
+            due = began + float(trace["latencyMs"]) / 1000.0 / self.live.clock.speed
+            if now < due:  # a slice may settle it sooner (a target that dies meanwhile)
+                await self.live.moved(due - now)
+                continue
+            self.live.catch_up()
+            if trace["settled"]:
+                break
+            if self.live.clock.paused or now - still_since >= MAX_WAIT:
+                world.traffic.settle(trace)  # time stands still: this is the answer
+                break
+            await self.live.moved(POLL)  # the clock is a little behind: the next catch-up
+        rest = began + float(trace["latencyMs"]) / 1000.0 / self.live.clock.speed - loop.time()
+        if rest > 0:
+            await asyncio.sleep(min(rest, MAX_WAIT))
+        return ""
 
     # --- the answers ----------------------------------------------------------------------
 
@@ -161,6 +201,16 @@ class AlbPort:
             status,
             headers={"Server": "ecsim-task", **headers},
             media_type="application/json",
+        )
+
+    def _unsettled(self, why: str) -> Response:
+        """ecsim's own answer when the model will not answer (see the module docstring)."""
+        text = "the world was reset while this request waited for its answer"
+        return Response(
+            f"ecsim: {text}\n".encode(),
+            503,
+            headers={"X-Ecsim-Status": why, "X-Ecsim-Reason": text},
+            media_type="text/plain",
         )
 
     def _not_connected(self, trace: dict[str, Any]) -> Response:

@@ -327,6 +327,11 @@ SCHEMAS: dict[str, Any] = {
             "latencyMs": {"type": "number"},
             "answeredBy": {"type": "string", "enum": ["target", "elb"]},
             "reason": {"type": ["string", "null"]},
+            "settled": {
+                "type": "boolean",
+                "description": "false: the answer due if nothing changes before simulated time "
+                "reaches it; the statistics count the answer it gets then",
+            },
         },
     },
     "Stats": {

@@ -81,6 +81,7 @@ class LiveWorld:
         self.real_ports: list[dict[str, Any]] = []
         self.error: dict[str, Any] | None = None  # the last error that escaped the world
         self._logged: set[str] = set()
+        self._waiters: list[asyncio.Future[None]] = []  # `moved()` callers
         self._attach()
 
     # --- the loop -------------------------------------------------------------------------
@@ -103,6 +104,7 @@ class LiveWorld:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        self._wake()
 
     async def _run(self) -> None:
         while True:
@@ -114,17 +116,43 @@ class LiveWorld:
 
     def tick(self, wall: float | None = None) -> None:
         """Advance the world to where the wall clock says it should be, and publish."""
-        wall = time.monotonic() if wall is None else wall
-        target = self.clock.target(wall)
-        if target > self.world.now:
-            limit = self.world.now + MAX_LAG * self.clock.speed
-            if target > limit:  # too far behind: let simulated time slip rather than stall
-                self.clock.rebase(limit, wall)
-                target = limit
-            began = time.perf_counter()
-            self._run_until(target)
-            self._record_slice(time.perf_counter() - began)
+        self._advance_to_wall(time.monotonic() if wall is None else wall)
+        self._wake()
         self.publish()
+
+    def catch_up(self) -> None:
+        """Advance the world to where the wall clock says it should be now, between two
+        slices (an adapter that needs the present, e.g. the ALB port answering a request);
+        the next slice publishes what happened."""
+        if self._advance_to_wall(time.monotonic()):
+            self._wake()
+
+    def _advance_to_wall(self, wall: float) -> bool:
+        target = self.clock.target(wall)
+        if target <= self.world.now:
+            return False
+        limit = self.world.now + MAX_LAG * self.clock.speed
+        if target > limit:  # too far behind: let simulated time slip rather than stall
+            self.clock.rebase(limit, wall)
+            target = limit
+        began = time.perf_counter()
+        self._run_until(target)
+        self._record_slice(time.perf_counter() - began)
+        return True
+
+    async def moved(self, timeout: float) -> None:
+        """Wait until the next slice (or an advance, a reset, the end of the loop), at most
+        `timeout` wall seconds."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiter, max(timeout, 0.0))
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def _run_until(self, target: float) -> None:
         """Run the world to `target`. An error escaping a callback is recorded (`_failed`) and
@@ -202,6 +230,7 @@ class LiveWorld:
         seconds = check(catalog.ADVANCE, {"seconds": seconds})["seconds"]
         self._run_until(self.world.now + seconds)
         self.clock.rebase(self.world.now, time.monotonic())
+        self._wake()
         self.publish()
 
     def reset(self, seed: int | None = None, factory: Callable[[int], World] | None = None) -> None:
@@ -222,6 +251,7 @@ class LiveWorld:
             self.start()  # the pacing task had stopped: a fresh world gets a running clock
         for listener in self.listeners:
             listener(self)
+        self._wake()
         self.publish(reset=True)
 
     def status(self) -> dict[str, Any]:

@@ -371,6 +371,7 @@ class _InFlight:
             "index": np.zeros(0, dtype=np.int64),
             "from_target": np.zeros(0, dtype=np.bool_),
             "connected": np.zeros(0, dtype=np.bool_),
+            "trace": np.zeros(0, dtype=np.int64),  # the trace of a traced request, else -1
         }
 
     @property
@@ -378,8 +379,11 @@ class _InFlight:
         return len(self.col["done"])
 
     def add(self, cols: dict[str, np.ndarray[Any, Any]]) -> None:
-        if not len(cols["done"]):
+        n = len(cols["done"])
+        if not n:
             return
+        if "trace" not in cols:
+            cols = {**cols, "trace": np.full(n, -1, dtype=np.int64)}
         if not self.n:
             self.col = {k: np.asarray(cols[k], dtype=v.dtype) for k, v in self.col.items()}
             return
@@ -388,7 +392,9 @@ class _InFlight:
     def pop_answered(self, until: float) -> dict[str, np.ndarray[Any, Any]] | None:
         if not self.n:
             return None
-        out = self.col["done"] <= until
+        return self.pop(self.col["done"] <= until)
+
+    def pop(self, out: B8) -> dict[str, np.ndarray[Any, Any]] | None:
         if not out.any():
             return None
         answered = {k: v[out] for k, v in self.col.items()}
@@ -431,6 +437,10 @@ class DataPlane:
         self._lbs: list[str] = []
         self._lb_index: dict[str, int] = {}
         self._manual = 0
+        # traced requests not yet answered: their trace, and why the network changed the
+        # answer under them (endpoint_failed, endpoint_unreachable, drain_expired)
+        self._traces: dict[int, dict[str, Any]] = {}
+        self._retraced: dict[int, str] = {}
         self.arrived = 0
         self.answered = 0
         # which rule each request kind meets, by listener and rules' content (routing.py)
@@ -1017,8 +1027,11 @@ class DataPlane:
             self.log.append(rec)
 
     def _answer(self, f: dict[str, np.ndarray[Any, Any]]) -> None:
-        """In-flight requests answered: to the statistics (and the log)."""
+        """In-flight requests answered: to the statistics (and the log), and the traces of
+        traced ones settled."""
         self.answered += len(f["done"])
+        if self._traces:
+            self._settle_traces(f)
         lbs = f["lb"]
         for li in np.flatnonzero(np.bincount(lbs)).tolist():
             sel = lbs == li
@@ -1032,6 +1045,35 @@ class DataPlane:
             )
         if self.record_requests:
             self._log(f)
+
+    def _settle_traces(self, f: dict[str, np.ndarray[Any, Any]]) -> None:
+        """The traces of traced requests now answered say what the client got: what the
+        statistics count (docs/behaviour.md, "Traffic statistics")."""
+        ids = f["trace"]
+        for k in np.flatnonzero(ids >= 0).tolist():
+            i = int(ids[k])
+            trace = self._traces.pop(i, None)
+            if trace is None:
+                continue
+            why = self._retraced.pop(i, None)
+            from_target = bool(f["from_target"][k])
+            trace.update(
+                status=int(f["status"][k]),
+                latencyMs=round((float(f["done"][k]) - float(f["t"][k])) * 1000, 3),
+                answeredBy="target" if from_target else "elb",
+                settled=True,
+            )
+            if why is not None:
+                trace["reason"] = why
+
+    def _retrace(self, mask: B8, why: str) -> None:
+        """The network changed the answers of the requests in `mask`: note why, for the
+        traced ones among them."""
+        if not self._traces:
+            return
+        ids = self.inflight.col["trace"][mask]
+        for i in ids[ids >= 0].tolist():
+            self._retraced[int(i)] = why
 
     def _count(self, lb_arn: str, done: F64, status: I64, ip: I64, from_target: B8, t: F64) -> None:
         """Answers for the statistics, counted together at the next seal."""
@@ -1087,7 +1129,9 @@ class DataPlane:
             return
         now = self.ctx.now
         c = f.col
-        f.rewrite((c["ip"] == i) & c["connected"] & (c["done"] > now), 502, now)
+        mask = (c["ip"] == i) & c["connected"] & (c["done"] > now)
+        self._retrace(mask, "the target stopped before it answered: the connection was cut")
+        f.rewrite(mask, 502, now)
 
     def endpoint_unreachable(self, ip: str) -> None:
         """The network to `ip` is cut: open requests wait out the idle timeout and get 504."""
@@ -1100,6 +1144,10 @@ class DataPlane:
         c = f.col
         mask = (c["ip"] == i) & c["connected"] & (c["done"] > now)
         idle = np.array([self._idle(arn) for arn in self._lbs])[c["lb"]]
+        self._retrace(
+            mask,
+            "the target became unreachable before it answered: no answer within the idle timeout",
+        )
         f.rewrite(mask, 504, np.maximum(c["t"] + idle, now))
 
     def routing_will_change(self) -> None:
@@ -1119,7 +1167,9 @@ class DataPlane:
             return
         now = self.ctx.now
         c = f.col
-        f.rewrite((c["slot"] == s) & c["connected"] & (c["done"] > now), 502, now)
+        mask = (c["slot"] == s) & c["connected"] & (c["done"] > now)
+        self._retrace(mask, "the target's deregistration delay ended before it answered")
+        f.rewrite(mask, 502, now)
 
     @property
     def in_flight(self) -> int:
@@ -1128,7 +1178,14 @@ class DataPlane:
     # --- one request, traced --------------------------------------------------------------
 
     def trace(self, lb_arn: str, kind: RequestKind, port: int | None = None) -> dict[str, Any]:
-        """Send one request now and follow it hop by hop."""
+        """Send one request now and follow it hop by hop.
+
+        The trace gives the answer the request gets if nothing changes under it (`settled`
+        False) until simulated time reaches that answer; then this same dict is updated with
+        the answer the client got, the one the statistics count (`settled` True): a target
+        that dies, is cut off or drains out meanwhile changes it (a 502 or 504 from the load
+        balancer, with the `reason`). A request answered at once is settled on return.
+        """
         self.flush()
         lb = self.elb.load_balancers[lb_arn]
         now = self.ctx.now
@@ -1158,6 +1215,7 @@ class DataPlane:
             "latencyMs": None,
             "answeredBy": "elb",
             "reason": action.why or None,
+            "settled": False,
         }
         settings = self.ctx.settings.elb
         elb_latency = settings.elb_answer_latency
@@ -1177,7 +1235,7 @@ class DataPlane:
             if code == 503:
                 trace["reason"] = "the target group has no target to send to"
                 trace["targetGroup"] = action.pools[0].tg.arn if action.pools else None
-            self._record_one(lb.arn, now, now + elb_latency, code, -1, False, False)
+            self._record_one(lb.arn, now, now + elb_latency, code, -1, False, False, i, trace)
             return trace
         local = self._pick_one(pool, now, draw(PICK))
         s = int(pool.slots[local])
@@ -1216,7 +1274,8 @@ class DataPlane:
             failOpen=pool.fail_open,
             reason=_why(code, m, pool.fail_open),
         )
-        self._record_one(lb.arn, now, done, code, s, bool(o.from_target[0]), bool(o.connected[0]))
+        from_target, connected = bool(o.from_target[0]), bool(o.connected[0])
+        self._record_one(lb.arn, now, done, code, s, from_target, connected, i, trace)
         return trace
 
     def _pick_one(self, pool: Pool, now: float, u: float) -> int:
@@ -1243,6 +1302,19 @@ class DataPlane:
         self.rr[pool.tg.arn] = start + 1
         return start % m
 
+    def settle(self, trace: dict[str, Any]) -> None:
+        """Answer a traced request now, with the answer the model gives it now, however far
+        simulated time is from that answer: the ALB's real port, when the answer is due in
+        wall time but simulated time stands still (the clock is paused), answers its client
+        with it, and from then on nothing can change it (awsapi/alb.py). The statistics count
+        it at its answer instant, like any other."""
+        i = next((k for k, v in self._traces.items() if v is trace), None)
+        if i is None:
+            return  # settled already
+        answered = self.inflight.pop(self.inflight.col["trace"] == i)
+        if answered is not None:
+            self._answer(answered)
+
     def _record_one(
         self,
         lb_arn: str,
@@ -1252,9 +1324,12 @@ class DataPlane:
         slot: int,
         from_target: bool,
         connected: bool,
+        trace_id: int,
+        trace: dict[str, Any],
     ) -> None:
         self.arrived += 1
         ip = self._ip_index[self._slots[slot][1]] if slot >= 0 else -1
+        self._traces[trace_id] = trace
         self.inflight.add(
             {
                 "t": np.array([t]),
@@ -1266,6 +1341,7 @@ class DataPlane:
                 "index": np.array([-1]),
                 "from_target": np.array([from_target]),
                 "connected": np.array([connected]),
+                "trace": np.array([trace_id]),
             }
         )
         self._finalize(self.ctx.now)

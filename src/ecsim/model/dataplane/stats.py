@@ -65,6 +65,21 @@ def _status_key(code: int) -> str:
     return key
 
 
+_EPS = 1e-9  # periods: a bound this close to a period's edge is on it (float division)
+
+
+def window(since: float | None, until: float | None, period: float) -> tuple[float, float]:
+    """The buckets a statistics window [since, until) of simulated time counts, as bucket
+    indexes [lo, hi): every bucket it reaches into, whole. So every answer of [since, until)
+    is counted, a bound inside a period brings in that period's other answers too, and an
+    empty window (until <= since) counts nothing (docs/behaviour.md, "Traffic statistics")."""
+    lo = -math.inf if since is None else float(math.floor(since / period + _EPS))
+    hi = math.inf if until is None else float(math.ceil(until / period - _EPS))
+    if since is not None and until is not None and until <= since:
+        hi = lo
+    return lo, hi
+
+
 def _dense_percentile(hist: I64, lo: int, q: float) -> float | None:
     """The first bin whose cumulative count passes q (total - 1), as its middle in ms."""
     total = int(hist.sum())
@@ -360,12 +375,12 @@ class Ledger:
         counters: tuple[Counter[str], Counter[str], Counter[str]],
         hists: list[tuple[int, I64]],
     ) -> None:
-        """Add the sealed rows whose bucket lies within [lo, hi) (in periods) to the counters,
-        and their merged latency histogram to `hists`."""
+        """Add the sealed rows of buckets lo <= index < hi (`window`) to the counters, and
+        their merged latency histogram to `hists`."""
         # rows are in bucket order: the window is one range of them
         index = self.index.view()
         a = int(np.searchsorted(index, lo, side="left"))
-        b = int(np.searchsorted(index, hi + 1e-9 - 1, side="right"))
+        b = int(np.searchsorted(index, hi, side="left"))
         # block by block: a long window needs no big temporaries, and one block of
         # latency histograms is decompressed at a time
         for k in range(a // _BLOCK, (b - 1) // _BLOCK + 1) if b > a else ():
@@ -555,9 +570,8 @@ class Stats:
     def summary(
         self, since: float | None, until: float | None, lb: str | None = None
     ) -> dict[str, Any]:
-        """Answers in the buckets that lie within [since, until)."""
-        lo = -math.inf if since is None else since / self.period
-        hi = math.inf if until is None else until / self.period
+        """Answers in the buckets that [since, until) reaches into (`window`)."""
+        lo, hi = window(since, until, self.period)
         by_status: Counter[str] = Counter()
         by_target: Counter[str] = Counter()
         by_source: Counter[str] = Counter()
@@ -567,7 +581,7 @@ class Stats:
                 continue
             ledger.sum_sealed(lo, hi, (by_status, by_target, by_source), hists)
             for index, bucket in ledger.open.items():
-                if not (lo <= index and index + 1 <= hi + 1e-9):
+                if not lo <= index < hi:
                     continue
                 for code, n in bucket.status.items():
                     by_status[_status_key(code)] += n

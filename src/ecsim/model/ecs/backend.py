@@ -283,9 +283,16 @@ class EcsBackend:
         return (same_az[0] if same_az else instance.subnet), instance
 
     def place_service_task(self, svc: Service, d: Deployment) -> Task | None:
-        # Tasks leaving a DRAINING instance do not count for the balance: the new task is
-        # placed to balance the tasks that stay.
-        peers = [t for t in svc.live_tasks() if not on_draining_instance(t)]
+        # Only the tasks that stay count for the balance: not those being stopped (desired
+        # STOPPED), replaced (unhealthy) or leaving a DRAINING instance
+        # (docs/behaviour.md, "Default placement and scale-in").
+        peers = [
+            t
+            for t in svc.live_tasks()
+            if t.desired_status is DesiredStatus.RUNNING
+            and not t.replacing
+            and not on_draining_instance(t)
+        ]
         where = self.place(
             svc.cluster,
             d.task_definition,

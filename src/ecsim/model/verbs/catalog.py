@@ -273,7 +273,8 @@ SEND = Verb(
 STATS = Verb(
     "traffic",
     "stats",
-    "What the clients got over [since, until) of simulated time.",
+    "What the clients got over [since, until) of simulated time, counted by whole seconds: "
+    "every second the window reaches into.",
     (SINCE, UNTIL, LOAD_BALANCER),
     error=ValidationError,
 )

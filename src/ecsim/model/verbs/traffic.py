@@ -80,10 +80,20 @@ class Traffic:
         load_balancer: str | None = None,
         port: int | None = None,
     ) -> dict[str, Any]:
-        """One request, now (to `/` unless `path` says), answered with its whole trace."""
+        """One request, now (to `/` unless `path` says), answered with its whole trace: the
+        answer it gets if nothing changes before simulated time reaches it (`settled` False);
+        the same dict then says what the client got, the answer `stats` counts (`settled`
+        True)."""
         given = {"path": path, "host": host, "load_balancer": load_balancer, "port": port}
         a = check(catalog.SEND, given)
         return self.dataplane.trace(self._lb(load_balancer).arn, RequestKind(a["path"], host), port)
+
+    def settle(self, trace: dict[str, Any]) -> None:
+        """Fix the answer of a request traced by `send` now, before simulated time reaches it:
+        what the model gives it now becomes what its client got and what `stats` counts
+        (the ALB's real port does this when the answer is due while the clock is paused).
+        Not a verb of the other faces: a trace sent over JSON is a copy."""
+        self.dataplane.settle(trace)
 
     def stats(
         self,
@@ -91,7 +101,12 @@ class Traffic:
         until: float | None = None,
         load_balancer: str | None = None,
     ) -> dict[str, Any]:
-        """Answers over [since, until) of simulated time: by status, target, source; latency."""
+        """Answers over [since, until) of simulated time: by status, target, source; latency.
+
+        Statistics are kept per second (`stats_period`): the window counts every second it
+        reaches into, whole, so every answer given in [since, until) is counted, and so are
+        the others of the seconds `since` and `until` fall in (docs/behaviour.md, "Traffic
+        statistics")."""
         check(catalog.STATS, {"since": since, "until": until, "load_balancer": load_balancer})
         arn = self._lb(load_balancer).arn if load_balancer else None
         return self.dataplane.summary(since, until, arn)
