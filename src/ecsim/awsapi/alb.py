@@ -141,7 +141,10 @@ class AlbPort:
             if clock.paused or now - still_since >= MAX_WAIT:
                 world.traffic.settle(trace)  # time stands still: this is the answer
                 break
-            await self.live.moved(POLL)  # the clock is a little behind: the next catch-up
+            due_at = float(trace["time"]) + float(trace["latencyMs"]) / 1000.0
+            # the clock a little behind: catch up again soon; else the network moved the
+            # answer later (a target cut off): the slices will get there
+            await self.live.moved(POLL if world.now < due_at else 1.0)
         rest = due() - time.monotonic()
         if rest > 0:
             await asyncio.sleep(min(rest, MAX_WAIT))
