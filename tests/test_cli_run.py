@@ -118,8 +118,8 @@ def test_auto_scaling_shows_in_the_timeline_summary_and_report(tmp_path: Path) -
         line[line.index("auto scaling:") :] for line in out.splitlines() if "auto scaling:" in line
     ]
     counts = [s.split("desired count ")[1].split(" (")[0] for s in said]
-    assert counts == ["3 -> 5", "5 -> 6", "6 -> 7", "7 -> 9", "9 -> 5", "5 -> 2"]
-    assert said[0].startswith("auto scaling: home-service desired count 3 -> 5 (policy cpu50, ")
+    assert counts == ["3 -> 4", "4 -> 5", "5 -> 8", "8 -> 9", "9 -> 5", "5 -> 2"]  # seed 0
+    assert said[0].startswith("auto scaling: home-service desired count 3 -> 4 (policy cpu50, ")
     assert "alarm TargetTracking-...-AlarmHigh-" in said[0]
     assert "alarm TargetTracking-...-AlarmLow-" in said[-1]
     assert "service home-service: min running 2, max running 9, at the end 2/2" in out

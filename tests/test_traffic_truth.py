@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 import ecsim
+from ecsim.awsapi import alb_app
+from ecsim.live.runtime import LiveWorld
 from tests.support.server import LiveServer
 
 # --- in process ---------------------------------------------------------------------------
@@ -38,7 +40,7 @@ def test_a_request_in_flight_on_a_task_that_stops_is_the_502_the_stats_count() -
     assert (trace["status"], trace["answeredBy"], trace["settled"]) == (502, "elb", True)
     assert trace["reason"] == "the target stopped before it answered: the connection was cut"
     assert trace["latencyMs"] == 0.0  # cut off the instant it was sent
-    stats = w.traffic.stats()
+    stats = w.traffic.stats(since=100.5)
     assert stats["by_status"] == {"502": 1}
     assert stats["by_source"] == {"elb": 1}
 
@@ -50,6 +52,25 @@ def test_a_request_left_alone_settles_as_it_was_traced() -> None:
     w.advance(1)
     assert trace == {**sent, "settled": True}
     assert w.traffic.stats()["by_status"] == {"200": 1}
+
+
+def test_an_answer_settled_early_is_what_the_stats_count() -> None:
+    """`w.traffic.settle` (the ALB port, while the clock is paused) fixes a traced request's
+    answer now: what the model gives it now, kept whatever happens before simulated time
+    reaches it."""
+    w = _demo_at(100.5)
+    cut = w.traffic.send("/")
+    w.chaos.kill_task(cut["target"].rsplit(":", 1)[0])  # the same instant: cut off
+    w.traffic.settle(cut)
+    assert (cut["status"], cut["settled"]) == (502, True)
+    kept = w.traffic.send("/")
+    w.traffic.settle(kept)
+    assert (kept["status"], kept["settled"]) == (200, True)
+    w.chaos.kill_task(kept["target"].rsplit(":", 1)[0])  # too late: it was answered
+    w.advance(5)
+    assert kept["status"] == 200
+    assert w.traffic.stats()["by_status"] == {"200": 1, "502": 1}
+    assert w.dataplane.in_flight == 0
 
 
 def test_since_and_until_are_times_not_period_indexes() -> None:
@@ -128,3 +149,28 @@ def test_alb_port_clients_get_what_the_stats_count(server: LiveServer) -> None:
     assert stats["requests"] == sum(got.values())
     assert cut["502"] >= 1 and set(cut) == {"502"}  # in flight on the task when it was killed
     print(f"\nALB port: {dict(got)}, {cut['502']} cut off by the kill")
+
+
+def test_a_request_waiting_when_the_world_is_reset_gets_ecsims_own_503() -> None:
+    """The world a request was sent to is gone: ecsim's own 503, `X-Ecsim-Status: reset`."""
+
+    def slow_demo(seed: int) -> ecsim.World:
+        w = ecsim.World.demo(seed=seed, rate=0)
+        for task in w.ecs.list_tasks(cluster="home")["taskArns"]:
+            w.chaos.delay_network(task, delay=5.0, duration=600)
+        return w
+
+    live = LiveWorld(slow_demo, speed=1.0)
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=alb_app(live, None, 80))
+        async with httpx.AsyncClient(transport=transport, base_url="http://alb") as client:
+            waiting = asyncio.create_task(client.get("/"))
+            await asyncio.sleep(0.3)  # the answer is due 5 simulated (= wall) seconds later
+            live.reset()
+            return await waiting
+
+    began = time.monotonic()
+    r = asyncio.run(get())
+    assert time.monotonic() - began < 3
+    assert r.status_code == 503 and r.headers["x-ecsim-status"] == "reset"

@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -48,6 +49,7 @@ log = logging.getLogger("ecsim.awsapi.alb")
 
 MAX_WAIT = 60.0  # wall seconds after which simulated time that does not move stands still
 POLL = 0.005  # wall seconds between two catch-ups while an answer is due but not yet settled
+EARLY = 0.0005  # wall seconds: a timer may fire this much before the simulated answer is due
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 REASONS = {
     301: "Moved Permanently",
@@ -86,7 +88,7 @@ class AlbPort:
     async def handle(self, request: Request) -> Response:
         host = (request.headers.get("host") or "").rsplit(":", 1)[0] or None
         path = request.url.path or "/"
-        began = asyncio.get_running_loop().time()
+        began = time.monotonic()
         response: Response | None = None
         try:
             self.live.catch_up()  # the request enters at the present simulated time
@@ -111,28 +113,39 @@ class AlbPort:
 
     async def _until_settled(self, world: World, trace: dict[str, Any], began: float) -> str:
         """Hold the request until the model has answered it (`trace["settled"]`, see
-        `DataPlane.trace`), and at least its simulated latency scaled by the speed; "" then,
-        "reset" if another world replaced this one meanwhile."""
-        loop = asyncio.get_running_loop()
-        seen, still_since = world.now, loop.time()
+        `DataPlane.trace`) and the clock has reached its answer; "" then, "reset" if another
+        world replaced this one meanwhile. `began`: the wall instant it arrived."""
+        clock = self.live.clock
+        seen, still_since = world.now, began
+
+        def due() -> float:
+            """The wall instant of the answer: when the clock reaches it, or while time stands
+            still, its simulated latency after the request arrived."""
+            latency = float(trace["latencyMs"]) / 1000.0
+            if clock.paused:
+                return began + latency / clock.speed
+            return clock.wall_at(float(trace["time"]) + latency) + EARLY
+
         while not trace["settled"]:
             if self.live.world is not world:
                 return "reset"
-            now = loop.time()
+            now = time.monotonic()
             if world.now > seen:
                 seen, still_since = world.now, now
-            due = began + float(trace["latencyMs"]) / 1000.0 / self.live.clock.speed
-            if now < due:  # a slice may settle it sooner (a target that dies meanwhile)
-                await self.live.moved(due - now)
+            if now < due():  # a slice may settle it sooner (a target that dies meanwhile)
+                await self.live.moved(due() - now)
                 continue
             self.live.catch_up()
             if trace["settled"]:
                 break
-            if self.live.clock.paused or now - still_since >= MAX_WAIT:
+            if clock.paused or now - still_since >= MAX_WAIT:
                 world.traffic.settle(trace)  # time stands still: this is the answer
                 break
-            await self.live.moved(POLL)  # the clock is a little behind: the next catch-up
-        rest = began + float(trace["latencyMs"]) / 1000.0 / self.live.clock.speed - loop.time()
+            due_at = float(trace["time"]) + float(trace["latencyMs"]) / 1000.0
+            # the clock a little behind: catch up again soon; else the network moved the
+            # answer later (a target cut off): the slices will get there
+            await self.live.moved(POLL if world.now < due_at else 1.0)
+        rest = due() - time.monotonic()
         if rest > 0:
             await asyncio.sleep(min(rest, MAX_WAIT))
         return ""

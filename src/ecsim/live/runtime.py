@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,13 @@ class Clock:
         if self.paused:
             return self.anchor_sim
         return self.anchor_sim + (wall - self.anchor_wall) * self.speed
+
+    def wall_at(self, sim: float) -> float:
+        """The wall instant (`time.monotonic()`) at which simulated time reaches `sim`, at this
+        speed; infinite while paused."""
+        if self.paused:
+            return math.inf
+        return self.anchor_wall + (sim - self.anchor_sim) / self.speed
 
     def rebase(self, sim: float, wall: float) -> None:
         self.anchor_sim, self.anchor_wall = sim, wall
