@@ -6,6 +6,7 @@ on a scratch world, so an AWS error in the world is reported before anything run
 from __future__ import annotations
 
 import difflib
+import math
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -13,7 +14,7 @@ from ecsim.model.durations import parse_duration
 from ecsim.model.settings import Settings
 from ecsim.model.verbs.spec import ParameterError, check_param
 from ecsim.model.world import World
-from ecsim.scenario import operations, refs
+from ecsim.scenario import limits, operations, refs, source
 from ecsim.scenario.build import build
 from ecsim.scenario.conditions import ConditionError, parse_condition
 from ecsim.scenario.errors import ScenarioError
@@ -25,14 +26,10 @@ AZS = ("us-east-1a", "us-east-1b", "us-east-1c")
 
 
 def load_file(path: str | FilePath) -> Scenario:
+    """The scenario in a file: a regular file of at most 1 MiB (`limits.py`), never opened
+    if it is anything else (a FIFO, a device, a directory)."""
     p = FilePath(path)
-    try:
-        text = p.read_text("utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(p), None, "", "no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError(str(p), None, "", f"cannot read the file: {e}") from None
-    return load_text(text, str(p), default_name=p.stem)
+    return load_text(source.read_text(p), str(p), default_name=p.stem)
 
 
 def load_text(text: str, file: str = "<scenario>", default_name: str = "scenario") -> Scenario:
@@ -43,6 +40,22 @@ def load_text(text: str, file: str = "<scenario>", default_name: str = "scenario
         )
     check_shape(data, lines, file)
     return _Checker(data, lines, file, default_name).scenario()
+
+
+def longest(value: Any) -> str:
+    return (
+        f"expected a duration of at most {limits.span(limits.MAX_DURATION)} (a scenario's "
+        f"longest); got {show(value)}"
+    )
+
+
+def calls(step: Step, n: int, total: int, duration: float) -> str:
+    """Why a run of `duration` makes too many calls, said at `step`."""
+    return (
+        f"this step runs {limits.count(n)} times in {limits.span(duration)}, which makes "
+        f"{limits.count(total)} calls; expected at most {limits.count(limits.MAX_CALLS)} calls "
+        "in a run (a scenario's limit): a longer `every`, or `times` or `until`"
+    )
 
 
 class _Checker:
@@ -61,9 +74,12 @@ class _Checker:
 
     def duration(self, path: Path, value: Any) -> float:
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError as e:
             raise self.fail(path, f"expected a duration like 90s, 5m or 1h: {e}") from None
+        if not math.isfinite(seconds) or seconds > limits.MAX_DURATION:
+            raise self.fail(path, longest(value))
+        return seconds
 
     # --- the whole file -------------------------------------------------------------------
 
@@ -88,6 +104,7 @@ class _Checker:
         )
         self.check_world(d["world"])
         s.steps = [*self.traffic_steps(), *self.steps()]
+        self.calls(s)
         self.service_names = s.services()
         s.expectations = self.expectations(s)
         try:
@@ -250,8 +267,12 @@ class _Checker:
                     )
                 names[name] = i
             every = self.duration((*path, "every"), raw["every"]) if "every" in raw else None
-            if every is not None and every <= 0:
-                raise self.fail((*path, "every"), "expected a positive duration; got 0")
+            if every is not None and every < limits.MIN_EVERY:
+                raise self.fail(
+                    (*path, "every"),
+                    f"expected a period of at least {limits.span(limits.MIN_EVERY)} (a "
+                    f"scenario's shortest); got {show(raw['every'])}",
+                )
             out.append(
                 Step(
                     do=do,
@@ -269,6 +290,13 @@ class _Checker:
             )
         self.step_names = list(names)
         return out
+
+    def calls(self, s: Scenario) -> None:
+        """At most `limits.MAX_CALLS` calls in a run, refused at the step that passes it."""
+        found = s.too_many_calls(s.duration)
+        if found is not None:
+            where = found[0].where
+            raise ScenarioError(where.file, where.line, where.field, calls(*found, s.duration))
 
     def parameters(self, path: Path, do: str, args: dict[str, Any]) -> None:
         allowed = operations.parameters(do)
