@@ -59,7 +59,7 @@ def schema_parts() -> dict[tuple[str, ...], dict[str, Any]]:
             "type": "integer",
             "minimum": 0,
             "maximum": MAX_SEED,
-            "description": f"a seed from 0 to {MAX_SEED} (same seed, same run)",
+            "description": f"a seed from 0 to {MAX_SEED}; same seed, same run",
         },
         ("$defs", "duration"): {
             "description": "a duration like 90s, 5m, 1h or 250ms (a plain number is seconds)",

@@ -42,6 +42,42 @@ def load_text(text: str, file: str = "<scenario>", default_name: str = "scenario
     return _Checker(data, lines, file, default_name).scenario()
 
 
+# Settings that are the period of a timer that repeats for the whole run.
+PERIODIC = {("scheduler", "interval"), ("autoscaling", "period")}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def _is_setting(value: Any, default: Any) -> bool:
+    """Whether `value` can stand for the setting whose default is `default`."""
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return _number(value) and isinstance(value, int)
+    if isinstance(default, float):
+        return _number(value)
+    if isinstance(default, tuple):
+        return (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(_number(v) for v in value)
+            and value[0] <= value[1]
+        )
+    return True
+
+
+def _setting_kind(default: Any) -> str:
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, int):
+        return "a whole number >= 0"
+    if isinstance(default, float):
+        return "a number >= 0"
+    return "a range [low, high] of numbers >= 0"
+
+
 def longest(value: Any) -> str:
     return (
         f"expected a duration of at most {limits.span(limits.MAX_DURATION)} (a scenario's "
@@ -90,6 +126,7 @@ class _Checker:
             Settings().with_overrides(settings)
         except (ValueError, TypeError) as e:
             raise self.fail(("settings",), str(e)) from None
+        self.settings(settings)
         s = Scenario(
             name=d.get("name", self.default_name),
             file=self.file,
@@ -112,6 +149,26 @@ class _Checker:
         except ScenarioError:
             raise
         return s
+
+    def settings(self, overrides: dict[str, Any]) -> None:
+        """Each override of the type of the setting it replaces, not negative; a periodic
+        timer (`PERIODIC`) no shorter than a repeated step may be."""
+        defaults = Settings()
+        for group, values in overrides.items():
+            if not isinstance(values, dict):
+                continue  # (stats_period: the schema's)
+            for key, value in values.items():
+                path: Path = ("settings", group, key)
+                default = getattr(getattr(defaults, group), key)
+                expected = _setting_kind(default)
+                if not _is_setting(value, default):
+                    raise self.fail(path, f"expected {expected}; got {show(value)}")
+                if (group, key) in PERIODIC and value < limits.MIN_EVERY:
+                    raise self.fail(
+                        path,
+                        f"expected a period of at least {limits.span(limits.MIN_EVERY)} (a "
+                        f"scenario's shortest); got {show(value)}",
+                    )
 
     # --- names that must exist ------------------------------------------------------------
 

@@ -46,10 +46,12 @@ class Step:
         """How many times this step runs within [0, duration] (`occurrences`, not listed)."""
         if self.at is not None:
             return 1 if self.at <= duration else 0
-        assert self.every is not None and self.every > 0
+        assert self.every is not None
         end = duration if self.until is None else min(self.until, duration)
         if self.start > end + 1e-9:
             return 0
+        if self.every <= 0:
+            return 1  # (as `occurrences`; the loader refuses a period below limits.MIN_EVERY)
         n = math.floor((end + 1e-9 - self.start) / self.every) + 1
         return n if self.times is None else min(n, self.times)
 

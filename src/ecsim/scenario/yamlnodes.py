@@ -161,6 +161,8 @@ class _Builder:
             return self._document(self._events(parser))
         except yaml.MarkedYAMLError as e:
             raise self._not_yaml(e, fast=_FAST is not None) from None
+        except yaml.YAMLError as e:  # (the reader's: the text was checked before)
+            raise ScenarioError(self.file, None, "", f"not valid YAML: {e}") from None
         finally:
             parser.dispose()
 
@@ -368,12 +370,19 @@ class _Builder:
         if len(text) > limits.MAX_NUMBER_TEXT:
             raise self._fail(event, path, _not_64_bits(text))
         node = yaml.ScalarNode(tag, text)
-        if kind == "int":
-            number: int = _CONSTRUCTOR.construct_yaml_int(node)
+        try:  # ("0x_" looks like a whole number to YAML 1.1, but is none)
+            number: int | float = (
+                _CONSTRUCTOR.construct_yaml_int(node)
+                if kind == "int"
+                else _CONSTRUCTOR.construct_yaml_float(node)
+            )
+        except ValueError:
+            raise self._fail(event, path, f"expected a number; got {_shown(text)}") from None
+        if isinstance(number, int):
             if abs(number) > limits.MAX_INT:
                 raise self._fail(event, path, _not_64_bits(text))
             return number
-        real: float = _CONSTRUCTOR.construct_yaml_float(node)
+        real = number
         if math.isnan(real):
             raise self._fail(event, path, f"expected a number; got {text} (not a number)")
         if math.isinf(real):
@@ -383,7 +392,7 @@ class _Builder:
     def _fail(self, event: Any, path: Path, message: str) -> ScenarioError:
         """An error at `event`, or at the alias whose copy it is part of."""
         mark = (self._via or event).start_mark
-        return ScenarioError(self.file, mark.line + 1, field_name(path), message)
+        return ScenarioError(self.file, mark.line + 1, field_name(path) or "(top level)", message)
 
 
 _RESOLVER = Resolver()
