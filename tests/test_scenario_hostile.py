@@ -197,8 +197,8 @@ LIST = {
         text(BASE + "summary: '" + "x" * limits.MAX_BYTES + "'\n"),
         None,
         "",
-        f"the file is {len(BASE) + limits.MAX_BYTES + 12:,} bytes or more; expected a "
-        "scenario file of at most 1,048,576 bytes (1 MiB)",
+        "expected a scenario file of at most 1,048,576 bytes (1 MiB); got "
+        f"{len(BASE) + limits.MAX_BYTES + 12:,} bytes",
     ),
     "not-utf-8": Case(
         text(BASE.encode() + b"summary: caf\xe9\n"),

@@ -13,7 +13,7 @@ import click
 from ecsim.cli.narrate import lines, timeline
 from ecsim.model.durations import parse_duration
 from ecsim.scenario import RunError, ScenarioError, limits, load, run, summarize
-from ecsim.scenario.loader import calls
+from ecsim.scenario.loader import calls_message
 
 
 def parse_until(value: str | None) -> float | None:
@@ -50,7 +50,7 @@ def execute(
     found = scenario.too_many_calls(total)
     if found is not None:  # (only a longer --until can: the file's own duration was checked)
         where = found[0].where
-        error = ScenarioError(where.file, where.line, where.field, calls(*found, total))
+        error = ScenarioError(where.file, where.line, where.field, calls_message(*found, total))
         click.echo(f"error: --until {until}: {error}", err=True)
         return 2
     show_bar = sys.stderr.isatty()

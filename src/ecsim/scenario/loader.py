@@ -1,7 +1,8 @@
-"""Read a scenario file: YAML with line numbers, the JSON Schema, then the checks a schema
-cannot make (names that must exist, durations, conditions, operations, references). Any
-problem raises ScenarioError naming the file, line and field. A good file is also built once
-on a scratch world, so an AWS error in the world is reported before anything runs."""
+"""Read a scenario file: YAML with line numbers (read safely and bounded: `source.py`,
+`yamlnodes.py`, `limits.py`), the JSON Schema, then the checks a schema cannot make (names
+that must exist, durations, conditions, operations, references, the limits). Any problem
+raises ScenarioError naming the file, line and field. A good file is also built once on a
+scratch world, so an AWS error in the world is reported before anything runs."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def longest(value: Any) -> str:
     )
 
 
-def calls(step: Step, n: int, total: int, duration: float) -> str:
+def calls_message(step: Step, n: int, total: int, duration: float) -> str:
     """Why a run of `duration` makes too many calls, said at `step`."""
     return (
         f"this step runs {limits.count(n)} times in {limits.span(duration)}, which makes "
@@ -353,7 +354,9 @@ class _Checker:
         found = s.too_many_calls(s.duration)
         if found is not None:
             where = found[0].where
-            raise ScenarioError(where.file, where.line, where.field, calls(*found, s.duration))
+            raise ScenarioError(
+                where.file, where.line, where.field, calls_message(*found, s.duration)
+            )
 
     def parameters(self, path: Path, do: str, args: dict[str, Any]) -> None:
         allowed = operations.parameters(do)

@@ -86,10 +86,12 @@ def read_yaml(text: str, file: str) -> tuple[Any, Lines]:
     return data, reader.lines
 
 
-def too_big(size: int) -> str:
+def too_big(size: int | None) -> str:
+    """A file (of `size` bytes, or of more than the limit) too big to read."""
+    got = f"{limits.count(size)} bytes" if size is not None else "more bytes"
     return (
-        f"the file is {limits.count(size)} bytes or more; expected a scenario file of at most "
-        f"{limits.count(limits.MAX_BYTES)} bytes (1 MiB)"
+        f"expected a scenario file of at most {limits.count(limits.MAX_BYTES)} bytes (1 MiB); "
+        f"got {got}"
     )
 
 
