@@ -4,6 +4,7 @@ expectations; exit 0 when every expectation holds, 1 when one fails, 2 on a bad 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -11,16 +12,24 @@ import click
 
 from ecsim.cli.narrate import lines, timeline
 from ecsim.model.durations import parse_duration
-from ecsim.scenario import RunError, ScenarioError, load, run, summarize
+from ecsim.scenario import RunError, ScenarioError, limits, load, run, summarize
+from ecsim.scenario.loader import calls_message
 
 
 def parse_until(value: str | None) -> float | None:
     if value is None:
         return None
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--until") from None
+    if not math.isfinite(seconds) or seconds > limits.MAX_DURATION:
+        raise click.BadParameter(
+            f"expected at most {limits.span(limits.MAX_DURATION)} (a scenario's longest); "
+            f"got {value!r}",
+            param_hint="--until",
+        )
+    return seconds
 
 
 def execute(
@@ -28,12 +37,22 @@ def execute(
 ) -> int:
     """Run and print; the exit code."""
     stop = parse_until(until)
+    if seed is not None and not 0 <= seed <= limits.MAX_SEED:
+        raise click.BadParameter(
+            f"expected a seed from 0 to {limits.MAX_SEED}; got {seed}", param_hint="--seed"
+        )
     try:
         scenario = load(name_or_file)
     except ScenarioError as e:
         click.echo(f"error: {e}", err=True)
         return 2
     total = stop if stop is not None else scenario.duration
+    found = scenario.too_many_calls(total)
+    if found is not None:  # (only a longer --until can: the file's own duration was checked)
+        where = found[0].where
+        error = ScenarioError(where.file, where.line, where.field, calls_message(*found, total))
+        click.echo(f"error: --until {until}: {error}", err=True)
+        return 2
     show_bar = sys.stderr.isatty()
     try:
         if show_bar:

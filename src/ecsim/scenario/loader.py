@@ -1,11 +1,13 @@
-"""Read a scenario file: YAML with line numbers, the JSON Schema, then the checks a schema
-cannot make (names that must exist, durations, conditions, operations, references). Any
-problem raises ScenarioError naming the file, line and field. A good file is also built once
-on a scratch world, so an AWS error in the world is reported before anything runs."""
+"""Read a scenario file: YAML with line numbers (read safely and bounded: `source.py`,
+`yamlnodes.py`, `limits.py`), the JSON Schema, then the checks a schema cannot make (names
+that must exist, durations, conditions, operations, references, the limits). Any problem
+raises ScenarioError naming the file, line and field. A good file is also built once on a
+scratch world, so an AWS error in the world is reported before anything runs."""
 
 from __future__ import annotations
 
 import difflib
+import math
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -13,7 +15,7 @@ from ecsim.model.durations import parse_duration
 from ecsim.model.settings import Settings
 from ecsim.model.verbs.spec import ParameterError, check_param
 from ecsim.model.world import World
-from ecsim.scenario import operations, refs
+from ecsim.scenario import limits, operations, refs, source
 from ecsim.scenario.build import build
 from ecsim.scenario.conditions import ConditionError, parse_condition
 from ecsim.scenario.errors import ScenarioError
@@ -25,14 +27,10 @@ AZS = ("us-east-1a", "us-east-1b", "us-east-1c")
 
 
 def load_file(path: str | FilePath) -> Scenario:
+    """The scenario in a file: a regular file of at most 1 MiB (`limits.py`), never opened
+    if it is anything else (a FIFO, a device, a directory)."""
     p = FilePath(path)
-    try:
-        text = p.read_text("utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(p), None, "", "no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError(str(p), None, "", f"cannot read the file: {e}") from None
-    return load_text(text, str(p), default_name=p.stem)
+    return load_text(source.read_text(p), str(p), default_name=p.stem)
 
 
 def load_text(text: str, file: str = "<scenario>", default_name: str = "scenario") -> Scenario:
@@ -43,6 +41,58 @@ def load_text(text: str, file: str = "<scenario>", default_name: str = "scenario
         )
     check_shape(data, lines, file)
     return _Checker(data, lines, file, default_name).scenario()
+
+
+# Settings that are the period of a timer that repeats for the whole run.
+PERIODIC = {("scheduler", "interval"), ("autoscaling", "period")}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def _is_setting(value: Any, default: Any) -> bool:
+    """Whether `value` can stand for the setting whose default is `default`."""
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return _number(value) and isinstance(value, int)
+    if isinstance(default, float):
+        return _number(value)
+    if isinstance(default, tuple):
+        return (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(_number(v) for v in value)
+            and value[0] <= value[1]
+        )
+    return True
+
+
+def _setting_kind(default: Any) -> str:
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, int):
+        return "a whole number >= 0"
+    if isinstance(default, float):
+        return "a number >= 0"
+    return "a range [low, high] of numbers >= 0"
+
+
+def longest(value: Any) -> str:
+    return (
+        f"expected a duration of at most {limits.span(limits.MAX_DURATION)} (a scenario's "
+        f"longest); got {show(value)}"
+    )
+
+
+def calls_message(step: Step, n: int, total: int, duration: float) -> str:
+    """Why a run of `duration` makes too many calls, said at `step`."""
+    return (
+        f"this step runs {limits.count(n)} times in {limits.span(duration)}, which makes "
+        f"{limits.count(total)} calls; expected at most {limits.count(limits.MAX_CALLS)} calls "
+        "in a run (a scenario's limit): a longer `every`, or `times` or `until`"
+    )
 
 
 class _Checker:
@@ -61,9 +111,12 @@ class _Checker:
 
     def duration(self, path: Path, value: Any) -> float:
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError as e:
             raise self.fail(path, f"expected a duration like 90s, 5m or 1h: {e}") from None
+        if not math.isfinite(seconds) or seconds > limits.MAX_DURATION:
+            raise self.fail(path, longest(value))
+        return seconds
 
     # --- the whole file -------------------------------------------------------------------
 
@@ -74,6 +127,7 @@ class _Checker:
             Settings().with_overrides(settings)
         except (ValueError, TypeError) as e:
             raise self.fail(("settings",), str(e)) from None
+        self.settings(settings)
         s = Scenario(
             name=d.get("name", self.default_name),
             file=self.file,
@@ -88,6 +142,7 @@ class _Checker:
         )
         self.check_world(d["world"])
         s.steps = [*self.traffic_steps(), *self.steps()]
+        self.calls(s)
         self.service_names = s.services()
         s.expectations = self.expectations(s)
         try:
@@ -95,6 +150,26 @@ class _Checker:
         except ScenarioError:
             raise
         return s
+
+    def settings(self, overrides: dict[str, Any]) -> None:
+        """Each override of the type of the setting it replaces, not negative; a periodic
+        timer (`PERIODIC`) no shorter than a repeated step may be."""
+        defaults = Settings()
+        for group, values in overrides.items():
+            if not isinstance(values, dict):
+                continue  # (stats_period: the schema's)
+            for key, value in values.items():
+                path: Path = ("settings", group, key)
+                default = getattr(getattr(defaults, group), key)
+                expected = _setting_kind(default)
+                if not _is_setting(value, default):
+                    raise self.fail(path, f"expected {expected}; got {show(value)}")
+                if (group, key) in PERIODIC and value < limits.MIN_EVERY:
+                    raise self.fail(
+                        path,
+                        f"expected a period of at least {limits.span(limits.MIN_EVERY)} (a "
+                        f"scenario's shortest); got {show(value)}",
+                    )
 
     # --- names that must exist ------------------------------------------------------------
 
@@ -250,8 +325,12 @@ class _Checker:
                     )
                 names[name] = i
             every = self.duration((*path, "every"), raw["every"]) if "every" in raw else None
-            if every is not None and every <= 0:
-                raise self.fail((*path, "every"), "expected a positive duration; got 0")
+            if every is not None and every < limits.MIN_EVERY:
+                raise self.fail(
+                    (*path, "every"),
+                    f"expected a period of at least {limits.span(limits.MIN_EVERY)} (a "
+                    f"scenario's shortest); got {show(raw['every'])}",
+                )
             out.append(
                 Step(
                     do=do,
@@ -269,6 +348,15 @@ class _Checker:
             )
         self.step_names = list(names)
         return out
+
+    def calls(self, s: Scenario) -> None:
+        """At most `limits.MAX_CALLS` calls in a run, refused at the step that passes it."""
+        found = s.too_many_calls(s.duration)
+        if found is not None:
+            where = found[0].where
+            raise ScenarioError(
+                where.file, where.line, where.field, calls_message(*found, s.duration)
+            )
 
     def parameters(self, path: Path, do: str, args: dict[str, Any]) -> None:
         allowed = operations.parameters(do)

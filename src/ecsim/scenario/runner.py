@@ -20,10 +20,11 @@ from ecsim.model.errors import AwsError
 from ecsim.model.events import Event, ScalingActivity, ServiceEvent
 from ecsim.model.settings import Settings
 from ecsim.model.world import World
-from ecsim.scenario import operations, refs
+from ecsim.scenario import limits, operations, refs
 from ecsim.scenario.build import build
 from ecsim.scenario.conditions import Condition
 from ecsim.scenario.expectations import Checker, Outcome
+from ecsim.scenario.loader import calls_message
 from ecsim.scenario.series import Fold, arn_name
 from ecsim.scenario.spec import Scenario, Step
 from ecsim.scenario.traffic_window import window
@@ -106,6 +107,15 @@ class Runner:
         self.s = scenario
         self.seed = scenario.seed if seed is None else seed
         self.duration = scenario.duration if until is None else until
+        if not 0 <= self.duration <= limits.MAX_DURATION:  # (False for NaN too)
+            raise ValueError(
+                f"until must be from 0 to {limits.span(limits.MAX_DURATION)}, got {self.duration!r}"
+            )
+        found = scenario.too_many_calls(self.duration)
+        if found is not None:
+            raise ValueError(
+                f"until={until!r}: {found[0].where.field}: {calls_message(*found, self.duration)}"
+            )
         self.progress = progress
         self.w = World(self.seed, settings=Settings().with_overrides(scenario.settings))
         self.fold = Fold()

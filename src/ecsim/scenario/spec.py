@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecsim.scenario import limits
 from ecsim.scenario.conditions import Condition
 
 Bound = float | str  # seconds since the start, a step name, or "end"
@@ -40,6 +41,19 @@ class Step:
     @property
     def label(self) -> str:
         return self.name or self.do
+
+    def count(self, duration: float) -> int:
+        """How many times this step runs within [0, duration] (`occurrences`, not listed)."""
+        if self.at is not None:
+            return 1 if self.at <= duration else 0
+        assert self.every is not None
+        end = duration if self.until is None else min(self.until, duration)
+        if self.start > end + 1e-9:
+            return 0
+        if self.every <= 0:
+            return 1  # (as `occurrences`; the loader refuses a period below limits.MIN_EVERY)
+        n = math.floor((end + 1e-9 - self.start) / self.every) + 1
+        return n if self.times is None else min(n, self.times)
 
     def occurrences(self, duration: float) -> list[float]:
         """The scenario times this step runs at, within [0, duration]."""
@@ -87,6 +101,17 @@ class Scenario:
     steps: list[Step] = field(default_factory=list)
     expectations: list[Expectation] = field(default_factory=list)
     lines: dict[str, int | None] = field(default_factory=dict)
+
+    def too_many_calls(self, duration: float) -> tuple[Step, int, int] | None:
+        """The step by which a run of `duration` makes more than `limits.MAX_CALLS` calls,
+        with its count and the count of all steps up to it; None when the run makes fewer."""
+        total = 0
+        for step in self.steps:
+            n = step.count(duration)
+            total += n
+            if total > limits.MAX_CALLS:
+                return step, n, total
+        return None
 
     def services(self) -> list[str]:
         names = [str(s["name"]) for s in self.world.get("services", [])]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -14,8 +16,10 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
+from ecsim.model.durations import parse_duration
 from ecsim.model.verbs import catalog
 from ecsim.model.verbs.spec import Verb
+from ecsim.scenario import limits
 from ecsim.scenario.errors import ScenarioError
 from ecsim.scenario.yamlnodes import Lines, Path, field_name
 
@@ -47,14 +51,20 @@ def _file() -> dict[str, Any]:
 
 
 def generated() -> dict[tuple[str, ...], dict[str, Any]]:
-    """The generated parts of the schema, by their place in it."""
-    return {
+    """The generated parts of the schema, by their place in it: the verbs' parameters, and
+    the scenario file's own limits (scenario/limits.py)."""
+    verbs = {
         where: {
             **verb.param(name).schema(),
             "$comment": f"generated from {verb.do}'s {name} (ecsim.model.verbs.catalog)",
         }
         for where, (verb, name) in GENERATED.items()
     }
+    own = {
+        where: {**part, "$comment": "generated from ecsim.scenario.limits"}
+        for where, part in limits.schema_parts().items()
+    }
+    return {**verbs, **own}
 
 
 def _parts() -> str:
@@ -80,9 +90,25 @@ def _schema(parts: str) -> dict[str, Any]:
     return out
 
 
+def _maximum_seconds(
+    validator: Any, maximum: float, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    """`maximumSeconds`: a duration, written as a number or as text (`25h`), at most this
+    many seconds (one the schema's other keywords refuse is left to them)."""
+    if isinstance(instance, bool) or not isinstance(instance, int | float | str):
+        return
+    try:
+        seconds = parse_duration(instance)
+    except ValueError:
+        return
+    if not math.isfinite(seconds) or seconds > maximum:
+        yield ValidationError(f"{instance!r} is longer than {maximum} seconds")
+
+
 @cache
 def _validator(parts: str) -> jsonschema.protocols.Validator:
-    cls = jsonschema.validators.validator_for(_schema(parts))
+    base = jsonschema.validators.validator_for(_schema(parts))
+    cls = jsonschema.validators.extend(base, {"maximumSeconds": _maximum_seconds})
     return cls(_schema(parts))
 
 
@@ -158,6 +184,10 @@ def _located(error: ValidationError, lines: Lines, file: str) -> ScenarioError:
         expected = "one of " + ", ".join(str(v) for v in error.validator_value)
     elif validator == "const":
         expected = repr(error.validator_value)
+    elif validator == "maximumSeconds":
+        expected = (
+            f"a duration of at most {limits.span(error.validator_value)} (a scenario's longest)"
+        )
     elif validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         sign = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
         expected = f"a number {sign[str(validator)]} {error.validator_value}"
