@@ -24,7 +24,7 @@ import httpx
 import uvicorn
 from botocore.config import Config
 
-from ecsim.awsapi import alb_app
+from ecsim.awsapi import ALB, API, alb_app, uvicorn_config
 from ecsim.cli.serve import build_app
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.demo import DESIRED
@@ -96,21 +96,23 @@ class LiveServer:
     ) -> None:
         self.live = LiveWorld(factory, seed=seed, speed=speed)
         self.url = self.alb_url = ""
-        self._servers = [
+        self._servers = [  # configured as `ecsim serve` configures them (cli/serve.py)
             uvicorn.Server(
-                uvicorn.Config(
+                uvicorn_config(
                     build_app(self.live),
-                    host="127.0.0.1",
-                    port=0,
+                    "127.0.0.1",
+                    0,
+                    API,
                     log_level="warning",
                     ws="websockets-sansio",  # the page's stream
                 )
             ),
             uvicorn.Server(
-                uvicorn.Config(
+                uvicorn_config(
                     alb_app(self.live, alb, alb_port),
-                    host="127.0.0.1",
-                    port=0,
+                    "127.0.0.1",
+                    0,
+                    ALB,
                     log_level="warning",
                     lifespan="off",
                     server_header=False,

@@ -4,6 +4,8 @@
   own JSON API for what AWS has no API for (`native.py`), described by `/ecsim/openapi.json`.
 - `alb_app(live, load_balancer, listener_port)`: the ASGI app of one real port that sends
   each request through a listener of the simulated ALB (`alb.py`).
+- `uvicorn_config(app, host, port, wire)`: how uvicorn serves either, with the limits of its
+  connections (`connections.py`: `API` for the main port, `ALB` for an ALB port).
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 from ecsim.awsapi.alb import alb_port_app
+from ecsim.awsapi.connections import ALB, API, Wire, uvicorn_config
 from ecsim.awsapi.dispatch import Dispatcher
 from ecsim.awsapi.native import native_routes
 from ecsim.awsapi.services import SERVICES
 from ecsim.live.runtime import LiveWorld
+
+__all__ = ["ALB", "API", "Wire", "alb_app", "routes", "uvicorn_config"]
 
 
 def routes(live: LiveWorld) -> list[BaseRoute]:

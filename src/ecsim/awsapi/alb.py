@@ -42,6 +42,7 @@ REASONS = {
     400: "Bad Request",
     403: "Forbidden",
     404: "Not Found",
+    408: "Request Time-out",
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Temporarily Unavailable",
