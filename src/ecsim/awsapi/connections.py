@@ -137,14 +137,10 @@ class GuardedProtocol(HttpToolsProtocol):
         super().handle_websocket_upgrade()
 
     def send_400_response(self, msg: str) -> None:
-        """uvicorn's answer to a request the parser could not read; ours when a limit of
-        ours stopped it."""
+        """uvicorn's answer to a request the parser could not read (or that a limit of ours
+        stopped), in the port's own words (the ALB's page on its port)."""
         refusal, self._refusal = self._refusal, None
-        if refusal is None:
-            self._disarm()
-            super().send_400_response(msg)
-        else:
-            self._refuse(*refusal)
+        self._refuse(*(refusal or (400, msg)))
 
     # --- the parser's callbacks -----------------------------------------------------------
 
