@@ -7,9 +7,7 @@ docs/awsapi.md, "Limits" (`ecsim.awsapi.limits`, `ecsim.awsapi.connections`).
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +15,6 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
-import uvicorn
 from botocore.exceptions import ClientError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,7 +25,7 @@ from ecsim.awsapi import connections
 from ecsim.awsapi.limits import MAX_AWS_BODY, MAX_JSON_DEPTH, MAX_NATIVE_BODY
 from ecsim.awsapi.protocol import query as query_protocol
 from ecsim.awsapi.services import EC2
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, serving
 
 pytestmark = pytest.mark.server(world="demo", speed=60)
 
@@ -432,19 +429,10 @@ def quick_wire() -> Iterator[str]:
         return Response(await request.body())
 
     app = Starlette(routes=[Route("/", echo, methods=["POST"])])
-    wire = connections.Wire("quick", head_timeout=1, body_timeout=1, max_body=1024)
-    server = uvicorn.Server(
-        connections.uvicorn_config(app, "127.0.0.1", 0, wire, log_level="critical", lifespan="off")
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(
+        app, connections.Wire("quick", head_timeout=1, body_timeout=1, max_body=1024)
+    ) as url:
+        yield url
 
 
 def test_a_slow_body_and_a_body_over_the_connection_limit(quick_wire: str) -> None:
