@@ -9,12 +9,13 @@ The live world belongs to the server's event loop; tests read it through the API
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -24,7 +25,7 @@ import httpx
 import uvicorn
 from botocore.config import Config
 
-from ecsim.awsapi import Policy, alb_app
+from ecsim.awsapi import ALB, API, Policy, Wire, alb_app, uvicorn_config
 from ecsim.cli.serve import build_app
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.demo import DESIRED
@@ -103,21 +104,23 @@ class LiveServer:
     ) -> None:
         self.live = LiveWorld(factory, seed=seed, speed=speed)
         self.url = self.alb_url = ""
-        self._servers = [
+        self._servers = [  # configured as `ecsim serve` configures them (cli/serve.py)
             uvicorn.Server(
-                uvicorn.Config(
+                uvicorn_config(
                     build_app(self.live, policy=policy),
-                    host="127.0.0.1",
-                    port=0,
+                    "127.0.0.1",
+                    0,
+                    API,
                     log_level="warning",
                     ws="websockets-sansio",  # the page's stream
                 )
             ),
             uvicorn.Server(
-                uvicorn.Config(
+                uvicorn_config(
                     alb_app(self.live, alb, alb_port),
-                    host="127.0.0.1",
-                    port=0,
+                    "127.0.0.1",
+                    0,
+                    ALB,
                     log_level="warning",
                     lifespan="off",
                     server_header=False,
@@ -169,6 +172,24 @@ class LiveServer:
             aws_secret_access_key="testing",
             config=Config(retries={"max_attempts": 1}, **config),
         )
+
+
+@contextlib.contextmanager
+def serving(app: Any, wire: Wire) -> Iterator[str]:
+    """Any ASGI `app` on a localhost port, its connections held to `wire`'s limits (a test of
+    the limits themselves, with shorter ones), in a thread; its URL."""
+    server = uvicorn.Server(
+        uvicorn_config(app, "127.0.0.1", 0, wire, log_level="critical", lifespan="off")
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started or not thread.is_alive(), 10)
+        assert server.started, "the server did not start"
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 FAST = {"Delay": 0.2, "MaxAttempts": 300}  # waiter config: poll the fast-running world often

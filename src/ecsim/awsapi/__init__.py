@@ -6,6 +6,8 @@
   each request through a listener of the simulated ALB (`alb.py`).
 - `Guard(app, Policy.of(host, allow_origins, allow_hosts))`: the middleware of the main port
   that refuses other web pages and DNS rebinding (`guard.py`).
+- `uvicorn_config(app, host, port, wire)`: how uvicorn serves either, with the limits of its
+  connections (`connections.py`: `API` for the main port, `ALB` for an ALB port).
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 from ecsim.awsapi.alb import alb_port_app
+from ecsim.awsapi.connections import ALB, API, Wire, uvicorn_config
 from ecsim.awsapi.dispatch import Dispatcher
 from ecsim.awsapi.guard import Guard, Policy
 from ecsim.awsapi.native import native_routes
 from ecsim.awsapi.services import SERVICES
 from ecsim.live.runtime import LiveWorld
 
-__all__ = ["Guard", "Policy", "alb_app", "routes"]
+__all__ = ["ALB", "API", "Guard", "Policy", "Wire", "alb_app", "routes", "uvicorn_config"]
 
 
 def routes(live: LiveWorld) -> list[BaseRoute]:

@@ -33,13 +33,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from typing import Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.errors import AwsError
@@ -57,6 +59,7 @@ REASONS = {
     400: "Bad Request",
     403: "Forbidden",
     404: "Not Found",
+    408: "Request Time-out",
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Temporarily Unavailable",
@@ -249,11 +252,15 @@ class AlbPort:
         return {}
 
     def _location(self, config: dict[str, Any], request: Request) -> str:
+        """The redirect's URL, its `#{...}` filled from the request as the client sent it
+        (the path still percent-encoded), and encoded again where a header could not carry
+        it."""
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
         values = {
             "#{protocol}": "http",
             "#{host}": (request.headers.get("host") or "localhost").rsplit(":", 1)[0],
             "#{port}": str(self.listener_port),
-            "#{path}": request.url.path.lstrip("/"),
+            "#{path}": raw_path.decode("latin-1").lstrip("/"),
             "#{query}": request.url.query,
         }
 
@@ -268,7 +275,10 @@ class AlbPort:
         path = "/" + fill(str(config.get("Path", "/#{path}"))).lstrip("/")
         query = fill(str(config.get("Query", "#{query}")))
         url = f"{protocol}://{host}:{port}{path}"
-        return f"{url}?{query}" if query else url
+        return quote(f"{url}?{query}" if query else url, safe=_URL_SAFE)
+
+
+_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 def _trace_headers(trace: dict[str, Any]) -> dict[str, str]:
@@ -281,11 +291,16 @@ def _trace_headers(trace: dict[str, Any]) -> dict[str, str]:
 
 
 def _header(text: str) -> str:
-    return text.encode("ascii", "replace").decode("ascii").replace("\r", " ").replace("\n", " ")
+    """`text` as a header value can carry it: ASCII, control characters as spaces."""
+    return _CONTROL.sub(" ", text.encode("ascii", "replace").decode("ascii"))
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def alb_port_app(live: LiveWorld, load_balancer: str | None, listener_port: int) -> Starlette:
     port = AlbPort(live, load_balancer, listener_port)
     app = Starlette(routes=[Route("/{path:path}", port.handle, methods=METHODS)])
+    app.router.default = request_response(port.handle)  # a path no route matches (a newline)
     app.state.alb = port
     return app

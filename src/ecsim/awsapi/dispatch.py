@@ -9,6 +9,11 @@ The call runs synchronously on the live world's event loop, between two slices o
 time, so it sees and changes a consistent world. An `AwsError` becomes AWS's error answer; any
 other exception is logged and becomes the service's HTTP 500 (`ServerException`,
 `InternalFailure`, `InternalError`), and the server and the world carry on.
+
+A body over `MAX_AWS_BODY` is refused before it is read (413 `RequestEntityTooLarge`, in the
+error shape of the service the request names); so is JSON nested deeper than the limit
+(`SerializationException`) and, in the query protocols, a string the XML answer could not
+carry (docs/awsapi.md, "Limits").
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from ecsim.awsapi.errors import InvalidAction, UnknownOperationException
+from ecsim.awsapi.limits import MAX_AWS_BODY, BodyTooLargeError, read_body, shown
 from ecsim.awsapi.protocol import json as json_protocol
 from ecsim.awsapi.protocol import query as query_protocol
 from ecsim.awsapi.services import (
@@ -46,15 +52,29 @@ class Dispatcher:
         self.failures = 0  # unexpected exceptions turned into HTTP 500
 
     async def handle(self, request: Request) -> Response:
-        body = await request.body()
         request_id = str(uuid.uuid4())
         target = request.headers.get("x-amz-target")
+        authorization = request.headers.get("authorization")
+        form = dict(parse_qsl(request.url.query, keep_blank_values=True))
         try:
+            try:
+                body = await read_body(request, MAX_AWS_BODY)
+            except BodyTooLargeError as e:
+                error = AwsError(e.message, code=e.code, status=e.status)
+                if target is not None:
+                    return self._json_error(self._json_service(target), error, request_id)
+                service = by_version(form.get("Version")) or by_signing_name(authorization)
+                dialect = query_protocol.QUERY
+                if service is not None and service.protocol == "ec2":
+                    dialect = query_protocol.EC2
+                namespace = service.namespace if service is not None else ""
+                return self._query_error(error, request_id, namespace, dialect)
+            except ClientDisconnect:  # nobody is left to answer
+                return Response(status_code=400)
             if target is not None:
                 return self.json_call(target, body, request_id)
-            form = dict(parse_qsl(request.url.query, keep_blank_values=True))
             form.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-            return self.query_call(form, request.headers.get("authorization"), request_id)
+            return self.query_call(form, authorization, request_id)
         finally:
             self.calls += 1
 
@@ -62,28 +82,38 @@ class Dispatcher:
 
     def json_call(self, target: str, body: bytes, request_id: str) -> Response:
         prefix, _, name = target.partition(".")
-        service = by_target_prefix(prefix) or ECS
-        headers = {"x-amzn-RequestId": request_id}
+        service = self._json_service(target)
         try:
             if prefix != service.target_prefix or not name:
-                raise UnknownOperationException(f"Unknown target: {target}")
+                raise UnknownOperationException(f"Unknown target: {shown(target)}")
             operation = service.operation(name)
             method = service.method(self.live.world, name)
             params = json_protocol.parse_request(body, operation.input_shape)
             result = self._run(service, name, method, params)
             payload = json_protocol.serialize_response(result, operation.output_shape)
-            status = 200
         except AwsError as e:
-            payload, status = json_protocol.error_body(e.code, e.message), e.status
-            if service.query_compatible:
-                fault = "Sender" if e.status < 500 else "Receiver"
-                headers["x-amzn-query-error"] = f"{e.code};{fault}"
+            return self._json_error(service, e, request_id)
         except Exception:  # a bug in the protocol layer itself
-            error = self._unexpected(service, name)
-            payload, status = json_protocol.error_body(error.code, error.message), error.status
+            return self._json_error(service, self._unexpected(service, name), request_id)
         return Response(
             payload,
-            status,
+            200,
+            headers={"x-amzn-RequestId": request_id},
+            media_type=json_protocol.content_type(service.json_version),
+        )
+
+    @staticmethod
+    def _json_service(target: str) -> AwsService:
+        return by_target_prefix(target.partition(".")[0]) or ECS
+
+    def _json_error(self, service: AwsService, error: AwsError, request_id: str) -> Response:
+        headers = {"x-amzn-RequestId": request_id}
+        if service.query_compatible:
+            fault = "Sender" if error.status < 500 else "Receiver"
+            headers["x-amzn-query-error"] = f"{error.code};{fault}"
+        return Response(
+            json_protocol.error_body(error.code, error.message),
+            error.status,
             headers=headers,
             media_type=json_protocol.content_type(service.json_version),
         )
@@ -100,7 +130,8 @@ class Dispatcher:
                 AwsError("The request must contain the parameter Action.", code="MissingAction")
                 if not name
                 else InvalidAction(
-                    f"Could not find operation {name} for version {form.get('Version')}"
+                    f"Could not find operation {shown(name)} for version "
+                    f"{shown(form.get('Version') or 'None')}"
                 )
             )
             return self._query_error(error, request_id, "", query_protocol.QUERY)
@@ -112,7 +143,7 @@ class Dispatcher:
                 )
             operation = service.operation(name)
             method = service.method(self.live.world, name)
-            params = query_protocol.parse_request(form, operation, dialect)
+            params = self._query_params(service, form, operation, dialect)
             result = self._run(service, name, method, params)
             payload = query_protocol.serialize_response(
                 result, operation, service.namespace, request_id, dialect
@@ -128,6 +159,24 @@ class Dispatcher:
             headers={"x-amzn-RequestId": request_id},
             media_type=query_protocol.CONTENT_TYPE,
         )
+
+    @staticmethod
+    def _query_params(
+        service: AwsService,
+        form: dict[str, str],
+        operation: Any,
+        dialect: query_protocol.Dialect,
+    ) -> dict[str, Any]:
+        """The call's parameters; a string the XML answer could not carry is refused with the
+        facade's own words for that parameter where it has them (a health check path, a
+        security group's description), else with the dialect's."""
+        try:
+            return query_protocol.parse_request(form, operation, dialect)
+        except query_protocol.UnsafeTextError as e:
+            check = service.text_check(e.member)
+            if check is not None:
+                check(e.value)
+            raise e.error from None
 
     def _query_error(
         self, error: AwsError, request_id: str, namespace: str, dialect: query_protocol.Dialect

@@ -7,7 +7,9 @@ step or a button in the page makes (`w.chaos`, `w.traffic`, the live world's clo
 the live world's event loop between two slices.
 
 Errors are JSON `{"code": ..., "message": ...}`: the model's AWS codes with their statuses,
-`ValidationError` (400) for a bad body, `InternalError` (500) for a bug, logged.
+`ValidationError` (400) for a bad body (JSON nested deeper than `MAX_JSON_DEPTH` included),
+`RequestEntityTooLarge` (413) for a body over `MAX_NATIVE_BODY`, `InternalError` (500) for a
+bug, logged. Answers are ASCII JSON, so any text echoed in them is valid.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ecsim import __version__
+from ecsim.awsapi.limits import MAX_NATIVE_BODY, BodyTooLargeError, loads, read_body
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.errors import AwsError
 from ecsim.model.verbs import catalog, spec
@@ -371,8 +374,18 @@ SCHEMAS: dict[str, Any] = {
 # --- serving ------------------------------------------------------------------------------
 
 
+class _Json(JSONResponse):
+    """JSON in ASCII: text the request echoes (a lone surrogate included) is always valid."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
+_FAILED = "ecsim failed; the failure is in the server's log."
+
+
 def _error(code: str, message: str, status: int) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message}, status)
+    return _Json({"code": code, "message": message}, status)
 
 
 def _query_args(endpoint: Endpoint, request: Request) -> dict[str, Any]:
@@ -400,11 +413,15 @@ def _serve(live: LiveWorld, endpoint: Endpoint) -> Callable[[Request], Any]:
             if endpoint.method == "GET":
                 args = _query_args(endpoint, request)
             else:
-                body = await request.body()
-                args = json.loads(body) if body.strip() else {}
+                body = await read_body(request, MAX_NATIVE_BODY)
+                args = loads(body) if body.strip() else {}
                 if not isinstance(args, dict):
                     raise ValueError("the body must be a JSON object")
-        except ValueError as e:
+        except BodyTooLargeError as e:
+            return _error(e.code, e.message, e.status)
+        except ClientDisconnect:  # nobody is left to answer
+            return Response(status_code=400)
+        except (ValueError, UnicodeDecodeError) as e:
             return _error("ValidationError", str(e), 400)
         problem = jsonschema.exceptions.best_match(validator.iter_errors(args))
         if problem is not None:
@@ -418,10 +435,14 @@ def _serve(live: LiveWorld, endpoint: Endpoint) -> Callable[[Request], Any]:
             return _error("ValidationError", str(e), 400)
         except Exception:
             log.exception("ecsim API %s %s failed", endpoint.method, endpoint.path)
-            return _error("InternalError", "ecsim failed; the failure is in the server's log.", 500)
+            return _error("InternalError", _FAILED, 500)
         finally:
             live.publish()
-        return JSONResponse(answer)
+        try:
+            return _Json(answer)
+        except (ValueError, TypeError):  # not JSON (a NaN, an object): a bug
+            log.exception("ecsim API %s %s answered badly", endpoint.method, endpoint.path)
+            return _error("InternalError", _FAILED, 500)
 
     serve.__name__ = endpoint.operation_id
     return serve

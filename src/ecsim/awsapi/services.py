@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from ecsim.awsapi.errors import InvalidAction, UnknownOperationException
+from ecsim.awsapi.limits import shown
 from ecsim.awsapi.protocol.shapes import OperationModel, ServiceModel, service_model, snake
 from ecsim.model.autoscaling.api import ApplicationAutoScalingApi
 from ecsim.model.cloudwatch.api import CloudWatch
@@ -69,10 +71,11 @@ class AwsService:
         if name not in self.model.operation_names:
             if self.protocol == "json":
                 raise UnknownOperationException(
-                    f"Operation {name} is not an operation of {self.model.service_id}."
+                    f"Operation {shown(name)} is not an operation of {self.model.service_id}."
                 )
             raise InvalidAction(
-                f"The action {name} is not valid for this web service (API version {self.version})."
+                f"The action {shown(name)} is not valid for this web service "
+                f"(API version {self.version})."
             )
         return self.model.operation_model(name)
 
@@ -85,6 +88,12 @@ class AwsService:
                 code=self.unsupported_error,
             )
         return method
+
+    def text_check(self, member: str) -> Callable[[str], None] | None:
+        """The facade's own check of the text of parameter `member`, if it has one
+        (`TEXT_CHECKS`: it raises the service's error for text AWS refuses)."""
+        checks: dict[str, Callable[[str], None]] = getattr(self.facade_type, "TEXT_CHECKS", {})
+        return checks.get(member)
 
     def modelled(self) -> list[str]:
         """The operations ecsim serves."""

@@ -88,10 +88,11 @@ async def serve(
     policy = policy or awsapi.Policy.of(host)
     servers = [
         uvicorn.Server(
-            uvicorn.Config(
+            awsapi.uvicorn_config(
                 build_app(live, scenario, policy),
-                host=host,
-                port=port,
+                host,
+                port,
+                awsapi.API,
                 log_level="warning",
                 ws="websockets-sansio",
             )
@@ -105,8 +106,8 @@ async def serve(
         app = awsapi.alb_app(live, alb.load_balancer, alb.listener_port)
         servers.append(
             uvicorn.Server(
-                uvicorn.Config(
-                    app, host=host, port=alb.port, log_level="warning", server_header=False
+                awsapi.uvicorn_config(
+                    app, host, alb.port, awsapi.ALB, log_level="warning", server_header=False
                 )
             )
         )

@@ -45,7 +45,7 @@ def parse(text: str) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than the interpreter's stack
         return None
 
 

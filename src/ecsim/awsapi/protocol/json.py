@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import math
 from typing import Any
 
 from ecsim.awsapi.errors import SerializationException
+from ecsim.awsapi.limits import TooDeepError, loads
 from ecsim.awsapi.protocol.shapes import (
     Shape,
     decode_blob,
@@ -64,7 +66,9 @@ def parse_request(body: bytes, shape: Shape | None) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        value = json.loads(body)
+        value = loads(body)
+    except TooDeepError as e:
+        raise SerializationException(str(e)) from None
     except (ValueError, UnicodeDecodeError):
         raise SerializationException("The request body is not valid JSON.") from None
     if not isinstance(value, dict):
@@ -94,6 +98,10 @@ def _read(value: Any, shape: Shape, where: str) -> Any:
                 f"Invalid type for {where or 'input'}: expected {_NAMES[kind]}, "
                 f"got {json.dumps(value)[:60]}"
             )
+        if isinstance(value, float) and not math.isfinite(value):  # JSON has no NaN, Infinity
+            raise SerializationException(
+                f"Invalid value for {where or 'input'}: expected a finite number, got {value}"
+            )
     if kind == "structure":
         members = shape.members
         return {
@@ -117,7 +125,7 @@ def _join(where: str, name: str) -> str:
 def serialize_response(value: dict[str, Any], shape: Shape | None) -> bytes:
     """An answer's body: `value` written as `shape` says (members botocore does not know, like
     ecsim's `controllerStatus`, are kept, written plainly)."""
-    return json.dumps(_write(value, shape), separators=(",", ":")).encode()
+    return json.dumps(_write(value, shape), separators=(",", ":"), allow_nan=False).encode()
 
 
 def _write(value: Any, shape: Shape | None) -> Any:
@@ -141,7 +149,10 @@ def _write(value: Any, shape: Shape | None) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """A value outside the model's shapes, as JSON can hold it."""
+    """A value outside the model's shapes, as JSON can hold it (JSON has no NaN or Infinity:
+    such a number is written null)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, dt.datetime):
         return format_timestamp(value, "unixTimestamp")
     if isinstance(value, enum.Enum):

@@ -22,9 +22,9 @@ import enum
 import math
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape
 
 from ecsim.awsapi.errors import InvalidParameterValue, QueryValidationError, UnknownParameter
+from ecsim.awsapi.limits import shown, unsafe, xml_text
 from ecsim.awsapi.protocol.shapes import (
     OperationModel,
     Shape,
@@ -39,6 +39,11 @@ CONTENT_TYPE = "text/xml"
 # Form keys that belong to the request's signature or envelope, never to the operation.
 _ENVELOPE = ("Action", "Version")
 _SIGNATURE_PREFIXES = ("X-Amz-", "AWSAccessKeyId", "Signature", "Timestamp", "Expires")
+# A form key of more parts than this names nothing (the deepest input shape takes 8 parts:
+# `Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight`); list indices of more digits
+# than this are not read.
+MAX_KEY_PARTS = 32
+MAX_INDEX_DIGITS = 9
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,19 @@ class Dialect:
     @property
     def ec2(self) -> bool:
         return self.name == "ec2"
+
+    def unsafe_text(self, key: str, value: str, bad: str) -> AwsError:
+        """The error for a string the answer's XML could not carry (`bad`, its character)."""
+        if self.ec2:
+            return self.value_error(
+                f"Value ({shown(value)}) for parameter {key} is invalid. Character U+"
+                f"{ord(bad):04X} is not supported: XML 1.0 cannot carry it."
+            )
+        return self.value_error(
+            f"1 validation error detected: Value '{shown(value)}' at '{key}' failed to satisfy "
+            f"constraint: Member must not contain the character U+{ord(bad):04X}, which XML "
+            "1.0 cannot carry"
+        )
 
     def input_name(self, shape: Shape, default: str) -> str:
         """The form key of a member (botocore `_get_serialized_name`)."""
@@ -71,13 +89,27 @@ EC2 = Dialect("ec2", InvalidParameterValue, UnknownParameter)
 _MISSING: Any = object()
 
 
+class UnsafeTextError(Exception):
+    """A string parameter with a character the query protocol's XML cannot carry (a control
+    character, a surrogate, U+FFFE or U+FFFF): `error` is the dialect's answer; `member` the
+    operation's top-level member it was given in, whose facade may have its own words for it
+    (dispatch.py)."""
+
+    def __init__(self, error: AwsError, member: str, value: str) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.member = member
+        self.value = value
+
+
 # --- requests -----------------------------------------------------------------------------
 
 
 def parse_request(
     form: dict[str, str], operation: OperationModel, dialect: Dialect
 ) -> dict[str, Any]:
-    """The keyword arguments of one call, read from its flattened form fields."""
+    """The keyword arguments of one call, read from its flattened form fields. A string the
+    answer's XML could not carry is refused (`UnsafeTextError`), once every field is read."""
     shape = operation.input_shape
     reader = _Reader(form, dialect)
     params: dict[str, Any] = {}
@@ -89,7 +121,11 @@ def parse_request(
         for key in form:
             if key in reader.used or key in _ENVELOPE or key.startswith(_SIGNATURE_PREFIXES):
                 continue
-            raise dialect.unknown_error(f"The parameter {key.split('.')[0]} is not recognized")
+            name = shown(key.split(".")[0])
+            raise dialect.unknown_error(f"The parameter {name} is not recognized")
+    if reader.unsafe is not None:
+        key, member, text, bad = reader.unsafe
+        raise UnsafeTextError(dialect.unsafe_text(key, text, bad), member, text)
     return params
 
 
@@ -98,6 +134,21 @@ class _Reader:
         self.form = form
         self.dialect = dialect
         self.used: set[str] = set()
+        self.member = ""  # the top-level member being read
+        # the first string the XML could not carry: (form key, member, text, its character)
+        self.unsafe: tuple[str, str, str, str] | None = None
+        # prefix -> the parts that follow it in some key (`Filter.1` -> {"Name", "Value"}),
+        # so that finding a list's indices does not scan every key (a form of N filters
+        # would cost N x N)
+        self.children: dict[str, set[str]] = {}
+        for key in form:
+            parts = key.split(".", MAX_KEY_PARTS)
+            if len(parts) > MAX_KEY_PARTS:
+                continue
+            prefix = parts[0]
+            for part in parts[1:]:
+                self.children.setdefault(prefix, set()).add(part)
+                prefix = f"{prefix}.{part}"
 
     def _take(self, key: str) -> str | None:
         value = self.form.get(key)
@@ -107,18 +158,16 @@ class _Reader:
 
     def _indices(self, prefix: str) -> list[int]:
         """The N of every key `prefix.N...`, in order."""
-        start = prefix + "."
-        found: set[int] = set()
-        for key in self.form:
-            if key.startswith(start):
-                head = key[len(start) :].split(".", 1)[0]
-                if head.isdigit():
-                    found.add(int(head))
-        return sorted(found)
+        return sorted(
+            {
+                int(head)
+                for head in self.children.get(prefix, ())
+                if head.isascii() and head.isdigit() and len(head) <= MAX_INDEX_DIGITS
+            }
+        )
 
     def _has_prefix(self, prefix: str) -> bool:
-        start = prefix + "."
-        return any(key.startswith(start) for key in self.form)
+        return prefix in self.children
 
     def read(self, shape: Shape, prefix: str) -> Any:
         kind = shape.type_name
@@ -141,6 +190,8 @@ class _Reader:
         out: dict[str, Any] = {}
         for name, member in shape.members.items():
             key = self.dialect.input_name(member, name)
+            if not prefix:
+                self.member = name
             value = self.read(member, f"{prefix}.{key}" if prefix else key)
             if value is not _MISSING:
                 out[name] = value
@@ -185,24 +236,29 @@ class _Reader:
     def _scalar(self, shape: Shape, kind: str, key: str, text: str) -> Any:
         error = self.dialect.value_error
         if kind in ("string", "character"):
+            bad = unsafe(text)
+            if bad is not None and self.unsafe is None:
+                self.unsafe = (key, self.member, text, bad.group())
             return text
         if kind in ("integer", "long"):
             try:
                 return int(text)
             except ValueError:
-                raise error(f"Value '{text}' for parameter {key} is not a valid integer") from None
+                raise error(
+                    f"Value '{shown(text)}' for parameter {key} is not a valid integer"
+                ) from None
         if kind in ("float", "double"):
             try:
                 number = float(text)
             except ValueError:
                 number = math.nan
             if not math.isfinite(number):
-                raise error(f"Value '{text}' for parameter {key} is not a valid number")
+                raise error(f"Value '{shown(text)}' for parameter {key} is not a valid number")
             return number
         if kind == "boolean":
             lowered = text.lower()
             if lowered not in ("true", "false"):
-                raise error(f"Value '{text}' for parameter {key} is not a valid boolean")
+                raise error(f"Value '{shown(text)}' for parameter {key} is not a valid boolean")
             return lowered == "true"
         if kind == "timestamp":
             return parse_timestamp(text, key, error)
@@ -283,7 +339,7 @@ def _write_element(out: list[str], tag: str, value: Any, shape: Shape, dialect: 
             if not flat:
                 out.append("</entry>")
     else:
-        out.append(escape(_scalar_text(value, shape)))
+        out.append(xml_text(_scalar_text(value, shape)))
     out.append(f"</{tag}>")
 
 
@@ -307,7 +363,7 @@ def _scalar_text(value: Any, shape: Shape) -> str:
 def error_body(
     code: str, message: str, status: int, request_id: str, namespace: str, dialect: Dialect
 ) -> bytes:
-    code_x, message_x = escape(code), escape(message)
+    code_x, message_x = xml_text(code), xml_text(message)
     if dialect.ec2:
         xml = (
             "<Response><Errors><Error>"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import math
 from functools import cache
 from typing import Any
 
@@ -72,24 +71,34 @@ def format_timestamp(value: Any, fmt: str) -> Any:
     return iso8601(value)
 
 
-def parse_timestamp(value: Any, where: str, error: type[AwsError]) -> dt.datetime:
-    """A timestamp a client sent: epoch seconds (number or digits) or ISO 8601."""
+def parse_timestamp(value: Any, where: str, error: type[AwsError]) -> dt.datetime | int | float:
+    """A timestamp a client sent: epoch seconds (number or digits) or ISO 8601; `error` for
+    anything else. A number no datetime can hold (NaN, infinite, before year 1 or after 9999)
+    is answered as the number, so the facade answers its own error about it (CloudWatch:
+    `InvalidParameterValue`), as it does for a number given in Python."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value):
-            raise error(f"Invalid timestamp for {where}: {value!r}")
-        return dt.datetime.fromtimestamp(value, tz=UTC)
+        return _from_epoch(value)
     if isinstance(value, str):
         text = value.strip()
         try:
-            return dt.datetime.fromtimestamp(float(text), tz=UTC)
+            number = float(text)
         except ValueError:
             pass
+        else:
+            return _from_epoch(number)
         try:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise error(f"Invalid timestamp for {where}: {value!r}") from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     raise error(f"Invalid timestamp for {where}: {value!r}")
+
+
+def _from_epoch(seconds: int | float) -> dt.datetime | int | float:
+    try:
+        return dt.datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, ValueError, OSError):  # NaN, infinite, out of datetime's years
+        return seconds
 
 
 def decode_blob(value: Any, where: str, error: type[AwsError]) -> bytes:

@@ -540,8 +540,20 @@ def _missing(name: str) -> AwsError:
 
 
 def _utc(value: Any, name: str) -> datetime:
+    """A timestamp given as a datetime, ISO 8601 text or epoch seconds; InvalidParameterValue
+    for anything else, and for a number no datetime holds (NaN, infinite, outside the years
+    1 to 9999)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC)
+        try:
+            return datetime.fromtimestamp(value, tz=UTC)
+        except (OverflowError, ValueError, OSError):
+            number = (
+                repr(value) if isinstance(value, float) or value.bit_length() < 64 else "so many"
+            )
+            raise InvalidParameterValue(
+                f"The parameter {name} is not a valid timestamp: {number} seconds is not a "
+                "time between the years 1 and 9999."
+            ) from None
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
