@@ -312,6 +312,49 @@ def test_nan_in_a_json_number_is_a_serialization_exception(server: LiveServer) -
     assert (r.status_code, r.json()["__type"]) == (400, "SerializationException")
 
 
+def test_an_integer_beyond_64_bits_is_a_serialization_exception(server: LiveServer) -> None:
+    """A JSON integer wider than any of AWS's (10**400): no facade turns it into a float."""
+    scaling = server.client("application-autoscaling")
+    target = {
+        "ServiceNamespace": "ecs",
+        "ScalableDimension": "ecs:service:DesiredCount",
+        "ResourceId": "service/home/home-service",
+    }
+    desired = server.client("ecs").describe_services(cluster="home", services=["home-service"])
+    count = desired["services"][0]["desiredCount"]
+    scaling.register_scalable_target(**target, MinCapacity=count, MaxCapacity=count)
+    body = (
+        '{"ServiceNamespace": "ecs", "ScalableDimension": "ecs:service:DesiredCount", '
+        '"ResourceId": "service/home/home-service", "PolicyName": "wide", '
+        '"PolicyType": "TargetTrackingScaling", "TargetTrackingScalingPolicyConfiguration": '
+        '{"TargetValue": 50.0, "ScaleOutCooldown": 1' + "0" * 400 + ", "
+        '"PredefinedMetricSpecification": {"PredefinedMetricType": '
+        '"ECSServiceAverageCPUUtilization"}}}'
+    )
+    r = json_post(server, "AnyScaleFrontendService.PutScalingPolicy", body)
+    scaling.deregister_scalable_target(**target)
+    assert (r.status_code, r.json()["__type"]) == (400, "SerializationException")
+    r = json_post(server, f"{ECS_TARGET}.ListServices", '{"maxResults": -1' + "0" * 400 + "}")
+    assert (r.status_code, r.json()["__type"]) == (400, "SerializationException")
+
+
+def test_numbers_written_as_text_of_5000_digits_are_refused(server: LiveServer) -> None:
+    elb = server.client("elbv2")
+    tg = elb.describe_target_groups()["TargetGroups"][0]["TargetGroupArn"]
+    digits = "1" + "0" * 5000  # int() of it raises ValueError
+    attribute = {"Key": "deregistration_delay.timeout_seconds", "Value": digits}
+    status, code, _ = client_error(
+        elb.modify_target_group_attributes, TargetGroupArn=tg, Attributes=[attribute]
+    )
+    assert (status, code) == (400, "ValidationError")
+    status, code, _ = client_error(
+        elb.modify_target_group, TargetGroupArn=tg, HealthCheckPort=digits
+    )
+    assert (status, code) == (400, "ValidationError")
+    assert client_error(elb.describe_target_groups, Marker=digits)[:2] == (400, "ValidationError")
+    assert client_error(elb.describe_target_groups, Marker="\u00b2")[:2] == (400, "ValidationError")
+
+
 # --- the ALB's real port --------------------------------------------------------------------
 
 

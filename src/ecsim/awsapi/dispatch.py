@@ -61,14 +61,7 @@ class Dispatcher:
                 body = await read_body(request, MAX_AWS_BODY)
             except BodyTooLargeError as e:
                 error = AwsError(e.message, code=e.code, status=e.status)
-                if target is not None:
-                    return self._json_error(self._json_service(target), error, request_id)
-                service = by_version(form.get("Version")) or by_signing_name(authorization)
-                dialect = query_protocol.QUERY
-                if service is not None and service.protocol == "ec2":
-                    dialect = query_protocol.EC2
-                namespace = service.namespace if service is not None else ""
-                return self._query_error(error, request_id, namespace, dialect)
+                return self._refuse_unread(error, target, form, authorization, request_id)
             except ClientDisconnect:  # nobody is left to answer
                 return Response(status_code=400)
             if target is not None:
@@ -77,6 +70,25 @@ class Dispatcher:
             return self.query_call(form, authorization, request_id)
         finally:
             self.calls += 1
+
+    def _refuse_unread(
+        self,
+        error: AwsError,
+        target: str | None,
+        form: dict[str, str],
+        authorization: str | None,
+        request_id: str,
+    ) -> Response:
+        """`error` for a request whose body was not read, in the error shape of the service
+        it names: by `X-Amz-Target`, else by the URL's `Version` or the signature's service
+        (else ELBv2's shape)."""
+        if target is not None:
+            return self._json_error(self._json_service(target), error, request_id)
+        service = by_version(form.get("Version")) or by_signing_name(authorization)
+        if service is None:
+            return self._query_error(error, request_id, "", query_protocol.QUERY)
+        dialect = query_protocol.EC2 if service.protocol == "ec2" else query_protocol.QUERY
+        return self._query_error(error, request_id, service.namespace, dialect)
 
     # --- ECS (JSON 1.1) and CloudWatch (JSON 1.0) ------------------------------------------
 

@@ -17,6 +17,8 @@ from typing import Any
 from ecsim.awsapi.errors import SerializationException
 from ecsim.awsapi.limits import TooDeepError, loads
 from ecsim.awsapi.protocol.shapes import (
+    INT64_MAX,
+    INT64_MIN,
     Shape,
     decode_blob,
     encode_blob,
@@ -101,6 +103,10 @@ def _read(value: Any, shape: Shape, where: str) -> Any:
         if isinstance(value, float) and not math.isfinite(value):  # JSON has no NaN, Infinity
             raise SerializationException(
                 f"Invalid value for {where or 'input'}: expected a finite number, got {value}"
+            )
+        if kind in ("integer", "long") and not INT64_MIN <= value <= INT64_MAX:
+            raise SerializationException(
+                f"Invalid value for {where or 'input'}: the integer does not fit in 64 bits"
             )
     if kind == "structure":
         members = shape.members

@@ -26,6 +26,8 @@ from typing import Any
 from ecsim.awsapi.errors import InvalidParameterValue, QueryValidationError, UnknownParameter
 from ecsim.awsapi.limits import shown, unsafe, xml_text
 from ecsim.awsapi.protocol.shapes import (
+    INT64_MAX,
+    INT64_MIN,
     OperationModel,
     Shape,
     decode_blob,
@@ -242,11 +244,12 @@ class _Reader:
             return text
         if kind in ("integer", "long"):
             try:
-                return int(text)
+                integer: int | None = int(text)
             except ValueError:
-                raise error(
-                    f"Value '{shown(text)}' for parameter {key} is not a valid integer"
-                ) from None
+                integer = None
+            if integer is None or not INT64_MIN <= integer <= INT64_MAX:
+                raise error(f"Value '{shown(text)}' for parameter {key} is not a valid integer")
+            return integer
         if kind in ("float", "double"):
             try:
                 number = float(text)

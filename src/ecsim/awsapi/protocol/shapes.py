@@ -19,6 +19,9 @@ OperationModel = Any  # botocore.model.OperationModel
 Shape = Any  # botocore.model.Shape
 
 UTC = dt.UTC
+# The widest integer of AWS's models (`long`, Java's): a wider one is refused on the wire
+# (no facade has to turn 10**400 into a float); narrower limits are the facades'.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @cache

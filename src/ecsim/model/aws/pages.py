@@ -72,8 +72,8 @@ class Pages:
                 return int(token)
             except ValueError:
                 raise self.bad(token) from None
-        if not token.isdigit():
-            raise self.bad(token)
+        if not (token.isascii() and token.isdigit()) or len(token) > 18:  # int() of "²" or
+            raise self.bad(token)  # of 5,000 digits raises ValueError
         return int(token)
 
 

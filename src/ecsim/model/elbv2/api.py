@@ -185,7 +185,8 @@ def _int_between(lo: int, hi: int, *, off: bool = False) -> AttributeCheck:
     def check(key: str, value: str) -> None:
         if off and value == "off":
             return
-        if not re.fullmatch(r"-?\d+", value) or not lo <= int(value) <= hi:
+        # (ASCII digits, few enough for int(): 5,000 digits would raise ValueError)
+        if not re.fullmatch(r"-?[0-9]{1,18}", value) or not lo <= int(value) <= hi:
             raise errors.ValidationError(
                 f"'{key}' value '{value}' must be between '{lo}-{hi}' inclusive"
                 + (" or 'off'" if off else "")
@@ -200,7 +201,7 @@ def _any_string(key: str, value: str) -> None:
 
 def _slow_start(key: str, value: str) -> None:
     """0 (off) or 30-900 seconds (docs/behaviour.md, "Slow start")."""
-    if not re.fullmatch(r"\d+", value) or not (value == "0" or 30 <= int(value) <= 900):
+    if not re.fullmatch(r"[0-9]{1,18}", value) or not (value == "0" or 30 <= int(value) <= 900):
         raise errors.ValidationError(
             f"'{key}' value '{value}' must be '0' or between '30-900' inclusive"
         )
@@ -1294,7 +1295,9 @@ class Elbv2Api:
         if (
             port is not None
             and port != "traffic-port"
-            and not (port.isdigit() and 1 <= int(port) <= 65535)
+            and not (
+                port.isascii() and port.isdigit() and len(port) <= 5 and 1 <= int(port) <= 65535
+            )
         ):
             raise errors.ValidationError(
                 f"Health check port '{port}' must be 'traffic-port' or between '1-65535' inclusive"
