@@ -20,6 +20,10 @@ from ecsim.live.runtime import LiveWorld
 from ecsim.model.world import World
 from ecsim.web.tours import LiveScenario
 
+# Wall seconds a stopping server (SIGTERM, Ctrl-C) waits for the requests in flight before it
+# cancels them: a long `time/advance` stops where it got to (LiveWorld.advance_sliced).
+GRACEFUL_SHUTDOWN = 2
+
 
 @dataclass(frozen=True)
 class AlbPort:
@@ -82,6 +86,7 @@ async def serve(
                 port=port,
                 log_level="warning",
                 ws="websockets-sansio",
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
             )
         )
     ]
@@ -94,7 +99,12 @@ async def serve(
         servers.append(
             uvicorn.Server(
                 uvicorn.Config(
-                    app, host=host, port=alb.port, log_level="warning", server_header=False
+                    app,
+                    host=host,
+                    port=alb.port,
+                    log_level="warning",
+                    server_header=False,
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
                 )
             )
         )
