@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -27,7 +28,6 @@ from ecsim.scenario import ScenarioError, load_text
 from ecsim.web import commands
 from tests.support.scenarios import DEMO_WORLD
 from tests.support.server import LiveServer
-from tests.test_awsapi_serve import free_port
 
 CLUSTER, SERVICE = "home", "home-service"
 TARGET = {
@@ -566,6 +566,12 @@ def test_the_pages_step_runs_in_the_background_in_slices() -> None:
         await live.stop()
 
     asyncio.run(scenario())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture
