@@ -14,6 +14,7 @@ bug, logged. Answers are ASCII JSON, so any text echoed in them is valid.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import math
@@ -39,6 +40,7 @@ PREFIX = "/ecsim/api"
 OPENAPI_PATH = "/ecsim/openapi.json"
 EVENTS_LIMIT = 1000
 
+# A handler answers at once, or with an awaitable (a long step that yields to the loop).
 Handler = Callable[[LiveWorld, dict[str, Any]], Any]
 
 
@@ -115,8 +117,9 @@ def _speed(live: LiveWorld, args: dict[str, Any]) -> Any:
     return live.status()
 
 
-def _advance(live: LiveWorld, args: dict[str, Any]) -> Any:
-    live.advance(args["seconds"])
+async def _advance(live: LiveWorld, args: dict[str, Any]) -> Any:
+    """Runs in slices: the server answers other requests meanwhile (LiveWorld.advance_sliced)."""
+    await live.advance_sliced(args["seconds"])
     return live.status()
 
 
@@ -429,6 +432,8 @@ def _serve(live: LiveWorld, endpoint: Endpoint) -> Callable[[Request], Any]:
             return _error("ValidationError", f"{where}: {problem.message}", 400)
         try:
             answer = endpoint.handler(live, args)
+            if inspect.isawaitable(answer):
+                answer = await answer
         except AwsError as e:
             return _error(e.code, e.message, e.status)
         except ValueError as e:

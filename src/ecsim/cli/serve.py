@@ -21,6 +21,10 @@ from ecsim.live.runtime import LiveWorld
 from ecsim.model.world import World
 from ecsim.web.tours import LiveScenario
 
+# Wall seconds a stopping server (SIGTERM, Ctrl-C) waits for the requests in flight before it
+# cancels them: a long `time/advance` stops where it got to (LiveWorld.advance_sliced).
+GRACEFUL_SHUTDOWN = 2
+
 
 @dataclass(frozen=True)
 class AlbPort:
@@ -95,6 +99,7 @@ async def serve(
                 awsapi.API,
                 log_level="warning",
                 ws="websockets-sansio",
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
             )
         )
     ]
@@ -107,7 +112,13 @@ async def serve(
         servers.append(
             uvicorn.Server(
                 awsapi.uvicorn_config(
-                    app, host, alb.port, awsapi.ALB, log_level="warning", server_header=False
+                    app,
+                    host,
+                    alb.port,
+                    awsapi.ALB,
+                    log_level="warning",
+                    server_header=False,
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
                 )
             )
         )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import math
 import time
@@ -33,6 +34,10 @@ MAX_LAG = 1.0  # wall seconds of simulated work one slice may catch up on
 QUEUE_LIMIT = 256  # batches a slow subscriber may fall behind before it is dropped
 ERRORS_PER_RUN = 100  # errors one advance may go past before it leaves the rest for later
 LOGGED_ERRORS = 64  # distinct errors logged with their traceback; repeats are only counted
+# A step (`advance_sliced`) runs in pieces of about this many wall seconds of simulated work,
+# and lets the event loop serve everything else between two pieces.
+STEP_BUDGET = 0.005
+FIRST_PIECE = 1.0  # simulated seconds of a step's first piece; the next ones adapt to the budget
 
 log = logging.getLogger("ecsim.live")
 
@@ -90,6 +95,8 @@ class LiveWorld:
         self.error: dict[str, Any] | None = None  # the last error that escaped the world
         self._logged: set[str] = set()
         self._waiters: list[asyncio.Future[None]] = []  # `moved()` callers
+        self._stepping = asyncio.Lock()  # one step at a time
+        self._steps: set[asyncio.Task[None]] = set()  # the page's steps, run in the background
         self._attach()
 
     # --- the loop -------------------------------------------------------------------------
@@ -107,6 +114,8 @@ class LiveWorld:
         return self._task is not None and not self._task.done()
 
     async def stop(self) -> None:
+        for step in list(self._steps):
+            step.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -241,6 +250,53 @@ class LiveWorld:
         self._wake()
         self.publish()
 
+    async def advance_sliced(self, seconds: float) -> None:
+        """`advance`, without holding the event loop: the `seconds` run in pieces of about
+        `STEP_BUDGET` wall seconds of simulated work each (a piece's simulated length adapts
+        to what the last one cost), and between two pieces the loop answers requests and
+        the page gets the new records. Steps run one at a time, in turn; a reset ends one
+        where it got to, and so does cancelling it (a server that stops)."""
+        seconds = check(catalog.ADVANCE, {"seconds": seconds})["seconds"]
+        async with self._stepping:
+            world = self.world
+            end = world.now + seconds
+            piece = FIRST_PIECE
+            # The objects alive now (the server's modules, botocore's models, the world so
+            # far) sit out the step's full garbage collections, which would otherwise scan
+            # them all inside one piece (about 0.1 s in a test process); they are collectable
+            # again once the step ends.
+            gc.freeze()
+            try:
+                while world is self.world and world.now < end:
+                    began = time.perf_counter()
+                    world.run_until(min(end, world.now + piece))
+                    piece = _next_piece(piece, time.perf_counter() - began, seconds)
+                    self.publish()
+                    await asyncio.sleep(0)
+            finally:
+                gc.unfreeze()
+                if world is self.world:
+                    self.clock.rebase(world.now, time.monotonic())
+                    self.publish()
+
+    def step(self, seconds: float) -> None:
+        """The page's step: `advance_sliced` in the background on the running event loop (the
+        command is answered at once, the slices follow as batches); `advance` without a loop."""
+        seconds = check(catalog.ADVANCE, {"seconds": seconds})["seconds"]
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.advance(seconds)
+            return
+        task = loop.create_task(self.advance_sliced(seconds), name="ecsim-step")
+        self._steps.add(task)
+        task.add_done_callback(self._stepped)
+
+    def _stepped(self, task: asyncio.Task[None]) -> None:
+        self._steps.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a step of the live world failed", exc_info=task.exception())
+
     def reset(self, seed: int | None = None, factory: Callable[[int], World] | None = None) -> None:
         """A fresh world (same factory and seed unless given)."""
         if seed is not None:
@@ -273,6 +329,13 @@ class LiveWorld:
             "running": self.running,
             "error": dict(self.error) if self.error is not None else None,
         }
+
+
+def _next_piece(piece: float, spent: float, most: float) -> float:
+    """The simulated length of a step's next piece: the last one's scaled to `STEP_BUDGET`
+    wall seconds (at most 4 times longer or shorter), between 1 ms and the whole step."""
+    factor = 4.0 if spent <= 0 else min(4.0, max(0.25, STEP_BUDGET / spent))
+    return min(most, max(0.001, piece * factor))
 
 
 def _check_speed(speed: float) -> float:

@@ -31,8 +31,6 @@ from ecsim.web.tours import LiveScenario, Session, demo_world
 
 log = logging.getLogger("ecsim.web.commands")
 
-MAX_DESIRED = 500
-
 # Application profiles of the revisions the page can deploy (dockerLabels, README's table).
 REVISIONS: dict[str, tuple[dict[str, str], str]] = {
     "good": ({}, "a good revision"),
@@ -105,6 +103,21 @@ def _num(args: Mapping[str, Any], key: str, lo: float, hi: float, integer: bool 
     if not lo <= value <= hi:
         raise CommandError(f"'{key}' must be between {lo:g} and {hi:g}, got {value:g}")
     return float(value)
+
+
+def _whole(args: Mapping[str, Any], key: str) -> int:
+    """A whole number the page sent (2, 2.0 or "2"), of any size: its limits are the model's."""
+    value = args.get(key)
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise CommandError(f"'{key}' must be a whole number, got {args.get(key)!r}") from None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CommandError(f"'{key}' must be a whole number, got {args.get(key)!r}")
+    return value
 
 
 def _number(args: Mapping[str, Any], key: str) -> Any:
@@ -248,12 +261,11 @@ def delete_service(live: LiveWorld, session: Session, args: Mapping[str, Any]) -
 
 
 def desired(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
+    """UpdateService with the count the page sent: a whole number, else the page says so;
+    below 0 or above ECS's tasks per service quota, the model refuses it in AWS's words (the
+    page has no limit of its own: model/ecs/quotas.py)."""
     cluster, service = focus_service(live.world, args)
-    raw = args.get("count")
-    if isinstance(raw, int | float) and not isinstance(raw, bool) and raw < 0:
-        # the model's own answer, in AWS's words
-        live.world.ecs.update_service(cluster=cluster, service=service, desiredCount=int(raw))
-    count = int(_num(args, "count", 0, MAX_DESIRED, integer=True))
+    count = _whole(args, "count")
     live.world.ecs.update_service(cluster=cluster, service=service, desiredCount=count)
     return Outcome(f"UpdateService {service}: desiredCount {count}")
 
@@ -361,8 +373,8 @@ def resume(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcom
 def step(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     given = _number(args, "seconds") if "seconds" in args else STEP
     seconds = check(catalog.ADVANCE, {"seconds": given})["seconds"]
-    live.advance(seconds)
-    return Outcome(f"stepped {seconds:g} simulated s", broadcast=False)
+    live.step(seconds)  # in slices, the page's batches following (LiveWorld.step)
+    return Outcome(f"stepping {seconds:g} simulated s", broadcast=False)
 
 
 def speed(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:

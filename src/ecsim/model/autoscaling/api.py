@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from ecsim.model.ecs.backend import EcsBackend
 
 TARGET_VALUE_RANGE = (8.515920e-109, 6.153251e48)  # TargetTrackingScalingPolicyConfiguration
+# MinCapacity and MaxCapacity are AWS `integer`s (32 bits). A larger MaxCapacity is taken, but
+# the scaler never asks ECS for more than its tasks per service quota (scaler.py, `_within`).
+MAX_CAPACITY = 2**31 - 1
 SUSPENDED = ("DynamicScalingInSuspended", "DynamicScalingOutSuspended", "ScheduledScalingSuspended")
 # The namespaces Application Auto Scaling knows (ecsim scales `ecs` only).
 NAMESPACES = (
@@ -72,8 +75,8 @@ class ApplicationAutoScalingApi:
     def register_scalable_target(self, **params: Any) -> dict[str, Any]:
         p = self._p("RegisterScalableTarget", params)
         resource_id, cluster, service = self._target_key(p)
-        lo = p.int("MinCapacity", lo=0)
-        hi = p.int("MaxCapacity", lo=0)
+        lo = p.int("MinCapacity", lo=0, hi=MAX_CAPACITY)
+        hi = p.int("MaxCapacity", lo=0, hi=MAX_CAPACITY)
         role = p.str("RoleARN")
         suspended = p.dict("SuspendedState")
         p.done(("Tags",))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ecsim.model.autoscaling.metrics import PredefinedMetric, datapoint
+from ecsim.model.ecs import quotas
 from ecsim.model.ecs.enums import RolloutState, ServiceStatus
 from ecsim.model.events import ScalingActivity
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 NAMESPACE = "ecs"
 DIMENSION = "ecs:service:DesiredCount"
+_MOST = 2**53  # the largest capacity a policy asks for (see `_ask`)
 
 
 @dataclass
@@ -168,7 +170,7 @@ class Scaler:
                 continue
             if high and all(v is not None and v > policy.target_value for v in high):
                 base = target.out_base if in_cooldown_out else desired
-                outs.append((math.ceil(base * value / policy.target_value - 1e-9), policy))
+                outs.append((_ask(base, value, policy.target_value), policy))
             elif (
                 low
                 and not policy.disable_scale_in
@@ -177,12 +179,12 @@ class Scaler:
                     for v in low
                 )
             ):
-                ins.append((math.ceil(desired * value / policy.target_value - 1e-9), policy))
+                ins.append((_ask(desired, value, policy.target_value), policy))
             else:
                 ins.append((desired, policy))  # this policy does not agree to scale in
         if outs and not target.suspended["DynamicScalingOutSuspended"]:
             ask, policy = max(outs, key=lambda o: o[0])
-            new = min(max(ask, target.min_capacity), target.max_capacity)
+            new = _within(ask, target)
             if new > desired:
                 if not in_cooldown_out:
                     target.out_base = desired
@@ -197,7 +199,7 @@ class Scaler:
         ):
             return
         ask, policy = max(ins, key=lambda o: o[0])
-        new = min(max(ask, target.min_capacity), target.max_capacity)
+        new = _within(ask, target)
         cooling = now < target.last_in + policy.scale_in_cooldown
         if new < desired and not cooling and not _deploying(svc):
             target.last_in = now
@@ -242,13 +244,29 @@ class Scaler:
         if svc is None:
             return
         old = svc.desired_count
-        if old < target.min_capacity:
-            which, new = "minimum", target.min_capacity
-        elif old > target.max_capacity:
-            which, new = "maximum", target.max_capacity
-        else:
+        new = _within(old, target)
+        if new == old:
             return
+        which = "minimum" if new > old else "maximum"
         self._set(target, old, new, f"{which} capacity was set to {new}", "", "")
+
+
+def _ask(capacity: int, value: float, target: float) -> int:
+    """`ceil(capacity x value / target)`, what a policy asks for (at most 2**53: a target
+    value of 1e-100 is in AWS's range)."""
+    ratio = capacity * value / target
+    if not math.isfinite(ratio) or ratio > _MOST:
+        return _MOST
+    return math.ceil(ratio - 1e-9)
+
+
+def _within(capacity: int, target: ScalableTarget) -> int:
+    """`capacity` brought within [MinCapacity, MaxCapacity] and never above ECS's tasks per
+    service quota, whatever MaxCapacity says: AWS's RegisterScalableTarget takes a large
+    maximum, but "service quotas might impose lower limits" (docs/behaviour.md, "Service
+    auto scaling")."""
+    highest = min(target.max_capacity, quotas.TASKS_PER_SERVICE)
+    return min(max(capacity, target.min_capacity), highest)
 
 
 def _run(points: deque[float | None], n: int) -> list[float | None]:

@@ -165,9 +165,20 @@ class Params:
     def bool(self, name: builtins.str) -> builtins.bool | None:
         return self._typed(name, builtins.bool, "a boolean", False)  # type: ignore[no-any-return]
 
-    def list(self, name: builtins.str, required: builtins.bool = False) -> builtins.list[Any]:
+    def list(
+        self,
+        name: builtins.str,
+        required: builtins.bool = False,
+        most: builtins.int | None = None,
+    ) -> builtins.list[Any]:
+        """A list; `most` is the service's limit on its items, checked before anything else
+        is read from it (so a list of millions is refused at once)."""
         value = self._typed(name, (builtins.list, tuple), "a list", required)
-        return builtins.list(value) if value is not None else []
+        if value is None:
+            return []
+        if most is not None and len(value) > most:
+            raise self.fail(f"{self.at(name)} can have at most {most} items.")
+        return builtins.list(value)
 
     def dict(
         self, name: builtins.str, required: builtins.bool = False
@@ -176,11 +187,14 @@ class Params:
         return builtins.dict(value) if value is not None else {}
 
     def strs(
-        self, name: builtins.str, required: builtins.bool = False
+        self,
+        name: builtins.str,
+        required: builtins.bool = False,
+        most: builtins.int | None = None,
     ) -> builtins.list[builtins.str]:
-        """A list of strings; a wrong element is named by the list's path (`as_strings` names
-        the element's)."""
-        values = self.list(name, required)
+        """A list of strings (at most `most`, see `list`); a wrong element is named by the
+        list's path (`as_strings` names the element's)."""
+        values = self.list(name, required, most)
         for v in values:
             self._check(v, self.at(name), builtins.str, "a string")
         return values

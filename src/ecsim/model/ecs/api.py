@@ -10,13 +10,14 @@ unknown names as `failures` with reason `MISSING`, as the waiters expect
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
 from ecsim.model.aws.names import Names, tail
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
-from ecsim.model.ecs import placement, rebalancing
+from ecsim.model.ecs import placement, quotas, rebalancing
 from ecsim.model.ecs.backend import EcsBackend, assigns_public_ip
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.container_health import ContainerHealthCheck
@@ -38,7 +39,7 @@ from ecsim.model.ecs.service import (
     ServiceUpdate,
 )
 from ecsim.model.ecs.task import Task
-from ecsim.model.ecs.taskdef import TaskDefinition
+from ecsim.model.ecs.taskdef import TaskDefinition, task_size
 
 if TYPE_CHECKING:
     from ecsim.model.context import SimContext
@@ -46,8 +47,6 @@ if TYPE_CHECKING:
     from ecsim.model.elbv2.backend import ElbBackend
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-MAX_TARGET_GROUPS = 5  # per service (docs/behaviour.md, "Service load balancers")
-MAX_INSTANCES_PER_UPDATE = 10  # UpdateContainerInstancesState: "up to 10" (botocore)
 # A name, an ID or an ARN: `...:service/cluster/name` -> `name` (an ARN of another kind is
 # an invalid identifier); names have up to 255 letters, numbers, hyphens and underscores.
 _NAMES = Names(
@@ -144,7 +143,7 @@ class EcsApi:
         p = self._p("CreateCluster", params)
         name = p.str("clusterName") or "default"
         settings = p.list("settings")
-        tags = p.list("tags")
+        tags = _tags(p)
         p.done(
             (
                 "configuration",
@@ -168,7 +167,7 @@ class EcsApi:
 
     def describe_clusters(self, **params: Any) -> dict[str, Any]:
         p = self._p("DescribeClusters", params)
-        refs = p.strs("clusters") or ["default"]
+        refs = p.strs("clusters", most=quotas.DESCRIBE_CLUSTERS) or ["default"]
         p.done(("include",))
         found, failures = [], []
         for ref in refs:
@@ -244,10 +243,11 @@ class EcsApi:
                 "taskRoleArn",
                 "volumes",
                 "runtimePlatform",
-                "tags",
             )
             if p.has(k)
         }
+        if p.has("tags"):
+            extra["tags"] = _tags(p)
         td_constraints = placement.check_constraints(
             p.raw("placementConstraints"), task_definition=True
         )
@@ -266,10 +266,13 @@ class EcsApi:
         _NAMES.check(family, field="family")
         if not containers:
             raise errors.ClientException("Container list cannot be empty.")
+        if len(containers) > quotas.CONTAINERS_PER_TASK_DEFINITION:
+            raise errors.ClientException("Too many containers.")
         names = set()
-        for c in containers:
+        for i, c in enumerate(containers):
             if not isinstance(c, dict) or not c.get("name"):
                 raise errors.ClientException("Container.name should not be null or empty.")
+            _check_container(p, c, f"containerDefinitions[{i}]")
             if not c.get("image"):
                 raise errors.ClientException("Container.image should not be null or empty.")
             if c["name"] in names:
@@ -282,6 +285,7 @@ class EcsApi:
                 raise errors.ClientException(
                     "Fargate requires that 'cpu' and 'memory' be defined at the task level."
                 )
+        cpu, memory = task_size(cpu, memory, "FARGATE" in requires)
         for c in containers:
             ContainerHealthCheck.parse(c.get("healthCheck"))
         essential = next((c for c in containers if c.get("essential", True)), containers[0])
@@ -385,6 +389,7 @@ class EcsApi:
         constraints = placement.check_constraints(p.raw("placementConstraints"))
         az_rebalancing = _az_rebalancing(p) or rebalancing.default_for(strategy)
         self._deployment_controller(p)
+        _tags(p)  # checked; ecsim keeps no tags on services
         p.done(UNMODELLED_SERVICE_PARAMS)
         _NAMES.check(name, field="serviceName")
         existing = cluster.services.get(name)
@@ -396,6 +401,7 @@ class EcsApi:
             raise errors.InvalidParameterException(
                 "The desired count must be specified for a REPLICA service."
             )
+        _check_desired(desired)
         td = self._task_definition(td_ref)
         self._check_network(td, network, launch_type)
         placement.check_for_launch(launch_type, strategy, constraints, _td_constraints(td))
@@ -444,6 +450,8 @@ class EcsApi:
         az_rebalancing = _az_rebalancing(p)  # not given: unchanged; no new deployment either
         self._deployment_controller(p)
         p.done(UNMODELLED_SERVICE_PARAMS)
+        if desired is not None:
+            _check_desired(desired)
         if svc.status is not ServiceStatus.ACTIVE:
             raise errors.ServiceNotActiveException("Service was not ACTIVE.")
         td = self._task_definition(td_ref) if td_ref else svc.task_definition
@@ -500,10 +508,8 @@ class EcsApi:
     def describe_services(self, **params: Any) -> dict[str, Any]:
         p = self._p("DescribeServices", params)
         cluster = self._cluster(p.str("cluster"))
-        refs = p.strs("services", required=True)
+        refs = p.strs("services", required=True, most=quotas.DESCRIBE_SERVICES)
         p.done(("include",))
-        if len(refs) > 10:
-            raise errors.InvalidParameterException("services can have at most 10 items.")
         found, failures = [], []
         for ref in refs:
             svc = cluster.services.get(_NAMES.name_in(ref, "service"))
@@ -588,9 +594,9 @@ class EcsApi:
                 )
 
     def _check_load_balancers(self, td: TaskDefinition, lbs: list[Any]) -> list[dict[str, Any]]:
-        if len(lbs) > MAX_TARGET_GROUPS:
+        if len(lbs) > quotas.TARGET_GROUPS_PER_SERVICE:
             raise errors.InvalidParameterException(
-                f"loadBalancers can have at most {MAX_TARGET_GROUPS} items."
+                f"loadBalancers can have at most {quotas.TARGET_GROUPS_PER_SERVICE} items."
             )
         out = []
         for lb in lbs:
@@ -760,7 +766,7 @@ class EcsApi:
         p = self._p("RunTask", params)
         cluster = self._cluster(p.str("cluster"))
         td = self._task_definition(p.req_str("taskDefinition"))
-        count = p.int("count", lo=1, hi=10) or 1
+        count = p.int("count", lo=1, hi=quotas.RUN_TASK_COUNT) or 1
         launch_type = self._launch_type(p.str("launchType"))
         network = p.dict("networkConfiguration")
         started_by = p.str("startedBy")
@@ -768,6 +774,7 @@ class EcsApi:
         overrides = p.dict("overrides")
         strategy = placement.check_strategy(p.raw("placementStrategy"))
         constraints = placement.check_constraints(p.raw("placementConstraints"))
+        _tags(p)  # checked; ecsim keeps no tags on tasks
         p.done(
             (
                 "capacityProviderStrategy",
@@ -776,7 +783,6 @@ class EcsApi:
                 "platformVersion",
                 "propagateTags",
                 "referenceId",
-                "tags",
                 "clientToken",
                 "volumeConfigurations",
             )
@@ -857,10 +863,8 @@ class EcsApi:
     def describe_tasks(self, **params: Any) -> dict[str, Any]:
         p = self._p("DescribeTasks", params)
         cluster = self._cluster(p.str("cluster"))
-        refs = p.strs("tasks", required=True)
+        refs = p.strs("tasks", required=True, most=quotas.DESCRIBE_TASKS)
         p.done(("include",))
-        if len(refs) > 100:
-            raise errors.InvalidParameterException("tasks can have at most 100 items.")
         found, failures = [], []
         for ref in refs:
             task = self._task(cluster, ref)
@@ -980,7 +984,7 @@ class EcsApi:
     def describe_container_instances(self, **params: Any) -> dict[str, Any]:
         p = self._p("DescribeContainerInstances", params)
         cluster = self._cluster(p.str("cluster"))
-        refs = p.strs("containerInstances", required=True)
+        refs = p.strs("containerInstances", required=True, most=quotas.DESCRIBE_CONTAINER_INSTANCES)
         p.done(("include",))
         found, failures = [], []
         for ref in refs:
@@ -1008,9 +1012,9 @@ class EcsApi:
             )
         if not refs:
             raise errors.InvalidParameterException("containerInstances can not be empty.")
-        if len(refs) > MAX_INSTANCES_PER_UPDATE:
+        if len(refs) > quotas.UPDATE_CONTAINER_INSTANCES:
             raise errors.InvalidParameterException(
-                f"containerInstances can have at most {MAX_INSTANCES_PER_UPDATE} items."
+                f"containerInstances can have at most {quotas.UPDATE_CONTAINER_INSTANCES} items."
             )
         found, failures = [], []
         for ref in refs:
@@ -1094,3 +1098,81 @@ def _az_rebalancing(p: Params) -> str | None:
             f"availabilityZoneRebalancing must be ENABLED or DISABLED, got {value!r}."
         )
     return value
+
+
+def _check_desired(desired: int) -> None:
+    """A desired count within ECS's tasks per service quota: "If you attempt to exceed the
+    quota for a resource, the request fails" (docs/behaviour.md, "ECS quotas")."""
+    if desired > quotas.TASKS_PER_SERVICE:
+        raise errors.InvalidParameterException(
+            f"The desired count ({desired}) exceeds the maximum number of tasks per service "
+            f"({quotas.TASKS_PER_SERVICE})."
+        )
+
+
+def _check_container(p: Params, c: dict[str, Any], where: str) -> None:
+    """A container definition's name (AWS: up to 255 letters, numbers, hyphens and
+    underscores) and its integer resources (botocore's types)."""
+    name = c["name"]
+    if not isinstance(name, str):
+        raise p.fail(f"Invalid type for parameter {where}.name, value: {name!r}, expected a string")
+    if len(name) > quotas.CONTAINER_NAME_LENGTH:
+        raise errors.ClientException(
+            f"Container.name can be at most {quotas.CONTAINER_NAME_LENGTH} characters."
+        )
+    if not quotas.CONTAINER_NAME.fullmatch(name):
+        raise errors.ClientException("Container.name contains invalid characters.")
+    for key in ("cpu", "memory", "memoryReservation"):
+        value = c.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise p.fail(
+                f"Invalid type for parameter {where}.{key}, value: {value!r}, expected an integer"
+            )
+
+
+def _tag_text(text: str) -> bool:
+    """AWS's tag pattern: Unicode letters, numbers and spaces, and `_ . : / = + - @`."""
+    return all(
+        ch.isalnum() or ch in quotas.TAG_SYMBOLS or unicodedata.category(ch).startswith("Z")
+        for ch in text
+    )
+
+
+def _tags(p: Params) -> list[dict[str, str]]:
+    """`tags=[{"key", "value"}]`: at most 50, each key 1 to 128 characters and each value up
+    to 256, of AWS's tag characters; refused in AWS's validation wording
+    (docs/behaviour.md, "ECS quotas")."""
+    items = p.list("tags")
+    if len(items) > quotas.TAGS_PER_RESOURCE:
+        raise p.fail(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member "
+            f"must have length less than or equal to {quotas.TAGS_PER_RESOURCE}"
+        )
+    tags = []
+    for i, item in enumerate(items):
+        tag = p.as_structure(item, f"tags[{i}]", ("key", "value"))
+        key = tag.str("key") or ""
+        value = tag.str("value") or ""
+        for field, text, lo, hi in (
+            ("key", key, 1, quotas.TAG_KEY_LENGTH),
+            ("value", value, 0, quotas.TAG_VALUE_LENGTH),
+        ):
+            where = f"tags.{i + 1}.member.{field}"
+            if not lo <= len(text) <= hi:
+                bound = (
+                    f"greater than or equal to {lo}"
+                    if len(text) < lo
+                    else (f"less than or equal to {hi}")
+                )
+                raise p.fail(
+                    f"1 validation error detected: Value at '{where}' failed to satisfy "
+                    f"constraint: Member must have length {bound}"
+                )
+            if not _tag_text(text):
+                raise p.fail(
+                    f"1 validation error detected: Value at '{where}' failed to satisfy "
+                    "constraint: Member must satisfy regular expression pattern: "
+                    r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"
+                )
+        tags.append({"key": key, "value": value})
+    return tags

@@ -20,13 +20,14 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ecsim.model.ecs import messages as msg
-from ecsim.model.ecs import rebalancing
+from ecsim.model.ecs import quotas, rebalancing
 from ecsim.model.ecs.draining import on_draining_instance
 from ecsim.model.ecs.enums import (
     ControllerStatus,
     DeploymentStatus,
     DesiredStatus,
     HealthStatus,
+    LaunchType,
     RolloutState,
     ServiceStatus,
     TaskStatus,
@@ -222,7 +223,12 @@ class ServiceScheduler:
                 self.poke(svc, svc.throttled_until - now)
             elif room > 0:
                 replacing = sum(1 for t in live if t.replacing)
-                acted |= self._launch(svc, primary, min(need, room), replacing) > 0
+                allowed = self._launch_allowance(svc, min(need, room))
+                if allowed > 0:
+                    started = self._launch(svc, primary, allowed, replacing)
+                    if svc.launch_type is LaunchType.FARGATE:
+                        svc.launched_at.extend([now] * started)
+                    acted |= started > 0
         live = self._live(svc)
         healthy = [t for t in live if self.is_healthy(svc, t)]
 
@@ -316,6 +322,23 @@ class ServiceScheduler:
         """Stop service tasks that leave a DRAINING container instance (stop code
         ServiceSchedulerInitiated: the service scheduler stops them)."""
         self._stop(svc, tasks, msg.drained_reason(svc.name))
+
+    def _launch_allowance(self, svc: Service, n: int) -> int:
+        """How many of `n` launches the service may make now: on Fargate at most
+        `quotas.FARGATE_LAUNCH_RATE` in any minute (docs/behaviour.md, "ECS quotas"); the
+        others wait for the window to move on, when the scheduler looks again."""
+        if svc.launch_type is not LaunchType.FARGATE:
+            return n
+        now, window = self.ctx.now, quotas.LAUNCH_RATE_WINDOW
+        launched = svc.launched_at
+        # a launch leaves the window a millisecond early: the wakeup computed from the same
+        # number lands on or after it, never in a zero-delay loop of reconciles
+        while launched and launched[0] + window - now < 0.001:
+            launched.popleft()
+        allowed = max(0, min(n, quotas.FARGATE_LAUNCH_RATE - len(launched)))
+        if allowed < n:
+            self.poke(svc, launched[0] + window - now if launched else window)
+        return allowed
 
     def _launch(self, svc: Service, d: Deployment, n: int, replacing: int) -> int:
         started: list[Task] = []

@@ -103,6 +103,7 @@ class Service:
     wakeup: Timer | None = None
     start_failures: int = 0
     throttled_until: float = 0.0
+    launched_at: deque[float] = field(default_factory=deque)  # launches in the rate's window
     last_messages: dict[str, float] = field(default_factory=dict)
     steady: bool = False
     changed: bool = True  # something the scheduler watches changed since its last full look

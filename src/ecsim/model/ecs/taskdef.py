@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from ecsim.model import errors
+from ecsim.model.ecs import quotas
 from ecsim.model.ecs.container_health import ContainerHealthCheck
 from ecsim.model.ecs.profile import AppProfile
+
+# "1024", "1 vCPU", "0.25 vcpu" (CPU) or "512", "1GB", "1 GB" (memory): a number, perhaps with
+# its unit; 32 characters at most (no number of a thousand digits to convert).
+_SIZE = re.compile(r"^\s*(\d{1,24}(?:\.\d{1,6})?)\s*([A-Za-z]*)\s*$")
 
 
 @dataclass
@@ -86,3 +93,37 @@ def _units(value: str, per: int) -> int:
         if text.endswith(suffix):
             return int(float(text[: -len(suffix)].strip()) * per)
     return int(float(text))
+
+
+def _size(value: str, unit: str, per: int) -> int | None:
+    """`value` (a task-level `cpu` or `memory`) in CPU units or MiB, or None when it is not
+    one: a whole number of them, or a number of `unit`s (vCPU, GB) converted."""
+    found = _SIZE.match(value) if len(value) <= 32 else None
+    if found is None:
+        return None
+    number, suffix = float(found.group(1)), found.group(2).lower()
+    if suffix == unit:
+        number *= per
+    elif suffix or not number.is_integer():
+        return None
+    return int(number)
+
+
+def task_size(cpu: str | None, memory: str | None, fargate: bool) -> tuple[str | None, str | None]:
+    """RegisterTaskDefinition's task-level `cpu` and `memory` as registered: converted to CPU
+    units and MiB ("1 vCPU" -> "1024", "2 GB" -> "2048"), as AWS converts them; a ClientException
+    in AWS's words for a value AWS refuses (docs/behaviour.md, "ECS quotas"). On Fargate the
+    pair must be one of `quotas.FARGATE_TASK_SIZES`; on EC2 the CPU is within
+    `quotas.EC2_TASK_CPU`."""
+    units = None if cpu is None else _size(cpu, "vcpu", 1024)
+    mib = None if memory is None else _size(memory, "gb", 1024)
+    if cpu is not None and (
+        units is None
+        or (not fargate and not quotas.EC2_TASK_CPU[0] <= units <= quotas.EC2_TASK_CPU[1])
+    ):
+        raise errors.ClientException("Invalid 'cpu' setting for task.")
+    if memory is not None and (mib is None or mib <= 0):
+        raise errors.ClientException("Invalid 'memory' setting for task.")
+    if fargate and mib not in quotas.FARGATE_TASK_SIZES.get(units or 0, ()):
+        raise errors.ClientException("No Fargate configuration exists for given values.")
+    return (None if units is None else str(units)), (None if mib is None else str(mib))

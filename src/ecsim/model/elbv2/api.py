@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -335,8 +336,9 @@ def _tags(p: Params) -> list[dict[str, str]]:
             tag["Value"] = value
         tags.append(tag)
     keys = [t["Key"] for t in tags]
+    counts = Counter(keys)  # once over the keys: a long list costs no more than its length
     for key in keys:
-        if keys.count(key) > 1:
+        if counts[key] > 1:
             raise errors.AwsError(
                 f"Tag key was specified more than once: {key}", code="DuplicateTagKeys"
             )
