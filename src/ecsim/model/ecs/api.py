@@ -1159,11 +1159,8 @@ def _tags(p: Params) -> list[dict[str, str]]:
         ):
             where = f"tags.{i + 1}.member.{field}"
             if not lo <= len(text) <= hi:
-                bound = (
-                    f"greater than or equal to {lo}"
-                    if len(text) < lo
-                    else (f"less than or equal to {hi}")
-                )
+                short = len(text) < lo
+                bound = f"greater than or equal to {lo}" if short else f"less than or equal to {hi}"
                 raise p.fail(
                     f"1 validation error detected: Value at '{where}' failed to satisfy "
                     f"constraint: Member must have length {bound}"

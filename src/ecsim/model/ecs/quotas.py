@@ -23,9 +23,8 @@ TASKS_PER_SERVICE = 5_000  # "Tasks per service": the desired count; a call abov
 FARGATE_LAUNCH_RATE = 500  # "Rate of tasks launched by a service on AWS Fargate", per minute
 LAUNCH_RATE_WINDOW = 60.0  # simulated seconds: the "per minute" of the launch rate
 RUN_TASK_COUNT = 10  # "Tasks launched (count) per run-task"
-TARGET_GROUPS_PER_SERVICE = (
-    5  # "Target groups per service" (docs/behaviour.md, "Service load balancers")
-)
+# "Target groups per service" (docs/behaviour.md, "Service load balancers")
+TARGET_GROUPS_PER_SERVICE = 5
 
 # --- batch sizes of the API (botocore's documentation of each list) ------------------------
 
@@ -46,7 +45,7 @@ TAG_SYMBOLS = "_.:/=+-@"  # besides letters, numbers and spaces (Unicode L, N an
 
 CONTAINERS_PER_TASK_DEFINITION = 10  # "Containers per task definition"
 CONTAINER_NAME_LENGTH = 255
-CONTAINER_NAME = re.compile(r"[A-Za-z0-9_-]+")  # the whole name (fullmatch): letters, numbers, - _
+CONTAINER_NAME = re.compile(r"[A-Za-z0-9_-]+")  # the whole name (fullmatch), not a prefix
 
 # Task size on Fargate: each CPU value (CPU units) and the memory values (MiB) it goes with.
 FARGATE_TASK_SIZES: dict[int, tuple[int, ...]] = {
