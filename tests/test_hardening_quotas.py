@@ -625,3 +625,35 @@ def test_sigterm_stops_the_server_during_a_long_advance(
     proc.wait(timeout=30)  # bounded: a test that fails rather than hangs
     print(f"stopped {time.monotonic() - began:.1f} s after SIGTERM, {moved - start:.0f} s in")
     assert proc.returncode is not None
+
+
+@pytest.mark.parametrize(
+    ("call", "code"),
+    [
+        (lambda w: w.ecs.create_cluster(clusterName="home\n"), "InvalidParameterException"),
+        (
+            lambda w: w.ecs.register_task_definition(
+                family="app\n",
+                containerDefinitions=[{"name": "app", "image": "nginx", "memory": 128}],
+            ),
+            "InvalidParameterException",
+        ),
+        (
+            lambda w: w.elbv2.create_target_group(
+                Name="tg\n",
+                Protocol="HTTP",
+                Port=80,
+                VpcId=w.ec2.describe_vpcs()["Vpcs"][0]["VpcId"],
+            ),
+            "ValidationError",
+        ),
+    ],
+    ids=["cluster", "family", "target-group"],
+)
+def test_a_name_with_a_trailing_newline_is_refused(call: Callable[[World], Any], code: str) -> None:
+    """AWS's name patterns end at the name's last character: `$` alone would let a final
+    newline through (a name that then breaks every answer that echoes it)."""
+    w = World(seed=0)
+    with pytest.raises(AwsError) as e:
+        call(w)
+    assert e.value.code == code

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ecsim.model.ec2.network import Network
     from ecsim.model.elbv2.backend import ElbBackend
 
-NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}\Z")
 # A name, an ID or an ARN: `...:service/cluster/name` -> `name` (an ARN of another kind is
 # an invalid identifier); names have up to 255 letters, numbers, hyphens and underscores.
 _NAMES = Names(

@@ -60,9 +60,9 @@ MIN_FREE_IPS_PER_SUBNET = 8
 MAX_SUBNET_PREFIX = 27  # each ALB subnet must be at least a /27
 MAX_PAGE_SIZE = 400
 
-_NAME = re.compile(r"^[A-Za-z0-9-]+$")
-_INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")
-_FIXED_RESPONSE_CODE = re.compile(r"^(2|4|5)\d\d$")
+_NAME = re.compile(r"^[A-Za-z0-9-]+\Z")
+_INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?\Z")
+_FIXED_RESPONSE_CODE = re.compile(r"^(2|4|5)\d\d\Z")
 _FIXED_RESPONSE_CONTENT_TYPES = (
     "text/plain",
     "text/css",
