@@ -29,6 +29,7 @@ from websockets.exceptions import InvalidStatus
 from ecsim.awsapi import Policy
 from ecsim.awsapi.guard import normalize_origin, split_host
 from ecsim.cli.main import main
+from tests.support.browser import CHROMIUM, launch
 from tests.support.server import LiveServer, Serve, aws_cli, wait_for
 
 pytestmark = pytest.mark.server(world="demo", rate=1.0, speed=60)
@@ -505,15 +506,6 @@ def test_ecsim_serve_wires_the_guard_and_its_options() -> None:
 
 # --- a real Chromium page on another local port -------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 ATTACK = """<!doctype html>
 <html><body>
@@ -605,7 +597,7 @@ def browser() -> Iterator[Any]:
         pytest.skip("Debian's chromium is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        b = launch(p)
         yield b
         b.close()
 

@@ -36,6 +36,7 @@ from ecsim.model.events import ServiceEvent
 from ecsim.web import commands
 from ecsim.web.hub import Hub
 from tests.support import advance_until, service, target_states, tg_arn
+from tests.support.browser import CHROMIUM, launch
 from tests.support.scenarios import DEMO_WORLD
 from tests.support.server import LiveServer, wait_for
 
@@ -357,9 +358,6 @@ def test_live_internal_error_is_shown_in_the_status_and_reset_clears_it(
     assert assert_clock_goes_on(server)["error"] is None
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 @pytest.mark.server(world="demo", speed=60, fresh=True)
 def test_the_page_shows_an_internal_error_beside_the_clock_until_reset(
@@ -367,9 +365,7 @@ def test_the_page_shows_an_internal_error_beside_the_clock_until_reset(
 ) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(p)
         try:
             page = browser.new_page()
             page.goto(server.url)

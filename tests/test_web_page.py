@@ -13,18 +13,10 @@ from typing import Any
 
 import pytest
 
+from tests.support.browser import CHROMIUM, launch
 from tests.support.server import LiveServer
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SPEED = 60.0
 WAIT_MS = 30_000  # wall time any one state may take to show (a few simulated minutes)
 
@@ -49,7 +41,7 @@ def command(server: LiveServer, cmd: str, **args: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        b = launch(p)
         yield b
         b.close()
 

@@ -157,12 +157,18 @@ class _Builder:
 
     # --- reading ------------------------------------------------------------------------
 
-    def read(self) -> Any:
-        parser = (_FAST or _SLOW)(self.text)
+    def read(self, slow: bool = False) -> Any:
+        fast = _FAST is not None and not slow
+        parser = (_FAST if fast else _SLOW)(self.text)
         try:
             return self._document(self._events(parser))
         except yaml.MarkedYAMLError as e:
-            raise self._not_yaml(e, fast=_FAST is not None) from None
+            if fast and "maximum nesting depth" in (e.problem or ""):
+                # libyaml 0.2.6 and later stop at a depth of their own while scanning ahead,
+                # before any event reaches this file's lower limit: PyYAML's own parser
+                # hands the events over, and the limit is met with its path
+                return _Builder(self.text, self.file, self.find).read(slow=True)
+            raise self._not_yaml(e, fast=fast) from None
         except yaml.YAMLError as e:  # (the reader's: the text was checked before)
             raise ScenarioError(self.file, None, "", f"not valid YAML: {e}") from None
         finally:
