@@ -547,7 +547,10 @@ def test_a_long_advance_leaves_the_server_answering(server: LiveServer) -> None:
     assert answer["now"] == pytest.approx(start + 21_600)
     during = [t for t, now in zip(latencies, seen, strict=True) if start < now < start + 21_600]
     assert len(during) >= 5, (len(latencies), seen[:5])  # it was answering while it ran
-    assert max(during) < 0.1, sorted(during)[-5:]
+    # Before, one advance held the loop for its whole length (6.7 s): a status that answers
+    # within a second, all along, is the behaviour; the milliseconds it takes on a quiet
+    # machine (median 16 ms, worst 27 ms) are the benchmark's, not the test's.
+    assert max(during) < 1.0, sorted(during)[-5:]
     assert sorted(seen) == seen  # and time only moved forward
 
 
