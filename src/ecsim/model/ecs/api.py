@@ -611,6 +611,11 @@ class EcsApi:
                     f"verify that the ECS service role being passed has the proper permissions. "
                     f"Target group {lb['targetGroupArn']} not found."
                 )
+            if not self.elb.in_use(tg):  # (docs/behaviour.md, "Service load balancers")
+                raise errors.InvalidParameterException(
+                    f"The target group with targetGroupArn {tg.arn} does not have an "
+                    "associated load balancer."
+                )
             if tg.target_type != "ip":
                 raise errors.InvalidParameterException(
                     f"The target group {tg.arn} has target type {tg.target_type}, which is "
