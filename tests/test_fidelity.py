@@ -3,6 +3,8 @@ follows (docs/behaviour.md cites the pages)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ecsim.model.demo import CLUSTER, SERVICE, task_definition
@@ -24,24 +26,25 @@ def _orphan_target_group(w: World, name: str = "orphan-tg") -> str:
     )
 
 
-def _network(w: World) -> dict[str, object]:
-    return service(w)["networkConfiguration"]  # type: ignore[no-any-return]
+def _create_service(w: World, tg: str) -> dict[str, Any]:
+    """CreateService of a service `orphan` behind `tg`, in the demo's cluster and subnets."""
+    w.ecs.register_task_definition(**task_definition("orphan-app"))
+    return w.ecs.create_service(
+        cluster=CLUSTER,
+        serviceName="orphan",
+        taskDefinition="orphan-app",
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration=service(w)["networkConfiguration"],
+        loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 80}],
+    )
 
 
 def test_create_service_refuses_a_target_group_without_a_load_balancer() -> None:
     w = World.demo(seed=0, rate=0)
     tg = _orphan_target_group(w)
-    w.ecs.register_task_definition(**task_definition("orphan-app"))
     with pytest.raises(AwsError) as e:
-        w.ecs.create_service(
-            cluster=CLUSTER,
-            serviceName="orphan",
-            taskDefinition="orphan-app",
-            desiredCount=1,
-            launchType="FARGATE",
-            networkConfiguration=_network(w),
-            loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 80}],
-        )
+        _create_service(w, tg)
     assert e.value.code == "InvalidParameterException"
     assert str(e.value.message) == (
         f"The target group with targetGroupArn {tg} does not have an associated load balancer."
@@ -61,16 +64,7 @@ def test_the_same_call_succeeds_once_a_listener_forwards_to_the_group() -> None:
         Port=8080,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
     )
-    w.ecs.register_task_definition(**task_definition("orphan-app"))
-    created = w.ecs.create_service(
-        cluster=CLUSTER,
-        serviceName="orphan",
-        taskDefinition="orphan-app",
-        desiredCount=1,
-        launchType="FARGATE",
-        networkConfiguration=_network(w),
-        loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 80}],
-    )
+    created = _create_service(w, tg)
     assert created["service"]["loadBalancers"][0]["targetGroupArn"] == tg
 
 
