@@ -15,7 +15,7 @@ from typing import Any
 import ecsim
 from ecsim.model.demo import CLUSTER, SERVICE
 from tests.support import advance_until, healthy, listener_arn, target_states, tasks, tg_arn
-from tests.support.worlds import APP, APP_TG, demo_with_app
+from tests.support.worlds import APP, APP_TG, demo_with_app, make_tg
 
 # 504 when the target does not accept within 10 s (docs/behaviour.md, "ALB-generated answers")
 CONNECT_TIMEOUT = 10.0
@@ -524,19 +524,11 @@ def test_slow_start_share_does_not_depend_on_how_time_is_advanced() -> None:
 def _rules_world() -> tuple[ecsim.World, dict[str, str], dict[str, str], list[str]]:
     """The demo plus four target groups over its 3 tasks and rules on its listener."""
     w = ecsim.World.demo(seed=19, rate=0)
-    vpc = w.ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
     ips = sorted(target_states(w))
     members = {"api": ips[:1], "other": ips[1:2], "blue": ips[:2], "green": ips[2:]}
     tgs: dict[str, str] = {}
     for name, group in members.items():
-        arn = w.elbv2.create_target_group(
-            Name=name,
-            Protocol="HTTP",
-            Port=80,
-            VpcId=vpc,
-            TargetType="ip",
-            HealthCheckIntervalSeconds=10,
-        )["TargetGroups"][0]["TargetGroupArn"]
+        arn = make_tg(w, name, HealthCheckIntervalSeconds=10)
         w.elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": 80} for i in group])
         tgs[name] = arn
     listener = listener_arn(w)

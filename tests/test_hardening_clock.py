@@ -35,7 +35,7 @@ from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
 from ecsim.model.events import ServiceEvent
 from ecsim.web import commands
 from ecsim.web.hub import Hub
-from tests.support import advance_until, service, target_states, tg_arn
+from tests.support import advance_until, all_tasks, service, target_states, tg_arn
 from tests.support.browser import CHROMIUM, launch
 from tests.support.scenarios import DEMO_WORLD
 from tests.support.server import LiveServer, wait_for
@@ -66,22 +66,6 @@ def default_subnets(w: Any) -> list[str]:
 def free_addresses(w: Any, subnets: list[str]) -> int:
     found = w.describe_subnets(SubnetIds=subnets)["Subnets"]
     return sum(int(s["AvailableIpAddressCount"]) for s in found)
-
-
-def all_tasks(ecs: Any, desired: str, **filters: str) -> list[dict[str, Any]]:
-    """Every task ListTasks gives for `desired` (all pages), described."""
-    arns: list[str] = []
-    token: dict[str, str] = {}
-    while True:
-        page = ecs.list_tasks(cluster=CLUSTER, desiredStatus=desired, **filters, **token)
-        arns += page["taskArns"]
-        if "nextToken" not in page:
-            break
-        token = {"nextToken": page["nextToken"]}
-    out: list[dict[str, Any]] = []
-    for i in range(0, len(arns), 100):
-        out += ecs.describe_tasks(cluster=CLUSTER, tasks=arns[i : i + 100])["tasks"]
-    return out
 
 
 def service_events(w: ecsim.World, containing: str) -> list[str]:

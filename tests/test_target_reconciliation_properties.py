@@ -26,7 +26,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 import ecsim
 from ecsim.model.demo import CLUSTER, FAMILY, SERVICE
-from tests.support import service, tg_arn
+from tests.support import all_tasks, service, tg_arn
 
 ACTIVE_FOR = 180.0  # seconds the scheduler must have been active before invariant 1 applies
 QUIET_FOR = 60.0  # seconds since the last change before invariant 1 applies
@@ -39,18 +39,7 @@ LIVE = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING")
 
 
 def tasks_of(w: ecsim.World, desired: str) -> list[dict[str, Any]]:
-    arns: list[str] = []
-    token: dict[str, str] = {}
-    while True:
-        page = w.ecs.list_tasks(cluster=CLUSTER, desiredStatus=desired, **token)
-        arns += page["taskArns"]
-        if "nextToken" not in page:
-            break
-        token = {"nextToken": page["nextToken"]}
-    out: list[dict[str, Any]] = []
-    for i in range(0, len(arns), 100):
-        out += w.ecs.describe_tasks(cluster=CLUSTER, tasks=arns[i : i + 100])["tasks"]
-    return out
+    return all_tasks(w.ecs, desired)
 
 
 def ip_of(task: dict[str, Any]) -> str | None:

@@ -80,3 +80,20 @@ def advance_until(
 
 def whole(w: ecsim.World, n: int = 3) -> bool:
     return service(w)["runningCount"] == n and healthy(w) == n
+
+
+def all_tasks(ecs: Any, desired: str, **filters: str) -> list[dict[str, Any]]:
+    """Every task of the demo's cluster ListTasks gives for `desired` (all pages), described;
+    `ecs` is a world's `w.ecs` or a boto3 client."""
+    arns: list[str] = []
+    token: dict[str, str] = {}
+    while True:
+        page = ecs.list_tasks(cluster=CLUSTER, desiredStatus=desired, **filters, **token)
+        arns += page["taskArns"]
+        if "nextToken" not in page:
+            break
+        token = {"nextToken": page["nextToken"]}
+    out: list[dict[str, Any]] = []
+    for i in range(0, len(arns), 100):
+        out += ecs.describe_tasks(cluster=CLUSTER, tasks=arns[i : i + 100])["tasks"]
+    return out

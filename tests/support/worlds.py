@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ecsim
-from ecsim.model.demo import CLUSTER, FAMILY, TARGET_GROUP
+from ecsim.model.demo import CLUSTER, FAMILY
 from tests.support import advance_until, healthy, lb_arn, listener_arn, service, tg_arn
 
 APP = "app"  # the service and task-definition family `demo_with_app` adds, behind `app-tg`
@@ -68,17 +68,9 @@ def demo_with_app(
     checks every 10 s like the demo; everything else is the AWS default unless given.
     """
     w = ecsim.World.demo(seed=seed, rate=0)
-    vpc = w.elbv2.describe_target_groups(Names=[TARGET_GROUP])["TargetGroups"][0]["VpcId"]
     subnets = service(w)["networkConfiguration"]["awsvpcConfiguration"]["subnets"]
     td = register_revision(w, labels, family=APP)
-    tg = w.elbv2.create_target_group(
-        Name=APP_TG,
-        Protocol="HTTP",
-        Port=80,
-        VpcId=vpc,
-        TargetType="ip",
-        HealthCheckIntervalSeconds=10,
-    )["TargetGroups"][0]["TargetGroupArn"]
+    tg = make_tg(w, APP_TG, HealthCheckIntervalSeconds=10)  # in the demo's (default) VPC
     if tg_attributes:
         w.elbv2.modify_target_group_attributes(
             TargetGroupArn=tg,
