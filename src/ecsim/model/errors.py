@@ -57,6 +57,7 @@ PlatformTaskDefinitionIncompatibilityException = _error(
     "PlatformTaskDefinitionIncompatibilityException"
 )
 UnsupportedFeatureException = _error("UnsupportedFeatureException")
+ResourceNotFoundException = _error("ResourceNotFoundException")
 
 # ELBv2 (codes drop the `Exception` suffix of the shape names)
 ValidationError = _error("ValidationError")

@@ -10,7 +10,6 @@ unknown names as `failures` with reason `MISSING`, as the waiters expect
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
@@ -38,6 +37,7 @@ from ecsim.model.ecs.service import (
     Service,
     ServiceUpdate,
 )
+from ecsim.model.ecs.tagging import EcsTagging, as_list, read_propagate, read_tags
 from ecsim.model.ecs.task import Task
 from ecsim.model.ecs.taskdef import TaskDefinition, task_size
 
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from ecsim.model.ec2.network import Network
     from ecsim.model.elbv2.backend import ElbBackend
 
+# DescribeClusters `include` (botocore's ClusterField)
+CLUSTER_FIELDS = ("ATTACHMENTS", "CONFIGURATIONS", "SETTINGS", "STATISTICS", "TAGS")
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}\Z")
 # A name, an ID or an ARN: `...:service/cluster/name` -> `name` (an ARN of another kind is
 # an invalid identifier); names have up to 255 letters, numbers, hyphens and underscores.
@@ -76,9 +78,6 @@ UNMODELLED_SERVICE_PARAMS = (
     "role",
     "serviceRegistries",
     "schedulingStrategy",
-    "tags",
-    "enableECSManagedTags",
-    "propagateTags",
     "enableExecuteCommand",
     "serviceConnectConfiguration",
     "volumeConfigurations",
@@ -87,7 +86,7 @@ UNMODELLED_SERVICE_PARAMS = (
 )
 
 
-class EcsApi:
+class EcsApi(EcsTagging):
     """The ECS operations of one world."""
 
     def __init__(self, ctx: SimContext, backend: EcsBackend, elb: ElbBackend, net: Network) -> None:
@@ -143,7 +142,7 @@ class EcsApi:
         p = self._p("CreateCluster", params)
         name = p.str("clusterName") or "default"
         settings = p.list("settings")
-        tags = _tags(p)
+        tags = read_tags(p)
         p.done(
             (
                 "configuration",
@@ -160,22 +159,22 @@ class EcsApi:
                 name,
                 self.ctx.now,
                 settings=settings,
-                tags=tags,
             )
-            self.backend.add_cluster(cluster)
-        return {"cluster": self._cluster_shape(cluster)}
+            self.backend.add_cluster(cluster, tags)
+        return {"cluster": self._cluster_shape(cluster, tagged=True)}
 
     def describe_clusters(self, **params: Any) -> dict[str, Any]:
         p = self._p("DescribeClusters", params)
         refs = p.strs("clusters", most=quotas.DESCRIBE_CLUSTERS) or ["default"]
-        p.done(("include",))
+        tagged = _includes_tags(p, CLUSTER_FIELDS)
+        p.done()
         found, failures = [], []
         for ref in refs:
             cluster = self.backend.clusters.get(_NAMES.name_in(ref, "cluster"))
             if cluster is None:
                 failures.append({"arn": self._arn_for(ref, "cluster"), "reason": "MISSING"})
             else:
-                found.append(self._cluster_shape(cluster))
+                found.append(self._cluster_shape(cluster, tagged))
         return {"clusters": found, "failures": failures}
 
     def list_clusters(self, **params: Any) -> dict[str, Any]:
@@ -204,7 +203,7 @@ class EcsApi:
         self.backend.deactivate_cluster(cluster)
         return {"cluster": self._cluster_shape(cluster)}
 
-    def _cluster_shape(self, c: Cluster) -> dict[str, Any]:
+    def _cluster_shape(self, c: Cluster, tagged: bool = False) -> dict[str, Any]:
         tasks = [t for t in c.tasks.values() if not t.stopped]
         return {
             "clusterArn": c.arn,
@@ -217,7 +216,7 @@ class EcsApi:
             "pendingTasksCount": sum(1 for t in tasks if t.is_starting),
             "activeServicesCount": len(c.active_services()),
             "statistics": [],
-            "tags": c.tags,
+            "tags": as_list(self.backend.tags.of(c.arn)) if tagged else [],
             "settings": c.settings or [{"name": "containerInsights", "value": "disabled"}],
             "capacityProviders": [],
             "defaultCapacityProviderStrategy": [],
@@ -246,8 +245,7 @@ class EcsApi:
             )
             if p.has(k)
         }
-        if p.has("tags"):
-            extra["tags"] = _tags(p)
+        tags = read_tags(p)
         td_constraints = placement.check_constraints(
             p.raw("placementConstraints"), task_definition=True
         )
@@ -308,14 +306,16 @@ class EcsApi:
             registered_at=self.ctx.now,
             extra=extra,
         )
-        self.backend.add_task_definition(td)
-        return {"taskDefinition": self._td_shape(td), "tags": extra.get("tags", [])}
+        self.backend.add_task_definition(td, tags)
+        return {"taskDefinition": self._td_shape(td), "tags": as_list(tags)}
 
     def describe_task_definition(self, **params: Any) -> dict[str, Any]:
         p = self._p("DescribeTaskDefinition", params)
         td = self._task_definition(p.req_str("taskDefinition"))
-        p.done(("include",))
-        return {"taskDefinition": self._td_shape(td), "tags": td.extra.get("tags", [])}
+        tagged = _includes_tags(p)
+        p.done()
+        tags = as_list(self.backend.tags.of(td.arn)) if tagged else []
+        return {"taskDefinition": self._td_shape(td), "tags": tags}
 
     def list_task_definitions(self, **params: Any) -> dict[str, Any]:
         p = self._p("ListTaskDefinitions", params)
@@ -389,7 +389,9 @@ class EcsApi:
         constraints = placement.check_constraints(p.raw("placementConstraints"))
         az_rebalancing = _az_rebalancing(p) or rebalancing.default_for(strategy)
         self._deployment_controller(p)
-        _tags(p)  # checked; ecsim keeps no tags on services
+        tags = read_tags(p)
+        propagate = read_propagate(p) or "NONE"
+        managed = bool(p.bool("enableECSManagedTags"))
         p.done(UNMODELLED_SERVICE_PARAMS)
         _NAMES.check(name, field="serviceName")
         existing = cluster.services.get(name)
@@ -428,9 +430,11 @@ class EcsApi:
             placement_strategy=strategy,
             placement_constraints=constraints,
             az_rebalancing=az_rebalancing,
+            propagate_tags=propagate,
+            managed_tags=managed,
         )
-        self.backend.add_service(svc)
-        return {"service": self._service_shape(svc)}
+        self.backend.add_service(svc, tags)
+        return {"service": self._service_shape(svc, tagged=True)}
 
     def update_service(self, **params: Any) -> dict[str, Any]:
         p = self._p("UpdateService", params)
@@ -449,6 +453,8 @@ class EcsApi:
         constraints = placement.check_constraints(raw_constraints)
         az_rebalancing = _az_rebalancing(p)  # not given: unchanged; no new deployment either
         self._deployment_controller(p)
+        propagate = read_propagate(p)
+        managed = p.bool("enableECSManagedTags")
         p.done(UNMODELLED_SERVICE_PARAMS)
         if desired is not None:
             _check_desired(desired)
@@ -485,6 +491,8 @@ class EcsApi:
             placement_strategy=strategy,
             placement_constraints=constraints,
             az_rebalancing=az_rebalancing,
+            propagate_tags=propagate,
+            managed_tags=managed,
         )
         self.backend.update_service(svc, update)
         return {"service": self._service_shape(svc)}
@@ -509,7 +517,8 @@ class EcsApi:
         p = self._p("DescribeServices", params)
         cluster = self._cluster(p.str("cluster"))
         refs = p.strs("services", required=True, most=quotas.DESCRIBE_SERVICES)
-        p.done(("include",))
+        tagged = _includes_tags(p)
+        p.done()
         found, failures = [], []
         for ref in refs:
             svc = cluster.services.get(_NAMES.name_in(ref, "service"))
@@ -518,7 +527,7 @@ class EcsApi:
                     {"arn": self._arn_for(ref, f"service/{cluster.name}"), "reason": "MISSING"}
                 )
             else:
-                found.append(self._service_shape(svc))
+                found.append(self._service_shape(svc, tagged))
         return {"services": found, "failures": failures}
 
     def list_services(self, **params: Any) -> dict[str, Any]:
@@ -678,7 +687,7 @@ class EcsApi:
                 )
         return DeploymentConfiguration(lo, hi, cb)
 
-    def _service_shape(self, svc: Service) -> dict[str, Any]:
+    def _service_shape(self, svc: Service, tagged: bool = False) -> dict[str, Any]:
         cfg = svc.deployment_configuration
         cb = cfg.circuit_breaker
         s = self.ctx.settings.scheduler
@@ -714,8 +723,9 @@ class EcsApi:
             "schedulingStrategy": "REPLICA",
             "deploymentController": {"type": "ECS"},
             "createdBy": svc.created_by,
-            "enableECSManagedTags": False,
-            "propagateTags": "NONE",
+            "tags": as_list(self.backend.tags.of(svc.arn)) if tagged else [],
+            "enableECSManagedTags": svc.managed_tags,
+            "propagateTags": svc.propagate_tags,
             "enableExecuteCommand": False,
             "availabilityZoneRebalancing": svc.az_rebalancing,
             "controllerStatus": svc.effective_controller.value,
@@ -779,14 +789,18 @@ class EcsApi:
         overrides = p.dict("overrides")
         strategy = placement.check_strategy(p.raw("placementStrategy"))
         constraints = placement.check_constraints(p.raw("placementConstraints"))
-        _tags(p)  # checked; ecsim keeps no tags on tasks
+        tags = read_tags(p)
+        propagate = read_propagate(p) or "NONE"
+        if propagate == "SERVICE":
+            raise errors.InvalidParameterException(
+                "The SERVICE option for propagateTags is only valid for tasks started by a service."
+            )
+        managed = bool(p.bool("enableECSManagedTags"))
         p.done(
             (
                 "capacityProviderStrategy",
-                "enableECSManagedTags",
                 "enableExecuteCommand",
                 "platformVersion",
-                "propagateTags",
                 "referenceId",
                 "clientToken",
                 "volumeConfigurations",
@@ -810,10 +824,10 @@ class EcsApi:
             task = self.backend.new_task(
                 cluster, td, subnet, group, started_by, launch_type, instance, public_ip
             )
-            self.backend.run_task(task, overrides)
+            self.backend.run_task(task, overrides, tags, propagate, managed)
             peers.append(task)
             tasks.append(task)
-        return {"tasks": [self._task_shape(t) for t in tasks], "failures": failures}
+        return {"tasks": [self._task_shape(t, tagged=True) for t in tasks], "failures": failures}
 
     def stop_task(self, **params: Any) -> dict[str, Any]:
         p = self._p("StopTask", params)
@@ -869,7 +883,8 @@ class EcsApi:
         p = self._p("DescribeTasks", params)
         cluster = self._cluster(p.str("cluster"))
         refs = p.strs("tasks", required=True, most=quotas.DESCRIBE_TASKS)
-        p.done(("include",))
+        tagged = _includes_tags(p)
+        p.done()
         found, failures = [], []
         for ref in refs:
             task = self._task(cluster, ref)
@@ -878,10 +893,10 @@ class EcsApi:
                     {"arn": self._arn_for(ref, f"task/{cluster.name}"), "reason": "MISSING"}
                 )
             else:
-                found.append(self._task_shape(task))
+                found.append(self._task_shape(task, tagged))
         return {"tasks": found, "failures": failures}
 
-    def _task_shape(self, t: Task) -> dict[str, Any]:
+    def _task_shape(self, t: Task, tagged: bool = False) -> dict[str, Any]:
         td = t.task_definition
         details: list[dict[str, Any]] = [{"name": "subnetId", "value": t.subnet.id}]
         if t.eni_id:
@@ -937,7 +952,7 @@ class EcsApi:
             "taskArn": t.arn,
             "taskDefinitionArn": td.arn,
             "version": t.version,
-            "tags": [],
+            "tags": as_list(self.backend.tags.of(t.arn)) if tagged else [],
         }
         if td.cpu:
             shape["cpu"] = td.cpu
@@ -990,14 +1005,18 @@ class EcsApi:
         p = self._p("DescribeContainerInstances", params)
         cluster = self._cluster(p.str("cluster"))
         refs = p.strs("containerInstances", required=True, most=quotas.DESCRIBE_CONTAINER_INSTANCES)
-        p.done(("include",))
+        tagged = _includes_tags(p, ("TAGS", "CONTAINER_INSTANCE_HEALTH"))
+        p.done()
         found, failures = [], []
         for ref in refs:
             inst = self._container_instance(cluster, ref)
             if inst is None:
                 failures.append({"arn": ref, "reason": "MISSING"})
             else:
-                found.append(self._instance_shape(inst))
+                shape = self._instance_shape(inst)
+                if tagged:
+                    shape["tags"] = as_list(self.backend.tags.of(inst.arn))
+                found.append(shape)
         return {"containerInstances": found, "failures": failures}
 
     def update_container_instances_state(self, **params: Any) -> dict[str, Any]:
@@ -1135,46 +1154,8 @@ def _check_container(p: Params, c: dict[str, Any], where: str) -> None:
             )
 
 
-def _tag_text(text: str) -> bool:
-    """AWS's tag pattern: Unicode letters, numbers and spaces, and `_ . : / = + - @`."""
-    return all(
-        ch.isalnum() or ch in quotas.TAG_SYMBOLS or unicodedata.category(ch).startswith("Z")
-        for ch in text
-    )
-
-
-def _tags(p: Params) -> list[dict[str, str]]:
-    """`tags=[{"key", "value"}]`: at most 50, each key 1 to 128 characters and each value up
-    to 256, of AWS's tag characters; refused in AWS's validation wording
-    (docs/behaviour.md, "ECS quotas")."""
-    items = p.list("tags")
-    if len(items) > quotas.TAGS_PER_RESOURCE:
-        raise p.fail(
-            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member "
-            f"must have length less than or equal to {quotas.TAGS_PER_RESOURCE}"
-        )
-    tags = []
-    for i, item in enumerate(items):
-        tag = p.as_structure(item, f"tags[{i}]", ("key", "value"))
-        key = tag.str("key") or ""
-        value = tag.str("value") or ""
-        for field, text, lo, hi in (
-            ("key", key, 1, quotas.TAG_KEY_LENGTH),
-            ("value", value, 0, quotas.TAG_VALUE_LENGTH),
-        ):
-            where = f"tags.{i + 1}.member.{field}"
-            if not lo <= len(text) <= hi:
-                short = len(text) < lo
-                bound = f"greater than or equal to {lo}" if short else f"less than or equal to {hi}"
-                raise p.fail(
-                    f"1 validation error detected: Value at '{where}' failed to satisfy "
-                    f"constraint: Member must have length {bound}"
-                )
-            if not _tag_text(text):
-                raise p.fail(
-                    f"1 validation error detected: Value at '{where}' failed to satisfy "
-                    "constraint: Member must satisfy regular expression pattern: "
-                    r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"
-                )
-        tags.append({"key": key, "value": value})
-    return tags
+def _includes_tags(p: Params, allowed: tuple[str, ...] = ("TAGS",)) -> bool:
+    """Whether a Describe call's `include` asks for the tags (docs/behaviour.md, "Tags"); its
+    other values are those the operation knows (`allowed`), whose fields ecsim answers
+    whether asked for or not."""
+    return "TAGS" in [p.as_enum(v, "include", allowed) for v in p.strs("include")]

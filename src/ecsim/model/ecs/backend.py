@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from ecsim.model.aws.tags import TagStore
 from ecsim.model.ec2.network import Subnet
 from ecsim.model.ecs import messages as msg
 from ecsim.model.ecs.agent import EcsAgent
@@ -30,6 +31,7 @@ from ecsim.model.ecs.lifecycle import TaskLifecycle
 from ecsim.model.ecs.placement import select
 from ecsim.model.ecs.scheduler import START_FAILURES_BEFORE_THROTTLE, ServiceScheduler
 from ecsim.model.ecs.service import Deployment, Service, ServiceUpdate
+from ecsim.model.ecs.tagging import launch_tags
 from ecsim.model.ecs.task import Container, Task
 from ecsim.model.ecs.taskdef import TaskDefinition
 from ecsim.model.elbv2.health import TargetHealthState
@@ -58,6 +60,7 @@ class EcsBackend:
         self.net = net
         self.clusters: dict[str, Cluster] = {}
         self.task_definitions: dict[str, list[TaskDefinition]] = {}
+        self.tags = TagStore()  # of every ECS resource, by ARN (docs/behaviour.md, "Tags")
         self.lifecycle = TaskLifecycle(ctx, self, net, endpoints)
         self.scheduler = ServiceScheduler(self)
         self.draining = InstanceDraining(self)
@@ -125,6 +128,7 @@ class EcsBackend:
         self.scheduler.event(svc, msg.start_impaired(svc.name), dedupe=True)
 
     def _purge(self, task: Task) -> None:
+        self.tags.drop(task.arn)
         cluster = self.clusters.get(task.cluster_name)
         if cluster is not None:
             cluster.tasks.pop(task.id, None)
@@ -200,9 +204,21 @@ class EcsBackend:
             instance.used_memory += td.task_memory()
         return task
 
-    def run_task(self, task: Task, overrides: dict[str, Any]) -> None:
-        """RunTask: a standalone task, placed (`new_task`), starts its lifecycle."""
+    def run_task(
+        self,
+        task: Task,
+        overrides: dict[str, Any],
+        tags: dict[str, str],
+        propagate: str = "NONE",
+        managed: bool = False,
+    ) -> None:
+        """RunTask: a standalone task, placed (`new_task`), gets its tags and starts its
+        lifecycle."""
         task.overrides = overrides
+        propagated = (
+            self.tags.of(task.task_definition.arn) if propagate == "TASK_DEFINITION" else {}
+        )
+        self.tags.set(task.arn, launch_tags(propagated, tags, managed, task.cluster_name))
         self.lifecycle.launch(task)
 
     def _release_instance(self, task: Task) -> None:
@@ -211,6 +227,15 @@ class EcsBackend:
             instance.tasks.discard(task.id)
             instance.used_cpu -= task.task_definition.task_cpu()
             instance.used_memory -= task.task_definition.task_memory()
+
+    # --- tags -----------------------------------------------------------------------------
+
+    def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
+        """TagResource: `tags` added to those of `arn`, a key it has taking the new value."""
+        self.tags.set(arn, tags)
+
+    def untag_resource(self, arn: str, keys: list[str]) -> None:
+        self.tags.remove(arn, keys)
 
     # --- placement ------------------------------------------------------------------------
 
@@ -324,18 +349,28 @@ class EcsBackend:
         task.service = svc
         task.deployment_id = d.id
         svc.tasks[task.id] = task
+        source = {"SERVICE": svc.arn, "TASK_DEFINITION": d.task_definition.arn}
+        propagated = (
+            self.tags.of(source[svc.propagate_tags]) if svc.propagate_tags in source else {}
+        )
+        self.tags.set(
+            task.arn,
+            launch_tags(propagated, {}, svc.managed_tags, svc.cluster.name, svc.name),
+        )
         return task
 
     # --- clusters and task definitions -----------------------------------------------------
 
-    def add_cluster(self, cluster: Cluster) -> None:
+    def add_cluster(self, cluster: Cluster, tags: dict[str, str] | None = None) -> None:
         self.clusters[cluster.name] = cluster
+        self.tags.set(cluster.arn, tags or {})
 
     def deactivate_cluster(self, cluster: Cluster) -> None:
         cluster.status = "INACTIVE"
 
-    def add_task_definition(self, td: TaskDefinition) -> None:
+    def add_task_definition(self, td: TaskDefinition, tags: dict[str, str] | None = None) -> None:
         self.task_definitions.setdefault(td.family, []).append(td)
+        self.tags.set(td.arn, tags or {})
 
     def deregister_task_definition(self, td: TaskDefinition) -> None:
         td.status = "INACTIVE"
@@ -343,9 +378,11 @@ class EcsBackend:
 
     # --- services -------------------------------------------------------------------------
 
-    def add_service(self, svc: Service) -> None:
+    def add_service(self, svc: Service, tags: dict[str, str] | None = None) -> None:
         """CreateService: the service exists and its first deployment starts."""
         svc.cluster.services[svc.name] = svc
+        self.tags.drop(svc.arn)  # a service created again under an INACTIVE one's name
+        self.tags.set(svc.arn, tags or {})
         self.start_deployment(svc, svc.task_definition)
 
     def update_service(self, svc: Service, update: ServiceUpdate) -> None:
@@ -370,6 +407,10 @@ class EcsBackend:
         svc.placement_constraints = update.placement_constraints
         if update.az_rebalancing is not None:
             svc.az_rebalancing = update.az_rebalancing
+        if update.propagate_tags is not None:
+            svc.propagate_tags = update.propagate_tags
+        if update.managed_tags is not None:
+            svc.managed_tags = update.managed_tags
         if update.network_configuration is not None:
             svc.network_configuration = update.network_configuration
         if update.desired_count is not None:

@@ -59,7 +59,6 @@ class Cluster:
     instances: dict[str, ContainerInstance] = field(default_factory=dict)
     controller_status: ControllerStatus = ControllerStatus.ACTIVE
     settings: list[dict[str, str]] = field(default_factory=list)
-    tags: list[dict[str, str]] = field(default_factory=list)
 
     def active_services(self) -> list[Service]:
         return [s for s in self.services.values() if s.status == "ACTIVE"]

@@ -34,13 +34,6 @@ DESCRIBE_SERVICES = 10  # DescribeServices `services`: "up to 10"
 DESCRIBE_TASKS = 100  # DescribeTasks `tasks`: "up to 100"
 UPDATE_CONTAINER_INSTANCES = 10  # UpdateContainerInstancesState: "up to 10"
 
-# --- tags (botocore's Tags, TagKey, TagValue; "Tags per resource") -------------------------
-
-TAGS_PER_RESOURCE = 50
-TAG_KEY_LENGTH = 128  # 1 to 128 characters
-TAG_VALUE_LENGTH = 256  # 0 to 256 characters
-TAG_SYMBOLS = "_.:/=+-@"  # besides letters, numbers and spaces (Unicode L, N and Z)
-
 # --- task definitions ----------------------------------------------------------------------
 
 CONTAINERS_PER_TASK_DEFINITION = 10  # "Containers per task definition"

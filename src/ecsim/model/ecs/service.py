@@ -119,6 +119,10 @@ class Service:
     # Availability Zone rebalancing (rebalancing.py): the setting, whether an operation is
     # under way, and the task it started that has yet to become healthy
     az_rebalancing: str = "DISABLED"
+    # which tags its new tasks get (docs/behaviour.md, "Tags"): `propagateTags` (SERVICE,
+    # TASK_DEFINITION or NONE) and `enableECSManagedTags`
+    propagate_tags: str = "NONE"
+    managed_tags: bool = False
     rebalancing: bool = False
     rebalance_task: str | None = None
 
@@ -179,3 +183,5 @@ class ServiceUpdate:
     placement_strategy: list[dict[str, str]]
     placement_constraints: list[dict[str, str]]
     az_rebalancing: str | None
+    propagate_tags: str | None = None
+    managed_tags: bool | None = None

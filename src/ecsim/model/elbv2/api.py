@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import ipaddress
 import re
-from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -37,6 +36,7 @@ from ecsim.model.elbv2.resources import (
     Target,
     TargetGroup,
 )
+from ecsim.model.elbv2.tagging import ElbTagging, read_tags
 
 if TYPE_CHECKING:
     from ecsim.model.context import SimContext
@@ -325,26 +325,6 @@ def _attribute_list(attributes: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in attributes.items()]
 
 
-def _tags(p: Params) -> list[dict[str, str]]:
-    """`Tags=[{"Key", "Value"}]`, kept on the resource (ecsim has no tagging operations yet)."""
-    tags: list[dict[str, str]] = []
-    for i, item in enumerate(p.list("Tags")):
-        entry = p.as_structure(item, f"Tags[{i}]", ("Key", "Value"))
-        tag = {"Key": entry.str("Key", required=True)}
-        value = entry.str("Value")
-        if value is not None:
-            tag["Value"] = value
-        tags.append(tag)
-    keys = [t["Key"] for t in tags]
-    counts = Counter(keys)  # once over the keys: a long list costs no more than its length
-    for key in keys:
-        if counts[key] > 1:
-            raise errors.AwsError(
-                f"Tag key was specified more than once: {key}", code="DuplicateTagKeys"
-            )
-    return tags
-
-
 # `Marker` / `PageSize` paging, answered with `NextMarker`; a marker past the end is invalid.
 _PAGES = Pages(
     "Marker",
@@ -372,7 +352,7 @@ def check_health_check_path(path: str) -> None:
         )
 
 
-class Elbv2Api:
+class Elbv2Api(ElbTagging):
     """The boto3 `elbv2` client of one world (`w.elbv2`)."""
 
     # The checks of text parameters AWS refuses in its own words; the query protocol's
@@ -417,7 +397,7 @@ class Elbv2Api:
             "ipAddressType",
             ("ipv4", "dualstack", "dualstack-without-public-ipv4"),
         )
-        tags = _tags(p)
+        tags = read_tags(p)
         p.done(accepted=["CustomerOwnedIpv4Pool", "EnablePrefixForIpv6SourceNat", "IpamPools"])
 
         _NAMES.check(name, label="The load balancer name")
@@ -565,7 +545,7 @@ class Elbv2Api:
         vpc_id: str | None = p.str("VpcId")
         protocol_version: str | None = p.str("ProtocolVersion")
         ip_type = p.as_enum(p.str("IpAddressType") or "ipv4", "ipAddressType", ("ipv4", "ipv6"))
-        tags = _tags(p)
+        tags = read_tags(p)
         _NAMES.check(name, label="Target group name")
         if target_type in ("lambda", "alb"):
             raise errors.ValidationError(
@@ -635,9 +615,9 @@ class Elbv2Api:
             health=health,
             protocol_version=version,
             ip_address_type=ip_type,
-            tags=tags,
         )
         self.elb.add_target_group(tg, _EXTRA_TARGET_GROUP_ATTRIBUTES)
+        self.elb.tag(tg.arn, tags)
         return {"TargetGroups": [self._tg_shape(tg)]}
 
     def describe_target_groups(self, **kwargs: Any) -> Shape:
@@ -742,7 +722,7 @@ class Elbv2Api:
         protocol: str | None = p.str("Protocol")
         port: int | None = p.int("Port", lo=1, hi=65535)
         self._no_tls(p)
-        _tags(p)  # validated; ecsim has no tagging operations for listeners yet
+        tags = read_tags(p)
         p.done()
         if port is None:
             raise errors.ValidationError("A listener port must be specified")
@@ -767,6 +747,7 @@ class Elbv2Api:
         default_rule = Rule(self._rule_arn(arn), arn, None, [], actions)
         listener = Listener(arn, lb.arn, port, protocol, default_rule)
         self.elb.add_listener(lb, listener)
+        self.elb.tag(arn, tags)
         return {"Listeners": [self._listener_shape(listener)]}
 
     def describe_listeners(self, **kwargs: Any) -> Shape:
@@ -832,7 +813,7 @@ class Elbv2Api:
         raw_conditions: list[Any] = p.list("Conditions", required=True)
         priority: int | None = p.int("Priority", required=True, lo=1, hi=50000)
         raw_actions: list[Any] = p.list("Actions", required=True)
-        _tags(p)  # validated; ecsim has no tagging operations for rules yet
+        tags = read_tags(p)
         if p.raw("Transforms"):
             raise errors.ValidationError("ecsim does not model rule transforms")
         p.done()
@@ -848,6 +829,7 @@ class Elbv2Api:
             )
         rule = Rule(self._rule_arn(listener.arn), listener.arn, priority, conditions, actions)
         self.elb.add_rule(listener, rule)
+        self.elb.tag(rule.arn, tags)
         return {"Rules": [self._rule_shape(rule)]}
 
     def describe_rules(self, **kwargs: Any) -> Shape:
@@ -1174,7 +1156,7 @@ class Elbv2Api:
         subnets: list[Subnet],
         groups: list[str],
         ip_type: str,
-        tags: list[dict[str, str]],
+        tags: dict[str, str],
     ) -> LoadBalancer:
         """Create, store and schedule the activation of a new ALB
         (docs/behaviour.md, "ARN and ID formats")."""
@@ -1193,13 +1175,13 @@ class Elbv2Api:
             security_groups=groups,
             created_at=self.ctx.now,
             ip_address_type=ip_type,
-            tags=tags,
         )
         node_ips = [(s.id, self.net.allocate_ip(s, owner=arn)) for s in subnets]
         lo, hi = self.ctx.settings.elb.provisioning
         self.elb.add_load_balancer(
             lb, node_ips, _EXTRA_LOAD_BALANCER_ATTRIBUTES, self._rng.uniform(lo, hi)
         )
+        self.elb.tag(lb.arn, tags)
         return lb
 
     def _load_balancer_subnets(

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ecsim.model.aws.tags import TagStore
 from ecsim.model.elbv2.endpoints import Endpoints
 from ecsim.model.elbv2.health import DESCRIPTIONS, ProbeResult, Reason, TargetHealthState
 from ecsim.model.elbv2.resources import (
@@ -47,6 +48,7 @@ class ElbBackend:
         self.endpoints = endpoints
         self.load_balancers: dict[str, LoadBalancer] = {}
         self.target_groups: dict[str, TargetGroup] = {}
+        self.tags = TagStore()  # of every resource above, their listeners and rules, by ARN
         self.health_listeners: list[HealthListener] = []
         self._rng = ctx.streams.scalar("elb")
 
@@ -94,6 +96,9 @@ class ElbBackend:
         """DeleteLoadBalancer: its listeners and rules go with it. Answers the (subnet,
         address) of its nodes, for EC2 to release."""
         self.endpoints.will_change()
+        for listener in list(lb.listeners.values()):
+            self._drop_listener_tags(listener)
+        self.tags.drop(lb.arn)
         lb.listeners.clear()
         node_ips, lb.node_ips = lb.node_ips, []
         del self.load_balancers[lb.arn]
@@ -140,6 +145,7 @@ class ElbBackend:
 
     def remove_listener(self, listener: Listener) -> None:
         self.endpoints.will_change()
+        self._drop_listener_tags(listener)
         del self.load_balancers[listener.load_balancer_arn].listeners[listener.arn]
         self.topology_changed()
 
@@ -169,8 +175,23 @@ class ElbBackend:
 
     def remove_rule(self, listener: Listener, rule: Rule) -> None:
         self.endpoints.will_change()
+        self.tags.drop(rule.arn)
         listener.rules.remove(rule)
         self.topology_changed()
+
+    # --- tags (docs/behaviour.md, "Tags") ---------------------------------------------------
+
+    def tag(self, arn: str, tags: dict[str, str]) -> None:
+        """AddTags, and the `Tags` of a create call: a key it has takes the new value."""
+        self.tags.set(arn, tags)
+
+    def untag(self, arn: str, keys: list[str]) -> None:
+        self.tags.remove(arn, keys)
+
+    def _drop_listener_tags(self, listener: Listener) -> None:
+        for rule in listener.ordered_rules():
+            self.tags.drop(rule.arn)
+        self.tags.drop(listener.arn)
 
     def activate(self, lb: LoadBalancer) -> None:
         """Provisioning is over: requests from now on reach the listeners."""
@@ -383,3 +404,4 @@ class ElbBackend:
             self._set_removed(tg, target)
         tg.targets.clear()
         del self.target_groups[tg.arn]
+        self.tags.drop(tg.arn)

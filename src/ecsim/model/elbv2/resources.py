@@ -106,7 +106,6 @@ class TargetGroup:
         default_factory=lambda: dict(DEFAULT_TARGET_GROUP_ATTRIBUTES)
     )
     targets: dict[tuple[str, int], Target] = field(default_factory=dict)
-    tags: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def deregistration_delay(self) -> float:
@@ -179,7 +178,6 @@ class LoadBalancer:
     )
     listeners: dict[str, Listener] = field(default_factory=dict)
     node_ips: list[tuple[str, str]] = field(default_factory=list)  # (subnet id, ip)
-    tags: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def idle_timeout(self) -> float:
