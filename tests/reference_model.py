@@ -11,7 +11,7 @@ out again here, plainly, request by request, from the model's rules (docs/behavi
 - routing: the listener on the request's port (or the lowest), rules by priority then the
   default, path and host conditions with wildcards, fixed responses and redirects, weighted
   forwards; healthy targets, or healthy and unhealthy ones below the minimum healthy count
-  (fail-open); 503 without targets;
+  or percentage of the registered targets (fail-open); 503 without targets;
 - target: round robin (one position per target group), weighted random, least outstanding
   requests (ties at random), slow start (weights growing linearly over each window);
 - the app: lognormal answer time plus the queue wait (per IP, per whole second), error rate,
@@ -331,7 +331,24 @@ class ReferenceDataPlane:
             return cached
         pool: list[Any]
         healthy = [x for x in tg.targets.values() if x.state is TargetHealthState.HEALTHY]
-        if len(healthy) >= tg.min_healthy_targets:
+        # registered: not draining, not unused (docs/behaviour.md, "Fail-open")
+        registered = [
+            x
+            for x in tg.targets.values()
+            if x.state
+            in (
+                TargetHealthState.HEALTHY,
+                TargetHealthState.UNHEALTHY,
+                TargetHealthState.INITIAL,
+                TargetHealthState.UNAVAILABLE,
+            )
+        ]
+        percent = tg.attributes[
+            "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage"
+        ]
+        share = len(healthy) / len(registered) if registered else 1.0
+        enough_percent = percent == "off" or share >= int(percent) / 100
+        if len(healthy) >= tg.min_healthy_targets and enough_percent:
             pool = healthy
         else:
             allowed = {TargetHealthState.HEALTHY, TargetHealthState.UNHEALTHY}

@@ -52,6 +52,8 @@ class Config:
     hang: bool
     rate: float
     rules: bool  # a path rule to the demo's own group and a fixed response, three kinds
+    # target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage
+    min_healthy_percentage: str = "off"
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ def configs() -> st.SearchStrategy[Config]:
         hang=st.sampled_from([False, False, False, True]),
         rate=st.sampled_from([3.0, 20.0, 60.0, 150.0]),
         rules=st.booleans(),
+        min_healthy_percentage=st.sampled_from(["off", "off", "50", "100"]),
     )
 
 
@@ -138,6 +141,9 @@ def world(cfg: Config) -> ecsim.World:
         "deregistration_delay.timeout_seconds": str(cfg.deregistration_delay),
         "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count": str(
             cfg.min_healthy
+        ),
+        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage": (
+            cfg.min_healthy_percentage
         ),
     }
     if cfg.slow_start and cfg.algorithm == "round_robin":  # the only one it combines with
@@ -438,6 +444,22 @@ CASES = {
         Config(9, 1, "round_robin", 0, 1, 5, 60, "2s", "0", "200", "0", False, 3.0, False),
         [Step("advance", 5), Step("send"), Step("kill"), Step("advance", 5)],
     ),
+    # One of three targets unhealthy, below the 70 % minimum: the ALB fails open to all three
+    # while the scheduler is crashed, and the sick app still answers (docs/behaviour.md,
+    # "Fail-open").
+    "fail-open-percentage": (
+        Config(
+            11, 3, "round_robin", 0, 1, 5, 60, "20ms", "0.4", "200", "0", False, 20.0, False, "70"
+        ),
+        [
+            Step("advance", 10),
+            Step("crash"),
+            Step("sick", pick=0),
+            Step("advance", 70),
+            Step("send"),
+            Step("advance", 10),
+        ],
+    ),
     # Every target unhealthy, the ALB fails open; hanging apps (504 at the idle timeout).
     "fail-open-hang": (
         Config(7, 2, "round_robin", 0, 3, 5, 3, "20ms", "0.4", "200", "0", True, 20.0, False),
@@ -482,6 +504,9 @@ def test_the_chosen_cases_cover_what_they_claim() -> None:
     assert {"200", "500", "504"} <= statuses["lor-overload"]
     assert {"502", "504"} <= statuses["rr-drain-az"]
     assert {"503", "504"} <= statuses["fail-open-hang"]
+    pct = runs["fail-open-percentage"]
+    sick_at = min(e["time"] for e in pct.events if e.get("state") == "unhealthy")
+    assert len({r["ip"] for r in pct.log if r["t"] > sick_at}) == 3  # the sick one too
 
 
 # --- batch boundaries do not matter -----------------------------------------------------------

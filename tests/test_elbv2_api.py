@@ -516,11 +516,11 @@ def test_modify_target_group_attributes_is_all_or_nothing(w: World) -> None:
         TargetGroupArn=tg,
         Attributes=[
             {"Key": "deregistration_delay.timeout_seconds", "Value": "30"},
-            {"Key": "stickiness.enabled", "Value": "true"},
+            {"Key": "slow_start.duration_seconds", "Value": "60"},
         ],
     )
     assert {"Key": "deregistration_delay.timeout_seconds", "Value": "30"} in out["Attributes"]
-    assert {"Key": "stickiness.enabled", "Value": "true"} in out["Attributes"]
+    assert {"Key": "slow_start.duration_seconds", "Value": "60"} in out["Attributes"]
     with error("ValidationError", "expected a string"):
         w.elbv2.modify_target_group_attributes(
             TargetGroupArn=tg, Attributes=[{"Key": "slow_start.duration_seconds", "Value": 30}]

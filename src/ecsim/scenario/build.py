@@ -184,6 +184,9 @@ class Builder:
         if "fail_open_minimum" in tg:
             key = "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count"
             attributes[key] = str(tg["fail_open_minimum"])
+        if "fail_open_percentage" in tg:
+            key = "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage"
+            attributes[key] = str(tg["fail_open_percentage"])
         for key, value in tg.get("attributes", {}).items():
             attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)
         if attributes:

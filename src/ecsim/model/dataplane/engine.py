@@ -1366,5 +1366,8 @@ def _why(status: int, mode: int, fail_open: bool) -> str | None:
     if status == 500:
         return "the application answered with an error"
     if fail_open:
-        return "every target is unhealthy: the load balancer fails open and routes to all of them"
+        return (
+            "too few targets are healthy (the target group's minimum healthy count or "
+            "percentage): the load balancer fails open and routes to unhealthy ones too"
+        )
     return None

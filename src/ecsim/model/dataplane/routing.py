@@ -4,8 +4,8 @@ A `Snapshot` holds, per load balancer, what each kind of request (host, path) re
 through the listener's rules
 (docs/behaviour.md, "Listener rules"), and per target group the targets a request may
 go to: the healthy ones, or, when fewer than
-`target_group_health.unhealthy_state_routing.minimum_healthy_targets.count` are healthy, all
-of them (fail-open; docs/behaviour.md, "Fail-open"). No target at all means 503
+`target_group_health.unhealthy_state_routing.minimum_healthy_targets.count` or `.percentage`
+of them are healthy, all of them (fail-open; docs/behaviour.md, "Fail-open"). No target at all means 503
 (docs/behaviour.md, "ALB-generated answers").
 
 A pool also carries, per target, how its address answers (`Endpoint`: serving, refused,
@@ -33,6 +33,7 @@ from ecsim.model.elbv2.resources import (
     TargetGroup,
     forward_targets,
 )
+from ecsim.model.elbv2.tghealth import routing_fails_open
 
 if TYPE_CHECKING:
     from ecsim.model.dataplane.engine import DataPlane
@@ -158,7 +159,7 @@ class Snapshot:
         dp = self.dp
         settings = dp.ctx.settings.elb
         healthy = [t for t in tg.targets.values() if t.state is TargetHealthState.HEALTHY]
-        fail_open = len(healthy) < tg.min_healthy_targets
+        fail_open = routing_fails_open(tg)
         chosen = healthy
         if fail_open:
             allowed = {TargetHealthState.HEALTHY, TargetHealthState.UNHEALTHY}

@@ -306,6 +306,42 @@ def _check_target_group_attributes(merged: Mapping[str, str]) -> None:
         )
 
 
+# Target group attribute values ecsim does not model, refused by name rather than accepted and
+# ignored (docs/behaviour.md, "Target group attributes not modelled"): a key's only value
+# ecsim accepts, and why.
+_TARGET_GROUP_ATTRIBUTES_NOT_MODELLED: dict[str, tuple[frozenset[str], str]] = {
+    "stickiness.enabled": (frozenset({"false"}), "target stickiness"),
+    "load_balancing.algorithm.anomaly_mitigation": (frozenset({"off"}), "anomaly mitigation"),
+    "load_balancing.cross_zone.enabled": (
+        frozenset({"true", "use_load_balancer_configuration"}),
+        "target groups without cross-zone load balancing",
+    ),
+    # 1 and off alike: below 1 healthy target every zone fails together, and DNS then keeps
+    # them all (docs/behaviour.md, "Target group attributes not modelled")
+    "target_group_health.dns_failover.minimum_healthy_targets.count": (
+        frozenset({"1", "off"}),
+        "DNS failover",
+    ),
+    "target_group_health.dns_failover.minimum_healthy_targets.percentage": (
+        frozenset({"off"}),
+        "DNS failover",
+    ),
+}
+
+
+def _refuse_not_modelled(merged: Mapping[str, str]) -> None:
+    """A value AWS accepts but ecsim would ignore is refused by name: ValidationError, as
+    ecsim's other refusals of what it does not model (docs/behaviour.md,
+    "Target group attributes not modelled")."""
+    for key, (accepted, what) in _TARGET_GROUP_ATTRIBUTES_NOT_MODELLED.items():
+        value = merged[key]
+        if value not in accepted:
+            raise errors.ValidationError(
+                f"ecsim does not model {what}: '{key}' value '{value}' must be "
+                + " or ".join(f"'{v}'" for v in sorted(accepted))
+            )
+
+
 def _attributes_param(p: Params, limit: int) -> list[tuple[str, str]]:
     """`Attributes=[{"Key": ..., "Value": ...}]` as (key, value) pairs, values strings."""
     pairs: list[tuple[str, str]] = []
@@ -683,7 +719,10 @@ class Elbv2Api(ElbTagging):
         Ranges: deregistration delay 0-3600, slow start 0 or 30-900 and not with least outstanding
         requests, algorithms, fail-open thresholds (docs/behaviour.md, "Deregistration delay",
         "Slow start", "Routing algorithms", "Fail-open"). A new
-        deregistration delay applies to deregistrations from now on.
+        deregistration delay applies to deregistrations from now on. A value AWS accepts but
+        ecsim does not model (stickiness, anomaly mitigation, cross-zone off, DNS failover) is
+        refused by name, after AWS's own checks (docs/behaviour.md,
+        "Target group attributes not modelled").
         """
         p = Params("ModifyTargetGroupAttributes", kwargs, errors.ValidationError)
         tg = self._target_group(p.req_str("TargetGroupArn"))
@@ -704,6 +743,7 @@ class Elbv2Api(ElbTagging):
             check(key, value)
             merged[key] = value
         _check_target_group_attributes(merged)
+        _refuse_not_modelled(merged)
         self.elb.set_target_group_attributes(tg, merged)
         return {"Attributes": _attribute_list(tg.attributes)}
 

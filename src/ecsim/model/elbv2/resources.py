@@ -128,6 +128,14 @@ class TargetGroup:
         )
 
     @property
+    def min_healthy_percentage(self) -> int | None:
+        """`...minimum_healthy_targets.percentage` as an integer; None when `off`."""
+        value = self.attributes[
+            "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage"
+        ]
+        return None if value == "off" else int(value)
+
+    @property
     def id_tail(self) -> str:
         """`targetgroup/<name>/<16 hex>`, the CloudWatch dimension."""
         return self.arn.split(":", 5)[5]

@@ -653,7 +653,7 @@ function showTrace(tr) {
   ];
   if (tr.targetGroup) {
     hops.push(tr.target
-      ? `<li><b>Target group</b> ${tg ? esc(tg.name) : ""} — the ALB picks <b class="mono">${esc(tr.target)}</b>${tr.failOpen ? " (fail-open: no healthy target, routes to all)" : ""}</li>`
+      ? `<li><b>Target group</b> ${tg ? esc(tg.name) : ""} — the ALB picks <b class="mono">${esc(tr.target)}</b>${tr.failOpen ? " (fail-open: too few healthy targets, routes to unhealthy ones too)" : ""}</li>`
       : `<li><b>Target group</b> ${tg ? esc(tg.name) : ""} — <b>no target to send to</b></li>`);
   }
   if (tr.target) {
