@@ -325,6 +325,20 @@ def _alarms(server: LiveServer) -> list[str]:
     return names
 
 
+@cache
+def _activity(server: LiveServer) -> dict[str, Any]:
+    """The activity RegisterScalableTarget starts when the minimum is above the desired
+    count (a service of its own, so that the other rows' service keeps its count)."""
+    ecs, aas = server.client("ecs"), server.client("application-autoscaling")
+    ecs.create_service(**{**_ecs(server, "wording-scaled"), "desiredCount": 1})
+    rid = f"service/{CLUSTER}/wording-scaled"
+    key = {"ServiceNamespace": "ecs", "ResourceId": rid}
+    aas.register_scalable_target(
+        **key, ScalableDimension="ecs:service:DesiredCount", MinCapacity=2, MaxCapacity=3
+    )
+    return dict(aas.describe_scaling_activities(**key)["ScalingActivities"][0])
+
+
 def _ecs_arns(server: LiveServer) -> dict[str, str]:
     ecs = server.client("ecs")
     svc = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
@@ -445,6 +459,10 @@ PRODUCERS: dict[str, Callable[[LiveServer], list[str]]] = {
     ),
     "No scalable target registered for service namespace: ecs, resource ID: <resource>, "
     "scalable dimension: ecs:service:DesiredCount": _no_scalable_target,
+    "Setting desired count to <n>.": lambda s: [_activity(s)["Description"]],
+    "Successfully set desired count to <n>. Change successfully fulfilled by ecs.": lambda s: [
+        _activity(s)["StatusMessage"]
+    ],
     "TargetTracking-service/<cluster>/<service>-AlarmHigh-<uuid>": lambda s: _alarms(s)[:1],
     "TargetTracking-service/<cluster>/<service>-AlarmLow-<uuid>": lambda s: _alarms(s)[1:],
     "arn:aws:cloudwatch:<region>:<account>:alarm:TargetTracking-service/<cluster>/<service>"
