@@ -192,10 +192,18 @@ def test_put_describe_update_and_delete_a_target_tracking_policy(server: LiveSer
     )
     assert match is not None, put["PolicyARN"]
     uid = match.group(1)
-    high, low = (f"TargetTracking-{RID}-Alarm{kind}-{uid}" for kind in ("High", "Low"))
+    # each alarm has a UUID of its own, neither the policy's (botocore's PutScalingPolicy
+    # example: policy 6d8972f3-..., AlarmHigh d4f0770c-..., AlarmLow 1b437334-...)
+    names = [a["AlarmName"] for a in put["Alarms"]]
+    uids = []
+    for name, kind in zip(names, ("High", "Low"), strict=True):
+        alarm = re.fullmatch(rf"TargetTracking-{RID}-Alarm{kind}-({UUID})", name)
+        assert alarm is not None, name
+        uids.append(alarm.group(1))
+    assert len({uid, *uids}) == 3
     assert put["Alarms"] == [
         {"AlarmName": name, "AlarmARN": f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"}
-        for name in (high, low)
+        for name in names
     ]
 
     (policy,) = aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]

@@ -21,6 +21,12 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from ecsim.model.autoscaling.messages import (
+    alarm_name,
+    no_scalable_target,
+    no_scaling_policy,
+    policy_resource,
+)
 from ecsim.model.autoscaling.metrics import PredefinedMetric, resource_label_arns
 from ecsim.model.autoscaling.scaler import (
     DIMENSION,
@@ -172,10 +178,7 @@ class ApplicationAutoScalingApi:
         p.done()
         target = self.scaler.targets.get(resource_id)
         if target is None or name not in target.policies:
-            raise ObjectNotFoundException(
-                f"No scaling policy found for service namespace: {NAMESPACE}, resource ID: "
-                f"{resource_id}, scalable dimension: {DIMENSION}, policy name: {name}"
-            )
+            raise ObjectNotFoundException(no_scaling_policy(resource_id, name))
         self.scaler.delete_policy(target, name)
         return {}
 
@@ -255,10 +258,7 @@ class ApplicationAutoScalingApi:
     def _target(self, resource_id: str) -> ScalableTarget:
         target = self.scaler.targets.get(resource_id)
         if target is None:
-            raise ObjectNotFoundException(
-                f"No scalable target registered for service namespace: {NAMESPACE}, "
-                f"resource ID: {resource_id}, scalable dimension: {DIMENSION}"
-            )
+            raise ObjectNotFoundException(no_scalable_target(resource_id))
         return target
 
     def _policy(
@@ -308,23 +308,23 @@ class ApplicationAutoScalingApi:
                 )
         elif label is not None:
             raise ValidationException("ResourceLabel is only for ALBRequestCountPerTarget.")
+        # the policy and each of its two alarms have a UUID of their own (botocore's
+        # PutScalingPolicy example; docs/behaviour.md, "Wording audit")
         uid = self.ctx.ids.uuid()
-        alarm = f"TargetTracking-{target.resource_id}-Alarm%s-{uid}"
+        high = alarm_name(target.resource_id, "High", self.ctx.ids.uuid())
+        low = alarm_name(target.resource_id, "Low", self.ctx.ids.uuid())
         return TargetTrackingPolicy(
             name=name,
             # policy ARNs are in the `autoscaling` service (AWS CLI put-scaling-policy example)
-            arn=self._arn(
-                f"scalingPolicy:{uid}:resource/ecs/{target.resource_id}:policyName/{name}",
-                service="autoscaling",
-            ),
+            arn=self._arn(policy_resource(uid, target.resource_id, name), service="autoscaling"),
             target_value=float(value),
             metric=metric,
             resource_label=label,
             scale_out_cooldown=float(cooldown if out_cd is None else out_cd),
             scale_in_cooldown=float(cooldown if in_cd is None else in_cd),
             disable_scale_in=disable_in,
-            alarm_high=alarm % "High",
-            alarm_low=alarm % "Low",
+            alarm_high=high,
+            alarm_low=low,
             created_at=self.ctx.now,
             config=dict(config),
             datapoints=deque(

@@ -39,7 +39,7 @@ from ecsim.model.ecs.service import (
 )
 from ecsim.model.ecs.tagging import EcsTagging, as_list, read_propagate, read_tags
 from ecsim.model.ecs.task import Task
-from ecsim.model.ecs.taskdef import TaskDefinition, task_size
+from ecsim.model.ecs.taskdef import TaskDefinition, fargate_requires, task_size
 
 if TYPE_CHECKING:
     from ecsim.model.context import SimContext
@@ -280,9 +280,7 @@ class EcsApi(EcsTagging):
             if network_mode != "awsvpc":
                 raise errors.ClientException("Fargate only supports network mode 'awsvpc'.")
             if not cpu or not memory:
-                raise errors.ClientException(
-                    "Fargate requires that 'cpu' and 'memory' be defined at the task level."
-                )
+                raise errors.ClientException(fargate_requires("cpu" if not cpu else "memory"))
         cpu, memory = task_size(cpu, memory, "FARGATE" in requires)
         for c in containers:
             ContainerHealthCheck.parse(c.get("healthCheck"))

@@ -109,6 +109,12 @@ def _size(value: str, unit: str, per: int) -> int | None:
     return int(number)
 
 
+def fargate_requires(field: str) -> str:
+    """RegisterTaskDefinition for Fargate without a task-level `cpu` (or `memory`): AWS's
+    words name the one missing (docs/behaviour.md, "Wording audit")."""
+    return f"Fargate requires that '{field}' be defined at the task level."
+
+
 def task_size(cpu: str | None, memory: str | None, fargate: bool) -> tuple[str | None, str | None]:
     """RegisterTaskDefinition's task-level `cpu` and `memory` as registered: converted to CPU
     units and MiB ("1 vCPU" -> "1024", "2 GB" -> "2048"), as AWS converts them; a ClientException

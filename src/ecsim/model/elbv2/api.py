@@ -26,7 +26,8 @@ from ecsim.model import errors
 from ecsim.model.aws.names import Names
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
-from ecsim.model.elbv2.health import DESCRIPTIONS, TargetHealthState, valid_matcher
+from ecsim.model.elbv2 import messages
+from ecsim.model.elbv2.health import DESCRIPTIONS, Reason, TargetHealthState, valid_matcher
 from ecsim.model.elbv2.resources import (
     HealthCheck,
     Listener,
@@ -491,17 +492,13 @@ class Elbv2Api(ElbTagging):
         if arns:
             missing = [a for a in arns if a not in self.elb.load_balancers]
             if missing:
-                raise errors.LoadBalancerNotFound(
-                    f"Load balancers '[{', '.join(missing)}]' not found"
-                )
+                raise errors.LoadBalancerNotFound(messages.LOAD_BALANCERS_NOT_FOUND)
             chosen = [lb for lb in everything if lb.arn in arns]
         elif names:
             known = {lb.name for lb in everything}
             missing = [n for n in names if n not in known]
             if missing:
-                raise errors.LoadBalancerNotFound(
-                    f"Load balancers '[{', '.join(missing)}]' not found"
-                )
+                raise errors.LoadBalancerNotFound(messages.load_balancers_not_found(missing))
             chosen = [lb for lb in everything if lb.name in names]
         else:
             chosen = everything
@@ -677,7 +674,7 @@ class Elbv2Api(ElbTagging):
             wanted = set(arns or names)
             chosen = [g for g in groups if (g.arn if arns else g.name) in wanted]
             if len({g.arn if arns else g.name for g in chosen}) != len(wanted):
-                raise errors.TargetGroupNotFound("One or more target groups not found")
+                raise errors.TargetGroupNotFound(messages.TARGET_GROUPS_NOT_FOUND)
             groups = chosen
         answer = _PAGES.read(p).of(groups, "TargetGroups", self._tg_shape)
         p.done()
@@ -776,7 +773,7 @@ class Elbv2Api(ElbTagging):
                 continue
             if existing.protocol == protocol and existing.default_rule.actions == actions:
                 return {"Listeners": [self._listener_shape(existing)]}
-            raise errors.DuplicateListener("A listener with the specified port already exists.")
+            raise errors.DuplicateListener(messages.duplicate_listener(lb.arn))
         if len(lb.listeners) >= MAX_LISTENERS_PER_LOAD_BALANCER:
             raise errors.AwsError(
                 "You've reached the limit on the number of listeners per load balancer",
@@ -804,7 +801,7 @@ class Elbv2Api(ElbTagging):
         elif arns:
             listeners = [x for x in self._all_listeners() if x.arn in arns]
             if len(listeners) != len(set(arns)):
-                raise errors.ListenerNotFound("One or more listeners not found")
+                raise errors.ListenerNotFound(messages.LISTENERS_NOT_FOUND)
         else:
             raise errors.ValidationError(
                 "You must specify either listener ARNs or a load balancer ARN"
@@ -1133,8 +1130,8 @@ class Elbv2Api(ElbTagging):
             "Target": self._target_shape(tg, target_id, port, subnet.az if subnet else None),
             "TargetHealth": {
                 "State": TargetHealthState.UNUSED.value,
-                "Reason": "Target.NotRegistered",
-                "Description": "Target is not registered to the target group",
+                "Reason": Reason.NOT_REGISTERED.value,
+                "Description": DESCRIPTIONS[Reason.NOT_REGISTERED],
             },
         }
 
@@ -1154,7 +1151,7 @@ class Elbv2Api(ElbTagging):
         _NAMES.check_arn(arn, "targetgroup", label="target group")
         tg = self.elb.target_groups.get(arn)
         if tg is None:
-            raise errors.TargetGroupNotFound(f"Target group '{arn}' not found")
+            raise errors.TargetGroupNotFound(messages.target_groups_not_found(arn))
         return tg
 
     def _all_listeners(self) -> list[Listener]:
@@ -1546,7 +1543,7 @@ class Elbv2Api(ElbTagging):
         for group_arn, _ in groups:
             tg = self.elb.target_groups.get(group_arn)
             if tg is None:
-                raise errors.TargetGroupNotFound(f"Target group '{group_arn}' not found")
+                raise errors.TargetGroupNotFound(messages.target_groups_not_found(group_arn))
             owner = self.elb.load_balancer_of(tg)
             if owner is not None and owner is not lb:
                 raise errors.TargetGroupAssociationLimit(

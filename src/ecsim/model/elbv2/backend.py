@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from ecsim.model.aws.tags import TagStore
 from ecsim.model.elbv2.endpoints import Endpoints
-from ecsim.model.elbv2.health import DESCRIPTIONS, ProbeResult, Reason, TargetHealthState
+from ecsim.model.elbv2.health import (
+    DESCRIPTIONS,
+    NOT_IN_ENABLED_ZONE,
+    ProbeResult,
+    Reason,
+    TargetHealthState,
+)
 from ecsim.model.elbv2.resources import (
     HealthCheck,
     Listener,
@@ -210,7 +216,9 @@ class ElbBackend:
                 if lb is None or (target.az is not None and target.az not in lb.zones):
                     if target.state is not TargetHealthState.UNUSED:
                         self._cancel(target)
-                        self._set(tg, target, TargetHealthState.UNUSED, Reason.NOT_IN_USE)
+                        self._set_not_in_use(tg, target, lb)
+                    elif target.description != _not_in_use_description(lb):
+                        self._set_not_in_use(tg, target, lb)
                 elif target.state is TargetHealthState.UNUSED:
                     self._begin_checks(tg, target)
 
@@ -227,7 +235,7 @@ class ElbBackend:
         tg.targets[target.key] = target
         lb = self.load_balancer_of(tg)
         if lb is None or (az is not None and az not in lb.zones):
-            self._set(tg, target, TargetHealthState.UNUSED, Reason.NOT_IN_USE)
+            self._set_not_in_use(tg, target, lb)
         else:
             self._begin_checks(tg, target)
         return target
@@ -265,6 +273,13 @@ class ElbBackend:
         self.endpoints.drained(tg.arn, target.id, target.port)
         del tg.targets[target.key]
         self._set_removed(tg, target)
+
+    def _set_not_in_use(self, tg: TargetGroup, target: Target, lb: LoadBalancer | None) -> None:
+        """`unused` / `Target.NotInUse`, with the description of its case
+        (docs/behaviour.md, "Target health states and reasons")."""
+        self._set(
+            tg, target, TargetHealthState.UNUSED, Reason.NOT_IN_USE, _not_in_use_description(lb)
+        )
 
     def _set_removed(self, tg: TargetGroup, target: Target) -> None:
         target.state, target.reason = TargetHealthState.UNUSED, Reason.NOT_REGISTERED
@@ -405,3 +420,9 @@ class ElbBackend:
         tg.targets.clear()
         del self.target_groups[tg.arn]
         self.tags.drop(tg.arn)
+
+
+def _not_in_use_description(lb: LoadBalancer | None) -> str:
+    """No load balancer uses the group, or the target's AZ is not enabled for the one that
+    does: the two cases of `Target.NotInUse`, each with its own description."""
+    return DESCRIPTIONS[Reason.NOT_IN_USE] if lb is None else NOT_IN_ENABLED_ZONE

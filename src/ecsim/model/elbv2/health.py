@@ -32,6 +32,8 @@ class Reason(StrEnum):
     INTERNAL_ERROR = "Elb.InternalError"
 
 
+# The Description that DescribeTargetHealth pairs with each reason, word for word the ALB
+# user guide's table "Health check reason codes" (docs/behaviour.md, "Wording audit").
 DESCRIPTIONS: dict[Reason, str] = {
     Reason.REGISTRATION_IN_PROGRESS: "Target registration is in progress",
     Reason.INITIAL_HEALTH_CHECKING: "Initial health checks in progress",
@@ -42,6 +44,10 @@ DESCRIPTIONS: dict[Reason, str] = {
     Reason.DEREGISTRATION_IN_PROGRESS: "Target deregistration is in progress",
     Reason.INTERNAL_ERROR: "Health checks failed due to an internal error",
 }
+
+# `Target.NotInUse` has two cases, each with its own description: the group is used by no
+# load balancer (DESCRIPTIONS), or the target's Availability Zone is not enabled for it.
+NOT_IN_ENABLED_ZONE = "Target is in an Availability Zone that is not enabled for the load balancer"
 
 
 @dataclass(frozen=True, slots=True)
