@@ -320,3 +320,56 @@ def test_the_aws_cli_tags_a_service(server: LiveServer, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     listed = aws_cli(server, tmp_path, "ecs", "list-tags-for-resource", "--resource-arn", arn)
     assert {"key": "cli", "value": "yes"} in json.loads(listed.stdout)["tags"]
+
+
+def test_ec2_tags_round_trip_and_filters(server: LiveServer) -> None:
+    """CreateTags, DescribeTags and DeleteTags on a VPC and a subnet
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTags.html,
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteTags.html)."""
+    ec2 = server.client("ec2")
+    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    ec2.create_tags(
+        Resources=[vpc, subnet],
+        Tags=[{"Key": "Name", "Value": "main"}, {"Key": "env", "Value": ""}],
+    )
+    rows = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [vpc, subnet]}])["Tags"]
+    assert sorted((r["ResourceType"], r["Key"], r["Value"]) for r in rows) == [
+        ("subnet", "Name", "main"),
+        ("subnet", "env", ""),
+        ("vpc", "Name", "main"),
+        ("vpc", "env", ""),
+    ]
+    found = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["main"]}])["Vpcs"]
+    assert [v["VpcId"] for v in found] == [vpc]
+    # A key with another value is not deleted; a key alone is, whatever its value.
+    ec2.delete_tags(Resources=[vpc], Tags=[{"Key": "Name", "Value": "other"}])
+    ec2.delete_tags(Resources=[vpc], Tags=[{"Key": "env"}])
+    left = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [vpc]}])["Tags"]
+    assert [(r["Key"], r["Value"]) for r in left] == [("Name", "main")]
+    ec2.delete_tags(Resources=[subnet])  # no Tags: every user tag goes
+    assert ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [subnet]}])["Tags"] == []
+
+
+@pytest.mark.parametrize(
+    ("resources", "tags", "code"),
+    [
+        (["vpc-0000000000000000f"], [{"Key": "a", "Value": "b"}], "InvalidVpcID.NotFound"),
+        (["nonsense"], [{"Key": "a", "Value": "b"}], "InvalidID"),
+        (None, [{"Key": "aws:a", "Value": "b"}], "InvalidParameterValue"),
+        (None, [{"Key": "k" * 129, "Value": "b"}], "InvalidParameterValue"),
+        (None, [{"Key": "k", "Value": "v\u0007"}], "InvalidParameterValue"),
+        (None, [{"Key": f"k{i}", "Value": ""} for i in range(51)], "TagLimitExceeded"),
+    ],
+    ids=["missing-vpc", "bad-id", "aws-prefix", "long-key", "control-char", "51-tags"],
+)
+def test_ec2_refuses_bad_tags_and_changes_nothing(
+    server: LiveServer, resources: list[str] | None, tags: list[dict[str, str]], code: str
+) -> None:
+    ec2 = server.client("ec2")
+    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    before = ec2.describe_tags()["Tags"]
+    with pytest.raises(ClientError) as e:
+        ec2.create_tags(Resources=resources or [vpc], Tags=tags)
+    assert _code(e) == code
+    assert ec2.describe_tags()["Tags"] == before

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.ec2.instances import INSTANCE_TYPES, Instance
+from ecsim.model.ec2.tagging import Ec2Tagging, as_list, read_tags
 from ecsim.model.errors import AwsError, ec2_error
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ def check_group_text(value: str, parameter: str) -> None:
         )
 
 
-class Ec2Api:
+class Ec2Api(Ec2Tagging):
     """The boto3 `ec2` client of one world (`w.ec2`)."""
 
     # The checks of text parameters AWS refuses in its own words; the query protocol's
@@ -173,8 +174,6 @@ class Ec2Api:
         self.ctx = ctx
         self.net = net
         self.instances = instances
-        # Tags by resource ID (network.py's resources carry none of their own).
-        self._tags: dict[str, list[dict[str, str]]] = {}
 
     # ============================================================================ VPCs
 
@@ -200,7 +199,7 @@ class Ec2Api:
                 "state": lambda v: ["available"],
                 "owner-id": lambda v: [self.ctx.ids.account],
             },
-            self._tags_of_vpc,
+            self._tags_of,
         )
         return {"Vpcs": [self._vpc_shape(v) for v in vpcs]}
 
@@ -236,8 +235,7 @@ class Ec2Api:
         if dry_run:
             raise _dry_run_error()
         vpc = self.net.create_vpc(cidr)
-        if tags:
-            self._tags[vpc.id] = tags
+        self.net.tag(vpc.id, tags)
         shape = self._vpc_shape(vpc)
         shape["State"] = "pending"  # CreateVpc answers `pending`; describe shows `available`
         return {"Vpc": shape}
@@ -273,7 +271,7 @@ class Ec2Api:
                 "state": lambda s: ["available"],
                 "owner-id": lambda s: [self.ctx.ids.account],
             },
-            self._tags_of_subnet,
+            self._tags_of,
         )
         return {"Subnets": [self._subnet_shape(s) for s in subnets]}
 
@@ -321,8 +319,7 @@ class Ec2Api:
         if dry_run:
             raise _dry_run_error()
         subnet = net.create_subnet(vpc_id, cidr, az_name)
-        if tags:
-            self._tags[subnet.id] = tags
+        self.net.tag(subnet.id, tags)
         return {"Subnet": self._subnet_shape(subnet)}
 
     # ============================================================================ security groups
@@ -363,7 +360,7 @@ class Ec2Api:
                 "description": lambda g: [g.description],
                 "owner-id": lambda g: [self.ctx.ids.account],
             },
-            self._tags_of_group,
+            self._tags_of,
         )
         return {"SecurityGroups": [self._group_shape(g) for g in groups]}
 
@@ -388,11 +385,10 @@ class Ec2Api:
         if dry_run:
             raise _dry_run_error()
         group = self.net.create_security_group(name, description, vpc_id)
-        if tags:
-            self._tags[group.id] = tags
+        self.net.tag(group.id, tags)
         out: Shape = {"GroupId": group.id, "SecurityGroupArn": self._group_arn(group)}
         if tags:
-            out["Tags"] = [dict(t) for t in tags]
+            out["Tags"] = as_list(tags)
         return out
 
     # ======================================================================= availability zones
@@ -448,8 +444,8 @@ class Ec2Api:
             "State": "available",
             "CidrBlock": str(vpc.cidr),
         }
-        if self._tags.get(vpc.id):
-            shape["Tags"] = [dict(t) for t in self._tags[vpc.id]]
+        if self.net.tags.of(vpc.id):
+            shape["Tags"] = as_list(self.net.tags.of(vpc.id))
         return shape
 
     def _subnet_shape(self, subnet: Subnet) -> Shape:
@@ -473,8 +469,8 @@ class Ec2Api:
             "EnableDns64": False,
             "Ipv6Native": False,
         }
-        if self._tags.get(subnet.id):
-            shape["Tags"] = [dict(t) for t in self._tags[subnet.id]]
+        if self.net.tags.of(subnet.id):
+            shape["Tags"] = as_list(self.net.tags.of(subnet.id))
         return shape
 
     def _group_shape(self, group: SecurityGroup) -> Shape:
@@ -510,8 +506,8 @@ class Ec2Api:
             "VpcId": group.vpc_id,
             "SecurityGroupArn": self._group_arn(group),
         }
-        if self._tags.get(group.id):
-            shape["Tags"] = [dict(t) for t in self._tags[group.id]]
+        if self.net.tags.of(group.id):
+            shape["Tags"] = as_list(self.net.tags.of(group.id))
         return shape
 
     def _az_shape(self, az: AvailabilityZone) -> Shape:
@@ -537,9 +533,9 @@ class Ec2Api:
         if p.bool("DryRun"):
             raise _dry_run_error()
 
-    def _tag_specifications(self, p: Params, resource_type: str) -> list[dict[str, str]]:
+    def _tag_specifications(self, p: Params, resource_type: str) -> dict[str, str]:
         """The tags of `TagSpecifications` for `resource_type` (others are an error)."""
-        tags: list[dict[str, str]] = []
+        tags: dict[str, str] = {}
         for i, spec in enumerate(p.list("TagSpecifications")):
             where = f"TagSpecifications[{i}]"
             entry = p.as_structure(spec, where, None)
@@ -549,22 +545,14 @@ class Ec2Api:
                     "InvalidParameterValue",
                     f"'{kind}' is not a valid taggable resource type for this operation.",
                 )
-            for j, tag in enumerate(entry.raw("Tags") or []):
-                if not isinstance(tag, Mapping) or not isinstance(tag.get("Key"), str):
-                    raise Ec2ParameterError(
-                        f'Missing required parameter in {where}.Tags[{j}]: "Key"'
-                    )
-                tags.append({"Key": tag["Key"], "Value": str(tag.get("Value", ""))})
+            tags.update(read_tags(p, list(entry.raw("Tags") or []), f"{where}.Tags"))
         return tags
 
-    def _tags_of_vpc(self, vpc: Vpc) -> list[dict[str, str]]:
-        return self._tags.get(vpc.id, [])
+    def _tags_of(self, resource: Vpc | Subnet | SecurityGroup | Instance) -> list[dict[str, str]]:
+        return as_list(self.net.tags.of(resource.id))
 
-    def _tags_of_subnet(self, subnet: Subnet) -> list[dict[str, str]]:
-        return self._tags.get(subnet.id, [])
-
-    def _tags_of_group(self, group: SecurityGroup) -> list[dict[str, str]]:
-        return self._tags.get(group.id, [])
+    def _filters(self, filters: list[Any]) -> list[tuple[str, list[str]]]:
+        return _parse_filters(filters)
 
     def _group_arn(self, group: SecurityGroup) -> str:
         return f"arn:aws:ec2:{self.ctx.region}:{self.ctx.ids.account}:security-group/{group.id}"
@@ -619,7 +607,7 @@ class Ec2Api:
             self.instances.launch(instance_type, image, subnet, user_data) for _ in range(high)
         ]
         for inst in launched:
-            self._tags[inst.id] = tags
+            self.net.tag(inst.id, tags)
         return {
             "ReservationId": self.ctx.ids.resource("r"),
             "OwnerId": self.ctx.ids.account,
@@ -654,7 +642,7 @@ class Ec2Api:
                 "availability-zone": lambda i: [i.subnet.az],
                 "private-ip-address": lambda i: [i.private_ip],
             },
-            lambda i: self._tags.get(i.id, []),
+            self._tags_of,
         )
         return {
             "Reservations": [
@@ -714,5 +702,5 @@ class Ec2Api:
             "PrivateIpAddress": i.private_ip,
             "Placement": {"AvailabilityZone": i.subnet.az, "Tenancy": "default"},
             "LaunchTime": self.ctx.clock.at(i.launched_at),
-            "Tags": self._tags.get(i.id, []),
+            "Tags": as_list(self.net.tags.of(i.id)),
         }

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ecsim.model.aws.ids import Ids
+from ecsim.model.aws.tags import TagStore
 from ecsim.model.errors import AwsError, ec2_error
 
 _T = TypeVar("_T")
@@ -92,6 +93,9 @@ class Network:
         self.subnets: dict[str, Subnet] = {}
         self.security_groups: dict[str, SecurityGroup] = {}
         self.ip_owner: dict[str, str] = {}
+        # The tags of the VPCs, subnets and security groups, and of the instances
+        # (instances.py), by resource ID (docs/behaviour.md, "Tags")
+        self.tags = TagStore()
         vpc = self.create_vpc("10.0.0.0/16", is_default=True)
         for i, az in enumerate(self.azs):
             self.create_subnet(vpc.id, f"10.0.{i + 1}.0/24", az, default_for_az=True)
@@ -156,6 +160,13 @@ class Network:
         sg = SecurityGroup(self.ids.resource("sg"), name, vpc_id, description)
         self.security_groups[sg.id] = sg
         return sg
+
+    def tag(self, resource_id: str, tags: dict[str, str]) -> None:
+        """CreateTags, and the `TagSpecifications` of a create call."""
+        self.tags.set(resource_id, tags)
+
+    def untag(self, resource_id: str, keys: list[str]) -> None:
+        self.tags.remove(resource_id, keys)
 
     def vpc(self, vpc_id: str) -> Vpc:
         return _find(self.vpcs, vpc_id, "InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}'")
