@@ -31,7 +31,7 @@ CPU50 = {
     "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
 }
 TARGET_ARN = re.compile(
-    r"arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/[0-9a-f]{32}"
+    r"arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/[0-9a-f]{36}"
 )
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 

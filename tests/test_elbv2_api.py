@@ -749,7 +749,7 @@ def test_weighted_forward_weights_0_to_999(w: World) -> None:
             },
         }
     ]
-    with error("ValidationError", "between 0 and 999"):
+    with error("ValidationError", "less than or equal to 999"):
         weighted(1, 1000)
     groups = w.elbv2.describe_target_groups(LoadBalancerArn=lb)["TargetGroups"]
     assert sorted(g["TargetGroupName"] for g in groups) == ["blue", "green"]

@@ -116,7 +116,7 @@ class ApplicationAutoScalingApi:
                 role_arn=role or self._role_arn(),
                 created_at=self.ctx.now,
                 suspended=dict.fromkeys(SUSPENDED, False),
-                arn=self._arn(f"scalable-target/{self.ctx.ids.hex(32)}"),
+                arn=self._arn(f"scalable-target/{self.ctx.ids.hex(36)}"),
             )
         self.scaler.register(target, new_lo, new_hi, role, suspended)
         return {"ScalableTargetARN": target.arn}

@@ -14,7 +14,9 @@ the path to name in the message.
 Two wordings exist for some checks, as AWS has them: botocore's own validation before a call
 is sent (`int`: "Invalid value for parameter Port, value: 0, valid min value: 1") and the
 service's answer (`between`, `as_enum`: "1 validation error detected: Value '0' at 'Port'
-failed to satisfy constraint: ..."). Each facade uses the one it has always answered with.
+failed to satisfy constraint: Member must have value greater than or equal to 1", AWS's
+Coral wording: one side of the range, the one the value is beyond). Each facade uses the one
+it has always answered with.
 """
 
 from __future__ import annotations
@@ -24,6 +26,16 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Literal, overload
 
 from ecsim.model.errors import AwsError
+
+
+def validation(value: object, where: builtins.str, bound: builtins.str) -> builtins.str:
+    """The service's (Coral's) answer to a number out of its range: `bound` is
+    `greater than or equal to 1` or `less than or equal to 10`, as AWS words each side
+    (docs/behaviour.md, "Wording audit")."""
+    return (
+        f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
+        f"constraint: Member must have value {bound}"
+    )
 
 
 class Params:
@@ -237,11 +249,10 @@ class Params:
     ) -> builtins.int:
         """An integer in lo..hi; out of range, the service's answer (not botocore's)."""
         number: builtins.int = self._check(value, where, builtins.int, "an integer")
-        if not lo <= number <= hi:
-            raise self.fail(
-                f"1 validation error detected: Value '{number}' at '{where}' failed to satisfy "
-                f"constraint: Member must have value between {lo} and {hi} inclusive"
-            )
+        if number < lo:
+            raise self.fail(validation(number, where, f"greater than or equal to {lo}"))
+        if number > hi:
+            raise self.fail(validation(number, where, f"less than or equal to {hi}"))
         return number
 
     def as_structure(

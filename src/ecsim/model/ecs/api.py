@@ -614,9 +614,8 @@ class EcsApi(EcsTagging):
             tg = self.elb.target_groups.get(lb["targetGroupArn"])
             if tg is None:
                 raise errors.InvalidParameterException(
-                    f"Unable to assume role and validate the specified targetGroupArn. Please "
-                    f"verify that the ECS service role being passed has the proper permissions. "
-                    f"Target group {lb['targetGroupArn']} not found."
+                    "Unable to assume role and validate the specified targetGroupArn. Please "
+                    "verify that the ECS service role being passed has the proper permissions."
                 )
             if not self.elb.in_use(tg):  # (docs/behaviour.md, "Service load balancers")
                 raise errors.InvalidParameterException(

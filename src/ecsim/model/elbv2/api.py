@@ -828,7 +828,7 @@ class Elbv2Api(ElbTagging):
         if port is not None and any(
             other.port == port and other is not listener for other in lb.listeners.values()
         ):
-            raise errors.DuplicateListener("A listener with the specified port already exists.")
+            raise errors.ValidationError(messages.listener_port_in_use(port))
         self.elb.modify_listener(listener, port, protocol, actions)
         return {"Listeners": [self._listener_shape(listener)]}
 

@@ -29,3 +29,8 @@ def target_groups_not_found(arn: str) -> str:
 def duplicate_listener(lb_arn: str) -> str:
     """CreateListener on a port the load balancer already listens on, differently."""
     return f"A listener already exists on this port for this load balancer '{lb_arn}'"
+
+
+def listener_port_in_use(port: int) -> str:
+    """ModifyListener onto a port another listener of the load balancer uses (ValidationError)."""
+    return f"Listener port '{port}' is already in use"
