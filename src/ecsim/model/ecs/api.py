@@ -842,11 +842,12 @@ class EcsApi(EcsTagging):
             task = self.backend.new_task(
                 cluster, td, subnet, group, started_by, launch_type, instance, public_ip
             )
-            if strategy_given:  # (docs/behaviour.md, "Fargate capacity providers")
-                task.capacity_provider = capacity.choose(
-                    strategy_given, (t.capacity_provider or "" for t in tasks)
-                )
-            self.backend.run_task(task, overrides, tags, propagate, managed)
+            provider = (  # (docs/behaviour.md, "Fargate capacity providers")
+                capacity.choose(strategy_given, (t.capacity_provider or "" for t in tasks))
+                if strategy_given
+                else None
+            )
+            self.backend.run_task(task, overrides, tags, propagate, managed, provider)
             peers.append(task)
             tasks.append(task)
         return {"tasks": [self._task_shape(t, tagged=True) for t in tasks], "failures": failures}

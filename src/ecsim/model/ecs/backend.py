@@ -212,10 +212,12 @@ class EcsBackend:
         tags: dict[str, str],
         propagate: str = "NONE",
         managed: bool = False,
+        capacity_provider: str | None = None,
     ) -> None:
-        """RunTask: a standalone task, placed (`new_task`), gets its tags and starts its
-        lifecycle."""
+        """RunTask: a standalone task, placed (`new_task`), gets its tags (and its capacity
+        provider, with a strategy) and starts its lifecycle."""
         task.overrides = overrides
+        task.capacity_provider = capacity_provider
         propagated = (
             self.tags.of(task.task_definition.arn) if propagate == "TASK_DEFINITION" else {}
         )
