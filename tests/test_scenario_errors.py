@@ -156,7 +156,7 @@ def test_fault_durations_are_written_as_durations_and_run_in_seconds() -> None:
         ),
         pytest.param(
             BASE.replace("${task:home-service}", "${tsk:home-service}"),
-            "broken.yaml:24: timeline[0].with.task: unknown reference kind 'tsk'; expected one of: task, task-ip, task-instance, target-group, load-balancer, listener, task-definition, instance, container-instance, subnet, subnets, vpc, security-group",
+            "broken.yaml:24: timeline[0].with.task: unknown reference kind 'tsk'; expected one of: task, task-ip, task-instance, spot-task, target-group, load-balancer, listener, task-definition, instance, container-instance, subnet, subnets, vpc, security-group",
             id="bad-ref",
         ),
         pytest.param(

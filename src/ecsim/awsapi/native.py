@@ -215,6 +215,7 @@ def _endpoint(
 
 _CHAOS = (
     catalog.KILL_TASK,
+    catalog.INTERRUPT_SPOT,
     catalog.SET_APP_HEALTH,
     catalog.CRASH_CONTROLLER,
     catalog.HANG_CONTROLLER,

@@ -281,7 +281,6 @@ class Builder:
             "serviceName": svc["name"],
             "taskDefinition": svc["task_definition"],
             "desiredCount": svc["desired_count"],
-            "launchType": launch_type,
             "networkConfiguration": {"awsvpcConfiguration": network},
             "deploymentConfiguration": {
                 "minimumHealthyPercent": svc.get("minimum_healthy_percent", 100),
@@ -292,6 +291,17 @@ class Builder:
                 },
             },
         }
+        if "capacity_provider_strategy" in svc:
+            params["capacityProviderStrategy"] = [
+                {
+                    "capacityProvider": item["provider"],
+                    "weight": item.get("weight", 0),
+                    "base": item.get("base", 0),
+                }
+                for item in svc["capacity_provider_strategy"]
+            ]
+        if "capacity_provider_strategy" not in svc or "launch_type" in svc:
+            params["launchType"] = launch_type  # both: CreateService refuses them, as AWS does
         for key, param in (
             ("placement_strategy", "placementStrategy"),
             ("placement_constraints", "placementConstraints"),

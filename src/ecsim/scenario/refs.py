@@ -4,6 +4,7 @@ ARN before the task exists.
     ${task:home-service}        the ARN of the oldest running task of the service
     ${task:home-service:1}      ... the second oldest
     ${task-ip:home-service:0}   its private IP address
+    ${spot-task:home-service}   the ARN of the oldest running task of the service on FARGATE_SPOT
     ${task-instance:web:0}      the EC2 instance ID its task runs on (EC2 launch type)
     ${target-group:home-tg}     a target group's ARN
     ${load-balancer:home-alb}   a load balancer's ARN
@@ -28,6 +29,7 @@ KINDS: dict[str, tuple[int, int]] = {  # kind -> (least, most) arguments
     "task": (1, 2),
     "task-ip": (1, 2),
     "task-instance": (1, 2),
+    "spot-task": (1, 2),
     "target-group": (1, 1),
     "load-balancer": (1, 1),
     "listener": (1, 2),
@@ -60,7 +62,7 @@ def parse(text: str) -> tuple[str, list[str]] | None:
     if not least <= len(parts) <= most:
         raise RefError(f"${{{kind}}} takes {least} to {most} argument(s); got {text!r}")
     if (
-        kind in ("task", "task-ip", "task-instance", "instance", "container-instance")
+        kind in ("task", "task-ip", "task-instance", "spot-task", "instance", "container-instance")
         and len(parts) == 2
         and not parts[1].isdigit()
     ):
@@ -111,6 +113,13 @@ def _nth(items: list[Any], args: list[str], what: str) -> Any:
 
 
 def _lookup(w: World, kind: str, args: list[str]) -> Any:
+    if kind == "spot-task":
+        spot = [
+            t
+            for t in _service_tasks(w, args[0])
+            if t.get("capacityProviderName") == "FARGATE_SPOT" and t["lastStatus"] == "RUNNING"
+        ]
+        return _nth(spot, args, f"service {args[0]!r}'s running FARGATE_SPOT tasks")["taskArn"]
     if kind in ("task", "task-ip", "task-instance"):
         task = _nth(_service_tasks(w, args[0]), args, f"service {args[0]!r}'s running tasks")
         if kind == "task":

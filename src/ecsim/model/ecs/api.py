@@ -16,7 +16,7 @@ from ecsim.model import errors
 from ecsim.model.aws.names import Names, tail
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
-from ecsim.model.ecs import placement, quotas, rebalancing
+from ecsim.model.ecs import capacity, placement, quotas, rebalancing
 from ecsim.model.ecs.backend import EcsBackend, assigns_public_ip
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.container_health import ContainerHealthCheck
@@ -82,7 +82,6 @@ UNMODELLED_SERVICE_PARAMS = (
     "serviceConnectConfiguration",
     "volumeConfigurations",
     "vpcLatticeConfigurations",
-    "capacityProviderStrategy",
 )
 
 
@@ -378,7 +377,8 @@ class EcsApi(EcsTagging):
         name = p.req_str("serviceName")
         td_ref = p.str("taskDefinition")
         desired = p.int("desiredCount", lo=0)
-        launch_type = self._launch_type(p.str("launchType"))
+        strategy_given = capacity.read_strategy(p)
+        launch_type = self._launch_type(p.str("launchType"), strategy_given)
         network = p.dict("networkConfiguration")
         load_balancers = p.list("loadBalancers")
         deployment = p.dict("deploymentConfiguration")
@@ -430,6 +430,7 @@ class EcsApi(EcsTagging):
             az_rebalancing=az_rebalancing,
             propagate_tags=propagate,
             managed_tags=managed,
+            capacity_provider_strategy=strategy_given or (),
         )
         self.backend.add_service(svc, tags)
         return {"service": self._service_shape(svc, tagged=True)}
@@ -450,6 +451,11 @@ class EcsApi(EcsTagging):
         strategy = placement.check_strategy(raw_strategy)
         constraints = placement.check_constraints(raw_constraints)
         az_rebalancing = _az_rebalancing(p)  # not given: unchanged; no new deployment either
+        strategy_given = capacity.read_strategy(p)
+        if strategy_given is not None and svc.launch_type is not LaunchType.FARGATE:
+            raise errors.InvalidParameterException(
+                "ecsim models the Fargate capacity providers only; the service runs on EC2."
+            )
         self._deployment_controller(p)
         propagate = read_propagate(p)
         managed = p.bool("enableECSManagedTags")
@@ -491,6 +497,7 @@ class EcsApi(EcsTagging):
             az_rebalancing=az_rebalancing,
             propagate_tags=propagate,
             managed_tags=managed,
+            capacity_provider_strategy=strategy_given,
         )
         self.backend.update_service(svc, update)
         return {"service": self._service_shape(svc)}
@@ -558,7 +565,13 @@ class EcsApi(EcsTagging):
                 "with the ECS rolling update (deploymentController type ECS)."
             )
 
-    def _launch_type(self, value: str | None) -> LaunchType:
+    def _launch_type(
+        self, value: str | None, strategy: capacity.Strategy | None = None
+    ) -> LaunchType:
+        """The launch type given (FARGATE if none); with a capacity provider strategy, whose
+        providers are Fargate's, FARGATE, and no launch type may be given as well."""
+        if strategy is not None and value is not None:
+            raise errors.InvalidParameterException(capacity.BOTH)
         if value is None:
             return LaunchType.FARGATE
         try:
@@ -699,6 +712,7 @@ class EcsApi(EcsTagging):
             "runningCount": svc.running_count(),
             "pendingCount": svc.pending_count(),
             "launchType": svc.launch_type.value,
+            "capacityProviderStrategy": capacity.shape(svc.capacity_provider_strategy),
             "taskDefinition": svc.task_definition.arn,
             "deploymentConfiguration": {
                 "deploymentCircuitBreaker": {
@@ -727,6 +741,8 @@ class EcsApi(EcsTagging):
             "availabilityZoneRebalancing": svc.az_rebalancing,
             "controllerStatus": svc.effective_controller.value,
         }
+        if svc.capacity_provider_strategy:  # a strategy instead of a launch type
+            del shape["launchType"]
         if svc.launch_type is LaunchType.FARGATE:
             shape["platformVersion"] = "LATEST"
             shape["platformFamily"] = "Linux"
@@ -763,10 +779,13 @@ class EcsApi(EcsTagging):
             "createdAt": self._time(d.created_at),
             "updatedAt": self._time(d.updated_at),
             "launchType": d.launch_type.value,
+            "capacityProviderStrategy": capacity.shape(d.capacity_provider_strategy),
             "networkConfiguration": d.network_configuration,
             "rolloutState": d.rollout_state.value,
             "rolloutStateReason": d.rollout_state_reason,
         }
+        if d.capacity_provider_strategy:
+            del shape["launchType"]
         if d.launch_type is LaunchType.FARGATE:
             shape["platformVersion"] = "1.4.0"
             shape["platformFamily"] = "Linux"
@@ -779,7 +798,8 @@ class EcsApi(EcsTagging):
         cluster = self._cluster(p.str("cluster"))
         td = self._task_definition(p.req_str("taskDefinition"))
         count = p.int("count", lo=1, hi=quotas.RUN_TASK_COUNT) or 1
-        launch_type = self._launch_type(p.str("launchType"))
+        strategy_given = capacity.read_strategy(p)
+        launch_type = self._launch_type(p.str("launchType"), strategy_given)
         network = p.dict("networkConfiguration")
         started_by = p.str("startedBy")
         group = p.str("group") or f"family:{td.family}"
@@ -795,7 +815,6 @@ class EcsApi(EcsTagging):
         managed = bool(p.bool("enableECSManagedTags"))
         p.done(
             (
-                "capacityProviderStrategy",
                 "enableExecuteCommand",
                 "platformVersion",
                 "referenceId",
@@ -805,7 +824,8 @@ class EcsApi(EcsTagging):
         )
         self._check_network(td, network, launch_type)
         placement.check_for_launch(launch_type, strategy, constraints, _td_constraints(td))
-        tasks, failures = [], []
+        tasks: list[Task] = []
+        failures: list[dict[str, Any]] = []
         peers = [t for t in cluster.tasks.values() if t.group == group and not t.stopped]
         public_ip = assigns_public_ip(network)
         for _ in range(count):
@@ -821,7 +841,12 @@ class EcsApi(EcsTagging):
             task = self.backend.new_task(
                 cluster, td, subnet, group, started_by, launch_type, instance, public_ip
             )
-            self.backend.run_task(task, overrides, tags, propagate, managed)
+            provider = (  # (docs/behaviour.md, "Fargate capacity providers")
+                capacity.choose(strategy_given, (t.capacity_provider or "" for t in tasks))
+                if strategy_given
+                else None
+            )
+            self.backend.run_task(task, overrides, tags, propagate, managed, provider)
             peers.append(task)
             tasks.append(task)
         return {"tasks": [self._task_shape(t, tagged=True) for t in tasks], "failures": failures}
@@ -960,6 +985,8 @@ class EcsApi(EcsTagging):
             shape["platformFamily"] = "Linux"
         if t.container_instance is not None:
             shape["containerInstanceArn"] = t.container_instance.arn
+        if t.capacity_provider is not None:
+            shape["capacityProviderName"] = t.capacity_provider
         for key in ("startedBy", "stopCode", "stoppedReason"):
             value = {
                 "startedBy": t.started_by,

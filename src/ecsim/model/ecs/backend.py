@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecsim.model.aws.tags import TagStore
 from ecsim.model.ec2.network import Subnet
+from ecsim.model.ecs import capacity
 from ecsim.model.ecs import messages as msg
 from ecsim.model.ecs.agent import EcsAgent
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
@@ -211,10 +212,12 @@ class EcsBackend:
         tags: dict[str, str],
         propagate: str = "NONE",
         managed: bool = False,
+        capacity_provider: str | None = None,
     ) -> None:
-        """RunTask: a standalone task, placed (`new_task`), gets its tags and starts its
-        lifecycle."""
+        """RunTask: a standalone task, placed (`new_task`), gets its tags (and its capacity
+        provider, with a strategy) and starts its lifecycle."""
         task.overrides = overrides
+        task.capacity_provider = capacity_provider
         propagated = (
             self.tags.of(task.task_definition.arn) if propagate == "TASK_DEFINITION" else {}
         )
@@ -348,6 +351,17 @@ class EcsBackend:
         )
         task.service = svc
         task.deployment_id = d.id
+        if d.capacity_provider_strategy:  # (docs/behaviour.md, "Fargate capacity providers")
+            task.capacity_provider = capacity.choose(
+                d.capacity_provider_strategy,
+                (
+                    t.capacity_provider or ""
+                    for t in svc.tasks.values()
+                    if t.deployment_id == d.id
+                    and not t.stopped
+                    and t.desired_status is DesiredStatus.RUNNING
+                ),
+            )
         svc.tasks[task.id] = task
         source = {"SERVICE": svc.arn, "TASK_DEFINITION": d.task_definition.arn}
         propagated = (
@@ -397,12 +411,19 @@ class EcsBackend:
             svc.deployment_configuration = update.deployment_configuration
         if update.health_check_grace_period is not None:
             svc.health_check_grace_period = update.health_check_grace_period
+        new_strategy = (
+            update.capacity_provider_strategy is not None
+            and update.capacity_provider_strategy != svc.capacity_provider_strategy
+        )
         new_deployment = (
             update.force_new_deployment
             or td is not svc.task_definition
             or update.network_configuration is not None
             or update.load_balancers is not None
+            or new_strategy
         )
+        if update.capacity_provider_strategy is not None:
+            svc.capacity_provider_strategy = update.capacity_provider_strategy
         svc.placement_strategy = update.placement_strategy
         svc.placement_constraints = update.placement_constraints
         if update.az_rebalancing is not None:
@@ -458,6 +479,7 @@ class EcsBackend:
             launch_type=svc.launch_type,
             network_configuration=svc.network_configuration,
             is_rollback=rollback,
+            capacity_provider_strategy=svc.capacity_provider_strategy,
         )
         d.rollout_state_reason = f"ECS deployment {d.id} in progress."
         svc.deployments = [d] + [x for x in svc.deployments if x.id != d.id]
@@ -505,6 +527,12 @@ class EcsBackend:
 
     def stop_task(self, task: Task, reason: str) -> None:
         self.lifecycle.stop(task, TaskStopCode.USER_INITIATED, reason)
+        if task.service is not None:
+            self.scheduler.poke(task.service)
+
+    def interrupt_spot(self, task: Task) -> None:
+        """A Fargate Spot interruption; the service launches a replacement at once."""
+        self.lifecycle.spot_interrupted(task)
         if task.service is not None:
             self.scheduler.poke(task.service)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from ecsim.model.ecs import capacity
 from ecsim.model.ecs import messages as msg
 from ecsim.model.ecs.enums import (
     DesiredStatus,
@@ -223,6 +224,34 @@ class TaskLifecycle:
         self.hooks.deactivate(task)
         if not task.draining:
             self._sigterm(task)
+
+    def spot_interrupted(self, task: Task) -> None:
+        """Fargate Spot takes its capacity back: the termination notice (desired STOPPED,
+        `TerminationNotice`, "Your Spot Task was interrupted."), SIGTERM at once while the
+        task is deregistered, and two minutes later the task is gone, whatever it was doing
+        (docs/behaviour.md, "Fargate capacity providers")."""
+        if task.last_status in (TaskStatus.DEPROVISIONING, TaskStatus.STOPPED):
+            return
+        if task.desired_status is DesiredStatus.RUNNING:
+            self._begin_stop(task, TaskStopCode.TERMINATION_NOTICE, capacity.SPOT_INTERRUPTED)
+        if task.last_status in (TaskStatus.PROVISIONING, TaskStatus.PENDING):
+            self._cancel_timers(task)
+            self._deprovision(task)
+            return
+        if task.last_status is not TaskStatus.STOPPING:
+            self._cancel_timers(task)
+            task.times.setdefault("stoppingAt", self.ctx.now)
+            if task.last_status is not TaskStatus.DEACTIVATING:
+                self._set(task, TaskStatus.DEACTIVATING)
+                self.hooks.deactivate(task)
+            self._sigterm(task)
+        self._after(task, capacity.SPOT_WARNING, self._reclaimed)
+
+    def _reclaimed(self, task: Task) -> None:
+        """The end of a Spot task's two-minute warning: still running, it is killed."""
+        if task.alive and task.last_status is TaskStatus.STOPPING:
+            self._cancel_timers(task)
+            self._sigkilled(task)
 
     def target_drained(self, task: Task, key: tuple[str, str, int]) -> None:
         """A target of the task finished draining (its state is now `unused`)."""

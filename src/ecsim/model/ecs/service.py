@@ -8,6 +8,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ecsim.model.ecs.capacity import Strategy
 from ecsim.model.ecs.enums import (
     ControllerStatus,
     DeploymentStatus,
@@ -77,6 +78,8 @@ class Deployment:
     failed_tasks: int = 0
     had_healthy_task: bool = False
     is_rollback: bool = False
+    # the service's capacity provider strategy when it started; empty: its launch type
+    capacity_provider_strategy: Strategy = ()
 
 
 @dataclass
@@ -119,6 +122,8 @@ class Service:
     # Availability Zone rebalancing (rebalancing.py): the setting, whether an operation is
     # under way, and the task it started that has yet to become healthy
     az_rebalancing: str = "DISABLED"
+    # FARGATE / FARGATE_SPOT with base and weight, instead of the launch type (capacity.py)
+    capacity_provider_strategy: Strategy = ()
     # which tags its new tasks get (docs/behaviour.md, "Tags"): `propagateTags` (SERVICE,
     # TASK_DEFINITION or NONE) and `enableECSManagedTags`
     propagate_tags: str = "NONE"
@@ -185,3 +190,4 @@ class ServiceUpdate:
     az_rebalancing: str | None
     propagate_tags: str | None = None
     managed_tags: bool | None = None
+    capacity_provider_strategy: Strategy | None = None

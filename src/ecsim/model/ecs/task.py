@@ -68,6 +68,7 @@ class Task:
     containers: list[Container]
     service: Service | None = None
     deployment_id: str | None = None
+    capacity_provider: str | None = None  # FARGATE or FARGATE_SPOT, if launched by a strategy
     container_instance: ContainerInstance | None = None
     ip: str | None = None
     public_ip: bool = False  # awsvpcConfiguration.assignPublicIp ENABLED

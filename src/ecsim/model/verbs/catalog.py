@@ -46,6 +46,14 @@ KILL_TASK = Verb(
     ),
     fault=True,
 )
+INTERRUPT_SPOT = Verb(
+    "chaos",
+    "interrupt_spot",
+    "Fargate Spot takes the task's capacity back: the two-minute warning (TerminationNotice), "
+    "SIGTERM, deregistration, and the task gone two minutes later; a service replaces it.",
+    (TASK,),
+    fault=True,
+)
 SET_APP_HEALTH = Verb(
     "chaos",
     "set_app_health",
@@ -327,6 +335,7 @@ RESET = Verb(
 
 VERBS: tuple[Verb, ...] = (
     KILL_TASK,
+    INTERRUPT_SPOT,
     SET_APP_HEALTH,
     STRESS_CPU,
     BLACKHOLE_PORT,

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ecsim.model.ecs.capacity import FARGATE_SPOT
 from ecsim.model.ecs.cluster import Cluster
 from ecsim.model.ecs.draining import SETTABLE
-from ecsim.model.ecs.enums import ContainerInstanceStatus, ControllerStatus
+from ecsim.model.ecs.enums import ContainerInstanceStatus, ControllerStatus, DesiredStatus
 from ecsim.model.ecs.lifecycle import OOM_REASON, SIGKILL_EXIT
 from ecsim.model.ecs.service import Service
 from ecsim.model.ecs.task import Task
@@ -88,6 +89,22 @@ class Chaos:
             self._backend.lifecycle.container_exited(t, SIGKILL_EXIT, OOM_REASON)
         else:
             self._backend.lifecycle.container_exited(t, 1, None)
+
+    def interrupt_spot(self, task: TaskRef) -> None:
+        """A Fargate Spot interruption of a task on FARGATE_SPOT
+        (docs/behaviour.md, "Fargate capacity providers")."""
+        check(catalog.INTERRUPT_SPOT, {"task": task})
+        t = self.task(task)
+        if t.capacity_provider != FARGATE_SPOT:
+            raise InvalidParameterException(
+                f"Task {t.id} does not run on FARGATE_SPOT: only Fargate Spot tasks are "
+                "interrupted."
+            )
+        if t.desired_status is DesiredStatus.STOPPED:
+            raise InvalidParameterException(
+                f"Task {t.id} is already stopping (lastStatus {t.last_status.value})."
+            )
+        self._backend.interrupt_spot(t)
 
     def set_app_health(self, task: TaskRef, healthy: bool) -> None:
         """The app starts (True) or stops (False) passing its health checks."""
