@@ -37,6 +37,7 @@ from ecsim.model.ecs.service import (
     Service,
     ServiceUpdate,
 )
+from ecsim.model.ecs.service_deployments import EcsServiceDeployments
 from ecsim.model.ecs.tagging import EcsTagging, as_list, read_propagate, read_tags
 from ecsim.model.ecs.task import Task
 from ecsim.model.ecs.taskdef import TaskDefinition, task_size
@@ -86,7 +87,7 @@ UNMODELLED_SERVICE_PARAMS = (
 )
 
 
-class EcsApi(EcsTagging):
+class EcsApi(EcsTagging, EcsServiceDeployments):
     """The ECS operations of one world."""
 
     def __init__(self, ctx: SimContext, backend: EcsBackend, elb: ElbBackend, net: Network) -> None:

@@ -29,6 +29,7 @@ from ecsim.model.ecs.enums import (
 from ecsim.model.ecs.faults import TaskFaults
 from ecsim.model.ecs.lifecycle import TaskLifecycle
 from ecsim.model.ecs.placement import select
+from ecsim.model.ecs.records import DeploymentRecords, ServiceDeploymentRecord
 from ecsim.model.ecs.scheduler import START_FAILURES_BEFORE_THROTTLE, ServiceScheduler
 from ecsim.model.ecs.service import Deployment, Service, ServiceUpdate
 from ecsim.model.ecs.tagging import launch_tags
@@ -61,6 +62,8 @@ class EcsBackend:
         self.clusters: dict[str, Cluster] = {}
         self.task_definitions: dict[str, list[TaskDefinition]] = {}
         self.tags = TagStore()  # of every ECS resource, by ARN (docs/behaviour.md, "Tags")
+        # (docs/behaviour.md, "Service deployment records")
+        self.records = DeploymentRecords(ctx)
         self.lifecycle = TaskLifecycle(ctx, self, net, endpoints)
         self.scheduler = ServiceScheduler(self)
         self.draining = InstanceDraining(self)
@@ -461,6 +464,7 @@ class EcsBackend:
         )
         d.rollout_state_reason = f"ECS deployment {d.id} in progress."
         svc.deployments = [d] + [x for x in svc.deployments if x.id != d.id]
+        self.records.started(svc, d, rollback)
         svc.task_definition = td
         svc.start_failures = 0
         svc.throttled_until = 0.0
@@ -493,8 +497,27 @@ class EcsBackend:
             )
         )
 
+    def stop_service_deployment(self, record: ServiceDeploymentRecord) -> None:
+        """StopServiceDeployment (ROLLBACK): the deployment under way fails and the service
+        rolls back to its last completed deployment, as the circuit breaker's rollback does
+        (docs/behaviour.md, "Service deployment records")."""
+        svc = record.service
+        previous = svc.last_completed
+        assert previous is not None
+        self.records.rollback_requested(record)
+        d = svc.deployment(record.deployment_id)
+        if d is not None and d.rollout_state is RolloutState.IN_PROGRESS:
+            d.rollout_state = RolloutState.FAILED
+            d.rollout_state_reason = record.status_reason or ""
+            self.scheduler.deployment_changed(svc, d)
+        self.scheduler.event(svc, msg.rolling_back(svc.name, previous.id))
+        self.start_deployment(
+            svc, previous.task_definition, deployment_id=previous.id, rollback=True
+        )
+
     def service_inactive(self, svc: Service) -> None:
         svc.status = ServiceStatus.INACTIVE
+        self.records.service_inactive(svc)
         for d in svc.deployments:
             if d.rollout_state is RolloutState.IN_PROGRESS:
                 d.rollout_state = RolloutState.COMPLETED
