@@ -17,7 +17,9 @@ from ecsim.model.aws.names import Names, tail
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.ecs import placement, quotas, rebalancing
+from ecsim.model.ecs.account import EcsAccountSettings
 from ecsim.model.ecs.backend import EcsBackend, assigns_public_ip
+from ecsim.model.ecs.capacity import EcsCapacity
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.container_health import ContainerHealthCheck
 from ecsim.model.ecs.draining import SETTABLE
@@ -29,6 +31,7 @@ from ecsim.model.ecs.enums import (
     ServiceStatus,
     TaskStatus,
 )
+from ecsim.model.ecs.families import EcsFamilies
 from ecsim.model.ecs.profile import ProfileError, profile_from_labels
 from ecsim.model.ecs.service import (
     CircuitBreaker,
@@ -87,7 +90,7 @@ UNMODELLED_SERVICE_PARAMS = (
 )
 
 
-class EcsApi(EcsTagging, EcsServiceDeployments):
+class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity, EcsFamilies):
     """The ECS operations of one world."""
 
     def __init__(self, ctx: SimContext, backend: EcsBackend, elb: ElbBackend, net: Network) -> None:
@@ -219,8 +222,8 @@ class EcsApi(EcsTagging, EcsServiceDeployments):
             "statistics": [],
             "tags": as_list(self.backend.tags.of(c.arn)) if tagged else [],
             "settings": c.settings or [{"name": "containerInsights", "value": "disabled"}],
-            "capacityProviders": [],
-            "defaultCapacityProviderStrategy": [],
+            "capacityProviders": list(c.capacity_providers),
+            "defaultCapacityProviderStrategy": [dict(s) for s in c.default_strategy],
         }
 
     def _arn_for(self, ref: str, kind: str) -> str:
@@ -368,6 +371,7 @@ class EcsApi(EcsTagging, EcsServiceDeployments):
             ("executionRoleArn", td.extra.get("executionRoleArn")),
             ("taskRoleArn", td.extra.get("taskRoleArn")),
             ("deregisteredAt", self._time(td.deregistered_at)),
+            ("deleteRequestedAt", self._time(td.delete_requested_at)),
         ):
             if value is not None:
                 shape[key] = value

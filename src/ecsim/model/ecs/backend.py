@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ecsim.model.aws.tags import TagStore
 from ecsim.model.ec2.network import Subnet
 from ecsim.model.ecs import messages as msg
+from ecsim.model.ecs.account import AccountSettings
 from ecsim.model.ecs.agent import EcsAgent
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.draining import InstanceDraining, on_draining_instance
@@ -64,6 +65,7 @@ class EcsBackend:
         self.tags = TagStore()  # of every ECS resource, by ARN (docs/behaviour.md, "Tags")
         # (docs/behaviour.md, "Service deployment records")
         self.records = DeploymentRecords(ctx)
+        self.account = AccountSettings()  # (docs/behaviour.md, "Account settings")
         self.lifecycle = TaskLifecycle(ctx, self, net, endpoints)
         self.scheduler = ServiceScheduler(self)
         self.draining = InstanceDraining(self)
@@ -365,11 +367,36 @@ class EcsBackend:
     # --- clusters and task definitions -----------------------------------------------------
 
     def add_cluster(self, cluster: Cluster, tags: dict[str, str] | None = None) -> None:
+        """CreateCluster; without a containerInsights setting, a new cluster gets the
+        account's (docs/behaviour.md, "Account settings")."""
+        if not any(s.get("name") == "containerInsights" for s in cluster.settings):
+            insights = self.account.effective("containerInsights")
+            cluster.settings = [*cluster.settings, {"name": "containerInsights", "value": insights}]
         self.clusters[cluster.name] = cluster
         self.tags.set(cluster.arn, tags or {})
 
     def deactivate_cluster(self, cluster: Cluster) -> None:
         cluster.status = "INACTIVE"
+
+    def update_cluster_settings(self, cluster: Cluster, settings: dict[str, str]) -> None:
+        """UpdateCluster `settings` (docs/behaviour.md, "Cluster settings")."""
+        kept = [s for s in cluster.settings if s.get("name") not in settings]
+        cluster.settings = kept + [{"name": k, "value": v} for k, v in settings.items()]
+
+    def put_cluster_capacity_providers(
+        self, cluster: Cluster, providers: list[str], strategy: list[dict[str, int | str]]
+    ) -> None:
+        """(docs/behaviour.md, "Capacity providers")"""
+        cluster.capacity_providers = list(providers)
+        cluster.default_strategy = [dict(item) for item in strategy]
+
+    def put_account_setting(self, name: str, value: str, principal: str | None) -> None:
+        """PutAccountSetting (a principal's), or PutAccountSettingDefault (None: the
+        account's default) (docs/behaviour.md, "Account settings")."""
+        if principal is None:
+            self.account.defaults[name] = value
+        else:
+            self.account.own[(principal, name)] = value
 
     def add_task_definition(self, td: TaskDefinition, tags: dict[str, str] | None = None) -> None:
         self.task_definitions.setdefault(td.family, []).append(td)
@@ -378,6 +405,13 @@ class EcsBackend:
     def deregister_task_definition(self, td: TaskDefinition) -> None:
         td.status = "INACTIVE"
         td.deregistered_at = self.ctx.now
+
+    def delete_task_definition(self, td: TaskDefinition) -> None:
+        """DeleteTaskDefinitions: an INACTIVE revision goes DELETE_IN_PROGRESS
+        (docs/behaviour.md, "Deleting task definitions")."""
+        if td.status != "DELETE_IN_PROGRESS":
+            td.status = "DELETE_IN_PROGRESS"
+            td.delete_requested_at = self.ctx.now
 
     # --- services -------------------------------------------------------------------------
 

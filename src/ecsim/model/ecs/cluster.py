@@ -59,6 +59,9 @@ class Cluster:
     instances: dict[str, ContainerInstance] = field(default_factory=dict)
     controller_status: ControllerStatus = ControllerStatus.ACTIVE
     settings: list[dict[str, str]] = field(default_factory=list)
+    # PutClusterCapacityProviders (docs/behaviour.md, "Capacity providers")
+    capacity_providers: list[str] = field(default_factory=list)
+    default_strategy: list[dict[str, int | str]] = field(default_factory=list)
 
     def active_services(self) -> list[Service]:
         return [s for s in self.services.values() if s.status == "ACTIVE"]
