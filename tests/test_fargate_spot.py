@@ -31,6 +31,17 @@ SPOT_3_TO_1 = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _fargate_providers(server: LiveServer) -> None:
+    """The demo's cluster with both Fargate capacity providers associated, as a strategy
+    needs (PutClusterCapacityProviders)."""
+    server.client("ecs").put_cluster_capacity_providers(
+        cluster=CLUSTER,
+        capacityProviders=["FARGATE", "FARGATE_SPOT"],
+        defaultCapacityProviderStrategy=[],
+    )
+
+
 def _tasks(ecs: Any, desired: str = "RUNNING") -> list[dict[str, Any]]:
     arns = ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE, desiredStatus=desired)["taskArns"]
     return ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []
@@ -182,3 +193,46 @@ def test_bad_strategies_are_refused_and_change_nothing(
     assert not any(
         a.endswith("/spot-service") for a in ecs.list_services(cluster=CLUSTER)["serviceArns"]
     )
+
+
+def test_a_strategy_needs_its_providers_associated_with_the_cluster(server: LiveServer) -> None:
+    ecs = server.client("ecs")
+    ecs.put_cluster_capacity_providers(
+        cluster=CLUSTER, capacityProviders=["FARGATE"], defaultCapacityProviderStrategy=[]
+    )
+    with pytest.raises(ClientError) as e:
+        ecs.update_service(
+            cluster=CLUSTER,
+            service=SERVICE,
+            capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}],
+        )
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "not associated" in e.value.response["Error"]["Message"]
+    svc = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+    assert svc["capacityProviderStrategy"] == []
+
+
+def test_the_clusters_default_strategy_is_used_without_a_launch_type(server: LiveServer) -> None:
+    """RunTask with neither a launch type nor a strategy runs by the cluster's default
+    capacity provider strategy (PutClusterCapacityProviders)."""
+    ecs = server.client("ecs")
+    ecs.put_cluster_capacity_providers(
+        cluster=CLUSTER,
+        capacityProviders=["FARGATE", "FARGATE_SPOT"],
+        defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}],
+    )
+    svc = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+    run = ecs.run_task(
+        cluster=CLUSTER,
+        taskDefinition=svc["taskDefinition"],
+        count=2,
+        networkConfiguration=svc["networkConfiguration"],
+    )
+    assert [t["capacityProviderName"] for t in run["tasks"]] == ["FARGATE_SPOT"] * 2
+    with_launch = ecs.run_task(
+        cluster=CLUSTER,
+        taskDefinition=svc["taskDefinition"],
+        launchType="FARGATE",
+        networkConfiguration=svc["networkConfiguration"],
+    )
+    assert "capacityProviderName" not in with_launch["tasks"][0]

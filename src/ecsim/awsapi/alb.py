@@ -44,6 +44,7 @@ from starlette.responses import Response
 from starlette.routing import Route, request_response
 
 from ecsim.live.runtime import LiveWorld
+from ecsim.model.elbv2.listener_attributes import response_headers
 from ecsim.model.errors import AwsError
 from ecsim.model.world import World
 
@@ -110,9 +111,30 @@ class AlbPort:
         if response is None:
             unsettled = await self._until_settled(world, trace, began)
             response = self._unsettled(unsettled) if unsettled else self._answer(trace, request)
+            self._listener_headers(world, response)
         self.answered += 1
         self.by_status[response.status_code] = self.by_status.get(response.status_code, 0) + 1
         return response
+
+    def _listener_headers(self, world: World, response: Response) -> None:
+        """The listener's header modification attributes: the `Server` header off, response
+        headers added (docs/behaviour.md, "Listener attributes")."""
+        lbs = list(world.elb.load_balancers.values())
+        ref = self.load_balancer
+        lb = next((b for b in lbs if ref in (b.arn, b.name, b.dns_name)), None) if ref else None
+        if lb is None and ref is None and lbs:
+            lb = lbs[0]
+        listener = next(
+            (x for x in (lb.listeners.values() if lb else []) if x.port == self.listener_port),
+            None,
+        )
+        if listener is None:
+            return
+        server, added = response_headers(listener.attributes)
+        if not server and "server" in response.headers:
+            del response.headers["server"]
+        for name, value in added.items():
+            response.headers[name] = value
 
     async def _until_settled(self, world: World, trace: dict[str, Any], began: float) -> str:
         """Hold the request until the model has answered it (`trace["settled"]`, see

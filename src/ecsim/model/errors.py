@@ -58,6 +58,8 @@ PlatformTaskDefinitionIncompatibilityException = _error(
 )
 UnsupportedFeatureException = _error("UnsupportedFeatureException")
 ResourceNotFoundException = _error("ResourceNotFoundException")
+ConflictException = _error("ConflictException")
+ServiceDeploymentNotFoundException = _error("ServiceDeploymentNotFoundException")
 
 # ELBv2 (codes drop the `Exception` suffix of the shape names)
 ValidationError = _error("ValidationError")

@@ -292,6 +292,25 @@ class Builder:
             },
         }
         if "capacity_provider_strategy" in svc:
+            # the providers a strategy names are associated with the cluster first, as
+            # infrastructure code does (PutClusterCapacityProviders)
+            cluster = self.w.ecs.describe_clusters(clusters=[svc["cluster"]])["clusters"][0]
+            have = list(cluster.get("capacityProviders", []))
+            wanted = have + [
+                item["provider"]
+                for item in svc["capacity_provider_strategy"]
+                if item["provider"] not in have
+            ]
+            if wanted != have:
+                self.call(
+                    f"{path}.capacity_provider_strategy",
+                    self.w.ecs.put_cluster_capacity_providers,
+                    cluster=svc["cluster"],
+                    capacityProviders=wanted,
+                    defaultCapacityProviderStrategy=cluster.get(
+                        "defaultCapacityProviderStrategy", []
+                    ),
+                )
             params["capacityProviderStrategy"] = [
                 {
                     "capacityProvider": item["provider"],

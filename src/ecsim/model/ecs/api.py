@@ -17,7 +17,9 @@ from ecsim.model.aws.names import Names, tail
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.ecs import capacity, placement, quotas, rebalancing
+from ecsim.model.ecs.account import EcsAccountSettings
 from ecsim.model.ecs.backend import EcsBackend, assigns_public_ip
+from ecsim.model.ecs.capacity_providers import EcsCapacity
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.container_health import ContainerHealthCheck
 from ecsim.model.ecs.draining import SETTABLE
@@ -29,6 +31,7 @@ from ecsim.model.ecs.enums import (
     ServiceStatus,
     TaskStatus,
 )
+from ecsim.model.ecs.families import EcsFamilies
 from ecsim.model.ecs.profile import ProfileError, profile_from_labels
 from ecsim.model.ecs.service import (
     CircuitBreaker,
@@ -37,6 +40,7 @@ from ecsim.model.ecs.service import (
     Service,
     ServiceUpdate,
 )
+from ecsim.model.ecs.service_deployments import EcsServiceDeployments
 from ecsim.model.ecs.tagging import EcsTagging, as_list, read_propagate, read_tags
 from ecsim.model.ecs.task import Task
 from ecsim.model.ecs.taskdef import TaskDefinition, fargate_requires, task_size
@@ -85,7 +89,7 @@ UNMODELLED_SERVICE_PARAMS = (
 )
 
 
-class EcsApi(EcsTagging):
+class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity, EcsFamilies):
     """The ECS operations of one world."""
 
     def __init__(self, ctx: SimContext, backend: EcsBackend, elb: ElbBackend, net: Network) -> None:
@@ -142,14 +146,11 @@ class EcsApi(EcsTagging):
         name = p.str("clusterName") or "default"
         settings = p.list("settings")
         tags = read_tags(p)
-        p.done(
-            (
-                "configuration",
-                "capacityProviders",
-                "defaultCapacityProviderStrategy",
-                "serviceConnectDefaults",
-            )
-        )
+        providers = p.strs("capacityProviders")
+        default_strategy = capacity.read_strategy(p, "defaultCapacityProviderStrategy") or ()
+        p.done(("configuration", "serviceConnectDefaults"))
+        capacity.check_providers(providers)
+        capacity.check_associated(default_strategy, name, providers)
         _NAMES.check(name, field="clusterName")
         cluster = self.backend.clusters.get(name)
         if cluster is None or cluster.status != "ACTIVE":
@@ -160,6 +161,8 @@ class EcsApi(EcsTagging):
                 settings=settings,
             )
             self.backend.add_cluster(cluster, tags)
+            if providers:
+                self.backend.put_cluster_capacity_providers(cluster, providers, default_strategy)
         return {"cluster": self._cluster_shape(cluster, tagged=True)}
 
     def describe_clusters(self, **params: Any) -> dict[str, Any]:
@@ -217,8 +220,8 @@ class EcsApi(EcsTagging):
             "statistics": [],
             "tags": as_list(self.backend.tags.of(c.arn)) if tagged else [],
             "settings": c.settings or [{"name": "containerInsights", "value": "disabled"}],
-            "capacityProviders": [],
-            "defaultCapacityProviderStrategy": [],
+            "capacityProviders": list(c.capacity_providers),
+            "defaultCapacityProviderStrategy": capacity.shape(c.default_strategy),
         }
 
     def _arn_for(self, ref: str, kind: str) -> str:
@@ -364,6 +367,7 @@ class EcsApi(EcsTagging):
             ("executionRoleArn", td.extra.get("executionRoleArn")),
             ("taskRoleArn", td.extra.get("taskRoleArn")),
             ("deregisteredAt", self._time(td.deregistered_at)),
+            ("deleteRequestedAt", self._time(td.delete_requested_at)),
         ):
             if value is not None:
                 shape[key] = value
@@ -377,8 +381,9 @@ class EcsApi(EcsTagging):
         name = p.req_str("serviceName")
         td_ref = p.str("taskDefinition")
         desired = p.int("desiredCount", lo=0)
-        strategy_given = capacity.read_strategy(p)
-        launch_type = self._launch_type(p.str("launchType"), strategy_given)
+        launch_given = p.str("launchType")
+        strategy_given = capacity.of_cluster(cluster, capacity.read_strategy(p), launch_given)
+        launch_type = self._launch_type(launch_given, strategy_given)
         network = p.dict("networkConfiguration")
         load_balancers = p.list("loadBalancers")
         deployment = p.dict("deploymentConfiguration")
@@ -452,6 +457,8 @@ class EcsApi(EcsTagging):
         constraints = placement.check_constraints(raw_constraints)
         az_rebalancing = _az_rebalancing(p)  # not given: unchanged; no new deployment either
         strategy_given = capacity.read_strategy(p)
+        if strategy_given is not None:
+            capacity.check_associated(strategy_given, cluster.name, cluster.capacity_providers)
         if strategy_given is not None and svc.launch_type is not LaunchType.FARGATE:
             raise errors.InvalidParameterException(
                 "ecsim models the Fargate capacity providers only; the service runs on EC2."
@@ -798,8 +805,9 @@ class EcsApi(EcsTagging):
         cluster = self._cluster(p.str("cluster"))
         td = self._task_definition(p.req_str("taskDefinition"))
         count = p.int("count", lo=1, hi=quotas.RUN_TASK_COUNT) or 1
-        strategy_given = capacity.read_strategy(p)
-        launch_type = self._launch_type(p.str("launchType"), strategy_given)
+        launch_given = p.str("launchType")
+        strategy_given = capacity.of_cluster(cluster, capacity.read_strategy(p), launch_given)
+        launch_type = self._launch_type(launch_given, strategy_given)
         network = p.dict("networkConfiguration")
         started_by = p.str("startedBy")
         group = p.str("group") or f"family:{td.family}"

@@ -13,6 +13,7 @@ from ecsim.model.aws.tags import TagStore
 from ecsim.model.ec2.network import Subnet
 from ecsim.model.ecs import capacity
 from ecsim.model.ecs import messages as msg
+from ecsim.model.ecs.account import AccountSettings
 from ecsim.model.ecs.agent import EcsAgent
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.draining import InstanceDraining, on_draining_instance
@@ -30,6 +31,7 @@ from ecsim.model.ecs.enums import (
 from ecsim.model.ecs.faults import TaskFaults
 from ecsim.model.ecs.lifecycle import TaskLifecycle
 from ecsim.model.ecs.placement import select
+from ecsim.model.ecs.records import DeploymentRecords, ServiceDeploymentRecord
 from ecsim.model.ecs.scheduler import START_FAILURES_BEFORE_THROTTLE, ServiceScheduler
 from ecsim.model.ecs.service import Deployment, Service, ServiceUpdate
 from ecsim.model.ecs.tagging import launch_tags
@@ -62,6 +64,9 @@ class EcsBackend:
         self.clusters: dict[str, Cluster] = {}
         self.task_definitions: dict[str, list[TaskDefinition]] = {}
         self.tags = TagStore()  # of every ECS resource, by ARN (docs/behaviour.md, "Tags")
+        # (docs/behaviour.md, "Service deployment records")
+        self.records = DeploymentRecords(ctx)
+        self.account = AccountSettings()  # (docs/behaviour.md, "Account settings")
         self.lifecycle = TaskLifecycle(ctx, self, net, endpoints)
         self.scheduler = ServiceScheduler(self)
         self.draining = InstanceDraining(self)
@@ -376,11 +381,36 @@ class EcsBackend:
     # --- clusters and task definitions -----------------------------------------------------
 
     def add_cluster(self, cluster: Cluster, tags: dict[str, str] | None = None) -> None:
+        """CreateCluster; without a containerInsights setting, a new cluster gets the
+        account's (docs/behaviour.md, "Account settings")."""
+        if not any(s.get("name") == "containerInsights" for s in cluster.settings):
+            insights = self.account.effective("containerInsights")
+            cluster.settings = [*cluster.settings, {"name": "containerInsights", "value": insights}]
         self.clusters[cluster.name] = cluster
         self.tags.set(cluster.arn, tags or {})
 
     def deactivate_cluster(self, cluster: Cluster) -> None:
         cluster.status = "INACTIVE"
+
+    def update_cluster_settings(self, cluster: Cluster, settings: dict[str, str]) -> None:
+        """UpdateCluster `settings` (docs/behaviour.md, "Cluster settings")."""
+        kept = [s for s in cluster.settings if s.get("name") not in settings]
+        cluster.settings = kept + [{"name": k, "value": v} for k, v in settings.items()]
+
+    def put_cluster_capacity_providers(
+        self, cluster: Cluster, providers: list[str], strategy: capacity.Strategy
+    ) -> None:
+        """(docs/behaviour.md, "Capacity providers")"""
+        cluster.capacity_providers = list(providers)
+        cluster.default_strategy = strategy
+
+    def put_account_setting(self, name: str, value: str, principal: str | None) -> None:
+        """PutAccountSetting (a principal's), or PutAccountSettingDefault (None: the
+        account's default) (docs/behaviour.md, "Account settings")."""
+        if principal is None:
+            self.account.defaults[name] = value
+        else:
+            self.account.own[(principal, name)] = value
 
     def add_task_definition(self, td: TaskDefinition, tags: dict[str, str] | None = None) -> None:
         self.task_definitions.setdefault(td.family, []).append(td)
@@ -389,6 +419,13 @@ class EcsBackend:
     def deregister_task_definition(self, td: TaskDefinition) -> None:
         td.status = "INACTIVE"
         td.deregistered_at = self.ctx.now
+
+    def delete_task_definition(self, td: TaskDefinition) -> None:
+        """DeleteTaskDefinitions: an INACTIVE revision goes DELETE_IN_PROGRESS
+        (docs/behaviour.md, "Deleting task definitions")."""
+        if td.status != "DELETE_IN_PROGRESS":
+            td.status = "DELETE_IN_PROGRESS"
+            td.delete_requested_at = self.ctx.now
 
     # --- services -------------------------------------------------------------------------
 
@@ -483,6 +520,7 @@ class EcsBackend:
         )
         d.rollout_state_reason = f"ECS deployment {d.id} in progress."
         svc.deployments = [d] + [x for x in svc.deployments if x.id != d.id]
+        self.records.started(svc, d, rollback)
         svc.task_definition = td
         svc.start_failures = 0
         svc.throttled_until = 0.0
@@ -515,8 +553,27 @@ class EcsBackend:
             )
         )
 
+    def stop_service_deployment(self, record: ServiceDeploymentRecord) -> None:
+        """StopServiceDeployment (ROLLBACK): the deployment under way fails and the service
+        rolls back to its last completed deployment, as the circuit breaker's rollback does
+        (docs/behaviour.md, "Service deployment records")."""
+        svc = record.service
+        previous = svc.last_completed
+        assert previous is not None
+        self.records.rollback_requested(record)
+        d = svc.deployment(record.deployment_id)
+        if d is not None and d.rollout_state is RolloutState.IN_PROGRESS:
+            d.rollout_state = RolloutState.FAILED
+            d.rollout_state_reason = record.status_reason or ""
+            self.scheduler.deployment_changed(svc, d)
+        self.scheduler.event(svc, msg.rolling_back(svc.name, previous.id))
+        self.start_deployment(
+            svc, previous.task_definition, deployment_id=previous.id, rollback=True
+        )
+
     def service_inactive(self, svc: Service) -> None:
         svc.status = ServiceStatus.INACTIVE
+        self.records.service_inactive(svc)
         for d in svc.deployments:
             if d.rollout_state is RolloutState.IN_PROGRESS:
                 d.rollout_state = RolloutState.COMPLETED

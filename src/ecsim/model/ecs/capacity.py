@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
 from ecsim.model.aws.params import Params
+
+if TYPE_CHECKING:
+    from ecsim.model.ecs.cluster import Cluster
 
 FARGATE = "FARGATE"
 FARGATE_SPOT = "FARGATE_SPOT"
@@ -41,13 +44,13 @@ class StrategyItem:
 Strategy = tuple[StrategyItem, ...]
 
 
-def read_strategy(p: Params) -> Strategy | None:
-    """`capacityProviderStrategy` (None: not given), checked as AWS checks it: known providers,
-    each once, weights 0 to 1,000 with at least one above 0, bases 0 to 100,000 on one
-    provider at most."""
-    if not p.has("capacityProviderStrategy"):
+def read_strategy(p: Params, name: str = "capacityProviderStrategy") -> Strategy | None:
+    """A capacity provider strategy (None: not given), checked as AWS checks it: known
+    providers, each once, weights 0 to 1,000 with at least one above 0, bases 0 to 100,000 on
+    one provider at most."""
+    if not p.has(name):
         return None
-    items = p.list("capacityProviderStrategy")
+    items = p.list(name)
     if not items:
         return None
     if len(items) > STRATEGY_ITEMS:
@@ -57,9 +60,7 @@ def read_strategy(p: Params) -> Strategy | None:
         )
     strategy: list[StrategyItem] = []
     for i, raw in enumerate(items):
-        item = p.as_structure(
-            raw, f"capacityProviderStrategy[{i}]", ("capacityProvider", "weight", "base")
-        )
+        item = p.as_structure(raw, f"{name}[{i}]", ("capacityProvider", "weight", "base"))
         name = item.req_str("capacityProvider")
         weight = item.int("weight", lo=0, hi=WEIGHT_MAX) or 0
         base = item.int("base", lo=0, hi=BASE_MAX) or 0
@@ -108,3 +109,40 @@ def choose(strategy: Sequence[StrategyItem], running: Iterable[str]) -> str:
 
 def shape(strategy: Strategy) -> list[dict[str, Any]]:
     return [s.shape() for s in strategy]
+
+
+def check_providers(providers: Sequence[str]) -> None:
+    """CreateCluster's and PutClusterCapacityProviders' `capacityProviders`: Fargate's, once."""
+    for provider in providers:
+        if provider not in PROVIDERS:
+            raise errors.InvalidParameterException(
+                f"The specified capacity provider {provider} does not exist: ecsim has the "
+                "Fargate capacity providers FARGATE and FARGATE_SPOT."
+            )
+    if len(set(providers)) != len(providers):
+        raise errors.InvalidParameterException("capacityProviders can not contain duplicates.")
+
+
+def of_cluster(
+    cluster: Cluster, given: Strategy | None, launch_type: str | None
+) -> Strategy | None:
+    """The strategy a service or RunTask runs with: the one given (its providers associated
+    with the cluster), else the cluster's default strategy when no launch type is given either,
+    else none (the launch type)."""
+    if given is not None:
+        check_associated(given, cluster.name, cluster.capacity_providers)
+        return given
+    if launch_type is None and cluster.default_strategy:
+        return cluster.default_strategy
+    return None
+
+
+def check_associated(strategy: Strategy, cluster_name: str, providers: Sequence[str]) -> None:
+    """Every provider of `strategy` must be associated with the cluster
+    (PutClusterCapacityProviders, or CreateCluster's `capacityProviders`)."""
+    for s in strategy:
+        if s.provider not in providers:
+            raise errors.InvalidParameterException(
+                f"The capacity provider {s.provider} is not associated with the cluster "
+                f"{cluster_name}. Associate it with PutClusterCapacityProviders first."
+            )

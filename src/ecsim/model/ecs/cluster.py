@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ecsim.model.ecs.capacity import Strategy
 from ecsim.model.ecs.enums import ContainerInstanceStatus, ControllerStatus
 
 if TYPE_CHECKING:
@@ -59,6 +60,9 @@ class Cluster:
     instances: dict[str, ContainerInstance] = field(default_factory=dict)
     controller_status: ControllerStatus = ControllerStatus.ACTIVE
     settings: list[dict[str, str]] = field(default_factory=list)
+    # PutClusterCapacityProviders (docs/behaviour.md, "Capacity providers")
+    capacity_providers: list[str] = field(default_factory=list)
+    default_strategy: Strategy = ()
 
     def active_services(self) -> list[Service]:
         return [s for s in self.services.values() if s.status == "ACTIVE"]

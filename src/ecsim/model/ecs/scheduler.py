@@ -536,9 +536,13 @@ class ServiceScheduler:
         self.deployment_changed(svc, d)
         self.event(svc, msg.deployment_failed(svc.name, d.id, why))
         previous = svc.last_completed
-        if not svc.deployment_configuration.circuit_breaker.rollback or previous is None:
-            return
-        if previous.id == d.id:
+        rolls_back = (
+            svc.deployment_configuration.circuit_breaker.rollback
+            and previous is not None
+            and previous.id != d.id
+        )
+        self.backend.records.failed(svc, d, rolls_back)
+        if not rolls_back or previous is None:
             return
         self.event(svc, msg.rolling_back(svc.name, previous.id))
         self.backend.start_deployment(
@@ -571,6 +575,7 @@ class ServiceScheduler:
             primary.rollout_state_reason = f"ECS deployment {primary.id} completed."
             svc.last_completed = primary
             self.deployment_changed(svc, primary)
+            self.backend.records.completed(svc, primary)
             self.event(svc, msg.deployment_completed(svc.name, primary.id))
         # Not steady while tasks still have to leave a DRAINING container instance.
         moving = any(on_draining_instance(t) for t in live)

@@ -31,6 +31,7 @@ class TaskDefinition:
     registered_at: float
     status: str = "ACTIVE"
     deregistered_at: float | None = None
+    delete_requested_at: float | None = None  # DeleteTaskDefinitions
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

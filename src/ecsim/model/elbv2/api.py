@@ -28,6 +28,8 @@ from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.elbv2 import messages
 from ecsim.model.elbv2.health import DESCRIPTIONS, Reason, TargetHealthState, valid_matcher
+from ecsim.model.elbv2.listener_attributes import ElbListenerAttributes
+from ecsim.model.elbv2.placement import ElbPlacement
 from ecsim.model.elbv2.resources import (
     HealthCheck,
     Listener,
@@ -389,7 +391,7 @@ def check_health_check_path(path: str) -> None:
         )
 
 
-class Elbv2Api(ElbTagging):
+class Elbv2Api(ElbTagging, ElbListenerAttributes, ElbPlacement):
     """The boto3 `elbv2` client of one world (`w.elbv2`)."""
 
     # The checks of text parameters AWS refuses in its own words; the query protocol's

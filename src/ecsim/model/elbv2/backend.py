@@ -38,6 +38,7 @@ from ecsim.model.events import TargetHealthChanged
 
 if TYPE_CHECKING:
     from ecsim.model.context import SimContext
+    from ecsim.model.ec2.network import Subnet
 
 HealthListener = Callable[[TargetGroup, Target, TargetHealthState], None]
 
@@ -127,6 +128,27 @@ class ElbBackend:
     def set_target_group_attributes(self, tg: TargetGroup, merged: dict[str, str]) -> None:
         self.endpoints.will_change()
         tg.attributes.update(merged)
+
+    def set_listener_attributes(self, listener: Listener, changed: dict[str, str]) -> None:
+        """ModifyListenerAttributes (docs/behaviour.md, "Listener attributes")."""
+        listener.attributes.update(changed)
+
+    def set_subnets(
+        self, lb: LoadBalancer, subnets: list[Subnet], nodes: list[tuple[str, str]]
+    ) -> list[tuple[str, str]]:
+        """SetSubnets: the load balancer's zones and nodes are those of `subnets` now;
+        answers the (subnet, address) of the nodes it no longer has, for EC2 to release
+        (docs/behaviour.md, "Load balancer subnets and security groups")."""
+        self.endpoints.will_change()
+        gone = [node for node in lb.node_ips if node not in nodes]
+        lb.subnets = [s.id for s in subnets]
+        lb.availability_zones = [(s.az, s.id) for s in subnets]
+        lb.node_ips = list(nodes)
+        self.topology_changed()
+        return gone
+
+    def set_security_groups(self, lb: LoadBalancer, groups: list[str]) -> None:
+        lb.security_groups = list(groups)
 
     def add_listener(self, lb: LoadBalancer, listener: Listener) -> None:
         self.endpoints.will_change()

@@ -42,6 +42,30 @@ DEFAULT_TARGET_GROUP_ATTRIBUTES: dict[str, str] = {
     "target_group_health.dns_failover.minimum_healthy_targets.percentage": "off",
 }
 
+# An HTTP listener's: the Server header on, no response header added
+# (docs/behaviour.md, "Listener attributes").
+DEFAULT_LISTENER_ATTRIBUTES: dict[str, str] = {
+    "routing.http.response.server.enabled": "true",
+    **dict.fromkeys(
+        [
+            f"routing.http.response.{name}.header_value"
+            for name in (
+                "strict_transport_security",
+                "access_control_allow_origin",
+                "access_control_allow_methods",
+                "access_control_allow_headers",
+                "access_control_allow_credentials",
+                "access_control_expose_headers",
+                "access_control_max_age",
+                "content_security_policy",
+                "x_content_type_options",
+                "x_frame_options",
+            )
+        ],
+        "",
+    ),
+}
+
 DEFAULT_LOAD_BALANCER_ATTRIBUTES: dict[str, str] = {
     "idle_timeout.timeout_seconds": "60",
     "client_keep_alive.seconds": "3600",
@@ -162,6 +186,9 @@ class Listener:
     protocol: str
     default_rule: Rule
     rules: list[Rule] = field(default_factory=list)
+    attributes: dict[str, str] = field(  # (docs/behaviour.md, "Listener attributes")
+        default_factory=lambda: dict(DEFAULT_LISTENER_ATTRIBUTES)
+    )
 
     def ordered_rules(self) -> list[Rule]:
         """Rules as the ALB evaluates them: lowest priority first, the default last."""
