@@ -13,13 +13,16 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
+from ecsim.model.aws.idempotency import ClientTokens
 from ecsim.model.aws.names import Names, tail
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.ecs import placement, quotas, rebalancing
 from ecsim.model.ecs.backend import EcsBackend, assigns_public_ip
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
+from ecsim.model.ecs.cluster_query import parse as parse_query
 from ecsim.model.ecs.container_health import ContainerHealthCheck
+from ecsim.model.ecs.coverage import COVERAGE
 from ecsim.model.ecs.draining import SETTABLE
 from ecsim.model.ecs.enums import (
     ContainerInstanceStatus,
@@ -72,18 +75,8 @@ _PAGES = Pages(
     message="Invalid nextToken.",
     loose=True,
 )
-UNMODELLED_SERVICE_PARAMS = (
-    "clientToken",
-    "platformVersion",
-    "role",
-    "serviceRegistries",
-    "schedulingStrategy",
-    "enableExecuteCommand",
-    "serviceConnectConfiguration",
-    "volumeConfigurations",
-    "vpcLatticeConfigurations",
-    "capacityProviderStrategy",
-)
+# Fargate platform versions: LATEST is 1.4.0 (docs/behaviour.md, "API protocols").
+PLATFORM_VERSIONS = ("LATEST", "1.4.0")
 
 
 class EcsApi(EcsTagging):
@@ -94,11 +87,15 @@ class EcsApi(EcsTagging):
         self.backend = backend
         self.elb = elb
         self.net = net
+        self._tokens = ClientTokens(errors.InvalidParameterException)
 
     # --- lookups --------------------------------------------------------------------------
 
     def _p(self, op: str, params: dict[str, Any]) -> Params:
-        return Params(op, params, errors.InvalidParameterException)
+        """The call's parameters, what ecsim does not model refused first (coverage.py)."""
+        p = Params(op, params, errors.InvalidParameterException)
+        COVERAGE.screen(p)
+        return p
 
     def _cluster(self, ref: str | None) -> Cluster:
         name = _NAMES.name_in(ref or "default", "cluster")
@@ -143,14 +140,7 @@ class EcsApi(EcsTagging):
         name = p.str("clusterName") or "default"
         settings = p.list("settings")
         tags = read_tags(p)
-        p.done(
-            (
-                "configuration",
-                "capacityProviders",
-                "defaultCapacityProviderStrategy",
-                "serviceConnectDefaults",
-            )
-        )
+        p.done()
         _NAMES.check(name, field="clusterName")
         cluster = self.backend.clusters.get(name)
         if cluster is None or cluster.status != "ACTIVE":
@@ -235,32 +225,14 @@ class EcsApi(EcsTagging):
         requires = p.strs("requiresCompatibilities")
         cpu = p.str("cpu")
         memory = p.str("memory")
-        extra = {
-            k: p.raw(k)
-            for k in (
-                "executionRoleArn",
-                "taskRoleArn",
-                "volumes",
-                "runtimePlatform",
-            )
-            if p.has(k)
-        }
+        extra = {k: p.raw(k) for k in ECHOED_TASK_DEFINITION_MEMBERS if p.has(k)}
         tags = read_tags(p)
         td_constraints = placement.check_constraints(
             p.raw("placementConstraints"), task_definition=True
         )
         if td_constraints:
             extra["placementConstraints"] = td_constraints
-        p.done(
-            (
-                "pidMode",
-                "ipcMode",
-                "proxyConfiguration",
-                "inferenceAccelerators",
-                "ephemeralStorage",
-                "enableFaultInjection",
-            )
-        )
+        p.done()
         _NAMES.check(family, field="family")
         if not containers:
             raise errors.ClientException("Container list cannot be empty.")
@@ -364,8 +336,7 @@ class EcsApi(EcsTagging):
         for key, value in (
             ("cpu", td.cpu),
             ("memory", td.memory),
-            ("executionRoleArn", td.extra.get("executionRoleArn")),
-            ("taskRoleArn", td.extra.get("taskRoleArn")),
+            *((k, td.extra.get(k)) for k in ECHOED_TASK_DEFINITION_MEMBERS if k != "volumes"),
             ("deregisteredAt", self._time(td.deregistered_at)),
         ):
             if value is not None:
@@ -392,9 +363,14 @@ class EcsApi(EcsTagging):
         tags = read_tags(p)
         propagate = read_propagate(p) or "NONE"
         managed = bool(p.bool("enableECSManagedTags"))
-        p.done(UNMODELLED_SERVICE_PARAMS)
+        echoed = _echoed_service_members(p, True, self.ctx.ids.account)
+        token = p.str("clientToken")
+        p.done()
         _NAMES.check(name, field="serviceName")
         existing = cluster.services.get(name)
+        made = self._tokens.recall("CreateService", token, params)
+        if made is not None and existing is not None and existing.arn in made:
+            return {"service": self._service_shape(existing, tagged=True)}
         if existing is not None and existing.status is not ServiceStatus.INACTIVE:
             raise errors.InvalidParameterException("Creation of service was not idempotent.")
         if td_ref is None:
@@ -432,8 +408,10 @@ class EcsApi(EcsTagging):
             az_rebalancing=az_rebalancing,
             propagate_tags=propagate,
             managed_tags=managed,
+            extra=echoed,
         )
         self.backend.add_service(svc, tags)
+        self._tokens.keep("CreateService", token, params, [svc.arn])
         return {"service": self._service_shape(svc, tagged=True)}
 
     def update_service(self, **params: Any) -> dict[str, Any]:
@@ -455,7 +433,8 @@ class EcsApi(EcsTagging):
         self._deployment_controller(p)
         propagate = read_propagate(p)
         managed = p.bool("enableECSManagedTags")
-        p.done(UNMODELLED_SERVICE_PARAMS)
+        echoed = _echoed_service_members(p, False, self.ctx.ids.account)
+        p.done()
         if desired is not None:
             _check_desired(desired)
         if svc.status is not ServiceStatus.ACTIVE:
@@ -493,6 +472,7 @@ class EcsApi(EcsTagging):
             az_rebalancing=az_rebalancing,
             propagate_tags=propagate,
             managed_tags=managed,
+            echoed=echoed,
         )
         self.backend.update_service(svc, update)
         return {"service": self._service_shape(svc)}
@@ -535,7 +515,7 @@ class EcsApi(EcsTagging):
         cluster = self._cluster(p.str("cluster"))
         launch = p.str("launchType")
         page = _PAGES.read(p, default=10)
-        p.done(("schedulingStrategy", "resourceManagementType"))
+        p.done()
         arns = [
             s.arn
             for s in cluster.services.values()
@@ -726,12 +706,14 @@ class EcsApi(EcsTagging):
             "tags": as_list(self.backend.tags.of(svc.arn)) if tagged else [],
             "enableECSManagedTags": svc.managed_tags,
             "propagateTags": svc.propagate_tags,
-            "enableExecuteCommand": False,
+            "enableExecuteCommand": bool(svc.extra.get("enableExecuteCommand")),
             "availabilityZoneRebalancing": svc.az_rebalancing,
             "controllerStatus": svc.effective_controller.value,
         }
+        if "roleArn" in svc.extra:
+            shape["roleArn"] = svc.extra["roleArn"]
         if svc.launch_type is LaunchType.FARGATE:
-            shape["platformVersion"] = "LATEST"
+            shape["platformVersion"] = svc.extra.get("platformVersion", "LATEST")
             shape["platformFamily"] = "Linux"
         if svc.load_balancers:
             shape["healthCheckGracePeriodSeconds"] = svc.health_check_grace_period
@@ -796,16 +778,14 @@ class EcsApi(EcsTagging):
                 "The SERVICE option for propagateTags is only valid for tasks started by a service."
             )
         managed = bool(p.bool("enableECSManagedTags"))
-        p.done(
-            (
-                "capacityProviderStrategy",
-                "enableExecuteCommand",
-                "platformVersion",
-                "referenceId",
-                "clientToken",
-                "volumeConfigurations",
-            )
-        )
+        execute = bool(p.bool("enableExecuteCommand"))
+        _platform_version(p)
+        token = p.str("clientToken")
+        p.done()
+        made = self._tokens.recall("RunTask", token, params)
+        if made is not None:
+            again = [cluster.tasks[arn] for arn in made if arn in cluster.tasks]
+            return {"tasks": [self._task_shape(t, tagged=True) for t in again], "failures": []}
         self._check_network(td, network, launch_type)
         placement.check_for_launch(launch_type, strategy, constraints, _td_constraints(td))
         tasks, failures = [], []
@@ -824,9 +804,11 @@ class EcsApi(EcsTagging):
             task = self.backend.new_task(
                 cluster, td, subnet, group, started_by, launch_type, instance, public_ip
             )
+            task.execute_command = execute
             self.backend.run_task(task, overrides, tags, propagate, managed)
             peers.append(task)
             tasks.append(task)
+        self._tokens.keep("RunTask", token, params, [t.id for t in tasks])
         return {"tasks": [self._task_shape(t, tagged=True) for t in tasks], "failures": failures}
 
     def stop_task(self, **params: Any) -> dict[str, Any]:
@@ -953,6 +935,11 @@ class EcsApi(EcsTagging):
             "taskDefinitionArn": td.arn,
             "version": t.version,
             "tags": as_list(self.backend.tags.of(t.arn)) if tagged else [],
+            "enableExecuteCommand": (
+                bool(t.service.extra.get("enableExecuteCommand"))
+                if t.service is not None
+                else t.execute_command
+            ),
         }
         if td.cpu:
             shape["cpu"] = td.cpu
@@ -991,13 +978,18 @@ class EcsApi(EcsTagging):
         p = self._p("ListContainerInstances", params)
         cluster = self._cluster(p.str("cluster"))
         status = p.str("status")
+        expression = p.str("filter")
         page = _PAGES.read(p)
-        p.done(("filter",))
+        p.done()
+        query = parse_query(expression) if expression else None
         arns = [
             i.arn
             for i in cluster.instances.values()
-            if i.status == status
-            or (status is None and i.status is not ContainerInstanceStatus.INACTIVE)
+            if (
+                i.status == status
+                or (status is None and i.status is not ContainerInstanceStatus.INACTIVE)
+            )
+            and (query is None or query(i))
         ]
         return page.of(arns, "containerInstanceArns")
 
@@ -1094,6 +1086,50 @@ class EcsApi(EcsTagging):
                 {"name": "ecs.instance-type", "value": i.instance_type},
             ],
         }
+
+
+# Members of RegisterTaskDefinition kept as given and answered by DescribeTaskDefinition.
+ECHOED_TASK_DEFINITION_MEMBERS = (
+    "executionRoleArn",
+    "taskRoleArn",
+    "volumes",
+    "pidMode",
+    "ipcMode",
+    "ephemeralStorage",
+    "enableFaultInjection",
+    "runtimePlatform",
+)
+
+
+def _platform_version(p: Params) -> str | None:
+    """`platformVersion`: the Fargate platform version ecsim models, 1.4.0 (LATEST)."""
+    value = p.str("platformVersion")
+    if value is not None and value not in PLATFORM_VERSIONS:
+        raise errors.UnsupportedFeatureException(
+            f"ecsim models the Fargate platform version 1.4.0 (LATEST); platformVersion "
+            f"{value!r} is not modelled."
+        )
+    return value
+
+
+def _echoed_service_members(p: Params, create: bool, account: str) -> dict[str, Any]:
+    """The members CreateService and UpdateService keep and DescribeServices answers back
+    (coverage.py): `platformVersion`, `enableExecuteCommand`, and `role` as `roleArn`.
+    UpdateService changes only those it is given."""
+    echoed: dict[str, Any] = {}
+    version = _platform_version(p)
+    if version is not None or create:
+        echoed["platformVersion"] = version or "LATEST"
+    execute = p.bool("enableExecuteCommand")
+    if execute is not None or create:
+        echoed["enableExecuteCommand"] = bool(execute)
+    if create:
+        role = p.str("role")
+        if role:
+            echoed["roleArn"] = (
+                role if role.startswith("arn:") else f"arn:aws:iam::{account}:role/{role}"
+            )
+    return echoed
 
 
 def _td_constraints(td: TaskDefinition) -> list[dict[str, str]]:
