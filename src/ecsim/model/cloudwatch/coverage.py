@@ -14,7 +14,7 @@ OPERATIONS: dict[str, list[Member]] = {
         *modelled(
             "Namespace MetricName Dimensions StartTime EndTime Period Statistics "
             "ExtendedStatistics",
-            'the datapoints answered (docs/awsapi.md, "CloudWatch: the ALB\'s metrics")',
+            "the datapoints answered, per period",
         ),
         *modelled("Unit", "another unit than the metric's answers no datapoints, as on AWS"),
     ],

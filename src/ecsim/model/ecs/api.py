@@ -88,6 +88,9 @@ class EcsApi(EcsTagging):
         self.elb = elb
         self.net = net
         self._tokens = ClientTokens(errors.InvalidParameterException)
+        # tasks RunTask started with enableExecuteCommand (a service's tasks answer their
+        # service's): DescribeTasks answers it
+        self._execute_command: set[str] = set()
 
     # --- lookups --------------------------------------------------------------------------
 
@@ -804,7 +807,8 @@ class EcsApi(EcsTagging):
             task = self.backend.new_task(
                 cluster, td, subnet, group, started_by, launch_type, instance, public_ip
             )
-            task.execute_command = execute
+            if execute:
+                self._execute_command.add(task.arn)
             self.backend.run_task(task, overrides, tags, propagate, managed)
             peers.append(task)
             tasks.append(task)
@@ -938,7 +942,7 @@ class EcsApi(EcsTagging):
             "enableExecuteCommand": (
                 bool(t.service.extra.get("enableExecuteCommand"))
                 if t.service is not None
-                else t.execute_command
+                else t.arn in self._execute_command
             ),
         }
         if td.cpu:

@@ -98,9 +98,6 @@ class Task:
     registrations: set[tuple[str, str, int]] = field(default_factory=set)
     timers: list[Timer] = field(default_factory=list)
     overrides: dict[str, Any] = field(default_factory=dict)
-    # RunTask's enableExecuteCommand, answered by DescribeTasks (a service's tasks answer
-    # their service's)
-    execute_command: bool = False
     # FIS-style faults (model/verbs/faults.py): CPU taken by a stressor (percent), ports whose
     # inbound traffic is dropped, seconds the network adds to every answer, share of its
     # packets lost
