@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from ecsim.model.autoscaling.coverage import COVERAGE
 from ecsim.model.autoscaling.messages import (
     alarm_name,
     no_scalable_target,
@@ -39,6 +40,7 @@ from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.ecs.enums import ServiceStatus
 from ecsim.model.errors import (
+    AwsError,
     InvalidNextTokenException,
     ObjectNotFoundException,
     ValidationException,
@@ -75,6 +77,8 @@ class ApplicationAutoScalingApi:
         self.ctx = ctx
         self.backend = backend
         self.scaler = scaler
+        # RegisterScalableTarget's Tags, by scalable target ARN (ListTagsForResource)
+        self._tags: dict[str, dict[str, str]] = {}
 
     # --- scalable targets -----------------------------------------------------------------
 
@@ -85,7 +89,8 @@ class ApplicationAutoScalingApi:
         hi = p.int("MaxCapacity", lo=0, hi=MAX_CAPACITY)
         role = p.str("RoleARN")
         suspended = p.dict("SuspendedState")
-        p.done(("Tags",))
+        tags = _tags(p.dict("Tags"))
+        p.done()
         for key, value in suspended.items():
             if key not in SUSPENDED or not isinstance(value, bool):
                 raise ValidationException(
@@ -119,13 +124,24 @@ class ApplicationAutoScalingApi:
                 arn=self._arn(f"scalable-target/{self.ctx.ids.hex(36)}"),
             )
         self.scaler.register(target, new_lo, new_hi, role, suspended)
+        if tags:  # a new registration tags the target; registering again adds the tags
+            self._tags.setdefault(target.arn, {}).update(tags)
         return {"ScalableTargetARN": target.arn}
+
+    def list_tags_for_resource(self, **params: Any) -> dict[str, Any]:
+        """The tags given to RegisterScalableTarget, by the target's ARN."""
+        p = self._p("ListTagsForResource", params)
+        arn = p.req_str("ResourceARN")
+        p.done()
+        if all(t.arn != arn for t in self.scaler.targets.values()):
+            raise AwsError(f"No scalable target found for {arn}.", code="ResourceNotFoundException")
+        return {"Tags": dict(self._tags.get(arn, {}))}
 
     def deregister_scalable_target(self, **params: Any) -> dict[str, Any]:
         p = self._p("DeregisterScalableTarget", params)
         resource_id, _, _ = self._target_key(p)
         p.done()
-        self._target(resource_id)
+        self._tags.pop(self._target(resource_id).arn, None)
         self.scaler.deregister(resource_id)
         return {}
 
@@ -151,7 +167,7 @@ class ApplicationAutoScalingApi:
         resource_id, _, _ = self._target_key(p)
         kind = p.str("PolicyType") or "StepScaling"
         config = p.dict("TargetTrackingScalingPolicyConfiguration")
-        p.done(("StepScalingPolicyConfiguration", "PredictiveScalingPolicyConfiguration"))
+        p.done()
         target = self._target(resource_id)
         if kind != "TargetTrackingScaling":
             raise ValidationException(
@@ -205,7 +221,7 @@ class ApplicationAutoScalingApi:
         resource_id = p.str("ResourceId")
         dimension = p.str("ScalableDimension")
         page = _PAGES.read(p)
-        p.done(("IncludeNotScaledActivities",))
+        p.done()
         clock = self.ctx.clock
         activities = [
             {
@@ -231,7 +247,10 @@ class ApplicationAutoScalingApi:
     # --- helpers --------------------------------------------------------------------------
 
     def _p(self, op: str, params: dict[str, Any]) -> Params:
-        return Params(op, params, ValidationException)
+        """The call's parameters, what ecsim does not model refused first (coverage.py)."""
+        p = Params(op, params, ValidationException)
+        COVERAGE.screen(p)
+        return p
 
     def _namespace(self, p: Params) -> None:
         ns = p.as_enum(p.req_str("ServiceNamespace"), "serviceNamespace", NAMESPACES)
@@ -377,3 +396,16 @@ class ApplicationAutoScalingApi:
             "ecs.application-autoscaling.amazonaws.com/"
             "AWSServiceRoleForApplicationAutoScaling_ECSService"
         )
+
+
+def _tags(given: dict[str, Any]) -> dict[str, str]:
+    """RegisterScalableTarget's `Tags`: at most 50, keys of 1-128 and values of at most 256
+    characters, not beginning with `aws:` (AWS's tag limits)."""
+    if len(given) > 50:
+        raise ValidationException("Tags can have at most 50 items.")
+    for key, value in given.items():
+        if not isinstance(value, str) or not 1 <= len(key) <= 128 or len(value) > 256:
+            raise ValidationException(f"The tag {key!r} is not valid.")
+        if key.lower().startswith("aws:"):
+            raise ValidationException(f"The tag key {key!r} uses the reserved prefix aws:.")
+    return dict(given)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ecsim.model.aws.names import resource, resource_id
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
+from ecsim.model.cloudwatch.coverage import COVERAGE
 from ecsim.model.errors import (
     AwsError,
     InvalidParameterCombination,
@@ -175,6 +176,7 @@ class CloudWatch:
             )
         _DATA_PAGES.read(p)
         newest_first = p.raw("ScanBy") != "TimestampAscending"
+        most = p.raw("MaxDatapoints")
         ids: set[str] = set()
         results = []
         for i, query in enumerate(queries):
@@ -228,6 +230,7 @@ class CloudWatch:
                     "StatusCode": "Complete",
                 }
             )
+        _check_max_datapoints(most, sum(len(r["Values"]) for r in results))
         return {"MetricDataResults": results, "Messages": []}
 
     def list_metrics(self, **kwargs: Any) -> dict[str, Any]:
@@ -499,8 +502,18 @@ def _host_count(steps: list[tuple[float, int]], t0: float, t1: float) -> dict[st
     }
 
 
-# The parameters of each operation (botocore cloudwatch/2010-08-01); the ones not named in
-# the code above are accepted and have no effect.
+def _check_max_datapoints(most: object, count: int) -> None:
+    """GetMetricData's `MaxDatapoints`: AWS pages a larger answer; ecsim answers in one page,
+    so it refuses one that would not fit (coverage.py)."""
+    if isinstance(most, int) and not isinstance(most, bool) and count > most:
+        raise InvalidParameterValue(
+            f"The answer has {count} datapoints, more than MaxDatapoints ({most}); ecsim "
+            "answers in one page: ask for fewer datapoints or a larger MaxDatapoints."
+        )
+
+
+# The parameters of each operation (botocore cloudwatch/2010-08-01); what ecsim does with
+# each is declared in coverage.py.
 GET_METRIC_STATISTICS = {
     "Namespace", "MetricName", "Dimensions", "StartTime", "EndTime", "Period", "Statistics",
     "ExtendedStatistics", "Unit",
@@ -532,6 +545,7 @@ def _params(operation: str, params: dict[str, Any], names: set[str]) -> Params:
     value is read (a typo: say so rather than ignore it)."""
     p = Params(operation, params, InvalidParameterValue, missing=_missing)
     p.only(names)
+    COVERAGE.screen(p)
     return p
 
 

@@ -15,8 +15,10 @@ import fnmatch
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from ecsim.model.aws.idempotency import ClientTokens
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
+from ecsim.model.ec2.coverage import COVERAGE
 from ecsim.model.ec2.instances import INSTANCE_TYPES, Instance
 from ecsim.model.ec2.tagging import Ec2Tagging, as_list, read_tags
 from ecsim.model.errors import AwsError, ec2_error
@@ -174,6 +176,11 @@ class Ec2Api(Ec2Tagging):
         self.ctx = ctx
         self.net = net
         self.instances = instances
+        # What RunInstances was given and DescribeInstances answers back, by instance ID.
+        self._launched_with: dict[str, Shape] = {}
+        self._tokens = ClientTokens(
+            lambda message: ec2_error("IdempotentParameterMismatch", message)
+        )
 
     # ============================================================================ VPCs
 
@@ -209,20 +216,8 @@ class Ec2Api(Ec2Tagging):
         cidr: str | None = p.str("CidrBlock")
         tenancy: str | None = p.str("InstanceTenancy") or "default"
         tags = self._tag_specifications(p, "vpc")
-        if p.bool("AmazonProvidedIpv6CidrBlock") or p.str("Ipv6CidrBlock"):
-            raise ec2_error("InvalidParameterValue", "ecsim's VPCs are IPv4 only")
         dry_run = p.bool("DryRun")
-        p.done(
-            accepted=[
-                "Ipv6Pool",
-                "Ipv4IpamPoolId",
-                "Ipv4NetmaskLength",
-                "Ipv6IpamPoolId",
-                "Ipv6NetmaskLength",
-                "Ipv6CidrBlockNetworkBorderGroup",
-                "VpcEncryptionControl",
-            ]
-        )
+        p.done()
         if cidr is None:
             raise ec2_error("MissingParameter", "The request must contain the parameter CidrBlock")
         if tenancy not in ("default", "dedicated", "host"):
@@ -284,18 +279,8 @@ class Ec2Api(Ec2Tagging):
         az_name: str | None = p.str("AvailabilityZone")
         az_id: str | None = p.str("AvailabilityZoneId")
         tags = self._tag_specifications(p, "subnet")
-        if p.str("Ipv6CidrBlock") or p.bool("Ipv6Native"):
-            raise ec2_error("InvalidParameterValue", "ecsim's subnets are IPv4 only")
         dry_run = p.bool("DryRun")
-        p.done(
-            accepted=[
-                "OutpostArn",
-                "Ipv4IpamPoolId",
-                "Ipv4NetmaskLength",
-                "Ipv6IpamPoolId",
-                "Ipv6NetmaskLength",
-            ]
-        )
+        p.done()
         if cidr is None:
             raise ec2_error("MissingParameter", "The request must contain the parameter CidrBlock")
         net = self.net
@@ -526,7 +511,10 @@ class Ec2Api(Ec2Tagging):
     # ============================================================================ helpers
 
     def _params(self, operation: str, kwargs: Mapping[str, Any]) -> Params:
-        return Params(operation, kwargs, Ec2ParameterError)
+        """The call's parameters, what ecsim does not model refused first (coverage.py)."""
+        p = Params(operation, kwargs, Ec2ParameterError)
+        COVERAGE.screen(p)
+        return p
 
     def _dry_run(self, p: Params) -> None:
         """Read-only calls: `DryRun=True` answers `DryRunOperation` instead of the data."""
@@ -574,22 +562,15 @@ class Ec2Api(Ec2Tagging):
         subnet_id = p.str("SubnetId")
         user_data = p.str("UserData")
         tags = self._tag_specifications(p, "instance")
+        group_ids = p.strs("SecurityGroupIds")
+        launched_with = self._launch_settings(p)
+        token = p.str("ClientToken")
         self._dry_run(p)
-        p.done(
-            accepted=[
-                "SecurityGroupIds",
-                "SecurityGroups",
-                "KeyName",
-                "IamInstanceProfile",
-                "BlockDeviceMappings",
-                "Monitoring",
-                "EbsOptimized",
-                "MetadataOptions",
-                "NetworkInterfaces",
-                "Placement",
-                "ClientToken",
-            ]
-        )
+        p.done()
+        made = self._tokens.recall("RunInstances", token, kwargs)
+        if made is not None:
+            known = self.instances.instances
+            return self._reservation([known[i] for i in made if i in known])
         assert low is not None and high is not None
         if low > high:
             raise ec2_error(
@@ -603,17 +584,74 @@ class Ec2Api(Ec2Tagging):
             )
         net = self.net
         subnet = net.subnet(subnet_id) if subnet_id else net.default_subnets()[0]
+        launched_with["SecurityGroups"] = self._instance_groups(group_ids, subnet)
         launched = [
             self.instances.launch(instance_type, image, subnet, user_data) for _ in range(high)
         ]
         for inst in launched:
             self.net.tag(inst.id, tags)
+            self._launched_with[inst.id] = launched_with
+        self._tokens.keep("RunInstances", token, kwargs, [i.id for i in launched])
+        return self._reservation(launched)
+
+    def _reservation(self, launched: list[Instance]) -> Shape:
         return {
             "ReservationId": self.ctx.ids.resource("r"),
             "OwnerId": self.ctx.ids.account,
             "Groups": [],
             "Instances": [self._instance_shape(i) for i in launched],
         }
+
+    def _launch_settings(self, p: Params) -> Shape:
+        """What RunInstances keeps and DescribeInstances answers back (coverage.py): the key
+        pair, the instance profile, detailed monitoring, EBS optimization."""
+        out: Shape = {}
+        key = p.str("KeyName")
+        if key is not None:
+            out["KeyName"] = key
+        profile = p.structure("IamInstanceProfile", ("Arn", "Name"))
+        if profile is not None:
+            arn = profile.str("Arn")
+            name = profile.str("Name")
+            if arn is None and name is None:
+                raise ec2_error(
+                    "InvalidParameterValue", "IamInstanceProfile needs an Arn or a Name."
+                )
+            account = self.ctx.ids.account
+            out["IamInstanceProfile"] = {
+                "Arn": arn or f"arn:aws:iam::{account}:instance-profile/{name}",
+                "Id": "AIPA" + self.ctx.ids.hex(17).upper(),
+            }
+        monitoring = p.structure("Monitoring", ("Enabled",))
+        enabled = monitoring.bool("Enabled") if monitoring is not None else None
+        out["Monitoring"] = {"State": "enabled" if enabled else "disabled"}
+        out["EbsOptimized"] = bool(p.bool("EbsOptimized"))
+        return out
+
+    def _instance_groups(self, group_ids: list[str], subnet: Subnet) -> list[Shape]:
+        """The instance's security groups: those given (of the subnet's VPC), or the VPC's
+        `default` group."""
+        groups = []
+        for group_id in dict.fromkeys(group_ids):
+            group = self.net.security_groups.get(group_id)
+            if group is None:
+                raise ec2_error(
+                    "InvalidGroup.NotFound", f"The security group '{group_id}' does not exist"
+                )
+            if group.vpc_id != subnet.vpc_id:
+                raise ec2_error(
+                    "InvalidParameter",
+                    f"Security group {group_id} and subnet {subnet.id} belong to different "
+                    "networks.",
+                )
+            groups.append(group)
+        if not groups:
+            groups = [
+                g
+                for g in self.net.security_groups.values()
+                if g.vpc_id == subnet.vpc_id and g.name == "default"
+            ][:1]
+        return [{"GroupId": g.id, "GroupName": g.name} for g in groups]
 
     def describe_instances(self, **kwargs: Any) -> Shape:
         """DescribeInstances by `InstanceIds` and/or `Filters`, one reservation per instance."""
@@ -703,4 +741,5 @@ class Ec2Api(Ec2Tagging):
             "Placement": {"AvailabilityZone": i.subnet.az, "Tenancy": "default"},
             "LaunchTime": self.ctx.clock.at(i.launched_at),
             "Tags": as_list(self.net.tags.of(i.id)),
+            **self._launched_with.get(i.id, {}),
         }

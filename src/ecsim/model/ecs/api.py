@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
+from ecsim.model.aws.idempotency import ClientTokens
 from ecsim.model.aws.names import Names, tail
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
@@ -21,7 +22,9 @@ from ecsim.model.ecs.account import EcsAccountSettings
 from ecsim.model.ecs.backend import EcsBackend, assigns_public_ip
 from ecsim.model.ecs.capacity_providers import EcsCapacity
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
+from ecsim.model.ecs.cluster_query import parse as parse_query
 from ecsim.model.ecs.container_health import ContainerHealthCheck
+from ecsim.model.ecs.coverage import COVERAGE
 from ecsim.model.ecs.draining import SETTABLE
 from ecsim.model.ecs.enums import (
     ContainerInstanceStatus,
@@ -76,17 +79,8 @@ _PAGES = Pages(
     message="Invalid nextToken.",
     loose=True,
 )
-UNMODELLED_SERVICE_PARAMS = (
-    "clientToken",
-    "platformVersion",
-    "role",
-    "serviceRegistries",
-    "schedulingStrategy",
-    "enableExecuteCommand",
-    "serviceConnectConfiguration",
-    "volumeConfigurations",
-    "vpcLatticeConfigurations",
-)
+# Fargate platform versions: LATEST is 1.4.0 (docs/behaviour.md, "API protocols").
+PLATFORM_VERSIONS = ("LATEST", "1.4.0")
 
 
 class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity, EcsFamilies):
@@ -97,11 +91,18 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
         self.backend = backend
         self.elb = elb
         self.net = net
+        self._tokens = ClientTokens(errors.InvalidParameterException)
+        # tasks RunTask started with enableExecuteCommand (a service's tasks answer their
+        # service's): DescribeTasks answers it
+        self._execute_command: set[str] = set()
 
     # --- lookups --------------------------------------------------------------------------
 
     def _p(self, op: str, params: dict[str, Any]) -> Params:
-        return Params(op, params, errors.InvalidParameterException)
+        """The call's parameters, what ecsim does not model refused first (coverage.py)."""
+        p = Params(op, params, errors.InvalidParameterException)
+        COVERAGE.screen(p)
+        return p
 
     def _cluster(self, ref: str | None) -> Cluster:
         name = _NAMES.name_in(ref or "default", "cluster")
@@ -148,7 +149,7 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
         tags = read_tags(p)
         providers = p.strs("capacityProviders")
         default_strategy = capacity.read_strategy(p, "defaultCapacityProviderStrategy") or ()
-        p.done(("configuration", "serviceConnectDefaults"))
+        p.done()
         capacity.check_providers(providers)
         capacity.check_associated(default_strategy, name, providers)
         _NAMES.check(name, field="clusterName")
@@ -237,32 +238,14 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
         requires = p.strs("requiresCompatibilities")
         cpu = p.str("cpu")
         memory = p.str("memory")
-        extra = {
-            k: p.raw(k)
-            for k in (
-                "executionRoleArn",
-                "taskRoleArn",
-                "volumes",
-                "runtimePlatform",
-            )
-            if p.has(k)
-        }
+        extra = {k: p.raw(k) for k in ECHOED_TASK_DEFINITION_MEMBERS if p.has(k)}
         tags = read_tags(p)
         td_constraints = placement.check_constraints(
             p.raw("placementConstraints"), task_definition=True
         )
         if td_constraints:
             extra["placementConstraints"] = td_constraints
-        p.done(
-            (
-                "pidMode",
-                "ipcMode",
-                "proxyConfiguration",
-                "inferenceAccelerators",
-                "ephemeralStorage",
-                "enableFaultInjection",
-            )
-        )
+        p.done()
         _NAMES.check(family, field="family")
         if not containers:
             raise errors.ClientException("Container list cannot be empty.")
@@ -364,8 +347,7 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
         for key, value in (
             ("cpu", td.cpu),
             ("memory", td.memory),
-            ("executionRoleArn", td.extra.get("executionRoleArn")),
-            ("taskRoleArn", td.extra.get("taskRoleArn")),
+            *((k, td.extra.get(k)) for k in ECHOED_TASK_DEFINITION_MEMBERS if k != "volumes"),
             ("deregisteredAt", self._time(td.deregistered_at)),
             ("deleteRequestedAt", self._time(td.delete_requested_at)),
         ):
@@ -395,9 +377,14 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
         tags = read_tags(p)
         propagate = read_propagate(p) or "NONE"
         managed = bool(p.bool("enableECSManagedTags"))
-        p.done(UNMODELLED_SERVICE_PARAMS)
+        echoed = _echoed_service_members(p, True, self.ctx.ids.account)
+        token = p.str("clientToken")
+        p.done()
         _NAMES.check(name, field="serviceName")
         existing = cluster.services.get(name)
+        made = self._tokens.recall("CreateService", token, params)
+        if made is not None and existing is not None and existing.arn in made:
+            return {"service": self._service_shape(existing, tagged=True)}
         if existing is not None and existing.status is not ServiceStatus.INACTIVE:
             raise errors.InvalidParameterException("Creation of service was not idempotent.")
         if td_ref is None:
@@ -436,8 +423,10 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
             propagate_tags=propagate,
             managed_tags=managed,
             capacity_provider_strategy=strategy_given or (),
+            extra=echoed,
         )
         self.backend.add_service(svc, tags)
+        self._tokens.keep("CreateService", token, params, [svc.arn])
         return {"service": self._service_shape(svc, tagged=True)}
 
     def update_service(self, **params: Any) -> dict[str, Any]:
@@ -466,7 +455,8 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
         self._deployment_controller(p)
         propagate = read_propagate(p)
         managed = p.bool("enableECSManagedTags")
-        p.done(UNMODELLED_SERVICE_PARAMS)
+        echoed = _echoed_service_members(p, False, self.ctx.ids.account)
+        p.done()
         if desired is not None:
             _check_desired(desired)
         if svc.status is not ServiceStatus.ACTIVE:
@@ -505,6 +495,7 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
             propagate_tags=propagate,
             managed_tags=managed,
             capacity_provider_strategy=strategy_given,
+            echoed=echoed,
         )
         self.backend.update_service(svc, update)
         return {"service": self._service_shape(svc)}
@@ -547,7 +538,7 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
         cluster = self._cluster(p.str("cluster"))
         launch = p.str("launchType")
         page = _PAGES.read(p, default=10)
-        p.done(("schedulingStrategy", "resourceManagementType"))
+        p.done()
         arns = [
             s.arn
             for s in cluster.services.values()
@@ -744,14 +735,16 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
             "tags": as_list(self.backend.tags.of(svc.arn)) if tagged else [],
             "enableECSManagedTags": svc.managed_tags,
             "propagateTags": svc.propagate_tags,
-            "enableExecuteCommand": False,
+            "enableExecuteCommand": bool(svc.extra.get("enableExecuteCommand")),
             "availabilityZoneRebalancing": svc.az_rebalancing,
             "controllerStatus": svc.effective_controller.value,
         }
         if svc.capacity_provider_strategy:  # a strategy instead of a launch type
             del shape["launchType"]
+        if "roleArn" in svc.extra:
+            shape["roleArn"] = svc.extra["roleArn"]
         if svc.launch_type is LaunchType.FARGATE:
-            shape["platformVersion"] = "LATEST"
+            shape["platformVersion"] = svc.extra.get("platformVersion", "LATEST")
             shape["platformFamily"] = "Linux"
         if svc.load_balancers:
             shape["healthCheckGracePeriodSeconds"] = svc.health_check_grace_period
@@ -821,15 +814,14 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
                 "The SERVICE option for propagateTags is only valid for tasks started by a service."
             )
         managed = bool(p.bool("enableECSManagedTags"))
-        p.done(
-            (
-                "enableExecuteCommand",
-                "platformVersion",
-                "referenceId",
-                "clientToken",
-                "volumeConfigurations",
-            )
-        )
+        execute = bool(p.bool("enableExecuteCommand"))
+        _platform_version(p)
+        token = p.str("clientToken")
+        p.done()
+        made = self._tokens.recall("RunTask", token, params)
+        if made is not None:
+            again = [cluster.tasks[arn] for arn in made if arn in cluster.tasks]
+            return {"tasks": [self._task_shape(t, tagged=True) for t in again], "failures": []}
         self._check_network(td, network, launch_type)
         placement.check_for_launch(launch_type, strategy, constraints, _td_constraints(td))
         tasks: list[Task] = []
@@ -849,6 +841,8 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
             task = self.backend.new_task(
                 cluster, td, subnet, group, started_by, launch_type, instance, public_ip
             )
+            if execute:
+                self._execute_command.add(task.arn)
             provider = (  # (docs/behaviour.md, "Fargate capacity providers")
                 capacity.choose(strategy_given, (t.capacity_provider or "" for t in tasks))
                 if strategy_given
@@ -857,6 +851,7 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
             self.backend.run_task(task, overrides, tags, propagate, managed, provider)
             peers.append(task)
             tasks.append(task)
+        self._tokens.keep("RunTask", token, params, [t.id for t in tasks])
         return {"tasks": [self._task_shape(t, tagged=True) for t in tasks], "failures": failures}
 
     def stop_task(self, **params: Any) -> dict[str, Any]:
@@ -983,6 +978,11 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
             "taskDefinitionArn": td.arn,
             "version": t.version,
             "tags": as_list(self.backend.tags.of(t.arn)) if tagged else [],
+            "enableExecuteCommand": (
+                bool(t.service.extra.get("enableExecuteCommand"))
+                if t.service is not None
+                else t.arn in self._execute_command
+            ),
         }
         if td.cpu:
             shape["cpu"] = td.cpu
@@ -1023,13 +1023,18 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
         p = self._p("ListContainerInstances", params)
         cluster = self._cluster(p.str("cluster"))
         status = p.str("status")
+        expression = p.str("filter")
         page = _PAGES.read(p)
-        p.done(("filter",))
+        p.done()
+        query = parse_query(expression) if expression else None
         arns = [
             i.arn
             for i in cluster.instances.values()
-            if i.status == status
-            or (status is None and i.status is not ContainerInstanceStatus.INACTIVE)
+            if (
+                i.status == status
+                or (status is None and i.status is not ContainerInstanceStatus.INACTIVE)
+            )
+            and (query is None or query(i))
         ]
         return page.of(arns, "containerInstanceArns")
 
@@ -1126,6 +1131,50 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
                 {"name": "ecs.instance-type", "value": i.instance_type},
             ],
         }
+
+
+# Members of RegisterTaskDefinition kept as given and answered by DescribeTaskDefinition.
+ECHOED_TASK_DEFINITION_MEMBERS = (
+    "executionRoleArn",
+    "taskRoleArn",
+    "volumes",
+    "pidMode",
+    "ipcMode",
+    "ephemeralStorage",
+    "enableFaultInjection",
+    "runtimePlatform",
+)
+
+
+def _platform_version(p: Params) -> str | None:
+    """`platformVersion`: the Fargate platform version ecsim models, 1.4.0 (LATEST)."""
+    value = p.str("platformVersion")
+    if value is not None and value not in PLATFORM_VERSIONS:
+        raise errors.UnsupportedFeatureException(
+            f"ecsim models the Fargate platform version 1.4.0 (LATEST); platformVersion "
+            f"{value!r} is not modelled."
+        )
+    return value
+
+
+def _echoed_service_members(p: Params, create: bool, account: str) -> dict[str, Any]:
+    """The members CreateService and UpdateService keep and DescribeServices answers back
+    (coverage.py): `platformVersion`, `enableExecuteCommand`, and `role` as `roleArn`.
+    UpdateService changes only those it is given."""
+    echoed: dict[str, Any] = {}
+    version = _platform_version(p)
+    if version is not None or create:
+        echoed["platformVersion"] = version or "LATEST"
+    execute = p.bool("enableExecuteCommand")
+    if execute is not None or create:
+        echoed["enableExecuteCommand"] = bool(execute)
+    if create:
+        role = p.str("role")
+        if role:
+            echoed["roleArn"] = (
+                role if role.startswith("arn:") else f"arn:aws:iam::{account}:role/{role}"
+            )
+    return echoed
 
 
 def _td_constraints(td: TaskDefinition) -> list[dict[str, str]]:

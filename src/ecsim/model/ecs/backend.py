@@ -469,6 +469,7 @@ class EcsBackend:
             svc.propagate_tags = update.propagate_tags
         if update.managed_tags is not None:
             svc.managed_tags = update.managed_tags
+        svc.extra.update(update.echoed)
         if update.network_configuration is not None:
             svc.network_configuration = update.network_configuration
         if update.desired_count is not None:

@@ -20,6 +20,7 @@ from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.ecs import capacity
 from ecsim.model.ecs.capacity import PROVIDERS
+from ecsim.model.ecs.coverage import COVERAGE
 
 if TYPE_CHECKING:
     from ecsim.model.context import SimContext
@@ -89,14 +90,9 @@ class EcsCapacity:
 
     def update_cluster(self, **params: Any) -> dict[str, Any]:
         p = Params("UpdateCluster", params, errors.InvalidParameterException)
+        COVERAGE.screen(p)
         cluster = self._cluster(p.req_str("cluster"))
         settings = read_settings(p)
-        for unmodelled in ("configuration", "serviceConnectDefaults"):
-            if p.has(unmodelled):
-                raise errors.InvalidParameterException(
-                    f"{unmodelled} is not modelled by ecsim (execute command, managed storage "
-                    "and Service Connect are not simulated)."
-                )
         p.done()
         if settings:
             self.backend.update_cluster_settings(cluster, settings)

@@ -115,6 +115,7 @@ class Service:
     # whatever happened while the scheduler was down
     # (docs/behaviour.md, "Target group reconciliation").
     targets: dict[tuple[str, str, int], Task] = field(default_factory=dict)
+    # members of CreateService / UpdateService kept as given and answered back (api.py)
     extra: dict[str, Any] = field(default_factory=dict)
     # as given to CreateService / UpdateService (placement.py); empty: ECS's default
     placement_strategy: list[dict[str, str]] = field(default_factory=list)
@@ -191,3 +192,5 @@ class ServiceUpdate:
     propagate_tags: str | None = None
     managed_tags: bool | None = None
     capacity_provider_strategy: Strategy | None = None
+    # members kept as given and answered back (api.py: platformVersion, enableExecuteCommand)
+    echoed: dict[str, Any] = field(default_factory=dict)

@@ -23,10 +23,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ecsim.model import errors
+from ecsim.model.aws.coverage import Handling, refusal
 from ecsim.model.aws.names import Names
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.elbv2 import messages
+from ecsim.model.elbv2.coverage import COVERAGE, LOAD_BALANCER_ATTRIBUTES
 from ecsim.model.elbv2.health import DESCRIPTIONS, Reason, TargetHealthState, valid_matcher
 from ecsim.model.elbv2.listener_attributes import ElbListenerAttributes
 from ecsim.model.elbv2.placement import ElbPlacement
@@ -360,6 +362,14 @@ def _attributes_param(p: Params, limit: int) -> list[tuple[str, str]]:
     return pairs
 
 
+def _check_modelled(key: str, value: str) -> None:
+    """Refuse a value of a load balancer attribute that would make AWS behave differently
+    from what ecsim shows (coverage.py, LOAD_BALANCER_ATTRIBUTES)."""
+    member = LOAD_BALANCER_ATTRIBUTES[key]
+    if member.handling is Handling.REFUSED and not member.passes(value):
+        raise errors.ValidationError(refusal(key, member, "load balancer attribute"))
+
+
 def _attribute_list(attributes: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in attributes.items()]
 
@@ -421,6 +431,7 @@ class Elbv2Api(ElbTagging, ElbListenerAttributes, ElbPlacement):
         docs/behaviour.md, "Load balancers and quotas").
         """
         p = Params("CreateLoadBalancer", kwargs, errors.ValidationError)
+        COVERAGE.screen(p)
         name: str = p.req_str("Name")
         subnet_ids: list[str] = p.strs("Subnets")
         mappings: list[Any] = p.list("SubnetMappings")
@@ -437,7 +448,7 @@ class Elbv2Api(ElbTagging, ElbListenerAttributes, ElbPlacement):
             ("ipv4", "dualstack", "dualstack-without-public-ipv4"),
         )
         tags = read_tags(p)
-        p.done(accepted=["CustomerOwnedIpv4Pool", "EnablePrefixForIpv6SourceNat", "IpamPools"])
+        p.done()
 
         _NAMES.check(name, label="The load balancer name")
         if name.lower().startswith("internal-"):
@@ -552,6 +563,7 @@ class Elbv2Api(ElbTagging, ElbListenerAttributes, ElbPlacement):
                     f"Load balancer attribute key '{key}' is not recognized"
                 )
             check(key, value)
+            _check_modelled(key, value)
             merged[key] = value
         if merged["access_logs.s3.enabled"] == "true" and not merged["access_logs.s3.bucket"]:
             raise errors.ValidationError(
@@ -571,6 +583,7 @@ class Elbv2Api(ElbTagging, ElbListenerAttributes, ElbPlacement):
         identical settings, `DuplicateTargetGroupName` otherwise.
         """
         p = Params("CreateTargetGroup", kwargs, errors.ValidationError)
+        COVERAGE.screen(p)
         name: str = p.req_str("Name")
         target_type = p.as_enum(
             p.str("TargetType") or "instance", "targetType", ("instance", "ip", "lambda", "alb")
@@ -615,7 +628,7 @@ class Elbv2Api(ElbTagging, ElbListenerAttributes, ElbPlacement):
         if ip_type != "ipv4":
             raise errors.ValidationError("ecsim's VPCs are IPv4 only; IpAddressType must be ipv4")
         health = self._health_check(p, HealthCheck(), target_type)
-        p.done(accepted=["TargetControlPort"])
+        p.done()
 
         for tg in self.elb.target_groups.values():
             if tg.name != name:
@@ -756,11 +769,11 @@ class Elbv2Api(ElbTagging, ElbListenerAttributes, ElbPlacement):
         docs/behaviour.md, "Load balancers and quotas").
         """
         p = Params("CreateListener", kwargs, errors.ValidationError)
+        COVERAGE.screen(p)
         lb = self._load_balancer(p.req_str("LoadBalancerArn"))
         raw_actions: list[Any] = p.list("DefaultActions", required=True)
         protocol: str | None = p.str("Protocol")
         port: int | None = p.int("Port", lo=1, hi=65535)
-        self._no_tls(p)
         tags = read_tags(p)
         p.done()
         if port is None:
@@ -815,12 +828,12 @@ class Elbv2Api(ElbTagging, ElbListenerAttributes, ElbPlacement):
     def modify_listener(self, **kwargs: Any) -> Shape:
         """ModifyListener: `Port`, `Protocol` (HTTP) and `DefaultActions`."""
         p = Params("ModifyListener", kwargs, errors.ValidationError)
+        COVERAGE.screen(p)
         listener = self._listener(p.req_str("ListenerArn"))
         lb = self.elb.load_balancers[listener.load_balancer_arn]
         port: int | None = p.int("Port", lo=1, hi=65535)
         protocol: str | None = p.str("Protocol")
         raw_actions = p.raw("DefaultActions")
-        self._no_tls(p)
         p.done()
         if protocol is not None:
             self._listener_protocol(p, protocol)
@@ -847,14 +860,13 @@ class Elbv2Api(ElbTagging, ElbListenerAttributes, ElbPlacement):
     def create_rule(self, **kwargs: Any) -> Shape:
         """CreateRule: conditions, priority 1-50000 (unique per listener) and one action."""
         p = Params("CreateRule", kwargs, errors.ValidationError)
+        COVERAGE.screen(p)
         listener = self._listener(p.req_str("ListenerArn"))
         lb = self.elb.load_balancers[listener.load_balancer_arn]
         raw_conditions: list[Any] = p.list("Conditions", required=True)
         priority: int | None = p.int("Priority", required=True, lo=1, hi=50000)
         raw_actions: list[Any] = p.list("Actions", required=True)
         tags = read_tags(p)
-        if p.raw("Transforms"):
-            raise errors.ValidationError("ecsim does not model rule transforms")
         p.done()
         assert priority is not None
         conditions = self._conditions(p, raw_conditions)
@@ -897,12 +909,11 @@ class Elbv2Api(ElbTagging, ElbListenerAttributes, ElbPlacement):
     def modify_rule(self, **kwargs: Any) -> Shape:
         """ModifyRule: replaces the conditions and/or the actions of a non-default rule."""
         p = Params("ModifyRule", kwargs, errors.ValidationError)
+        COVERAGE.screen(p)
         listener, rule = self._rule(p.req_str("RuleArn"))
         lb = self.elb.load_balancers[listener.load_balancer_arn]
         raw_conditions = p.raw("Conditions")
         raw_actions = p.raw("Actions")
-        if p.raw("Transforms") or p.bool("ResetTransforms"):
-            raise errors.ValidationError("ecsim does not model rule transforms")
         p.done()
         if rule.is_default:
             raise errors.AwsError(
@@ -1004,15 +1015,12 @@ class Elbv2Api(ElbTagging, ElbListenerAttributes, ElbPlacement):
         A target asked for but not registered answers `unused` / `Target.NotRegistered` (the
         `target_deregistered` waiter waits for that, docs/behaviour.md, "Waiters"). `healthy`
         carries no reason (docs/behaviour.md, "Target health states and reasons"). `Include`
-        (anomaly detection) is accepted; ecsim does not model
-        anomaly detection, so no `AnomalyDetection` is returned.
+        (anomaly detection) is refused: ecsim does not model anomaly detection (coverage.py).
         """
         p = Params("DescribeTargetHealth", kwargs, errors.ValidationError)
+        COVERAGE.screen(p)
         tg = self._target_group(p.req_str("TargetGroupArn"))
         raw: list[Any] = p.list("Targets")
-        include: list[str] = p.strs("Include")
-        for i, value in enumerate(include):
-            p.as_enum(value, f"include.{i + 1}.member", ("AnomalyDetection", "All"))
         p.done()
         if not raw:
             shapes = [self._health_shape(tg, t) for t in tg.targets.values()]
@@ -1384,13 +1392,6 @@ class Elbv2Api(ElbTagging, ElbListenerAttributes, ElbPlacement):
             raise errors.ValidationError(
                 f"Listener protocol '{protocol}' must be one of 'HTTP, HTTPS'"
             )
-
-    def _no_tls(self, p: Params) -> None:
-        for name in ("SslPolicy", "Certificates", "AlpnPolicy", "MutualAuthentication"):
-            if p.raw(name):
-                raise errors.ValidationError(
-                    f"'{name}' applies to HTTPS listeners, which ecsim does not model"
-                )
 
     def _registration(self, tg: TargetGroup, entry: Params) -> tuple[str, int, str | None]:
         """One entry of RegisterTargets' `Targets`: (id, port, AZ or None for `all`)."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
 from ecsim.model.aws.params import Params
+from ecsim.model.elbv2.coverage import COVERAGE
 
 if TYPE_CHECKING:
     from ecsim.model.ec2.network import Network, Subnet
@@ -33,23 +34,10 @@ class ElbPlacement:
 
     def set_subnets(self, **kwargs: Any) -> dict[str, Any]:
         p = Params("SetSubnets", kwargs, errors.ValidationError)
+        COVERAGE.screen(p)
         lb = self._load_balancer(p.req_str("LoadBalancerArn"))
         subnet_ids = p.strs("Subnets")
         mappings = p.list("SubnetMappings")
-        ip_type = p.str("IpAddressType")
-        if ip_type is not None:
-            p.as_enum(
-                ip_type, "ipAddressType", ("ipv4", "dualstack", "dualstack-without-public-ipv4")
-            )
-            if ip_type != lb.ip_address_type:
-                raise errors.InvalidConfigurationRequest(
-                    "Changing IpAddressType with SetSubnets is not modelled by ecsim "
-                    f"(the load balancer is {lb.ip_address_type})"
-                )
-        if p.has("EnablePrefixForIpv6SourceNat"):
-            raise errors.InvalidConfigurationRequest(
-                "EnablePrefixForIpv6SourceNat is only supported for Network Load Balancers"
-            )
         p.done()
         if not subnet_ids and not mappings:
             raise errors.ValidationError("Either subnets or subnet mappings must be specified")
@@ -78,12 +66,8 @@ class ElbPlacement:
     def set_security_groups(self, **kwargs: Any) -> dict[str, Any]:
         p = Params("SetSecurityGroups", kwargs, errors.ValidationError)
         lb = self._load_balancer(p.req_str("LoadBalancerArn"))
+        COVERAGE.screen(p)
         given = p.strs("SecurityGroups", required=True)
-        if p.has("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"):
-            raise errors.InvalidConfigurationRequest(
-                "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic is only supported for "
-                "Network Load Balancers"
-            )
         p.done()
         if not given:
             raise errors.AwsError(
