@@ -234,6 +234,15 @@ OPERATIONS: dict[str, list[Member]] = {
             "ecsim has no instances managed by another service, so the answer is the same",
         ),
     ],
+    "CreateTags": [
+        *modelled("Resources Tags", 'the tags (DescribeTags; docs/behaviour.md, "Tags")'),
+        *_DRY_RUN,
+    ],
+    "DeleteTags": [*modelled("Resources Tags", "the tags removed (DescribeTags)"), *_DRY_RUN],
+    "DescribeTags": [
+        *modelled("Filters MaxResults NextToken", "the tags answered, by page"),
+        *_DRY_RUN,
+    ],
     "TerminateInstances": [
         *modelled("InstanceIds", "the instances terminate and their tasks stop"),
         *_DRY_RUN,

@@ -376,8 +376,8 @@ OPERATIONS: dict[str, list[Member]] = {
     ],
     "PutAccountSetting": modelled(
         "name value principalArn",
-        "stored; containerInsights is the new clusters' default (docs/behaviour.md, "
-        '"Account settings"); values ecsim cannot show are refused',
+        "stored; containerInsights is the new clusters' default; values ecsim cannot show "
+        "are refused",
     ),
     "PutAccountSettingDefault": modelled("name value", "as PutAccountSetting, for the account"),
     "PutClusterCapacityProviders": [

@@ -65,8 +65,8 @@ class ElbPlacement:
 
     def set_security_groups(self, **kwargs: Any) -> dict[str, Any]:
         p = Params("SetSecurityGroups", kwargs, errors.ValidationError)
-        lb = self._load_balancer(p.req_str("LoadBalancerArn"))
         COVERAGE.screen(p)
+        lb = self._load_balancer(p.req_str("LoadBalancerArn"))
         given = p.strs("SecurityGroups", required=True)
         p.done()
         if not given:
