@@ -54,7 +54,9 @@ STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 _PERCENTILE = re.compile(r"p([0-9]{1,3})(?:\.([0-9]{1,2}))?", re.ASCII)
 # CloudWatch's other extended statistics (trimmed mean, winsorized mean, trimmed count and
 # sum, percentile rank, interquartile mean): valid on AWS, not computed by ecsim
-_OTHER_EXTENDED = re.compile(r"(tm|wm|tc|ts|TM|WM|TC|TS|PR)(\(.*\)|[0-9].*)|IQM", re.DOTALL)
+_OTHER_EXTENDED = re.compile(
+    r"(tm|wm|tc|ts)[0-9]+(\.[0-9]+)?|(TM|WM|TC|TS|PR)\([0-9.%:]*\)|IQM", re.ASCII
+)
 
 
 def percentile(statistic: object) -> int | None:

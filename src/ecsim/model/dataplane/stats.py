@@ -125,13 +125,6 @@ NS = 1_000_000_000  # nanoseconds in a second: the unit of the exact sums of lat
 _EXACT = float(1 << 53)  # float64 adds whole numbers exactly below this
 
 
-def _ns(latency_s: F64) -> I64:
-    """Latencies (s) in whole nanoseconds, rounded: integers add up to the same sum in any
-    order, so the sum does not depend on how answers were batched."""
-    out: I64 = np.rint(latency_s * NS).astype(np.int64)
-    return out
-
-
 class ResponseTimes:
     """The targets' answers of a window (CloudWatch's `TargetResponseTime`): how many, their
     exact sum (whole nanoseconds), minimum and maximum (s), and their latency histogram, from
@@ -557,12 +550,10 @@ def _hist_rows(row: I64, nr: int, latency_s: F64) -> list[tuple[int, I64]]:
     if nr * nb <= _DENSE_CELLS:
         lat = np.bincount(row * nb + (bins - lo), minlength=nr * nb).reshape(nr, nb)
         filled = lat > 0
-        has = filled.any(axis=1).tolist()
         first = filled.argmax(axis=1).tolist()
         last = (nb - filled[:, ::-1].argmax(axis=1)).tolist()
-        for r in range(nr):
-            if has[r]:
-                out[r] = (lo + first[r], lat[r, first[r] : last[r]])
+        for r in np.flatnonzero(filled.any(axis=1)).tolist():
+            out[r] = (lo + first[r], lat[r, first[r] : last[r]])
         return out
     key = row * nb + (bins - lo)
     uk, uc = np.unique(key, return_counts=True)
@@ -581,29 +572,37 @@ def _hist_rows(row: I64, nr: int, latency_s: F64) -> list[tuple[int, I64]]:
 
 def _target_rows(row: I64, nr: int, latency_s: F64) -> list[tuple[int, float, float]]:
     """Per row 0..nr-1: the exact sum (ns), minimum and maximum (s) of its answers'
-    latencies; (0, inf, -inf) for a row without answers."""
-    ns = _ns(latency_s)
-    if nr == 1:
-        return [(int(ns.sum()), float(latency_s.min()), float(latency_s.max()))]
-    if float(ns.sum(dtype=np.float64)) < _EXACT:
-        # every partial sum is a whole number below 2**53: float64 adds them exactly
-        sums = np.bincount(row, weights=ns, minlength=nr).astype(np.int64).tolist()
-    else:
+    latencies; (0, inf, -inf) for a row without answers. Each latency is rounded to whole
+    nanoseconds, and whole numbers add up to the same sum in any order: the sum does not
+    depend on how the answers were batched."""
+    ns = latency_s * NS
+    np.rint(ns, out=ns)  # whole nanoseconds, as float64
+    total = float(ns.sum())
+    sums: list[int]
+    if total >= _EXACT:  # past 2**53 ns (104 days) in one batch: add them as integers
+        whole = ns.astype(np.int64)
         order = np.argsort(row, kind="stable")
         counts = np.bincount(row, minlength=nr)
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        sums = [
-            int(v) if n else 0
-            for v, n in zip(
-                np.add.reduceat(ns[order], np.minimum(starts, len(ns) - 1)).tolist(),
-                counts.tolist(),
-                strict=True,
-            )
-        ]
+        starts = np.minimum(np.cumsum(counts) - counts, len(row) - 1)
+        reduced = np.add.reduceat(whole[order], starts).tolist()
+        sums = [int(v) if c else 0 for v, c in zip(reduced, counts.tolist(), strict=True)]
+    elif nr == 1:
+        # every partial sum is a whole number below 2**53: float64 adds them exactly
+        return [(int(total), float(latency_s.min()), float(latency_s.max()))]
+    else:
+        sums = np.bincount(row, weights=ns, minlength=nr).astype(np.int64).tolist()
+    # answers come nearly in the order of their rows: reduce each run of one row first
+    starts = np.flatnonzero(row[1:] != row[:-1]) + 1
+    lows, highs, rows = latency_s, latency_s, row
+    if len(starts) < len(row) // 8:
+        starts = np.concatenate(([0], starts))
+        lows = np.minimum.reduceat(latency_s, starts)
+        highs = np.maximum.reduceat(latency_s, starts)
+        rows = row[starts]
     lo = np.full(nr, math.inf)
     hi = np.full(nr, -math.inf)
-    np.minimum.at(lo, row, latency_s)
-    np.maximum.at(hi, row, latency_s)
+    np.minimum.at(lo, rows, lows)
+    np.maximum.at(hi, rows, highs)
     return list(zip(sums, lo.tolist(), hi.tolist(), strict=True))
 
 
