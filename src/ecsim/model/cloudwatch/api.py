@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ from ecsim.model.errors import (
     InvalidParameterCombination,
     InvalidParameterValue,
     MissingParameter,
+    ValidationError,
 )
 from ecsim.model.events import TargetHealthChanged
 
@@ -45,8 +47,30 @@ if TYPE_CHECKING:
 NAMESPACE = "AWS/ApplicationELB"
 MAX_DATAPOINTS = 1440  # GetMetricStatistics: datapoints per call
 MAX_QUERIES = 500  # GetMetricData: MetricDataQueries per call
+MAX_STATISTICS = 5  # GetMetricStatistics: Statistics per call (botocore: max 5)
+MAX_EXTENDED = 10  # GetMetricStatistics: ExtendedStatistics per call (botocore: max 10)
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
-PERCENTILES = {"p50": "p50", "p99": "p99"}  # what the traffic stats keep per window
+# pNN.NN: a percentile from 0 to 100 with at most two decimals, ASCII digits only
+# (docs/behaviour.md, "ALB CloudWatch metrics")
+_PERCENTILE = re.compile(r"p([0-9]{1,3})(?:\.([0-9]{1,2}))?", re.ASCII)
+# CloudWatch's other extended statistics (trimmed mean, winsorized mean, trimmed count and
+# sum, percentile rank, interquartile mean): valid on AWS, not computed by ecsim
+_OTHER_EXTENDED = re.compile(
+    r"(tm|wm|tc|ts)[0-9]+(\.[0-9]+)?|(TM|WM|TC|TS|PR)\([0-9.%:]*\)|IQM", re.ASCII
+)
+
+
+def percentile(statistic: object) -> int | None:
+    """The percentile a statistic names, in hundredths (`p99.9` -> 9990), or None when it is
+    not `p` and a number from 0 to 100 with at most two decimals (CloudWatch: "any
+    percentile, using up to two decimal places")."""
+    if not isinstance(statistic, str):
+        return None
+    m = _PERCENTILE.fullmatch(statistic)
+    if m is None:
+        return None
+    hundredths = int(m[1]) * 100 + int((m[2] or "0").ljust(2, "0"))
+    return hundredths if hundredths <= 10000 else None
 
 
 Stats = dict[str, Any]
@@ -123,8 +147,8 @@ class CloudWatch:
         p = _params("GetMetricStatistics", kwargs, GET_METRIC_STATISTICS)
         for name in ("Namespace", "MetricName", "StartTime", "EndTime", "Period"):
             p.raw(name, required=True)
-        statistics = list(p.raw("Statistics") or [])
-        extended = list(p.raw("ExtendedStatistics") or [])
+        statistics = _strings(p, "Statistics", MAX_STATISTICS)
+        extended = _strings(p, "ExtendedStatistics", MAX_EXTENDED)
         if not statistics and not extended:
             raise MissingParameter(
                 "Must specify either the parameter Statistics or ExtendedStatistics."
@@ -139,6 +163,9 @@ class CloudWatch:
                     f"The parameter Statistics contains an invalid value: {s}. "
                     f"Valid values: {', '.join(STATISTICS)}."
                 )
+        for i, s in enumerate(extended):
+            if percentile(s) is None:
+                raise InvalidParameterValue(_not_valid(s, f"ExtendedStatistics.member.{i + 1}"))
         start, end, period = self._window(p.raw("StartTime"), p.raw("EndTime"), p.raw("Period"))
         count = math.ceil((end - start) / period)
         if count > MAX_DATAPOINTS:
@@ -153,12 +180,12 @@ class CloudWatch:
         unit = p.raw("Unit")
         datapoints = []
         if series is not None and unit in (None, series.unit):
-            for t0, values in self._points(series, start, end, period):
+            for t0, values in self._points(series, start, end, period, extended):
                 point: dict[str, Any] = {"Timestamp": self.ctx.clock.at(t0)}
                 for s in statistics:
                     point[s] = values[s]
                 if extended:
-                    point["ExtendedStatistics"] = {p: values[p] for p in extended}
+                    point["ExtendedStatistics"] = {x: values[x] for x in extended}
                 point["Unit"] = series.unit
                 datapoints.append(point)
         return {"Label": metric, "Datapoints": datapoints}
@@ -206,19 +233,23 @@ class CloudWatch:
                 str(metric.get("Namespace", "")), str(name), metric.get("Dimensions") or []
             )
             extended = [statistic] if statistic not in STATISTICS else []
-            if extended and statistic not in PERCENTILES:
-                raise InvalidParameterValue(
-                    f"The value {statistic} for parameter MetricDataQueries.member.{i + 1}."
-                    f"MetricStat.Stat is not supported; ecsim answers {', '.join(STATISTICS)}, "
-                    f"{', '.join(PERCENTILES)}."
-                )
+            if extended and percentile(statistic) is None:
+                where = f"MetricDataQueries.member.{i + 1}.MetricStat.Stat"
+                if _OTHER_EXTENDED.fullmatch(statistic):
+                    raise InvalidParameterValue(
+                        f"The value {statistic} for parameter {where} is a statistic ecsim "
+                        "does not compute (trimmed mean, winsorized mean, trimmed count or "
+                        "sum, percentile rank, interquartile mean): ask for "
+                        f"{', '.join(STATISTICS)} or a percentile pNN.NN."
+                    )
+                raise ValidationError(_not_valid(statistic, where))
             self._check_statistics(series, str(name), [] if extended else [statistic], extended)
             if query.get("ReturnData") is False:
                 continue
             points = []
             unit = stat.get("Unit")
             if series is not None and unit in (None, series.unit):
-                points = list(self._points(series, start, end, period))
+                points = list(self._points(series, start, end, period, extended))
             if newest_first:
                 points.reverse()
             results.append(
@@ -308,25 +339,15 @@ class CloudWatch:
     def _check_statistics(
         self, series: _Series | None, metric: str, statistics: list[str], extended: list[str]
     ) -> None:
-        for p in extended:
-            if p not in PERCENTILES:
-                raise InvalidParameterValue(
-                    f"The parameter ExtendedStatistics contains {p}: ecsim keeps the p50 and "
-                    "p99 of each window only."
-                )
+        """`TargetResponseTime` answers every statistic and percentile; the counts have no
+        percentiles in ecsim; `RequestCountPerTarget` only Sum (AWS)."""
         if metric == RESPONSE_TIME:
-            other = [s for s in statistics if s != "SampleCount"]
-            if other:
-                raise InvalidParameterCombination(
-                    f"ecsim keeps {RESPONSE_TIME} as a latency histogram: ask for "
-                    "ExtendedStatistics p50 or p99, or SampleCount, not "
-                    f"{', '.join(other)}."
-                )
-        elif extended:
+            return
+        if extended:
             raise InvalidParameterCombination(
                 f"ecsim computes percentiles of {RESPONSE_TIME} only, not of {metric}."
             )
-        elif metric == PER_TARGET and set(statistics) - {"Sum"}:
+        if metric == PER_TARGET and set(statistics) - {"Sum"}:
             raise InvalidParameterCombination(
                 f"The only valid statistic of {PER_TARGET} is Sum (the average per healthy target)."
             )
@@ -395,8 +416,15 @@ class CloudWatch:
         return clock.seconds(start_dt), clock.seconds(end_dt), period
 
     def _points(
-        self, series: _Series, start: float, end: float, period: int
+        self,
+        series: _Series,
+        start: float,
+        end: float,
+        period: int,
+        extended: Sequence[str] = (),
     ) -> list[tuple[float, dict[str, float]]]:
+        """The datapoints of [start, end): per period with data, its start and its values
+        (the five statistics, and the percentiles `extended` of `TargetResponseTime`)."""
         now = self.ctx.now
         # what every period reads, read once: the host-count steps, the group's IPs
         steps: list[tuple[float, int]] = []
@@ -418,6 +446,8 @@ class CloudWatch:
                 elif series.metric == PER_TARGET:
                     v = self._per_target(series.lb_arn, ips, steps, a, b)
                     values = None if v is None else {"Sum": v}
+                elif series.metric == RESPONSE_TIME:
+                    values = self._response_time(series, a, b, extended)
                 else:
                     values = self._values(series, a, b, ips)
                 if values is not None:
@@ -429,16 +459,6 @@ class CloudWatch:
         self, series: _Series, t0: float, t1: float, ips: set[str]
     ) -> dict[str, float] | None:
         stats = self.dataplane.summary(t0, t1, series.lb_arn)
-        if series.metric == RESPONSE_TIME:
-            n = int(stats["by_source"].get("target", 0))
-            latency = stats["latency_ms"]
-            if not n or latency["p50"] is None:
-                return None
-            return {
-                "SampleCount": float(n),
-                "p50": round(latency["p50"] / 1000.0, 9),
-                "p99": round(latency["p99"] / 1000.0, 9),
-            }
         if series.tg_arn is not None:
             n = sum(c for ip, c in stats["by_target"].items() if ip in ips)
         else:
@@ -452,6 +472,29 @@ class CloudWatch:
             "Minimum": 1.0,
             "Maximum": 1.0,
         }
+
+    def _response_time(
+        self, series: _Series, t0: float, t1: float, extended: Sequence[str]
+    ) -> dict[str, float] | None:
+        """`TargetResponseTime` over [t0, t1): one sample per request a target answered (the
+        load balancer's own answers have no target response time), in seconds. Periods add
+        up buckets as histograms, never percentiles (docs/behaviour.md, "ALB CloudWatch
+        metrics")."""
+        times = self.dataplane.response_times(t0, t1, series.lb_arn)
+        if times is None:
+            return None
+        values = {
+            "SampleCount": float(times.count),
+            "Sum": times.sum,
+            "Average": times.average,
+            "Minimum": times.minimum,
+            "Maximum": times.maximum,
+        }
+        for name in extended:
+            hundredths = percentile(name)
+            assert hundredths is not None  # checked with the call's parameters
+            values[name] = times.percentile(hundredths)
+        return values
 
     def _host_steps(self, series: _Series) -> list[tuple[float, int]]:
         """The number of the group's targets in the metric's state, as (time, count from then
@@ -547,6 +590,24 @@ def _params(operation: str, params: dict[str, Any], names: set[str]) -> Params:
     p.only(names)
     COVERAGE.screen(p)
     return p
+
+
+def _strings(p: Params, name: str, most: int) -> list[str]:
+    """A list of strings of at most `most` members (the service's limit, checked before any
+    member is read)."""
+    values = p.list(name)
+    if len(values) > most:
+        raise InvalidParameterValue(
+            f"The collection {name} must not have a size greater than {most}."
+        )
+    return p.strs(name)
+
+
+def _not_valid(value: object, where: str) -> str:
+    """CloudWatch's words for a statistic it does not know (GetMetricData's answer, as AWS
+    gives it: "The value ... for parameter MetricDataQueries.member.1.MetricStat.Stat is not
+    a valid statistic.")."""
+    return f"The value {value} for parameter {where} is not a valid statistic."
 
 
 def _missing(name: str) -> AwsError:

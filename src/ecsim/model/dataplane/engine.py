@@ -65,7 +65,7 @@ from ecsim.model.dataplane.routing import (
     RequestKind,
     Snapshot,
 )
-from ecsim.model.dataplane.stats import Stats
+from ecsim.model.dataplane.stats import ResponseTimes, Stats
 from ecsim.model.elbv2.resources import LoadBalancingAlgorithm
 from ecsim.model.events import RequestsCompleted, TrafficChanged
 from ecsim.sim.heap import keep_freed_heap
@@ -1352,6 +1352,15 @@ class DataPlane:
         self.flush()
         self._count_pending()
         return self.stats.summary(since, until, lb_arn)
+
+    def response_times(
+        self, since: float | None, until: float | None, lb_arn: str
+    ) -> ResponseTimes | None:
+        """Every statistic of the targets' answer times of one load balancer over a window
+        (`Stats.response_times`): what CloudWatch's `TargetResponseTime` reads."""
+        self.flush()
+        self._count_pending()
+        return self.stats.response_times(since, until, lb_arn)
 
 
 def _why(status: int, mode: int, fail_open: bool) -> str | None:

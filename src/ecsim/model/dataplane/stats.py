@@ -1,17 +1,20 @@
 """Traffic statistics, kept in buckets of simulated time so memory does not grow per request.
 
 Each answered request lands in the bucket of the instant it was answered, per load balancer:
-counts by HTTP status, by target IP and by who answered (`target` or `elb`), and a latency
-histogram with 1 % wide bins, from which p50 and p99 are read.
+counts by HTTP status, by target IP and by who answered (`target` or `elb`), and latency
+histograms with 1 % wide bins, one of the targets' answers and one of the load balancer's own,
+from which p50 and p99 of every answer are read. The targets' answers also keep the exact sum
+(in whole nanoseconds), minimum and maximum of their latencies, so that CloudWatch's
+`TargetResponseTime` answers every statistic of any window (`ResponseTimes`).
 
 Answers are added in batches (numpy arrays) and counted with `bincount`, whatever their
 number. A bucket stays open while answers may still land in it; once simulated time has
 passed its end it is sealed: it becomes a row of its load balancer's `Ledger`, columns of
 counts in the narrowest unsigned type that holds them, and its `RequestsCompleted` record
 reads that row when asked. A sealed second of one load balancer with ten targets and a
-thousand answers costs about 190 bytes in the ledger (120 of them its compressed latency
-histogram) and 130 in the event log: memory grows with simulated time only, not with the
-number of requests (benchmark 4).
+thousand answers costs about 220 bytes in the ledger (120 of them its compressed latency
+histogram, 24 the targets' latency sum, minimum and maximum) and 130 in the event log: memory
+grows with simulated time only, not with the number of requests (benchmark 4).
 """
 
 from __future__ import annotations
@@ -90,11 +93,98 @@ def _dense_percentile(hist: I64, lo: int, q: float) -> float | None:
     return round(bin_value(lo + min(i, len(hist) - 1)), 3)
 
 
+def _merge_hist(a_lo: int, a: I64, b_lo: int, b: I64) -> tuple[int, I64]:
+    """The sum of two histograms (first bin, counts), in a new array: never writes into
+    either (they may be views into a batch's tables)."""
+    if not len(b):
+        return a_lo, a
+    if not len(a):
+        return b_lo, b
+    lo = min(a_lo, b_lo)
+    hi = max(a_lo + len(a), b_lo + len(b))
+    hist = np.zeros(hi - lo, dtype=np.int64)
+    hist[a_lo - lo : a_lo - lo + len(a)] += a
+    hist[b_lo - lo : b_lo - lo + len(b)] += b
+    return lo, hist
+
+
+def _sum_hists(hists: list[tuple[int, npt.NDArray[Any]]]) -> tuple[int, I64] | None:
+    """Histograms (first bin, counts) added up; None when they count nothing."""
+    hists = [h for h in hists if len(h[1])]
+    if not hists:
+        return None
+    lo = min(h[0] for h in hists)
+    hi = max(h[0] + len(h[1]) for h in hists)
+    merged = np.zeros(hi - lo, dtype=np.int64)
+    for start, counts in hists:
+        merged[start - lo : start - lo + len(counts)] += counts
+    return lo, merged
+
+
+NS = 1_000_000_000  # nanoseconds in a second: the unit of the exact sums of latencies
+_EXACT = float(1 << 53)  # float64 adds whole numbers exactly below this
+
+
+class ResponseTimes:
+    """The targets' answers of a window (CloudWatch's `TargetResponseTime`): how many, their
+    exact sum (whole nanoseconds), minimum and maximum (s), and their latency histogram, from
+    which any percentile is read (docs/behaviour.md, "ALB CloudWatch metrics").
+
+    A percentile is the middle of the 1 % wide bin that holds the value of its rank, kept
+    within [minimum, maximum]: within 0.5 % of that value (a bin spans a factor 1.01, its
+    middle is a factor 1.01 ** 0.5 from either edge), or within 1 microsecond for latencies
+    below 1 microsecond (they share the lowest bin). p0 is the minimum and p100 the maximum,
+    exactly.
+    """
+
+    __slots__ = ("count", "hist", "lo", "maximum", "minimum", "sum_ns")
+
+    def __init__(
+        self, count: int, sum_ns: int, minimum: float, maximum: float, lo: int, hist: I64
+    ) -> None:
+        self.count = count
+        self.sum_ns = sum_ns
+        self.minimum = minimum
+        self.maximum = maximum
+        self.lo = lo
+        self.hist = hist
+
+    @property
+    def sum(self) -> float:
+        """Seconds."""
+        return self.sum_ns / NS
+
+    @property
+    def average(self) -> float:
+        """Seconds: Sum / SampleCount, from the exact integer sum."""
+        return self.sum_ns / (self.count * NS)
+
+    def percentile(self, hundredths: int) -> float:
+        """The percentile `hundredths` / 100 (0 <= hundredths <= 10000: p99.9 is 9990), in
+        seconds: the value of rank floor(hundredths x (count - 1) / 10000) in ascending
+        order (0 the smallest; integers, so no rounding picks the rank), read from the
+        histogram (the error bound: the class docstring)."""
+        if hundredths <= 0:
+            return self.minimum
+        if hundredths >= 10000:
+            return self.maximum
+        rank = hundredths * (self.count - 1) // 10000
+        i = int(np.searchsorted(np.cumsum(self.hist), rank, side="right"))
+        value = bin_value(self.lo + min(i, len(self.hist) - 1)) / 1000.0
+        return min(max(value, self.minimum), self.maximum)
+
+
 class _Open:
     """A bucket that may still receive answers. Its arrays may be views into the tables of
-    the batch that opened it; merging replaces them, never writes into them."""
+    the batch that opened it; merging replaces them, never writes into them.
 
-    __slots__ = ("cols", "counts", "lat", "lat_lo", "source", "status")
+    `lat` counts the targets' answers, `elb_lat` the load balancer's own; `t_ns`, `t_min`,
+    `t_max` are the exact sum (ns), minimum and maximum (s) of the targets' latencies."""
+
+    __slots__ = (
+        "cols", "counts", "elb_lat", "elb_lo", "lat", "lat_lo", "source", "status",
+        "t_max", "t_min", "t_ns",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -102,15 +192,17 @@ class _Open:
         source: list[int],
         cols: I64,
         counts: I64,
-        lat_lo: int,
-        lat: I64,
+        lat: tuple[int, I64],
+        elb_lat: tuple[int, I64],
+        target: tuple[int, float, float],
     ) -> None:
         self.status = status
         self.source = source  # [elb, target]
         self.cols = cols  # target columns of the load balancer with answers, and how many
         self.counts = counts
-        self.lat_lo = lat_lo
-        self.lat = lat
+        self.lat_lo, self.lat = lat
+        self.elb_lo, self.elb_lat = elb_lat
+        self.t_ns, self.t_min, self.t_max = target
 
     def merge(
         self,
@@ -118,8 +210,9 @@ class _Open:
         source: list[int],
         cols: I64,
         counts: I64,
-        lat_lo: int,
-        lat: I64,
+        lat: tuple[int, I64],
+        elb_lat: tuple[int, I64],
+        target: tuple[int, float, float],
     ) -> None:
         for code, n in status.items():
             self.status[code] = self.status.get(code, 0) + n
@@ -129,29 +222,23 @@ class _Open:
             summed = np.bincount(all_cols, np.concatenate((self.counts, counts)))
             self.cols = np.flatnonzero(summed)
             self.counts = summed[self.cols].astype(np.int64)
-        if not len(lat):
-            return
-        if not len(self.lat):
-            self.lat_lo, self.lat = lat_lo, lat
-            return
-        lo = min(lat_lo, self.lat_lo)
-        hi = max(lat_lo + len(lat), self.lat_lo + len(self.lat))
-        hist = np.zeros(hi - lo, dtype=np.int64)
-        hist[self.lat_lo - lo : self.lat_lo - lo + len(self.lat)] += self.lat
-        hist[lat_lo - lo : lat_lo - lo + len(lat)] += lat
-        self.lat_lo, self.lat = lo, hist
+        self.lat_lo, self.lat = _merge_hist(self.lat_lo, self.lat, *lat)
+        self.elb_lo, self.elb_lat = _merge_hist(self.elb_lo, self.elb_lat, *elb_lat)
+        self.t_ns += target[0]
+        self.t_min = min(self.t_min, target[1])
+        self.t_max = max(self.t_max, target[2])
 
 
 _WIDTHS: tuple[type[np.unsignedinteger[Any]], ...] = (np.uint8, np.uint16, np.uint32, np.uint64)
 
 
 class _Column:
-    """An append-only integer array, grown by doubling. A column of counts (`widens`) starts
+    """An append-only numeric array, grown by doubling. A column of counts (`widens`) starts
     at one byte per value and moves to a wider unsigned type when a value needs it."""
 
     __slots__ = ("data", "size", "widens")
 
-    def __init__(self, dtype: type[np.integer[Any]], *, widens: bool = False) -> None:
+    def __init__(self, dtype: type[np.number[Any]], *, widens: bool = False) -> None:
         self.data: npt.NDArray[Any] = np.zeros(64, dtype=dtype)
         self.size = 0
         self.widens = widens
@@ -290,7 +377,12 @@ class Ledger:
         self.by_target_app = _Column(np.uint8, widens=True)
         self.status = _Rows(np.uint16)  # key: HTTP status, ascending
         self.targets = _Rows(np.uint8)  # key: column, ascending
-        self.latency = _Histograms()
+        self.latency = _Histograms()  # the targets' answers
+        self.elb_latency = _Histograms()  # the load balancer's own answers
+        # the targets' latencies: exact sum (ns), minimum and maximum (s; +-inf: none)
+        self.t_ns = _Column(np.uint8, widens=True)
+        self.t_min = _Column(np.float64)
+        self.t_max = _Column(np.float64)
 
     def columns(self, ips: I64) -> I64:
         """The column of each ip index, adding columns for new ones."""
@@ -342,6 +434,10 @@ class Ledger:
             np.concatenate([b.cols for b in buckets]),
         )
         self.latency.append([b.lat_lo for b in buckets], [b.lat for b in buckets])
+        self.elb_latency.append([b.elb_lo for b in buckets], [b.elb_lat for b in buckets])
+        self.t_ns.extend(np.array([b.t_ns for b in buckets], dtype=np.uint64))
+        self.t_min.extend(np.array([b.t_min for b in buckets], dtype=np.float64))
+        self.t_max.extend(np.array([b.t_max for b in buckets], dtype=np.float64))
         return first
 
     def time(self, row: int) -> float:
@@ -376,11 +472,8 @@ class Ledger:
         hists: list[tuple[int, I64]],
     ) -> None:
         """Add the sealed rows of buckets lo <= index < hi (`window`) to the counters, and
-        their merged latency histogram to `hists`."""
-        # rows are in bucket order: the window is one range of them
-        index = self.index.view()
-        a = int(np.searchsorted(index, lo, side="left"))
-        b = int(np.searchsorted(index, hi, side="left"))
+        their merged latency histograms (the targets', the load balancer's) to `hists`."""
+        a, b = self._rows(lo, hi)
         # block by block: a long window needs no big temporaries, and one block of
         # latency histograms is decompressed at a time
         for k in range(a // _BLOCK, (b - 1) // _BLOCK + 1) if b > a else ():
@@ -408,9 +501,109 @@ class Ledger:
             n = int(column.data[a:b].sum(dtype=np.int64))
             if n:
                 by_source[name] += n
-        merged = self.latency.merged(a, b)
-        if merged is not None:
-            hists.append(merged)
+        for latency in (self.latency, self.elb_latency):
+            merged = latency.merged(a, b)
+            if merged is not None:
+                hists.append(merged)
+
+    def _rows(self, lo: float, hi: float) -> tuple[int, int]:
+        """The sealed rows a..b-1 of buckets lo <= index < hi: rows are in bucket order, so
+        a window is one range of them."""
+        index = self.index.view()
+        a = int(np.searchsorted(index, lo, side="left"))
+        b = int(np.searchsorted(index, hi, side="left"))
+        return a, b
+
+    def response_times_sealed(
+        self, lo: float, hi: float, hists: list[tuple[int, I64]]
+    ) -> tuple[int, int, float, float]:
+        """The targets' answers in the sealed rows of buckets lo <= index < hi: (count, sum
+        in ns, minimum, maximum); their latency histograms, one per block, go to `hists`."""
+        a, b = self._rows(lo, hi)
+        if b <= a:
+            return 0, 0, math.inf, -math.inf
+        for k in range(a // _BLOCK, (b - 1) // _BLOCK + 1):
+            merged = self.latency.merged(max(a, k * _BLOCK), min(b, (k + 1) * _BLOCK))
+            if merged is not None:
+                hists.append(merged)
+        count = int(self.by_target_app.data[a:b].sum(dtype=np.int64))
+        # a Python int: exact however long the window
+        total = sum(self.t_ns.data[a:b].tolist())
+        return (
+            count,
+            total,
+            float(self.t_min.data[a:b].min()),
+            float(self.t_max.data[a:b].max()),
+        )
+
+
+def _hist_rows(row: I64, nr: int, latency_s: F64) -> list[tuple[int, I64]]:
+    """Per row 0..nr-1: the latency histogram of its answers (`row`: each answer's row), as
+    (first bin, counts) trimmed to the non-empty bins; empty for a row without answers."""
+    empty = np.zeros(0, dtype=np.int64)
+    out: list[tuple[int, I64]] = [(0, empty)] * nr
+    if not len(row):
+        return out
+    bins = latency_bins(latency_s * 1000.0)
+    lo, hi = int(bins.min()), int(bins.max())
+    nb = hi - lo + 1
+    if nr * nb <= _DENSE_CELLS:
+        lat = np.bincount(row * nb + (bins - lo), minlength=nr * nb).reshape(nr, nb)
+        filled = lat > 0
+        first = filled.argmax(axis=1).tolist()
+        last = (nb - filled[:, ::-1].argmax(axis=1)).tolist()
+        for r in np.flatnonzero(filled.any(axis=1)).tolist():
+            out[r] = (lo + first[r], lat[r, first[r] : last[r]])
+        return out
+    key = row * nb + (bins - lo)
+    uk, uc = np.unique(key, return_counts=True)
+    ur, ub = np.divmod(uk, nb)
+    starts = np.searchsorted(ur, np.arange(nr + 1)).tolist()
+    for r in range(nr):
+        a, z = starts[r], starts[r + 1]
+        if a == z:
+            continue
+        f = int(ub[a])
+        dense = np.zeros(int(ub[z - 1]) - f + 1, dtype=np.int64)
+        dense[ub[a:z] - f] = uc[a:z]
+        out[r] = (lo + f, dense)
+    return out
+
+
+def _target_rows(row: I64, nr: int, latency_s: F64) -> list[tuple[int, float, float]]:
+    """Per row 0..nr-1: the exact sum (ns), minimum and maximum (s) of its answers'
+    latencies; (0, inf, -inf) for a row without answers. Each latency is rounded to whole
+    nanoseconds, and whole numbers add up to the same sum in any order: the sum does not
+    depend on how the answers were batched."""
+    ns = latency_s * NS
+    np.rint(ns, out=ns)  # whole nanoseconds, as float64
+    total = float(ns.sum())
+    sums: list[int]
+    if total >= _EXACT:  # past 2**53 ns (104 days) in one batch: add them as integers
+        whole = ns.astype(np.int64)
+        order = np.argsort(row, kind="stable")
+        counts = np.bincount(row, minlength=nr)
+        starts = np.minimum(np.cumsum(counts) - counts, len(row) - 1)
+        reduced = np.add.reduceat(whole[order], starts).tolist()
+        sums = [int(v) if c else 0 for v, c in zip(reduced, counts.tolist(), strict=True)]
+    elif nr == 1:
+        # every partial sum is a whole number below 2**53: float64 adds them exactly
+        return [(int(total), float(latency_s.min()), float(latency_s.max()))]
+    else:
+        sums = np.bincount(row, weights=ns, minlength=nr).astype(np.int64).tolist()
+    # answers come nearly in the order of their rows: reduce each run of one row first
+    starts = np.flatnonzero(row[1:] != row[:-1]) + 1
+    lows, highs, rows = latency_s, latency_s, row
+    if len(starts) < len(row) // 8:
+        starts = np.concatenate(([0], starts))
+        lows = np.minimum.reduceat(latency_s, starts)
+        highs = np.maximum.reduceat(latency_s, starts)
+        rows = row[starts]
+    lo = np.full(nr, math.inf)
+    hi = np.full(nr, -math.inf)
+    np.minimum.at(lo, rows, lows)
+    np.maximum.at(hi, rows, highs)
+    return list(zip(sums, lo.tolist(), hi.tolist(), strict=True))
 
 
 class Stats:
@@ -482,41 +675,33 @@ class Stats:
         # targets, per column of this load balancer
         target_rows = self._targets(st, row, nr, ip)
 
-        # latency histogram rows, trimmed to their non-empty bins
-        latency = latency * 1000.0
-        bins = latency_bins(latency)
-        lo, hi = int(bins.min()), int(bins.max())
-        nb = hi - lo + 1
-        lat_rows: list[tuple[int, I64]]
-        if nr * nb <= _DENSE_CELLS:
-            lat = np.bincount(row * nb + (bins - lo), minlength=nr * nb).reshape(nr, nb)
-            filled = lat > 0
-            first = filled.argmax(axis=1).tolist()
-            last = (nb - filled[:, ::-1].argmax(axis=1)).tolist()
-            lat_rows = [(lo + first[r], lat[r, first[r] : last[r]]) for r in range(nr)]
+        # latency histogram rows, the targets' answers apart from the load balancer's own
+        none: list[tuple[int, I64]] = [(0, np.zeros(0, dtype=np.int64))] * nr
+        t_rows: list[tuple[int, float, float]] = [(0, math.inf, -math.inf)] * nr
+        if from_target.all():
+            lat_rows = _hist_rows(row, nr, latency)
+            elb_rows = none
+            t_rows = _target_rows(row, nr, latency)
+        elif not from_target.any():
+            lat_rows = none
+            elb_rows = _hist_rows(row, nr, latency)
         else:
-            lat_rows = [(lo, np.zeros(0, dtype=np.int64))] * nr
-            key = row * nb + (bins - lo)
-            uk, uc = np.unique(key, return_counts=True)
-            ur, ub = np.divmod(uk, nb)
-            starts = np.searchsorted(ur, np.arange(nr + 1)).tolist()
-            for r in rows_used:
-                a, z = starts[r], starts[r + 1]
-                f = int(ub[a])
-                dense = np.zeros(int(ub[z - 1]) - f + 1, dtype=np.int64)
-                dense[ub[a:z] - f] = uc[a:z]
-                lat_rows[r] = (lo + f, dense)
+            lat_rows = _hist_rows(row[from_target], nr, latency[from_target])
+            elb_rows = _hist_rows(row[~from_target], nr, latency[~from_target])
+            t_rows = _target_rows(row[from_target], nr, latency[from_target])
 
         opened = st.open
         for r in rows_used:
             index = keys[r]
             cols, counts = target_rows[r]
-            lat_lo, hist = lat_rows[r]
+            parts = (
+                status_rows[r], source_rows[r], cols, counts, lat_rows[r], elb_rows[r], t_rows[r]
+            )  # fmt: skip
             bucket = opened.get(index)
             if bucket is None:
-                opened[index] = _Open(status_rows[r], source_rows[r], cols, counts, lat_lo, hist)
+                opened[index] = _Open(*parts)
             else:
-                bucket.merge(status_rows[r], source_rows[r], cols, counts, lat_lo, hist)
+                bucket.merge(*parts)
 
     @staticmethod
     def _targets(st: Ledger, row: I64, nr: int, ip: I64) -> list[tuple[I64, I64]]:
@@ -592,16 +777,12 @@ class Stats:
                     if n:
                         by_target[self.ip_names[ledger.col_ip[c]]] += n
                 hists.append((bucket.lat_lo, bucket.lat))
-        hists = [h for h in hists if len(h[1])]
+                hists.append((bucket.elb_lo, bucket.elb_lat))
         p50 = p99 = None
-        if hists:
-            h_lo = min(h[0] for h in hists)
-            h_hi = max(h[0] + len(h[1]) for h in hists)
-            merged = np.zeros(h_hi - h_lo, dtype=np.int64)
-            for start, counts in hists:
-                merged[start - h_lo : start - h_lo + len(counts)] += counts
-            p50 = _dense_percentile(merged, h_lo, 0.50)
-            p99 = _dense_percentile(merged, h_lo, 0.99)
+        merged = _sum_hists(hists)
+        if merged is not None:
+            p50 = _dense_percentile(merged[1], merged[0], 0.50)
+            p99 = _dense_percentile(merged[1], merged[0], 0.99)
         return {
             "requests": sum(by_status.values()),
             "by_status": dict(sorted(by_status.items())),
@@ -609,3 +790,28 @@ class Stats:
             "by_source": dict(sorted(by_source.items())),
             "latency_ms": {"p50": p50, "p99": p99},
         }
+
+    def response_times(
+        self, since: float | None, until: float | None, lb: str
+    ) -> ResponseTimes | None:
+        """The targets' answers of load balancer `lb` in the buckets that [since, until)
+        reaches into (`window`), every statistic of them; None when there is none. Buckets
+        add up as histograms (counts added, min of minimums, max of maximums, sums added),
+        never as percentiles (docs/behaviour.md, "ALB CloudWatch metrics")."""
+        ledger = self.lbs.get(lb)
+        if ledger is None:
+            return None
+        lo, hi = window(since, until, self.period)
+        hists: list[tuple[int, npt.NDArray[Any]]] = []
+        count, total, low, high = ledger.response_times_sealed(lo, hi, hists)
+        for index, bucket in ledger.open.items():
+            if lo <= index < hi and bucket.source[1]:
+                count += bucket.source[1]
+                total += bucket.t_ns
+                low = min(low, bucket.t_min)
+                high = max(high, bucket.t_max)
+                hists.append((bucket.lat_lo, bucket.lat))
+        merged = _sum_hists(hists)
+        if not count or merged is None:
+            return None
+        return ResponseTimes(count, total, low, high, merged[0], merged[1])
