@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from ecsim.model.autoscaling.metrics import PredefinedMetric, resource_label_arns
+from ecsim.model.autoscaling.metrics import TARGET_MAX, PredefinedMetric, resource_label_arns
 from ecsim.model.autoscaling.scaler import (
     DIMENSION,
     NAMESPACE,
@@ -300,6 +300,11 @@ class ApplicationAutoScalingApi:
                 f"Unsupported PredefinedMetricType {kind!r} for an ECS service; use one of "
                 f"{', '.join(m.value for m in PredefinedMetric)}."
             ) from None
+        most = TARGET_MAX.get(metric)
+        if most is not None and value > most:
+            raise ValidationException(
+                f"TargetValue of {metric.value} is a percentage: at most {most:g}, got {value!r}."
+            )
         if metric is PredefinedMetric.REQUESTS_PER_TARGET:
             if not label or resource_label_arns(self.scaler.sources, label) is None:
                 raise ValidationException(
