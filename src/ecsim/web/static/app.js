@@ -531,7 +531,7 @@ function renderHealth() {
       tr.dataset.ip = t.id;
       tr.innerHTML = `<td class="mono">${esc(t.id)}:${esc(t.port)}</td><td>${esc((t.az || "").replace(/^us-east-1/, ""))}</td>`
         + `<td><span class="pill ${esc(t.state)}">${esc(t.state)}</span></td>`
-        + `<td class="reason">${t.reason ? `<strong>${esc(t.reason)}</strong><br>` : ""}${esc(t.description || "")}</td>`;
+        + `<td class="reason">${t.reason ? `<strong>${esc(t.reason).replace(/\./g, ".<wbr>")}</strong><br>` : ""}${esc(t.description || "")}</td>`;
       body.append(tr);
     }
     if (!tg.targets.length) {
