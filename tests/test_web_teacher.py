@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.support.browser import CHROMIUM, launch
+from tests.support.page import SHOTS, SPEED, Page, command
 from tests.support.server import LiveServer
-from tests.test_web_page import SHOTS, SPEED, Page, command
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [
