@@ -341,6 +341,12 @@ def test_bad_calls_get_aws_errors_and_change_nothing(
         ({"target": float("inf")}, "AWS takes 8.515920e-109 to 6.153251e+48"),
         ({"target": float("nan")}, "TargetValue must be a number above 0"),
         ({"CustomizedMetricSpecification": {"MetricName": "x"}}, "predefined metrics only"),
+        # a percentage is at most 100 (metrics.TARGET_MAX)
+        ({"target": 1000.0}, "ECSServiceAverageCPUUtilization is a percentage: at most 100"),
+        (
+            {"spec": {"PredefinedMetricType": "ECSServiceAverageMemoryUtilization"}, "target": 101},
+            "ECSServiceAverageMemoryUtilization is a percentage: at most 100, got 101.",
+        ),
     ],
 )
 def test_unmodelled_or_bad_policies_are_refused(

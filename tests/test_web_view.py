@@ -12,6 +12,8 @@ import pytest
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.world import World
 from ecsim.web import commands, view
+from ecsim.web.hub import healthy_tasks
+from ecsim.web.tours import Session
 
 TARGET = {
     "ServiceNamespace": "ecs",
@@ -295,3 +297,72 @@ def test_enabling_brings_the_desired_count_into_the_range_and_updates_the_cpu_po
     auto = view.auto_scaling(w, "home", "home-service")
     assert (auto["min"], auto["max"], auto["policies"][0]["name"]) == (2, 4, "cpu50")
     assert auto["lastActivity"]["description"] == "Setting desired count to 4."
+
+
+def test_reset_rebuilds_the_seeds_architecture_whatever_was_loaded() -> None:
+    """The page's Reset (and a tour's fresh world): the seed's world at the server's seed,
+    its settings and client rate, not the last scenario's (issue 14, point 1)."""
+    live = LiveWorld(lambda seed: World.demo(seed=seed), seed=0)
+    session = Session(seed=0)
+    commands.run(live, {"cmd": "scenario", "args": {"name": "shared-target-groups"}}, session)
+    assert session.scenario is not None and live.seed == 4
+    outcome = commands.run(live, {"cmd": "reset"}, session)
+    assert outcome.message == "the world was reset: the seed's architecture (seed 0)"
+    w = live.world
+    assert session.scenario is None and live.seed == 0
+    assert [tg["TargetGroupName"] for tg in w.elbv2.describe_target_groups()["TargetGroups"]] == [
+        "home-tg"
+    ]
+    assert view.traffic_rate(w) == 5
+    (svc,) = w.ecs.describe_services(cluster="home", services=["home-service"])["services"]
+    breaker = svc["deploymentConfiguration"]["deploymentCircuitBreaker"]
+    assert (breaker["enable"], breaker["rollback"]) == (True, True)
+    commands.run(live, {"cmd": "reset", "args": {"seed": 7}}, session)
+    assert live.seed == 7
+
+
+def test_the_tasks_chart_counts_healthy_tasks_not_registrations() -> None:
+    """A task in two target groups counts once, and only when healthy in both."""
+    svc = {"targetGroups": ["a", "b"]}
+    groups = [
+        {"arn": "a", "targets": [{"id": ip, "state": "healthy"} for ip in ("1", "2", "3")]},
+        {
+            "arn": "b",
+            "targets": [
+                {"id": "1", "state": "healthy"},
+                {"id": "2", "state": "healthy"},
+                {"id": "3", "state": "unhealthy"},
+            ],
+        },
+        {"arn": "other", "targets": [{"id": "9", "state": "healthy"}]},
+    ]
+    assert healthy_tasks(svc, groups) == 2
+
+
+@pytest.mark.parametrize(
+    ("actions", "said"),
+    [
+        (["restore"], "the scheduler of home-service was active already: nothing to restore"),
+        (["crash", "crash"], "the scheduler of home-service had crashed already: nothing changed"),
+        (["hang", "hang"], "the scheduler of home-service was STUCK already: nothing changed"),
+        (["crash", "restore"], "the scheduler of home-service restored: it converges again"),
+    ],
+)
+def test_the_managers_controls_say_what_happened(actions: list[str], said: str) -> None:
+    live = LiveWorld(lambda seed: World.demo(seed=seed, rate=0), seed=0)
+    for action in actions:
+        outcome = commands.run(live, {"cmd": "scheduler", "args": {"action": action}})
+    assert outcome.message == said
+
+
+def test_the_managers_controls_refuse_a_deleted_service() -> None:
+    live = LiveWorld(lambda seed: World.demo(seed=seed, rate=0), seed=0)
+    args = {"cluster": "home", "service": "home-service"}
+    commands.run(live, {"cmd": "delete_service", "args": args})
+    with pytest.raises(commands.CommandError, match="is being deleted \\(DRAINING\\)"):
+        commands.run(live, {"cmd": "scheduler", "args": {"action": "crash", **args}})
+    live.world.advance(600)
+    with pytest.raises(commands.CommandError, match="was deleted \\(INACTIVE\\): it has no sch"):
+        commands.run(live, {"cmd": "scheduler", "args": {"action": "restore", **args}})
+    svc = live.world.ecs.describe_services(cluster="home", services=["home-service"])
+    assert svc["services"][0]["controllerStatus"] == "ACTIVE"

@@ -54,7 +54,7 @@ def routes(live: LiveWorld, scenario: LiveScenario | None = None) -> list[BaseRo
 
     `scenario`: the built-in scenario `live` was built from (its timeline is the page's tour).
     """
-    hub = Hub(live, Session(scenario))
+    hub = Hub(live, Session(scenario, seed=live.seed if scenario is None else 0))
 
     async def page(_: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})

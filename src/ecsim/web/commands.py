@@ -238,19 +238,43 @@ def fault(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome
     return Outcome(fault_text(started, duration, t.ip))
 
 
+# The Manager's controls: the verb, what it makes of an ACTIVE service's scheduler, and what
+# the scheduler is then (a control that finds it so already says that, and changes nothing).
+SCHEDULER: dict[str, tuple[str, str, str]] = {
+    "crash": ("crash_controller", "CRASHED", "crashed: LOGIC CRASHED, nothing heals"),
+    "hang": ("hang_controller", "STUCK", "is STUCK: alive but makes no progress"),
+    "restore": ("restore_controller", "ACTIVE", "restored: it converges again"),
+}
+ALREADY = {
+    "CRASHED": "had crashed already: nothing changed",
+    "STUCK": "was STUCK already: nothing changed",
+    "ACTIVE": "was active already: nothing to restore",
+}
+
+
 def scheduler(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
+    """Crash, hang or restore the scheduler of an ACTIVE service. A service being deleted or
+    deleted has no scheduler to act on: the page says so rather than claim an effect; a
+    scheduler already in the state asked for is left as it is, and the page says that."""
     action = str(args.get("action"))
-    cluster, service = focus_service(live.world, args)
-    chaos = live.world.chaos
-    verbs: dict[str, tuple[Callable[[str, str | None], None], str]] = {
-        "crash": (chaos.crash_controller, "crashed: LOGIC CRASHED, nothing heals"),
-        "hang": (chaos.hang_controller, "is STUCK: alive but makes no progress"),
-        "restore": (chaos.restore_controller, "restored: it converges again"),
-    }
-    if action not in verbs:
+    if action not in SCHEDULER:
         raise CommandError(f"'action' must be crash, hang or restore; got {action!r}")
-    fn, text = verbs[action]
-    fn(cluster, service)
+    w = live.world
+    cluster, service = focus_service(w, args)
+    found = w.ecs.describe_services(cluster=cluster, services=[service])["services"]
+    if not found:
+        raise CommandError(f"There is no service named {service!r} in cluster {cluster!r}.")
+    svc = found[0]
+    if svc["status"] != "ACTIVE":
+        what = "is being deleted" if svc["status"] == "DRAINING" else "was deleted"
+        raise CommandError(
+            f"{service} {what} ({svc['status']}): it has no scheduler left to {action}; "
+            "reset the world to get it back."
+        )
+    verb, becomes, text = SCHEDULER[action]
+    if svc.get("controllerStatus", "ACTIVE") == becomes:
+        return Outcome(f"the scheduler of {service} {ALREADY[becomes]}", broadcast=False)
+    getattr(w.chaos, verb)(cluster, service)
     return Outcome(f"the scheduler of {service} {text}")
 
 
@@ -384,9 +408,18 @@ def speed(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome
 
 
 def reset(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
-    seed = check(catalog.RESET, {"seed": _number(args, "seed")})["seed"]
-    live.reset(seed=seed)
-    return Outcome(f"the world was reset (seed {live.seed})")
+    """A fresh world of the seed's architecture (`model/demo.py`: its settings, its client
+    rate), whatever world was loaded before: a scenario is left (its own restart is the
+    `scenario` command, the page's "Restart this scenario"). The seed is the server's unless
+    `seed` is given."""
+    given = check(catalog.RESET, {"seed": _number(args, "seed")})["seed"]
+    _seed_world(live, session, given)
+    return Outcome(f"the world was reset: the seed's architecture (seed {live.seed})")
+
+
+def _seed_world(live: LiveWorld, session: Session, seed: int | None = None) -> None:
+    session.scenario = None
+    live.reset(seed=session.seed if seed is None else seed, factory=demo_world)
 
 
 def explain(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
@@ -401,8 +434,7 @@ def explain(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outco
 def scenario(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
     name = str(args.get("name") or "")
     if name in ("", "seed"):
-        session.scenario = None
-        live.reset(factory=demo_world)
+        _seed_world(live, session)
         return Outcome("the seed's architecture, steady")
     try:
         played = LiveScenario(name)
@@ -473,7 +505,7 @@ def run(live: LiveWorld, message: Any, session: Session | None = None) -> Outcom
     if not isinstance(args, dict):
         raise CommandError(f"'args' of {cmd} must be a JSON object, got {type(args).__name__}")
     try:
-        return COMMANDS[cmd](live, session or Session(), args)
+        return COMMANDS[cmd](live, session or Session(seed=live.seed), args)
     except CommandError:
         raise
     except ParameterError as e:  # a verb's declared limits, in the page's words

@@ -16,6 +16,7 @@ from collections import Counter, deque
 from typing import Any
 
 from ecsim.live.runtime import Batch, LiveWorld
+from ecsim.model.autoscaling.metrics import TARGET_MAX, PredefinedMetric
 from ecsim.model.events import RequestsCompleted
 from ecsim.web import view
 from ecsim.web.tours import Session, scenario_names, tours
@@ -28,6 +29,19 @@ VIEW_REFRESH = 3.0  # wall seconds: the view is re-read at least this often
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), default=str)
+
+
+def healthy_tasks(svc: dict[str, Any], groups: list[dict[str, Any]]) -> int:
+    """The service's tasks that are healthy: tasks, not registrations (a task in two target
+    groups counts once), and, as ECS judges a task in several target groups, healthy in every
+    one it is registered in."""
+    mine = set(svc["targetGroups"])
+    states: dict[str, list[str]] = {}
+    for tg in groups:
+        if tg["arn"] in mine:
+            for t in tg["targets"]:
+                states.setdefault(t["id"], []).append(t["state"])
+    return sum(1 for seen in states.values() if all(s == "healthy" for s in seen))
 
 
 class Client:
@@ -168,20 +182,10 @@ class Hub:
                 changed[key] = value
         self._view = sections
         svc = sections["services"][0] if sections["services"] else None
-        healthy = 0
-        if svc is not None:
-            tg_arns = set(svc["targetGroups"])
-            healthy = sum(
-                1
-                for tg in sections["targetGroups"]
-                if tg["arn"] in tg_arns
-                for t in tg["targets"]
-                if t["state"] == "healthy"
-            )
         self._counts = {
             "desired": svc["desired"] if svc and svc["status"] == "ACTIVE" else 0,
             "running": svc["running"] if svc else 0,
-            "healthy": healthy,
+            "healthy": healthy_tasks(svc, sections["targetGroups"]) if svc else 0,
         }
         self.build_ms.append((time.perf_counter() - began) * 1000)
         return changed
@@ -240,6 +244,7 @@ class Hub:
             "tours": tours(),
             "scenarios": self._scenarios(),
             "realPorts": self.live.real_ports,
+            "limits": {"cpuTarget": TARGET_MAX[PredefinedMetric.CPU]},
         }
 
     def _scenarios(self) -> list[dict[str, str]]:

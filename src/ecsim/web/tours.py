@@ -249,7 +249,10 @@ class LiveScenario:
 
 
 class Session:
-    """What the page's commands share beyond the world: the scenario being played."""
+    """What the page's commands share beyond the world: the scenario being played, and the
+    seed of the seed's world (the one a reset rebuilds: the server's `--seed`, or 0 when it
+    started from a scenario, whose seed is the scenario's)."""
 
-    def __init__(self, scenario: LiveScenario | None = None) -> None:
+    def __init__(self, scenario: LiveScenario | None = None, seed: int = 0) -> None:
         self.scenario = scenario
+        self.seed = seed

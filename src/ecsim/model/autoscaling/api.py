@@ -28,7 +28,7 @@ from ecsim.model.autoscaling.messages import (
     no_scaling_policy,
     policy_resource,
 )
-from ecsim.model.autoscaling.metrics import PredefinedMetric, resource_label_arns
+from ecsim.model.autoscaling.metrics import TARGET_MAX, PredefinedMetric, resource_label_arns
 from ecsim.model.autoscaling.scaler import (
     DIMENSION,
     NAMESPACE,
@@ -319,6 +319,11 @@ class ApplicationAutoScalingApi:
                 f"Unsupported PredefinedMetricType {kind!r} for an ECS service; use one of "
                 f"{', '.join(m.value for m in PredefinedMetric)}."
             ) from None
+        most = TARGET_MAX.get(metric)
+        if most is not None and value > most:
+            raise ValidationException(
+                f"TargetValue of {metric.value} is a percentage: at most {most:g}, got {value!r}."
+            )
         if metric is PredefinedMetric.REQUESTS_PER_TARGET:
             if not label or resource_label_arns(self.scaler.sources, label) is None:
                 raise ValidationException(

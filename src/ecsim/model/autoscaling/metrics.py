@@ -48,6 +48,21 @@ class PredefinedMetric(StrEnum):
     REQUESTS_PER_TARGET = "ALBRequestCountPerTarget"
 
 
+# The highest TargetValue of the predefined metrics that are percentages, declared once:
+# PutScalingPolicy refuses a target above it, and so every face that sets one (the AWS API,
+# the page's auto scaling control, a scenario's `auto_scaling`) follows. AWS's words (the
+# Application Auto Scaling API Reference, TargetTrackingScalingPolicyConfiguration,
+# TargetValue): "The value must be a valid number based on the choice of metric. For example,
+# if the metric is CPU utilization, then the target value is a percent value that represents
+# how much of the CPU can be used before scaling out." AWS names no number: a percentage is at
+# most 100 (ecsim's choice of the limit).
+PERCENT_MAX = 100.0
+TARGET_MAX: dict[PredefinedMetric, float] = {
+    PredefinedMetric.CPU: PERCENT_MAX,
+    PredefinedMetric.MEMORY: PERCENT_MAX,
+}
+
+
 def resource_label_arns(src: Sources, label: str) -> tuple[str, str] | None:
     """(load balancer ARN, target group ARN) of `app/<lb>/<id>/targetgroup/<tg>/<id>`."""
     lb_part, sep, tg_part = label.partition("/targetgroup/")

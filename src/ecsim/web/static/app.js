@@ -79,7 +79,14 @@ function onMessage(m) {
     if (m.tours) { state.tours = m.tours; state.scenarios = m.scenarios || []; renderTours(); }
     state.clock = m.clock;
     state.realPorts = m.realPorts || [];
-    if (m.type === "reset") state.seenEvents.clear();
+    if (m.limits) applyLimits(m.limits);
+    if (m.type === "reset") {
+      // a fresh world: nothing of the old one stays on the page (the last trace, packets)
+      state.seenEvents.clear();
+      state.selected = null;
+      $("#trace").textContent = "";
+      flow.clear();
+    }
     renderAll(m.type === "hello");
     return;
   }
@@ -106,7 +113,10 @@ function onMessage(m) {
   if (m.type === "result" || m.type === "error") {
     const resolve = state.pending.get(m.id);
     state.pending.delete(m.id);
-    if (m.type === "error") toast(m.message, "error");
+    if (m.type === "error") toast(m.message, "error", m.id);
+    // a later command that worked takes an earlier error off the screen (its own toast, if
+    // it has one, follows)
+    else if (toastState.error && m.id != null && m.id > toastState.id) hideToast();
     if (resolve) resolve(m.type === "result" ? m : null);
   }
 }
@@ -204,14 +214,21 @@ function renderLb() {
   $("#real-port").title = real.map((r) => `curl http://${location.hostname}:${r.port}/`).join("\n");
 }
 
-const MAX_ROWS = 14;
-function renderTargets() {
-  const tg = focusTg();
-  $("#tg-name").textContent = tg ? tg.name : "";
-  const ul = $("#targets");
+const MAX_ROWS = 14; // target rows drawn in the diagram, shared by the service's target groups
+// Every target group of the service shown, each with its registrations (a service in two
+// groups registers every task in both); the first is the one the listener's default reaches.
+function serviceTgs() {
+  const svc = focusService();
+  const first = focusTg();
+  const arns = svc && svc.targetGroups.length ? svc.targetGroups : (first ? [first.arn] : []);
+  const out = arns.map((a) => state.view.targetGroups.find((t) => t.arn === a)).filter(Boolean);
+  return out.length ? out : (first ? [first] : []);
+}
+
+function fillTargets(ul, tg, rows, moreId) {
   ul.textContent = "";
-  if (!tg) return;
-  const shown = tg.targets.slice(0, MAX_ROWS);
+  ul.dataset.tg = tg.arn;
+  const shown = tg.targets.slice(0, rows);
   for (const t of shown) {
     const li = document.createElement("li");
     li.dataset.ip = t.id;
@@ -221,10 +238,10 @@ function renderTargets() {
   }
   if (tg.targets.length > shown.length) {
     const counts = {};
-    for (const t of tg.targets.slice(MAX_ROWS)) counts[t.state] = (counts[t.state] || 0) + 1;
+    for (const t of tg.targets.slice(rows)) counts[t.state] = (counts[t.state] || 0) + 1;
     const li = document.createElement("li");
     li.className = "more";
-    li.id = "targets-more";
+    if (moreId) li.id = moreId;
     li.textContent = `+ ${tg.targets.length - shown.length} more (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")})`;
     ul.append(li);
   }
@@ -233,6 +250,33 @@ function renderTargets() {
     li.className = "more";
     li.textContent = "no registered targets";
     ul.append(li);
+  }
+}
+
+function renderTargets() {
+  const tgs = serviceTgs();
+  const tg = tgs[0] || null;
+  const rows = Math.max(4, Math.floor(MAX_ROWS / Math.max(1, tgs.length)));
+  $("#tg-h").firstChild.textContent = tgs.length > 1 ? "Target Groups " : "Target Group ";
+  $("#tg-name").textContent = tg ? tg.name : "";
+  const ul = $("#targets");
+  if (tg) fillTargets(ul, tg, rows, "targets-more");
+  else { ul.textContent = ""; delete ul.dataset.tg; }
+  // the service's other target groups, below the first, in the same box
+  const others = $("#tg-others");
+  others.textContent = "";
+  for (const other of tgs.slice(1)) {
+    const box = document.createElement("div");
+    box.className = "tg-group";
+    box.dataset.tg = other.arn;
+    const h = document.createElement("h3");
+    h.innerHTML = `<span class="small mono">${esc(other.name)}</span>`;
+    const list = document.createElement("ul");
+    list.className = "targets";
+    list.setAttribute("aria-label", `Registered targets of ${other.name}`);
+    fillTargets(list, other, rows, null);
+    box.append(h, list);
+    others.append(box);
   }
 }
 
@@ -404,9 +448,10 @@ function renderTasks() {
     li.textContent = svc ? "no tasks" : "no service, no tasks";
     ul.append(li);
   }
-  // the task picker: the tasks shown that can still be acted on
+  // the task picker: the tasks shown that can still be acted on (not one on its way out:
+  // DEACTIVATING, STOPPING, DEPROVISIONING or STOPPED)
   const pick = $("#task-pick");
-  const alive = tasks.filter((t) => t.lastStatus !== "STOPPED");
+  const alive = tasks.filter((t) => t.lastStatus !== "STOPPED" && t.desiredStatus !== "STOPPED");
   if (state.selected && !alive.some((t) => t.id === state.selected)) state.selected = null;
   const opts = alive.map((t) => [t.id, `${t.ip || t.id.slice(0, 8)} · ${t.az || ""} · ${t.lastStatus}${t.targetHealth ? ` · ${t.targetHealth}` : ""}${faultsOf(t).length ? ` · FIS ${faultsOf(t).map((f) => f.label).join(", ")}` : ""}`]);
   const sig = JSON.stringify(opts);
@@ -486,7 +531,7 @@ function renderHealth() {
       tr.dataset.ip = t.id;
       tr.innerHTML = `<td class="mono">${esc(t.id)}:${esc(t.port)}</td><td>${esc((t.az || "").replace(/^us-east-1/, ""))}</td>`
         + `<td><span class="pill ${esc(t.state)}">${esc(t.state)}</span></td>`
-        + `<td class="reason">${t.reason ? `<strong>${esc(t.reason)}</strong><br>` : ""}${esc(t.description || "")}</td>`;
+        + `<td class="reason">${t.reason ? `<strong>${esc(t.reason).replace(/\./g, ".<wbr>")}</strong><br>` : ""}${esc(t.description || "")}</td>`;
       body.append(tr);
     }
     if (!tg.targets.length) {
@@ -494,6 +539,15 @@ function renderHealth() {
       tr.innerHTML = `<td colspan="4" class="reason">${esc(tg.name)}: no registered targets</td>`;
       body.append(tr);
     }
+  }
+}
+
+// The limits the model declares (the page has none of its own): the CPU target's input says it.
+function applyLimits(limits) {
+  const cpu = $("#as-target");
+  if (limits.cpuTarget != null) {
+    cpu.max = String(limits.cpuTarget);
+    cpu.title = `TargetValue of ECSServiceAverageCPUUtilization: a percentage, above 0 and at most ${limits.cpuTarget}`;
   }
 }
 
@@ -505,8 +559,11 @@ function renderKpis() {
     for (const [c, n] of Object.entries(p.s || {})) { total += n; if (c[0] === "2") ok += n; }
   }
   const last = state.series[state.series.length - 1] || {};
-  const tg = focusTg();
-  const healthy = tg ? tg.targets.filter((t) => t.state === "healthy").length : 0;
+  // healthy targets are registrations: counted per target group of the service
+  const tgs = serviceTgs();
+  const healthyIn = (tg) => tg.targets.filter((t) => t.state === "healthy").length;
+  const healthy = tgs.length ? healthyIn(tgs[0]) : 0;
+  const also = tgs.slice(1).map((tg) => ` · <b>${healthyIn(tg)}</b> in ${esc(tg.name)}`).join("");
   const svc = focusService();
   const errs = {};
   for (const p of pts) for (const [c, n] of Object.entries(p.s || {})) if (c[0] !== "2") errs[c] = (errs[c] || 0) + n;
@@ -514,7 +571,7 @@ function renderKpis() {
   $("#kpis").innerHTML = `<span>answers <b>${fmt(secs ? total / secs : 0)}/s</b></span>`
     + `<span>success <b id="kpi-success">${total ? ((100 * ok) / total).toFixed(1) : "–"}%</b></span>`
     + `<span>p50 <b>${last.p50 != null ? fmt(last.p50) + " ms" : "–"}</b></span>`
-    + `<span>healthy targets <b id="kpi-healthy">${healthy}</b>${svc ? ` / desired <b>${svc.desired}</b>` : ""}</span>`
+    + `<span>healthy targets <b id="kpi-healthy">${healthy}</b>${also ? ` in ${esc(tgs[0].name)}${also}` : ""}${svc ? ` / desired <b>${svc.desired}</b>` : ""}</span>`
     + (errText ? `<span>errors ${errText}</span>` : "");
 }
 
@@ -607,7 +664,10 @@ function bind() {
   });
   $("#desired-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    const raw = $("#desired").value.trim();
+    // (the form does not validate: the server's check words the refusal, e.g. of 3.5)
+    const input = $("#desired");
+    if (input.validity.badInput) { toast("'count' must be a whole number; what is typed is not a number", "error"); return; }
+    const raw = input.value.trim();
     command("desired", focusArgs({ count: raw === "" ? raw : Number(raw) })).then(own);
   });
   $("#as-form").addEventListener("submit", (e) => {
@@ -634,6 +694,10 @@ function bind() {
     else { endTour(); command("scenario", { name }).then(own); }
   });
   $("#scn-next").addEventListener("click", () => command("scenario_next").then(own));
+  $("#scn-restart").addEventListener("click", () => {
+    const scn = state.view.scenario;
+    if (scn) command("scenario", { name: scn.name }).then(own);
+  });
   $("#tour-next").addEventListener("click", nextTour);
   $("#tour-end").addEventListener("click", endTour);
   window.addEventListener("resize", () => { layoutDue = true; chartsDue = true; });
@@ -707,13 +771,22 @@ function endTour() {
 // --- helpers -------------------------------------------------------------------------------
 
 let toastTimer = null;
-function toast(text, kind) {
+// what the toast shows: an error (and the id of the command that failed, if one did)
+const toastState = { error: false, id: 0 };
+function toast(text, kind, id = null) {
   const el = $("#toast");
   el.textContent = text;
   el.className = `toast ${kind}`;
   el.hidden = false;
+  toastState.error = kind === "error";
+  toastState.id = id == null ? state.nextId - 1 : id;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.hidden = true; }, kind === "error" ? 8000 : 3500);
+  toastTimer = setTimeout(hideToast, kind === "error" ? 8000 : 3500);
+}
+function hideToast() {
+  clearTimeout(toastTimer);
+  $("#toast").hidden = true;
+  toastState.error = false;
 }
 
 function rateIndex(rps) {
@@ -734,8 +807,12 @@ function esc(s) {
 }
 
 function measure() {
-  const targets = new Map();
+  const targets = new Map(); // the first target group's rows: where requests are drawn through
   for (const li of document.querySelectorAll("#targets li[data-ip]")) targets.set(li.dataset.ip, li);
+  const rows = []; // every registration drawn, of every target group of the service
+  for (const li of document.querySelectorAll("#n-tg li[data-ip]")) {
+    rows.push({ ip: li.dataset.ip, tg: li.parentElement.dataset.tg || "", el: li });
+  }
   const tasks = new Map();
   const box = $("#tasks").getBoundingClientRect();
   for (const b of document.querySelectorAll("#tasks .task")) {
@@ -745,7 +822,7 @@ function measure() {
   }
   flow.measure({
     client: $("#n-client"), alb: $("#n-alb"), tg: $("#n-tg"), svc: $("#n-svc"), tasksBox: $("#tasks"),
-    more: $("#targets-more"), targets, tasks,
+    more: $("#targets-more"), targets, rows, primary: $("#targets").dataset.tg, tasks,
   });
 }
 

@@ -52,10 +52,13 @@ export class Flow {
     for (const [ip, el] of els.targets) { const r = rect(el); if (r) targets.set(ip, r); }
     const tasks = new Map();
     for (const [ip, el] of els.tasks) { const r = rect(el); if (r) tasks.set(ip, r); }
+    // every registration drawn: {ip, tg, r}, of every target group of the service
+    const rows = [];
+    for (const row of els.rows || []) { const r = rect(row.el); if (r) rows.push({ ip: row.ip, tg: row.tg, r }); }
     const client = rect(els.client), alb = rect(els.alb), tg = rect(els.tg);
     this.geom = {
       client, alb, tg, svc: rect(els.svc), tasksBox: rect(els.tasksBox), more: rect(els.more),
-      targets, tasks, vertical: !!(client && alb && alb.y > client.y + client.h - 2),
+      targets, rows, primary: els.primary || "", tasks, vertical: !!(client && alb && alb.y > client.y + client.h - 2),
     };
     const dpr = window.devicePixelRatio || 1;
     const w = Math.max(1, Math.round(base.width)), h = Math.max(1, Math.round(base.height));
@@ -75,8 +78,9 @@ export class Flow {
     return [{ x: a.x + a.w, y: a.y + a.h / 2 }, { x: b.x, y: b.y + b.h / 2 }];
   }
 
-  // the polyline of a request to target ip (or stopping at the ALB / target group)
-  route(ip, stopAt) {
+  // the polyline of a request to target ip (or stopping at the ALB / target group), through
+  // its row in target group tgArn when known (a traced request), else in the first group
+  route(ip, stopAt, tgArn) {
     const g = this.geom;
     if (!g || !g.client || !g.alb) return null;
     const pts = [];
@@ -85,7 +89,8 @@ export class Flow {
     if (stopAt === "alb" || !g.tg) return pts;
     const at = this.link(g.alb, g.tg);
     pts.push(at[0], at[1]);
-    const row = (ip && g.targets.get(ip)) || g.more;
+    const inTg = tgArn && ip ? g.rows.find((x) => x.tg === tgArn && x.ip === ip) : null;
+    const row = (inTg && inTg.r) || (ip && g.targets.get(ip)) || g.more;
     if (stopAt === "tg" || !row) { pts.push(centre(g.tg)); return pts; }
     const task = g.tasks.get(ip);
     if (this.geom.vertical) {
@@ -152,7 +157,15 @@ export class Flow {
   trace(tr) {
     const ip = tr.target ? tr.target.split(":")[0] : null;
     const stopAt = tr.target ? null : (tr.targetGroup ? "tg" : "alb");
-    this.traces.push({ status: String(tr.status), ip, stopAt, start: performance.now(), big: true });
+    this.traces.push({ status: String(tr.status), ip, stopAt, tg: tr.targetGroup, start: performance.now(), big: true });
+  }
+
+  // a fresh world: nothing of the old one stays in flight
+  clear() {
+    this.packets = [];
+    this.traces = [];
+    this.rate = { total: 0, byTarget: {}, errShare: 0, dominant: "2" };
+    this.rateVersion = (this.rateVersion || 0) + 1;
   }
 
   setControl(status) { this.control = status; }
@@ -187,13 +200,26 @@ export class Flow {
     this.drawPackets(ctx, ts);
   }
 
+  // how the scheduler's links to the target group and the tasks look: ACTIVE orange dashes;
+  // CRASHED red with a cross; STUCK slate, dotted, with a pause sign (alive, no progress);
+  // GONE grey with a cross
+  controlLook(status = this.control) {
+    return {
+      ACTIVE: { colour: "#ed7100", dash: [5, 5], mark: "" },
+      CRASHED: { colour: "#d13212", dash: [5, 5], mark: "cross" },
+      STUCK: { colour: "#4b5d73", dash: [2, 4], mark: "pause" },
+      GONE: { colour: "#8d99a8", dash: [5, 5], mark: "cross" },
+    }[status] || { colour: "#ed7100", dash: [5, 5], mark: "" };
+  }
+
   drawControl(ctx, g, ts) {
     if (!g.svc) return;
-    const colour = { ACTIVE: "#ed7100", CRASHED: "#d13212", STUCK: "#c77700", GONE: "#8d99a8" }[this.control] || "#ed7100";
+    const look = this.controlLook();
+    const colour = look.colour;
     ctx.save();
     ctx.strokeStyle = colour;
     ctx.lineWidth = 1.6;
-    ctx.setLineDash([5, 5]);
+    ctx.setLineDash(look.dash);
     ctx.lineDashOffset = 0;
     const from = [];
     if (g.tg) from.push([{ x: g.tg.x + g.tg.w / 2, y: g.svc.y + g.svc.h }, { x: g.tg.x + g.tg.w / 2, y: g.tg.y }]);
@@ -205,13 +231,19 @@ export class Flow {
     for (const [a, b] of from) {
       if (b.y - a.y < 6) continue;
       ctx.beginPath(); ctx.moveTo(a.x, a.y); ctx.lineTo(b.x, b.y); ctx.stroke();
-      if (this.control === "CRASHED" || this.control === "GONE") {
-        const m = { x: a.x, y: (a.y + b.y) / 2 };
+      const m = { x: a.x, y: (a.y + b.y) / 2 };
+      if (look.mark === "cross") {
         ctx.setLineDash([]); ctx.lineWidth = 2.5;
         ctx.beginPath(); ctx.moveTo(m.x - 6, m.y - 6); ctx.lineTo(m.x + 6, m.y + 6);
         ctx.moveTo(m.x + 6, m.y - 6); ctx.lineTo(m.x - 6, m.y + 6); ctx.stroke();
-        ctx.setLineDash([5, 5]); ctx.lineWidth = 1.6;
+      } else if (look.mark === "pause") {
+        // a pause sign on a white disc: the scheduler is there but does nothing
+        ctx.setLineDash([]);
+        ctx.fillStyle = "#fff"; ctx.beginPath(); ctx.arc(m.x, m.y, 9, 0, Math.PI * 2); ctx.fill();
+        ctx.lineWidth = 1.6; ctx.stroke();
+        ctx.fillStyle = colour; ctx.fillRect(m.x - 4.5, m.y - 5, 3, 10); ctx.fillRect(m.x + 1.5, m.y - 5, 3, 10);
       }
+      ctx.setLineDash(look.dash); ctx.lineWidth = 1.6;
     }
     ctx.restore();
   }
@@ -238,7 +270,7 @@ export class Flow {
     const at = this.link(g.alb, g.tg);
     if (at) this.polyline(ctx, at);
     if (!g.vertical && g.tg) {
-      for (const [ip, row] of g.targets) {
+      for (const { ip, r: row } of g.rows) {
         const task = g.tasks.get(ip);
         if (!task) continue;
         this.polyline(ctx, [{ x: g.tg.x + g.tg.w, y: row.y + row.h / 2 }, this.end(g, row, task)]);
@@ -268,6 +300,15 @@ export class Flow {
     if (at) flowLine(at, total, trunkColour);
     ctx.setLineDash([]); ctx.globalAlpha = 1;
     if (g.tg && !g.vertical) {
+      // the registrations of the other target groups: thin links (requests are counted per
+      // task, drawn through the first group)
+      ctx.save();
+      ctx.strokeStyle = "rgba(95,107,122,0.28)"; ctx.lineWidth = 1.5;
+      for (const { ip, tg, r: row } of g.rows) {
+        const task = g.tasks.get(ip);
+        if (task && tg !== g.primary) this.polyline(ctx, [{ x: g.tg.x + g.tg.w, y: row.y + row.h / 2 }, this.end(g, row, task)]);
+      }
+      ctx.restore();
       for (const [ip, row] of g.targets) {
         const task = g.tasks.get(ip);
         const r = this.rate.byTarget[ip] || 0;
@@ -313,7 +354,7 @@ export class Flow {
   }
 
   drawPacket(ctx, p, phase, r) {
-    if (!p.pts) p.pts = this.route(p.ip, p.stopAt);
+    if (!p.pts) p.pts = this.route(p.ip, p.stopAt, p.tg);
     const pts = p.pts;
     if (!pts || pts.length < 2) return;
     const back = phase > 0.5;
