@@ -12,7 +12,6 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 
-from ecsim.sweep.metrics import unit
 from ecsim.sweep.spec import Condition, Point, Sweep
 from ecsim.sweep.stats import Stats, by_point
 from ecsim.sweep.table import Table
@@ -34,12 +33,12 @@ class Answer:
     qualifying: tuple[int, ...] = ()  # minimize: the points that meet every condition
 
 
-def number(value: float | None, column: str) -> str:
-    """`20.5 s`, `99.87 %`, `612`: a statistic with its column's unit."""
+def number(value: float | None, u: str) -> str:
+    """`20.5 s`, `99.87 %`, `612`: a statistic with its unit."""
     if value is None:
         return "none"
-    text = f"{value:.0f}" if value == int(value) else f"{value:.4g}"
-    u = unit(column)
+    whole = value == int(value) or abs(value) >= 1000
+    text = f"{value:,.0f}" if whole else f"{value:.4g}"
     return f"{text} {u}" if u else text
 
 
@@ -72,14 +71,14 @@ def _compare(sweep: Sweep, table: Table, columns: list[str]) -> str:
             parts.append(f"{column} has no value at any point")
             continue
         if len(sweep.points) <= 4:
-            listed = ", ".join(f"{number(m, column)} at {at(p)}" for m, p in medians)
+            listed = ", ".join(f"{number(m, sweep.unit(column))} at {at(p)}" for m, p in medians)
             parts.append(f"{column} is {listed}")
         else:
             lo = min(known, key=lambda x: x[0])
             hi = max(known, key=lambda x: x[0])
             parts.append(
-                f"{column} is lowest at {at(lo[1])} ({number(lo[0], column)}) and highest at "
-                f"{at(hi[1])} ({number(hi[0], column)})"
+                f"{column} is lowest at {at(lo[1])} ({number(lo[0], sweep.unit(column))}) and highest at "
+                f"{at(hi[1])} ({number(hi[0], sweep.unit(column))})"
             )
     return f"{'; '.join(parts)} ({_seeds(table, sweep)})."
 
@@ -106,10 +105,11 @@ def _minimize(sweep: Sweep, table: Table, target: str, where: list[Condition]) -
 
     def shown(k: int) -> str:
         got = [
-            f"{c.stat} {c.column} {number(stats[c.column][k].get(c.stat), c.column)}" for c in where
+            f"{c.stat} {c.column} {number(stats[c.column][k].get(c.stat), sweep.unit(c.column))}"
+            for c in where
         ]
         if target not in params:
-            got.insert(0, f"median {target} {number(stats[target][k].median, target)}")
+            got.insert(0, f"median {target} {number(stats[target][k].median, sweep.unit(target))}")
         return ", ".join(got)
 
     if not ok:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecsim.scenario.spec import Scenario, Where
-from ecsim.sweep.metrics import Metric, Value
+from ecsim.sweep.metrics import UNITS, Metric, Value
 
 FIXED = ("sweep", "point", "seed_index", "seed")  # the first columns of every row
 
@@ -78,6 +78,13 @@ class Sweep:
 
     def metric_columns(self) -> list[str]:
         return self.columns()[len(FIXED) + len(self.parameters) + 1 :]
+
+    def unit(self, column: str) -> str:
+        """The unit of a metric column (`ms`, `s`, `%`, `h`), or "" for a count."""
+        for m in self.metrics:
+            if column == m.name or column.startswith(m.name + "["):
+                return UNITS.get(m.metric, "")
+        return ""
 
     def runs(self) -> int:
         return len(self.points) * self.seeds
