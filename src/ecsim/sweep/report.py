@@ -168,6 +168,12 @@ def render(sweep: Sweep, table: Table) -> str:
         u = sweep.unit(column)
         if not any(s.n for s in stats):
             continue
+        values = {r[column] for r in table.rows}
+        if len(values) == 1:  # the same in every run: said, not drawn
+            parts.append(
+                f"<h2>{e(column)}</h2><p>{e(number(stats[0].median, u))} in every run.</p>"
+            )
+            continue
         if len(sweep.parameters) == 1:
             main = _lines(sweep, column, stats)
         elif len(sweep.parameters) == 2:
