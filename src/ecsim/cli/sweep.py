@@ -49,14 +49,11 @@ class ProgressLine:
         text = (
             f"  {done}/{total} runs  {100 * done // max(1, total)} %  {rate:.1f} runs/s  ETA {eta}"
         )
-        if self.tty:
-            self.stream.write("\r" + text.ljust(60))
-            if done == total:
-                self.stream.write("\n")
+        if self.tty:  # (click.echo flushes)
+            click.echo("\r" + text.ljust(60), file=self.stream, nl=done == total)
         elif 10 * done // max(1, total) > self.shown:
             self.shown = 10 * done // max(1, total)
-            self.stream.write(text + "\n")
-        self.stream.flush()
+            click.echo(text, file=self.stream)
 
 
 class RunsFile:
@@ -66,7 +63,7 @@ class RunsFile:
     def __init__(self, path: Path, columns: list[str], kept: list[dict[str, Any]]) -> None:
         self.path = path
         self.columns = columns
-        self.file = path.open("w", encoding="utf-8", newline="")
+        self.file = path.open("w", encoding="utf-8", newline="", buffering=1)  # line by line
         self.writer = csv.writer(self.file, lineterminator="\n")
         self.writer.writerow(columns)
         self.add(kept)
@@ -74,7 +71,6 @@ class RunsFile:
     def add(self, rows: list[dict[str, Any]]) -> None:
         for r in rows:
             self.writer.writerow([cell(r.get(c)) for c in self.columns])
-        self.file.flush()
 
     def close(self) -> None:
         self.file.close()
