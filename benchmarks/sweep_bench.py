@@ -92,17 +92,20 @@ def report(repeats: int, spread: Callable[..., str], verdict: Callable[[bool], s
     m = measure(repeats)
 
     def rate(x: float) -> str:
-        return f"{RUNS / x:.1f} runs/s"
+        return f"{x:.1f} runs/s"
 
-    print(f"   local, 1 worker   {spread(m['one'], rate)}")
-    print(f"   local, 2 workers  {spread(m['two'], rate)}")
+    def rates(key: str) -> list[float]:
+        return [RUNS / t for t in m[key]]
+
+    print(f"   local, 1 worker   {spread(rates('one'), rate)}")
+    print(f"   local, 2 workers  {spread(rates('two'), rate)}")
     ratio = [a / b for a, b in zip(m["one"], m["two"], strict=True)]
     print(
         f"   2 workers / 1     {spread(ratio, lambda x: f'{x:.2f}x')}   target >= 1.8x: "
         f"{verdict(statistics.median(ratio) >= 1.8)}"
     )
-    print(f"   local, 2 warm workers {spread(m['warm'], rate)}")
-    print(f"   Dask, 2 workers   {spread(m['dask'], rate)}")
+    print(f"   local, 2 warm workers {spread(rates('warm'), rate)}")
+    print(f"   Dask, 2 workers   {spread(rates('dask'), rate)}")
     over = (statistics.median(m["dask"]) - statistics.median(m["warm"])) / statistics.median(
         m["warm"]
     )
