@@ -1,6 +1,6 @@
 """Run ecsim's benchmarks and print their figures: median of N runs, with min and max.
 
-    python -m benchmarks                 # all four, 5 runs each
+    python -m benchmarks                 # all five, 5 runs each
     python -m benchmarks --only 1,4      # some of them
     python -m benchmarks --runs 7
 
@@ -167,6 +167,12 @@ def bench4(runs: int) -> None:
         )
 
 
+def bench5(runs: int) -> None:
+    from benchmarks.sweep_bench import report
+
+    report(runs, spread, verdict)
+
+
 def calibrate() -> str:
     """Fixed workloads, to compare the host's speed across runs (lower is faster)."""
     py, gen = [], []
@@ -193,7 +199,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
-    parser.add_argument("--only", default="1,2,3,4", help="which benchmarks, e.g. 1,4")
+    parser.add_argument("--only", default="1,2,3,4,5", help="which benchmarks, e.g. 1,4")
     args = parser.parse_args()
     chosen = {int(x) for x in args.only.split(",")}
     print(
@@ -206,7 +212,7 @@ def main() -> None:
     heap = "kept" if keep_freed_heap() else "glibc's default"
     print(f"least outstanding requests walk: {walk}; freed heap memory: {heap}")
     started = time.perf_counter()
-    for number, bench in ((1, bench1), (2, bench2), (3, bench3), (4, bench4)):
+    for number, bench in ((1, bench1), (2, bench2), (3, bench3), (4, bench4), (5, bench5)):
         if number in chosen:
             print()
             bench(args.runs)

@@ -142,6 +142,62 @@ def run_scenario(
         raise SystemExit(code)
 
 
+@main.command("sweep")
+@click.argument("name_or_file")
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Seeds per point (default: the file's).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="Local worker processes (default: one per CPU).",
+)
+@click.option(
+    "--dask",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on a Dask distributed cluster, e.g. tcp://127.0.0.1:8786 (pip install 'ecsim[dask]').",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write runs.csv (and runs.parquet), summary.csv and report.html into this directory.",
+)
+@click.option("--resume", is_flag=True, help="Skip the runs already in --out's runs.csv.")
+def sweep_command(
+    name_or_file: str,
+    seeds: int | None,
+    workers: int | None,
+    dask: str | None,
+    out: str | None,
+    resume: bool,
+) -> None:
+    """Run a sweep (a built-in NAME or a FILE): a scenario over a grid of settings and seeds.
+
+    Prints the medians per point and the sweep's conclusion. Exit code 0 when it ran (a run
+    that failed is a row with its error), 2 when the file or an option is wrong.
+    """
+    from ecsim.cli.sweep import execute
+
+    code = execute(name_or_file, seeds, workers, dask, out, resume)
+    if code:
+        raise SystemExit(code)
+
+
+@main.command()
+def sweeps() -> None:
+    """List the built-in sweeps, each with the question it answers."""
+    from ecsim.sweep import builtin_names, load
+
+    for name in builtin_names():
+        click.echo(f"{name}\n    {' '.join(load(name).question.split())}")
+
+
 @main.command()
 @click.argument("text")
 def explain(text: str) -> None:

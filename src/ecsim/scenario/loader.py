@@ -35,6 +35,12 @@ def load_file(path: str | FilePath) -> Scenario:
 
 def load_text(text: str, file: str = "<scenario>", default_name: str = "scenario") -> Scenario:
     data, lines = read_yaml(text, file)
+    return load_data(data, lines, file, default_name)
+
+
+def load_data(data: Any, lines: Lines, file: str, default_name: str = "scenario") -> Scenario:
+    """The scenario in a document already read (`read_yaml`), checked as a file is: a sweep
+    (ecsim.sweep) changes a value in it and has the changed document checked like this."""
     if not isinstance(data, dict):
         raise ScenarioError(
             file, lines.of(()), "(top level)", "expected a mapping with world, timeline, expect"

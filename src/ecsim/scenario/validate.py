@@ -129,7 +129,14 @@ def show(value: Any) -> str:
 
 def check_shape(data: Any, lines: Lines, file: str) -> None:
     """Raise ScenarioError for the first place (in file order) where `data` breaks the schema."""
-    errors = list(_validator(_parts()).iter_errors(data))
+    check_against(_validator(_parts()), data, lines, file)
+
+
+def check_against(validator: Any, data: Any, lines: Lines, file: str) -> None:
+    """Raise ScenarioError for the first place (in file order) where `data` breaks the
+    schema of `validator` (a jsonschema validator): the scenario's, or another file's read
+    the same way (a sweep file, ecsim.sweep)."""
+    errors = list(validator.iter_errors(data))
     if not errors:
         return
     errors.sort(key=lambda e: (lines.of(tuple(e.absolute_path)) or 0, -len(e.absolute_path)))
