@@ -91,7 +91,7 @@ def test_values_the_sdk_would_refuse_reach_the_server_and_get_aws_codes(
 
 def test_operations_ecsim_does_not_know_or_model(server: LiveServer) -> None:
     ecs, elb, ec2 = server.client("ecs"), server.client("elbv2"), server.client("ec2")
-    assert code_of(ecs.list_account_settings) == ("UnsupportedFeatureException", 400)
+    assert code_of(ecs.discover_poll_endpoint) == ("UnsupportedFeatureException", 400)
     assert code_of(elb.describe_ssl_policies)[0] == "InvalidAction"
     assert code_of(ec2.describe_key_pairs)[0] == "UnsupportedOperation"
     r = httpx.post(
