@@ -94,6 +94,7 @@ _PENDING = 1 << 16  # answers waiting to be counted into the statistics, at most
 STATUS_REFUSED = 0  # the client could not connect to the load balancer at all
 _FIELDS = ("t", "done", "lat", "status", "slot", "ip", "lb", "index", "from_target", "connected")
 _RR, _WR, _LOR = 0, 1, 2
+_FEW_KINDS = 8  # request kinds of a source routed by a pass each, more by one sort
 _ALGORITHMS = {
     LoadBalancingAlgorithm.ROUND_ROBIN: _RR,
     LoadBalancingAlgorithm.WEIGHTED_RANDOM: _WR,
@@ -341,6 +342,8 @@ class _Chunk:
         self.pool = np.full(n, -1, dtype=np.int64)
         self.flat = np.full(n, -1, dtype=np.int64)  # the target, an index into _Targets.flat()
         self.pool_sources: dict[int, set[int]] = {}
+        # the rows routed to each pool, in parts (each in arrival order), as routing found them
+        self.pool_rows: dict[int, list[I64 | slice]] = {}
         self.all_routed = True  # no request answered by the load balancer itself
         self._lanes: dict[int, F64] = {}
 
@@ -577,6 +580,13 @@ class DataPlane:
                 continue
             kind_of = np.searchsorted(src.kind_cdf, chunk.lane(KIND)[a:b], side="right")
             kind_of = np.minimum(kind_of, nk - 1)
+            if nk <= _FEW_KINDS:  # a pass per kind costs less than a sort
+                for k in range(nk):
+                    rows = np.flatnonzero(kind_of == k)
+                    if len(rows):
+                        rows += a
+                        self._route_kind(targets, chunk, pos, src, k, rows)
+                continue
             order = np.argsort(kind_of.astype(np.uint16), kind="stable")
             ends = np.cumsum(np.bincount(kind_of, minlength=nk))
             start = 0
@@ -621,6 +631,7 @@ class DataPlane:
             g = targets.pool_id(pool)
             chunk.pool[part] = g
             chunk.pool_sources.setdefault(g, set()).add(pos)
+            chunk.pool_rows.setdefault(g, []).append(part)
 
     # --- target choice --------------------------------------------------------------------
 
@@ -654,7 +665,15 @@ class DataPlane:
             special = mask[g] | (special if special is not None else False)
         plain = routed if special is None else routed[~special]
         if len(plain):
-            self._pick_plain(targets, chunk, plain)
+            parts = {
+                p: rows
+                for p, rows in chunk.pool_rows.items()
+                if p not in shared and not flat["special"][p]
+            }
+            if lo != hi and all(len(rows) == 1 for rows in parts.values()):
+                self._pick_parts(targets, chunk, parts)
+            else:
+                self._pick_plain(targets, chunk, plain)
         lor: list[int] = []
         if special is not None and special.any():
             for p in np.flatnonzero(np.bincount(g[special])).tolist():
@@ -701,6 +720,25 @@ class DataPlane:
         for p in np.flatnonzero(counts).tolist():
             if flat["algorithm"][p] == _RR:
                 targets.rr[p] += int(counts[p])
+
+    def _pick_parts(
+        self, targets: _Targets, chunk: _Chunk, parts: dict[int, list[I64 | slice]]
+    ) -> None:
+        """`_pick_plain` where each pool's requests are one part in arrival order (one
+        request kind of one source per pool, the usual case): pool by pool, no sort."""
+        flat = targets.flat()
+        for p, (rows,) in parts.items():
+            n = (rows.stop - rows.start) if isinstance(rows, slice) else len(rows)
+            size, offset = int(flat["size"][p]), int(flat["offset"][p])
+            if int(flat["algorithm"][p]) == _RR:
+                start = targets.rr[p]
+                local = np.arange(start, start + n, dtype=np.int64)
+                local %= size
+                targets.rr[p] = start + n
+            else:
+                local = np.minimum((chunk.lane(PICK)[rows] * size).astype(np.int64), size - 1)
+            local += offset
+            chunk.flat[rows] = local
 
     def _pick_special(self, targets: _Targets, chunk: _Chunk, p: int, rows: I64) -> None:
         """Slow start (docs/behaviour.md, "Slow start"): while a target of the pool is in its
