@@ -229,6 +229,11 @@ def load(port: int, connections: int, seconds: float, total: int | None = None) 
     return result
 
 
+def default_client() -> str:
+    """wrk where installed, else our own client."""
+    return "wrk" if shutil.which("wrk") else "own"
+
+
 def drive(port: int, connections: int, seconds: float, client: str) -> dict[str, Any]:
     if client == "wrk":
         return wrk(port, connections, seconds)
@@ -456,7 +461,7 @@ def main() -> int:
         seconds = a.seconds if a.seconds > 0 else 3600.0
         print(json.dumps(asyncio.run(_load(a.port, a.connections, seconds, a.total))))
     else:
-        client = a.client or ("wrk" if shutil.which("wrk") else "own")
+        client = a.client or default_client()
         results = [run(a.connections, a.seconds, a.speed, client, a.tasks) for _ in range(a.runs)]
         if a.json:
             for r in results:
