@@ -3,6 +3,7 @@
     python -m benchmarks                 # all five, 5 runs each
     python -m benchmarks --only 1,4      # some of them
     python -m benchmarks --runs 7
+    python -m benchmarks --only 6       # the ALB's real port (python -m benchmarks.alb_port)
 
 Every run is a fresh process (`python -m benchmarks.cases ...`), so peak memory is that run's.
 Benchmark 3 builds its world once (minutes: the control plane), pickles it, and every run
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import alb_port
 from ecsim.model.dataplane import lor
 from ecsim.sim.heap import keep_freed_heap
 
@@ -167,10 +169,18 @@ def bench4(runs: int) -> None:
         )
 
 
-def bench5(runs: int) -> None:
+def bench7(runs: int) -> None:
     from benchmarks.sweep_bench import report
 
     report(runs, spread, verdict)
+
+
+def bench6(runs: int) -> None:
+    print("6. The ALB's real port: a trivial ASGI app and `ecsim serve --alb-port` (speed 100)")
+    print("   on the same uvicorn stack, 64 connections for 10 s each; the live server meanwhile")
+    alb_port.report(
+        [alb_port.run(64, 10.0, 100.0, alb_port.default_client(), 3) for _ in range(runs)]
+    )
 
 
 def calibrate() -> str:
@@ -199,7 +209,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
-    parser.add_argument("--only", default="1,2,3,4,5", help="which benchmarks, e.g. 1,4")
+    parser.add_argument("--only", default="1,2,3,4", help="which benchmarks, e.g. 1,4 (6: the ALB port, 7: a sweep)")
     args = parser.parse_args()
     chosen = {int(x) for x in args.only.split(",")}
     print(
@@ -212,7 +222,14 @@ def main() -> None:
     heap = "kept" if keep_freed_heap() else "glibc's default"
     print(f"least outstanding requests walk: {walk}; freed heap memory: {heap}")
     started = time.perf_counter()
-    for number, bench in ((1, bench1), (2, bench2), (3, bench3), (4, bench4), (5, bench5)):
+    for number, bench in (
+        (1, bench1),
+        (2, bench2),
+        (3, bench3),
+        (4, bench4),
+        (6, bench6),
+        (7, bench7),
+    ):
         if number in chosen:
             print()
             bench(args.runs)

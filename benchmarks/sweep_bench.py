@@ -1,8 +1,8 @@
-"""Benchmark 5: a sweep of 200 runs of a 10-minute scenario (the built-in rolling-deployment:
+"""Benchmark 7: a sweep of 200 runs of a 10-minute scenario (the built-in rolling-deployment:
 3 tasks, 50 or 100 requests/s, a deploy at 1m), on 1 and 2 local worker processes and on a
 Dask cluster of 2 worker processes on this machine.
 
-    python -m benchmarks --only 5
+    python -m benchmarks --only 7
 
 Figures: runs per wall second with 1 and 2 local workers (the pool started inside the timed
 sweep, as `ecsim sweep` does), their ratio (target >= 1.8x on 2 cores), and the Dask path's

@@ -12,10 +12,9 @@
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
-from ecsim.awsapi.alb import alb_port_app
+from ecsim.awsapi.alb import AlbPort, alb_port_app
 from ecsim.awsapi.connections import ALB, API, Wire, uvicorn_config
 from ecsim.awsapi.dispatch import Dispatcher
 from ecsim.awsapi.guard import Guard, Policy
@@ -36,7 +35,7 @@ def routes(live: LiveWorld) -> list[BaseRoute]:
     ]
 
 
-def alb_app(live: LiveWorld, load_balancer: str | None, listener_port: int) -> Starlette:
+def alb_app(live: LiveWorld, load_balancer: str | None, listener_port: int) -> AlbPort:
     """The ASGI app of a real port answering for listener `listener_port` of `load_balancer`
     (name, ARN or DNS name; None: the first load balancer). Serve it with uvicorn's
     `server_header=False`: the answers carry their own `Server` header."""

@@ -23,6 +23,8 @@ definition, written out where it is used (engine.py, and independently in the re
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import numpy.typing as npt
 
@@ -35,8 +37,10 @@ LANES = 7
 GAP, KIND, GROUP, PICK, Z, ERR, LOSS = range(LANES)
 
 
+@functools.lru_cache(maxsize=4096)
 def lane_key(key: int, lane: int) -> int:
-    """The stream of one lane of the client stream `key`."""
+    """The stream of one lane of the client stream `key` (remembered: a hash per call costs
+    more than a small batch's draws)."""
     return derive_key(key, f"lane{lane}")
 
 

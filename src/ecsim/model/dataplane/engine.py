@@ -35,6 +35,7 @@ answers); tests/test_dataplane_reference.py checks that both agree on every requ
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -47,11 +48,11 @@ from ecsim.model.dataplane.draws import (
     GAP,
     GROUP,
     KIND,
+    LANES,
     LOSS,
     PICK,
     Z,
     lane_draws,
-    request_draws,
 )
 from ecsim.model.dataplane.lor import least_outstanding, still_outstanding
 from ecsim.model.dataplane.queues import Queues
@@ -93,6 +94,7 @@ _PENDING = 1 << 16  # answers waiting to be counted into the statistics, at most
 STATUS_REFUSED = 0  # the client could not connect to the load balancer at all
 _FIELDS = ("t", "done", "lat", "status", "slot", "ip", "lb", "index", "from_target", "connected")
 _RR, _WR, _LOR = 0, 1, 2
+_FEW_KINDS = 8  # request kinds of a source routed by a pass each, more by one sort
 _ALGORITHMS = {
     LoadBalancingAlgorithm.ROUND_ROBIN: _RR,
     LoadBalancingAlgorithm.WEIGHTED_RANDOM: _WR,
@@ -340,6 +342,8 @@ class _Chunk:
         self.pool = np.full(n, -1, dtype=np.int64)
         self.flat = np.full(n, -1, dtype=np.int64)  # the target, an index into _Targets.flat()
         self.pool_sources: dict[int, set[int]] = {}
+        # the rows routed to each pool, in parts (each in arrival order), as routing found them
+        self.pool_rows: dict[int, list[I64 | slice]] = {}
         self.all_routed = True  # no request answered by the load balancer itself
         self._lanes: dict[int, F64] = {}
 
@@ -437,6 +441,7 @@ class DataPlane:
         self._lbs: list[str] = []
         self._lb_index: dict[str, int] = {}
         self._manual = 0
+        self._manual_key: int | None = None
         # traced requests not yet answered: their trace, and why the network changed the
         # answer under them (endpoint_failed, endpoint_unreachable, drain_expired)
         self._traces: dict[int, dict[str, Any]] = {}
@@ -575,6 +580,13 @@ class DataPlane:
                 continue
             kind_of = np.searchsorted(src.kind_cdf, chunk.lane(KIND)[a:b], side="right")
             kind_of = np.minimum(kind_of, nk - 1)
+            if nk <= _FEW_KINDS:  # a pass per kind costs less than a sort
+                for k in range(nk):
+                    rows = np.flatnonzero(kind_of == k)
+                    if len(rows):
+                        rows += a
+                        self._route_kind(targets, chunk, pos, src, k, rows)
+                continue
             order = np.argsort(kind_of.astype(np.uint16), kind="stable")
             ends = np.cumsum(np.bincount(kind_of, minlength=nk))
             start = 0
@@ -619,6 +631,7 @@ class DataPlane:
             g = targets.pool_id(pool)
             chunk.pool[part] = g
             chunk.pool_sources.setdefault(g, set()).add(pos)
+            chunk.pool_rows.setdefault(g, []).append(part)
 
     # --- target choice --------------------------------------------------------------------
 
@@ -652,7 +665,15 @@ class DataPlane:
             special = mask[g] | (special if special is not None else False)
         plain = routed if special is None else routed[~special]
         if len(plain):
-            self._pick_plain(targets, chunk, plain)
+            parts = {
+                p: rows
+                for p, rows in chunk.pool_rows.items()
+                if p not in shared and not flat["special"][p]
+            }
+            if lo != hi and all(len(rows) == 1 for rows in parts.values()):
+                self._pick_parts(targets, chunk, parts)
+            else:
+                self._pick_plain(targets, chunk, plain)
         lor: list[int] = []
         if special is not None and special.any():
             for p in np.flatnonzero(np.bincount(g[special])).tolist():
@@ -699,6 +720,25 @@ class DataPlane:
         for p in np.flatnonzero(counts).tolist():
             if flat["algorithm"][p] == _RR:
                 targets.rr[p] += int(counts[p])
+
+    def _pick_parts(
+        self, targets: _Targets, chunk: _Chunk, parts: dict[int, list[I64 | slice]]
+    ) -> None:
+        """`_pick_plain` where each pool's requests are one part in arrival order (one
+        request kind of one source per pool, the usual case): pool by pool, no sort."""
+        flat = targets.flat()
+        for p, (rows,) in parts.items():
+            n = (rows.stop - rows.start) if isinstance(rows, slice) else len(rows)
+            size, offset = int(flat["size"][p]), int(flat["offset"][p])
+            if int(flat["algorithm"][p]) == _RR:
+                start = targets.rr[p]
+                local = np.arange(start, start + n, dtype=np.int64)
+                local %= size
+                targets.rr[p] = start + n
+            else:
+                local = np.minimum((chunk.lane(PICK)[rows] * size).astype(np.int64), size - 1)
+            local += offset
+            chunk.flat[rows] = local
 
     def _pick_special(self, targets: _Targets, chunk: _Chunk, p: int, rows: I64) -> None:
         """Slow start (docs/behaviour.md, "Slow start"): while a target of the pool is in its
@@ -1186,111 +1226,207 @@ class DataPlane:
         that dies, is cut off or drains out meanwhile changes it (a 502 or 504 from the load
         balancer, with the `reason`). A request answered at once is settled on return.
         """
+        return self.trace_many(lb_arn, [kind], port)[0]
+
+    def trace_many(
+        self, lb_arn: str, kinds: list[RequestKind], port: int | None = None
+    ) -> list[dict[str, Any]]:
+        """`trace` for each of `kinds`, sent now one after the other: the same traces and
+        answers as that many calls of `trace`, evaluated together (the ALB's real port sends
+        the requests that reach it within one turn of its event loop so). Routing and target
+        choice go request by request (each one's pick counts for the next), the answers of
+        the requests sent to targets as one array."""
         self.flush()
+        n = len(kinds)
+        if not n:
+            return []
         lb = self.elb.load_balancers[lb_arn]
         now = self.ctx.now
-        key = self.ctx.streams.key("traffic:manual")
-        i = self._manual
-        self._manual += 1
-
-        u = request_draws(key, i, 1)[0]
-
-        def draw(lane: int) -> float:
-            return float(u[lane])
-
+        first = self._manual
+        self._manual += n
+        key = self._manual_key
+        if key is None:
+            key = self._manual_key = self.ctx.streams.key("traffic:manual")
+        # the lanes a traced request reads (not GAP and KIND: it is sent now, as it is)
+        draws = np.zeros((n, LANES))
+        for lane in (GROUP, PICK, Z, ERR, LOSS):
+            draws[:, lane] = lane_draws(key, lane, first, n)
+        u = draws.tolist()
         snap = Snapshot(self, at=now)
-        action = snap.resolve(lb, port, kind)
-        trace: dict[str, Any] = {
-            "time": now,
-            "client": "client",
-            "loadBalancer": lb.name,
-            "loadBalancerArn": lb.arn,
-            "path": kind.path,
-            "host": kind.host,
-            "listener": action.listener_arn,
-            "rule": action.rule_arn,
-            "targetGroup": None,
-            "target": None,
-            "status": None,
-            "latencyMs": None,
-            "answeredBy": "elb",
-            "reason": action.why or None,
-            "settled": False,
-        }
-        settings = self.ctx.settings.elb
-        elb_latency = settings.elb_answer_latency
-        pool: Pool | None = None
-        code = action.fixed_status
-        if code is None:
-            weights = action.weights
-            if action.pools and weights.sum() > 0:
-                cdf = np.cumsum(weights) / weights.sum()
-                choice = int(np.searchsorted(cdf, draw(GROUP), side="right"))
+        elb_latency = self.ctx.settings.elb.elb_answer_latency
+        actions: dict[RequestKind, tuple[Action, list[float] | None]] = {}
+        lor: dict[str, list[int]] = {}  # a least-outstanding pool's counts, this batch's too
+        traces: list[dict[str, Any]] = []
+        elb_rows: list[tuple[int, int]] = []  # (request, status) answered by the load balancer
+        sent: list[tuple[int, Pool, int]] = []  # (request, pool, target) sent to a target
+        for k, kind in enumerate(kinds):
+            cached = actions.get(kind)
+            if cached is None:
+                action = snap.resolve(lb, port, kind)
+                w = action.weights
+                cdf = (np.cumsum(w) / w.sum()).tolist() if action.pools and w.sum() > 0 else None
+                cached = actions[kind] = (action, cdf)
+            action, cdf = cached
+            trace: dict[str, Any] = {
+                "time": now,
+                "client": "client",
+                "loadBalancer": lb.name,
+                "loadBalancerArn": lb.arn,
+                "path": kind.path,
+                "host": kind.host,
+                "listener": action.listener_arn,
+                "rule": action.rule_arn,
+                "targetGroup": None,
+                "target": None,
+                "status": None,
+                "latencyMs": None,
+                "answeredBy": "elb",
+                "reason": action.why or None,
+                "settled": False,
+            }
+            traces.append(trace)
+            code = action.fixed_status
+            pool: Pool | None = None
+            if code is None and cdf is not None:
+                choice = bisect.bisect_right(cdf, u[k][GROUP])
                 pool = action.pools[min(choice, len(cdf) - 1)]
-            if pool is None or pool.size == 0:
+            if code is None and (pool is None or pool.size == 0):
                 code = 503
-        if code is not None or pool is None:
-            code = 503 if code is None else code
-            trace.update(status=code, latencyMs=round(elb_latency * 1000, 3))
-            if code == 503:
-                trace["reason"] = "the target group has no target to send to"
-                trace["targetGroup"] = action.pools[0].tg.arn if action.pools else None
-            self._record_one(lb.arn, now, now + elb_latency, code, -1, False, False, i, trace)
-            return trace
-        local = self._pick_one(pool, now, draw(PICK))
-        s = int(pool.slots[local])
-        m = int(pool.mode[local])
-        ip_i = int(pool.ip_index[local])
-        wait = None
-        if m == SERVING:
-            self.queues.ensure(len(self._ips))
-            self.queues.capacity[ip_i] = pool.capacity[local]
-            wait = self.queues.arrive(np.array([ip_i]), np.array([now]))
-        o = outcome(
-            np.array([now]),
-            m,
-            float(pool.log_mu[local]),
-            float(pool.sigma[local]),
-            float(pool.err[local]),
-            wait,
-            np.array([draw(Z)]),
-            np.array([draw(ERR)]),
-            lb.idle_timeout,
-            settings.connect_timeout,
-            elb_latency,
-            network_delay(
-                float(pool.delay[local]), float(pool.loss[local]), np.array([draw(LOSS)])
-            ),
+            if code is not None or pool is None:
+                code = 503 if code is None else code
+                trace.update(status=code, latencyMs=round(elb_latency * 1000, 3))
+                if code == 503:
+                    trace["reason"] = "the target group has no target to send to"
+                    trace["targetGroup"] = action.pools[0].tg.arn if action.pools else None
+                elb_rows.append((k, code))
+                continue
+            if pool.algorithm is _LOR_ALG:
+                counts = lor.get(pool.tg.arn)
+                if counts is None:
+                    counts = lor[pool.tg.arn] = self._outstanding_one(pool, now)
+                low = min(counts)
+                tied = [j for j in range(len(counts)) if counts[j] == low]
+                local = tied[min(int(u[k][PICK] * len(tied)), len(tied) - 1)]
+                counts[local] += 1
+            else:
+                local = self._pick_one(pool, now, u[k][PICK])
+            sent.append((k, pool, local))
+        self._record_many(lb, now, elb_latency, traces, elb_rows, sent, u, first)
+        return traces
+
+    def _record_many(
+        self,
+        lb: Any,
+        now: float,
+        elb_latency: float,
+        traces: list[dict[str, Any]],
+        elb_rows: list[tuple[int, int]],
+        sent: list[tuple[int, Pool, int]],
+        u: list[list[float]],
+        first: int,
+    ) -> None:
+        """The answers of a batch of traced requests (`trace_many`), into the in-flight table."""
+        n_elb, n_sent = len(elb_rows), len(sent)
+        n = n_elb + n_sent
+        req = np.empty(n, dtype=np.int64)
+        done = np.empty(n)
+        status = np.empty(n, dtype=np.int64)
+        slot = np.full(n, -1, dtype=np.int64)
+        ip = np.full(n, -1, dtype=np.int64)
+        from_target = np.zeros(n, dtype=np.bool_)
+        connected = np.zeros(n, dtype=np.bool_)
+        if n_elb:
+            req[:n_elb] = [k for k, _ in elb_rows]
+            status[:n_elb] = [c for _, c in elb_rows]
+            done[:n_elb] = now + elb_latency
+        if n_sent:
+            settings = self.ctx.settings.elb
+            arr = _gather(sent)
+            mode = arr["mode"].astype(np.int64)
+            ip_i = arr["ip_index"].astype(np.int64)
+            rows = [k for k, _, _ in sent]
+            draws = np.array([u[k] for k in rows], dtype=np.float64).reshape(n_sent, -1)
+            serving = mode == SERVING
+            wait: F64 | None = None
+            if serving.any():
+                self.queues.ensure(len(self._ips))
+                self.queues.capacity[ip_i[serving]] = arr["capacity"][serving]
+                w = self.queues.arrive(ip_i[serving], np.full(int(serving.sum()), now))
+                if w is not None:
+                    wait = np.zeros(n_sent)
+                    wait[serving] = w
+            o = outcome(
+                np.full(n_sent, now),
+                mode,
+                arr["log_mu"],
+                arr["sigma"],
+                arr["err"],
+                wait,
+                draws[:, Z],
+                draws[:, ERR],
+                lb.idle_timeout,
+                settings.connect_timeout,
+                elb_latency,
+                network_delay(arr["delay"], arr["loss"], draws[:, LOSS]),
+            )
+            at = slice(n_elb, n)
+            req[at] = rows
+            done[at] = o.done
+            status[at] = o.status
+            slot[at] = arr["slots"]
+            ip[at] = ip_i
+            from_target[at] = o.from_target
+            connected[at] = o.connected
+            for j, (k, pool, local) in enumerate(sent):
+                code, m = int(o.status[j]), int(mode[j])
+                traces[k].update(
+                    targetGroup=pool.tg.arn,
+                    target=f"{pool.ips[local]}:{self._slots[int(pool.slots[local])][2]}",
+                    status=code,
+                    latencyMs=round((float(o.done[j]) - now) * 1000, 3),
+                    answeredBy="target" if bool(o.from_target[j]) else "elb",
+                    failOpen=pool.fail_open,
+                    reason=_why(code, m, pool.fail_open),
+                )
+        order = np.argsort(req, kind="stable")  # in the order they were sent
+        ids = first + req[order]
+        for k, i in zip(req[order].tolist(), ids.tolist(), strict=True):
+            self._traces[i] = traces[k]
+        self.arrived += n
+        self.inflight.add(
+            {
+                "t": np.full(n, now),
+                "done": done[order],
+                "status": status[order],
+                "slot": slot[order],
+                "ip": ip[order],
+                "lb": np.full(n, self._lb(lb.arn), dtype=np.int64),
+                "index": np.full(n, -1, dtype=np.int64),
+                "from_target": from_target[order],
+                "connected": connected[order],
+                "trace": ids,
+            }
         )
-        code = int(o.status[0])
-        done = float(o.done[0])
-        ip = pool.ips[local]
-        trace.update(
-            targetGroup=pool.tg.arn,
-            target=f"{ip}:{self._slots[s][2]}",
-            status=code,
-            latencyMs=round((done - now) * 1000, 3),
-            answeredBy="target" if bool(o.from_target[0]) else "elb",
-            failOpen=pool.fail_open,
-            reason=_why(code, m, pool.fail_open),
-        )
-        from_target, connected = bool(o.from_target[0]), bool(o.connected[0])
-        self._record_one(lb.arn, now, done, code, s, from_target, connected, i, trace)
-        return trace
+        self._finalize(now)
+
+    def _outstanding_one(self, pool: Pool, now: float) -> list[int]:
+        """The requests outstanding on each of a pool's targets now (least outstanding
+        requests)."""
+        m = pool.size
+        c = self.inflight.col
+        if not self.inflight.n:
+            return [0] * m
+        local = np.full(len(self._slots), -1, dtype=np.int64)
+        local[pool.slots] = np.arange(m)
+        j = local[c["slot"]]
+        mine = (j >= 0) & (c["done"] > now)
+        counts: list[int] = np.bincount(j[mine], minlength=m).tolist()
+        return counts
 
     def _pick_one(self, pool: Pool, now: float, u: float) -> int:
-        """The target of one request sent now (the rules of the batched picks)."""
+        """The target of one request sent now (the rules of the batched picks), outside
+        least outstanding requests (`trace_many` keeps its counts)."""
         m = pool.size
-        if pool.algorithm is _LOR_ALG:
-            c = self.inflight.col
-            local = np.full(len(self._slots), -1, dtype=np.int64)
-            local[pool.slots] = np.arange(m)
-            j = local[c["slot"]] if self.inflight.n else np.zeros(0, dtype=np.int64)
-            mine = (j >= 0) & (c["done"] > now) if self.inflight.n else j >= 0
-            counts = np.bincount(j[mine], minlength=m).tolist()
-            low = min(counts)
-            tied = [k for k in range(m) if counts[k] == low]
-            return tied[min(int(u * len(tied)), len(tied) - 1)]
         if now < pool.slow_start_end:
             ramp = np.clip((now - pool.slow_from) / (pool.slow_until - pool.slow_from), 0.001, 1.0)
             w = np.where(np.isnan(pool.slow_until), 1.0, ramp)
@@ -1315,37 +1451,6 @@ class DataPlane:
         if answered is not None:
             self._answer(answered)
 
-    def _record_one(
-        self,
-        lb_arn: str,
-        t: float,
-        done: float,
-        status: int,
-        slot: int,
-        from_target: bool,
-        connected: bool,
-        trace_id: int,
-        trace: dict[str, Any],
-    ) -> None:
-        self.arrived += 1
-        ip = self._ip_index[self._slots[slot][1]] if slot >= 0 else -1
-        self._traces[trace_id] = trace
-        self.inflight.add(
-            {
-                "t": np.array([t]),
-                "done": np.array([done]),
-                "status": np.array([status]),
-                "slot": np.array([slot]),
-                "ip": np.array([ip]),
-                "lb": np.array([self._lb(lb_arn)]),
-                "index": np.array([-1]),
-                "from_target": np.array([from_target]),
-                "connected": np.array([connected]),
-                "trace": np.array([trace_id]),
-            }
-        )
-        self._finalize(self.ctx.now)
-
     def summary(
         self, since: float | None = None, until: float | None = None, lb_arn: str | None = None
     ) -> dict[str, Any]:
@@ -1361,6 +1466,32 @@ class DataPlane:
         self.flush()
         self._count_pending()
         return self.stats.response_times(since, until, lb_arn)
+
+
+def _gather(sent: list[tuple[int, Pool, int]]) -> dict[str, np.ndarray[Any, Any]]:
+    """The pool columns (and capacity) of each (request, pool, target) sent, in order."""
+    names = (*_POOL_COLUMNS, "capacity")
+    by_pool: dict[int, tuple[Pool, list[int], list[int]]] = {}
+    for j, (_, pool, local) in enumerate(sent):
+        entry = by_pool.get(id(pool))
+        if entry is None:
+            entry = by_pool[id(pool)] = (pool, [], [])
+        entry[1].append(j)
+        entry[2].append(local)
+    if len(by_pool) == 1:
+        pool, _, locals_ = next(iter(by_pool.values()))
+        at = np.array(locals_, dtype=np.int64)
+        return {c: getattr(pool, c)[at] for c in names}
+    out: dict[str, np.ndarray[Any, Any]] = {}
+    for c in names:
+        column = None
+        for pool, rows, locals_ in by_pool.values():
+            values = getattr(pool, c)[np.array(locals_, dtype=np.int64)]
+            if column is None:
+                column = np.empty(len(sent), dtype=values.dtype)
+            column[rows] = values
+        out[c] = column if column is not None else np.zeros(0)
+    return out
 
 
 def _why(status: int, mode: int, fail_open: bool) -> str | None:

@@ -3,7 +3,7 @@ statistics of what the clients got back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model.dataplane.routing import RequestKind
@@ -87,6 +87,32 @@ class Traffic:
         given = {"path": path, "host": host, "load_balancer": load_balancer, "port": port}
         a = check(catalog.SEND, given)
         return self.dataplane.trace(self._lb(load_balancer).arn, RequestKind(a["path"], host), port)
+
+    def send_many(
+        self,
+        requests: Sequence[tuple[str, str | None]],
+        load_balancer: str | None = None,
+        port: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """`send` for each (path, host) of `requests`, all now, one after the other: the
+        same traces as that many calls of `send`, evaluated together (the ALB's real port
+        sends the requests that reach it within one turn of its event loop so). Each
+        distinct request is checked once; the first one refused refuses them all."""
+        checked: dict[tuple[str, str | None], RequestKind] = {}
+        kinds = []
+        for path, host in requests:
+            kind = checked.get((path, host))
+            if kind is None:
+                given = {"path": path, "host": host, "load_balancer": load_balancer, "port": port}
+                a = check(catalog.SEND, given)
+                kind = checked[(path, host)] = RequestKind(a["path"], host)
+            kinds.append(kind)
+        trace_many = getattr(self.dataplane, "trace_many", None)
+        lb = self._lb(load_balancer).arn
+        if trace_many is None:  # a data plane of one request at a time (tests' reference)
+            return [self.dataplane.trace(lb, kind, port) for kind in kinds]
+        traces: list[dict[str, Any]] = trace_many(lb, kinds, port)
+        return traces
 
     def settle(self, trace: dict[str, Any]) -> None:
         """Fix the answer of a request traced by `send` now, before simulated time reaches it:
