@@ -1,6 +1,6 @@
 """Run ecsim's benchmarks and print their figures: median of N runs, with min and max.
 
-    python -m benchmarks                 # all five, 5 runs each
+    python -m benchmarks                 # 1 to 4, 5 runs each
     python -m benchmarks --only 1,4      # some of them
     python -m benchmarks --runs 7
     python -m benchmarks --only 6       # the ALB's real port (python -m benchmarks.alb_port)
