@@ -163,7 +163,7 @@ class Watchdog:
         assert self.failures == []
         assert len(self.samples) >= 2
         slowest = max(latency for latency, _ in self.samples)
-        assert slowest < 2.0, f"status took {slowest:.2f} s"
+        assert slowest < 5.0, f"status took {slowest:.2f} s"
         if advancing:
             nows = [now for _, now in self.samples]
             assert nows[-1] > nows[0], "the live clock stopped"
