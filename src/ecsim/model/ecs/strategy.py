@@ -321,7 +321,7 @@ def read(raw: dict[str, Any], current: Strategy) -> Strategy:
         canary = Canary()
     hooks = current.hooks if raw.get("lifecycleHooks") is None else _hooks(raw["lifecycleHooks"])
     if name == ROLLING:
-        if raw.get("bakeTimeInMinutes") is not None:
+        if raw.get("bakeTimeInMinutes"):  # 0 (what tools send) changes nothing
             raise _fail(
                 "bakeTimeInMinutes is only valid with the BLUE_GREEN, LINEAR and CANARY strategies."
             )
