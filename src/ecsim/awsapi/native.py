@@ -220,6 +220,7 @@ _CHAOS = (
     catalog.CRASH_CONTROLLER,
     catalog.HANG_CONTROLLER,
     catalog.RESTORE_CONTROLLER,
+    catalog.SET_HOOK_OUTCOME,
     catalog.FAIL_INSTANCE,
     catalog.DRAIN_INSTANCE,
     catalog.FAIL_AZ,

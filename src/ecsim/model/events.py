@@ -73,6 +73,15 @@ class ServiceChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ForwardWeightsChanged(Event):
+    """ECS shifted traffic: a listener rule's forward action has these (target group ARN,
+    weight) pairs now (docs/behaviour.md, "Blue/green, linear and canary deployments")."""
+
+    rule: str
+    weights: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class DeploymentChanged(Event):
     cluster: str
     service: str

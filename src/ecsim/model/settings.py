@@ -62,6 +62,9 @@ class SchedulerSettings:
     # Tasks without LB or container health check count as healthy 40 s after RUNNING
     # (docs/behaviour.md, "Healthy for the scheduler").
     healthy_without_checks_after: float = 40.0
+    # A lifecycle hook's Lambda answers (SUCCEEDED or FAILED) this long after ECS invokes it
+    # (docs/behaviour.md, "Lifecycle hooks"); AWS documents no duration.
+    hook_duration: float = 5.0
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from ecsim.model.aws.names import Names, tail
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.ecs import capacity, placement, quotas, rebalancing
+from ecsim.model.ecs import strategy as shifting
 from ecsim.model.ecs.account import EcsAccountSettings
 from ecsim.model.ecs.backend import EcsBackend, assigns_public_ip
 from ecsim.model.ecs.capacity_providers import EcsCapacity
@@ -404,6 +405,7 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
                 "balancers"
             )
         config = self._deployment_configuration(deployment, DeploymentConfiguration())
+        shifting.check_service(config.strategy, lbs)
         svc = Service(
             arn=self.ctx.ids.ecs_arn(f"service/{cluster.name}/{name}"),
             name=name,
@@ -473,21 +475,23 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
         )
         if network is not None:
             self._check_network(td, network, svc.launch_type)
+        lbs = self._check_load_balancers(td, load_balancers) if load_balancers is not None else None
+        config = (
+            self._deployment_configuration(deployment, svc.deployment_configuration)
+            if deployment is not None
+            else None
+        )
+        shifting.check_service(
+            (config or svc.deployment_configuration).strategy,
+            svc.load_balancers if lbs is None else lbs,
+        )
         update = ServiceUpdate(
             task_definition=td,
             force_new_deployment=force or placement_changed,
             desired_count=desired,
             network_configuration=network,
-            load_balancers=(
-                self._check_load_balancers(td, load_balancers)
-                if load_balancers is not None
-                else None
-            ),
-            deployment_configuration=(
-                self._deployment_configuration(deployment, svc.deployment_configuration)
-                if deployment is not None
-                else None
-            ),
+            load_balancers=lbs,
+            deployment_configuration=config,
             health_check_grace_period=grace,
             placement_strategy=strategy,
             placement_constraints=constraints,
@@ -616,7 +620,7 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
             raise errors.InvalidParameterException(
                 f"loadBalancers can have at most {quotas.TARGET_GROUPS_PER_SERVICE} items."
             )
-        out = []
+        out: list[dict[str, Any]] = []
         for lb in lbs:
             if not isinstance(lb, dict) or not lb.get("targetGroupArn"):
                 raise errors.InvalidParameterException(
@@ -649,9 +653,13 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
                 raise errors.InvalidParameterException(
                     f"The container {name} did not have a container port {port} defined."
                 )
-            out.append(
-                {"targetGroupArn": tg.arn, "containerName": name, "containerPort": int(port)}
-            )
+            item = {"targetGroupArn": tg.arn, "containerName": name, "containerPort": int(port)}
+            if lb.get("advancedConfiguration") is not None:
+                where = f"loadBalancers[{len(out)}].advancedConfiguration"
+                advanced = shifting.read_advanced(lb["advancedConfiguration"], where)
+                shifting.check_advanced(self.elb, tg, advanced, where)
+                item["advancedConfiguration"] = advanced.shape()
+            out.append(item)
         return out
 
     def _deployment_configuration(
@@ -693,7 +701,7 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
                 raise errors.InvalidParameterException(
                     "thresholdConfiguration.type must be BOUNDED_PERCENT, UNBOUNDED_PERCENT or COUNT."
                 )
-        return DeploymentConfiguration(lo, hi, cb)
+        return DeploymentConfiguration(lo, hi, cb, shifting.read(raw, current.strategy))
 
     def _service_shape(self, svc: Service, tagged: bool = False) -> dict[str, Any]:
         cfg = svc.deployment_configuration
@@ -719,6 +727,7 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
                 },
                 "maximumPercent": cfg.maximum_percent,
                 "minimumHealthyPercent": cfg.minimum_healthy_percent,
+                **cfg.strategy.shape(),
             },
             "deployments": [self._deployment_shape(svc, d) for d in svc.deployments],
             "events": [

@@ -13,6 +13,7 @@ from ecsim.model.aws.tags import TagStore
 from ecsim.model.ec2.network import Subnet
 from ecsim.model.ecs import capacity
 from ecsim.model.ecs import messages as msg
+from ecsim.model.ecs import records as rec
 from ecsim.model.ecs.account import AccountSettings
 from ecsim.model.ecs.agent import EcsAgent
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
@@ -37,6 +38,7 @@ from ecsim.model.ecs.service import Deployment, Service, ServiceUpdate
 from ecsim.model.ecs.tagging import launch_tags
 from ecsim.model.ecs.task import Container, Task
 from ecsim.model.ecs.taskdef import TaskDefinition
+from ecsim.model.ecs.traffic_shift import TrafficShifts
 from ecsim.model.elbv2.health import TargetHealthState
 from ecsim.model.elbv2.resources import Target, TargetGroup
 from ecsim.model.events import ControllerStatusChanged, DeploymentChanged, ServiceChanged
@@ -69,6 +71,8 @@ class EcsBackend:
         self.account = AccountSettings()  # (docs/behaviour.md, "Account settings")
         self.lifecycle = TaskLifecycle(ctx, self, net, endpoints)
         self.scheduler = ServiceScheduler(self)
+        # (docs/behaviour.md, "Blue/green, linear and canary deployments")
+        self.shifts = TrafficShifts(self)
         self.draining = InstanceDraining(self)
         self.agent = EcsAgent(self)
         self.faults = TaskFaults(ctx, endpoints)
@@ -434,6 +438,7 @@ class EcsBackend:
         svc.cluster.services[svc.name] = svc
         self.tags.drop(svc.arn)  # a service created again under an INACTIVE one's name
         self.tags.set(svc.arn, tags or {})
+        self.shifts.place(svc)
         self.start_deployment(svc, svc.task_definition)
 
     def update_service(self, svc: Service, update: ServiceUpdate) -> None:
@@ -443,7 +448,10 @@ class EcsBackend:
         not, and the scheduler converges to it."""
         td = update.task_definition
         if update.load_balancers is not None:
+            self.shifts.abort(svc)
             svc.load_balancers = update.load_balancers
+            svc.live_groups = {}
+            self.shifts.place(svc)
         if update.deployment_configuration is not None:
             svc.deployment_configuration = update.deployment_configuration
         if update.health_check_grace_period is not None:
@@ -504,6 +512,8 @@ class EcsBackend:
         rollback: bool = False,
     ) -> Deployment:
         now = self.ctx.now
+        self.shifts.abort(svc)  # a shift under way gives production back to blue first
+        running = {t.deployment_id for t in svc.live_tasks()}
         for old in svc.deployments:
             if old.status is DeploymentStatus.PRIMARY:
                 old.status = DeploymentStatus.ACTIVE
@@ -518,10 +528,22 @@ class EcsBackend:
             network_configuration=svc.network_configuration,
             is_rollback=rollback,
             capacity_provider_strategy=svc.capacity_provider_strategy,
+            target_group_of={p: svc.live_groups.get(p, p) for p, _ in svc.advanced()},
         )
         d.rollout_state_reason = f"ECS deployment {d.id} in progress."
         svc.deployments = [d] + [x for x in svc.deployments if x.id != d.id]
         self.records.started(svc, d, rollback)
+        # Blue/green, linear and canary shift traffic from a completed revision that still
+        # runs; a rollback, a service's first deployment and a ROLLING service do not
+        # (docs/behaviour.md, "Blue/green, linear and canary deployments").
+        blue = svc.last_completed
+        if (
+            svc.deployment_configuration.strategy.shifts_traffic
+            and not rollback
+            and blue is not None
+            and blue.id in running
+        ):
+            self.shifts.start(svc, d, reconcile=len(running - {d.id}) > 1)
         svc.task_definition = td
         svc.start_failures = 0
         svc.throttled_until = 0.0
@@ -558,10 +580,39 @@ class EcsBackend:
         """StopServiceDeployment (ROLLBACK): the deployment under way fails and the service
         rolls back to its last completed deployment, as the circuit breaker's rollback does
         (docs/behaviour.md, "Service deployment records")."""
+        self._roll_back_record(record, rec.USER_ROLLBACK)
+
+    def roll_back(self, svc: Service, reason: str) -> bool:
+        """The deployment under way fails and the service rolls back to its last completed
+        deployment: a lifecycle hook failed or timed out (docs/behaviour.md, "Lifecycle
+        hooks"), or a deployment alarm fired (`deployment_alarm`). False: nothing to roll
+        back (no deployment under way, or none completed before it)."""
+        record = self.records.current(svc)
+        previous = svc.last_completed
+        if (
+            record is None
+            or record.status != rec.IN_PROGRESS
+            or previous is None
+            or previous.id == record.deployment_id
+        ):
+            return False
+        d = svc.deployment(record.deployment_id)
+        if d is not None:
+            self.scheduler.event(svc, msg.deployment_failed(svc.name, d.id, reason.rstrip(".")))
+        self._roll_back_record(record, reason)
+        return True
+
+    def deployment_alarm(self, svc: Service, reason: str = msg.ALARM_ROLLBACK) -> bool:
+        """A CloudWatch alarm of `deploymentConfiguration.alarms` fired during the deployment
+        or its bake time: with `rollback`, the deployment rolls back (the alarms' module calls
+        this; it says whether a rollback started)."""
+        return self.roll_back(svc, reason)
+
+    def _roll_back_record(self, record: ServiceDeploymentRecord, reason: str) -> None:
         svc = record.service
         previous = svc.last_completed
         assert previous is not None
-        self.records.rollback_requested(record)
+        self.records.rollback_requested(record, reason)
         d = svc.deployment(record.deployment_id)
         if d is not None and d.rollout_state is RolloutState.IN_PROGRESS:
             d.rollout_state = RolloutState.FAILED
@@ -574,6 +625,7 @@ class EcsBackend:
 
     def service_inactive(self, svc: Service) -> None:
         svc.status = ServiceStatus.INACTIVE
+        self.shifts.service_gone(svc)
         self.records.service_inactive(svc)
         for d in svc.deployments:
             if d.rollout_state is RolloutState.IN_PROGRESS:
@@ -593,6 +645,11 @@ class EcsBackend:
         self.lifecycle.spot_interrupted(task)
         if task.service is not None:
             self.scheduler.poke(task.service)
+
+    def set_hook_outcome(self, svc: Service, outcome: str, stage: str | None) -> None:
+        """What the service's lifecycle hooks answer from now on, at one stage or (None) at
+        every stage without its own (docs/behaviour.md, "Lifecycle hooks")."""
+        svc.hook_outcomes[stage or ""] = outcome
 
     def set_app_health(self, task: Task, healthy: bool) -> None:
         """The app starts (True) or stops (False) passing its health checks."""

@@ -148,3 +148,22 @@ def rebalance_stopped(service: str, az: str, ids: list[str]) -> str:
         f"{service} has stopped {len(ids)} running tasks in {az} due to AZ rebalancing: "
         f"{_tasks(ids)}."
     )
+
+
+# Blue/green, linear and canary deployments: AWS documents no wording for these events or
+# reasons; ecsim's own (docs/behaviour.md, "Blue/green, linear and canary deployments").
+
+
+def lifecycle_stage(service: str, deployment_id: str, stage: str) -> str:
+    return f"(service {service}) (deployment {deployment_id}) entered lifecycle stage {stage}."
+
+
+def hook_failed(stage: str) -> str:
+    return f"Lifecycle hook failed at stage {stage}."
+
+
+def hook_timed_out(stage: str) -> str:
+    return f"Lifecycle hook timed out at stage {stage}."
+
+
+ALARM_ROLLBACK = "CloudWatch alarm in ALARM state during the deployment."

@@ -107,6 +107,10 @@ class ServiceDeploymentRecord:
     failure_count: int = 0
     # the revisions' task counts when the record ended (live counts while it runs)
     final_counts: dict[str, Counts] = field(default_factory=dict)
+    # blue/green, linear and canary: the lifecycle stage reached, and the hooks invoked
+    # (traffic_shift.HookRun) (docs/behaviour.md, "Blue/green, linear and canary deployments")
+    lifecycle_stage: str | None = None
+    hook_runs: list[Any] = field(default_factory=list)
 
     @property
     def ongoing(self) -> bool:
@@ -218,13 +222,28 @@ class DeploymentRecords:
         elif record.rollback is not None and d.id == record.rollback.deployment_id:
             self._end(record, ROLLBACK_FAILED, reason)
 
-    def rollback_requested(self, record: ServiceDeploymentRecord) -> None:
-        """StopServiceDeployment (ROLLBACK): the rollback the backend starts next is this
-        record's."""
+    def rollback_requested(
+        self, record: ServiceDeploymentRecord, reason: str = USER_ROLLBACK
+    ) -> None:
+        """StopServiceDeployment (ROLLBACK), a failed lifecycle hook or a deployment alarm:
+        the rollback the backend starts next is this record's."""
         record.status = ROLLBACK_REQUESTED
-        record.status_reason = USER_ROLLBACK
-        record.rollback_reason = USER_ROLLBACK
+        record.status_reason = reason
+        record.rollback_reason = reason
         record.updated_at = self.ctx.now
+
+    def stage(self, svc: Service, stage: str) -> None:
+        """The service's traffic-shifting deployment entered a lifecycle stage."""
+        record = self._current.get(svc.arn)
+        if record is not None and record.status == IN_PROGRESS:
+            record.lifecycle_stage = stage
+            record.updated_at = self.ctx.now
+
+    def hooks(self, svc: Service, runs: list[Any]) -> None:
+        """The lifecycle hooks the deployment invoked so far (their statuses live)."""
+        record = self._current.get(svc.arn)
+        if record is not None and record.status == IN_PROGRESS:
+            record.hook_runs = runs
 
     def service_inactive(self, svc: Service) -> None:
         record = self._current.get(svc.arn)

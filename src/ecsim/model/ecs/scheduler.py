@@ -188,6 +188,7 @@ class ServiceScheduler:
         self._roll(svc)
         self._bookkeeping(svc)
         self._rebalance(svc)
+        self.backend.shifts.reconcile(svc)
         self._wake(svc, self.ctx.settings.scheduler.interval)
 
     def _live(self, svc: Service) -> list[Task]:
@@ -218,6 +219,12 @@ class ServiceScheduler:
         ]
         need = desired - len(good_primary)
         room = max_total - len(live)
+        # A traffic-shifting deployment scales green up to the desired count at SCALE_UP,
+        # beside blue, whatever maximumPercent says, and keeps blue until CLEAN_UP
+        # (docs/behaviour.md, "Blue/green, linear and canary deployments").
+        shift = self.backend.shifts.of(svc)
+        if shift is not None and shift.green is primary:
+            room = need if shift.launching else 0
         if need > 0 and primary.rollout_state is not RolloutState.FAILED:
             if now < svc.throttled_until:
                 self.poke(svc, svc.throttled_until - now)
@@ -255,6 +262,8 @@ class ServiceScheduler:
             for t in live
             if not t.replacing and (t.deployment_id != primary.id or on_draining_instance(t))
         ]
+        if shift is not None and shift.green is primary and shift.keeps_blue:
+            old = [t for t in old if t.deployment_id == primary.id]  # draining instances only
         idle_old = [t for t in old if not self.is_healthy(svc, t)]
         if idle_old:
             self._stop_outgoing(svc, idle_old)
@@ -409,11 +418,15 @@ class ServiceScheduler:
                 self.deregister(svc, task)
 
     def _targets_for(self, svc: Service, task: Task) -> list[tuple[str, int]]:
+        """Where the task registers: each of the service's target groups, or, for one with an
+        alternate, the side its deployment uses (blue or green)."""
+        d = svc.deployment(task.deployment_id)
+        sides = d.target_group_of if d is not None else svc.live_groups
         out = []
         for lb in svc.load_balancers:
             port = lb.get("containerPort") or task.port
             if lb.get("targetGroupArn") and port:
-                out.append((lb["targetGroupArn"], int(port)))
+                out.append((sides.get(lb["targetGroupArn"], lb["targetGroupArn"]), int(port)))
         return out
 
     def register(self, svc: Service, task: Task) -> None:
@@ -570,10 +583,12 @@ class ServiceScheduler:
             len(svc.deployments) == 1
             and all_healthy
             and primary.rollout_state is RolloutState.IN_PROGRESS
+            and not self.backend.shifts.holds_completion(svc)
         ):
             primary.rollout_state = RolloutState.COMPLETED
             primary.rollout_state_reason = f"ECS deployment {primary.id} completed."
             svc.last_completed = primary
+            self.backend.shifts.completed(svc, primary)
             self.deployment_changed(svc, primary)
             self.backend.records.completed(svc, primary)
             self.event(svc, msg.deployment_completed(svc.name, primary.id))

@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ecsim.model.ecs.capacity import Strategy
+from ecsim.model.ecs.capacity import Strategy as CapacityStrategy
 from ecsim.model.ecs.enums import (
     ControllerStatus,
     DeploymentStatus,
@@ -17,6 +17,7 @@ from ecsim.model.ecs.enums import (
     ServiceStatus,
     TaskStatus,
 )
+from ecsim.model.ecs.strategy import Strategy
 from ecsim.model.ecs.taskdef import TaskDefinition
 from ecsim.sim import Timer
 
@@ -51,6 +52,9 @@ class DeploymentConfiguration:
     minimum_healthy_percent: int = 100
     maximum_percent: int = 200
     circuit_breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+    # ROLLING, or BLUE_GREEN / LINEAR / CANARY with their bake times and lifecycle hooks
+    # (docs/behaviour.md, "Blue/green, linear and canary deployments")
+    strategy: Strategy = field(default_factory=Strategy)
 
     def min_healthy(self, desired: int) -> int:
         """Tasks that must stay RUNNING and healthy: ceil(desired x min%)
@@ -79,7 +83,10 @@ class Deployment:
     had_healthy_task: bool = False
     is_rollback: bool = False
     # the service's capacity provider strategy when it started; empty: its launch type
-    capacity_provider_strategy: Strategy = ()
+    capacity_provider_strategy: CapacityStrategy = ()
+    # the target group its tasks register in, for each of the service's target groups that
+    # has an alternate (advancedConfiguration); not listed: the group itself
+    target_group_of: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,13 +131,18 @@ class Service:
     # under way, and the task it started that has yet to become healthy
     az_rebalancing: str = "DISABLED"
     # FARGATE / FARGATE_SPOT with base and weight, instead of the launch type (capacity.py)
-    capacity_provider_strategy: Strategy = ()
+    capacity_provider_strategy: CapacityStrategy = ()
     # which tags its new tasks get (docs/behaviour.md, "Tags"): `propagateTags` (SERVICE,
     # TASK_DEFINITION or NONE) and `enableECSManagedTags`
     propagate_tags: str = "NONE"
     managed_tags: bool = False
     rebalancing: bool = False
     rebalance_task: str | None = None
+    # Blue/green: for each target group with an alternate, the one production traffic goes
+    # to now (the groups swap at each completed shift), and what its lifecycle hooks answer,
+    # by stage ("" : every stage) (docs/behaviour.md, "Lifecycle hooks")
+    live_groups: dict[str, str] = field(default_factory=dict)
+    hook_outcomes: dict[str, str] = field(default_factory=dict)
 
     @property
     def primary(self) -> Deployment:
@@ -174,6 +186,24 @@ class Service:
     def target_group_arns(self) -> list[str]:
         return [lb["targetGroupArn"] for lb in self.load_balancers if lb.get("targetGroupArn")]
 
+    def advanced(self) -> list[tuple[str, dict[str, Any]]]:
+        """(target group, advancedConfiguration) of each load balancer that has one."""
+        return [
+            (lb["targetGroupArn"], lb["advancedConfiguration"])
+            for lb in self.load_balancers
+            if lb.get("advancedConfiguration")
+        ]
+
+    def other_group(self, tg_arn: str) -> str:
+        """The group of the pair (a load balancer's target group and its alternate) that
+        production traffic does not go to now."""
+        for primary, config in self.advanced():
+            alternate = config["alternateTargetGroupArn"]
+            live = self.live_groups.get(primary, primary)
+            if tg_arn == primary:
+                return alternate if live == primary else primary
+        return tg_arn
+
 
 @dataclass(frozen=True)
 class ServiceUpdate:
@@ -191,6 +221,6 @@ class ServiceUpdate:
     az_rebalancing: str | None
     propagate_tags: str | None = None
     managed_tags: bool | None = None
-    capacity_provider_strategy: Strategy | None = None
+    capacity_provider_strategy: CapacityStrategy | None = None
     # members kept as given and answered back (api.py: platformVersion, enableExecuteCommand)
     echoed: dict[str, Any] = field(default_factory=dict)

@@ -204,8 +204,9 @@ class EcsServiceDeployments:
                 "deploymentCircuitBreaker": {"enable": cb.enable, "rollback": cb.rollback},
                 "maximumPercent": cfg.maximum_percent,
                 "minimumHealthyPercent": cfg.minimum_healthy_percent,
-                "strategy": "ROLLING",
+                **cfg.strategy.shape(),
             },
+            "lifecycleStage": r.lifecycle_stage,
             "deploymentCircuitBreaker": {
                 "status": breaker,
                 "failureCount": self.backend.records.failure_count(r),
@@ -213,6 +214,18 @@ class EcsServiceDeployments:
             },
             "alarms": {"status": "DISABLED"},
         }
+        if r.hook_runs:
+            shape["lifecycleHookDetails"] = [
+                {
+                    "hookId": run.hook_id,
+                    "targetType": "AWS_LAMBDA",
+                    "targetArn": run.hook.target_arn,
+                    "status": run.status,
+                    "expiresAt": self._time(run.expires_at),
+                    "timeoutAction": run.hook.timeout_action,
+                }
+                for run in r.hook_runs
+            ]
         if r.rollback is not None:
             shape["rollback"] = {
                 "reason": r.rollback.reason,

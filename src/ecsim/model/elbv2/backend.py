@@ -34,7 +34,7 @@ from ecsim.model.elbv2.resources import (
     TargetGroup,
     forward_targets,
 )
-from ecsim.model.events import TargetHealthChanged
+from ecsim.model.events import ForwardWeightsChanged, TargetHealthChanged
 
 if TYPE_CHECKING:
     from ecsim.model.context import SimContext
@@ -78,6 +78,15 @@ class ElbBackend:
                         for arn, _ in forward_targets(rule.actions):
                             owners.setdefault(arn, lb)
         return owners.get(tg.arn)
+
+    def rule(self, arn: str) -> Rule | None:
+        """The listener rule with this ARN, or None."""
+        for lb in self.load_balancers.values():
+            for listener in lb.listeners.values():
+                for rule in listener.ordered_rules():
+                    if rule.arn == arn:
+                        return rule
+        return None
 
     def in_use(self, tg: TargetGroup) -> bool:
         return self.load_balancer_of(tg) is not None
@@ -193,6 +202,25 @@ class ElbBackend:
             rule.conditions = conditions
         if actions is not None:
             rule.actions = actions
+        self.topology_changed()
+
+    def set_forward_weights(self, rule: Rule, weights: list[tuple[str, int]]) -> None:
+        """ECS shifts traffic: the rule's forward action sends to these (target group,
+        weight) pairs from now on, its stickiness kept; DescribeRules shows the weights and
+        the data plane routes by them from this instant
+        (docs/behaviour.md, "Blue/green, linear and canary deployments")."""
+        self.endpoints.will_change()
+        for action in rule.actions:
+            if action.get("Type") != "forward":
+                continue
+            config = action.get("ForwardConfig") or {}
+            stickiness = config.get("TargetGroupStickinessConfig", {"Enabled": False})
+            action.pop("TargetGroupArn", None)
+            action["ForwardConfig"] = {
+                "TargetGroups": [{"TargetGroupArn": a, "Weight": w} for a, w in weights],
+                "TargetGroupStickinessConfig": stickiness,
+            }
+        self.ctx.emit(ForwardWeightsChanged(self.ctx.now, rule.arn, tuple(weights)))
         self.topology_changed()
 
     def set_rule_priorities(self, changes: list[tuple[Rule, int]]) -> None:

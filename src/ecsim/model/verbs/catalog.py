@@ -192,6 +192,43 @@ RESTORE_CONTROLLER = Verb(
     (CLUSTER, SERVICE),
 )
 
+# --- chaos: deployment lifecycle hooks -----------------------------------------------------
+
+SET_HOOK_OUTCOME = Verb(
+    "chaos",
+    "set_hook_outcome",
+    "What the service's deployment lifecycle hooks answer from now on (ecsim runs no Lambda "
+    "function): SUCCEEDED, FAILED (the deployment rolls back) or TIMED_OUT (IN_PROGRESS until "
+    "the hook's timeout, then its timeout action).",
+    (
+        CLUSTER,
+        Param("service", "string", "Service name or ARN.", required=True),
+        Param(
+            "outcome",
+            "choice",
+            "The hooks' answer.",
+            default="FAILED",
+            choices=("SUCCEEDED", "FAILED", "TIMED_OUT"),
+        ),
+        Param(
+            "stage",
+            "choice",
+            "Only the hooks of this lifecycle stage; default: every stage without its own.",
+            choices=(
+                "RECONCILE_SERVICE",
+                "PRE_SCALE_UP",
+                "POST_SCALE_UP",
+                "TEST_TRAFFIC_SHIFT",
+                "POST_TEST_TRAFFIC_SHIFT",
+                "PRE_PRODUCTION_TRAFFIC_SHIFT",
+                "PRODUCTION_TRAFFIC_SHIFT",
+                "POST_PRODUCTION_TRAFFIC_SHIFT",
+            ),
+        ),
+    ),
+    fault=True,
+)
+
 # --- chaos: infrastructure -----------------------------------------------------------------
 
 INSTANCE = Param(
@@ -344,6 +381,7 @@ VERBS: tuple[Verb, ...] = (
     CRASH_CONTROLLER,
     HANG_CONTROLLER,
     RESTORE_CONTROLLER,
+    SET_HOOK_OUTCOME,
     FAIL_INSTANCE,
     DRAIN_INSTANCE,
     FAIL_AZ,

@@ -169,6 +169,21 @@ class Chaos:
         """The scheduler comes back and converges to the desired state."""
         self._set_controller(cluster, service, ControllerStatus.ACTIVE)
 
+    # --- deployment lifecycle hooks ------------------------------------------------------
+
+    def set_hook_outcome(
+        self, cluster: str, service: str, outcome: str | None = None, stage: str | None = None
+    ) -> None:
+        """What the service's lifecycle hooks answer from now on: SUCCEEDED, FAILED (the
+        default) or TIMED_OUT, at one stage or (None) at every stage without its own
+        (docs/behaviour.md, "Lifecycle hooks")."""
+        a = check(
+            catalog.SET_HOOK_OUTCOME,
+            {"cluster": cluster, "service": service, "outcome": outcome, "stage": stage},
+        )
+        _, services = self._services(cluster, service)
+        self._backend.set_hook_outcome(services[0], a["outcome"], a["stage"])
+
     # --- infrastructure -------------------------------------------------------------------
 
     def _instance(self, instance: str) -> Instance:
