@@ -17,6 +17,11 @@ from:
   unknown `targetGroupArn`: AWS's sentence and nothing after it),
   https://github.com/aws/aws-sdk-js/issues/2193 and https://github.com/boto/botocore/issues/3337
   (a number out of range: `Member must have value greater than or equal to 1`, one side);
+  CloudWatch's, e.g. https://github.com/cloud-custodian/cloud-custodian/issues/9137
+  (`Statistics.member.1.<list element> must be a value in the set [SampleCount, ...]`),
+  https://github.com/cloud-custodian/cloud-custodian/pull/9897 (the datapoint limit, written
+  1440 with no thousands separator),
+  https://github.com/aws-solutions/quota-monitor-for-aws/issues/171 (GetMetricData's Ids);
 - generated names: botocore's examples (Application Auto Scaling's PutScalingPolicy gives the
   policy and each of its two alarms a UUID of its own; its TagResource documentation gives a
   scalable target's ARN, `scalable-target/` and 36 hex digits) and
@@ -26,6 +31,7 @@ from:
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import re
 from collections.abc import Callable
 from functools import cache
@@ -44,6 +50,8 @@ pytestmark = pytest.mark.server(world="demo", rate=0, paused=True)
 BEHAVIOUR = Path(__file__).resolve().parent.parent / "docs" / "behaviour.md"
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 PLACEHOLDER = re.compile(r"<([^<>]+)>")
+# Written like placeholders, but AWS's own words (CloudWatch: `Statistics.member.1.<list element>`).
+LITERAL = {"list element"}
 
 
 def audit_rows() -> list[tuple[str, str, str, str]]:
@@ -70,7 +78,9 @@ def pattern(template: str) -> re.Pattern[str]:
     for m in PLACEHOLDER.finditer(template):
         out.append(re.escape(template[last : m.start()]))
         name = m.group(1)
-        if name == "uuid":
+        if name in LITERAL:
+            out.append(re.escape(m.group(0)))
+        elif name == "uuid":
             out.append(UUID)
         elif m2 := re.fullmatch(r"(\d+) hex", name):
             out.append(f"[0-9a-f]{{{m2.group(1)}}}")
@@ -540,6 +550,39 @@ def _ec2_more_ids(server: LiveServer) -> list[str]:
     return [_joined(server)["instance"], group]
 
 
+# --- CloudWatch ---------------------------------------------------------------------------
+
+_HOUR = (dt.datetime(2024, 1, 1, tzinfo=dt.UTC), dt.datetime(2024, 1, 1, 1, tzinfo=dt.UTC))
+
+
+def _statistics(server: LiveServer, validate: bool = True, **kw: Any) -> list[str]:
+    """GetMetricStatistics of the demo's RequestCount over an hour, with `kw` changed."""
+    call = {
+        "Namespace": "AWS/ApplicationELB", "MetricName": "RequestCount",
+        "StartTime": _HOUR[0], "EndTime": _HOUR[1], "Period": 60, "Statistics": ["Sum"], **kw,
+    }  # fmt: skip
+    cw = server.client("cloudwatch", parameter_validation=validate)
+    return [_error(lambda: cw.get_metric_statistics(**{k: v for k, v in call.items() if v}))]
+
+
+def _query(qid: str = "q", **stat: Any) -> dict[str, Any]:
+    metric = {"Namespace": "AWS/ApplicationELB", "MetricName": "RequestCount"}
+    return {"Id": qid, "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum", **stat}}
+
+
+def _data(server: LiveServer, queries: list[dict[str, Any]], **kw: Any) -> list[str]:
+    """GetMetricData of `queries` over an hour (or the window `kw` says)."""
+    cw = server.client("cloudwatch")
+    window = {"StartTime": _HOUR[0], "EndTime": _HOUR[1], **kw}
+    return [_error(lambda: cw.get_metric_data(MetricDataQueries=queries, **window))]
+
+
+def _cw_required(server: LiveServer) -> list[str]:
+    """A parameter left out (past botocore's own check), and a dimension without its Value."""
+    dims = [{"Name": "LoadBalancer"}]
+    return _statistics(server, False, Namespace=None) + _statistics(server, False, Dimensions=dims)
+
+
 def _one(fn: Callable[[LiveServer], str]) -> Callable[[LiveServer], list[str]]:
     return lambda server: [fn(server)]
 
@@ -709,6 +752,26 @@ PRODUCERS: dict[str, Callable[[LiveServer], list[str]]] = {
         _scalable_target(s)
     ],
     "i-<17 hex>": _ec2_more_ids,
+    "The parameter Statistics.member.<N>.<list element> must be a value in the set [SampleCount, "
+    "Average, Sum, Minimum, Maximum].": lambda s: _statistics(s, Statistics=["Sum", "Median"]),
+    "You have requested up to <digits> datapoints, which exceeds the limit of 1440. You may "
+    "reduce the datapoints requested by increasing Period, or decreasing the time range.": (
+        lambda s: _statistics(s, EndTime=_HOUR[0] + dt.timedelta(days=2))
+    ),
+    "The collection <name> must not have a size greater than <most>.": lambda s: (
+        _statistics(s, Statistics=["Sum"] * 6) + _data(s, [_query(f"q{i}") for i in range(501)])
+    ),
+    "The values for parameter id in MetricDataQueries are not unique.": lambda s: _data(
+        s, [_query(), _query()]
+    ),
+    "The value <id> for parameter MetricDataQueries.member.<N>.Id is not matching the expected "
+    "pattern ^[a-z][a-zA-Z0-9_]*$.": lambda s: _data(s, [_query("5xx_errors")]),
+    "The value <value> for parameter MetricDataQueries.member.<N>.MetricStat.Stat is not a valid "
+    "statistic.": lambda s: _data(s, [_query(Stat="Median")]),
+    "The parameter StartTime must not equal parameter EndTime.": lambda s: (
+        _statistics(s, EndTime=_HOUR[0]) + _data(s, [_query()], EndTime=_HOUR[0])
+    ),
+    "The parameter <name> is required.": _cw_required,
 }
 
 
@@ -732,17 +795,22 @@ def test_ecsim_answers_every_row(server: LiveServer, row: tuple[str, str, str, s
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "ecsim" / "model"
 
-# The facades' raise sites: the error calls of the ECS, ELBv2, EC2 and Application Auto
-# Scaling faces and of the shared parameter checks. CloudWatch is left for later (its facade is
-# being rewritten); ECS's `dockerLabels` profile errors are ecsim's own settings, not AWS's.
+# The facades' raise sites: the error calls of the ECS, ELBv2, EC2, Application Auto Scaling
+# and CloudWatch (metrics) faces and of the shared parameter checks. ECS's `dockerLabels`
+# profile errors are ecsim's own settings, not AWS's.
 FACADES = [
     "ecs/api.py", "ecs/backend.py", "ecs/cluster_query.py", "ecs/container_health.py",
     "ecs/placement.py", "ecs/tagging.py", "ecs/taskdef.py",
     "elbv2/api.py", "elbv2/backend.py", "elbv2/tagging.py",
-    "ec2/api.py", "ec2/network.py", "autoscaling/api.py", "aws/params.py",
+    "ec2/api.py", "ec2/network.py", "autoscaling/api.py", "cloudwatch/api.py", "aws/params.py",
 ]  # fmt: skip
 
 _NOT_ERRORS = {"ValueError", "TypeError", "KeyError", "RuntimeError", "AssertionError"}
+# Error classes named for codes that end neither in Exception nor in Error (CloudWatch's), and
+# the callables a facade raises them through (`_window`'s `error`).
+_ERROR_NAMES = {
+    "InvalidParameterValue", "InvalidParameterCombination", "MissingParameter", "error",
+}  # fmt: skip
 
 
 def _is_error_call(node: ast.Call) -> bool:
@@ -753,6 +821,7 @@ def _is_error_call(node: ast.Call) -> bool:
         or last == "fail"
         or (name.startswith("errors.") and last[:1].isupper())
         or last.endswith(("Exception", "Error"))
+        or last in _ERROR_NAMES
     )
 
 
@@ -809,3 +878,39 @@ def test_every_message_ecsim_raises_is_a_row_or_listed_as_ecsims_own() -> None:
         text: where for text, where in raised_messages().items() if _shape(text) not in audited
     }
     assert not missing, "\n".join(f"{w}: {t}" for t, w in sorted(missing.items(), key=str))
+
+
+def test_cloudwatch_answers_each_refusal_with_aws_code(server: LiveServer) -> None:
+    """The codes beside the CloudWatch rows: GetMetricData refuses with ValidationError where
+    GetMetricStatistics says InvalidParameterValue (StartTime equal to EndTime:
+    https://github.com/influxdata/telegraf/issues/2022,
+    https://github.com/prometheus-community/yet-another-cloudwatch-exporter/issues/729; two
+    queries with one Id: https://github.com/aws-solutions/quota-monitor-for-aws/issues/171)."""
+    cw = server.client("cloudwatch")
+    start = _HOUR[0]
+    base = {
+        "Namespace": "AWS/ApplicationELB", "MetricName": "RequestCount", "StartTime": start,
+        "Period": 60,
+    }  # fmt: skip
+    calls: list[tuple[Callable[[], Any], str]] = [
+        (lambda: cw.get_metric_statistics(**base, EndTime=start, Statistics=["Sum"]),
+         "InvalidParameterValue"),
+        (lambda: cw.get_metric_statistics(**base, EndTime=_HOUR[1], Statistics=["Median"]),
+         "InvalidParameterValue"),
+        (lambda: cw.get_metric_data(MetricDataQueries=[_query()], StartTime=start, EndTime=start),
+         "ValidationError"),
+        (lambda: cw.get_metric_data(
+            MetricDataQueries=[_query(), _query()], StartTime=start, EndTime=_HOUR[1]),
+         "ValidationError"),
+        (lambda: cw.get_metric_data(
+            MetricDataQueries=[_query("Q")], StartTime=start, EndTime=_HOUR[1]),
+         "ValidationError"),
+        (lambda: cw.get_metric_data(
+            MetricDataQueries=[_query(f"q{i}") for i in range(501)], StartTime=start,
+            EndTime=_HOUR[1]),
+         "ValidationError"),
+    ]  # fmt: skip
+    for call, code in calls:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Code"] == code, e.value.response["Error"]

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ecsim.model.aws.names import resource, resource_id
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
+from ecsim.model.cloudwatch import messages
 from ecsim.model.cloudwatch.coverage import COVERAGE
 from ecsim.model.errors import (
     AwsError,
@@ -53,6 +54,8 @@ STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 # pNN.NN: a percentile from 0 to 100 with at most two decimals, ASCII digits only
 # (docs/behaviour.md, "ALB CloudWatch metrics")
 _PERCENTILE = re.compile(r"p([0-9]{1,3})(?:\.([0-9]{1,2}))?", re.ASCII)
+# GetMetricData's query Ids (messages.ID_PATTERN)
+_QUERY_ID = re.compile(r"[a-z][a-zA-Z0-9_]*", re.ASCII)
 # CloudWatch's other extended statistics (trimmed mean, winsorized mean, trimmed count and
 # sum, percentile rank, interquartile mean): valid on AWS, not computed by ecsim
 _OTHER_EXTENDED = re.compile(
@@ -157,23 +160,18 @@ class CloudWatch:
             raise InvalidParameterCombination(
                 "Must specify either Statistics or ExtendedStatistics, but not both."
             )
-        for s in statistics:
+        for i, s in enumerate(statistics):
             if s not in STATISTICS:
-                raise InvalidParameterValue(
-                    f"The parameter Statistics contains an invalid value: {s}. "
-                    f"Valid values: {', '.join(STATISTICS)}."
-                )
+                raise InvalidParameterValue(messages.not_in_statistics(i + 1))
         for i, s in enumerate(extended):
             if percentile(s) is None:
-                raise InvalidParameterValue(_not_valid(s, f"ExtendedStatistics.member.{i + 1}"))
+                raise InvalidParameterValue(
+                    messages.not_a_valid_statistic(s, f"ExtendedStatistics.member.{i + 1}")
+                )
         start, end, period = self._window(p.raw("StartTime"), p.raw("EndTime"), p.raw("Period"))
         count = math.ceil((end - start) / period)
         if count > MAX_DATAPOINTS:
-            raise InvalidParameterCombination(
-                f"You have requested up to {count} datapoints, which exceeds the limit of "
-                f"{MAX_DATAPOINTS}. You may reduce the datapoints requested by increasing "
-                "Period, or decreasing the time range."
-            )
+            raise InvalidParameterCombination(messages.too_many_datapoints(count, MAX_DATAPOINTS))
         metric = str(p.raw("MetricName"))
         series = self._find(str(p.raw("Namespace")), metric, p.raw("Dimensions") or [])
         self._check_statistics(series, metric, statistics, extended)
@@ -198,9 +196,7 @@ class CloudWatch:
         for required in ("StartTime", "EndTime"):
             p.raw(required, required=True)
         if len(queries) > MAX_QUERIES:
-            raise InvalidParameterValue(
-                f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}."
-            )
+            raise ValidationError(messages.collection_too_large("MetricDataQueries", MAX_QUERIES))
         _DATA_PAGES.read(p)
         newest_first = p.raw("ScanBy") != "TimestampAscending"
         most = p.raw("MaxDatapoints")
@@ -210,8 +206,12 @@ class CloudWatch:
             qid = query.get("Id")
             if not qid:
                 raise p.missing(f"MetricDataQueries.member.{i + 1}.Id")
+            if not isinstance(qid, str) or not _QUERY_ID.fullmatch(qid):
+                raise ValidationError(
+                    messages.id_not_matching(qid, f"MetricDataQueries.member.{i + 1}.Id")
+                )
             if qid in ids:
-                raise InvalidParameterValue(f"The value {qid} for field Id is not unique.")
+                raise ValidationError(messages.IDS_NOT_UNIQUE)
             ids.add(qid)
             if query.get("Expression") is not None:
                 raise InvalidParameterValue(
@@ -222,15 +222,22 @@ class CloudWatch:
             if stat is None:
                 raise p.missing(f"MetricDataQueries.member.{i + 1}.MetricStat")
             metric = stat.get("Metric") or {}
-            name, statistic = metric.get("MetricName"), str(stat.get("Stat") or "")
-            if not name or not statistic or stat.get("Period") is None:
-                raise MissingParameter(
-                    f"MetricDataQueries.member.{i + 1}.MetricStat needs Metric.MetricName, "
-                    "Period and Stat."
-                )
-            start, end, period = self._window(p.raw("StartTime"), p.raw("EndTime"), stat["Period"])
+            for field, value in (
+                ("Metric.MetricName", metric.get("MetricName")),
+                ("Period", stat.get("Period")),
+                ("Stat", stat.get("Stat")),
+            ):
+                if value is None or (field == "Metric.MetricName" and not value):
+                    raise p.missing(f"MetricDataQueries.member.{i + 1}.MetricStat.{field}")
+            name, statistic = metric["MetricName"], str(stat["Stat"])
+            start, end, period = self._window(
+                p.raw("StartTime"), p.raw("EndTime"), stat["Period"], ValidationError
+            )
             series = self._find(
-                str(metric.get("Namespace", "")), str(name), metric.get("Dimensions") or []
+                str(metric.get("Namespace", "")),
+                str(name),
+                metric.get("Dimensions") or [],
+                f"MetricDataQueries.member.{i + 1}.MetricStat.Metric.Dimensions",
             )
             extended = [statistic] if statistic not in STATISTICS else []
             if extended and percentile(statistic) is None:
@@ -242,7 +249,7 @@ class CloudWatch:
                         "sum, percentile rank, interquartile mean): ask for "
                         f"{', '.join(STATISTICS)} or a percentile pNN.NN."
                     )
-                raise ValidationError(_not_valid(statistic, where))
+                raise ValidationError(messages.not_a_valid_statistic(statistic, where))
             self._check_statistics(series, str(name), [] if extended else [statistic], extended)
             if query.get("ReturnData") is False:
                 continue
@@ -318,16 +325,22 @@ class CloudWatch:
         return out
 
     def _find(
-        self, namespace: str, metric: str, dimensions: list[dict[str, Any]]
+        self,
+        namespace: str,
+        metric: str,
+        dimensions: list[dict[str, Any]],
+        where: str = "Dimensions",
     ) -> _Series | None:
-        """The series a request names; None when nothing matches (AWS answers no datapoints)."""
+        """The series a request names; None when nothing matches (AWS answers no datapoints).
+        `where` names the dimensions in a refusal."""
+        dims = {}
+        for j, d in enumerate(dimensions):
+            for key in ("Name", "Value"):
+                if d.get(key) is None:
+                    raise _missing(f"{where}.member.{j + 1}.{key}")
+            dims[str(d["Name"])] = str(d["Value"])
         if namespace != NAMESPACE:
             return None
-        dims = {}
-        for d in dimensions:
-            if d.get("Name") is None or d.get("Value") is None:
-                raise InvalidParameterValue("A dimension needs both a Name and a Value.")
-            dims[str(d["Name"])] = str(d["Value"])
         for series in self._all_series():
             if (
                 series.metric == metric
@@ -395,8 +408,16 @@ class CloudWatch:
 
     # --- the numbers ----------------------------------------------------------------------
 
-    def _window(self, start: Any, end: Any, period: Any) -> tuple[float, float, int]:
-        """[start, end) in simulated seconds, start rounded down to the minute; the period."""
+    def _window(
+        self,
+        start: Any,
+        end: Any,
+        period: Any,
+        error: Callable[[str], AwsError] = InvalidParameterValue,
+    ) -> tuple[float, float, int]:
+        """[start, end) in simulated seconds, start rounded down to the minute; the period.
+        `error` is the operation's error for a window that ends before it starts
+        (GetMetricData answers ValidationError, GetMetricStatistics InvalidParameterValue)."""
         if isinstance(period, bool) or not isinstance(period, int) or period < 1:
             raise InvalidParameterValue(
                 f"The parameter Period must be a positive integer: {period}."
@@ -407,10 +428,10 @@ class CloudWatch:
                 f"(60-second metrics): {period}."
             )
         start_dt, end_dt = _utc(start, "StartTime"), _utc(end, "EndTime")
-        if start_dt >= end_dt:
-            raise InvalidParameterValue(
-                "The parameter StartTime must be less than the parameter EndTime."
-            )
+        if start_dt == end_dt:
+            raise error(messages.START_EQUALS_END)
+        if start_dt > end_dt:
+            raise error("The parameter StartTime must be less than the parameter EndTime.")
         start_dt = start_dt.replace(second=0, microsecond=0)
         clock = self.ctx.clock
         return clock.seconds(start_dt), clock.seconds(end_dt), period
@@ -597,21 +618,12 @@ def _strings(p: Params, name: str, most: int) -> list[str]:
     member is read)."""
     values = p.list(name)
     if len(values) > most:
-        raise InvalidParameterValue(
-            f"The collection {name} must not have a size greater than {most}."
-        )
+        raise InvalidParameterValue(messages.collection_too_large(name, most))
     return p.strs(name)
 
 
-def _not_valid(value: object, where: str) -> str:
-    """CloudWatch's words for a statistic it does not know (GetMetricData's answer, as AWS
-    gives it: "The value ... for parameter MetricDataQueries.member.1.MetricStat.Stat is not
-    a valid statistic.")."""
-    return f"The value {value} for parameter {where} is not a valid statistic."
-
-
 def _missing(name: str) -> AwsError:
-    return MissingParameter(f"The parameter {name} is required.")
+    return MissingParameter(messages.required(name))
 
 
 def _utc(value: Any, name: str) -> datetime:
