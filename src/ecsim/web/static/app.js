@@ -772,7 +772,9 @@ function renderTour() {
   if (!tour) { box.dataset.seq = ""; return; }
   const seq = `${tour.name} ${tour.seq}`;
   const step = tour.step;
-  $("#tour-step").textContent = `${tour.title} · ${tour.index + 1} / ${tour.count} · ${step.title}`;
+  $("#tour-step").innerHTML = `<span class="tour-name">${esc(tour.title)}</span>Step ${tour.index + 1} of ${tour.count} · ${esc(step.title)}`;
+  const sel = $("#tour");
+  if (document.activeElement !== sel) sel.value = `tour:${tour.name}`;
   $("#tour-text").textContent = step.text;
   // the prediction, asked before the step's call
   const form = $("#tour-predict");
@@ -793,12 +795,12 @@ function renderTour() {
   // what the step waits for, and what the world shows now
   const status = $("#tour-status");
   const met = tour.phase === "done";
-  let text = "";
-  if (tour.phase === "predict") text = "Pick your prediction: then the step runs and you watch it happen.";
-  else if (tour.phase === "waiting") text = `Waiting for ${step.effect}${tour.busy ? ` (${tour.busy}…)` : ""}. Now: ${tour.detail || "…"}`;
-  else if (met) text = `Seen: ${step.effect}. ${tour.detail}`;
-  if (tour.note) text += ` ${tour.note}`;
-  status.textContent = text;
+  let head = "", now = tour.detail || "";
+  if (tour.phase === "predict") { head = "Pick your prediction: then the step runs and you watch it happen."; now = ""; }
+  else if (tour.phase === "waiting") head = `Waiting for ${step.effect}${tour.busy ? ` (${tour.busy}…)` : ""}.`;
+  else if (met) head = `Seen: ${step.effect}.`;
+  if (tour.note) now += ` ${tour.note}`;
+  status.innerHTML = `<b>${esc(head)}</b>${now ? `<br><span class="tour-now">Now: ${esc(now)}</span>` : ""}`;
   status.className = `tour-status${met ? " met" : tour.phase === "waiting" ? " waiting" : ""}`;
   status.hidden = tour.phase === "moved";
   // the verdict on the learner's prediction, read from what happened
