@@ -108,6 +108,8 @@ def test_the_bad_deploy_tour_trips_the_circuit_breaker_after_another_scenario(
     breaker = svc["deploymentConfiguration"]["deploymentCircuitBreaker"]
     assert (breaker["enable"], breaker["rollback"]) == (True, True)
     pg.locator("#tour-next").click()  # step 2: deploy a revision that fails health checks
+    pg.locator("#tour-options input").first.check()  # (its prediction first)
+    pg.locator("#tour-answer").click()
     page.wait(f"() => {VIEW}.services[0].taskDefinition === 'home-app:2'")
     command(server, "speed", speed=300.0)  # the breaker needs a few simulated minutes
     page.wait(

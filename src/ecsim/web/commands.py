@@ -4,6 +4,7 @@ event loop between slices."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import math
@@ -27,7 +28,9 @@ from ecsim.model.world import World
 from ecsim.scenario.refs import RefError
 from ecsim.scenario.wording import fault_text
 from ecsim.web import explain as explainer
-from ecsim.web.tours import LiveScenario, Session, demo_world
+from ecsim.web import tours as guide
+from ecsim.web import view
+from ecsim.web.tours import LiveScenario, Session, TourRun, demo_world
 
 log = logging.getLogger("ecsim.web.commands")
 
@@ -464,6 +467,211 @@ def scenario_next(live: LiveWorld, session: Session, args: Mapping[str, Any]) ->
     return Outcome(f"{_mmss(t)} {step.label}: {step.do}")
 
 
+# --- guided tours: each step's call, then its effect awaited (web/tours.py) ------------------
+
+FF_PIECE = 2.0  # simulated seconds a fast-forward runs between two looks at the effect
+# marks of a step's call, dropped when the next call is made (the victim, the revision stay)
+STEP_MARKS = ("stopped_at", "replacement", "failed", "failed_at", "rollback_at")
+
+
+def _refresh(live: LiveWorld, session: Session) -> None:
+    """Evaluate the tour on the view as the page is sent it (the hub's; without a hub, a
+    view read for the purpose)."""
+    if session.refresh is not None:
+        session.refresh()
+    elif session.tour is not None:
+        run = session.tour
+        run.observe(live.world, view.build(live.world, run.known))
+
+
+def _enter(live: LiveWorld, session: Session, run: TourRun, index: int) -> None:
+    """Show step `index`: ask its prediction first, if it has one; else make its call."""
+    run.index = index
+    run.seq += 1
+    run.verdict = run.note = None
+    run.detail = ""
+    if run.step.predict is not None:
+        run.phase = "predict"
+    else:
+        _call(live, session, run)
+
+
+def _call(live: LiveWorld, session: Session, run: TourRun) -> None:
+    """Make the step's call, marking first what its conditions compare with: the service's
+    tasks before it (a replacement is a task not among them), the task it kills, the tasks
+    in the zone it cuts off, the revision it deploys over."""
+    step = run.step
+    w = live.world
+    run.phase = "waiting"
+    run.moved = None
+    if step.command is None:
+        run.guards = step.holds
+        return
+    cmd, given = step.command
+    args = dict(given)
+    for key in STEP_MARKS:
+        run.marks.pop(key, None)
+    tasks = view.tasks(w, {})
+    run.marks["baseline"] = [t["id"] for t in tasks]
+    if cmd != "reset":
+        run.marks["service"] = focus_service(w, {})[1]
+    try:
+        if args.get("task") == "@task":
+            args["task"] = _any_task(w)
+            victim = w.chaos.task(args["task"])
+            run.marks.update(victim=victim.id, victim_ip=victim.ip)
+        if cmd == "az" and args.get("action") == "fail":
+            cut = [t for t in tasks if t["az"] == args["az"] and t["lastStatus"] != "STOPPED"]
+            run.marks.update(zone_tasks=[t["id"] for t in cut], zone_ips=[t["ip"] for t in cut])
+        if cmd == "deploy":
+            cluster, service = focus_service(w, {})
+            svc = w.ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+            run.marks["revision"] = str(svc["taskDefinition"]).rsplit("/", 1)[-1]
+        outcome = COMMANDS[cmd](live, session, args)
+    except (CommandError, AwsError) as e:
+        run.phase = "moved"
+        run.moved = f"the step's call failed: {e}"
+        raise
+    if cmd == "send":
+        run.trace = outcome.data
+    run.world = live.world  # (a reset's fresh world is the tour's own)
+    run.t0 = live.world.now
+    run.guards = step.holds
+
+
+async def _ahead(live: LiveWorld, session: Session, run: TourRun) -> bool:
+    """Run simulated time until the step's effect is seen (at most `guide.FF_LIMIT` s, and
+    not past a change of the world under the tour); whether it was."""
+    start = live.world.now
+    while session.tour is run and run.phase == "waiting" and live.world is run.world:
+        if live.world.now - start >= guide.FF_LIMIT:
+            run.note = (
+                f"{guide.FF_LIMIT / 60:g} simulated minutes went by and the effect was not "
+                f"seen; the world now: {run.detail}"
+            )
+            break
+        await live.advance_sliced(FF_PIECE)
+        _refresh(live, session)
+    return run.phase == "done"
+
+
+async def _fast_forward(live: LiveWorld, session: Session, run: TourRun) -> None:
+    try:
+        await _ahead(live, session, run)
+    finally:
+        run.busy = None
+        _refresh(live, session)
+
+
+async def _rebuild(live: LiveWorld, session: Session, run: TourRun) -> None:
+    """Play the tour again up to the step shown, each step's effect fast-forwarded to (the
+    learner's predictions are not asked again), and show the step afresh."""
+    target = run.index
+    run.quiet = True
+    try:
+        for i in range(target):
+            run.index = i
+            _call(live, session, run)
+            _refresh(live, session)
+            if not await _ahead(live, session, run):
+                if run.phase != "moved":
+                    run.phase = "moved"
+                    run.moved = f"the world could not be rebuilt: step {i + 1} did not happen"
+                return
+        run.quiet = False
+        _enter(live, session, run, target)
+    finally:
+        run.quiet = False
+        run.busy = None
+        _refresh(live, session)
+
+
+def _background(live: LiveWorld, session: Session, run: TourRun, work: str) -> None:
+    """Run `work` (fast-forward or rebuild) on the event loop, the command answered at once;
+    without a loop (a script, a unit test), run it to its end now."""
+    run.busy = work
+    job = (
+        _fast_forward(live, session, run)
+        if work == "fast-forward"
+        else _rebuild(live, session, run)
+    )
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(job)
+        return
+    task = loop.create_task(job, name=f"ecsim-tour-{work}")
+    session.jobs.add(task)
+    task.add_done_callback(session.jobs.discard)
+
+
+def tour(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:
+    """A guided tour on the world: `start` (`name`), `answer` (`choice`: the learner's
+    prediction, then the step's call), `next` (once the step's effect was seen),
+    `fast-forward` (simulated time until it is), `restart`, `rebuild` (the world again up to
+    the step shown, after it changed under the tour) and `end`."""
+    action = str(args.get("action"))
+    run = session.tour
+    if action in ("start", "restart"):
+        name = _str(args, "name") if action == "start" else (run.tour.name if run else "")
+        try:
+            chosen = guide.find(name)
+        except KeyError:
+            names = ", ".join(t.name for t in guide.TOURS)
+            raise CommandError(f"Unknown tour {name!r}; the tours are: {names}.") from None
+        session.tour = run = TourRun(chosen, live.world)
+        _enter(live, session, run, 0)
+        return Outcome(f"tour: {chosen.title}")
+    if run is None:
+        raise CommandError("No tour is being played: pick one and press Start.")
+    if action == "end":
+        session.tour = None
+        return Outcome(f"tour ended: {run.tour.title}", broadcast=False)
+    if run.busy:
+        raise CommandError(f"The tour is busy ({run.busy}); wait for it to finish.")
+    if action == "rebuild":
+        if run.phase != "moved":
+            raise CommandError("The world is as the tour left it: nothing to rebuild.")
+        _background(live, session, run, "rebuild")
+        return Outcome(f"rebuilding step {run.index + 1} of the tour", broadcast=False)
+    if run.phase == "moved":
+        raise CommandError(f"The world changed under the tour ({run.moved}): restart or rebuild.")
+    if action == "answer":
+        predict = run.step.predict
+        if run.phase != "predict" or predict is None:
+            raise CommandError("This step asks no prediction now.")
+        choice = str(args.get("choice"))
+        if choice not in dict(predict.options):
+            raise CommandError(f"'choice' must be one of {', '.join(dict(predict.options))}")
+        run.prediction = {
+            "question": predict.question,
+            "options": [list(o) for o in predict.options],
+            "choice": choice,
+        }
+        _call(live, session, run)
+        return Outcome(f"predicted: {dict(predict.options)[choice]}", broadcast=False)
+    if action == "next":
+        if run.phase != "done":
+            raise CommandError(f"Not yet: waiting for {run.step.effect} ({run.detail}).")
+        if run.last:
+            session.tour = None
+            return Outcome(f"Tour finished: {run.tour.title}", broadcast=False)
+        _enter(live, session, run, run.index + 1)
+        return Outcome(f"{run.tour.title}: step {run.index + 1}", broadcast=False)
+    if action == "fast-forward":
+        if run.phase != "waiting":
+            raise CommandError("Nothing to wait for in this step now.")
+        if run.step.retry:
+            _call(live, session, run)
+            return Outcome("sent again", broadcast=False)
+        _background(live, session, run, "fast-forward")
+        return Outcome(f"fast-forward until {run.step.effect}", broadcast=False)
+    raise CommandError(
+        "'action' must be start, answer, next, fast-forward, restart, rebuild or end; "
+        f"got {action!r}"
+    )
+
+
 def _mmss(t: float) -> str:
     return f"{int(t // 60)}m{int(t % 60):02d}s"
 
@@ -487,6 +695,7 @@ COMMANDS: dict[str, Callable[[LiveWorld, Session, Mapping[str, Any]], Outcome]] 
     "explain": explain,
     "scenario": scenario,
     "scenario_next": scenario_next,
+    "tour": tour,
 }
 
 

@@ -25,6 +25,7 @@ SERIES_POINTS = 1800  # simulated seconds of chart history kept
 CLIENT_BACKLOG = 64  # messages a slow browser may fall behind before it is resynchronised
 RESYNC = ""  # in a client's queue: send a whole snapshot
 VIEW_REFRESH = 3.0  # wall seconds: the view is re-read at least this often
+TOUR_EVERY = 0.2  # wall seconds: a tour's step is looked at at least this often between reads
 
 
 def dumps(obj: Any) -> str:
@@ -78,6 +79,8 @@ class Hub:
         self.view_error: str | None = None
         self._scenario_list: list[dict[str, str]] | None = None
         self._faults: view.FaultLog | None = None
+        self._tour_wall = 0.0
+        self.session.refresh = lambda: self.after_command(None)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -142,6 +145,8 @@ class Hub:
         changed: dict[str, Any] = {}
         if control or time.monotonic() - self._last_view_wall > VIEW_REFRESH:
             changed = self._refresh_view()
+        elif self.session.tour is not None and time.monotonic() - self._tour_wall > TOUR_EVERY:
+            changed = self._refresh_tour()
         points = self._fold_series(requests)
         message: dict[str, Any] = {
             "type": "slice",
@@ -173,6 +178,7 @@ class Hub:
         self.view_error = None
         played = self.session.scenario
         sections["scenario"] = played.describe() if played is not None else None
+        sections["tour"] = self._tour(sections)
         self._last_view_wall = time.monotonic()
         changed = {}
         for key, value in sections.items():
@@ -189,6 +195,28 @@ class Hub:
         }
         self.build_ms.append((time.perf_counter() - began) * 1000)
         return changed
+
+    def _tour(self, sections: dict[str, Any]) -> dict[str, Any] | None:
+        """The guided tour's step, evaluated on the view the page is sent (tours.py)."""
+        run = self.session.tour
+        self._tour_wall = time.monotonic()
+        if run is None:
+            return None
+        run.observe(self.live.world, sections)
+        return run.describe()
+
+    def _refresh_tour(self) -> dict[str, Any]:
+        """Look at the tour's step again on the last view read (time and answers go on
+        between two reads); the tour section if it changed."""
+        if not self._view:
+            return {}
+        tour = self._tour(self._view)
+        text = dumps(tour)
+        if self._sections.get("tour") == text:
+            return {}
+        self._sections["tour"] = text
+        self._view["tour"] = tour
+        return {"tour": tour}
 
     def _fold_series(self, requests: list[RequestsCompleted]) -> list[dict[str, Any]]:
         """One chart point per sealed stats period: answers by status, latency, counts."""

@@ -19,7 +19,6 @@ const state = {
   focus: null, // the ARN of the service the diagram and the Manager's controls are about
   nextId: 1,
   pending: new Map(),
-  tour: null,
   seenEvents: new Set(),
   lastOwn: { text: "", at: 0 },
   messages: 0,
@@ -167,6 +166,7 @@ function renderView() {
   renderHealth();
   renderKpis();
   renderScenario();
+  renderTour();
   const rate = state.view.traffic.rate;
   $("#client-rate").textContent = `${fmt(rate)} req/s`;
   if (document.activeElement !== $("#rate")) {
@@ -634,7 +634,7 @@ function bind() {
   $("#step").addEventListener("click", () => command("step", { seconds: 1 }));
   $("#step10").addEventListener("click", () => command("step", { seconds: 10 }));
   $("#speed").addEventListener("change", (e) => command("speed", { speed: Number(e.target.value) }));
-  $("#reset").addEventListener("click", () => command("reset").then(own));
+  $("#reset").addEventListener("click", () => { endTour(); command("reset").then(own); });
   $("#send").addEventListener("click", async () => {
     const r = await command("send", { path: $("#send-path").value || "/" });
     if (r) { showTrace(r.data); flow.trace(r.data); }
@@ -698,8 +698,18 @@ function bind() {
     const scn = state.view.scenario;
     if (scn) command("scenario", { name: scn.name }).then(own);
   });
-  $("#tour-next").addEventListener("click", nextTour);
+  // (a step's own toast would repeat the tour box; the end of the tour is worth one)
+  $("#tour-next").addEventListener("click", () => tourCommand("next").then((r) => { if (r && !state.view.tour) own(r); }));
   $("#tour-end").addEventListener("click", endTour);
+  $("#tour-ff").addEventListener("click", () => tourCommand("fast-forward"));
+  $("#tour-rebuild").addEventListener("click", () => tourCommand("rebuild"));
+  $("#tour-restart").addEventListener("click", () => tourCommand("restart"));
+  $("#tour-options").addEventListener("change", () => { $("#tour-answer").disabled = false; });
+  $("#tour-predict").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const picked = document.querySelector("input[name=tour-choice]:checked");
+    if (picked) tourCommand("answer", { choice: picked.value });
+  });
   window.addEventListener("resize", () => { layoutDue = true; chartsDue = true; });
   if (window.ResizeObserver) new ResizeObserver(() => { layoutDue = true; }).observe($("#stage"));
   $("#tasks").addEventListener("scroll", () => { layoutDue = true; }, { passive: true });
@@ -738,34 +748,107 @@ function showExplain(x) {
 }
 
 // --- guided tours --------------------------------------------------------------------------
+// The tour is played on the server (web/tours.py): each step's effect is a condition on the
+// world, evaluated on the view this page is sent; the page shows what the step waits for,
+// enables Next once it was seen, and says when the world changed under the tour. A reload,
+// or another browser, finds the tour where it is.
 
-function startTour(name) {
-  const t = state.tours.find((x) => x.name === name);
-  if (!t) return;
-  state.tour = { t, i: -1 };
-  $("#tour-box").hidden = false;
-  nextTour();
+const SPOTS = { client: "#n-client", alb: "#n-alb", tg: "#n-tg", svc: "#n-svc", tasks: "#tasks" };
+
+function tourCommand(action, args = {}) {
+  return command("tour", { action, ...args });
 }
 
-async function nextTour() {
-  const tour = state.tour;
-  if (!tour) return;
-  tour.i++;
-  if (tour.i >= tour.t.steps.length) { endTour(); toast(`Tour finished: ${tour.t.title}`, "info"); return; }
-  const step = tour.t.steps[tour.i];
-  $("#tour-step").textContent = `${tour.i + 1} / ${tour.t.steps.length} · ${step.title}`;
+function startTour(name) {
+  tourCommand("start", { name });
+}
+
+function renderTour() {
+  const tour = state.view.tour || null;
+  const box = $("#tour-box");
+  const was = box.dataset.seq || "";
+  box.hidden = !tour;
+  renderSpot(tour);
+  if (!tour) { box.dataset.seq = ""; return; }
+  const seq = `${tour.name} ${tour.seq}`;
+  const step = tour.step;
+  $("#tour-step").innerHTML = `<span class="tour-name">${esc(tour.title)}</span>Step ${tour.index + 1} of ${tour.count} · ${esc(step.title)}`;
+  const sel = $("#tour");
+  if (document.activeElement !== sel) sel.value = `tour:${tour.name}`;
   $("#tour-text").textContent = step.text;
-  $("#tour-next").textContent = tour.i === tour.t.steps.length - 1 ? "Finish" : "Next";
-  $("#tour-next").focus();
-  if (step.command) {
-    const r = await command(step.command.cmd, step.command.args);
-    if (r && step.command.cmd === "send") { showTrace(r.data); flow.trace(r.data); }
+  // the prediction, asked before the step's call
+  const form = $("#tour-predict");
+  const asking = tour.phase === "predict" && !!step.predict;
+  form.hidden = !asking;
+  if (asking && form.dataset.seq !== seq) {
+    form.dataset.seq = seq;
+    $("#tour-question").textContent = step.predict.question;
+    const box2 = $("#tour-options");
+    box2.textContent = "";
+    for (const [key, label] of step.predict.options) {
+      const l = document.createElement("label");
+      l.innerHTML = `<input type="radio" name="tour-choice" value="${esc(key)}"> <span>${esc(label)}</span>`;
+      box2.append(l);
+    }
+    $("#tour-answer").disabled = true;
   }
+  // what the step waits for, and what the world shows now
+  const status = $("#tour-status");
+  const met = tour.phase === "done";
+  let head = "", now = tour.detail || "";
+  if (tour.phase === "predict") { head = "Pick your prediction: then the step runs and you watch it happen."; now = ""; }
+  else if (tour.phase === "waiting") head = `Waiting for ${step.effect}${tour.busy ? ` (${tour.busy}…)` : ""}.`;
+  else if (met) head = `Seen: ${step.effect}.`;
+  if (tour.note) now += ` ${tour.note}`;
+  status.innerHTML = `<b>${esc(head)}</b>${now ? `<br><span class="tour-now">Now: ${esc(now)}</span>` : ""}`;
+  status.className = `tour-status${met ? " met" : tour.phase === "waiting" ? " waiting" : ""}`;
+  status.hidden = tour.phase === "moved";
+  // the verdict on the learner's prediction, read from what happened
+  const v = tour.verdict;
+  const verdict = $("#tour-verdict");
+  verdict.hidden = !v;
+  if (v) {
+    verdict.className = `tour-verdict${v.right ? "" : " wrong"}`;
+    verdict.innerHTML = `<p><strong>${v.right ? "You were right." : "Not this time."}</strong> You predicted: ${esc(v.choiceLabel)}.`
+      + `${v.right ? "" : ` What happened: ${esc(v.happenedLabel)}.`}</p><p>Why: ${esc(v.why)}</p>`;
+  }
+  // the world moved under the tour
+  const moved = $("#tour-moved");
+  moved.hidden = tour.phase !== "moved";
+  if (tour.phase === "moved") {
+    $("#tour-moved-text").textContent = `The world changed under this tour: ${tour.moved}. What the step says may no longer be true here.`;
+    $("#tour-rebuild").disabled = !!tour.busy;
+  }
+  const next = $("#tour-next");
+  next.disabled = !met || !!tour.busy;
+  next.textContent = tour.index === tour.count - 1 ? "Finish" : "Next";
+  const ff = $("#tour-ff");
+  ff.hidden = tour.phase !== "waiting";
+  ff.disabled = !!tour.busy;
+  ff.textContent = step.retry ? "Send again" : "Fast-forward";
+  // the request the step sent, traced as "Send one request" traces it
+  if (tour.trace && box.dataset.trace !== String(tour.trace.time)) {
+    box.dataset.trace = String(tour.trace.time);
+    showTrace(tour.trace);
+    flow.trace(tour.trace);
+  }
+  box.dataset.seq = seq;
+  box.dataset.phase = tour.phase;
+  if (was !== seq && was) next.focus({ preventScroll: true });
+}
+
+function renderSpot(tour) {
+  const spot = tour && tour.phase !== "moved" ? tour.spot : null;
+  for (const [key, sel] of Object.entries(SPOTS)) {
+    const el = $(sel);
+    if (el) el.classList.toggle("spot", !!spot && spot.node === key && !(key === "tasks" && spot.ips.length));
+  }
+  const ips = new Set(spot ? spot.ips : []);
+  for (const b of document.querySelectorAll("#tasks .task")) b.classList.toggle("spot", ips.has(b.dataset.ip));
 }
 
 function endTour() {
-  state.tour = null;
-  $("#tour-box").hidden = true;
+  if (state.view.tour) tourCommand("end");
 }
 
 // --- helpers -------------------------------------------------------------------------------
