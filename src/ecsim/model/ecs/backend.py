@@ -15,6 +15,7 @@ from ecsim.model.ecs import capacity
 from ecsim.model.ecs import messages as msg
 from ecsim.model.ecs.account import AccountSettings
 from ecsim.model.ecs.agent import EcsAgent
+from ecsim.model.ecs.alarm_watch import DeploymentAlarmWatch
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.draining import InstanceDraining, on_draining_instance
 from ecsim.model.ecs.enums import (
@@ -67,6 +68,8 @@ class EcsBackend:
         # (docs/behaviour.md, "Service deployment records")
         self.records = DeploymentRecords(ctx)
         self.account = AccountSettings()  # (docs/behaviour.md, "Account settings")
+        # the CloudWatch alarms deployments watch (docs/behaviour.md, "Deployment alarms")
+        self.alarm_watch = DeploymentAlarmWatch(self)
         self.lifecycle = TaskLifecycle(ctx, self, net, endpoints)
         self.scheduler = ServiceScheduler(self)
         self.draining = InstanceDraining(self)
@@ -520,6 +523,7 @@ class EcsBackend:
             capacity_provider_strategy=svc.capacity_provider_strategy,
         )
         d.rollout_state_reason = f"ECS deployment {d.id} in progress."
+        self.alarm_watch.started(svc, d)
         svc.deployments = [d] + [x for x in svc.deployments if x.id != d.id]
         self.records.started(svc, d, rollback)
         svc.task_definition = td
@@ -540,6 +544,14 @@ class EcsBackend:
         self.service_changed(svc)
         self.scheduler.poke(svc)
         return d
+
+    def alarm_fired(self, svc: Service, d: Deployment) -> list[str]:
+        """The deployment alarms of `svc` that fail deployment `d` now (in ALARM, and not
+        already when `d` started); empty when none does, or when the service has no
+        deployment alarms enabled (docs/behaviour.md, "Deployment alarms"). Any deployment
+        strategy asks it at its checkpoints; the rolling update also fails at once when one
+        of them goes into ALARM (`alarm_watch.alarm_changed`)."""
+        return self.alarm_watch.fired(svc, d)
 
     def service_changed(self, svc: Service) -> None:
         """Record the service's desired state as it stands now."""

@@ -3,7 +3,7 @@
 Refusals are `UnsupportedFeatureException`, ECS's code for what it does not support, as for
 an operation ecsim does not model and a CODE_DEPLOY deployment controller. Capacity
 providers, Service Connect, Cloud Map, VPC Lattice, EBS volumes and the 2025 deployment
-strategies (blue/green, linear, canary, lifecycle hooks, alarms) are issue 17's other points.
+strategies (blue/green, linear, canary, lifecycle hooks) are issue 17's other points.
 """
 
 from __future__ import annotations
@@ -45,10 +45,6 @@ _PLATFORM = modelled(
 
 def _strategy_passes(value: Any) -> bool:
     return value in (None, "ROLLING")
-
-
-def _alarms_pass(value: Any) -> bool:
-    return not (isinstance(value, dict) and value.get("enable"))
 
 
 def _service_connect_passes(value: Any) -> bool:
@@ -102,12 +98,10 @@ _DEPLOYMENT: list[Member] = [
         "the CANARY strategy is not modelled",
         {"canaryConfiguration": {"canaryPercent": 10.0}},
     ),
-    *refused(
+    *modelled(
         "deploymentConfiguration.alarms",
-        "CloudWatch alarms that roll a deployment back are not modelled",
-        {"alarms": {"alarmNames": ["high-5xx"], "enable": True, "rollback": True}},
-        _alarms_pass,
-        "enable false",
+        "CloudWatch alarms that fail a deployment, and its rollback "
+        '(docs/behaviour.md, "Deployment alarms")',
     ),
 ]
 _LOAD_BALANCERS: list[Member] = [

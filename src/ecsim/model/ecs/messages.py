@@ -148,3 +148,13 @@ def rebalance_stopped(service: str, az: str, ids: list[str]) -> str:
         f"{service} has stopped {len(ids)} running tasks in {az} due to AZ rebalancing: "
         f"{_tasks(ids)}."
     )
+
+
+# Deployment alarms (docs/behaviour.md, "Deployment alarms"): the service event reuses the
+# circuit breaker's "deployment failed: <why>."; the rolloutStateReason is ecsim's own (AWS
+# documents none).
+ALARM_DETECTED = "alarm detected"
+
+
+def alarms_failed_reason(names: list[str]) -> str:
+    return f"ECS deployment alarms detected: {', '.join(names)} in ALARM state."

@@ -570,6 +570,8 @@ class ServiceScheduler:
             len(svc.deployments) == 1
             and all_healthy
             and primary.rollout_state is RolloutState.IN_PROGRESS
+            # its bake time over (docs/behaviour.md, "Deployment alarms")
+            and self.backend.alarm_watch.baked(svc, primary)
         ):
             primary.rollout_state = RolloutState.COMPLETED
             primary.rollout_state_reason = f"ECS deployment {primary.id} completed."

@@ -46,11 +46,28 @@ class CircuitBreaker:
         return min(max(raw, lo), hi)
 
 
+@dataclass(frozen=True)
+class DeploymentAlarms:
+    """`deploymentConfiguration.alarms`: the CloudWatch alarms that fail a deployment when
+    they go into ALARM, and whether it then rolls back (docs/behaviour.md, "Deployment
+    alarms")."""
+
+    alarm_names: tuple[str, ...] = ()
+    enable: bool = False
+    rollback: bool = False
+
+
 @dataclass
 class DeploymentConfiguration:
     minimum_healthy_percent: int = 100
     maximum_percent: int = 200
     circuit_breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+    alarms: DeploymentAlarms | None = None  # None: never given (DescribeServices omits it)
+
+    @property
+    def watched_alarms(self) -> tuple[str, ...]:
+        """The alarms a deployment watches: none unless `alarms.enable`."""
+        return self.alarms.alarm_names if self.alarms is not None and self.alarms.enable else ()
 
     def min_healthy(self, desired: int) -> int:
         """Tasks that must stay RUNNING and healthy: ceil(desired x min%)
@@ -80,6 +97,10 @@ class Deployment:
     is_rollback: bool = False
     # the service's capacity provider strategy when it started; empty: its launch type
     capacity_provider_strategy: Strategy = ()
+    # deployment alarms (alarm_watch.py): the alarms in ALARM when it started, which do not
+    # fail it until they leave ALARM; when its bake time ends, once set
+    ignored_alarms: set[str] = field(default_factory=set)
+    bake_until: float | None = None
 
 
 @dataclass
