@@ -192,7 +192,13 @@ class Alarms:
         self._apply(alarm, ev.evaluate(points, alarm.rule, alarm.state), samples)
 
     def _apply(self, alarm: MetricAlarm, outcome: ev.Outcome, samples: dict[float, float]) -> None:
+        """Set the outcome's state; an evaluation that keeps the state keeps its reason too
+        (the reason of the transition, as CloudWatch shows it), but a new alarm's first
+        evaluation replaces "Unchecked: Initial alarm creation"."""
         if outcome.state is None:
+            return
+        first = alarm.reason == INITIAL_REASON and alarm.reason_data is None
+        if outcome.state == alarm.state and not first:
             return
         at = self.ctx.clock.at
         reason = ev.reason_text(outcome, alarm.rule, at)
@@ -206,7 +212,8 @@ class Alarms:
             at,
         )
         if outcome.state == alarm.state:
-            alarm.reason, alarm.reason_data = reason, data  # the latest evaluation's words
+            alarm.reason, alarm.reason_data = reason, data
+            alarm.updated_at = self.ctx.now
             return
         self._change(alarm, outcome.state, reason, data)
 
