@@ -263,3 +263,18 @@ def test_the_aws_cli_turns_deployment_alarms_on(server: LiveServer, tmp_path: Pa
     assert done.returncode == 0, done.stderr
     alarms = json.loads(done.stdout)["service"]["deploymentConfiguration"]["alarms"]
     assert alarms == {"alarmNames": ["target-5xx", "latency"], "enable": True, "rollback": True}
+
+
+def test_a_scenario_names_only_alarms_it_defines() -> None:
+    """A service's `deployment_alarms` must name one of the world's `alarms` (docs/scenarios.md,
+    "Deployment alarms"); the built-in scenario loads."""
+    from ecsim.scenario import ScenarioError, load, load_text
+    from ecsim.scenario.catalog import builtin_text
+
+    text = builtin_text("deployment-alarm-rollback")
+    assert load("deployment-alarm-rollback").name == "deployment-alarm-rollback"
+    with pytest.raises(ScenarioError) as e:
+        load_text(text.replace("alarms: [target-5xx]", "alarms: [target-5xxx]"), "typo.yaml")
+    assert "alarm" in str(e.value) and "target-5xx" in str(e.value)
+    with pytest.raises(ScenarioError):
+        load_text(text.replace("load_balancer: home-alb\n", "load_balancer: nowhere\n"), "lb.yaml")
