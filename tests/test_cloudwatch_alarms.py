@@ -242,14 +242,14 @@ def test_missing_data_rules(
 
 
 def test_m_out_of_n_and_the_reason_listing() -> None:
-    rule = ev.Rule(2.5, "GreaterThanOrEqualToThreshold", 3, 2)
-    points = [(0.0, 1.0), (60.0, 3.0), (120.0, 1.0), (180.0, 4.0)]
+    rule = ev.Rule(8.0, "GreaterThanOrEqualToThreshold", 3, 2)
+    points = [(0.0, 1.0), (60.0, 9.0), (120.0, 1.0), (180.0, 10.0)]
     outcome = ev.evaluate(points, rule, "OK")
     assert outcome.state == "ALARM"
     w = World()
     assert ev.reason_text(outcome, rule, w.clock.at) == (
-        "Threshold Crossed: 2 out of the last 3 datapoints [4.0 (01/01/26 00:03:00), "
-        "3.0 (01/01/26 00:01:00)] were greater than or equal to the threshold (2.5) "
+        "Threshold Crossed: 2 out of the last 3 datapoints [10.0 (01/01/26 00:03:00), "
+        "9.0 (01/01/26 00:01:00)] were greater than or equal to the threshold (8.0) "
         "(minimum 2 datapoints for OK -> ALARM transition)."
     )
     assert ev.number(1e-5) == "1.0E-5" and ev.number(1e308) == "1.0E308"
