@@ -2,8 +2,9 @@
 
 - `World` is the composition root only: no module under `ecsim/model/` imports `world.py`;
 - the data plane is flushed only by its owners (the data plane itself, the ELBv2 side's
-  routing-change interface, the world's clock, and Application Auto Scaling's minute tick,
-  which reads complete metrics); nobody else settles requests by hand;
+  routing-change interface, the world's clock, and the minute ticks of Application Auto
+  Scaling and of CloudWatch's alarms, which read complete metrics); nobody else settles
+  requests by hand;
 - the service scheduler is poked only by the ECS backend (never by a facade, a verb or
   another service);
 - a facade (`*/api.py`) writes no ECS or ELBv2 state: the backends are the one writer.
@@ -32,6 +33,7 @@ FLUSHERS = {
     "model/dataplane/engine.py",  # its own reads and the observer methods
     "model/world.py",  # the clock: `advance` ends with every request up to then settled
     "model/autoscaling/scaler.py",  # the minute's metrics are complete before they are read
+    "model/cloudwatch/alarms.py",  # likewise, before the alarms evaluate the minute
 }
 # who may announce a routing change (`Endpoints.will_change` / `.change()`)
 ANNOUNCERS_OF_ROUTING = {"model/elbv2/", "model/ecs/"}

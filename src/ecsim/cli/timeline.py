@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ecsim.model.events import (
+    AlarmStateChanged,
     ControllerStatusChanged,
     DeploymentChanged,
     Event,
@@ -45,6 +46,8 @@ def describe(e: Event) -> str | None:
         return f"{e.resource} -> {e.state}"
     if isinstance(e, TrafficChanged):
         return f"client load -> {e.rate:g} requests/s"
+    if isinstance(e, AlarmStateChanged) and e.old_state != e.new_state:
+        return f"alarm {e.alarm} {e.old_state} -> {e.new_state}"
     return None
 
 

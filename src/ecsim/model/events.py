@@ -106,6 +106,16 @@ class ScalingActivity(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class AlarmStateChanged(Event):
+    """A CloudWatch alarm's state was set: by its evaluation or by SetAlarmState."""
+
+    alarm: str
+    old_state: str
+    new_state: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ControllerStatusChanged(Event):
     """The service scheduler of a service crashed, hung or came back (ecsim's own)."""
 

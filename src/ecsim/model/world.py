@@ -25,6 +25,7 @@ from ecsim.model.autoscaling.api import ApplicationAutoScalingApi
 from ecsim.model.autoscaling.metrics import Sources
 from ecsim.model.autoscaling.scaler import Scaler
 from ecsim.model.aws.ids import DEFAULT_EPOCH, Clock, Ids
+from ecsim.model.cloudwatch.alarms import Alarms
 from ecsim.model.cloudwatch.api import CloudWatch
 from ecsim.model.context import SimContext
 from ecsim.model.dataplane.engine import DataPlane
@@ -82,8 +83,14 @@ class World:
         self.chaos = Chaos(self.ecs_backend, self.instances, self.zones)
         self.traffic = Traffic(self.elb, self._dataplane)
         self.cloudwatch = CloudWatch(ctx, self.elbv2, self._dataplane)
+        # CloudWatch alarms: read from CloudWatch's metrics; the ECS backend watches the
+        # deployment alarms (docs/behaviour.md, "Deployment alarms")
+        self.alarms = Alarms(ctx, self.cloudwatch)
+        self.cloudwatch.alarms = self.alarms
+        self.ecs_backend.alarm_watch.watch = self.alarms
+        self.alarms.observers.append(self.ecs_backend.alarm_watch.alarm_changed)
         sources = Sources(ctx.settings, self.elb, self._dataplane, self.cloudwatch)
-        self.scaler = Scaler(ctx, self.ecs, self.ecs_backend, sources)
+        self.scaler = Scaler(ctx, self.ecs, self.ecs_backend, sources, self.alarms)
         self.application_autoscaling = ApplicationAutoScalingApi(ctx, self.ecs_backend, self.scaler)
 
     @property

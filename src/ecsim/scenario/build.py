@@ -13,6 +13,7 @@ from ecsim.model.autoscaling.target_tracking import (
     service_target,
     track,
 )
+from ecsim.model.aws.names import resource, resource_id
 from ecsim.model.durations import parse_duration
 from ecsim.model.errors import AwsError
 from ecsim.model.world import World
@@ -104,8 +105,37 @@ class Builder:
             self.target_group(f"world.target_groups[{i}]", tg)
         for i, lb in enumerate(world.get("load_balancers", [])):
             self.load_balancer(f"world.load_balancers[{i}]", lb)
+        for i, alarm in enumerate(world.get("alarms", [])):
+            self.alarm(f"world.alarms[{i}]", alarm)
         for i, svc in enumerate(world.get("services", [])):
             self.service(f"world.services[{i}]", svc)
+
+    def alarm(self, path: str, alarm: dict[str, Any]) -> None:
+        """PutMetricAlarm on an AWS/ApplicationELB metric of a load balancer (docs/behaviour.md,
+        "CloudWatch alarms")."""
+        lb = self.lb_arns[alarm["load_balancer"]]
+        dimensions = [{"Name": "LoadBalancer", "Value": resource_id(lb)}]
+        if "target_group" in alarm:
+            tg = self.tg_arns[alarm["target_group"]]
+            dimensions.insert(0, {"Name": "TargetGroup", "Value": resource(tg)})
+        statistic = str(alarm.get("statistic", "Sum"))
+        which = "ExtendedStatistic" if statistic.startswith("p") else "Statistic"
+        params: dict[str, Any] = {
+            "AlarmName": alarm["name"],
+            "Namespace": "AWS/ApplicationELB",
+            "MetricName": alarm["metric"],
+            "Dimensions": dimensions,
+            which: statistic,
+            "Period": seconds(alarm.get("period", 60)),
+            "EvaluationPeriods": alarm.get("evaluation_periods", 1),
+            "Threshold": float(alarm["threshold"]),
+            "ComparisonOperator": alarm.get("comparison", "GreaterThanThreshold"),
+        }
+        if "datapoints_to_alarm" in alarm:
+            params["DatapointsToAlarm"] = alarm["datapoints_to_alarm"]
+        if "treat_missing_data" in alarm:
+            params["TreatMissingData"] = alarm["treat_missing_data"]
+        self.call(path, self.w.cloudwatch.put_metric_alarm, **params)
 
     def task_definition(self, path: str, td: dict[str, Any]) -> None:
         compatibility = td.get("compatibility", "FARGATE")
@@ -291,6 +321,15 @@ class Builder:
                 },
             },
         }
+        watched = svc.get("deployment_alarms")
+        if watched is not None:  # (docs/behaviour.md, "Deployment alarms")
+            if isinstance(watched, list):
+                watched = {"alarms": watched}
+            params["deploymentConfiguration"]["alarms"] = {
+                "alarmNames": list(watched["alarms"]),
+                "enable": True,
+                "rollback": bool(watched.get("rollback", True)),
+            }
         if "capacity_provider_strategy" in svc:
             # the providers a strategy names are associated with the cluster first, as
             # infrastructure code does (PutClusterCapacityProviders)

@@ -229,6 +229,13 @@ class _Checker:
                             (*lp, "rules", k), "a rule needs a condition: path, host or both"
                         )
                     self.action((*lp, "rules", k, "action"), rule["action"], tgs)
+        alarms = self.unique(world.get("alarms", []), "name", ("world", "alarms"))
+        for i, alarm in enumerate(world.get("alarms", [])):
+            ap: Path = ("world", "alarms", i)
+            lb_names = [lb["name"] for lb in lbs]
+            self.known((*ap, "load_balancer"), alarm["load_balancer"], lb_names, "load balancer")
+            if "target_group" in alarm:
+                self.known((*ap, "target_group"), alarm["target_group"], tgs, "target group")
         services = world.get("services", [])
         by_cluster: dict[str, list[str]] = {}
         for i, svc in enumerate(services):
@@ -250,6 +257,12 @@ class _Checker:
                 )
             for j, tg in enumerate(svc.get("target_groups", [])):
                 self.known((*sp, "target_groups", j), tg, tgs, "target group")
+            watched = svc.get("deployment_alarms", [])
+            watched_path: Path = (*sp, "deployment_alarms")
+            if isinstance(watched, dict):
+                watched, watched_path = watched["alarms"], (*watched_path, "alarms")
+            for j, name in enumerate(watched):
+                self.known((*watched_path, j), name, alarms, "alarm")
             self.azs((*sp, "azs"), svc.get("azs", []))
             if "health_check_grace_period" in svc and not svc.get("target_groups"):
                 raise self.fail(

@@ -29,12 +29,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ecsim.model.autoscaling.metrics import PredefinedMetric, datapoint
+from ecsim.model.autoscaling.target_alarms import policy_alarms, recent
 from ecsim.model.ecs import quotas
 from ecsim.model.ecs.enums import RolloutState, ServiceStatus
 from ecsim.model.events import ScalingActivity
 
 if TYPE_CHECKING:
     from ecsim.model.autoscaling.metrics import Sources
+    from ecsim.model.cloudwatch.alarms import Alarms
     from ecsim.model.context import SimContext
     from ecsim.model.ecs.api import EcsApi
     from ecsim.model.ecs.backend import EcsBackend
@@ -83,11 +85,19 @@ class ScalableTarget:
 class Scaler:
     """The scalable targets of a world and the minute by minute evaluation of their policies."""
 
-    def __init__(self, ctx: SimContext, ecs: EcsApi, backend: EcsBackend, sources: Sources) -> None:
+    def __init__(
+        self,
+        ctx: SimContext,
+        ecs: EcsApi,
+        backend: EcsBackend,
+        sources: Sources,
+        alarms: Alarms,
+    ) -> None:
         self.ctx = ctx
         self.ecs = ecs
         self.backend = backend
         self.sources = sources
+        self.alarms = alarms  # where its policies' two alarms show (target_alarms.py)
         self.targets: dict[str, ScalableTarget] = {}
         self.activities: list[ScalingActivity] = []
         self._timer: Timer | None = None
@@ -115,8 +125,10 @@ class Scaler:
         self.clamp(target)
 
     def deregister(self, resource_id: str) -> None:
-        """DeregisterScalableTarget: its policies go with it."""
-        del self.targets[resource_id]
+        """DeregisterScalableTarget: its policies go with it, and their alarms."""
+        target = self.targets.pop(resource_id)
+        for policy in target.policies.values():
+            self.alarms.delete_managed([policy.alarm_high, policy.alarm_low])
 
     def put_policy(
         self, target: ScalableTarget, policy: TargetTrackingPolicy
@@ -128,11 +140,14 @@ class Scaler:
             policy.arn, policy.alarm_high, policy.alarm_low = old.arn, old.alarm_high, old.alarm_low
             policy.created_at, policy.datapoints = old.created_at, old.datapoints
         target.policies[policy.name] = policy
+        for alarm in policy_alarms(self.ctx, self.sources, target, policy):
+            self.alarms.put_managed(alarm)
         self.start()
         return policy
 
     def delete_policy(self, target: ScalableTarget, name: str) -> None:
-        del target.policies[name]
+        policy = target.policies.pop(name)
+        self.alarms.delete_managed([policy.alarm_high, policy.alarm_low])
 
     def start(self) -> None:
         """Evaluate at the end of every minute from now on (once)."""
@@ -164,6 +179,13 @@ class Scaler:
         for policy in target.policies.values():
             value = datapoint(self.sources, svc, policy.metric, policy.resource_label, t0)
             policy.datapoints.append(value)
+            for alarm, n in (
+                (policy.alarm_high, settings.scale_out_datapoints),
+                (policy.alarm_low, settings.scale_in_datapoints),
+            ):
+                self.alarms.evaluate_managed(
+                    alarm, recent(policy.datapoints, n, t0, settings.period)
+                )
             high = _run(policy.datapoints, settings.scale_out_datapoints)
             low = _run(policy.datapoints, settings.scale_in_datapoints)
             if value is None:

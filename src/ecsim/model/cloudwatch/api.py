@@ -30,6 +30,8 @@ from ecsim.model.aws.names import resource, resource_id
 from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.cloudwatch import messages
+from ecsim.model.cloudwatch.alarms import Alarms, Metric
+from ecsim.model.cloudwatch.alarms_api import AlarmOperations
 from ecsim.model.cloudwatch.coverage import COVERAGE
 from ecsim.model.errors import (
     AwsError,
@@ -138,11 +140,30 @@ class _Series:
         return "Seconds" if self.metric == RESPONSE_TIME else "Count"
 
 
-class CloudWatch:
+class CloudWatch(AlarmOperations):
     def __init__(self, ctx: SimContext, elbv2: Elbv2Api, dataplane: DataPlane) -> None:
         self.ctx = ctx
         self.elbv2 = elbv2
         self.dataplane = dataplane
+        # the alarms' writer (alarms.py), set by the World: it reads its metrics from here
+        self.alarms: Alarms
+
+    def alarm_value(self, metric: Metric, t0: float, t1: float) -> tuple[float, float] | None:
+        """An alarm's statistic of its metric over the period [t0, t1) and the period's
+        sample count, read as GetMetricStatistics reads it; None without a datapoint (and
+        for a metric ecsim does not publish)."""
+        dims = [{"Name": k, "Value": v} for k, v in metric.dimensions]
+        series = self._find(metric.namespace, metric.name, dims)
+        if series is None or metric.unit not in (None, series.unit):
+            return None
+        extended = [metric.statistic] if metric.extended else []
+        points = self._points(series, t0, t1, round(t1 - t0), extended)
+        if not points:
+            return None
+        values = points[0][1]
+        if metric.statistic not in values:
+            return None
+        return float(values[metric.statistic]), float(values.get("SampleCount", 1.0))
 
     # --- the operations -------------------------------------------------------------------
 

@@ -4,10 +4,16 @@
 
 from __future__ import annotations
 
-from ecsim.model.aws.coverage import Coverage, Member, modelled, one_of, refused
+from ecsim.model.aws.coverage import Coverage, Member, modelled, no_effect, one_of, refused
 from ecsim.model.errors import InvalidParameterValue
 
 _ACCOUNTS = "ecsim's region has one account, with no linked monitoring accounts"
+_ALARMS = 'the alarm, its evaluation and DescribeAlarms (docs/behaviour.md, "CloudWatch alarms")'
+_ACTIONS = (
+    "alarm actions (SNS notifications, Auto Scaling, EC2 and Systems Manager actions) are not "
+    "run by ecsim; a deployment watches an alarm's state without them"
+)
+_PAGED = modelled("MaxRecords NextToken", "the page of the answer (1-100 records, default 50)")
 
 OPERATIONS: dict[str, list[Member]] = {
     "GetMetricStatistics": [
@@ -35,6 +41,76 @@ OPERATIONS: dict[str, list[Member]] = {
             lambda v: v is None or v in ({}, {"Timezone": "+0000"}),
             "Timezone +0000",
         ),
+    ],
+    "PutMetricAlarm": [
+        *modelled(
+            "AlarmName AlarmDescription ActionsEnabled MetricName Namespace Statistic "
+            "ExtendedStatistic Dimensions Period Unit EvaluationPeriods DatapointsToAlarm "
+            "Threshold ComparisonOperator TreatMissingData",
+            _ALARMS,
+        ),
+        *refused("OKActions", _ACTIONS, ["arn:aws:sns:us-east-1:123456789012:ops"]),
+        *refused("AlarmActions", _ACTIONS, ["arn:aws:sns:us-east-1:123456789012:ops"]),
+        *refused("InsufficientDataActions", _ACTIONS, ["arn:aws:sns:us-east-1:123456789012:ops"]),
+        *refused(
+            "EvaluateLowSampleCountPercentile",
+            "ecsim evaluates every percentile datapoint, however few its samples",
+            "ignore",
+            one_of("evaluate"),
+            "evaluate",
+        ),
+        *refused(
+            "Metrics",
+            "metric math and alarms on several metrics are not modelled; name one metric",
+            [{"Id": "m1", "Expression": "m2 * 2"}],
+        ),
+        *refused(
+            "ThresholdMetricId",
+            "anomaly detection thresholds are not modelled; give a Threshold",
+            "ad1",
+        ),
+        *refused(
+            "EvaluationCriteria",
+            "PromQL alarms are not modelled",
+            {"PromQLCriteria": {"Query": "up == 0"}},
+        ),
+        *refused("EvaluationInterval", "PromQL alarms are not modelled", 60),
+        *no_effect(
+            "Tags",
+            "tags change nothing an alarm does, and ecsim serves no CloudWatch tagging "
+            "operation that would read them back",
+        ),
+    ],
+    "DescribeAlarms": [
+        *modelled(
+            "AlarmNames AlarmNamePrefix AlarmTypes StateValue ActionPrefix",
+            "filter the alarms answered",
+        ),
+        *modelled(
+            "ChildrenOfAlarmName ParentsOfAlarmName",
+            "composite alarms: ecsim has none (PutCompositeAlarm is not served), so the "
+            "answer holds no alarm",
+        ),
+        *_PAGED,
+    ],
+    "DeleteAlarms": [*modelled("AlarmNames", _ALARMS)],
+    "SetAlarmState": [
+        *modelled(
+            "AlarmName StateValue StateReason StateReasonData",
+            "the alarm's state until its next evaluation, and its history",
+        ),
+    ],
+    "DescribeAlarmHistory": [
+        *modelled(
+            "AlarmName AlarmTypes HistoryItemType StartDate EndDate ScanBy",
+            "filter and order the history answered",
+        ),
+        *refused(
+            "AlarmContributorId",
+            "contributor alarms (Metrics Insights) are not modelled",
+            "abc123",
+        ),
+        *_PAGED,
     ],
     "ListMetrics": [
         *modelled("Namespace MetricName Dimensions", "filter the metrics"),

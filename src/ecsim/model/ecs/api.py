@@ -40,11 +40,12 @@ from ecsim.model.ecs.profile import ProfileError, profile_from_labels
 from ecsim.model.ecs.service import (
     CircuitBreaker,
     Deployment,
+    DeploymentAlarms,
     DeploymentConfiguration,
     Service,
     ServiceUpdate,
 )
-from ecsim.model.ecs.service_deployments import EcsServiceDeployments
+from ecsim.model.ecs.service_deployments import EcsServiceDeployments, alarms_config
 from ecsim.model.ecs.tagging import EcsTagging, as_list, read_propagate, read_tags
 from ecsim.model.ecs.task import Task
 from ecsim.model.ecs.taskdef import TaskDefinition, fargate_requires, task_size
@@ -701,7 +702,13 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
                 raise errors.InvalidParameterException(
                     "thresholdConfiguration.type must be BOUNDED_PERCENT, UNBOUNDED_PERCENT or COUNT."
                 )
-        return DeploymentConfiguration(lo, hi, cb, shifting.read(raw, current.strategy))
+        alarms = current.alarms
+        raw_alarms = raw.get("alarms")
+        if raw_alarms is not None:
+            alarms = _deployment_alarms(raw_alarms)
+        return DeploymentConfiguration(
+            lo, hi, cb, strategy=shifting.read(raw, current.strategy), alarms=alarms
+        )
 
     def _service_shape(self, svc: Service, tagged: bool = False) -> dict[str, Any]:
         cfg = svc.deployment_configuration
@@ -774,6 +781,8 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
                     s.circuit_breaker_max_threshold,
                 )
             )
+        if cfg.alarms is not None:  # (docs/behaviour.md, "Deployment alarms")
+            shape["deploymentConfiguration"]["alarms"] = alarms_config(cfg.alarms)
         return shape
 
     def _deployment_shape(self, svc: Service, d: Deployment) -> dict[str, Any]:
@@ -1202,6 +1211,22 @@ def _placement_failure_reason(why: str) -> str:
     if "memory" in why:
         return "RESOURCE:MEMORY"
     return "MISSING"
+
+
+def _deployment_alarms(raw: object) -> DeploymentAlarms:
+    """`deploymentConfiguration.alarms`: alarmNames, enable and rollback, all three required
+    (botocore's DeploymentAlarms). Names of alarms that do not exist are taken: a service is
+    often created before its alarms, which name it (docs/behaviour.md, "Deployment alarms")."""
+    where = "deploymentConfiguration.alarms"
+    top = Params("deploymentConfiguration", {}, errors.InvalidParameterException)
+    a = top.as_structure(raw, where, ("alarmNames", "enable", "rollback"))
+    names = a.as_strings(a.raw("alarmNames", required=True), f"{where}.alarmNames")
+    enable, rollback = a.bool("enable"), a.bool("rollback")
+    if enable is None:
+        raise a.missing("enable")
+    if rollback is None:
+        raise a.missing("rollback")
+    return DeploymentAlarms(tuple(dict.fromkeys(names)), enable, rollback)
 
 
 def _az_rebalancing(p: Params) -> str | None:

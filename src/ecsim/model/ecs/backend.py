@@ -16,6 +16,7 @@ from ecsim.model.ecs import messages as msg
 from ecsim.model.ecs import records as rec
 from ecsim.model.ecs.account import AccountSettings
 from ecsim.model.ecs.agent import EcsAgent
+from ecsim.model.ecs.alarm_watch import DeploymentAlarmWatch
 from ecsim.model.ecs.cluster import Cluster, ContainerInstance
 from ecsim.model.ecs.draining import InstanceDraining, on_draining_instance
 from ecsim.model.ecs.enums import (
@@ -69,6 +70,8 @@ class EcsBackend:
         # (docs/behaviour.md, "Service deployment records")
         self.records = DeploymentRecords(ctx)
         self.account = AccountSettings()  # (docs/behaviour.md, "Account settings")
+        # the CloudWatch alarms deployments watch (docs/behaviour.md, "Deployment alarms")
+        self.alarm_watch = DeploymentAlarmWatch(self)
         self.lifecycle = TaskLifecycle(ctx, self, net, endpoints)
         self.scheduler = ServiceScheduler(self)
         # (docs/behaviour.md, "Blue/green, linear and canary deployments")
@@ -531,6 +534,7 @@ class EcsBackend:
             target_group_of={p: svc.live_groups.get(p, p) for p, _ in svc.advanced()},
         )
         d.rollout_state_reason = f"ECS deployment {d.id} in progress."
+        self.alarm_watch.started(svc, d)
         svc.deployments = [d] + [x for x in svc.deployments if x.id != d.id]
         self.records.started(svc, d, rollback)
         # Blue/green, linear and canary shift traffic from a completed revision that still
@@ -563,6 +567,14 @@ class EcsBackend:
         self.scheduler.poke(svc)
         return d
 
+    def alarm_fired(self, svc: Service, d: Deployment) -> list[str]:
+        """The deployment alarms of `svc` that fail deployment `d` now (in ALARM, and not
+        already when `d` started); empty when none does, or when the service has no
+        deployment alarms enabled (docs/behaviour.md, "Deployment alarms"). Any deployment
+        strategy asks it at its checkpoints; the rolling update also fails at once when one
+        of them goes into ALARM (`alarm_watch.alarm_changed`)."""
+        return self.alarm_watch.fired(svc, d)
+
     def service_changed(self, svc: Service) -> None:
         """Record the service's desired state as it stands now."""
         self.ctx.emit(
@@ -585,7 +597,7 @@ class EcsBackend:
     def roll_back(self, svc: Service, reason: str) -> bool:
         """The deployment under way fails and the service rolls back to its last completed
         deployment: a lifecycle hook failed or timed out (docs/behaviour.md, "Lifecycle
-        hooks"), or a deployment alarm fired (`deployment_alarm`). False: nothing to roll
+        hooks"). Deployment alarms fail a deployment through `alarm_watch`. False: nothing to roll
         back (no deployment under way, or none completed before it)."""
         record = self.records.current(svc)
         previous = svc.last_completed
@@ -601,12 +613,6 @@ class EcsBackend:
             self.scheduler.event(svc, msg.deployment_failed(svc.name, d.id, reason.rstrip(".")))
         self._roll_back_record(record, reason)
         return True
-
-    def deployment_alarm(self, svc: Service, reason: str = msg.ALARM_ROLLBACK) -> bool:
-        """A CloudWatch alarm of `deploymentConfiguration.alarms` fired during the deployment
-        or its bake time: with `rollback`, the deployment rolls back (the alarms' module calls
-        this; it says whether a rollback started)."""
-        return self.roll_back(svc, reason)
 
     def _roll_back_record(self, record: ServiceDeploymentRecord, reason: str) -> None:
         svc = record.service

@@ -2,8 +2,8 @@
 
 Refusals are `UnsupportedFeatureException`, ECS's code for what it does not support, as for
 an operation ecsim does not model and a CODE_DEPLOY deployment controller. Capacity
-providers, Service Connect, Cloud Map, VPC Lattice, EBS volumes and deployment alarms are
-issue 17's other points.
+providers, deployment strategies and deployment alarms are modelled; Service Connect, Cloud
+Map, VPC Lattice and EBS volumes are not.
 """
 
 from __future__ import annotations
@@ -41,10 +41,6 @@ _PLATFORM = modelled(
     "platformVersion",
     "answered (LATEST resolves to 1.4.0 on the tasks); another version is refused",
 )
-
-
-def _alarms_pass(value: Any) -> bool:
-    return not (isinstance(value, dict) and value.get("enable"))
 
 
 def _service_connect_passes(value: Any) -> bool:
@@ -89,12 +85,10 @@ _DEPLOYMENT: list[Member] = [
         one_of("AWS_LAMBDA"),
         "AWS_LAMBDA",
     ),
-    *refused(
+    *modelled(
         "deploymentConfiguration.alarms",
-        "CloudWatch alarms that roll a deployment back are not modelled",
-        {"alarms": {"alarmNames": ["high-5xx"], "enable": True, "rollback": True}},
-        _alarms_pass,
-        "enable false",
+        "CloudWatch alarms that fail a deployment, and its rollback "
+        '(docs/behaviour.md, "Deployment alarms")',
     ),
 ]
 _LOAD_BALANCERS: list[Member] = [

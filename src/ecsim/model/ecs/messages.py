@@ -166,4 +166,11 @@ def hook_timed_out(stage: str) -> str:
     return f"Lifecycle hook timed out at stage {stage}."
 
 
-ALARM_ROLLBACK = "CloudWatch alarm in ALARM state during the deployment."
+# Deployment alarms (docs/behaviour.md, "Deployment alarms"): the service event reuses the
+# circuit breaker's "deployment failed: <why>."; the rolloutStateReason is ecsim's own (AWS
+# documents none).
+ALARM_DETECTED = "alarm detected"
+
+
+def alarms_failed_reason(names: list[str]) -> str:
+    return f"ECS deployment alarms detected: {', '.join(names)} in ALARM state."

@@ -105,6 +105,10 @@ class ServiceDeploymentRecord:
     rollback_reason: str | None = None  # a rollback asked for, about to start
     breaker_triggered: bool = False
     failure_count: int = 0
+    # the deployment alarms it watched, and those that failed it (docs/behaviour.md,
+    # "Deployment alarms")
+    alarm_names: tuple[str, ...] = ()
+    triggered_alarms: tuple[str, ...] = ()
     # the revisions' task counts when the record ended (live counts while it runs)
     final_counts: dict[str, Counts] = field(default_factory=dict)
     # blue/green, linear and canary: the lifecycle stage reached, and the hooks invoked
@@ -187,6 +191,7 @@ class DeploymentRecords:
             configuration=svc.deployment_configuration,
             threshold=threshold,
             updated_at=now,
+            alarm_names=svc.deployment_configuration.watched_alarms,
         )
         self.records[record.arn] = record
         self._current[svc.arn] = record
@@ -208,10 +213,24 @@ class DeploymentRecords:
         record = self._current.get(svc.arn)
         if record is None:
             return
-        reason = d.rollout_state_reason
         if record.status == IN_PROGRESS and d.id == record.deployment_id:
             record.breaker_triggered = True
             record.failure_count = d.failed_tasks
+        self._failed(record, d, rolls_back)
+
+    def alarms_triggered(
+        self, svc: Service, d: Deployment, names: list[str], rolls_back: bool
+    ) -> None:
+        """Deployment alarms failed `d`: as `failed`, the alarms named as triggered."""
+        record = self._current.get(svc.arn)
+        if record is None:
+            return
+        record.triggered_alarms = tuple(dict.fromkeys([*record.triggered_alarms, *names]))
+        self._failed(record, d, rolls_back)
+
+    def _failed(self, record: ServiceDeploymentRecord, d: Deployment, rolls_back: bool) -> None:
+        reason = d.rollout_state_reason
+        if record.status == IN_PROGRESS and d.id == record.deployment_id:
             record.status_reason = reason
             if rolls_back:
                 record.status = ROLLBACK_REQUESTED

@@ -584,6 +584,8 @@ class ServiceScheduler:
             and all_healthy
             and primary.rollout_state is RolloutState.IN_PROGRESS
             and not self.backend.shifts.holds_completion(svc)
+            # its bake time over (docs/behaviour.md, "Deployment alarms")
+            and self.backend.alarm_watch.baked(svc, primary)
         ):
             primary.rollout_state = RolloutState.COMPLETED
             primary.rollout_state_reason = f"ECS deployment {primary.id} completed."

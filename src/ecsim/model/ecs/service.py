@@ -47,6 +47,17 @@ class CircuitBreaker:
         return min(max(raw, lo), hi)
 
 
+@dataclass(frozen=True)
+class DeploymentAlarms:
+    """`deploymentConfiguration.alarms`: the CloudWatch alarms that fail a deployment when
+    they go into ALARM, and whether it then rolls back (docs/behaviour.md, "Deployment
+    alarms")."""
+
+    alarm_names: tuple[str, ...] = ()
+    enable: bool = False
+    rollback: bool = False
+
+
 @dataclass
 class DeploymentConfiguration:
     minimum_healthy_percent: int = 100
@@ -55,6 +66,12 @@ class DeploymentConfiguration:
     # ROLLING, or BLUE_GREEN / LINEAR / CANARY with their bake times and lifecycle hooks
     # (docs/behaviour.md, "Blue/green, linear and canary deployments")
     strategy: Strategy = field(default_factory=Strategy)
+    alarms: DeploymentAlarms | None = None  # None: never given (DescribeServices omits it)
+
+    @property
+    def watched_alarms(self) -> tuple[str, ...]:
+        """The alarms a deployment watches: none unless `alarms.enable`."""
+        return self.alarms.alarm_names if self.alarms is not None and self.alarms.enable else ()
 
     def min_healthy(self, desired: int) -> int:
         """Tasks that must stay RUNNING and healthy: ceil(desired x min%)
@@ -87,6 +104,10 @@ class Deployment:
     # the target group its tasks register in, for each of the service's target groups that
     # has an alternate (advancedConfiguration); not listed: the group itself
     target_group_of: dict[str, str] = field(default_factory=dict)
+    # deployment alarms (alarm_watch.py): the alarms in ALARM when it started, which do not
+    # fail it until they leave ALARM; when its bake time ends, once set
+    ignored_alarms: set[str] = field(default_factory=set)
+    bake_until: float | None = None
 
 
 @dataclass

@@ -15,6 +15,7 @@ from ecsim.model.aws.params import Params
 from ecsim.model.ecs import records as rec
 from ecsim.model.ecs.enums import LaunchType, ServiceStatus
 from ecsim.model.ecs.records import ServiceDeploymentRecord, ServiceRevision
+from ecsim.model.ecs.service import DeploymentAlarms
 
 if TYPE_CHECKING:
     from ecsim.model.context import SimContext
@@ -212,7 +213,7 @@ class EcsServiceDeployments:
                 "failureCount": self.backend.records.failure_count(r),
                 "threshold": r.threshold,
             },
-            "alarms": {"status": "DISABLED"},
+            "alarms": self._alarms_shape(r),
         }
         if r.hook_runs:
             shape["lifecycleHookDetails"] = [
@@ -226,6 +227,8 @@ class EcsServiceDeployments:
                 }
                 for run in r.hook_runs
             ]
+        if cfg.alarms is not None:
+            shape["deploymentConfiguration"]["alarms"] = alarms_config(cfg.alarms)
         if r.rollback is not None:
             shape["rollback"] = {
                 "reason": r.rollback.reason,
@@ -233,6 +236,19 @@ class EcsServiceDeployments:
                 "serviceRevisionArn": r.rollback.revision_arn,
             }
         return {k: v for k, v in shape.items() if v is not None}
+
+    def _alarms_shape(self, r: ServiceDeploymentRecord) -> dict[str, Any]:
+        """The deployment alarms' status (docs/behaviour.md, "Deployment alarms")."""
+        if not r.alarm_names:
+            return {"status": "DISABLED"}
+        if r.triggered_alarms:
+            status = "TRIGGERED"
+        else:
+            status = "MONITORING" if r.ongoing else "MONITORING_COMPLETE"
+        shape: dict[str, Any] = {"status": status, "alarmNames": list(r.alarm_names)}
+        if r.triggered_alarms:
+            shape["triggeredAlarmNames"] = list(r.triggered_alarms)
+        return shape
 
     def _revision_shape(self, rev: ServiceRevision) -> dict[str, Any]:
         shape: dict[str, Any] = {
@@ -254,3 +270,12 @@ class EcsServiceDeployments:
             shape["platformVersion"] = "1.4.0"
             shape["platformFamily"] = "Linux"
         return shape
+
+
+def alarms_config(alarms: DeploymentAlarms) -> dict[str, Any]:
+    """`deploymentConfiguration.alarms` as DescribeServices and the records answer it."""
+    return {
+        "alarmNames": list(alarms.alarm_names),
+        "enable": alarms.enable,
+        "rollback": alarms.rollback,
+    }
