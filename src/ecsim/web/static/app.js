@@ -146,7 +146,7 @@ function onMessage(m) {
     return;
   }
   if (m.type === "slice") {
-    if (m.notice && m.from && m.from !== state.me) news(m.notice, m.from);
+    if (m.notice && m.from && m.from !== state.me) news(m.notice, m.from, m.clock.now);
     if (state.replay) {
       // replaying: the live state goes on behind the page; "Live" shows it
       const live = state.replay.live;
@@ -719,14 +719,14 @@ function renderWorld() {
 }
 
 // A change someone else made to the shared world: another browser, the AWS API, ecsim's API.
-function news(notice, from) {
+function news(notice, from, at) {
   let text;
   if (from === "api") text = notice.charAt(0).toUpperCase() + notice.slice(1);
   else if (/^the world was reset/.test(notice)) text = `Another browser reset the world${notice.replace(/^the world was reset/, "")}`;
   else if (from === "post") text = `A command sent to /ecsim/ui/command: ${notice}`;
   else text = `Another browser: ${notice}`;
   const el = $("#world-news");
-  el.textContent = `${simClock(state.clock.now)} ${text}`;
+  el.textContent = `${simClock(at)} ${text}`;
   el.title = el.textContent;
   toast(text, "info");
 }
