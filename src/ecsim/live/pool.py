@@ -3,10 +3,11 @@
 The main world paces itself (`LiveWorld.start`); the worlds of a pool do not: every `SLICE`
 the pool advances each of them in turn, starting from a different one each time, and lets the
 event loop serve everything else (the main world, the AWS API, the ALB's ports, the browsers)
-between two of them. Together they may use `SHARE` of each slice's wall time: each gets an
-equal part, and a world whose simulation costs more than its part per slice runs slower than
-its speed (its simulated time slips, as the main world's does beyond `MAX_LAG`) rather than
-take the others' time. `status(key)` says how much of its speed a world got lately.
+between two of them. Together they may use `SHARE` of each slice's wall time. While they use
+less, each runs at its speed; beyond that, each gets an equal part, and a world whose slices
+cost more than its part lately advances that much less (its simulated time slips, as the main
+world's does beyond `MAX_LAG`) rather than take the others' time. `pace(key)` says how much of
+its speed a world got lately.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from ecsim.live.runtime import SLICE, LiveWorld
 
 SHARE = 0.5  # of each slice's wall time, at most, for all the worlds of a pool together
-COST_MEMORY = 0.3  # weight of the last slice in a world's cost per simulated second
+MEMORY = 0.3  # weight of the last slice in a world's wall time per slice
 
 
 class Pool:
@@ -27,19 +28,19 @@ class Pool:
     def __init__(self, share: float = SHARE) -> None:
         self.share = share
         self.worlds: dict[str, LiveWorld] = {}
-        self._cost: dict[str, float] = {}  # wall seconds per simulated second, smoothed
+        self._spent: dict[str, float] = {}  # wall seconds per slice, smoothed
         self._pace: dict[str, float] = {}  # simulated / wanted, over the last slices
         self._turn = 0
         self._task: asyncio.Task[None] | None = None
 
     def add(self, key: str, live: LiveWorld) -> None:
         self.worlds[key] = live
-        self._cost[key] = 0.0
+        self._spent[key] = 0.0
         self._pace[key] = 1.0
 
     async def remove(self, key: str) -> None:
         live = self.worlds.pop(key, None)
-        self._cost.pop(key, None)
+        self._spent.pop(key, None)
         self._pace.pop(key, None)
         if live is not None:
             await live.stop()
@@ -77,25 +78,26 @@ class Pool:
                     await asyncio.sleep(0)  # everything else, between two worlds
             await asyncio.sleep(max(0.0, SLICE - (time.monotonic() - began)))
 
+    def busy(self) -> bool:
+        """Whether the worlds' slices cost more, together, than their share of a slice."""
+        return sum(self._spent.values()) > self.share * SLICE
+
     def advance(self, key: str, live: LiveWorld, budget: float) -> None:
-        """One slice of one world, within `budget` wall seconds as far as its recent cost
-        tells: beyond that its clock slips."""
+        """One slice of one world: all it is due, unless the pool is busy and its slices
+        cost more than `budget` wall seconds lately; then that much less (its clock slips)."""
         wall = time.monotonic()
         before = live.world.now
         wanted = live.clock.target(wall) - before
-        cost = self._cost.get(key, 0.0)
-        if wanted > 0 and cost > 0 and wanted * cost > budget:
-            live.clock.rebase(before + budget / cost, wall)  # what it can afford, no more
+        spent_lately = self._spent.get(key, 0.0)
+        if wanted > 0 and spent_lately > budget and self.busy():
+            live.clock.rebase(before + wanted * budget / spent_lately, wall)
         began = time.perf_counter()
         try:
             live.tick(wall)
         except Exception as e:  # the pool must outlive any one bad world
             live._failed(e)  # the runtime's own record of an escaped error
         spent = time.perf_counter() - began
-        ran = live.world.now - before
-        if ran > 0:
-            last = spent / ran
-            self._cost[key] = last if cost == 0 else (1 - COST_MEMORY) * cost + COST_MEMORY * last
+        self._spent[key] = (1 - MEMORY) * spent_lately + MEMORY * spent
         if wanted > 0:
-            got = min(1.0, ran / wanted)
+            got = min(1.0, (live.world.now - before) / wanted)
             self._pace[key] = 0.8 * self._pace.get(key, 1.0) + 0.2 * got
