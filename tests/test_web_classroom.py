@@ -182,6 +182,8 @@ def test_replaying_a_moment_shows_the_diagram_the_page_showed_live_then(
         seen.append(page.page.evaluate(f"() => [{STATE}.clock.now, ({DIAGRAM})()]"))
 
     look()
+    # (a command lands at the time of the last slice: the look must be of an earlier one)
+    page.wait(f"t => {STATE}.clock.now > t", seen[-1][0])
     command(server, "kill", task="@task", how="crash")
     for _ in range(6):
         look()
