@@ -1,27 +1,39 @@
-"""The page under load: N browsers on one server, R requests/s of simulated traffic, T tasks.
+"""The page under load: a classroom of private worlds, one browser under overload, or N browsers
+on the shared world.
 
-    python benchmarks/web_bench.py                 # 20 browsers, 1,000 requests/s, 100 tasks
-    python benchmarks/web_bench.py --browsers 5 --rate 200 --tasks 10 --seconds 10
+    python benchmarks/web_bench.py                       # classroom (30) then overload (20,000/s)
+    python benchmarks/web_bench.py classroom --browsers 30 --seconds 20
+    python benchmarks/web_bench.py overload --rate 20000 --seconds 20
+    python benchmarks/web_bench.py shared --browsers 20 --rate 1000 --tasks 100
 
-Runs the real server (uvicorn, the live world at --speed) in a thread and N pages of one
-headless Debian chromium. Prints frames per second in the pages (requestAnimationFrame, over
-the last 120 frames), the server's wall time per slice (`live.status()['sliceMs']`), the hub's
-time to re-read the view, and the messages each page received.
+Runs the real server (uvicorn, the live world at --speed) in a thread and pages of one headless
+Debian chromium, each in a context of its own (its own cookie: in `classroom`, its own world,
+`ecsim serve --classroom`). Prints, per case:
+
+- page clock lag: the server's simulated time minus the page's, sampled every 0.5 s in every
+  page (each against its own world), in simulated seconds at speed 1 (= wall seconds);
+- page fps (requestAnimationFrame over the last 120 frames) and messages per page;
+- server CPU: this process's user+system time over the measured wall time (the server, plus
+  the Playwright client's small share), and the main world's slice time;
+- the private worlds' pace (the share of their speed the fair slicing gave them).
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from playwright.sync_api import sync_playwright
 
-from ecsim.cli.serve import build_app
+from ecsim.cli.serve import Rooms, build_app
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.world import World
 
@@ -36,95 +48,167 @@ ARGS = [
 ]
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--browsers", type=int, default=20)
-    ap.add_argument("--rate", type=float, default=1000.0)
-    ap.add_argument("--tasks", type=int, default=100)
-    ap.add_argument("--speed", type=float, default=1.0)
-    ap.add_argument("--seconds", type=float, default=15.0, help="wall seconds measured")
-    ap.add_argument("--port", type=int, default=8765)
-    ap.add_argument("--screenshot", default=None, help="write one page's screenshot here")
-    a = ap.parse_args()
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[int(q * (len(xs) - 1))] if xs else float("nan")
+
+
+def run_case(
+    name: str,
+    *,
+    browsers: int,
+    rate: float,
+    tasks: int,
+    speed: float,
+    seconds: float,
+    port: int,
+    classroom: bool,
+    screenshot: str | None,
+) -> None:
     began = time.perf_counter()
     live = LiveWorld(
-        lambda seed: World.demo(seed=seed, desired=a.tasks, rate=a.rate), seed=0, speed=a.speed
+        lambda seed: World.demo(seed=seed, desired=tasks, rate=rate), seed=0, speed=speed
     )
-    print(f"world: {a.tasks} tasks, {a.rate:g} req/s, built in {time.perf_counter() - began:.1f} s")
+    app = build_app(live, rooms=Rooms(classroom=classroom, max_worlds=max(40, browsers)))
+    worlds = app.state.worlds
+    print(
+        f"\n== {name}: {browsers} browser(s){', each its own world' if classroom else ''}; "
+        f"shared world {tasks} tasks at {rate:g} req/s, speed {speed:g}x "
+        f"(built in {time.perf_counter() - began:.1f} s)"
+    )
     server = uvicorn.Server(
-        uvicorn.Config(
-            build_app(live),
-            host="127.0.0.1",
-            port=a.port,
-            log_level="error",
-            ws="websockets-sansio",
-        )
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", ws="websockets-sansio")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.05)
-    url = f"http://127.0.0.1:{a.port}/"
+    url = f"http://127.0.0.1:{port}/"
+
+    def world_now(client_id: str) -> float | None:
+        """The simulated time of the world whose hub serves this browser."""
+        for place in [worlds.main, *list(worlds.private.values())]:
+            if any(c.id == client_id for c in list(place.hub.clients)):
+                return float(place.live.world.now)
+        return None
+
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             pages = []
-            for _ in range(a.browsers):
-                ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-                page = ctx.new_page()
+            for _ in range(browsers):
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
                 page.goto(url)
                 pages.append(page)
+            want = "private" if classroom else "shared"
             for page in pages:
-                page.wait_for_function("() => window.__ecsim && window.__ecsim.state.messages > 0")
-            print(f"{a.browsers} browsers connected; measuring {a.seconds:g} s …")
-            live.slice_seconds.clear()
-            start_msgs = [p.evaluate("() => window.__ecsim.state.messages") for p in pages]
-            sim0 = live.world.now
-            time.sleep(a.seconds)
-            fps = [float(p.evaluate("() => window.__ecsim.fps()")) for p in pages]
-            msgs = [
-                p.evaluate("() => window.__ecsim.state.messages") - m
-                for p, m in zip(pages, start_msgs, strict=True)
-            ]
-            view_ms = pages[0].evaluate("() => window.__ecsim.state.clock.viewMs")
-            drawing = pages[0].evaluate(
-                "() => document.querySelectorAll('#tasks .task').length + ' task cards, '"
-                " + window.__ecsim.state.view.tasks.length + ' tasks in the view'"
+                page.wait_for_function(
+                    "k => window.__ecsim && window.__ecsim.state.world.kind === k"
+                    " && window.__ecsim.state.messages > 1",
+                    arg=want,
+                    timeout=120_000,
+                )
+            print(
+                f"{browsers} browsers connected ({len(worlds.private)} private worlds); "
+                f"measuring {seconds:g} s …"
             )
-            if a.screenshot:
-                Path(a.screenshot).parent.mkdir(parents=True, exist_ok=True)
-                pages[0].screenshot(path=a.screenshot)
-            slices = [s * 1000 for s in live.slice_seconds]
-            status = live.status()
-            sim = live.world.now - sim0
+            live.slice_seconds.clear()
+            msgs0 = [pg.evaluate("() => window.__ecsim.state.messages") for pg in pages]
+            cpu0, wall0 = cpu(), time.monotonic()
+            lags: list[float] = []
+            while time.monotonic() - wall0 < seconds:
+                for pg in pages:
+                    me, now = pg.evaluate(
+                        "() => [window.__ecsim.state.me, window.__ecsim.state.clock.now]"
+                    )
+                    server_now = world_now(me)
+                    if server_now is not None:
+                        lags.append(server_now - now)
+                time.sleep(0.5)
+            wall = time.monotonic() - wall0
+            used = cpu() - cpu0
+            fps = [float(pg.evaluate("() => window.__ecsim.fps()")) for pg in pages]
+            msgs = [
+                pg.evaluate("() => window.__ecsim.state.messages") - m
+                for pg, m in zip(pages, msgs0, strict=True)
+            ]
+            kpis = pages[0].inner_text("#kpis").replace("\n", " ")
+            paces = [worlds.pool.pace(k) for k in list(worlds.private)]
+            if screenshot:
+                Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+                pages[0].screenshot(path=screenshot)
             browser.close()
     finally:
         server.should_exit = True
         thread.join(10)
 
-    running = sum(
-        1
-        for t in live.world.ecs.describe_services(cluster="home", services=["home-service"])[
-            "services"
-        ]
-        for _ in range(t["runningCount"])
+    slices = sorted(s * 1000 for s in live.slice_seconds)
+    lag_text = (
+        f"median {statistics.median(lags):.2f} s, p95 {pct(lags, 0.95):.2f} s, "
+        f"max {max(lags):.2f} s over {len(lags)} samples"
+        if lags
+        else "no samples"
     )
-    print(f"simulated {sim:.1f} s in {a.seconds:g} wall s (speed {a.speed:g}x); {running} running")
+    print(f"page clock lag (server - page, simulated s at {speed:g}x): {lag_text}")
     print(
-        f"page fps: median {statistics.median(fps):.1f}, min {min(fps):.1f}, max {max(fps):.1f}"
-        f"  ({a.browsers} pages in one headless chromium, no GPU; {drawing})"
+        f"page fps: median {statistics.median(fps):.1f}, min {min(fps):.1f}; "
+        f"messages per page: {statistics.mean(msgs) / wall:.1f}/s"
+    )
+    print(
+        f"server CPU: {100 * used / wall:.0f} % of one core over {wall:.1f} s "
+        f"(this process: server + Playwright client)"
     )
     if slices:
-        slices.sort()
-        p95 = slices[int(0.95 * (len(slices) - 1))]
         print(
-            f"server slice: mean {statistics.mean(slices):.2f} ms, p95 {p95:.2f} ms, "
-            f"max {slices[-1]:.2f} ms over {len(slices)} slices "
-            f"(live.status()['sliceMs'] = {status['sliceMs']})"
+            f"main world slice: mean {statistics.mean(slices):.2f} ms, "
+            f"p95 {pct(slices, 0.95):.2f} ms, max {slices[-1]:.2f} ms"
         )
-    print(f"hub: re-reading the view takes {view_ms} ms (mean of the last 50)")
-    print(f"messages per page: {statistics.mean(msgs):.0f} in {a.seconds:g} s")
+    if paces:
+        print(
+            f"private worlds' pace (share of their speed): min {min(paces):.2f}, "
+            f"median {statistics.median(paces):.2f}"
+        )
+    print(f"page 0 says: {kpis}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "case", nargs="?", default="all", choices=["all", "classroom", "overload", "shared"]
+    )
+    ap.add_argument("--browsers", type=int, default=None)
+    ap.add_argument("--rate", type=float, default=None)
+    ap.add_argument("--tasks", type=int, default=None)
+    ap.add_argument("--speed", type=float, default=1.0)
+    ap.add_argument("--seconds", type=float, default=20.0, help="wall seconds measured")
+    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--screenshot", default=None, help="write one page's screenshot here")
+    a = ap.parse_args()
+    cases: dict[str, dict[str, Any]] = {
+        "classroom": {"browsers": 30, "rate": 5.0, "tasks": 3, "classroom": True},
+        "overload": {"browsers": 1, "rate": 20_000.0, "tasks": 3, "classroom": False},
+        "shared": {"browsers": 20, "rate": 1000.0, "tasks": 100, "classroom": False},
+    }
+    names = ["classroom", "overload"] if a.case == "all" else [a.case]
+    run: Callable[..., None] = run_case
+    for i, name in enumerate(names):
+        c = cases[name]
+        run(
+            name,
+            browsers=a.browsers or c["browsers"],
+            rate=a.rate if a.rate is not None else c["rate"],
+            tasks=a.tasks or c["tasks"],
+            speed=a.speed,
+            seconds=a.seconds,
+            port=a.port + i,
+            classroom=c["classroom"],
+            screenshot=a.screenshot,
+        )
     return 0
 
 

@@ -26,7 +26,7 @@ import uvicorn
 from botocore.config import Config
 
 from ecsim.awsapi import ALB, API, Policy, Wire, alb_app, uvicorn_config
-from ecsim.cli.serve import build_app
+from ecsim.cli.serve import Rooms, build_app
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.demo import DESIRED
 from ecsim.model.world import World
@@ -48,7 +48,9 @@ class Serve:
     - paused: pause the clock through ecsim's API (`POST /ecsim/api/time/pause`) at the start;
     - warm: simulated seconds the world advances before the first test;
     - fresh: a new server for every test; else the tests of a module share one per `Serve`;
-    - allow_origins, allow_hosts: `ecsim serve --allow-origin`, `--allow-host` (the guard).
+    - allow_origins, allow_hosts: `ecsim serve --allow-origin`, `--allow-host` (the guard);
+    - classroom, max_worlds, world_idle: `ecsim serve --classroom`, `--max-worlds`,
+      `--world-idle` (worlds of one's own).
     """
 
     world: Literal["empty", "demo"] = "empty"
@@ -63,6 +65,9 @@ class Serve:
     fresh: bool = False
     allow_origins: tuple[str, ...] = ()
     allow_hosts: tuple[str, ...] = ()
+    classroom: bool = False
+    max_worlds: int = 40
+    world_idle: float = 600.0
 
     def factory(self) -> Callable[[int], World]:
         if self.world == "demo":
@@ -73,8 +78,9 @@ class Serve:
 
     def start(self) -> LiveServer:
         policy = Policy.of("127.0.0.1", self.allow_origins, self.allow_hosts)
+        rooms = Rooms(self.classroom, self.max_worlds, self.world_idle)
         server = LiveServer(
-            self.factory(), self.speed, self.seed, self.alb, self.alb_port, policy=policy
+            self.factory(), self.speed, self.seed, self.alb, self.alb_port, policy, rooms
         )
         server.start()
         try:
@@ -101,13 +107,15 @@ class LiveServer:
         alb: str | None = None,
         alb_port: int = 80,
         policy: Policy | None = None,
+        rooms: Rooms | None = None,
     ) -> None:
         self.live = LiveWorld(factory, seed=seed, speed=speed)
+        self.app = build_app(self.live, policy=policy, rooms=rooms)  # app.state.worlds
         self.url = self.alb_url = ""
         self._servers = [  # configured as `ecsim serve` configures them (cli/serve.py)
             uvicorn.Server(
                 uvicorn_config(
-                    build_app(self.live, policy=policy),
+                    self.app,
                     "127.0.0.1",
                     0,
                     API,

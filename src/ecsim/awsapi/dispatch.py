@@ -214,6 +214,10 @@ class Dispatcher:
             raise self._unexpected(service, name) from None
         finally:
             self.live.publish()
+        if self.live.notices and not name.startswith(READS):
+            text = f"an AWS API call ({service.name} {name}) changed {_about(params)}"
+            for notice in self.live.notices:
+                notice(text)
         return result if isinstance(result, dict) else {}
 
     def _unexpected(self, service: AwsService, name: str) -> AwsError:
@@ -225,3 +229,19 @@ class Dispatcher:
             code=service.server_error,
             status=500,
         )
+
+
+READS = ("Describe", "List", "Get")  # operations that change nothing
+ABOUT = ("service", "serviceName", "Name", "LoadBalancerArn", "TargetGroupArn", "cluster")
+
+
+def _about(params: dict[str, Any]) -> str:
+    """What a call was about, as the page names it: the service, load balancer or target
+    group it names (an ELBv2 ARN ends in NAME/ID, an ECS one in NAME), else "the world"."""
+    for key in ABOUT:
+        value = params.get(key)
+        if isinstance(value, str) and value:
+            parts = value.split("/")
+            elbv2 = ":targetgroup/" in value or ":loadbalancer/" in value
+            return parts[-2] if elbv2 and len(parts) >= 3 else parts[-1]
+    return "the world"

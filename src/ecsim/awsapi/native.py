@@ -445,6 +445,9 @@ def _serve(live: LiveWorld, endpoint: Endpoint) -> Callable[[Request], Any]:
             return _error("InternalError", _FAILED, 500)
         finally:
             live.publish()
+        if endpoint.method != "GET":
+            for notice in live.notices:
+                notice(f"ecsim's API ({endpoint.method} {PREFIX}{endpoint.path}) changed the world")
         try:
             return _Json(answer)
         except (ValueError, TypeError):  # not JSON (a NaN, an object): a bug

@@ -69,6 +69,27 @@ def demo(seed: int) -> None:
     help="A Host name to answer besides localhost and the bound address (repeatable): a proxy's "
     "or a port mapping's; '*' answers any (turns off the DNS rebinding check).",
 )
+@click.option(
+    "--classroom",
+    is_flag=True,
+    help="Give every browser a world of its own from the start (its own clock, speed, "
+    "scenario, tour); the AWS API and the ALB's ports stay on the shared world, whose clock "
+    "no browser can then stop. Without it a browser takes one with a click.",
+)
+@click.option(
+    "--max-worlds",
+    default=40,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="Worlds of their own the server keeps at most (the next browsers share the main one).",
+)
+@click.option(
+    "--world-idle",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(1.0),
+    help="Wall seconds a world of one's own lives on without a browser or a command.",
+)
 @click.option("--open", "open_page", is_flag=True, help="Open the page in a web browser.")
 def serve_command(
     host: str = "127.0.0.1",
@@ -79,13 +100,16 @@ def serve_command(
     scenario: str | None = None,
     allow_origins: tuple[str, ...] = (),
     allow_hosts: tuple[str, ...] = (),
+    classroom: bool = False,
+    max_worlds: int = 40,
+    world_idle: float = 600.0,
     open_page: bool = False,
 ) -> None:
     """Serve the live simulator: the page, the AWS API and the simulated ALB's ports."""
     import asyncio
 
     from ecsim.awsapi import Policy
-    from ecsim.cli.serve import AlbPort, demo_factory, open_browser, serve
+    from ecsim.cli.serve import AlbPort, Rooms, demo_factory, open_browser, serve
     from ecsim.live.runtime import LiveWorld
     from ecsim.web.tours import LiveScenario
 
@@ -102,7 +126,8 @@ def serve_command(
         raise click.BadParameter(str(e)) from None
     if open_page:
         open_browser(f"http://{host}:{port}/")
-    asyncio.run(serve(live, host, port, albs, scenario=played, policy=policy))
+    rooms = Rooms(classroom, max_worlds, world_idle)
+    asyncio.run(serve(live, host, port, albs, scenario=played, policy=policy, rooms=rooms))
 
 
 @main.command()

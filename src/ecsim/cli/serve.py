@@ -20,6 +20,7 @@ from ecsim import awsapi, web
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.world import World
 from ecsim.web.tours import LiveScenario
+from ecsim.web.worlds import IDLE, LIMIT
 
 # Wall seconds a stopping server (SIGTERM, Ctrl-C) waits for the requests in flight before it
 # cancels them: a long `time/advance` stops where it got to (LiveWorld.advance_sliced).
@@ -52,14 +53,30 @@ class AlbPort:
         return out
 
 
+@dataclass(frozen=True)
+class Rooms:
+    """The worlds of one's own a server gives (`--classroom`, `--max-worlds`, `--world-idle`)."""
+
+    classroom: bool = False
+    max_worlds: int = LIMIT
+    world_idle: float = IDLE
+
+
 def build_app(
-    live: LiveWorld, scenario: LiveScenario | None = None, policy: awsapi.Policy | None = None
+    live: LiveWorld,
+    scenario: LiveScenario | None = None,
+    policy: awsapi.Policy | None = None,
+    rooms: Rooms | None = None,
 ) -> Starlette:
     """One ASGI app: the AWS API on `POST /`, the page and its stream on everything else,
     behind the guard that refuses other web pages and foreign `Host`s (`awsapi/guard.py`).
 
     `scenario`: the built-in scenario `live` was built from (the page plays its timeline);
-    `policy`: what the guard accepts (default: loopback, the server's own origin only)."""
+    `policy`: what the guard accepts (default: loopback, the server's own origin only);
+    `rooms`: the worlds of one's own it gives (`web/worlds.py`; default: on a click, no
+    classroom)."""
+    rooms = rooms or Rooms()
+    worlds = web.Worlds(live, scenario, rooms.classroom, rooms.max_worlds, rooms.world_idle)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -67,14 +84,16 @@ def build_app(
         try:
             yield
         finally:
+            await worlds.stop()
             await live.stop()
 
     app = Starlette(
-        routes=[*awsapi.routes(live), *web.routes(live, scenario)],
+        routes=[*awsapi.routes(live), *web.routes(live, scenario, worlds)],
         middleware=[Middleware(awsapi.Guard, policy=policy or awsapi.Policy.of())],
         lifespan=lifespan,
     )
     app.state.live = live
+    app.state.worlds = worlds
     return app
 
 
@@ -86,6 +105,7 @@ async def serve(
     announce: Callable[[str], None] = click.echo,
     scenario: LiveScenario | None = None,
     policy: awsapi.Policy | None = None,
+    rooms: Rooms | None = None,
 ) -> None:
     """Run the main server and one server per ALB port on this event loop until stopped.
     `policy`: the `Host`s and origins the main port accepts (default: loopback only)."""
@@ -93,7 +113,7 @@ async def serve(
     servers = [
         uvicorn.Server(
             awsapi.uvicorn_config(
-                build_app(live, scenario, policy),
+                build_app(live, scenario, policy, rooms),
                 host,
                 port,
                 awsapi.API,
@@ -121,6 +141,11 @@ async def serve(
                     timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
                 )
             )
+        )
+    if rooms is not None and rooms.classroom:
+        announce(
+            f"ecsim: classroom: every browser gets a world of its own (at most {rooms.max_worlds},"
+            f" dropped after {rooms.world_idle:g} s without a browser)"
         )
     where = "loopback only" if host in ("127.0.0.1", "localhost", "::1") else f"host {host}"
     announce(f"ecsim: http://{host}:{port}/  (the page, the AWS API; {where})")

@@ -90,6 +90,9 @@ class LiveWorld:
         self._task: asyncio.Task[None] | None = None
         self.slice_seconds: list[float] = []  # wall time spent advancing, per slice (recent)
         self.listeners: list[Callable[[LiveWorld], None]] = []
+        # Told, in a few words, of each change an adapter other than the page made (an AWS
+        # API call, ecsim's own API): the page says someone else changed the world.
+        self.notices: list[Callable[[str], None]] = []
         # The adapters' real ports: {"port", "loadBalancer", "listenerPort"} per ALB port.
         self.real_ports: list[dict[str, Any]] = []
         self.error: dict[str, Any] | None = None  # the last error that escaped the world

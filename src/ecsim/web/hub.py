@@ -13,6 +13,8 @@ import json
 import math
 import time
 from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ecsim.live.runtime import Batch, LiveWorld
@@ -26,6 +28,11 @@ CLIENT_BACKLOG = 64  # messages a slow browser may fall behind before it is resy
 RESYNC = ""  # in a client's queue: send a whole snapshot
 VIEW_REFRESH = 3.0  # wall seconds: the view is re-read at least this often
 TOUR_EVERY = 0.2  # wall seconds: a tour's step is looked at at least this often between reads
+# Wall seconds without a batch after which the browsers get the clock anyway: the world
+# publishes only when it records something, and an overloaded data plane records nothing
+# while its requests wait (answers come in bursts many seconds apart).
+CLOCK_TICK = 0.25
+REPLAY_FRAMES = 3000  # the last messages' states kept for replay (5 minutes at 10 a second)
 
 
 def dumps(obj: Any) -> str:
@@ -45,11 +52,28 @@ def healthy_tasks(svc: dict[str, Any], groups: list[dict[str, Any]]) -> int:
     return sum(1 for seen in states.values() if all(s == "healthy" for s in seen))
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What the page showed after one message: the clock, the view (its sections shared with
+    the frames before and after while unchanged), the requests served per visible task and
+    the load. Replaying simulated time t shows the last frame at or before t."""
+
+    now: float
+    clock: dict[str, Any]
+    view: dict[str, Any]
+    served: dict[str, int]
+    load: dict[str, Any]
+
+
 class Client:
     """One browser: a bounded queue of encoded messages, drained by its WebSocket writer."""
 
+    _ids = 0
+
     def __init__(self) -> None:
         self.queue: asyncio.Queue[str] = asyncio.Queue()
+        Client._ids += 1
+        self.id = f"b{Client._ids}"  # tells a browser its own commands from the others'
 
     def put(self, message: str) -> None:
         if self.queue.qsize() >= CLIENT_BACKLOG:
@@ -81,6 +105,12 @@ class Hub:
         self._faults: view.FaultLog | None = None
         self._tour_wall = 0.0
         self.session.refresh = lambda: self.after_command(None)
+        self._sent_clock: tuple[float, float, bool] | None = None  # (now, speed, paused) sent
+        self.frames: deque[Frame] = deque(maxlen=REPLAY_FRAMES)
+        # The world this hub shows, as the page names it ({"kind": "shared" | "private", ...}),
+        # and the share of its speed a private world got lately (the pool's fair slicing).
+        self.place: dict[str, Any] = {"kind": "shared", "classroom": False}
+        self.pace: Callable[[], float] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -112,6 +142,7 @@ class Hub:
         self.served = Counter(w.traffic.stats(until=sealed)["by_target"]) if w.now else Counter()
         self.series.clear()
         self._series_until = sealed
+        self.frames.clear()
         self._refresh_view()
 
     # --- folding --------------------------------------------------------------------------
@@ -119,7 +150,12 @@ class Hub:
     async def _run(self) -> None:
         assert self._queue is not None
         while True:
-            batch = await self._queue.get()
+            try:
+                async with asyncio.timeout(CLOCK_TICK):
+                    batch = await self._queue.get()
+            except TimeoutError:
+                self._tick()
+                continue
             batches = [batch]
             while not self._queue.empty():
                 batches.append(self._queue.get_nowait())
@@ -155,10 +191,28 @@ class Hub:
             "traffic": {"byStatus": by_status, "byTarget": by_target},
             "served": self._served_visible(),
             "points": points,
+            "load": self.load(),
         }
         if changed:
             message["view"] = changed
         self.broadcast(message)
+
+    def _tick(self) -> None:
+        """No batch for a while: the clock and the load, if the clock moved (a paused world
+        sends nothing)."""
+        c = self.live.clock
+        if self._sent_clock == (self.live.world.now, c.speed, c.paused) or not self.clients:
+            return
+        self.broadcast({"type": "slice", "clock": self.clock(), "load": self.load()})
+
+    def load(self) -> dict[str, Any]:
+        """What the clients send and what waits: the client rate (requests/s the clients
+        send, summed over the load balancers) and the requests in flight (arrived, not yet
+        answered: queued at the targets or being served). An overloaded service answers
+        fewer than it is sent, late, while the queue grows."""
+        w = self.live.world
+        offered = self._view.get("traffic", {}).get("rate", 0)
+        return {"offered": offered, "inFlight": w.traffic.dataplane.in_flight}
 
     def _served_visible(self) -> dict[str, int]:
         ips = {t["ip"] for t in self._view.get("tasks", []) if t.get("ip")}
@@ -186,6 +240,8 @@ class Hub:
             if self._sections.get(key) != text:
                 self._sections[key] = text
                 changed[key] = value
+            elif key in self._view:
+                sections[key] = self._view[key]  # unchanged: the replay frames share it
         self._view = sections
         svc = sections["services"][0] if sections["services"] else None
         self._counts = {
@@ -254,11 +310,16 @@ class Hub:
     # --- messages -------------------------------------------------------------------------
 
     def clock(self) -> dict[str, Any]:
+        c = self.live.clock
+        self._sent_clock = (self.live.world.now, c.speed, c.paused)
         status = self.live.status()
         status["clock"] = view.clock_text(self.live.world, self.live.world.now)
         status["viewMs"] = round(sum(self.build_ms) / len(self.build_ms), 3) if self.build_ms else 0
         status["browsers"] = len(self.clients)
         status["viewError"] = self.view_error
+        status["replayFrom"] = self.frames[0].now if self.frames else self.live.world.now
+        if self.pace is not None:
+            status["pace"] = round(self.pace(), 3)
         return status
 
     def snapshot(self, kind: str = "hello") -> dict[str, Any]:
@@ -267,11 +328,13 @@ class Hub:
             "clock": self.clock(),
             "view": self._view,
             "served": self._served_visible(),
+            "load": self.load(),
             "series": list(self.series),
             "period": self.live.world.settings.stats_period,
             "tours": tours(),
             "scenarios": self._scenarios(),
-            "realPorts": self.live.real_ports,
+            "realPorts": self.live.real_ports if self.place["kind"] == "shared" else [],
+            "world": self.place,
             "limits": {"cpuTarget": TARGET_MAX[PredefinedMetric.CPU]},
         }
 
@@ -284,21 +347,65 @@ class Hub:
         return self._scenario_list
 
     def broadcast(self, message: dict[str, Any]) -> None:
+        self._record(message)
         text = dumps(message)
         for client in list(self.clients):
             client.put(text)
 
     def broadcast_snapshot(self, kind: str = "reset") -> None:
-        text = dumps(self.snapshot(kind))
+        snapshot = self.snapshot(kind)
+        self._record(snapshot)
+        text = dumps(snapshot)
         for client in list(self.clients):
             client.queue.put_nowait(text)
 
-    def after_command(self, notice: str | None) -> None:
-        """A command changed the world: every browser sees the new view at once."""
+    def after_command(self, notice: str | None, origin: str | None = None) -> None:
+        """A command changed the world: every browser sees the new view at once, and what
+        was done (`origin`: the browser that did it, so the others can say it was not them)."""
         changed = self._refresh_view()
         message: dict[str, Any] = {"type": "slice", "clock": self.clock(), "events": []}
         if changed:
             message["view"] = changed
         if notice:
             message["notice"] = notice
+            message["from"] = origin
         self.broadcast(message)
+
+    def external(self, notice: str) -> None:
+        """Something other than a browser changed the world (the AWS API, ecsim's API)."""
+        self.after_command(notice, "api")
+
+    # --- replay ---------------------------------------------------------------------------
+
+    def _record(self, message: dict[str, Any]) -> None:
+        clock = message.get("clock")
+        if clock is None:
+            return
+        last = self.frames[-1] if self.frames else None
+        served = message.get("served", last.served if last else {})
+        load = message.get("load", last.load if last else {"offered": 0, "inFlight": 0})
+        self.frames.append(Frame(clock["now"], clock, self._view, served, load))
+
+    def replay(self, t: float) -> dict[str, Any]:
+        """What the page showed at simulated time `t`: the last frame at or before it (the
+        oldest kept, if `t` is older)."""
+        if not self.frames:
+            raise ValueError("There is nothing to replay yet.")
+        frames = self.frames
+        lo, hi = 0, len(frames)
+        while lo < hi:  # the first frame after t
+            mid = (lo + hi) // 2
+            if frames[mid].now <= t:
+                lo = mid + 1
+            else:
+                hi = mid
+        frame = frames[max(0, lo - 1)]
+        return {
+            "t": frame.now,
+            "clock": frame.clock,
+            "view": frame.view,
+            "served": frame.served,
+            "load": frame.load,
+            "from": frames[0].now,
+            "to": frames[-1].now,
+        }

@@ -12,6 +12,7 @@ const state = {
   view: { loadBalancers: [], targetGroups: [], services: [], tasks: [], azs: [], traffic: { rate: 0 } },
   clock: { now: 0, speed: 1, paused: false, clock: "--:--:--" },
   served: {},
+  load: { offered: 0, inFlight: 0 }, // what the clients send (req/s) and what waits unanswered
   series: [],
   period: 1,
   tours: [],
@@ -22,8 +23,15 @@ const state = {
   seenEvents: new Set(),
   lastOwn: { text: "", at: 0 },
   messages: 0,
+  me: null, // this browser's id on the server: its own commands' notices are not news
+  world: { kind: "shared", classroom: false }, // the world shown: shared, or one's own
+  ownTried: false,
+  replay: null, // replaying: {t, live: the live state, kept up to date meanwhile}
 };
-window.__ecsim = { state, fps: () => flow.fps(), command, get flow() { return flow; } };
+window.__ecsim = {
+  state, fps: () => flow.fps(), command, get flow() { return flow; },
+  replay: (t) => replayAt(t), live: () => goLive(), takeOwn: () => takeOwn(),
+};
 
 const flow = new Flow($("#flow"), $("#stage"));
 let ws = null;
@@ -36,10 +44,13 @@ function connect() {
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ecsim/ui/ws`;
   ws = new WebSocket(url);
   ws.onopen = () => setConn("live", "live");
-  ws.onclose = () => {
+  const mine = ws;
+  ws.onclose = (e) => {
+    if (mine !== ws) return; // replaced by a connection to another world
     setConn("down", "reconnecting…");
     for (const resolve of state.pending.values()) resolve(null);
     state.pending.clear();
+    if (e.code === 1001) { state.ownTried = false; toast("Your world of your own was dropped (idle); back on the shared world.", "info"); }
     setTimeout(connect, 1000);
   };
   ws.onmessage = (e) => {
@@ -48,6 +59,38 @@ function connect() {
     state.messages++;
     onMessage(m);
   };
+}
+
+// Another world (one's own, or the shared one): a new stream, the page starts over from its
+// snapshot.
+function reconnect() {
+  const old = ws;
+  ws = null;
+  if (old) old.close();
+  for (const resolve of state.pending.values()) resolve(null);
+  state.pending.clear();
+  if (state.replay) goLive();
+  connect();
+}
+
+async function takeOwn() {
+  const r = await fetch("/ecsim/ui/world", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ want: "own" }),
+  }).catch(() => null);
+  const body = r ? await r.json().catch(() => ({})) : {};
+  if (!r || !r.ok) { toast(body.message || "Could not make a world of your own.", "error"); return false; }
+  sessionStorage.removeItem("ecsim-shared");
+  reconnect();
+  return true;
+}
+
+async function takeShared() {
+  const r = await fetch("/ecsim/ui/world", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ want: "shared" }),
+  }).catch(() => null);
+  if (!r || !r.ok) { toast("Could not go back to the shared world.", "error"); return; }
+  sessionStorage.setItem("ecsim-shared", "1"); // (in a classroom: do not take one again)
+  reconnect();
 }
 
 function setConn(cls, text) {
@@ -71,8 +114,19 @@ function command(cmd, args = {}) {
 
 function onMessage(m) {
   if (m.type === "hello" || m.type === "reset") {
+    if (state.replay) goLive(); // a fresh world, or a new stream: its past is not this one's
+    if (m.you) state.me = m.you;
+    if (m.world) {
+      state.world = m.world;
+      if (m.type === "hello" && m.world.classroom && m.world.kind === "shared" && !state.ownTried
+          && sessionStorage.getItem("ecsim-shared") !== "1") {
+        state.ownTried = true;
+        takeOwn(); // a classroom: every browser its own world
+      }
+    }
     state.view = m.view;
     state.served = m.served || {};
+    if (m.load) { state.load = m.load; flow.setLoad(m.load); }
     state.series = m.series || [];
     state.period = m.period || 1;
     if (m.tours) { state.tours = m.tours; state.scenarios = m.scenarios || []; renderTours(); }
@@ -87,12 +141,29 @@ function onMessage(m) {
       flow.clear();
     }
     renderAll(m.type === "hello");
+    renderWorld();
     return;
   }
   if (m.type === "slice") {
+    if (m.notice && m.from && m.from !== state.me) news(m.notice, m.from, m.clock.now);
+    if (state.replay) {
+      // replaying: the live state goes on behind the page; "Live" shows it
+      const live = state.replay.live;
+      live.clock = m.clock;
+      if (m.view) Object.assign(live.view, m.view);
+      if (m.served) Object.assign(live.served, m.served);
+      if (m.load) live.load = m.load;
+      if (m.points && m.points.length) {
+        live.series.push(...m.points);
+        if (live.series.length > SERIES_MAX) live.series.splice(0, live.series.length - SERIES_MAX);
+      }
+      renderReplayBar();
+      return;
+    }
     state.clock = m.clock;
     if (m.view) Object.assign(state.view, m.view);
     if (m.served) Object.assign(state.served, m.served);
+    if (m.load) { state.load = m.load; flow.setLoad(m.load); }
     if (m.points && m.points.length) {
       state.series.push(...m.points);
       if (state.series.length > SERIES_MAX) state.series.splice(0, state.series.length - SERIES_MAX);
@@ -104,7 +175,8 @@ function onMessage(m) {
     }
     if (m.view) renderView(); else { renderServed(); renderKpis(); }
     renderClock();
-    if (m.notice && !(m.notice === state.lastOwn.text && performance.now() - state.lastOwn.at < 3000)) {
+    renderReplayBar();
+    if (m.notice && !m.from && !(m.notice === state.lastOwn.text && performance.now() - state.lastOwn.at < 3000)) {
       toast(m.notice, "info");
     }
     return;
@@ -568,9 +640,25 @@ function renderKpis() {
   const errs = {};
   for (const p of pts) for (const [c, n] of Object.entries(p.s || {})) if (c[0] !== "2") errs[c] = (errs[c] || 0) + n;
   const errText = Object.entries(errs).map(([c, n]) => `<b style="color:${statusColour(c)}">${c}: ${fmt(n / Math.max(secs, 1))}/s</b>`).join(" ");
-  $("#kpis").innerHTML = `<span>answers <b>${fmt(secs ? total / secs : 0)}/s</b></span>`
-    + `<span>success <b id="kpi-success">${total ? ((100 * ok) / total).toFixed(1) : "–"}%</b></span>`
-    + `<span>p50 <b>${last.p50 != null ? fmt(last.p50) + " ms" : "–"}</b></span>`
+  // What really happens under overload: the clients send more than is answered, the rest
+  // waits in the targets' queues, and what is answered comes late; the share of 2xx among
+  // the answers alone would read "100 %" while requests wait half a minute.
+  const load = state.load || { offered: 0, inFlight: 0 };
+  const offered = load.offered || 0;
+  const waiting = load.inFlight || 0;
+  const waitSecs = offered ? waiting / offered : 0;
+  const slow = last.p50 != null && last.p50 >= 2000;
+  const overloaded = waitSecs >= 1 || slow;
+  const share = total ? `${((100 * ok) / total).toFixed(1)}%` : "–";
+  const success = overloaded
+    ? `<span class="kpi-warn" id="kpi-overload">overloaded: <b>${fmt(waiting)}</b> requests waiting${waitSecs >= 1 ? ` (≈${fmt(waitSecs)} s of traffic)` : ""}, answers late</span>`
+      + `<span>2xx of the answers <b id="kpi-success">${share}</b></span>`
+    : `<span>success <b id="kpi-success">${share}</b></span>`;
+  $("#kpis").innerHTML = `<span>sent <b id="kpi-sent">${fmt(offered)}/s</b></span>`
+    + `<span>answered <b id="kpi-answered">${fmt(secs ? total / secs : 0)}/s</b></span>`
+    + success
+    + `<span>p50 <b id="kpi-p50" class="${slow ? "warn" : ""}">${last.p50 != null ? fmt(last.p50) + " ms" : "–"}</b></span>`
+    + (last.p99 != null && (slow || last.p99 >= 1000) ? `<span>p99 <b>${fmt(last.p99)} ms</b></span>` : "")
     + `<span>healthy targets <b id="kpi-healthy">${healthy}</b>${also ? ` in ${esc(tgs[0].name)}${also}` : ""}${svc ? ` / desired <b>${svc.desired}</b>` : ""}</span>`
     + (errText ? `<span>errors ${errText}</span>` : "");
 }
@@ -611,6 +699,111 @@ function renderScenario() {
   const next = $("#scn-next");
   next.disabled = scn.index >= scn.steps.length;
   next.textContent = next.disabled ? "No more steps" : `Next step (${scn.steps[scn.index].label})`;
+}
+
+// --- whose world, what others changed, replay -----------------------------------------------
+
+function renderWorld() {
+  const w = state.world || { kind: "shared" };
+  const own = w.kind === "private";
+  const kind = $("#world-kind");
+  kind.className = `world-kind${own ? " private" : ""}`;
+  kind.textContent = own ? "Your own world" : "Shared world";
+  kind.title = own
+    ? "Only this browser sees and drives this world: its own clock, speed, scenario and tour. The AWS API and the ALB's ports stay on the shared world."
+    : "The world the AWS API, the ALB's real ports and every browser without a world of its own share: what they do shows here.";
+  const b = $("#world-own");
+  b.textContent = own ? "Back to the shared world" : "Take a world of my own";
+  b.title = own ? "Drop this world and watch the shared one" : "A private copy of the seed's world, with its own clock (one click)";
+  if (own) $("#world-news").textContent = "";
+}
+
+// A change someone else made to the shared world: another browser, the AWS API, ecsim's API.
+function news(notice, from, at) {
+  let text;
+  if (from === "api") text = notice.charAt(0).toUpperCase() + notice.slice(1);
+  else if (/^the world was reset/.test(notice)) text = `Another browser reset the world${notice.replace(/^the world was reset/, "")}`;
+  else if (from === "post") text = `A command sent to /ecsim/ui/command: ${notice}`;
+  else text = `Another browser: ${notice}`;
+  const el = $("#world-news");
+  el.textContent = `${simClock(at)} ${text}`;
+  el.title = el.textContent;
+  toast(text, "info");
+}
+
+const replayReq = { busy: false, next: null };
+function renderReplayBar() {
+  const live = state.replay ? state.replay.live.clock : state.clock;
+  const slider = $("#replay");
+  const from = live.replayFrom != null ? live.replayFrom : live.now;
+  slider.min = String(from);
+  slider.max = String(live.now);
+  if (!state.replay) {
+    slider.value = String(live.now);
+    $("#replay-at").textContent = "live";
+  } else if (document.activeElement !== slider) {
+    slider.value = String(state.replay.t);
+  }
+  slider.disabled = !(live.now > from);
+  $("#replay-live").hidden = !state.replay;
+  const span = Math.max(0, live.now - from);
+  slider.setAttribute("aria-valuetext", state.replay ? `replaying ${simClock(state.replay.t)}` : "live");
+  slider.title = `Scrub back over the last ${fmt(span / 60)} simulated minutes (read-only); Live returns`;
+}
+
+// Show what the page showed at simulated time t (read-only), from the server's frames.
+async function replayAt(t) {
+  replayReq.next = t;
+  if (replayReq.busy) return null;
+  let last = null;
+  while (replayReq.next != null) {
+    const want = replayReq.next;
+    replayReq.next = null;
+    replayReq.busy = true;
+    const r = await command("replay", { t: want });
+    replayReq.busy = false;
+    if (r && r.data) { showReplay(r.data); last = r.data; }
+  }
+  return last;
+}
+
+function showReplay(d) {
+  if (!state.replay) {
+    state.replay = { t: d.t, live: { view: state.view, served: state.served, series: state.series, clock: state.clock, load: state.load } };
+    document.body.classList.add("replaying");
+    const controls = $(".controls");
+    if (controls) controls.inert = true;
+    for (const id of ["#play", "#step", "#step10", "#speed", "#reset"]) $(id).disabled = true;
+    flow.clear();
+  }
+  state.replay.t = d.t;
+  state.view = d.view;
+  state.served = { ...d.served };
+  state.clock = { ...d.clock };
+  state.load = d.load || { offered: 0, inFlight: 0 };
+  flow.setLoad(state.load);
+  state.series = state.replay.live.series.filter((p) => p.t <= d.t);
+  renderView();
+  renderClock();
+  chartsDue = true;
+  $("#replay-at").textContent = `replay ${simClock(d.t)}`;
+  renderReplayBar();
+}
+
+function goLive() {
+  if (!state.replay) return;
+  const live = state.replay.live;
+  state.replay = null;
+  Object.assign(state, { view: live.view, served: live.served, series: live.series, clock: live.clock, load: live.load });
+  flow.setLoad(state.load);
+  document.body.classList.remove("replaying");
+  const controls = $(".controls");
+  if (controls) controls.inert = false;
+  for (const id of ["#play", "#step", "#step10", "#speed", "#reset"]) $(id).disabled = false;
+  renderView();
+  renderClock();
+  chartsDue = true;
+  renderReplayBar();
 }
 
 // --- commands from the page ----------------------------------------------------------------
@@ -698,6 +891,14 @@ function bind() {
     const scn = state.view.scenario;
     if (scn) command("scenario", { name: scn.name }).then(own);
   });
+  $("#world-own").addEventListener("click", () => (state.world.kind === "private" ? takeShared() : takeOwn()));
+  const slider = $("#replay");
+  slider.addEventListener("input", () => {
+    const live = state.replay ? state.replay.live.clock : state.clock;
+    const t = Number(slider.value);
+    if (t >= live.now - 1e-6) goLive(); else replayAt(t);
+  });
+  $("#replay-live").addEventListener("click", goLive);
   // (a step's own toast would repeat the tour box; the end of the tour is worth one)
   $("#tour-next").addEventListener("click", () => tourCommand("next").then((r) => { if (r && !state.view.tour) own(r); }));
   $("#tour-end").addEventListener("click", endTour);

@@ -132,7 +132,9 @@ export class Flow {
       return;
     }
     const wallSpan = Math.min(2000, Math.max(100, (simSeconds / Math.max(speed, 0.01)) * 1000));
-    this.mode = this.rate.total * speed > MAX_DOTS_PER_SECOND ? "volume" : "dots";
+    this.speed = speed;
+    const offered = this.load ? this.load.offered : 0;
+    this.mode = Math.max(this.rate.total, offered) * speed > MAX_DOTS_PER_SECOND ? "volume" : "dots";
     this.rateVersion = (this.rateVersion || 0) + 1;
     if (this.mode !== "dots" || this.reduced || !total) return;
     // pair answers with targets: error answers go first to targets that are not healthy
@@ -169,6 +171,15 @@ export class Flow {
   }
 
   setControl(status) { this.control = status; }
+
+  // what the clients send (requests/s) and how many wait unanswered: the client edge is
+  // labelled with what is sent
+  setLoad(load) {
+    const offered = load.offered || 0, waiting = load.inFlight || 0;
+    if (this.load && this.load.offered === offered) { this.load.waiting = waiting; return; }
+    this.load = { offered, waiting };
+    this.rateVersion = (this.rateVersion || 0) + 1;
+  }
 
   fps() {
     const s = this.fpsSamples;
@@ -318,7 +329,10 @@ export class Flow {
         if (g.targets.size <= 12) this.label(ctx, `${fmt(r)}/s`, (g.tg.x + g.tg.w + task.x) / 2, (row.y + row.h / 2 + task.y + task.h / 2) / 2 - 9);
       }
     }
-    if (ca) this.label(ctx, `${fmt(total)} req/s`, (ca[0].x + ca[1].x) / 2, Math.min(ca[0].y, ca[1].y) - 14);
+    // the client edge: what the clients send (an overloaded service answers fewer, late: the
+    // page's numbers say how many wait; the edges to the tasks carry what is answered)
+    const offered = this.load ? this.load.offered : total;
+    if (ca) this.label(ctx, `${fmt(offered)} req/s`, (ca[0].x + ca[1].x) / 2, Math.min(ca[0].y, ca[1].y) - 14);
     ctx.restore();
   }
 
