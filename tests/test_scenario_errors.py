@@ -122,7 +122,7 @@ def test_fault_durations_are_written_as_durations_and_run_in_seconds() -> None:
         ),
         pytest.param(
             BASE.replace("running_count(home-service)", "runing_count(home-service)"),
-            "broken.yaml:26: expect[0].that: unknown metric 'runing_count' (did you mean 'running_count'?); expected one of: desired_count, running_count, pending_count, healthy_targets, unhealthy_targets, initial_targets, draining_targets, registered_targets, requests, rps, availability, latency_p50, latency_p99, from_elb, from_target, status_<code> (e.g. status_5xx)",
+            "broken.yaml:26: expect[0].that: unknown metric 'runing_count' (did you mean 'running_count'?); expected one of: desired_count, running_count, pending_count, lifecycle_stage, healthy_targets, unhealthy_targets, initial_targets, draining_targets, registered_targets, production_weight, test_weight, requests, rps, availability, latency_p50, latency_p99, from_elb, from_target, status_<code> (e.g. status_5xx)",
             id="unknown-metric",
         ),
         pytest.param(
@@ -156,7 +156,7 @@ def test_fault_durations_are_written_as_durations_and_run_in_seconds() -> None:
         ),
         pytest.param(
             BASE.replace("${task:home-service}", "${tsk:home-service}"),
-            "broken.yaml:24: timeline[0].with.task: unknown reference kind 'tsk'; expected one of: task, task-ip, task-instance, spot-task, target-group, load-balancer, listener, task-definition, instance, container-instance, subnet, subnets, vpc, security-group",
+            "broken.yaml:24: timeline[0].with.task: unknown reference kind 'tsk'; expected one of: task, task-ip, task-instance, spot-task, target-group, load-balancer, listener, task-definition, service-deployment, instance, container-instance, subnet, subnets, vpc, security-group",
             id="bad-ref",
         ),
         pytest.param(
@@ -207,12 +207,12 @@ def test_fault_durations_are_written_as_durations_and_run_in_seconds() -> None:
         ),
         pytest.param(
             BASE.replace("running_count(home-service) == 3", "running_count(home-service) == 3%"),
-            "broken.yaml:26: expect[0].that: '%' only goes with availability; got 'running_count(home-service) == 3%'",
+            "broken.yaml:26: expect[0].that: '%' only goes with availability, production_weight and test_weight; got 'running_count(home-service) == 3%'",
             id="percent",
         ),
         pytest.param(
             BASE.replace("duration: 2m\n", "duration: 2m\nsettings: {scheduler: {intervall: 5}}\n"),
-            "broken.yaml:3: settings: unknown setting scheduler.intervall; expected one of ['circuit_breaker_max_threshold', 'circuit_breaker_min_threshold', 'event_dedup', 'healthy_without_checks_after', 'interval', 'reaction', 'start_replacement_first', 'start_throttle_first', 'start_throttle_max']",
+            "broken.yaml:3: settings: unknown setting scheduler.intervall; expected one of ['circuit_breaker_max_threshold', 'circuit_breaker_min_threshold', 'event_dedup', 'healthy_without_checks_after', 'hook_duration', 'interval', 'reaction', 'start_replacement_first', 'start_throttle_first', 'start_throttle_max']",
             id="settings",
         ),
         pytest.param(

@@ -366,3 +366,33 @@ def test_the_managers_controls_refuse_a_deleted_service() -> None:
         commands.run(live, {"cmd": "scheduler", "args": {"action": "restore", **args}})
     svc = live.world.ecs.describe_services(cluster="home", services=["home-service"])
     assert svc["services"][0]["controllerStatus"] == "ACTIVE"
+
+
+def test_a_canary_shows_both_target_groups_with_their_share_of_production() -> None:
+    """The service's two groups and its rules' weights, as DescribeRules has them: all to
+    blue before, 90/10 during the canary, then 0/100 (docs/behaviour.md, "Blue/green, linear
+    and canary deployments")."""
+    from ecsim.scenario import load
+    from ecsim.scenario.build import build
+
+    w = World(0)
+    build(w, load("canary-deployment"))
+    w.advance(120)
+    (svc,) = view.build(w, set())["services"]
+    shift = svc["trafficShift"]
+    blue, green = shift["targetGroups"]
+    assert "/home-blue/" in blue and "/home-green/" in green
+    assert shift["production"] == {blue: 100.0, green: 0.0}
+    assert shift["test"] == {blue: 100.0, green: 0.0}
+    assert shift["label"] == "home-blue 100 % · home-green 0 %"
+    w.ecs.update_service(cluster="home", service="home-service", taskDefinition="home-app:2")
+    w.advance(150)  # green healthy, the hook answered: the canary's 10 %
+    (svc,) = view.build(w, set())["services"]
+    shift = svc["trafficShift"]
+    assert shift["production"] == {blue: 90.0, green: 10.0}
+    assert shift["test"] == {blue: 0.0, green: 100.0}
+    assert shift["label"] == "home-blue 90 % · home-green 10 %"
+    w.advance(600)
+    (svc,) = view.build(w, set())["services"]
+    assert svc["trafficShift"]["label"] == "home-blue 0 % · home-green 100 %"
+    assert view.traffic_shift(w, {"loadBalancers": [{"targetGroupArn": blue}]}) is None

@@ -7,6 +7,7 @@ from ecsim.model.events import (
     ControllerStatusChanged,
     DeploymentChanged,
     Event,
+    ForwardWeightsChanged,
     InfrastructureChanged,
     ScalingActivity,
     ServiceEvent,
@@ -36,6 +37,9 @@ def describe(e: Event) -> str | None:
         return f"target {e.target_id}:{e.port} -> {e.state}{why}"
     if isinstance(e, DeploymentChanged):
         return f"deployment {e.deployment_id} {e.status} {e.rollout_state}"
+    if isinstance(e, ForwardWeightsChanged):  # ECS shifting traffic (blue/green, canary, ...)
+        weights = ", ".join(f"{arn.rsplit('/', 2)[-2]} {w}" for arn, w in e.weights)
+        return f"listener rule {e.rule.rsplit('/', 1)[-1][:8]} forwards by weight: {weights}"
     if isinstance(e, ScalingActivity):
         return scaling_text(e)
     if isinstance(e, TaskFaultChanged):

@@ -60,6 +60,7 @@ class Builder:
         self.s = scenario
         self.tg_arns: dict[str, str] = {}
         self.lb_arns: dict[str, str] = {}
+        self.rule_arns: dict[str, str] = {}  # a named rule's ARN
         self.families: dict[str, dict[str, Any]] = {}
 
     def call(self, path: str, fn: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any]:
@@ -284,7 +285,7 @@ class Builder:
                     conditions.append({"Field": "path-pattern", "Values": rule["path"]})
                 if "host" in rule:
                     conditions.append({"Field": "host-header", "Values": rule["host"]})
-                self.call(
+                made_rule = self.call(
                     f"{where}.rules[{j}]",
                     self.w.elbv2.create_rule,
                     ListenerArn=listener_arn,
@@ -292,6 +293,8 @@ class Builder:
                     Conditions=conditions,
                     Actions=[self.action(where, rule["action"])],
                 )
+                if "name" in rule:
+                    self.rule_arns[rule["name"]] = made_rule["Rules"][0]["RuleArn"]
 
     def service(self, path: str, svc: dict[str, Any]) -> None:
         family = svc["task_definition"].split(":")[0]
@@ -330,6 +333,9 @@ class Builder:
                 "enable": True,
                 "rollback": bool(watched.get("rollback", True)),
             }
+        spec = svc.get("deployment")
+        if spec is not None:
+            params["deploymentConfiguration"].update(strategy(spec, svc["name"], self.arn_parts()))
         if "capacity_provider_strategy" in svc:
             # the providers a strategy names are associated with the cluster first, as
             # infrastructure code does (PutClusterCapacityProviders)
@@ -377,11 +383,46 @@ class Builder:
                 }
                 for name in groups
             ]
+            if spec is not None and "alternate_target_group" in spec:
+                # blue is the service's first group (docs/scenarios.md, "Blue/green, linear
+                # and canary deployments")
+                params["loadBalancers"][0]["advancedConfiguration"] = self.advanced(spec)
             if "health_check_grace_period" in svc:
                 params["healthCheckGracePeriodSeconds"] = seconds(svc["health_check_grace_period"])
-        self.call(path, self.w.ecs.create_service, **params)
+        try:
+            self.w.ecs.create_service(**params)
+        except AwsError as e:
+            # a refusal of the deployment's values names the deployment block's line
+            where = path
+            if spec is not None and any(word in e.message for word in DEPLOYMENT_WORDS):
+                where = f"{path}.deployment"
+            raise ScenarioError(
+                self.s.file,
+                self.s.lines.get(where),
+                where,
+                f"AWS refused create_service: {e.code}: {e.message}",
+            ) from None
         if "auto_scaling" in svc:
             self.auto_scaling(f"{path}.auto_scaling", svc)
+
+    def arn_parts(self) -> tuple[str, str]:
+        """The world's region and account (for the placeholder IAM and Lambda ARNs)."""
+        some = next(iter(self.tg_arns.values()), "arn:aws:ecs:us-east-1:123456789012:x")
+        parts = some.split(":")
+        return parts[3], parts[4]
+
+    def advanced(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """loadBalancers[0].advancedConfiguration; the role is a placeholder (no IAM is
+        checked)."""
+        _, account = self.arn_parts()
+        config = {
+            "alternateTargetGroupArn": self.tg_arns[spec["alternate_target_group"]],
+            "productionListenerRule": self.rule_arns[spec["production_rule"]],
+            "roleArn": f"arn:aws:iam::{account}:role/ecsInfrastructureRoleForLoadBalancers",
+        }
+        if "test_rule" in spec:
+            config["testListenerRule"] = self.rule_arns[spec["test_rule"]]
+        return config
 
     def auto_scaling(self, path: str, svc: dict[str, Any]) -> None:
         """RegisterScalableTarget and one target tracking PutScalingPolicy per entry (the
@@ -446,6 +487,65 @@ class Builder:
                 f"(target_group, or the service's first); got {name!r}",
             )
         return f"{lbs[0].split(':loadbalancer/', 1)[1]}/{arn.rsplit(':', 1)[1]}"
+
+
+# Words of ECS's refusals of a deploymentConfiguration or advancedConfiguration.
+DEPLOYMENT_WORDS = (
+    "strategy",
+    "bakeTimeInMinutes",
+    "linearConfiguration",
+    "canaryConfiguration",
+    "stepPercent",
+    "canaryPercent",
+    "lifecycle",
+    "hook",
+    "advancedConfiguration",
+    "alternateTargetGroupArn",
+    "ListenerRule",
+)
+
+
+def minutes(value: Any) -> int:
+    return round(parse_duration(value) / 60)
+
+
+def strategy(spec: dict[str, Any], service: str, where: tuple[str, str]) -> dict[str, Any]:
+    """deploymentConfiguration's strategy members for a service's `deployment` block; a
+    hook's function and role are placeholders in the world's region and account."""
+    region, account = where
+    out: dict[str, Any] = {"strategy": spec["strategy"]}
+    if "bake" in spec:
+        out["bakeTimeInMinutes"] = minutes(spec["bake"])
+    for block, key, percent, bake in (
+        ("linear", "linearConfiguration", "stepPercent", "stepBakeTimeInMinutes"),
+        ("canary", "canaryConfiguration", "canaryPercent", "canaryBakeTimeInMinutes"),
+    ):
+        if block in spec:
+            config: dict[str, Any] = {}
+            if "percent" in spec[block]:
+                config[percent] = float(spec[block]["percent"])
+            if "bake" in spec[block]:
+                config[bake] = minutes(spec[block]["bake"])
+            out[key] = config
+    hooks = []
+    for n, hook in enumerate(spec.get("hooks", []), start=1):
+        function = hook.get("function", f"{service}-hook-{n}")
+        made: dict[str, Any] = {
+            "hookTargetArn": f"arn:aws:lambda:{region}:{account}:function:{function}",
+            "roleArn": f"arn:aws:iam::{account}:role/ecsLambdaHookRole",
+            "lifecycleStages": list(hook["stages"]),
+        }
+        if "details" in hook:
+            made["hookDetails"] = hook["details"]
+        if "timeout" in hook or "on_timeout" in hook:
+            made["timeoutConfiguration"] = {
+                "timeoutInMinutes": minutes(hook.get("timeout", "1440m")),
+                "action": hook.get("on_timeout", "ROLLBACK"),
+            }
+        hooks.append(made)
+    if hooks:
+        out["lifecycleHooks"] = hooks
+    return out
 
 
 METRICS = {

@@ -39,6 +39,12 @@ def fmt(value: float | None) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.3g}"
 
 
+def fmt_of(c: Condition, value: float | None) -> str:
+    """A value of `c`'s metric: a stage's name, a weight's %, else a number."""
+    shown = c.show(value)
+    return fmt(value) if shown is None else shown
+
+
 class Checker:
     def __init__(
         self,
@@ -84,7 +90,7 @@ class Checker:
         what = f"{c.metric}({self.subjects(c)})"
         if e.at is not None:
             value = series.value_at(e.at)
-            return Outcome(e, c.holds(value), f"{what} was {fmt(value)} at {clock(e.at)}")
+            return Outcome(e, c.holds(value), f"{what} was {fmt_of(c, value)} at {clock(e.at)}")
         if e.within is not None:
             windows = self.windows(e)
             if not windows:
@@ -94,18 +100,20 @@ class Checker:
                 since = series.last_became(a, b, c.holds)
                 if since is None:
                     ok = False
-                    details.append(f"{what} was {fmt(series.value_at(b))} {clock(b - a)} {words}")
+                    details.append(
+                        f"{what} was {fmt_of(c, series.value_at(b))} {clock(b - a)} {words}"
+                    )
                 else:
                     details.append(f"held from {clock(since - a)} {words}")
             return Outcome(e, ok, "; ".join(details))
         ((a, b, words),) = self.windows(e)
         bad = series.first_where(a, b, lambda v: not c.holds(v))
         if bad is not None:
-            return Outcome(e, False, f"{what} was {fmt(bad[1])} at {clock(bad[0])}")
+            return Outcome(e, False, f"{what} was {fmt_of(c, bad[1])} at {clock(bad[0])}")
         return Outcome(
             e,
             True,
-            f"{what} stayed between {fmt(series.lowest(a, b))} and {fmt(series.highest(a, b))} {words}",
+            f"{what} stayed between {fmt_of(c, series.lowest(a, b))} and {fmt_of(c, series.highest(a, b))} {words}",
         )
 
     def traffic_condition(self, e: Expectation, c: Condition) -> Outcome:

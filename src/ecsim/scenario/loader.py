@@ -217,6 +217,7 @@ class _Checker:
         tgs = self.unique(world.get("target_groups", []), "name", ("world", "target_groups"))
         lbs = world.get("load_balancers", [])
         self.unique(lbs, "name", ("world", "load_balancers"))
+        rules: dict[str, Path] = {}  # a rule's name -> where it is
         for i, lb in enumerate(lbs):
             base: Path = ("world", "load_balancers", i)
             self.azs((*base, "azs"), lb.get("azs", []))
@@ -229,6 +230,14 @@ class _Checker:
                             (*lp, "rules", k), "a rule needs a condition: path, host or both"
                         )
                     self.action((*lp, "rules", k, "action"), rule["action"], tgs)
+                    if "name" in rule:
+                        if rule["name"] in rules:
+                            raise self.fail(
+                                (*lp, "rules", k, "name"),
+                                f"{rule['name']!r} is already the name of "
+                                f"{field_name(rules[rule['name']])}; expected a name used once",
+                            )
+                        rules[rule["name"]] = (*lp, "rules", k)
         alarms = self.unique(world.get("alarms", []), "name", ("world", "alarms"))
         for i, alarm in enumerate(world.get("alarms", [])):
             ap: Path = ("world", "alarms", i)
@@ -264,12 +273,97 @@ class _Checker:
             for j, name in enumerate(watched):
                 self.known((*watched_path, j), name, alarms, "alarm")
             self.azs((*sp, "azs"), svc.get("azs", []))
+            if "deployment" in svc:
+                self.deployment((*sp, "deployment"), svc, tgs, list(rules))
             if "health_check_grace_period" in svc and not svc.get("target_groups"):
                 raise self.fail(
                     (*sp, "health_check_grace_period"),
                     "a health check grace period needs target_groups (AWS: only valid for "
                     "services configured to use load balancers)",
                 )
+
+    def deployment(self, path: Path, svc: dict[str, Any], tgs: list[str], rules: list[str]) -> None:
+        """A service's `deployment`: its durations whole minutes, its percents multiples of
+        0.1, its strategy's own block only, its target group and rules defined (AWS checks the
+        rest when the world is built: docs/behaviour.md, "Blue/green, linear and canary
+        deployments")."""
+        spec = svc["deployment"]
+        strategy = spec["strategy"]
+        self.minutes((*path, "bake"), spec)
+        for block, wanted in (("linear", "LINEAR"), ("canary", "CANARY")):
+            if block in spec and strategy != wanted:
+                raise self.fail(
+                    (*path, block),
+                    f"`{block}` goes with strategy {wanted}; got {strategy}",
+                    key=True,
+                )
+            if block in spec:
+                self.minutes((*path, block, "bake"), spec[block])
+                self.tenths((*path, block, "percent"), spec[block])
+        if strategy == "BLUE_GREEN" and "bake" not in spec:
+            raise self.fail(path, "strategy BLUE_GREEN needs a bake time (bakeTimeInMinutes)")
+        shifts = strategy != "ROLLING"
+        own = svc.get("target_groups", [])
+        if "alternate_target_group" in spec:
+            where: Path = (*path, "alternate_target_group")
+            self.known(where, spec["alternate_target_group"], tgs, "target group")
+            if not own:
+                raise self.fail(
+                    where, "an alternate target group needs the service's target_groups"
+                )
+            if spec["alternate_target_group"] == own[0]:
+                raise self.fail(
+                    where,
+                    f"expected a target group other than the service's own {own[0]!r} (the "
+                    "group green registers in)",
+                )
+        for key in ("production_rule", "test_rule"):
+            if key in spec:
+                self.known((*path, key), spec[key], rules, "rule name")
+        linked = [k for k in ("alternate_target_group", "production_rule") if k in spec]
+        if len(linked) == 1 or ("test_rule" in spec and not linked):
+            raise self.fail(
+                path,
+                "alternate_target_group and production_rule go together "
+                "(advancedConfiguration), and test_rule with them",
+            )
+        if shifts and own and not linked:
+            raise self.fail(
+                path,
+                f"strategy {strategy} behind a load balancer needs alternate_target_group and "
+                "production_rule (advancedConfiguration)",
+            )
+        if not shifts and "hooks" in spec:
+            raise self.fail(
+                (*path, "hooks"),
+                "lifecycle hooks need strategy BLUE_GREEN, LINEAR or CANARY",
+                key=True,
+            )
+        for i, hook in enumerate(spec.get("hooks", [])):
+            if "timeout" in hook:
+                minutes = self.minutes((*path, "hooks", i, "timeout"), hook)
+                if minutes is not None and minutes < 1:
+                    raise self.fail(
+                        (*path, "hooks", i, "timeout"),
+                        f"expected at least 1m (timeoutInMinutes); got {show(hook['timeout'])}",
+                    )
+
+    def minutes(self, path: Path, block: dict[str, Any]) -> int | None:
+        """The whole minutes of the duration at `path`'s last key in `block`, if given."""
+        key = str(path[-1])
+        if key not in block:
+            return None
+        seconds = self.duration(path, block[key])
+        if seconds % 60:
+            raise self.fail(
+                path, f"expected whole minutes, as AWS takes them (5m, 1h); got {show(block[key])}"
+            )
+        return int(seconds // 60)
+
+    def tenths(self, path: Path, block: dict[str, Any]) -> None:
+        value = block.get(str(path[-1]))
+        if value is not None and abs(value * 10 - round(value * 10)) > 1e-6:
+            raise self.fail(path, f"expected a multiple of 0.1, as AWS takes it; got {show(value)}")
 
     def action(self, path: Path, action: dict[str, Any], tgs: list[str]) -> None:
         forward = action.get("forward")

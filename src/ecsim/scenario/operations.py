@@ -40,10 +40,15 @@ DURATIONS = {v.do: v.durations for v in catalog.VERBS if v.durations}
 
 def names(surface: str) -> list[str]:
     cls = SURFACES[surface]
+    found: dict[
+        str, Any
+    ] = {}  # the class's own and its mixins' (EcsApi's service deployments, tagging, ...)
+    for base in reversed(cls.__mro__[:-1]):
+        found.update(vars(base))
     return sorted(
         n
-        for n, v in vars(cls).items()
-        if not n.startswith("_") and callable(v) and not isinstance(v, property)
+        for n, v in found.items()
+        if not n.startswith("_") and callable(v) and not isinstance(v, property | type)
     )
 
 

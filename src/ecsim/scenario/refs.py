@@ -10,6 +10,8 @@ ARN before the task exists.
     ${load-balancer:home-alb}   a load balancer's ARN
     ${listener:home-alb:80}     a listener's ARN (port optional when there is one)
     ${task-definition:home-app} the latest ACTIVE revision's ARN (or home-app:2)
+    ${service-deployment:home-service} the ARN of the service's newest deployment record
+                                (StopServiceDeployment)
     ${instance:home:0}          the EC2 instance ID of a cluster's first container instance
     ${container-instance:home:0} that container instance's ARN (UpdateContainerInstancesState)
     ${subnet:us-east-1a}        the default subnet of an Availability Zone
@@ -34,6 +36,7 @@ KINDS: dict[str, tuple[int, int]] = {  # kind -> (least, most) arguments
     "load-balancer": (1, 1),
     "listener": (1, 2),
     "task-definition": (1, 1),
+    "service-deployment": (1, 1),
     "instance": (1, 2),
     "container-instance": (1, 2),
     "subnet": (1, 1),
@@ -148,6 +151,13 @@ def _lookup(w: World, kind: str, args: list[str]) -> Any:
     if kind == "task-definition":
         td = w.ecs.describe_task_definition(taskDefinition=args[0])["taskDefinition"]
         return td["taskDefinitionArn"]
+    if kind == "service-deployment":
+        for cluster in w.ecs.list_clusters()["clusterArns"]:
+            if w.ecs.describe_services(cluster=cluster, services=args)["services"]:
+                found = w.ecs.list_service_deployments(cluster=cluster, service=args[0])
+                if found["serviceDeployments"]:
+                    return found["serviceDeployments"][0]["serviceDeploymentArn"]
+        raise RefError(f"service {args[0]!r} has no deployment")
     if kind in ("instance", "container-instance"):
         arns = w.ecs.list_container_instances(cluster=args[0])["containerInstanceArns"]
         if not arns:

@@ -207,6 +207,30 @@ class Runner:
                     groups = [arn_name(lb["targetGroupArn"]) for lb in svc["loadBalancers"]]
                     if svc["status"] != "INACTIVE":
                         self.services[svc["serviceName"]] = groups
+                    self.watch_rules(svc)
+
+    def watch_rules(self, svc: dict[str, Any]) -> None:
+        """The production and test listener rules of a service that shifts traffic
+        (`advancedConfiguration`), for production_weight and test_weight: their weights as
+        they are when first seen, then each change ECS makes (ForwardWeightsChanged)."""
+        for lb in svc["loadBalancers"]:
+            config = lb.get("advancedConfiguration", {})
+            for key, role in (
+                ("productionListenerRule", "production"),
+                ("testListenerRule", "test"),
+            ):
+                arn = config.get(key)
+                if arn is None or arn in self.fold.rule_roles:
+                    continue
+                rule = self.w.elbv2.describe_rules(RuleArns=[arn])["Rules"][0]
+                weights = [
+                    (g["TargetGroupArn"], int(g.get("Weight", 1)))
+                    for action in rule["Actions"]
+                    if action["Type"] == "forward"
+                    for g in action.get("ForwardConfig", {}).get("TargetGroups", [])
+                    or [{"TargetGroupArn": action["TargetGroupArn"]}]
+                ]
+                self.fold.watch_rule(arn, role, weights)
 
     def on_event(self, e: Event) -> None:
         """Application Auto Scaling sets a desired count between two steps: record it when

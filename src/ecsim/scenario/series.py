@@ -1,5 +1,8 @@
 """Time series folded from a world's event stream (`w.events()`): tasks per service by state,
-targets per target group by health state, answers per second by status and by source.
+targets per target group by health state, answers per second by status and by source, the
+share of a service's production and test listener rules each target group gets
+(`ForwardWeightsChanged`), and the lifecycle stage of a service's traffic-shifting deployment
+(its service events).
 
 Every series is a step function in scenario time (seconds since the scenario started): it
 holds a value from one change to the next. Changes at the same instant collapse into one, so
@@ -16,14 +19,18 @@ from dataclasses import dataclass, field
 
 from ecsim.model.events import (
     Event,
+    ForwardWeightsChanged,
     RequestsCompleted,
     ScalingActivity,
     ServiceEvent,
     TargetHealthChanged,
     TaskStateChanged,
 )
+from ecsim.scenario.conditions import NO_STAGE, STAGES
 
 PENDING_STATES = ("PROVISIONING", "PENDING", "ACTIVATING")
+ENTERED_STAGE = "entered lifecycle stage "  # ecsim's event (model/ecs/messages.py)
+RULE_ROLES = ("production", "test")
 TARGET_STATES = ("initial", "healthy", "unhealthy", "draining", "unused", "unavailable")
 
 
@@ -120,6 +127,9 @@ class Fold:
         self.sources: dict[str, dict[int, Counter[str]]] = {}
         self.service_events: list[ServiceEvent] = []
         self.scaling_activities: list[ScalingActivity] = []
+        self.rule_roles: dict[str, str] = {}  # rule ARN -> production | test (`watch_rule`)
+        self.weights: dict[str, dict[str, Series]] = {r: {} for r in RULE_ROLES}  # role -> tg
+        self.stages: dict[str, Series] = {}  # service -> index in STAGES
 
     def fold(self, events: Iterable[Event]) -> Fold:
         for e in events:
@@ -131,6 +141,13 @@ class Fold:
 
     def target_series(self, tg: str) -> dict[str, Series]:
         return self.targets.setdefault(tg, {s: Series() for s in (*TARGET_STATES, "registered")})
+
+    def watch_rule(self, arn: str, role: str, weights: list[tuple[str, int]]) -> None:
+        """A service's production or test listener rule, with its weights as they are now
+        (before any change the events show)."""
+        self.rule_roles[arn] = role
+        for tg, share in _shares(weights).items():
+            self.weights[role].setdefault(tg, Series()).initial = share
 
     def set_desired(self, t: float, service: str, count: int) -> None:
         self.desired.setdefault(service, Series()).set(t - self.t0, float(count))
@@ -165,8 +182,19 @@ class Fold:
             second = math.floor(t - e.period + 1e-9)
             self.answers.setdefault(lb, defaultdict(Counter))[second].update(e.by_status)
             self.sources.setdefault(lb, defaultdict(Counter))[second].update(e.by_source)
+        elif isinstance(e, ForwardWeightsChanged):
+            role = self.rule_roles.get(e.rule)
+            if role is not None:
+                shares = _shares(list(e.weights))
+                for tg in sorted({*shares, *self.weights[role]}):
+                    self.weights[role].setdefault(tg, Series()).set(t, shares.get(tg, 0.0))
         elif isinstance(e, ServiceEvent):
             self.service_events.append(e)
+            _, found, stage = e.message.rstrip(".").partition(ENTERED_STAGE)
+            if found and stage in STAGES:
+                self.stages.setdefault(e.service, Series(initial=NO_STAGE)).set(
+                    t, float(STAGES.index(stage))
+                )
         elif isinstance(e, ScalingActivity):
             self.scaling_activities.append(e)
 
@@ -176,6 +204,11 @@ class Fold:
         """The series of a state metric (see conditions.py) of a service or target group."""
         if metric == "desired_count":
             return self.desired.get(subject, Series())
+        if metric == "lifecycle_stage":
+            return self.stages.get(subject, Series(initial=NO_STAGE))
+        if metric in ("production_weight", "test_weight"):
+            role = metric.removesuffix("_weight")
+            return self.weights[role].get(subject, Series())
         if metric in ("running_count", "pending_count"):
             key = "RUNNING" if metric == "running_count" else "PENDING"
             return self.service_series(subject)[key]
@@ -190,3 +223,10 @@ class Fold:
                 for second, counts in per_second.items():
                     out[second].update(counts)
         return dict(sorted(out.items()))
+
+
+def _shares(weights: list[tuple[str, int]]) -> dict[str, float]:
+    """{target group name: % of the rule's traffic} for a forward action's (ARN, weight)
+    pairs; all 0 when every weight is 0."""
+    total = sum(w for _, w in weights)
+    return {arn_name(arn): (100.0 * w / total if total else 0.0) for arn, w in weights}

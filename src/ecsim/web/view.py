@@ -337,9 +337,61 @@ def _service(w: World, cluster: str, s: Mapping[str, Any], log: FaultLog) -> dic
             "threshold": cb.get("threshold"),
         },
         "deployments": deployments,
+        "trafficShift": traffic_shift(w, s),
         "autoScaling": auto_scaling(w, cluster, s["serviceName"]),
         "events": events,
     }
+
+
+def _shares(w: World, rule_arn: str | None) -> dict[str, float] | None:
+    """{target group ARN: % of the rule's traffic} of a rule's forward action (DescribeRules);
+    None without a rule."""
+    if not rule_arn:
+        return None
+    try:
+        (rule,) = w.elbv2.describe_rules(RuleArns=[rule_arn])["Rules"]
+    except AwsError:  # the rule is gone
+        return None
+    weights = [
+        (g["TargetGroupArn"], int(g.get("Weight", 1)))
+        for action in rule["Actions"]
+        if action["Type"] == "forward"
+        for g in action.get("ForwardConfig", {}).get("TargetGroups", [])
+        or [{"TargetGroupArn": action["TargetGroupArn"]}]
+    ]
+    total = sum(n for _, n in weights)
+    return {arn: round(100.0 * n / total, 1) if total else 0.0 for arn, n in weights}
+
+
+def traffic_shift(w: World, s: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A blue/green, linear or canary service's two target groups and the share of its
+    production and test listener rules each gets now, as DescribeRules shows them during a
+    shift (docs/behaviour.md, "Blue/green, linear and canary deployments"); None for a
+    service without `advancedConfiguration`."""
+    for lb in s.get("loadBalancers", []):
+        config = lb.get("advancedConfiguration")
+        if not config:
+            continue
+        groups = [lb["targetGroupArn"], config["alternateTargetGroupArn"]]
+        production = _shares(w, config.get("productionListenerRule")) or {}
+        test = _shares(w, config.get("testListenerRule"))
+        names = {g: _tail_name(g) for g in groups}
+        label = " · ".join(
+            f"{names[g]} {production.get(g, 0.0):g} %" for g in groups if g in production
+        )
+        return {
+            "targetGroups": groups,
+            "production": {g: production.get(g, 0.0) for g in groups},
+            "test": None if test is None else {g: test.get(g, 0.0) for g in groups},
+            "label": label,
+        }
+    return None
+
+
+def _tail_name(tg_arn: str) -> str:
+    """`home-tg` of a target group ARN (`...:targetgroup/home-tg/<id>`)."""
+    parts = tg_arn.rsplit("/", 2)
+    return parts[-2] if len(parts) == 3 else tg_arn
 
 
 def tasks(w: World, health: Mapping[str, str]) -> list[dict[str, Any]]:

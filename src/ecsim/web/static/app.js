@@ -277,7 +277,10 @@ function renderLb() {
   $("#alb-name").title = lb ? `${lb.dns} (${lb.state})` : "";
   const li = lb && lb.listeners[0];
   $("#listener-port").textContent = li ? String(li.port) : "–";
-  $("#n-listener").title = li ? `${li.protocol}:${li.port} → forward` : "no listener";
+  const shift = focusService()?.trafficShift;
+  $("#n-listener").title = li
+    ? `${li.protocol}:${li.port} → forward${shift && shift.label ? ` (production rule: ${shift.label})` : ""}`
+    : "no listener";
   // Real local ports that answer for this listener (ecsim serve --alb-port).
   const real = li ? (state.realPorts || []).filter((r) => r.listenerPort === li.port
     && (!r.loadBalancer || r.loadBalancer === lb.name)) : [];
@@ -292,7 +295,9 @@ const MAX_ROWS = 14; // target rows drawn in the diagram, shared by the service'
 function serviceTgs() {
   const svc = focusService();
   const first = focusTg();
-  const arns = svc && svc.targetGroups.length ? svc.targetGroups : (first ? [first.arn] : []);
+  let arns = svc && svc.targetGroups.length ? svc.targetGroups : (first ? [first.arn] : []);
+  // a blue/green, linear or canary service: its alternate group too (green, or blue after)
+  if (svc && svc.trafficShift) arns = [...new Set([...arns, ...svc.trafficShift.targetGroups])];
   const out = arns.map((a) => state.view.targetGroups.find((t) => t.arn === a)).filter(Boolean);
   return out.length ? out : (first ? [first] : []);
 }
@@ -325,12 +330,20 @@ function fillTargets(ul, tg, rows, moreId) {
   }
 }
 
+// " · 90 %": the share of production traffic a group gets from its service's production
+// listener rule, while the service shifts traffic (blue/green, linear, canary); "" otherwise.
+function shareText(arn) {
+  const shift = focusService()?.trafficShift;
+  const pct = shift && shift.production[arn];
+  return pct === undefined || pct === null ? "" : ` · ${pct} %`;
+}
+
 function renderTargets() {
   const tgs = serviceTgs();
   const tg = tgs[0] || null;
   const rows = Math.max(4, Math.floor(MAX_ROWS / Math.max(1, tgs.length)));
   $("#tg-h").firstChild.textContent = tgs.length > 1 ? "Target Groups " : "Target Group ";
-  $("#tg-name").textContent = tg ? tg.name : "";
+  $("#tg-name").textContent = tg ? tg.name + shareText(tg.arn) : "";
   const ul = $("#targets");
   if (tg) fillTargets(ul, tg, rows, "targets-more");
   else { ul.textContent = ""; delete ul.dataset.tg; }
@@ -342,7 +355,7 @@ function renderTargets() {
     box.className = "tg-group";
     box.dataset.tg = other.arn;
     const h = document.createElement("h3");
-    h.innerHTML = `<span class="small mono">${esc(other.name)}</span>`;
+    h.innerHTML = `<span class="small mono">${esc(other.name + shareText(other.arn))}</span>`;
     const list = document.createElement("ul");
     list.className = "targets";
     list.setAttribute("aria-label", `Registered targets of ${other.name}`);
