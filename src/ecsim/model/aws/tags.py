@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ecsim.model.aws.params import Params
 
 TAGS_PER_RESOURCE = 50  # "Maximum number of tags per resource - 50"
 TAG_KEY_LENGTH = 128  # "Maximum key length - 128 Unicode characters in UTF-8"
@@ -27,6 +31,33 @@ def tag_text(text: str) -> bool:
     return all(
         ch.isalnum() or ch in TAG_SYMBOLS or unicodedata.category(ch).startswith("Z") for ch in text
     )
+
+
+def check_tag(p: Params, i: int, key: str, value: str) -> None:
+    """Refuse tag `i` (from 1) of a call when its key or value breaks AWS's constraints: the
+    lengths and the characters, in AWS's validation wording (`tags.N.member.key`), then the
+    `aws:` prefix."""
+    for field, text, lo, hi in (
+        ("key", key, 1, TAG_KEY_LENGTH),
+        ("value", value, 0, TAG_VALUE_LENGTH),
+    ):
+        if not lo <= len(text) <= hi:
+            bound = (
+                f"greater than or equal to {lo}"
+                if len(text) < lo
+                else f"less than or equal to {hi}"
+            )
+            broken = f"Member must have length {bound}"
+        elif not tag_text(text):
+            broken = f"Member must satisfy regular expression pattern: {TAG_PATTERN}"
+        else:
+            continue
+        raise p.fail(
+            f"1 validation error detected: Value at 'tags.{i}.member.{field}' failed to "
+            f"satisfy constraint: {broken}"
+        )
+    if reserved(key):
+        raise p.fail(RESERVED_MESSAGE)
 
 
 def reserved(key: str) -> bool:

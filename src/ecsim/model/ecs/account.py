@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
 from ecsim.model.aws.ids import ACCOUNT
-from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 
 if TYPE_CHECKING:
-    from ecsim.model.ecs.backend import EcsBackend
+    from ecsim.model.ecs.paging import pages
+from ecsim.model.ecs.backend import EcsBackend
 
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 ON_OFF = ("enabled", "disabled")
@@ -52,15 +52,7 @@ UNMODELLED = {
 ROOT_ONLY = ("fargateTaskRetirementWaitPeriod",)  # "You must use the root user"
 PRINCIPAL = re.compile(rf"^arn:aws:iam::{ACCOUNT}:(root|user/[\w+=,.@/-]+|role/[\w+=,.@/-]+)\Z")
 # "This value can be between 1 and 10. ... returns up to 10 results"
-_PAGES = Pages(
-    "nextToken",
-    "nextToken",
-    size="maxResults",
-    most=10,
-    error=errors.InvalidParameterException,
-    message="Invalid nextToken.",
-    loose=True,
-)
+_PAGES = pages(10)
 
 
 @dataclass

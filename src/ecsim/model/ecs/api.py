@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from ecsim.model import errors
 from ecsim.model.aws.idempotency import ClientTokens
 from ecsim.model.aws.names import Names, tail
-from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.ecs import capacity, placement, quotas, rebalancing
 from ecsim.model.ecs import strategy as shifting
@@ -36,6 +35,7 @@ from ecsim.model.ecs.enums import (
     TaskStatus,
 )
 from ecsim.model.ecs.families import EcsFamilies
+from ecsim.model.ecs.paging import pages
 from ecsim.model.ecs.profile import ProfileError, profile_from_labels
 from ecsim.model.ecs.service import (
     CircuitBreaker,
@@ -72,15 +72,7 @@ _NAMES = Names(
     bad_arn="Invalid identifier: {arn}",
 )
 # ListX pagination: `maxResults` items from `nextToken` (an offset ecsim hands out).
-_PAGES = Pages(
-    "nextToken",
-    "nextToken",
-    size="maxResults",
-    most=100,
-    error=errors.InvalidParameterException,
-    message="Invalid nextToken.",
-    loose=True,
-)
+_PAGES = pages(100)
 # Fargate platform versions: LATEST is 1.4.0 (docs/behaviour.md, "API protocols").
 PLATFORM_VERSIONS = ("LATEST", "1.4.0")
 

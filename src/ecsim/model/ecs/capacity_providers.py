@@ -15,12 +15,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
-from ecsim.model.aws.names import Names, tail
-from ecsim.model.aws.pages import Pages
+from ecsim.model.aws.names import tail
 from ecsim.model.aws.params import Params
 from ecsim.model.ecs import capacity
 from ecsim.model.ecs.capacity import PROVIDERS
 from ecsim.model.ecs.coverage import COVERAGE
+from ecsim.model.ecs.paging import ARNS, pages
 
 if TYPE_CHECKING:
     from ecsim.model.context import SimContext
@@ -29,17 +29,9 @@ if TYPE_CHECKING:
 
 DESCRIBE_MOST = 100  # "Up to 100 capacity providers can be described in an action."
 INSIGHTS = ("enabled", "disabled", "enhanced")  # containerInsights values
-_NAMES = Names(errors.InvalidParameterException, bad_arn="Invalid identifier: {arn}")
+_NAMES = ARNS
 # "This value can be between 1 and 10. ... returns up to 10 results"
-_PAGES = Pages(
-    "nextToken",
-    "nextToken",
-    size="maxResults",
-    most=10,
-    error=errors.InvalidParameterException,
-    message="Invalid nextToken.",
-    loose=True,
-)
+_PAGES = pages(10)
 
 
 class EcsCapacity:

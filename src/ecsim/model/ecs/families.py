@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
 from ecsim.model.aws.names import tail
-from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
+from ecsim.model.ecs.paging import pages
 
 if TYPE_CHECKING:
     from ecsim.model.context import SimContext
@@ -22,15 +22,7 @@ FAMILY_STATUSES = ("ACTIVE", "INACTIVE", "ALL")  # botocore's TaskDefinitionFami
 DELETE_MOST = 10  # "You can specify up to 10 task definitions"
 DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
 # "This value can be between 1 and 100. ... returns up to 100 results"
-_PAGES = Pages(
-    "nextToken",
-    "nextToken",
-    size="maxResults",
-    most=100,
-    error=errors.InvalidParameterException,
-    message="Invalid nextToken.",
-    loose=True,
-)
+_PAGES = pages(100)
 
 
 class EcsFamilies:

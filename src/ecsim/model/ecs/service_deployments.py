@@ -9,11 +9,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ecsim.model import errors
-from ecsim.model.aws.names import Names
-from ecsim.model.aws.pages import Pages
 from ecsim.model.aws.params import Params
 from ecsim.model.ecs import records as rec
 from ecsim.model.ecs.enums import LaunchType, ServiceStatus
+from ecsim.model.ecs.paging import ARNS, pages
 from ecsim.model.ecs.records import ServiceDeploymentRecord, ServiceRevision
 from ecsim.model.ecs.service import DeploymentAlarms
 
@@ -25,17 +24,9 @@ if TYPE_CHECKING:
 
 DESCRIBE_MOST = 20  # "You can specify a maximum of 20 ARNs."
 STOP_TYPES = ("ABORT", "ROLLBACK")  # botocore's StopServiceDeploymentStopType
-_NAMES = Names(errors.InvalidParameterException, bad_arn="Invalid identifier: {arn}")
+_NAMES = ARNS
 # "If this parameter isn't used, then ListServiceDeployments returns up to 20 results"
-_PAGES = Pages(
-    "nextToken",
-    "nextToken",
-    size="maxResults",
-    most=100,
-    error=errors.InvalidParameterException,
-    message="Invalid nextToken.",
-    loose=True,
-)
+_PAGES = pages(100)
 LIST_DEFAULT = 20
 
 

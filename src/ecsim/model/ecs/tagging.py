@@ -45,27 +45,7 @@ def read_tags(p: Params, name: str = "tags") -> dict[str, str]:
         tag = p.as_structure(item, f"{name}[{i}]", ("key", "value"))
         key = tag.str("key") or ""
         value = tag.str("value") or ""
-        for field, text, lo, hi in (
-            ("key", key, 1, aws_tags.TAG_KEY_LENGTH),
-            ("value", value, 0, aws_tags.TAG_VALUE_LENGTH),
-        ):
-            where = f"{name}.{i + 1}.member.{field}"
-            if not lo <= len(text) <= hi:
-                bound = (
-                    f"greater than or equal to {lo}"
-                    if len(text) < lo
-                    else f"less than or equal to {hi}"
-                )
-                raise p.fail(_validation(where, f"Member must have length {bound}"))
-            if not aws_tags.tag_text(text):
-                raise p.fail(
-                    _validation(
-                        where,
-                        "Member must satisfy regular expression pattern: " + aws_tags.TAG_PATTERN,
-                    )
-                )
-        if aws_tags.reserved(key):
-            raise p.fail(aws_tags.RESERVED_MESSAGE)
+        aws_tags.check_tag(p, i + 1, key, value)
         if key in tags:
             raise p.fail(f"Duplicate tag key: '{key}'. Each tag key must be unique.")
         tags[key] = value

@@ -29,29 +29,7 @@ def read_tags(p: Params, name: str = "Tags") -> dict[str, str]:
         entry = p.as_structure(item, f"{name}[{i}]", ("Key", "Value"))
         key = entry.str("Key", required=True)
         value = entry.str("Value") or ""
-        for field, text, lo, hi in (
-            ("Key", key, 1, aws_tags.TAG_KEY_LENGTH),
-            ("Value", value, 0, aws_tags.TAG_VALUE_LENGTH),
-        ):
-            where = f"tags.{i + 1}.member.{field.lower()}"
-            if not lo <= len(text) <= hi:
-                bound = (
-                    f"greater than or equal to {lo}"
-                    if len(text) < lo
-                    else f"less than or equal to {hi}"
-                )
-                raise p.fail(
-                    f"1 validation error detected: Value at '{where}' failed to satisfy "
-                    f"constraint: Member must have length {bound}"
-                )
-            if not aws_tags.tag_text(text):
-                raise p.fail(
-                    f"1 validation error detected: Value at '{where}' failed to satisfy "
-                    f"constraint: Member must satisfy regular expression pattern: "
-                    f"{aws_tags.TAG_PATTERN}"
-                )
-        if aws_tags.reserved(key):
-            raise p.fail(aws_tags.RESERVED_MESSAGE)
+        aws_tags.check_tag(p, i + 1, key, value)
         pairs.append((key, value))
     counts = Counter(key for key, _ in pairs)  # once over the keys: linear in their number
     for key, _ in pairs:
