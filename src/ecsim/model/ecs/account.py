@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from ecsim.model import errors
 from ecsim.model.aws.ids import ACCOUNT
 from ecsim.model.aws.params import Params
+from ecsim.model.ecs.paging import pages
 
 if TYPE_CHECKING:
-    from ecsim.model.ecs.paging import pages
-from ecsim.model.ecs.backend import EcsBackend
+    from ecsim.model.ecs.backend import EcsBackend
 
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 ON_OFF = ("enabled", "disabled")
