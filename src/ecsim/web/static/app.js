@@ -743,7 +743,7 @@ function bind() {
   $("#reset").addEventListener("click", () => command("reset").then(own));
   $("#send").addEventListener("click", async () => {
     const r = await command("send", { path: $("#send-path").value || "/" });
-    if (r) { showTrace(r.data); flow.trace(r.data); reveal($("#trace")); }
+    if (r) { showTrace(r.data); flow.trace(r.data); follow($("#trace")); }
   });
   const rate = $("#rate");
   rate.addEventListener("input", () => { $("#rate-out").textContent = fmt(RATES[Number(rate.value)]); });
@@ -835,6 +835,20 @@ function reveal(el) {
   else if (r.bottom > bottom) dy = r.bottom - bottom;
   if (Math.abs(dy) > 1) window.scrollBy({ top: dy, behavior: smooth() });
 }
+// reveal el, and again for a few seconds whenever it changes size (the Manager's card grows
+// when it says it crashed)
+let followed = null;
+function follow(el) {
+  if (!el) return;
+  followed = { el, h: el.getBoundingClientRect().height, until: performance.now() + 4000 };
+  reveal(el);
+}
+function following() {
+  if (!followed) return;
+  if (performance.now() > followed.until) { followed = null; return; }
+  const h = followed.el.getBoundingClientRect().height;
+  if (Math.abs(h - followed.h) > 1) { followed.h = h; reveal(followed.el); }
+}
 // the node that shows the effect of a control: the Manager's card for the Manager's controls,
 // the task (or its group) for a task's, the tasks for a zone's, the client for the rate
 function effectOf(el) {
@@ -866,7 +880,7 @@ function bindStage() {
   // how tall the sheet is (on a phone), for what sits above it
   const sheetH = () => document.documentElement.style.setProperty("--sheet-h", `${Math.round(aside.getBoundingClientRect().height)}px`);
   if (window.ResizeObserver) new ResizeObserver(sheetH).observe(aside);
-  const show = (e) => { const el = effectOf(e.target); if (el) requestAnimationFrame(() => reveal(el)); };
+  const show = (e) => { const el = effectOf(e.target); if (el) requestAnimationFrame(() => follow(el)); };
   aside.addEventListener("click", (e) => { const b = e.target.closest("button"); if (b && b.type !== "submit") show(e); });
   aside.addEventListener("submit", show);
   aside.addEventListener("change", show);
@@ -1009,4 +1023,4 @@ function tick() {
 bind();
 connect();
 setInterval(tick, 250);
-requestAnimationFrame(function raf() { if (layoutDue) { layoutDue = false; measure(); } requestAnimationFrame(raf); });
+requestAnimationFrame(function raf() { if (layoutDue) { layoutDue = false; measure(); } following(); requestAnimationFrame(raf); });
