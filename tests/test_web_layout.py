@@ -8,6 +8,7 @@ style, waited for with a bounded timeout."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -105,7 +106,7 @@ def test_starting_a_tour_keeps_the_diagram_in_view_beside_it(
         )
         assert pg.evaluate(SEEN, "#stage")
         # most of the diagram, not its last rows: its top half in view
-        left, top, right, bottom = rect(page, "#stage")
+        _, top, right, bottom = rect(page, "#stage")
         assert top + (bottom - top) / 2 > 0 and top < size[1] / 2
         # the tour beside the diagram, not below it
         assert rect(page, "#tour-box")[0] >= right - 1
@@ -186,7 +187,7 @@ def test_at_1024_px_the_controls_start_beside_the_diagram(browser: Any, fresh: L
         assert abs(controls[1] - stage[1]) < 40
         # the diagram is not squeezed: its boxes do not overlap
         boxes = [rect(page, s) for s in ("#n-client", "#n-alb", "#n-tg", "#tasks")]
-        for a, b in zip(boxes, boxes[1:], strict=False):
+        for a, b in itertools.pairwise(boxes):
             assert a[2] <= b[0], (a, b)
         assert boxes[-1][2] <= stage[2]
     finally:
@@ -299,14 +300,18 @@ def test_fifty_and_a_hundred_tasks_are_drawn_as_groups_with_counts_and_nothing_j
             assert total == n
             # no task tile beyond the groups, none hidden in a scrolled box
             assert pg.locator("#tasks .task").count() == 0
-            assert pg.evaluate("() => { const t = document.querySelector('#tasks');"
-                               " return t.scrollHeight <= t.clientHeight + 1; }")
+            assert pg.evaluate(
+                "() => { const t = document.querySelector('#tasks');"
+                " return t.scrollHeight <= t.clientHeight + 1; }"
+            )
             # the target group: whole rows, then one row that counts the rest
             more = pg.locator("#targets-more").inner_text()
             shown = pg.locator("#targets li[data-ip]").count()
             assert more == f"+ {n - shown} more ({n - shown} healthy)", more
-            assert pg.evaluate("() => { const t = document.querySelector('#targets');"
-                               " return t.scrollHeight <= t.clientHeight + 1; }")
+            assert pg.evaluate(
+                "() => { const t = document.querySelector('#targets');"
+                " return t.scrollHeight <= t.clientHeight + 1; }"
+            )
             assert pg.evaluate(OUTSIDE) == []
             # the nodes stay where they were with 3 tasks
             assert positions(page) == before
@@ -397,8 +402,10 @@ def test_packets_keep_to_their_lines_inside_the_stage_while_tasks_are_added(
             timeout=2 * WAIT_MS,
         )
         page.wait("() => window.__probe.n > 500")
-        probe = pg.evaluate("() => { window.__probe.on = false; clearInterval(window.__probe.timer);"
-                            " return window.__probe; }")
+        probe = pg.evaluate(
+            "() => { window.__probe.on = false; clearInterval(window.__probe.timer);"
+            " return window.__probe; }"
+        )
         assert probe["bad"] == []
         assert page.errors == []
     finally:
@@ -439,7 +446,9 @@ def test_the_control_plane_and_the_data_plane_are_labelled_bands(
     try:
         pg = page.page
         control, data = pg.locator("#plane-control"), pg.locator("#plane-data")
-        assert re.search(r"control plane.*scheduler.*Manager.*deployments", control.inner_text(), re.I | re.S)
+        assert re.search(
+            r"control plane.*scheduler.*Manager.*deployments", control.inner_text(), re.I | re.S
+        )
         assert re.search(
             r"data plane.*Client.*ALB.*Listener.*Target group.*Task", data.inner_text(), re.I | re.S
         )
@@ -450,7 +459,12 @@ def test_the_control_plane_and_the_data_plane_are_labelled_bands(
         # request path in the second
         top, bottom = rect(page, ".band.control"), rect(page, ".band.data")
         assert abs(top[3] - bottom[1]) <= 1
-        assert pg.evaluate("() => getComputedStyle(document.querySelector('.band.control')).borderBottomStyle") != "none"
+        assert (
+            pg.evaluate(
+                "() => getComputedStyle(document.querySelector('.band.control')).borderBottomStyle"
+            )
+            != "none"
+        )
 
         def inside(sel: str, band: list[float]) -> bool:
             r = rect(page, sel)
@@ -483,7 +497,9 @@ SVG_OVERFLOW = """() => {
 }"""
 
 
-def test_the_summary_diagram_fits_its_boxes_without_segoe_ui(browser: Any, fresh: LiveServer) -> None:
+def test_the_summary_diagram_fits_its_boxes_without_segoe_ui(
+    browser: Any, fresh: LiveServer
+) -> None:
     pg = browser.new_page(viewport={"width": 1000, "height": 520})
     try:
         pg.goto(f"{fresh.url}/ecsim/ui/static/summary.svg")
