@@ -315,6 +315,8 @@ def test_phone_buttons_are_at_least_44_px_tall(browser: Any, server: LiveServer)
     phone = Page(browser, server, 390, 844)
     try:
         phone.wait_healthy(3)
+        phone.page.locator("#sheet-toggle").click()  # the controls' sheet open: all buttons shown
+        phone.wait("() => document.querySelector('#send').offsetParent !== null")
         small = phone.page.evaluate(
             "() => [...document.querySelectorAll('button, select, input[type=text], input[type=number]')]"
             ".filter(e => e.offsetParent !== null && !e.classList.contains('sr-only'))"

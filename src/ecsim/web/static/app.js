@@ -289,7 +289,9 @@ function renderLb() {
   $("#real-port").title = real.map((r) => `curl http://${location.hostname}:${r.port}/`).join("\n");
 }
 
-const MAX_ROWS = 14; // target rows drawn in the diagram, shared by the service's target groups
+// Target rows drawn in the diagram, shared by the service's target groups: fewer when the tasks
+// are drawn as groups; the rest is one "+N more" row, never a list cut mid-row.
+const MAX_ROWS = 10, MAX_ROWS_GROUPED = 6;
 // Every target group of the service shown, each with its registrations (a service in two
 // groups registers every task in both); the first is the one the listener's default reaches.
 function serviceTgs() {
@@ -305,7 +307,18 @@ function serviceTgs() {
 function fillTargets(ul, tg, rows, moreId) {
   ul.textContent = "";
   ul.dataset.tg = tg.arn;
-  const shown = tg.targets.slice(0, rows);
+  // (one more row rather than a "+1 more" row)
+  const n = tg.targets.length === rows + 1 ? rows + 1 : rows;
+  let all = tg.targets;
+  if (all.length > n) {
+    // the rows shown spread over the zones, in turn: 10.0.1.5, 10.0.2.5, 10.0.3.5, 10.0.1.6…
+    const byAz = new Map();
+    for (const t of all) { const k = t.az || ""; if (!byAz.has(k)) byAz.set(k, []); byAz.get(k).push(t); }
+    const queues = [...byAz.values()];
+    all = [];
+    for (let i = 0; all.length < tg.targets.length; i++) for (const q of queues) if (i < q.length) all.push(q[i]);
+  }
+  const shown = all.slice(0, n);
   for (const t of shown) {
     const li = document.createElement("li");
     li.dataset.ip = t.id;
@@ -315,7 +328,7 @@ function fillTargets(ul, tg, rows, moreId) {
   }
   if (tg.targets.length > shown.length) {
     const counts = {};
-    for (const t of tg.targets.slice(rows)) counts[t.state] = (counts[t.state] || 0) + 1;
+    for (const t of all.slice(shown.length)) counts[t.state] = (counts[t.state] || 0) + 1;
     const li = document.createElement("li");
     li.className = "more";
     if (moreId) li.id = moreId;
@@ -341,7 +354,8 @@ function shareText(arn) {
 function renderTargets() {
   const tgs = serviceTgs();
   const tg = tgs[0] || null;
-  const rows = Math.max(4, Math.floor(MAX_ROWS / Math.max(1, tgs.length)));
+  const budget = shownTasks().length > GROUP_ABOVE ? MAX_ROWS_GROUPED : MAX_ROWS;
+  const rows = Math.max(3, Math.floor(budget / Math.max(1, tgs.length)));
   $("#tg-h").firstChild.textContent = tgs.length > 1 ? "Target Groups " : "Target Group ";
   $("#tg-name").textContent = tg ? tg.name + shareText(tg.arn) : "";
   const ul = $("#targets");
@@ -475,17 +489,105 @@ function taskClass(t) {
   return "";
 }
 
-const taskEls = new Map();
-function renderTasks() {
+// The tasks the diagram shows: the focused service's (all tasks when there is no service).
+function shownTasks() {
   const svc = focusService();
   const group = svc ? `service:${svc.name}` : null;
   let tasks = state.view.tasks.filter((t) => !group || t.group === group);
   if (!tasks.length && !svc) tasks = state.view.tasks;
-  const ul = $("#tasks");
-  const compact = tasks.length > 12;
-  ul.classList.toggle("compact", compact);
-  const keep = new Set();
+  return tasks;
+}
+
+// Up to 6 tasks are drawn as cards, up to 12 as one-line tiles; more as one card per
+// Availability Zone with counts per state ("12 RUNNING healthy"): every task counted, the
+// diagram as tall with 100 tasks as with 13.
+const COMPACT_ABOVE = 6, GROUP_ABOVE = 12;
+const TASK_ICON = `<svg class="tico" viewBox="0 0 24 24" aria-hidden="true"><rect x="3" y="4" width="18" height="7" rx="1.5" fill="none" stroke="currentColor" stroke-width="2"/><rect x="3" y="13" width="18" height="7" rx="1.5" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="7" cy="7.5" r="1.2" fill="currentColor"/><circle cx="7" cy="16.5" r="1.2" fill="currentColor"/></svg>`;
+// a task's state as a group counts it: [order, label, pill class]
+function groupState(t) {
+  const h = t.targetHealth;
+  if (t.lastStatus === "RUNNING" && t.desiredStatus !== "STOPPED") {
+    if (h === "healthy") return [0, "RUNNING healthy", "healthy"];
+    if (h === "initial") return [1, "RUNNING initial", "initial"];
+    if (h && h !== "unused") return [2, `RUNNING ${h}`, "unhealthy"];
+    return [3, "RUNNING", "RUNNING"];
+  }
+  const order = ["PROVISIONING", "PENDING", "ACTIVATING", "DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED"];
+  const i = order.indexOf(t.lastStatus);
+  return [4 + (i < 0 ? order.length : i), t.lastStatus, t.lastStatus];
+}
+
+const groupEls = new Map(); // Availability Zone -> its card
+const groupIps = new Map(); // Availability Zone -> the IPs of its tasks
+function renderGroups(ul, tasks) {
+  const byAz = new Map();
   for (const t of tasks) {
+    const az = t.az || "";
+    if (!byAz.has(az)) byAz.set(az, []);
+    byAz.get(az).push(t);
+  }
+  const azs = [...byAz.keys()].sort((a, b) => (a === "") - (b === "") || a.localeCompare(b));
+  groupIps.clear();
+  for (const az of azs) {
+    const list = byAz.get(az);
+    groupIps.set(az, list.filter((t) => t.ip && t.lastStatus !== "STOPPED").map((t) => t.ip));
+    const counts = new Map();
+    for (const t of list) {
+      const [order, label, cls] = groupState(t);
+      const c = counts.get(label) || { order, label, cls, n: 0 };
+      c.n++;
+      counts.set(label, c);
+    }
+    const chips = [...counts.values()].sort((a, b) => a.order - b.order);
+    const faulted = list.filter((t) => faultsOf(t).length).length;
+    let li = groupEls.get(az);
+    if (!li) {
+      li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "tgroup";
+      b.addEventListener("click", () => {
+        const pick = shownTasks().find((t) => (t.az || "") === az && t.lastStatus !== "STOPPED" && t.desiredStatus !== "STOPPED");
+        if (pick) selectTask(pick.id);
+      });
+      li.append(b);
+      groupEls.set(az, li);
+    }
+    const b = li.firstChild;
+    b.dataset.az = az;
+    const name = az || "no Availability Zone yet";
+    const said = chips.map((c) => `${c.n} ${c.label}`).join(", ");
+    b.setAttribute("aria-label", `${name}: ${list.length} tasks, ${said}${faulted ? `, ${faulted} under AWS FIS faults` : ""}. Select to act on one of them.`);
+    const html = `<span class="ghead">${TASK_ICON}<span class="gname">${esc(name)}</span><span class="gcount">${list.length} tasks</span></span>`
+      + `<span class="chips">${chips.map((c) => `<span class="pill ${esc(c.cls)}" data-state="${esc(c.label)}">${c.n} ${esc(c.label)}</span>`).join("")}`
+      + (faulted ? `<span class="fbadge">${faulted} FIS</span>` : "") + "</span>"
+      + `<span class="served" data-served-az="${esc(az)}">${fmt(groupIps.get(az).reduce((n, ip) => n + (state.served[ip] || 0), 0))} req</span>`;
+    if (b.dataset.html !== html) { b.innerHTML = html; b.dataset.html = html; }
+  }
+  for (const [az, li] of groupEls) if (!byAz.has(az)) { li.remove(); groupEls.delete(az); }
+  const want = azs.map((az) => groupEls.get(az));
+  const have = [...ul.children];
+  if (!(want.length === have.length && want.every((li, i) => li === have[i]))) {
+    const active = document.activeElement;
+    ul.textContent = "";
+    for (const li of want) ul.append(li);
+    if (active && ul.contains(active)) active.focus();
+  }
+}
+
+const taskEls = new Map();
+function renderTasks() {
+  const svc = focusService();
+  const tasks = shownTasks();
+  const ul = $("#tasks");
+  const grouped = tasks.length > GROUP_ABOVE;
+  const compact = !grouped && tasks.length > COMPACT_ABOVE;
+  ul.classList.toggle("compact", compact);
+  ul.classList.toggle("grouped", grouped);
+  if (grouped) renderGroups(ul, tasks);
+  else { for (const li of groupEls.values()) li.remove(); groupEls.clear(); groupIps.clear(); }
+  const keep = new Set();
+  for (const t of grouped ? [] : tasks) {
     keep.add(t.id);
     let li = taskEls.get(t.id);
     if (!li) {
@@ -511,16 +613,16 @@ function renderTasks() {
     b.setAttribute("aria-label", `${name}, ${t.az || "no AZ yet"}, ${t.lastStatus}${health}${under}. Select to act on it.`);
     b.title = `${t.id}\n${t.taskDefinition} · ${t.lastStatus} (desired ${t.desiredStatus})${t.stoppedReason ? `\n${t.stoppedReason}` : ""}${t.containerReason ? `\n${t.containerReason}` : ""}`
       + faults.map((f) => `\nFIS ${f.action}: ${f.label}`).join("");
-    b.innerHTML = `<svg class="tico" viewBox="0 0 24 24" aria-hidden="true"><rect x="3" y="4" width="18" height="7" rx="1.5" fill="none" stroke="currentColor" stroke-width="2"/><rect x="3" y="13" width="18" height="7" rx="1.5" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="7" cy="7.5" r="1.2" fill="currentColor"/><circle cx="7" cy="16.5" r="1.2" fill="currentColor"/></svg>`
+    b.innerHTML = TASK_ICON
       + `<span class="tname">${esc(name)}</span><span class="served" data-served="${esc(t.ip || "")}">${fmt(state.served[t.ip] || 0)} req</span>`
       + `<span class="tmeta">${esc(t.az || "–")} · <span class="pill ${esc(t.lastStatus)}">${esc(t.lastStatus)}</span> ${esc(t.taskDefinition)}${esc(health)}${esc(why)}</span>`
       + (faults.length ? `<span class="tfaults">${faults.map((f) => `<span class="fbadge" data-action="${esc(f.action)}">FIS ${esc(f.label)}</span>`).join("")}</span>` : "");
   }
   for (const [id, li] of taskEls) if (!keep.has(id)) { li.remove(); taskEls.delete(id); }
-  const want = tasks.map((t) => taskEls.get(t.id));
+  const want = grouped ? [] : tasks.map((t) => taskEls.get(t.id));
   const have = [...ul.children].filter((c) => !c.classList.contains("empty"));
   const same = want.length === have.length && want.every((li, i) => li === have[i]);
-  if (!same) {
+  if (!grouped && !same) {
     const active = document.activeElement;
     ul.textContent = "";
     for (const li of want) ul.append(li);
@@ -554,6 +656,10 @@ function renderServed() {
   for (const el of document.querySelectorAll("[data-served]")) {
     const ip = el.dataset.served;
     if (ip) el.textContent = `${fmt(state.served[ip] || 0)} req`;
+  }
+  for (const el of document.querySelectorAll("[data-served-az]")) {
+    const ips = groupIps.get(el.dataset.servedAz) || [];
+    el.textContent = `${fmt(ips.reduce((n, ip) => n + (state.served[ip] || 0), 0))} req`;
   }
 }
 
@@ -843,7 +949,7 @@ function bind() {
   $("#reset").addEventListener("click", () => { endTour(); command("reset").then(own); });
   $("#send").addEventListener("click", async () => {
     const r = await command("send", { path: $("#send-path").value || "/" });
-    if (r) { showTrace(r.data); flow.trace(r.data); }
+    if (r) { showTrace(r.data); flow.trace(r.data); follow($("#trace")); }
   });
   const rate = $("#rate");
   rate.addEventListener("input", () => { $("#rate-out").textContent = fmt(RATES[Number(rate.value)]); });
@@ -914,6 +1020,7 @@ function bind() {
   $("#replay-live").addEventListener("click", goLive);
   // (a step's own toast would repeat the tour box; the end of the tour is worth one)
   $("#tour-next").addEventListener("click", () => tourCommand("next").then((r) => { if (r && !state.view.tour) own(r); }));
+  bindStage();
   $("#tour-end").addEventListener("click", endTour);
   $("#tour-ff").addEventListener("click", () => tourCommand("fast-forward"));
   $("#tour-rebuild").addEventListener("click", () => tourCommand("rebuild"));
@@ -928,6 +1035,79 @@ function bind() {
   if (window.ResizeObserver) new ResizeObserver(() => { layoutDue = true; }).observe($("#stage"));
   $("#tasks").addEventListener("scroll", () => { layoutDue = true; }, { passive: true });
   document.addEventListener("scroll", () => {}, { passive: true });
+}
+
+// --- the stage in view ---------------------------------------------------------------------
+
+// On a phone the controls are a bottom sheet (position: fixed); elsewhere a panel beside the
+// diagram. Where the window's visible part ends above the sheet.
+function sheetTop() {
+  const aside = $("#controls");
+  return getComputedStyle(aside).position === "fixed" ? aside.getBoundingClientRect().top : window.innerHeight;
+}
+function smooth() {
+  return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+}
+// Scroll the page just enough that el is in view (above the sheet on a phone); its top first
+// when it does not fit.
+function reveal(el) {
+  if (!el) return;
+  const r = el.getBoundingClientRect();
+  const top = 8, bottom = sheetTop() - 8;
+  let dy = 0;
+  if (r.top < top || r.height > bottom - top) dy = r.top - top;
+  else if (r.bottom > bottom) dy = r.bottom - bottom;
+  if (Math.abs(dy) > 1) window.scrollBy({ top: dy, behavior: smooth() });
+}
+// reveal el, and again for a few seconds whenever it changes size (the Manager's card grows
+// when it says it crashed)
+let followed = null;
+function follow(el) {
+  if (!el) return;
+  followed = { el, h: el.getBoundingClientRect().height, until: performance.now() + 4000 };
+  reveal(el);
+}
+function following() {
+  if (!followed) return;
+  if (performance.now() > followed.until) { followed = null; return; }
+  const h = followed.el.getBoundingClientRect().height;
+  if (Math.abs(h - followed.h) > 1) { followed.h = h; reveal(followed.el); }
+}
+// the node that shows the effect of a control: the Manager's card for the Manager's controls,
+// the task (or its group) for a task's, the tasks for a zone's, the client for the rate
+function effectOf(el) {
+  if (el.closest("[data-sched], #deploy, #delete, #desired-form, #as-form, #as-off, #svc-pick")) return $("#n-svc");
+  if (el.closest("[data-kill], [data-fault]")) {
+    const task = state.view.tasks.find((t) => t.id === $("#task-pick").value);
+    const tile = task && (document.querySelector(`#tasks .task[data-id="${CSS.escape(task.id)}"]`)
+      || (groupEls.get(task.az || "") || {}).firstChild);
+    return tile || $("#tasks");
+  }
+  if (el.closest("#azs")) return $("#tasks");
+  if (el.closest("#rate")) return $("#n-client");
+  return null;
+}
+function setSheet(open) {
+  const aside = $("#controls");
+  const toggle = $("#sheet-toggle");
+  aside.classList.toggle("open", open);
+  toggle.setAttribute("aria-expanded", String(open));
+  toggle.textContent = open ? "Hide the controls" : "Controls";
+  if (!open) return;
+  // the diagram above the sheet: scrolled to when it is not there
+  const stage = $("#stage").getBoundingClientRect();
+  if (stage.bottom < 40 || stage.top > sheetTop() - 80) window.scrollBy({ top: stage.top - 8, behavior: smooth() });
+}
+function bindStage() {
+  const aside = $("#controls");
+  $("#sheet-toggle").addEventListener("click", () => setSheet(!aside.classList.contains("open")));
+  // how tall the sheet is (on a phone), for what sits above it
+  const sheetH = () => document.documentElement.style.setProperty("--sheet-h", `${Math.round(aside.getBoundingClientRect().height)}px`);
+  if (window.ResizeObserver) new ResizeObserver(sheetH).observe(aside);
+  const show = (e) => { const el = effectOf(e.target); if (el) requestAnimationFrame(() => follow(el)); };
+  aside.addEventListener("click", (e) => { const b = e.target.closest("button"); if (b && b.type !== "submit") show(e); });
+  aside.addEventListener("submit", show);
+  aside.addEventListener("change", show);
 }
 
 function showTrace(tr) {
@@ -1112,6 +1292,11 @@ function measure() {
   }
   const tasks = new Map();
   const box = $("#tasks").getBoundingClientRect();
+  // tasks drawn as groups: a request to a task goes to its Availability Zone's card
+  for (const [az, ips] of groupIps) {
+    const card = groupEls.get(az);
+    if (card) for (const ip of ips) tasks.set(ip, card.firstChild);
+  }
   for (const b of document.querySelectorAll("#tasks .task")) {
     if (!b.dataset.ip || b.dataset.status === "STOPPED") continue;
     const r = b.getBoundingClientRect();
@@ -1135,4 +1320,4 @@ function tick() {
 bind();
 connect();
 setInterval(tick, 250);
-requestAnimationFrame(function raf() { if (layoutDue) { layoutDue = false; measure(); } requestAnimationFrame(raf); });
+requestAnimationFrame(function raf() { if (layoutDue) { layoutDue = false; measure(); } following(); requestAnimationFrame(raf); });

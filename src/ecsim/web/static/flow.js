@@ -69,13 +69,16 @@ export class Flow {
     this.geomVersion = (this.geomVersion || 0) + 1;
   }
 
-  // the exit point of box a towards box b, and the entry point of b
+  // the exit point of box a towards box b, and the entry point of b: a level line at a's
+  // middle when b is beside it and that high (b may grow downwards: the line stays put)
   link(a, b) {
     if (!a || !b) return null;
     if (this.geom.vertical || b.x < a.x + a.w - 4) {
       return [{ x: a.x + a.w / 2, y: a.y + a.h }, { x: b.x + b.w / 2, y: b.y }];
     }
-    return [{ x: a.x + a.w, y: a.y + a.h / 2 }, { x: b.x, y: b.y + b.h / 2 }];
+    const y = a.y + a.h / 2;
+    if (y > b.y + 12 && y < b.y + b.h - 12) return [{ x: a.x + a.w, y }, { x: b.x, y }];
+    return [{ x: a.x + a.w, y }, { x: b.x, y: b.y + b.h / 2 }];
   }
 
   // the polyline of a request to target ip (or stopping at the ALB / target group), through
@@ -94,12 +97,18 @@ export class Flow {
     if (stopAt === "tg" || !row) { pts.push(centre(g.tg)); return pts; }
     const task = g.tasks.get(ip);
     if (this.geom.vertical) {
+      // down from the target group, then along the tasks' left edge to the task's: never over
+      // another task's tile
       pts.push(centre(row));
-      if (task) pts.push({ x: g.tg.x + g.tg.w / 2, y: g.tg.y + g.tg.h }, { x: task.x + task.w / 2, y: task.y + task.h / 2 });
+      if (task) {
+        const x = Math.max(2, (g.tasksBox ? g.tasksBox.x : task.x) - 5);
+        pts.push({ x: g.tg.x + g.tg.w / 2, y: g.tg.y + g.tg.h }, { x, y: g.tg.y + g.tg.h + 8 },
+          { x, y: task.y + task.h / 2 }, { x: task.x, y: task.y + task.h / 2 });
+      }
     } else {
       pts.push({ x: row.x + 8, y: row.y + row.h / 2 }, { x: row.x + row.w - 4, y: row.y + row.h / 2 });
       pts.push({ x: g.tg.x + g.tg.w, y: row.y + row.h / 2 });
-      if (task) pts.push({ x: task.x, y: task.y + task.h / 2 }, { x: task.x + 14, y: task.y + task.h / 2 });
+      if (task) pts.push(this.end(g, row, task)); // up to the task's tile, not over it
     }
     return pts;
   }
@@ -196,6 +205,7 @@ export class Flow {
     // Redraw only when something moves (packets) or changed (rates, layout, the scheduler):
     // a full-stage canvas redrawn every frame costs too much without a GPU.
     const moving = this.packets.length || this.traces.length;
+    if (!moving) this.drawn = [];
     const key = `${this.mode}|${this.control}|${this.geomVersion}|${this.rateVersion}`;
     if (moving ? ts - (this._drawn || 0) < 32 : key === this._drawnKey) return;
     this._drawn = ts;
@@ -266,10 +276,37 @@ export class Flow {
     ctx.stroke();
   }
 
-  // where the flow to target ip ends: the task card, or the task grid's edge when it is compact
+  // where the flow to target ip ends: the left edge of its task's tile (or of its group's card)
   end(g, row, task) {
-    if (g.tasks.size > 12 && g.tasksBox) return { x: g.tasksBox.x - 2, y: row.y + row.h / 2 };
     return { x: task.x, y: task.y + task.h / 2 };
+  }
+
+  // the lines from the target group to the tasks: one per row drawn, and one from the
+  // "+N more" row to each task (or group of tasks) of the targets it stands for
+  tgLinks(g) {
+    const out = [];
+    if (!g.tg) return out;
+    const seen = new Set();
+    const add = (row, task) => {
+      const key = `${Math.round(row.y)} ${Math.round(task.x)} ${Math.round(task.y)}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      if (g.vertical) {
+        const x = Math.max(2, (g.tasksBox ? g.tasksBox.x : task.x) - 5);
+        out.push([{ x: g.tg.x + g.tg.w / 2, y: g.tg.y + g.tg.h }, { x, y: g.tg.y + g.tg.h + 8 },
+          { x, y: task.y + task.h / 2 }, { x: task.x, y: task.y + task.h / 2 }]);
+      } else {
+        out.push([{ x: g.tg.x + g.tg.w, y: row.y + row.h / 2 }, this.end(g, row, task)]);
+      }
+    };
+    const drawn = new Set();
+    for (const { ip, r: row } of g.rows) {
+      drawn.add(ip);
+      const task = g.tasks.get(ip);
+      if (task) add(row, task);
+    }
+    if (g.more) for (const [ip, task] of g.tasks) if (!drawn.has(ip)) add(g.more, task);
+    return out;
   }
 
   drawLinks(ctx, g) {
@@ -280,13 +317,7 @@ export class Flow {
     if (ca) this.polyline(ctx, ca);
     const at = this.link(g.alb, g.tg);
     if (at) this.polyline(ctx, at);
-    if (!g.vertical && g.tg) {
-      for (const { ip, r: row } of g.rows) {
-        const task = g.tasks.get(ip);
-        if (!task) continue;
-        this.polyline(ctx, [{ x: g.tg.x + g.tg.w, y: row.y + row.h / 2 }, this.end(g, row, task)]);
-      }
-    }
+    for (const pts of this.tgLinks(g)) this.polyline(ctx, pts);
     ctx.restore();
   }
 
@@ -310,6 +341,12 @@ export class Flow {
     const at = this.link(g.alb, g.tg);
     if (at) flowLine(at, total, trunkColour);
     ctx.setLineDash([]); ctx.globalAlpha = 1;
+    if (g.tg && g.vertical) {
+      ctx.save();
+      ctx.strokeStyle = "rgba(95,107,122,0.28)"; ctx.lineWidth = 1.5;
+      for (const pts of this.tgLinks(g)) this.polyline(ctx, pts);
+      ctx.restore();
+    }
     if (g.tg && !g.vertical) {
       // the registrations of the other target groups: thin links (requests are counted per
       // task, drawn through the first group)
@@ -320,27 +357,45 @@ export class Flow {
         if (task && tg !== g.primary) this.polyline(ctx, [{ x: g.tg.x + g.tg.w, y: row.y + row.h / 2 }, this.end(g, row, task)]);
       }
       ctx.restore();
+      const gap = g.tasksBox ? g.tasksBox.x - (g.tg.x + g.tg.w) : 0;
       for (const [ip, row] of g.targets) {
         const task = g.tasks.get(ip);
         const r = this.rate.byTarget[ip] || 0;
         if (!task || r <= 0) continue;
         const colour = this.health[ip] === "healthy" || this.health[ip] === undefined ? "#1d8102" : "#d13212";
         flowLine([{ x: g.tg.x + g.tg.w, y: row.y + row.h / 2 }, this.end(g, row, task)], r, colour);
-        if (g.targets.size <= 12) this.label(ctx, `${fmt(r)}/s`, (g.tg.x + g.tg.w + task.x) / 2, (row.y + row.h / 2 + task.y + task.h / 2) / 2 - 9);
+        if (g.tasks.size <= 12) this.label(ctx, `${fmt(r)}/s`, (g.tg.x + g.tg.w + task.x) / 2, (row.y + row.h / 2 + task.y + task.h / 2) / 2 - 9, gap);
+      }
+      // the targets behind "+N more": one flow per task (or group of tasks) they reach
+      if (g.more) {
+        const rest = new Map();
+        for (const [ip, task] of g.tasks) {
+          if (g.targets.has(ip)) continue;
+          const k = `${task.x} ${task.y}`;
+          const e = rest.get(k) || { task, r: 0 };
+          e.r += this.rate.byTarget[ip] || 0;
+          rest.set(k, e);
+        }
+        for (const { task, r } of rest.values()) {
+          if (r > 0) flowLine([{ x: g.tg.x + g.tg.w, y: g.more.y + g.more.h / 2 }, this.end(g, g.more, task)], r, "#1d8102");
+        }
       }
     }
     // the client edge: what the clients send (an overloaded service answers fewer, late: the
     // page's numbers say how many wait; the edges to the tasks carry what is answered)
     const offered = this.load ? this.load.offered : total;
-    if (ca) this.label(ctx, `${fmt(offered)} req/s`, (ca[0].x + ca[1].x) / 2, Math.min(ca[0].y, ca[1].y) - 14);
+    if (ca) this.label(ctx, `${fmt(offered)} req/s`, (ca[0].x + ca[1].x) / 2, Math.min(ca[0].y, ca[1].y) - 14, g.vertical ? 0 : ca[1].x - ca[0].x);
     ctx.restore();
   }
 
-  label(ctx, text, x, y) {
+  // a label on a line; not drawn when it is wider than the gap it sits in (it would hide
+  // under the boxes)
+  label(ctx, text, x, y, room = 0) {
     ctx.save();
     ctx.setLineDash([]); ctx.globalAlpha = 1;
     ctx.font = "600 11px system-ui, sans-serif";
     const w = ctx.measureText(text).width + 8;
+    if (room && w > room + 6) { ctx.restore(); return; }
     ctx.fillStyle = "rgba(255,255,255,0.92)";
     ctx.fillRect(x - w / 2, y - 8, w, 16);
     ctx.fillStyle = "#16191f"; ctx.textAlign = "center"; ctx.textBaseline = "middle";
@@ -350,6 +405,7 @@ export class Flow {
 
   drawPackets(ctx, ts) {
     const now = performance.now();
+    this.drawn = []; // where this frame drew packets (read by the tests)
     const live = [];
     for (const p of this.packets) {
       const age = now - p.start;
@@ -368,12 +424,15 @@ export class Flow {
   }
 
   drawPacket(ctx, p, phase, r) {
-    if (!p.pts) p.pts = this.route(p.ip, p.stopAt, p.tg);
+    // a packet in flight keeps to its line when the layout changes (tasks come and go): its
+    // route is taken again from the new geometry, at the same share of the way
+    if (!p.pts || p.gv !== this.geomVersion) { p.pts = this.route(p.ip, p.stopAt, p.tg); p.gv = this.geomVersion; }
     const pts = p.pts;
     if (!pts || pts.length < 2) return;
     const back = phase > 0.5;
     const u = back ? 1 - (phase - 0.5) * 2 : phase * 2;
     const pos = along(pts, u);
+    this.drawn.push({ x: pos.x, y: pos.y, r, ip: p.ip, stopAt: p.stopAt || null, tg: p.tg || null, gv: this.geomVersion });
     ctx.beginPath();
     ctx.arc(pos.x, pos.y, r, 0, Math.PI * 2);
     ctx.fillStyle = back ? statusColour(p.status) : OUT;
