@@ -1155,6 +1155,13 @@ function tourCommand(action, args = {}) {
 
 function startTour(name) {
   tourCommand("start", { name });
+  // the stage and the tour beside it (the panel is sticky): the diagram's top at the window's
+  // top; the tour first in the panel, which keeps its own scroll: back to its top
+  requestAnimationFrame(() => {
+    $("#controls").scrollTop = 0;
+    const top = $("#stage").getBoundingClientRect().top;
+    if (Math.abs(top) > 8) window.scrollBy({ top: top - 8, behavior: smooth() });
+  });
 }
 
 function renderTour() {
