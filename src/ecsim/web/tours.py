@@ -42,7 +42,10 @@ BLUE, GREEN = "home-blue", "home-green"
 ALARM = "home-5xx"
 TEST_HOST = "test.example.com"
 BAKE_MINUTES = 5
-ALARM_THRESHOLD = 5  # 5XX answers of the targets in one minute: more is ALARM
+ALARM_THRESHOLD = 5  # 5XX answers of the targets in a minute: more, 2 minutes in a row, is ALARM
+ALARM_MINUTES = 2
+STAMP = 0.001  # an AWS answer's time is rounded to the millisecond: what a step's call made
+# (at a time with more digits) may look a hair older than the call
 BG_RATE = 20.0  # requests/s the clients send (1 a second is a 500 once production is green's)
 
 
@@ -127,7 +130,7 @@ class Seen:
         out = []
         for e in found.get("events", []):
             at = sim_seconds(self._w, e["createdAt"])
-            if at is not None and at >= t:
+            if at is not None and at >= t - STAMP:
                 out.append((at, str(e["message"])))
         return sorted(out)
 
@@ -179,7 +182,7 @@ class Seen:
         out = []
         for item in items:
             at = sim_seconds(self._w, item["Timestamp"])
-            if at is None or at < self.since:
+            if at is None or at < self.since - STAMP:
                 continue
             new = json.loads(item["HistoryData"])["newState"]
             out.append((at, str(new["stateValue"]), new))
@@ -639,7 +642,7 @@ def alarm_in_bake(seen: Seen, run: TourRun) -> tuple[bool, str]:
         return False, f"alarm {ALARM} {state}{into}"
     at, _, data = fired
     points = (data.get("stateReasonData") or {}).get("recentDatapoints") or []
-    run.marks.update(alarm_at=at, alarm_value=points[0] if points else None)
+    run.marks.update(alarm_at=at, alarm_values=[float(v) for v in points])
     run.marks["alarm_reason"] = str(data.get("stateReason", ""))
     ok = (
         bake is not None
@@ -694,13 +697,15 @@ def bg_outcome(seen: Seen, run: TourRun) -> tuple[str, str]:
     during = seen.answers_between(shift, back)
     total, n500 = sum(during.values()), during.get("500", 0)
     after = seen.answers_between(back, seen.now)
-    value = run.marks.get("alarm_value")
-    counted = f"{value:g} 5XX answers in that minute, " if isinstance(value, float) else ""
+    values = run.marks.get("alarm_values") or []
+    counted = " then ".join(f"{v:g}" for v in values)
+    counted = f"{counted} 5XX answers in those minutes, " if counted else ""
     why = (
         f"Production was on {GREEN} for {back - shift:.0f} s: {total} answers, {n500} of them "
         f"500 ({_pct(n500, total)}), though its tasks had passed their health checks. At "
         f"{_mmss(alarm)}, {alarm - shift:.0f} s into the {BAKE_MINUTES}-minute bake, "
-        f"CloudWatch put {ALARM} into ALARM ({counted}more than {ALARM_THRESHOLD}); ECS "
+        f"CloudWatch put {ALARM} into ALARM ({counted}more than {ALARM_THRESHOLD} in each "
+        f"of {ALARM_MINUTES} minutes); ECS "
         f"failed the deployment and, at {_mmss(back)}, gave production back to {BLUE}. "
     )
     if restarted:
@@ -1010,8 +1015,9 @@ TOURS: tuple[Tour, ...] = (
                 f"production rule (/*) and test rule (Host: {TEST_HOST}) forward by weight: "
                 f"{BLUE} 100, {GREEN} 0. Blue is home-app:1, its 3 tasks in {BLUE}. The "
                 f"CloudWatch alarm {ALARM} sums the targets' 5XX answers "
-                f"(HTTPCode_Target_5XX_Count) each minute: more than {ALARM_THRESHOLD} is "
-                "ALARM. The service watches it during deployments, with rollback on.",
+                f"(HTTPCode_Target_5XX_Count) each minute: more than {ALARM_THRESHOLD}, "
+                f"{ALARM_MINUTES} minutes in a row, is ALARM. The service watches it during "
+                "deployments, with rollback on.",
                 f"blue's tasks healthy in {BLUE}, both rules 100 % blue, {ALARM} OK",
                 blue_serving,
                 ("reset", {"world": "blue-green"}),
@@ -1023,7 +1029,8 @@ TOURS: tuple[Tour, ...] = (
                 "500 but passes its health checks. Green's 3 tasks start beside blue's "
                 f"(SCALE_UP, whatever maximumPercent says) and register in {GREEN}, the group "
                 "the production rule gives 0 %: no client request reaches them yet.",
-                f"green's tasks RUNNING and registered in {GREEN}, no production request to them",
+                f"green's tasks RUNNING in {GREEN}, no production request to them before the "
+                "shift",
                 green_up,
                 ("deploy", {"kind": "errors"}),
                 spot="green",
@@ -1045,7 +1052,7 @@ TOURS: tuple[Tour, ...] = (
                 "production is still blue's. That is where a team tests green; a lifecycle "
                 "hook would make ECS wait for such a test. This service has none, so ECS "
                 "moves production on in the same second.",
-                f"TEST_TRAFFIC_SHIFT after POST_SCALE_UP, the test rule on {GREEN}",
+                f"the test rule moved to {GREEN} (TEST_TRAFFIC_SHIFT) after POST_SCALE_UP",
                 test_shifted,
                 spot="alb",
                 holds=(manager("ACTIVE"), traffic_on),
@@ -1057,7 +1064,7 @@ TOURS: tuple[Tour, ...] = (
                 f"Then BAKE_TIME: {BAKE_MINUTES} minutes during which blue's tasks keep "
                 "running, out of production. Clients now reach green: about 1 request in 20 "
                 "gets a 500.",
-                f"production on {GREEN}, BAKE_TIME, and green's first 500s",
+                f"production moved to {GREEN}, BAKE_TIME entered, and green's first 500s",
                 production_shifted,
                 spot="tg",
                 holds=(manager("ACTIVE"), traffic_on),
@@ -1065,7 +1072,8 @@ TOURS: tuple[Tour, ...] = (
             TourStep(
                 "The alarm goes off during the bake",
                 f"At the end of each minute CloudWatch sums that minute's 5XX answers: more "
-                f"than {ALARM_THRESHOLD} puts {ALARM} into ALARM. ECS watches the alarm until "
+                f"than {ALARM_THRESHOLD} in each of the last {ALARM_MINUTES} minutes puts "
+                f"{ALARM} into ALARM. ECS watches the alarm until "
                 "the deployment completes; the bake keeps it unfinished, so ALARM fails it "
                 "(deployment failed: alarm detected.).",
                 f"{ALARM} in ALARM during BAKE_TIME, the deployment's record naming it",
@@ -1255,7 +1263,8 @@ def blue_green_world(seed: int) -> World:
     10 s, healthy after 5 in a row as AWS's default, 30 s of deregistration delay); listener
     80 with a test rule (Host: test.example.com) and a production rule (/*), each forwarding
     home-blue 100 / home-green 0; the CloudWatch alarm home-5xx (HTTPCode_Target_5XX_Count of
-    the load balancer, Sum over a minute greater than 5, no data not breaching); home-service
+    the load balancer, Sum over a minute greater than 5 for 2 minutes in a row, no data not
+    breaching); home-service
     with a BLUE_GREEN strategy baking 5 minutes, its deployment alarms on with rollback. It
     returns steady: blue's 3 tasks healthy, the alarm OK, clients sending 20 requests/s
     (docs/behaviour.md, "Blue/green, linear and canary deployments", "Deployment alarms")."""
@@ -1332,7 +1341,7 @@ def blue_green_world(seed: int) -> World:
         Dimensions=[{"Name": "LoadBalancer", "Value": resource_id(lb)}],
         Statistic="Sum",
         Period=60,
-        EvaluationPeriods=1,
+        EvaluationPeriods=ALARM_MINUTES,
         Threshold=float(ALARM_THRESHOLD),
         ComparisonOperator="GreaterThanThreshold",
         TreatMissingData="notBreaching",
