@@ -301,7 +301,7 @@ def green_up(s: dict[str, Any], tour: dict[str, Any], before: set[str], by: dict
     return "" if ok else f"green {green(s)} blue {blue}"
 
 
-def test_shifted(
+def on_test_rule(
     s: dict[str, Any], tour: dict[str, Any], before: set[str], by: dict[str, int]
 ) -> str:
     said = events(s)
@@ -354,7 +354,7 @@ CHECKS: dict[str, list[Check]] = {
     "blue-green-alarm": [
         blue_serves,
         green_up,
-        test_shifted,
+        on_test_rule,
         production_shifted,
         alarm_in_bake,
         bg_rolled_back,

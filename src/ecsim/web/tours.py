@@ -1029,8 +1029,7 @@ TOURS: tuple[Tour, ...] = (
                 "500 but passes its health checks. Green's 3 tasks start beside blue's "
                 f"(SCALE_UP, whatever maximumPercent says) and register in {GREEN}, the group "
                 "the production rule gives 0 %: no client request reaches them yet.",
-                f"green's tasks RUNNING in {GREEN}, no production request to them before the "
-                "shift",
+                f"green's tasks RUNNING in {GREEN}, no production request to them before the shift",
                 green_up,
                 ("deploy", {"kind": "errors"}),
                 spot="green",
