@@ -7,6 +7,7 @@ the world under the tour is noticed; a reload finds the tour where it was."""
 from __future__ import annotations
 
 import contextlib
+import json
 import urllib.error
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -104,7 +105,53 @@ def world(w: World) -> dict[str, Any]:
     zones = {
         z["ZoneName"]: z["State"] for z in w.ec2.describe_availability_zones()["AvailabilityZones"]
     }
-    return {"svc": svc[0] if svc else None, "tasks": tasks, "zones": zones, "now": w.now}
+    for t, d in zip(tasks, described, strict=True):
+        t["td"] = d["taskDefinitionArn"].rsplit("/", 1)[-1]
+    return {
+        "svc": svc[0] if svc else None,
+        "tasks": tasks,
+        "zones": zones,
+        "now": w.now,
+        **(shift(w, svc[0]) if svc else {}),
+    }
+
+
+def shift(w: World, svc: dict[str, Any]) -> dict[str, Any]:
+    """A blue/green service's rules (DescribeRules: {group name: weight}), the targets in each
+    group, its newest deployment record and the CloudWatch alarms' changes of state."""
+    names = {
+        g["TargetGroupArn"]: g["TargetGroupName"]
+        for g in w.elbv2.describe_target_groups()["TargetGroups"]
+    }
+    rules: dict[str, dict[str, int]] = {}
+    for lb in svc.get("loadBalancers", []):
+        config = lb.get("advancedConfiguration")
+        if not config:
+            return {}
+        for key, rule in (("production", "productionListenerRule"), ("test", "testListenerRule")):
+            (found,) = w.elbv2.describe_rules(RuleArns=[config[rule]])["Rules"]
+            groups = found["Actions"][0]["ForwardConfig"]["TargetGroups"]
+            rules[key] = {names[g["TargetGroupArn"]]: g["Weight"] for g in groups}
+    if not rules:
+        return {}
+    targets = {
+        name: [
+            d["Target"]["Id"]
+            for d in w.elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+        ]
+        for arn, name in names.items()
+    }
+    arns = w.ecs.list_service_deployments(cluster=demo.CLUSTER, service=demo.SERVICE)
+    (record,) = w.ecs.describe_service_deployments(
+        serviceDeploymentArns=[arns["serviceDeployments"][0]["serviceDeploymentArn"]]
+    )["serviceDeployments"]
+    alarms = [
+        (a["AlarmName"], json.loads(a["HistoryData"])["newState"]["stateValue"])
+        for a in w.cloudwatch.describe_alarm_history(HistoryItemType="StateUpdate")[
+            "AlarmHistoryItems"
+        ]
+    ]
+    return {"rules": rules, "targets": targets, "record": record, "alarms": alarms}
 
 
 def answers(w: World, since: float) -> dict[str, int]:
@@ -228,6 +275,75 @@ def zone_back(s: dict[str, Any], tour: dict[str, Any], before: set[str], by: dic
     return one_per_zone(s, tour, before, by) or ("" if ok else "zone not back")
 
 
+def events(s: dict[str, Any]) -> str:
+    return " ".join(e["message"] for e in s["svc"]["events"])
+
+
+def green(s: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t for t in s["tasks"] if not t["td"].endswith(":1")]
+
+
+def blue_serves(
+    s: dict[str, Any], tour: dict[str, Any], before: set[str], by: dict[str, int]
+) -> str:
+    ok = (
+        s["rules"]["production"] == s["rules"]["test"] == {"home-blue": 100, "home-green": 0}
+        and s["alarms"][0] == ("home-5xx", "OK")
+        and sorted(t["ip"] for t in serving(s)) == sorted(s["targets"]["home-blue"])
+    )
+    return steady(s, tour, before, by) or ("" if ok else f"{s['rules']} {s['alarms']}")
+
+
+def green_up(s: dict[str, Any], tour: dict[str, Any], before: set[str], by: dict[str, int]) -> str:
+    up = [t for t in green(s) if t["ip"] in s["targets"]["home-green"]]
+    blue = [t for t in s["tasks"] if t["arn"] in before and t["status"] == "RUNNING"]
+    ok = "entered lifecycle stage SCALE_UP" in events(s) and len(up) == len(blue) == 3
+    return "" if ok else f"green {green(s)} blue {blue}"
+
+
+def on_test_rule(
+    s: dict[str, Any], tour: dict[str, Any], before: set[str], by: dict[str, int]
+) -> str:
+    said = events(s)
+    ok = "stage POST_SCALE_UP" in said and "stage TEST_TRAFFIC_SHIFT" in said
+    rule = s["rules"]["test"]["home-green"] == 100 or "rolling back" in said
+    return "" if ok and rule else f"{s['rules']} {said}"
+
+
+def production_shifted(
+    s: dict[str, Any], tour: dict[str, Any], before: set[str], by: dict[str, int]
+) -> str:
+    said = events(s)
+    ok = "stage PRODUCTION_TRAFFIC_SHIFT" in said and "stage BAKE_TIME" in said
+    return "" if ok and by.get("500", 0) > 0 else f"{by} {said}"
+
+
+def alarm_in_bake(
+    s: dict[str, Any], tour: dict[str, Any], before: set[str], by: dict[str, int]
+) -> str:
+    rec = s["record"]
+    ok = (
+        ("home-5xx", "ALARM") in s["alarms"]
+        and rec["lifecycleStage"] == "BAKE_TIME"
+        and rec["alarms"]["triggeredAlarmNames"] == ["home-5xx"]
+        and "deployment failed: alarm detected." in events(s)
+    )
+    return "" if ok else f"{s['alarms']} {rec}"
+
+
+def bg_rolled_back(
+    s: dict[str, Any], tour: dict[str, Any], before: set[str], by: dict[str, int]
+) -> str:
+    left = [t for t in green(s) if t["status"] != "STOPPED"]
+    ok = (
+        s["rules"]["production"] == s["rules"]["test"] == {"home-blue": 100, "home-green": 0}
+        and not left
+        and not s["targets"]["home-green"]
+        and s["record"]["status"] == "ROLLBACK_SUCCESSFUL"
+    )
+    return steady(s, tour, before, by) or ("" if ok else f"{s['rules']} {left} {s['record']}")
+
+
 CHECKS: dict[str, list[Check]] = {
     "traffic-flow": [steady, traced, spread],
     "auto-healing": [steady, victim_stopped, replaced],
@@ -235,6 +351,14 @@ CHECKS: dict[str, list[Check]] = {
     "delete-service": [steady, deleted],
     "bad-deploy": [steady, failing, rolled_back],
     "az-outage": [one_per_zone, zone_cut, zone_back],
+    "blue-green-alarm": [
+        blue_serves,
+        green_up,
+        on_test_rule,
+        production_shifted,
+        alarm_in_bake,
+        bg_rolled_back,
+    ],
 }
 
 
@@ -254,6 +378,11 @@ def happened(tour: str, i: int, s: dict[str, Any], by: dict[str, int], before: s
         return "rollback" if ok_share(by) >= 0.99 else "errors"
     if tour == "az-outage":
         return "some" if by.get("504", 0) and ok_share(by) >= 0.1 else "nothing"
+    if tour == "blue-green-alarm":
+        if s["record"]["status"] != "ROLLBACK_SUCCESSFUL":
+            return "keep"
+        restarted = [t for t in new_tasks(s, before) if t["td"].endswith(":1")]
+        return "late" if restarted else "rollback"
     raise AssertionError(tour)
 
 
@@ -359,6 +488,18 @@ def test_every_tour_shows_each_outcome_before_next(
     assert server.call(lambda w: w.now) >= 0
     assert page.page.evaluate("() => window.__ecsim.state.clock.seed") == seed
     play(page, server, name, shots="30-tour" if seed == SEEDS[0] else None)
+
+
+@pytest.mark.parametrize("seed", seeded([0]))
+def test_the_blue_green_tour_shows_each_outcome_before_next(
+    page: Page, server: LiveServer, seed: int
+) -> None:
+    """Issue 17, point 7: blue serves; a bad green scales up beside it, takes the test
+    traffic, then production; the alarm goes off during the bake; ECS rolls back."""
+    play(page, server, "blue-green-alarm", shots="32-tour")
+    s = server.call(world)
+    assert s["record"]["alarms"]["status"] == "TRIGGERED"
+    assert len(serving(s)) == 3 and all(t["td"].endswith(":1") for t in serving(s))
 
 
 # --- point 3: Next waits; the world moving is noticed; a reload resumes ------------------------

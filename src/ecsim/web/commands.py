@@ -49,8 +49,12 @@ REVISIONS: dict[str, tuple[dict[str, str], str]] = {
         {"ecsim.latency.median": "400ms"},
         "a slow revision (median answer 400 ms)",
     ),
+    "errors": (
+        {"ecsim.error-rate": "0.05"},
+        "a bad revision whose app answers 5 % of requests with HTTP 500 (its health checks pass)",
+    ),
 }
-APP_LABELS = ("ecsim.health", "ecsim.start", "ecsim.crash-after", "ecsim.hang")
+APP_LABELS = ("ecsim.health", "ecsim.start", "ecsim.crash-after", "ecsim.hang", "ecsim.error-rate")
 
 # The AWS FIS task faults the page injects, by the name its buttons send; their parameters,
 # limits and defaults are the verbs' (model/verbs/catalog.py), but for the duration: the page
@@ -414,15 +418,25 @@ def reset(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome
     """A fresh world of the seed's architecture (`model/demo.py`: its settings, its client
     rate), whatever world was loaded before: a scenario is left (its own restart is the
     `scenario` command, the page's "Restart this scenario"). The seed is the server's unless
-    `seed` is given."""
+    `seed` is given; `world` names another architecture a tour starts from (tours.WORLDS:
+    `blue-green`)."""
     given = check(catalog.RESET, {"seed": _number(args, "seed")})["seed"]
-    _seed_world(live, session, given)
-    return Outcome(f"the world was reset: the seed's architecture (seed {live.seed})")
+    world = str(args.get("world") or "seed")
+    if world not in guide.WORLDS:
+        raise CommandError(f"'world' must be one of {', '.join(guide.WORLDS)}; got {world!r}")
+    _seed_world(live, session, given, guide.WORLDS[world])
+    what = "the seed's architecture" if world == "seed" else f"the {world} architecture"
+    return Outcome(f"the world was reset: {what} (seed {live.seed})")
 
 
-def _seed_world(live: LiveWorld, session: Session, seed: int | None = None) -> None:
+def _seed_world(
+    live: LiveWorld,
+    session: Session,
+    seed: int | None = None,
+    factory: Callable[[int], World] = demo_world,
+) -> None:
     session.scenario = None
-    live.reset(seed=session.seed if seed is None else seed, factory=demo_world)
+    live.reset(seed=session.seed if seed is None else seed, factory=factory)
 
 
 def explain(live: LiveWorld, session: Session, args: Mapping[str, Any]) -> Outcome:

@@ -15,20 +15,38 @@ mid-tour, the tour says so instead of telling something false.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecsim.model import demo
+from ecsim.model.aws.names import resource_id
+from ecsim.model.errors import AwsError
 from ecsim.model.world import World
 from ecsim.scenario import ScenarioError, builtin_names, load, operations, refs
 from ecsim.scenario.build import build
 from ecsim.scenario.runner import Runner, occurrences
 from ecsim.scenario.spec import Scenario, Step
+from ecsim.web.view import sim_seconds
 
 View = Mapping[str, Any]
 ZONE = "us-east-1a"  # the zone the outage tour cuts off
 FF_LIMIT = 900.0  # simulated seconds a fast-forward runs at most before it gives up
 OK_SHARE = 0.99  # the share of 2xx answers that counts as "requests still succeed"
+
+# The blue/green tour's world (`blue_green_world`): blue and green target groups behind a
+# production rule and a test rule, an alarm on the ALB's 5XX answers watched by the service.
+BLUE, GREEN = "home-blue", "home-green"
+ALARM = "home-5xx"
+TEST_HOST = "test.example.com"
+BAKE_MINUTES = 5
+ALARM_THRESHOLD = 5  # 5XX answers of the targets in a minute: more, 2 minutes in a row, is ALARM
+ALARM_MINUTES = 2
+STAMP = 0.001  # an AWS answer's time is rounded to the millisecond: what a step's call made
+# (at a time with more digits) may look a hair older than the call
+BG_RATE = 20.0  # requests/s the clients send (1 a second is a 500 once production is green's)
 
 
 class Seen:
@@ -85,6 +103,105 @@ class Seen:
 
     def zone(self, name: str) -> str | None:
         return next((z["state"] for z in self.view.get("azs", []) if z["name"] == name), None)
+
+    def answers_between(self, since: float, until: float) -> dict[str, int]:
+        """Answers by status code between two instants (the load balancer's statistics)."""
+        if until <= since:
+            return {}
+        return dict(self._w.traffic.stats(since=since, until=until)["by_status"])
+
+    def served_between(self, since: float, until: float) -> dict[str, int]:
+        """Answers by the target IP that gave them, between two instants."""
+        if until <= since:
+            return {}
+        return dict(self._w.traffic.stats(since=since, until=until)["by_target"])
+
+    def events_since(self, t: float) -> list[tuple[float, str]]:
+        """The service's events (DescribeServices) written at or after `t`, oldest first."""
+        svc = self.service()
+        if svc is None:
+            return []
+        try:
+            (found,) = self._w.ecs.describe_services(
+                cluster=svc["cluster"], services=[svc["name"]]
+            )["services"]
+        except (AwsError, ValueError):
+            return []
+        out = []
+        for e in found.get("events", []):
+            at = sim_seconds(self._w, e["createdAt"])
+            if at is not None and at >= t - STAMP:
+                out.append((at, str(e["message"])))
+        return sorted(out)
+
+    def stages(self) -> dict[str, float]:
+        """The lifecycle stages entered since the step's call, with when each was entered."""
+        out: dict[str, float] = {}
+        for at, message in self.events_since(self.since):
+            found = re.search(r"entered lifecycle stage (\w+)", message)
+            if found:
+                out.setdefault(found.group(1), at)
+        return out
+
+    def event_at(self, words: str) -> float | None:
+        """When the first service event since the step's call saying `words` was written."""
+        return next((at for at, m in self.events_since(self.since) if words in m), None)
+
+    def record(self) -> dict[str, Any] | None:
+        """The service's newest deployment record (DescribeServiceDeployments)."""
+        svc = self.service()
+        if svc is None:
+            return None
+        try:
+            listed = self._w.ecs.list_service_deployments(
+                cluster=svc["cluster"], service=svc["name"]
+            )["serviceDeployments"]
+            if not listed:
+                return None
+            arn = listed[0]["serviceDeploymentArn"]
+            (rec,) = self._w.ecs.describe_service_deployments(serviceDeploymentArns=[arn])[
+                "serviceDeployments"
+            ]
+        except (AwsError, ValueError):
+            return None
+        return dict(rec)
+
+    def alarm(self, name: str) -> dict[str, Any] | None:
+        found = self._w.cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        return dict(found[0]) if found else None
+
+    def alarm_changes(self, name: str) -> list[tuple[float, str, dict[str, Any]]]:
+        """The alarm's changes of state since the step's call, oldest first: (when, the new
+        state, its state data: the reason and the datapoints CloudWatch read)."""
+        try:
+            items = self._w.cloudwatch.describe_alarm_history(
+                AlarmName=name, HistoryItemType="StateUpdate"
+            )["AlarmHistoryItems"]
+        except AwsError:
+            return []
+        out = []
+        for item in items:
+            at = sim_seconds(self._w, item["Timestamp"])
+            if at is None or at < self.since - STAMP:
+                continue
+            new = json.loads(item["HistoryData"])["newState"]
+            out.append((at, str(new["stateValue"]), new))
+        return sorted(out, key=lambda c: c[0])
+
+    def shares(self, rule: str = "production") -> dict[str, float]:
+        """{target group name: % of the rule's traffic} of the service's production (or
+        test) listener rule, as the page shows them."""
+        svc = self.service()
+        shift = svc.get("trafficShift") if svc else None
+        if not shift or not shift.get(rule):
+            return {}
+        names = {g["arn"]: g["name"] for g in self.view.get("targetGroups", [])}
+        return {names.get(arn, arn): pct for arn, pct in shift[rule].items()}
+
+    def targets(self, group: str) -> list[dict[str, Any]]:
+        """The targets registered in a target group (by name), with their health."""
+        found = next((g for g in self.view.get("targetGroups", []) if g["name"] == group), None)
+        return list(found["targets"]) if found else []
 
 
 # A condition: whether it holds, and what the world shows now, in a learner's words.
@@ -420,6 +537,189 @@ def zone_answers(seen: Seen, run: TourRun) -> tuple[str, str]:
     return "some", why
 
 
+# --- the blue/green tour: its world is `blue_green_world` -----------------------------------
+
+
+def _mmss(t: float) -> str:
+    return f"{int(t // 60)}m{int(t % 60):02d}s"
+
+
+def _split(shares: Mapping[str, float]) -> str:
+    return " · ".join(f"{g} {shares.get(g, 0.0):g} %" for g in (BLUE, GREEN)) or "no rule"
+
+
+def _green(seen: Seen, run: TourRun) -> list[dict[str, Any]]:
+    """The service's tasks of the revision deployed over (green)."""
+    old = run.marks.get("revision")
+    return [t for t in seen.tasks() if old and t["taskDefinition"] != old]
+
+
+def blue_serving(seen: Seen, run: TourRun) -> tuple[bool, str]:
+    """Every task RUNNING and healthy in home-blue, both rules forwarding all to blue, the
+    alarm OK."""
+    ok, text = steady(seen, run)
+    prod, test = seen.shares("production"), seen.shares("test")
+    alarm = seen.alarm(ALARM)
+    state = alarm["StateValue"] if alarm else "missing"
+    in_blue = {t["id"] for t in seen.targets(BLUE) if t["state"] == "healthy"}
+    ok = (
+        ok
+        and prod.get(BLUE) == 100
+        and test.get(BLUE) == 100
+        and state == "OK"
+        and all(t["ip"] in in_blue for t in seen.serving())
+    )
+    return ok, f"{text} in {BLUE}; production {_split(prod)}; alarm {ALARM} {state}"
+
+
+def green_up(seen: Seen, run: TourRun) -> tuple[bool, str]:
+    """SCALE_UP entered, and green's tasks RUNNING and registered in home-green with no
+    production request reaching them (none before the production shift, if it came)."""
+    stages = seen.stages()
+    green = [t for t in _green(seen, run) if t["lastStatus"] == "RUNNING"]
+    svc = seen.service()
+    want = svc["desired"] if svc else demo.DESIRED
+    in_green = {t["id"]: t["state"] for t in seen.targets(GREEN)}
+    registered = [t for t in green if t["ip"] in in_green]
+    if registered:
+        run.marks["green_ips"] = [t["ip"] for t in registered]
+    shifted = stages.get("PRODUCTION_TRAFFIC_SHIFT")
+    reached = seen.served_between(run.t0, seen.now if shifted is None else shifted)
+    hits = sum(reached.get(str(t["ip"]), 0) for t in green)
+    ok = "SCALE_UP" in stages and len(registered) >= want and hits == 0
+    health = ", ".join(f"{t['ip']} {in_green[t['ip']]}" for t in registered)
+    where = f"; in {GREEN}: {health}" if health else ""
+    when = "so far" if shifted is None else f"before the production shift at {_mmss(shifted)}"
+    return ok, (
+        f"{len(green)} of {want} green tasks RUNNING{where}; production requests they "
+        f"answered {when}: {hits}"
+    )
+
+
+def test_shifted(seen: Seen, run: TourRun) -> tuple[bool, str]:
+    """Every green task healthy (POST_SCALE_UP), then the test rule moved to home-green
+    (TEST_TRAFFIC_SHIFT): the stages' service events, in that order."""
+    stages = seen.stages()
+    order = [s for s in ("POST_SCALE_UP", "TEST_TRAFFIC_SHIFT") if s in stages]
+    said = ", ".join(f"{s} at {_mmss(stages[s])}" for s in order) or "no stage yet"
+    if "TEST_TRAFFIC_SHIFT" in stages:
+        run.marks.setdefault("test_at", stages["TEST_TRAFFIC_SHIFT"])
+    ok = len(order) == 2 and stages["POST_SCALE_UP"] <= stages["TEST_TRAFFIC_SHIFT"]
+    return ok, f"{said}; the test rule now: {_split(seen.shares('test'))}"
+
+
+def production_shifted(seen: Seen, run: TourRun) -> tuple[bool, str]:
+    """The production rule moved to home-green (PRODUCTION_TRAFFIC_SHIFT, after the test
+    shift), BAKE_TIME entered, and green answered 500s since."""
+    stages = seen.stages()
+    at = stages.get("PRODUCTION_TRAFFIC_SHIFT")
+    if at is None:
+        return False, f"production: {_split(seen.shares('production'))}"
+    run.marks["shift_at"] = at
+    until = seen.event_at("rolling back to deployment") or seen.now
+    answers = seen.answers_between(at, until)
+    n500 = answers.get("500", 0)
+    test_at = run.marks.get("test_at", at)
+    after_test = test_at <= at < test_at + 1.0  # (in the same second, as step 3 says)
+    ok = "BAKE_TIME" in stages and n500 > 0 and after_test
+    return ok, (
+        f"PRODUCTION_TRAFFIC_SHIFT at {_mmss(at)}; production now: "
+        f"{_split(seen.shares('production'))}; since the shift: {_answers_text(answers)}"
+    )
+
+
+def alarm_in_bake(seen: Seen, run: TourRun) -> tuple[bool, str]:
+    """home-5xx went into ALARM during BAKE_TIME, and the deployment's record names it."""
+    stages = seen.stages()
+    fired = next((c for c in seen.alarm_changes(ALARM) if c[1] == "ALARM"), None)
+    rec = seen.record() or {}
+    triggered = (rec.get("alarms") or {}).get("triggeredAlarmNames") or []
+    bake = stages.get("BAKE_TIME")
+    if fired is None:
+        alarm = seen.alarm(ALARM)
+        state = alarm["StateValue"] if alarm else "missing"
+        into = f", {seen.now - bake:.0f} s into the bake" if bake is not None else ""
+        return False, f"alarm {ALARM} {state}{into}"
+    at, _, data = fired
+    points = (data.get("stateReasonData") or {}).get("recentDatapoints") or []
+    run.marks.update(alarm_at=at, alarm_values=[float(v) for v in points])
+    run.marks["alarm_reason"] = str(data.get("stateReason", ""))
+    ok = (
+        bake is not None
+        and bake <= at < bake + 60 * BAKE_MINUTES
+        and rec.get("lifecycleStage") == "BAKE_TIME"
+        and ALARM in triggered
+    )
+    return ok, (
+        f"{ALARM} ALARM at {_mmss(at)}"
+        + (f", {at - bake:.0f} s into the bake" if bake is not None else "")
+        + f": {data.get('stateReason', '')} Record: {rec.get('status')}, "
+        f"{rec.get('statusReason') or ''}"
+    )
+
+
+def bg_rolled_back(seen: Seen, run: TourRun) -> tuple[bool, str]:
+    """Production and test on home-blue again, green's tasks stopped and out of home-green,
+    blue's 3 serving, the record ROLLBACK_SUCCESSFUL."""
+    back = seen.event_at("rolling back to deployment")
+    if back is not None:
+        run.marks.setdefault("rollback_at", back)
+    prod, test = seen.shares("production"), seen.shares("test")
+    left = [t for t in _green(seen, run) if t["lastStatus"] != "STOPPED"]
+    rec = seen.record() or {}
+    status = rec.get("status", "no record")
+    ok = (
+        back is not None
+        and prod.get(BLUE) == 100
+        and test.get(BLUE) == 100
+        and not left
+        and not seen.targets(GREEN)
+        and status == "ROLLBACK_SUCCESSFUL"
+        and steady(seen, run)[0]
+    )
+    return ok, (
+        f"production {_split(prod)}; {len(left)} green tasks not yet STOPPED, "
+        f"{len(seen.targets(GREEN))} targets in {GREEN}; record {status}"
+    )
+
+
+def bg_outcome(seen: Seen, run: TourRun) -> tuple[str, str]:
+    """Kept, rolled back at once, or rolled back with blue to start again: read from the
+    record, the service's tasks and the answers."""
+    rec = seen.record() or {}
+    if rec.get("status") != "ROLLBACK_SUCCESSFUL":
+        return "keep", f"The deployment was not rolled back: its record is {rec.get('status')}."
+    old = run.marks.get("revision")
+    restarted = [t for t in _new_tasks(seen, run) if t["taskDefinition"] == old]
+    shift = float(run.marks.get("shift_at", run.t0))
+    back = float(run.marks.get("rollback_at", seen.now))
+    alarm = float(run.marks.get("alarm_at", back))
+    during = seen.answers_between(shift, back)
+    total, n500 = sum(during.values()), during.get("500", 0)
+    after = seen.answers_between(back, seen.now)
+    values = run.marks.get("alarm_values") or []
+    counted = " then ".join(f"{v:g}" for v in values)
+    counted = f"{counted} 5XX answers in those minutes, " if counted else ""
+    why = (
+        f"Production was on {GREEN} for {back - shift:.0f} s: {total} answers, {n500} of them "
+        f"500 ({_pct(n500, total)}), though its tasks had passed their health checks. At "
+        f"{_mmss(alarm)}, {alarm - shift:.0f} s into the {BAKE_MINUTES}-minute bake, "
+        f"CloudWatch put {ALARM} into ALARM ({counted}more than {ALARM_THRESHOLD} in each "
+        f"of {ALARM_MINUTES} minutes); ECS "
+        f"failed the deployment and, at {_mmss(back)}, gave production back to {BLUE}. "
+    )
+    if restarted:
+        return "late", why + (
+            f"{len(restarted)} tasks of {old} had to start again. Since the rollback: "
+            f"{_answers_text(after)}."
+        )
+    return "rollback", why + (
+        f"Blue's tasks had run all along, out of production: no task started, the weights "
+        f"moved back and green's tasks were drained and stopped; the record ended "
+        f"ROLLBACK_SUCCESSFUL. Since the rollback: {_answers_text(after)}."
+    )
+
+
 # --- the tours -----------------------------------------------------------------------------
 
 
@@ -436,7 +736,8 @@ class TourStep:
     effect: str  # the effect the text describes, as the page says it is waited for
     until: Condition
     command: tuple[str, Mapping[str, Any]] | None = None
-    spot: str = "tasks"  # the diagram's node that matters: client, alb, tg, svc, tasks
+    spot: str = "tasks"  # the diagram's node that matters: client, alb, tg, svc, tasks, victim
+    # (the task killed, or the tasks of the zone cut off), green (the new revision's tasks)
     holds: tuple[Guard, ...] = ()
     predict: Predict | None = None
     judge: Judge | None = None
@@ -704,6 +1005,95 @@ TOURS: tuple[Tour, ...] = (
             ),
         ),
     ),
+    Tour(
+        "blue-green-alarm",
+        "Blue/green, rolled back by an alarm",
+        (
+            TourStep(
+                "A fresh world: blue serves",
+                f"home-service deploys BLUE_GREEN with a {BAKE_MINUTES}-minute bake. The ALB's "
+                f"production rule (/*) and test rule (Host: {TEST_HOST}) forward by weight: "
+                f"{BLUE} 100, {GREEN} 0. Blue is home-app:1, its 3 tasks in {BLUE}. The "
+                f"CloudWatch alarm {ALARM} sums the targets' 5XX answers "
+                f"(HTTPCode_Target_5XX_Count) each minute: more than {ALARM_THRESHOLD}, "
+                f"{ALARM_MINUTES} minutes in a row, is ALARM. The service watches it during "
+                "deployments, with rollback on.",
+                f"blue's tasks healthy in {BLUE}, both rules 100 % blue, {ALARM} OK",
+                blue_serving,
+                ("reset", {"world": "blue-green"}),
+                spot="tg",
+            ),
+            TourStep(
+                "Deploy a bad green revision",
+                "UpdateService with home-app:2, whose app answers 5 % of requests with HTTP "
+                "500 but passes its health checks. Green's 3 tasks start beside blue's "
+                f"(SCALE_UP, whatever maximumPercent says) and register in {GREEN}, the group "
+                "the production rule gives 0 %: no client request reaches them yet.",
+                f"green's tasks RUNNING in {GREEN}, no production request to them before the shift",
+                green_up,
+                ("deploy", {"kind": "errors"}),
+                spot="green",
+                holds=(manager("ACTIVE"), traffic_on),
+                predict=Predict(
+                    "Green will answer 5 % of requests with 500, yet pass its health checks. "
+                    "Will ECS keep it?",
+                    (
+                        ("keep", "Yes: its health checks pass, so the deployment completes"),
+                        ("late", "No, but clients get 500s until blue's tasks start again"),
+                        ("rollback", "No: the alarm fails it, production goes back to blue"),
+                    ),
+                ),
+            ),
+            TourStep(
+                "Test traffic shifted",
+                "Once every green task is healthy (POST_SCALE_UP), ECS points the test rule "
+                f"at {GREEN} (TEST_TRAFFIC_SHIFT): requests for {TEST_HOST} reach green, "
+                "production is still blue's. That is where a team tests green; a lifecycle "
+                "hook would make ECS wait for such a test. This service has none, so ECS "
+                "moves production on in the same second.",
+                f"the test rule moved to {GREEN} (TEST_TRAFFIC_SHIFT) after POST_SCALE_UP",
+                test_shifted,
+                spot="alb",
+                holds=(manager("ACTIVE"), traffic_on),
+            ),
+            TourStep(
+                "Production shifted",
+                f"BLUE_GREEN moves the production rule's weights from {BLUE} 100 / {GREEN} 0 "
+                f"to 0 / 100 at once (PRODUCTION_TRAFFIC_SHIFT); the target group shows both. "
+                f"Then BAKE_TIME: {BAKE_MINUTES} minutes during which blue's tasks keep "
+                "running, out of production. Clients now reach green: about 1 request in 20 "
+                "gets a 500.",
+                f"production moved to {GREEN}, BAKE_TIME entered, and green's first 500s",
+                production_shifted,
+                spot="tg",
+                holds=(manager("ACTIVE"), traffic_on),
+            ),
+            TourStep(
+                "The alarm goes off during the bake",
+                f"At the end of each minute CloudWatch sums that minute's 5XX answers: more "
+                f"than {ALARM_THRESHOLD} in each of the last {ALARM_MINUTES} minutes puts "
+                f"{ALARM} into ALARM. ECS watches the alarm until "
+                "the deployment completes; the bake keeps it unfinished, so ALARM fails it "
+                "(deployment failed: alarm detected.).",
+                f"{ALARM} in ALARM during BAKE_TIME, the deployment's record naming it",
+                alarm_in_bake,
+                spot="svc",
+                holds=(manager("ACTIVE"), traffic_on),
+            ),
+            TourStep(
+                "ECS rolls back",
+                f"With rollback on, ECS gives production and test traffic back to {BLUE} at "
+                "once (rolling back to deployment ...): blue never stopped, so nothing has "
+                f"to start. Green's tasks are deregistered from {GREEN}, drain 30 s and stop; "
+                "the deployment's record ends ROLLBACK_SUCCESSFUL.",
+                f"both rules on {BLUE}, green stopped, the record ROLLBACK_SUCCESSFUL",
+                bg_rolled_back,
+                spot="tg",
+                holds=(manager("ACTIVE"), traffic_on),
+                judge=bg_outcome,
+            ),
+        ),
+    ),
 )
 
 
@@ -804,6 +1194,9 @@ class TourRun:
         """The diagram's node the step is about, and the tasks in it that matter (by IP)."""
         node = self.step.spot
         ips: list[str] = []
+        if node == "green":  # the blue/green tour's new tasks
+            ips += [str(ip) for ip in self.marks.get("green_ips", ())]
+            node = "tasks"
         if node == "victim":
             ips += [
                 ip for ip in (self.marks.get("victim_ip"), *self.marks.get("zone_ips", ())) if ip
@@ -861,6 +1254,148 @@ def scenario_names() -> list[dict[str, str]]:
 
 def demo_world(seed: int) -> World:
     return World.demo(seed=seed)
+
+
+def blue_green_world(seed: int) -> World:
+    """The blue/green tour's world, built through the public API as a boto3 script would:
+    the demo's app and network; target groups home-blue and home-green (health checks every
+    10 s, healthy after 5 in a row as AWS's default, 30 s of deregistration delay); listener
+    80 with a test rule (Host: test.example.com) and a production rule (/*), each forwarding
+    home-blue 100 / home-green 0; the CloudWatch alarm home-5xx (HTTPCode_Target_5XX_Count of
+    the load balancer, Sum over a minute greater than 5 for 2 minutes in a row, no data not
+    breaching); home-service
+    with a BLUE_GREEN strategy baking 5 minutes, its deployment alarms on with rollback. It
+    returns steady: blue's 3 tasks healthy, the alarm OK, clients sending 20 requests/s
+    (docs/behaviour.md, "Blue/green, linear and canary deployments", "Deployment alarms")."""
+    w = World(seed)
+    ec2, ecs, elbv2 = w.ec2, w.ecs, w.elbv2
+    subnets = [
+        s["SubnetId"]
+        for s in ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
+            "Subnets"
+        ]
+    ]
+    sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])[
+        "SecurityGroups"
+    ][0]["GroupId"]
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    ecs.create_cluster(clusterName=demo.CLUSTER)
+    td = ecs.register_task_definition(**demo.task_definition())["taskDefinition"]
+    lb = elbv2.create_load_balancer(
+        Name=demo.LOAD_BALANCER,
+        Subnets=subnets,
+        SecurityGroups=[sg],
+        Scheme="internet-facing",
+        Type="application",
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    groups = {}
+    for name in (BLUE, GREEN):
+        arn = elbv2.create_target_group(
+            Name=name,
+            Protocol="HTTP",
+            Port=80,
+            VpcId=vpc,
+            TargetType="ip",
+            HealthCheckPath="/",
+            HealthCheckIntervalSeconds=10,
+            HealthyThresholdCount=5,
+        )["TargetGroups"][0]["TargetGroupArn"]
+        elbv2.modify_target_group_attributes(
+            TargetGroupArn=arn,
+            Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}],
+        )
+        groups[name] = arn
+    listener = elbv2.create_listener(
+        LoadBalancerArn=lb,
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[
+            {
+                "Type": "fixed-response",
+                "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"},
+            }
+        ],
+    )["Listeners"][0]["ListenerArn"]
+    forward = {
+        "Type": "forward",
+        "ForwardConfig": {
+            "TargetGroups": [
+                {"TargetGroupArn": groups[BLUE], "Weight": 100},
+                {"TargetGroupArn": groups[GREEN], "Weight": 0},
+            ]
+        },
+    }
+    rules = {}
+    for name, priority, condition in (
+        ("test", 5, {"Field": "host-header", "Values": [TEST_HOST]}),
+        ("production", 10, {"Field": "path-pattern", "Values": ["/*"]}),
+    ):
+        rules[name] = elbv2.create_rule(
+            ListenerArn=listener, Priority=priority, Conditions=[condition], Actions=[forward]
+        )["Rules"][0]["RuleArn"]
+    w.cloudwatch.put_metric_alarm(
+        AlarmName=ALARM,
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Dimensions=[{"Name": "LoadBalancer", "Value": resource_id(lb)}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=ALARM_MINUTES,
+        Threshold=float(ALARM_THRESHOLD),
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+    )
+    account = lb.split(":")[4]
+    ecs.create_service(
+        cluster=demo.CLUSTER,
+        serviceName=demo.SERVICE,
+        taskDefinition=td["taskDefinitionArn"],
+        desiredCount=demo.DESIRED,
+        launchType="FARGATE",
+        networkConfiguration={
+            "awsvpcConfiguration": {
+                "subnets": subnets,
+                "securityGroups": [sg],
+                "assignPublicIp": "ENABLED",
+            }
+        },
+        loadBalancers=[
+            {
+                "targetGroupArn": groups[BLUE],
+                "containerName": "app",
+                "containerPort": 80,
+                "advancedConfiguration": {
+                    "alternateTargetGroupArn": groups[GREEN],
+                    "productionListenerRule": rules["production"],
+                    "testListenerRule": rules["test"],
+                    "roleArn": f"arn:aws:iam::{account}:role/ecsInfrastructureRoleForLoadBalancers",
+                },
+            }
+        ],
+        healthCheckGracePeriodSeconds=30,
+        deploymentConfiguration={
+            "strategy": "BLUE_GREEN",
+            "bakeTimeInMinutes": BAKE_MINUTES,
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+            "alarms": {"alarmNames": [ALARM], "enable": True, "rollback": True},
+        },
+    )
+    demo.wait_steady(w, demo.CLUSTER, demo.SERVICE, lb)
+    w.traffic.set_rate(BG_RATE, demo.LOAD_BALANCER)
+    deadline = w.now + 180
+    while w.now < deadline:  # the alarm's first evaluation, at the end of a minute
+        found = w.cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]
+        if found and found[0]["StateValue"] == "OK":
+            break
+        w.advance(5)
+    return w
+
+
+# The worlds a tour's first step may start from (the `reset` command's `world`).
+WORLDS: dict[str, Callable[[int], World]] = {
+    "seed": demo_world,
+    "blue-green": blue_green_world,
+}
 
 
 class LiveScenario:
