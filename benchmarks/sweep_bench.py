@@ -87,7 +87,7 @@ def measure(repeats: int) -> dict[str, Any]:
 
 
 def report(repeats: int, spread: Callable[..., str], verdict: Callable[[bool], str]) -> None:
-    print("5. Sweeps: 200 runs of a 10-minute scenario (rolling-deployment, 2 points x 100")
+    print("7. Sweeps: 200 runs of a 10-minute scenario (rolling-deployment, 2 points x 100")
     print("   seeds); runs per wall second, and the Dask path's overhead per run")
     m = measure(repeats)
 

@@ -59,7 +59,8 @@ PUT_METRIC_ALARM = {
     "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "ExtendedStatistic",
     "Dimensions", "Period", "Unit", "EvaluationPeriods", "DatapointsToAlarm", "Threshold",
     "ComparisonOperator", "TreatMissingData", "EvaluateLowSampleCountPercentile", "Metrics",
-    "Tags", "ThresholdMetricId", "EvaluationCriteria", "EvaluationInterval",
+    "Tags", "ThresholdMetricId", "EvaluationCriteria", "EvaluationInterval", "EvaluationWindow",
+    "WarmUpConfiguration", "ActionConfiguration",
 }  # fmt: skip
 DESCRIBE_ALARMS = {
     "AlarmNames", "AlarmNamePrefix", "AlarmTypes", "ChildrenOfAlarmName", "ParentsOfAlarmName",

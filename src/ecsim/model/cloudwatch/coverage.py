@@ -75,6 +75,22 @@ OPERATIONS: dict[str, list[Member]] = {
             {"PromQLCriteria": {"Query": "up == 0"}},
         ),
         *refused("EvaluationInterval", "PromQL alarms are not modelled", 60),
+        *refused(
+            "EvaluationWindow",
+            "alarms evaluate the last periods before each minute's end; other windows are not "
+            "modelled",
+            {"SlidingWindow": {}},
+        ),
+        *refused(
+            "WarmUpConfiguration",
+            "alarms evaluate from their first minute; warm-up periods are not modelled",
+            {"WarmUpPeriodDurationInMinutes": 10},
+        ),
+        *refused(
+            "ActionConfiguration",
+            "alarm actions and their notifications are not modelled",
+            {"AlarmTagsPropagation": {"Enabled": True}},
+        ),
         *no_effect(
             "Tags",
             "tags change nothing an alarm does, and ecsim serves no CloudWatch tagging "

@@ -43,6 +43,10 @@ _PLATFORM = modelled(
 )
 
 
+def _early_success_passes(value: Any) -> bool:
+    return not (isinstance(value, dict) and value.get("enable"))
+
+
 def _service_connect_passes(value: Any) -> bool:
     return value is None or (isinstance(value, dict) and not value.get("enabled"))
 
@@ -89,6 +93,13 @@ _DEPLOYMENT: list[Member] = [
         "deploymentConfiguration.alarms",
         "CloudWatch alarms that fail a deployment, and its rollback "
         '(docs/behaviour.md, "Deployment alarms")',
+    ),
+    *refused(
+        "deploymentConfiguration.earlySuccessCriteria",
+        "a rolling deployment completes when every task is healthy; early success is not modelled",
+        {"earlySuccessCriteria": {"enable": True, "healthyPercent": 50}},
+        _early_success_passes,
+        "enable false",
     ),
 ]
 _LOAD_BALANCERS: list[Member] = [
@@ -154,6 +165,17 @@ def _service(create: bool) -> list[Member]:
                     "portName": "http",
                 }
             ],
+        ),
+        *refused(
+            "gatewayConnectors",
+            "gateway ingress paths are not modelled; traffic reaches the service through its load "
+            "balancers",
+            [{"portName": "http"}],
+        ),
+        *refused(
+            "monitoring",
+            "the service's CloudWatch metric resolution is not modelled",
+            {"metricConfigurations": []},
         ),
         *(
             [
@@ -239,6 +261,11 @@ OPERATIONS: dict[str, list[Member]] = {
             "inferenceAccelerators",
             "Elastic Inference accelerators are not modelled",
             [{"deviceName": "device1", "deviceType": "eia2.medium"}],
+        ),
+        *refused(
+            "trustedExecutionConfiguration",
+            "trusted execution (isolation and attestation) is not modelled",
+            {"isolationMode": "ENCLAVE"},
         ),
     ],
     "DescribeTaskDefinition": [*modelled("taskDefinition", "the revision answered"), *_INCLUDE],
