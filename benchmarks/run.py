@@ -4,6 +4,7 @@
     python -m benchmarks --only 1,4      # some of them
     python -m benchmarks --runs 7
     python -m benchmarks --only 6       # the ALB's real port (python -m benchmarks.alb_port)
+    python -m benchmarks --only 8       # the AWS API (python -m benchmarks.aws_api)
 
 Every run is a fresh process (`python -m benchmarks.cases ...`), so peak memory is that run's.
 Benchmark 3 builds its world once (minutes: the control plane), pickles it, and every run
@@ -183,6 +184,14 @@ def bench6(runs: int) -> None:
     )
 
 
+def bench8(runs: int) -> None:
+    from benchmarks import aws_api
+
+    print("8. The AWS API: DescribeServices from 8 concurrent boto3 clients (processes of their")
+    print("   own) against `ecsim serve` (the demo world, speed 1), 10 s each")
+    aws_api.report([aws_api.run(8, 10.0) for _ in range(runs)])
+
+
 def calibrate() -> str:
     """Fixed workloads, to compare the host's speed across runs (lower is faster)."""
     py, gen = [], []
@@ -209,7 +218,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
-    parser.add_argument("--only", default="1,2,3,4", help="which benchmarks, e.g. 1,4 (6: the ALB port, 7: a sweep)")
+    parser.add_argument(
+        "--only",
+        default="1,2,3,4",
+        help="which benchmarks, e.g. 1,4 (6: the ALB port, 7: a sweep, 8: the AWS API)",
+    )
     args = parser.parse_args()
     chosen = {int(x) for x in args.only.split(",")}
     print(
@@ -229,6 +242,7 @@ def main() -> None:
         (4, bench4),
         (6, bench6),
         (7, bench7),
+        (8, bench8),
     ):
         if number in chosen:
             print()
