@@ -89,6 +89,56 @@ ALB = Wire(
 )
 
 
+class _Coalescing:
+    """A transport whose writes made in one turn of the event loop go out as one: uvicorn
+    writes an answer's head and its body apart, and each write to an idle socket is a
+    `send` system call, a TCP segment on loopback and a wake-up of the client. Held writes
+    go out at the end of the turn (`call_soon`), before anything else can be written, and
+    before a close. Everything else is the transport's own."""
+
+    __slots__ = ("_held", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._loop = asyncio.get_running_loop()
+        self._held: list[bytes] | None = None
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._held is None:
+            self._held = [bytes(data)]
+            self._loop.call_soon(self._flush)
+        else:
+            self._held.append(bytes(data))
+
+    def writelines(self, lines: Any) -> None:
+        for data in lines:
+            self.write(data)
+
+    def _flush(self) -> None:
+        held, self._held = self._held, None
+        if held and not self._transport.is_closing():
+            self._transport.write(held[0] if len(held) == 1 else b"".join(held))
+
+    def get_write_buffer_size(self) -> int:
+        held = sum(len(d) for d in self._held) if self._held else 0
+        return self._transport.get_write_buffer_size() + held
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._held = None
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class _RefusedError(Exception):
     """Raised in a parser callback to stop reading a request that is refused."""
 
@@ -111,7 +161,7 @@ class GuardedProtocol(HttpToolsProtocol):
     # --- the connection -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(cast(asyncio.Transport, _Coalescing(transport)))
         self._arm(self.wire.head_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -82,10 +82,9 @@ def serve_command(
     open_page: bool = False,
 ) -> None:
     """Serve the live simulator: the page, the AWS API and the simulated ALB's ports."""
-    import asyncio
 
     from ecsim.awsapi import Policy
-    from ecsim.cli.serve import AlbPort, demo_factory, open_browser, serve
+    from ecsim.cli.serve import AlbPort, demo_factory, open_browser, run, serve
     from ecsim.live.runtime import LiveWorld
     from ecsim.web.tours import LiveScenario
 
@@ -102,7 +101,7 @@ def serve_command(
         raise click.BadParameter(str(e)) from None
     if open_page:
         open_browser(f"http://{host}:{port}/")
-    asyncio.run(serve(live, host, port, albs, scenario=played, policy=policy))
+    run(serve(live, host, port, albs, scenario=played, policy=policy))
 
 
 @main.command()
