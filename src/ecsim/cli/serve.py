@@ -134,6 +134,7 @@ async def serve(
     if policy.wildcard or policy.hosts or policy.origins or policy.any_host:
         origins = ", ".join(sorted(policy.origins)) or "none"
         announce(f"ecsim: accepts {policy.accepted_hosts()}; other pages allowed: {origins}")
+    live.freeze_heap()
     await asyncio.gather(*(s.serve() for s in servers))
 
 
