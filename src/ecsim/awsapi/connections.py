@@ -150,7 +150,13 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # One timer per connection, moved lazily: `_deadline` is when the client's time is
+        # up (None: no limit running), `_timer` fires at `_timer_at` <= `_deadline` and, if
+        # the deadline has moved on meanwhile, sets itself again for it. Arming the limit
+        # three times per request then costs no timer handle each (a call_later, a cancel).
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._deadline: float | None = None
         self._reading_head = True  # between two requests' heads, or inside one
         self._head_bytes = 0  # bytes received while reading the head
         self._line = 0
@@ -165,7 +171,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._arm(self.wire.head_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._drop_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -183,7 +189,7 @@ class GuardedProtocol(HttpToolsProtocol):
             )
 
     def handle_websocket_upgrade(self) -> None:
-        self._disarm()  # a WebSocket from now on: its own protocol
+        self._drop_timer()  # a WebSocket from now on: its own protocol
         super().handle_websocket_upgrade()
 
     def send_400_response(self, msg: str) -> None:
@@ -255,16 +261,36 @@ class GuardedProtocol(HttpToolsProtocol):
     # --- limits ---------------------------------------------------------------------------
 
     def _arm(self, delay: float) -> None:
-        self._disarm()
-        self._timer = self.loop.call_later(delay, self._expired)
+        deadline = self.loop.time() + delay
+        self._deadline = deadline
+        if self._timer is None or self._timer_at > deadline:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self.loop.call_at(deadline, self._fire)
+            self._timer_at = deadline
 
     def _disarm(self) -> None:
+        self._deadline = None
+
+    def _drop_timer(self) -> None:
+        self._deadline = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
-    def _expired(self) -> None:
+    def _fire(self) -> None:
         self._timer = None
+        deadline = self._deadline
+        if deadline is None:
+            return
+        if deadline > self._timer_at:  # armed again since: wait for the new deadline
+            self._timer = self.loop.call_at(deadline, self._fire)
+            self._timer_at = deadline
+            return
+        self._deadline = None
+        self._expired()
+
+    def _expired(self) -> None:
         if self.transport.is_closing():
             return
         cycle = self.cycle
