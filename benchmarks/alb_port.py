@@ -47,6 +47,15 @@ HOST = "127.0.0.1"
 # --- the servers (each in a process of its own) -------------------------------------------
 
 
+def runner() -> Any:
+    """How `ecsim serve` runs its event loop (`ecsim.cli.serve.run`: uvloop where it is
+    installed), or asyncio.run for a tree without it: the trivial app runs on the same loop
+    as the ecsim it is compared with."""
+    from ecsim.cli import serve
+
+    return getattr(serve, "run", asyncio.run)
+
+
 def serve_ecsim(port: int, alb_port: int, speed: float, tasks: int) -> None:
     """`ecsim serve --alb-port`, on the demo world without background traffic."""
     from ecsim.cli.serve import AlbPort, serve
@@ -54,7 +63,7 @@ def serve_ecsim(port: int, alb_port: int, speed: float, tasks: int) -> None:
     from ecsim.model.world import World
 
     live = LiveWorld(lambda seed: World.demo(seed=seed, desired=tasks, rate=0.0), speed=speed)
-    asyncio.run(serve(live, HOST, port, [AlbPort(alb_port)], announce=lambda _: None))
+    runner()(serve(live, HOST, port, [AlbPort(alb_port)], announce=lambda _: None))
 
 
 def serve_trivial(port: int) -> None:
@@ -75,8 +84,8 @@ def serve_trivial(port: int) -> None:
     config = awsapi.uvicorn_config(
         app, HOST, port, awsapi.ALB, log_level="warning", server_header=False, lifespan="off"
     )
-    # the event loop `ecsim serve` runs on (`asyncio.run`), not the one uvicorn.run would pick
-    asyncio.run(uvicorn.Server(config).serve())
+    # the event loop `ecsim serve` runs on, not the one uvicorn.run would pick
+    runner()(uvicorn.Server(config).serve())
 
 
 def free_port() -> int:

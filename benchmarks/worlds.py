@@ -37,21 +37,31 @@ def fleet(
     settings: ecsim.Settings | None = None,
 ) -> Fleet:
     w = ecsim.World(seed, settings=settings)
-    vpc = w.ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     azs = [z["ZoneName"] for z in w.ec2.describe_availability_zones()["AvailabilityZones"]]
-    subnets = [
-        w.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{64 * i}.0/18", AvailabilityZone=az)[
-            "Subnet"
-        ]["SubnetId"]
-        for i, az in enumerate(azs[:3])
-    ]
+
+    def network(k: int) -> tuple[str, list[str]]:
+        """VPC k (10.<k+1>.0.0/16) and its three /18 subnets: room for about 49,000 tasks."""
+        vpc = w.ec2.create_vpc(CidrBlock=f"10.{k + 1}.0.0/16")["Vpc"]["VpcId"]
+        return vpc, [
+            w.ec2.create_subnet(
+                VpcId=vpc, CidrBlock=f"10.{k + 1}.{64 * i}.0/18", AvailabilityZone=az
+            )["Subnet"]["SubnetId"]
+            for i, az in enumerate(azs[:3])
+        ]
+
+    vpc, subnets = network(0)
     w.ecs.create_cluster(clusterName=CLUSTER)
     # the demo's app (src/ecsim/model/demo.py: 20 ms median answers), with `labels` on top
     td = w.ecs.register_task_definition(**demo.task_definition("app", labels))["taskDefinition"][
         "taskDefinitionArn"
     ]
     out = Fleet(w, [], {})
+    # a VPC's addresses hold at most about 49,000 tasks: every `per_vpc` load balancers get a
+    # VPC of their own (benchmark 5's 100,000 tasks; worlds of up to 40,000 tasks have one)
+    per_vpc = max(1, 40_000 // max(1, services_per_lb * tasks))
     for li in range(lbs):
+        if li and li % per_vpc == 0:
+            vpc, subnets = network(li // per_vpc)
         lb = w.elbv2.create_load_balancer(Name=f"lb{li}", Subnets=subnets, Type="application")[
             "LoadBalancers"
         ][0]["LoadBalancerArn"]

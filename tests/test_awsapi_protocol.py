@@ -5,6 +5,7 @@ same answer. No server needed."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -194,6 +195,42 @@ def test_ecs_answers_parse_back_in_botocore_with_epoch_timestamps() -> None:
     parsed = parse_answer(ECS, "DescribeServices", body)
     assert parsed["services"][0]["createdAt"] == WHEN
     assert parsed["failures"] == answer["failures"]
+
+
+class _Kind(enum.Enum):
+    X = 1
+
+
+def test_json_answers_write_each_value_as_its_shape_says() -> None:
+    """The writers built per shape (json.py) write what walking the shapes wrote: a
+    timestamp given as epoch seconds or a blob given as text converted, None left out of a
+    structure and kept in a list, members unknown to the model and enums written plainly,
+    a non-finite number as null."""
+    op = ECS.model.operation_model("DescribeServices")
+    answer = {
+        "services": [
+            {
+                "serviceName": "s",
+                "createdAt": 1767270605,  # epoch seconds, not a datetime
+                "status": None,
+                "tags": [{"key": "k", "value": "v"}],
+                "ecsimOwn": {
+                    "at": WHEN,
+                    "nan": float("nan"),
+                    "kind": _Kind.X,
+                },
+            },
+            None,
+        ],
+    }
+    body = json_protocol.serialize_response(answer, op.output_shape)
+    assert body == (
+        b'{"services":[{"serviceName":"s","createdAt":1767270605,'
+        b'"tags":[{"key":"k","value":"v"}],'
+        b'"ecsimOwn":{"at":1767270605.25,"nan":null,"kind":1}},null]}'
+    )
+    # the same shapes again: the writers are kept, not rebuilt
+    assert json_protocol.serialize_response(answer, op.output_shape) == body
 
 
 def test_errors_parse_in_botocore_with_their_codes() -> None:

@@ -89,6 +89,56 @@ ALB = Wire(
 )
 
 
+class _Coalescing:
+    """A transport whose writes made in one turn of the event loop go out as one: uvicorn
+    writes an answer's head and its body apart, and each write to an idle socket is a
+    `send` system call, a TCP segment on loopback and a wake-up of the client. Held writes
+    go out at the end of the turn (`call_soon`), before anything else can be written, and
+    before a close. Everything else is the transport's own."""
+
+    __slots__ = ("_held", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._loop = asyncio.get_running_loop()
+        self._held: list[bytes] | None = None
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._held is None:
+            self._held = [bytes(data)]
+            self._loop.call_soon(self._flush)
+        else:
+            self._held.append(bytes(data))
+
+    def writelines(self, lines: Any) -> None:
+        for data in lines:
+            self.write(data)
+
+    def _flush(self) -> None:
+        held, self._held = self._held, None
+        if held and not self._transport.is_closing():
+            self._transport.write(held[0] if len(held) == 1 else b"".join(held))
+
+    def get_write_buffer_size(self) -> int:
+        held = sum(len(d) for d in self._held) if self._held else 0
+        return self._transport.get_write_buffer_size() + held
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._held = None
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class _RefusedError(Exception):
     """Raised in a parser callback to stop reading a request that is refused."""
 
@@ -100,7 +150,13 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # One timer per connection, moved lazily: `_deadline` is when the client's time is
+        # up (None: no limit running), `_timer` fires at `_timer_at` <= `_deadline` and, if
+        # the deadline has moved on meanwhile, sets itself again for it. Arming the limit
+        # three times per request then costs no timer handle each (a call_later, a cancel).
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._deadline: float | None = None
         self._reading_head = True  # between two requests' heads, or inside one
         self._head_bytes = 0  # bytes received while reading the head
         self._line = 0
@@ -111,11 +167,11 @@ class GuardedProtocol(HttpToolsProtocol):
     # --- the connection -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(cast(asyncio.Transport, _Coalescing(transport)))
         self._arm(self.wire.head_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._drop_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -133,7 +189,7 @@ class GuardedProtocol(HttpToolsProtocol):
             )
 
     def handle_websocket_upgrade(self) -> None:
-        self._disarm()  # a WebSocket from now on: its own protocol
+        self._drop_timer()  # a WebSocket from now on: its own protocol
         super().handle_websocket_upgrade()
 
     def send_400_response(self, msg: str) -> None:
@@ -205,16 +261,36 @@ class GuardedProtocol(HttpToolsProtocol):
     # --- limits ---------------------------------------------------------------------------
 
     def _arm(self, delay: float) -> None:
-        self._disarm()
-        self._timer = self.loop.call_later(delay, self._expired)
+        deadline = self.loop.time() + delay
+        self._deadline = deadline
+        if self._timer is None or self._timer_at > deadline:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self.loop.call_at(deadline, self._fire)
+            self._timer_at = deadline
 
     def _disarm(self) -> None:
+        self._deadline = None
+
+    def _drop_timer(self) -> None:
+        self._deadline = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
-    def _expired(self) -> None:
+    def _fire(self) -> None:
         self._timer = None
+        deadline = self._deadline
+        if deadline is None:
+            return
+        if deadline > self._timer_at:  # armed again since: wait for the new deadline
+            self._timer = self.loop.call_at(deadline, self._fire)
+            self._timer_at = deadline
+            return
+        self._deadline = None
+        self._expired()
+
+    def _expired(self) -> None:
         if self.transport.is_closing():
             return
         cycle = self.cycle

@@ -32,6 +32,7 @@ they serve is the simulated application, which changes nothing but the request c
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import socket
@@ -90,6 +91,15 @@ def split_host(text: str) -> tuple[str, int | None]:
     if not name or any(c in name for c in "/?#@ \t\\"):
         raise ValueError(f"not a host: {text!r}")
     return name, int(port) if port is not None else None
+
+
+@functools.lru_cache(maxsize=256)
+def _host_refusal(
+    policy: Policy, machine: tuple[str, ...], host: str | None, server_port: int | None
+) -> str | None:
+    """`Policy.host_refusal`, remembered; `machine` is part of the key (the policy's equality
+    leaves it out)."""
+    return policy._host_refusal(host, server_port)
 
 
 def _is_ip(name: str) -> bool:
@@ -180,7 +190,11 @@ class Policy:
 
     def host_refusal(self, host: str | None, server_port: int | None) -> str | None:
         """Why a request naming `host` on a connection to `server_port` is refused; None if
-        it is not."""
+        it is not. Remembered: a client sends the same `Host` with every call, and parsing
+        it (an IP address?) costs more than the rest of the guard."""
+        return _host_refusal(self, self.machine, host, server_port)
+
+    def _host_refusal(self, host: str | None, server_port: int | None) -> str | None:
         if host is None or self.any_host:
             return None  # no Host at all (HTTP/1.0) is not a browser's request
         try:

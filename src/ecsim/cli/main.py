@@ -106,10 +106,9 @@ def serve_command(
     open_page: bool = False,
 ) -> None:
     """Serve the live simulator: the page, the AWS API and the simulated ALB's ports."""
-    import asyncio
 
     from ecsim.awsapi import Policy
-    from ecsim.cli.serve import AlbPort, Rooms, demo_factory, open_browser, serve
+    from ecsim.cli.serve import AlbPort, Rooms, demo_factory, open_browser, run, serve
     from ecsim.live.runtime import LiveWorld
     from ecsim.web.tours import LiveScenario
 
@@ -127,7 +126,7 @@ def serve_command(
     if open_page:
         open_browser(f"http://{host}:{port}/")
     rooms = Rooms(classroom, max_worlds, world_idle)
-    asyncio.run(serve(live, host, port, albs, scenario=played, policy=policy, rooms=rooms))
+    run(serve(live, host, port, albs, scenario=played, policy=policy, rooms=rooms))
 
 
 @main.command()

@@ -8,8 +8,9 @@ import contextlib
 import os
 import sys
 import webbrowser
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import click
 import uvicorn
@@ -25,6 +26,7 @@ from ecsim.web.worlds import IDLE, LIMIT
 # Wall seconds a stopping server (SIGTERM, Ctrl-C) waits for the requests in flight before it
 # cancels them: a long `time/advance` stops where it got to (LiveWorld.advance_sliced).
 GRACEFUL_SHUTDOWN = 2
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,21 @@ async def serve(
     if policy.wildcard or policy.hosts or policy.origins or policy.any_host:
         origins = ", ".join(sorted(policy.origins)) or "none"
         announce(f"ecsim: accepts {policy.accepted_hosts()}; other pages allowed: {origins}")
+    live.freeze_heap()
     await asyncio.gather(*(s.serve() for s in servers))
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """Run `main` on uvloop's event loop where it is installed (uvicorn[standard] brings
+    it), else asyncio's. uvloop's sockets and loop are native code: a socket write, a
+    callback, a timer cost a fraction of what asyncio's Python transports cost, and the
+    AWS API and the ALB ports write an answer per request (benchmarks 6 and 8)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency of uvicorn[standard]
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 def demo_factory(seed: int) -> World:

@@ -12,6 +12,7 @@ import datetime as dt
 import enum
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from ecsim.awsapi.errors import SerializationException
@@ -128,10 +129,13 @@ def _join(where: str, name: str) -> str:
 # --- answers ------------------------------------------------------------------------------
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
 def serialize_response(value: dict[str, Any], shape: Shape | None) -> bytes:
     """An answer's body: `value` written as `shape` says (members botocore does not know, like
     ecsim's `controllerStatus`, are kept, written plainly)."""
-    return json.dumps(_write(value, shape), separators=(",", ":"), allow_nan=False).encode()
+    return _ENCODER.encode(_write(value, shape)).encode()
 
 
 def _write(value: Any, shape: Shape | None) -> Any:
@@ -139,24 +143,85 @@ def _write(value: Any, shape: Shape | None) -> Any:
         return None
     if shape is None:
         return _plain(value)
+    return _writer(shape)(value)
+
+
+Writer = Callable[[Any], Any]
+# per shape (by identity; the shape is kept alive with its writer): how to write a value of
+# it. Built once per shape of the service models, so an answer costs a walk of its values,
+# not of its shapes too (every DescribeServices answer holds a hundred values or so).
+_WRITERS: dict[int, tuple[Shape, Writer]] = {}
+
+
+def _writer(shape: Shape) -> Writer:
+    known = _WRITERS.get(id(shape))
+    if known is not None:
+        return known[1]
     kind = shape.type_name
-    if kind == "structure" and isinstance(value, dict):
+    write: Writer
+    if kind == "structure":
         members = shape.members
-        return {k: _write(v, members.get(k)) for k, v in value.items() if v is not None}
-    if kind == "list" and isinstance(value, list | tuple):
-        return [_write(v, shape.member) for v in value]
-    if kind == "map" and isinstance(value, dict):
-        return {str(k): _write(v, shape.value) for k, v in value.items()}
-    if kind == "timestamp":
-        return format_timestamp(value, shape.serialization.get("timestampFormat", "unixTimestamp"))
-    if kind == "blob":
-        return encode_blob(value)
-    return _plain(value)
+        of_member: dict[str, Writer] = {}
+        # members a string or a number is written differently to: timestamps, blobs
+        converted = {k for k, m in members.items() if m.type_name in ("timestamp", "blob")}
+
+        def write(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return _plain(value)
+            out = {}
+            for k, v in value.items():
+                if v is None:
+                    continue
+                if type(v) in _AS_IS and k not in converted:  # as it is
+                    out[k] = v
+                    continue
+                w = of_member.get(k)
+                if w is None:
+                    m = members.get(k)
+                    w = of_member[k] = _plain if m is None else _writer(m)
+                out[k] = w(v)
+            return out
+
+    elif kind == "list":
+        member = shape.member
+
+        def write(value: Any) -> Any:
+            if not isinstance(value, list | tuple):
+                return _plain(value)
+            w = _writer(member)  # not before: a shape may hold lists of itself
+            return [None if v is None else w(v) for v in value]
+
+    elif kind == "map":
+        of_value = shape.value
+
+        def write(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return _plain(value)
+            w = _writer(of_value)
+            return {str(k): None if v is None else w(v) for k, v in value.items()}
+
+    elif kind == "timestamp":
+        fmt = shape.serialization.get("timestampFormat", "unixTimestamp")
+
+        def write(value: Any) -> Any:
+            return format_timestamp(value, fmt)
+
+    elif kind == "blob":
+        write = encode_blob
+    else:
+        write = _plain
+    _WRITERS[id(shape)] = (shape, write)
+    return write
+
+
+_AS_IS = frozenset({str, int, bool})
 
 
 def _plain(value: Any) -> Any:
     """A value outside the model's shapes, as JSON can hold it (JSON has no NaN or Infinity:
     such a number is written null)."""
+    if type(value) in _AS_IS:  # the most common values, as they are (not their subclasses)
+        return value
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dt.datetime):
