@@ -86,9 +86,9 @@ class DemoArns:
     service: str
 
 
-def create_demo(ec2: Any, ecs: Any, elbv2: Any, desired: int = DESIRED) -> DemoArns:
-    """The demo's API calls, in order, through `ec2`, `ecs` and `elbv2` clients. Nothing waits:
-    the load balancer is still provisioning and the tasks are starting when it returns."""
+def default_network(ec2: Any) -> tuple[list[str], str, str]:
+    """The default VPC's subnets (one per AZ), its `default` security group and its ID, as
+    a script finds them through EC2's Describe calls."""
     subnets = [
         s["SubnetId"]
         for s in ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
@@ -99,6 +99,13 @@ def create_demo(ec2: Any, ecs: Any, elbv2: Any, desired: int = DESIRED) -> DemoA
         "SecurityGroups"
     ][0]["GroupId"]
     vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    return subnets, sg, vpc
+
+
+def create_demo(ec2: Any, ecs: Any, elbv2: Any, desired: int = DESIRED) -> DemoArns:
+    """The demo's API calls, in order, through `ec2`, `ecs` and `elbv2` clients. Nothing waits:
+    the load balancer is still provisioning and the tasks are starting when it returns."""
+    subnets, sg, vpc = default_network(ec2)
     cluster = ecs.create_cluster(clusterName=CLUSTER)["cluster"]["clusterArn"]
     td = ecs.register_task_definition(**task_definition())["taskDefinition"]["taskDefinitionArn"]
     lb = elbv2.create_load_balancer(

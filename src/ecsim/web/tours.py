@@ -1268,17 +1268,8 @@ def blue_green_world(seed: int) -> World:
     returns steady: blue's 3 tasks healthy, the alarm OK, clients sending 20 requests/s
     (docs/behaviour.md, "Blue/green, linear and canary deployments", "Deployment alarms")."""
     w = World(seed)
-    ec2, ecs, elbv2 = w.ec2, w.ecs, w.elbv2
-    subnets = [
-        s["SubnetId"]
-        for s in ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
-            "Subnets"
-        ]
-    ]
-    sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])[
-        "SecurityGroups"
-    ][0]["GroupId"]
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    ecs, elbv2 = w.ecs, w.elbv2
+    subnets, sg, vpc = demo.default_network(w.ec2)
     ecs.create_cluster(clusterName=demo.CLUSTER)
     td = ecs.register_task_definition(**demo.task_definition())["taskDefinition"]
     lb = elbv2.create_load_balancer(
