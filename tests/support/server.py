@@ -25,7 +25,7 @@ import httpx
 import uvicorn
 from botocore.config import Config
 
-from ecsim.awsapi import ALB, API, Policy, Wire, alb_app, uvicorn_config
+from ecsim.awsapi import ALB, API, AlbServer, Policy, Wire, alb_app, uvicorn_config
 from ecsim.cli.serve import Rooms, build_app
 from ecsim.live.runtime import LiveWorld
 from ecsim.model.demo import DESIRED
@@ -112,54 +112,47 @@ class LiveServer:
         self.live = LiveWorld(factory, seed=seed, speed=speed)
         self.app = build_app(self.live, policy=policy, rooms=rooms)  # app.state.worlds
         self.url = self.alb_url = ""
-        self._servers = [  # configured as `ecsim serve` configures them (cli/serve.py)
-            uvicorn.Server(
-                uvicorn_config(
-                    self.app,
-                    "127.0.0.1",
-                    0,
-                    API,
-                    log_level="warning",
-                    ws="websockets-sansio",  # the page's stream
-                )
-            ),
-            uvicorn.Server(
-                uvicorn_config(
-                    alb_app(self.live, alb, alb_port),
-                    "127.0.0.1",
-                    0,
-                    ALB,
-                    log_level="warning",
-                    lifespan="off",
-                    server_header=False,
-                )
-            ),
-        ]
+        # configured as `ecsim serve` configures them (cli/serve.py)
+        self._server = uvicorn.Server(
+            uvicorn_config(
+                self.app,
+                "127.0.0.1",
+                0,
+                API,
+                log_level="warning",
+                ws="websockets-sansio",  # the page's stream
+            )
+        )
+        self._alb = AlbServer(alb_app(self.live, alb, alb_port), "127.0.0.1", 0, ALB)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="ecsim-test-server", daemon=True)
 
     def _run(self) -> None:
         async def main() -> None:
             self.loop = asyncio.get_running_loop()
-            # (uvicorn binds the ports itself: sockets handed to it answer 40 ms slower)
-            await asyncio.gather(*(s.serve() for s in self._servers))
+            await self._alb.start()
+            try:
+                # (uvicorn binds the port itself: sockets handed to it answer 40 ms slower)
+                await self._server.serve()
+            finally:
+                await self._alb.stop(1.0)
 
         asyncio.run(main())
 
     def start(self) -> LiveServer:
         self._thread.start()
         deadline = time.monotonic() + 10
-        while not all(s.started for s in self._servers):
+        while not self._server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("the test server did not start")
             time.sleep(0.01)
-        main, alb = (s.servers[0].sockets[0].getsockname()[1] for s in self._servers)
-        self.url, self.alb_url = f"http://127.0.0.1:{main}", f"http://127.0.0.1:{alb}"
+        main = self._server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{main}"
+        self.alb_url = f"http://127.0.0.1:{self._alb.bound_port}"
         return self
 
     def stop(self) -> None:
-        for s in self._servers:
-            s.should_exit = True
+        self._server.should_exit = True
         self._thread.join(timeout=10)
 
     def call(self, fn: Callable[[World], T]) -> T:

@@ -37,11 +37,10 @@ import logging
 import math
 import re
 import time
-from typing import Any
-from urllib.parse import quote
+from collections.abc import Callable
+from typing import Any, NamedTuple
+from urllib.parse import quote, urlsplit
 
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from ecsim.live.runtime import LiveWorld
@@ -80,18 +79,44 @@ def elb_page(status: int) -> bytes:
     ).encode()
 
 
+class AlbRequest(NamedTuple):
+    """One HTTP request as the port received it: what the listener's rules look at, and
+    what a redirect fills in."""
+
+    method: str
+    path: str  # percent-decoded, as the rules match it
+    raw_path: bytes  # as the client sent it
+    query: str
+    host_header: str  # the Host header as sent ("" without one)
+
+    @property
+    def host(self) -> str | None:
+        """The Host header's name, without the port (None without one)."""
+        return self.host_header.rsplit(":", 1)[0] or None
+
+
+class Answer(NamedTuple):
+    """An HTTP answer: its status, its headers (lower-case names) and its body."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+Reply = Callable[[Answer], None]
+
+
 class _Waiting:
-    """One request held by the port: its scope, the wall instant it arrived, its trace (the
-    world's answer), and the future its handler awaits."""
+    """One request held by the port: the wall instant it arrived, its trace (the world's
+    answer), and whom to give the answer to."""
 
-    __slots__ = ("began", "due", "final", "future", "path", "scope", "trace", "world")
+    __slots__ = ("began", "due", "final", "reply", "request", "trace", "world")
 
-    def __init__(self, scope: Scope, path: str, future: asyncio.Future[Response]) -> None:
-        self.scope = scope
-        self.path = path
-        self.future = future
-        self.began = time.monotonic()
-        self.due = self.began
+    def __init__(self, request: AlbRequest, reply: Reply, began: float) -> None:
+        self.request = request
+        self.reply: Reply | None = reply
+        self.began = began
+        self.due = began
         self.final = False  # settled, and held only until its answer's wall instant
         self.trace: dict[str, Any] = {}
         self.world: World | None = None
@@ -102,13 +127,16 @@ class _Waiting:
 
 class AlbPort:
     """Answers real HTTP requests for listener `listener_port` of `load_balancer` (a name,
-    ARN or DNS name; None: the world's first load balancer); an ASGI app.
+    ARN or DNS name; None: the world's first load balancer).
 
-    Requests are not handled one by one: those that arrive within one turn of the event loop
-    enter the simulated ALB together (one catch-up of the world, one evaluation of the data
-    plane, `Traffic.send_many`), and the held ones wait in one heap ordered by the wall
-    instant of their answers, served by one timer: each firing catches the world up once and
-    answers every request then due. A request costs no task, timer or catch-up of its own."""
+    A connection hands each request to `submit` with whom to give the answer to (`ecsim
+    serve`'s own HTTP protocol, `alb_wire.py`); the port is an ASGI app as well, for any
+    other server. Requests are not handled one by one: those that arrive within one turn of
+    the event loop enter the simulated ALB together (one catch-up of the world, one
+    evaluation of the data plane, `Traffic.send_many`), and the held ones wait in one heap
+    ordered by the wall instant of their answers, served by one timer: each firing catches
+    the world up once and answers every request then due. A request costs no task, timer or
+    catch-up of its own."""
 
     def __init__(self, live: LiveWorld, load_balancer: str | None, listener_port: int) -> None:
         self.live = live
@@ -125,41 +153,47 @@ class AlbPort:
         self._still_since = 0.0  # and the wall instant they were first seen
         self._tasks: dict[str, tuple[object, str]] = {}  # ip -> (task, its JSON fields)
         self._paths: dict[str, str] = {}  # path -> its JSON string
+        self._listener: tuple[bool, list[tuple[bytes, bytes]]] | None = None  # this batch's
+
+    @property
+    def waiting(self) -> int:
+        """Requests submitted and not answered yet."""
+        return len(self._arrivals) + len(self._held)
+
+    def submit(self, request: AlbRequest, reply: Reply) -> None:
+        """`request` enters the simulated ALB at the end of this turn of the event loop;
+        `reply` gets its answer, once, when it is due."""
+        loop = asyncio.get_running_loop()
+        if request.method not in METHODS and "\n" not in request.path:
+            # as the port's router always answered
+            _answer_now(reply, _answer(405, b"Method Not Allowed", "text/plain", _ALLOW))
+            self._count(405)
+            return
+        if not self._arrivals:
+            loop.call_soon(self._admit)
+        self._arrivals.append(_Waiting(request, reply, time.monotonic()))
+        if self._watcher is None or self._watcher.done():
+            self._watcher = loop.create_task(self._watch(), name="ecsim-alb-port")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The port as an ASGI app."""
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
-        if scope["method"] not in METHODS and "\n" not in scope["path"]:
-            response: Response = PlainTextResponse(
-                "Method Not Allowed", 405, headers={"Allow": ", ".join(METHODS)}
-            )  # as the port's router always answered
-        else:
-            response = await self.handle(scope)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status_code,
-                "headers": response.raw_headers,
-            }
-        )
-        await send({"type": "http.response.body", "body": response.body})
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
 
-    async def handle(self, scope: Scope) -> Response:
-        """The answer to one request (held until the model has answered it)."""
-        loop = asyncio.get_running_loop()
-        waiting = _Waiting(scope, _path(scope), loop.create_future())
-        if not self._arrivals:
-            loop.call_soon(self._admit)
-        self._arrivals.append(waiting)
-        if self._watcher is None or self._watcher.done():
-            self._watcher = loop.create_task(self._watch(), name="ecsim-alb-port")
-        response = await waiting.future
-        self.answered += 1
-        self.by_status[response.status_code] = self.by_status.get(response.status_code, 0) + 1
-        return response
+        def reply(answer: Answer) -> None:
+            if not future.done():
+                future.set_result(answer)
+
+        self.submit(_request(scope), reply)
+        answer = await future
+        await send(
+            {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
+        )
+        await send({"type": "http.response.body", "body": answer.body})
 
     # --- requests in ----------------------------------------------------------------------
 
@@ -170,7 +204,7 @@ class AlbPort:
         try:
             self.live.catch_up()
             world = self.live.world
-            requests = [(w.path, _host(w.scope)) for w in arrivals]
+            requests = [(w.request.path, w.request.host) for w in arrivals]
             try:
                 traces = world.traffic.send_many(requests, self.load_balancer, self.listener_port)
             except AwsError:
@@ -184,12 +218,12 @@ class AlbPort:
                 return
         except AwsError as e:  # no such load balancer: nothing would accept the connection
             for w in arrivals:
-                _resolve(w, self._not_connected({"status": 0, "reason": e.message}))
+                self._resolve(w, _not_connected({"status": 0, "reason": e.message}))
             return
         except Exception:
             log.exception("the simulated ALB failed on %d requests", len(arrivals))
             for w in arrivals:
-                _resolve(w, _internal())
+                self._resolve(w, _internal())
             return
         for w, trace in zip(arrivals, traces, strict=True):
             w.trace, w.world = trace, world
@@ -201,15 +235,15 @@ class AlbPort:
         try:
             world = self.live.world
             [w.trace] = world.traffic.send_many(
-                [(w.path, _host(w.scope))], self.load_balancer, self.listener_port
+                [(w.request.path, w.request.host)], self.load_balancer, self.listener_port
             )
             w.world = world
         except AwsError as e:
-            _resolve(w, self._not_connected({"status": 0, "reason": e.message}))
+            self._resolve(w, _not_connected({"status": 0, "reason": e.message}))
             return
         except Exception:
-            log.exception("the simulated ALB failed on %s %s", w.scope.get("method"), w.path)
-            _resolve(w, _internal())
+            log.exception("the simulated ALB failed on %s %s", w.request.method, w.request.path)
+            self._resolve(w, _internal())
             return
         self._hold(w)
 
@@ -255,6 +289,7 @@ class AlbPort:
         the world has just caught up with the wall clock."""
         held, live = self._held, self.live
         now = time.monotonic()
+        self._listener = None  # the listener's header attributes, read once per batch
         if caught_up:
             self._moving(now)
         later: list[_Waiting] = []
@@ -262,10 +297,10 @@ class AlbPort:
             _, w = heapq.heappop(held)
             world = w.world
             if live.world is not world:
-                _resolve(w, self._unsettled("reset"))
+                self._resolve(w, _unsettled("reset"))
                 continue
             if w.final:
-                _resolve(w, self._answer(w))
+                self._resolve(w, self._answer(w))
                 continue
             trace = w.trace
             if not trace["settled"]:
@@ -288,7 +323,7 @@ class AlbPort:
                 w.due, w.final = min(due, now + MAX_WAIT), True
                 later.append(w)
                 continue
-            _resolve(w, self._answer(w))
+            self._resolve(w, self._answer(w))
         for w in later:
             heapq.heappush(held, (w.due, w))
 
@@ -325,16 +360,35 @@ class AlbPort:
 
     # --- the answers ----------------------------------------------------------------------
 
-    def _answer(self, w: _Waiting) -> Response:
-        """The answer the model gave, with the listener's header attributes applied."""
-        response = self._model_answer(w)
-        if w.world is not None:
-            self._listener_headers(w.world, response)
-        return response
+    def _resolve(self, w: _Waiting, answer: Answer) -> None:
+        reply, w.reply = w.reply, None
+        if reply is not None:
+            self._count(answer.status)
+            _answer_now(reply, answer)
 
-    def _listener_headers(self, world: World, response: Response) -> None:
-        """The listener's header modification attributes: the `Server` header off, response
-        headers added (docs/behaviour.md, "Listener attributes")."""
+    def _count(self, status: int) -> None:
+        self.answered += 1
+        self.by_status[status] = self.by_status.get(status, 0) + 1
+
+    def _answer(self, w: _Waiting) -> Answer:
+        """The answer the model gave, with the listener's header attributes applied."""
+        answer = self._model_answer(w)
+        if w.world is None:
+            return answer
+        if self._listener is None or w.world is not self.live.world:
+            self._listener = self._listener_headers(w.world)
+        server, added = self._listener
+        if server and not added:
+            return answer
+        names = {name for name, _ in added}
+        if not server:
+            names.add(b"server")
+        headers = [h for h in answer.headers if h[0] not in names]
+        return Answer(answer.status, headers + added, answer.body)
+
+    def _listener_headers(self, world: World) -> tuple[bool, list[tuple[bytes, bytes]]]:
+        """The listener's header modification attributes: whether answers keep their
+        `Server` header, and the headers added (docs/behaviour.md, "Listener attributes")."""
         lbs = list(world.elb.load_balancers.values())
         ref = self.load_balancer
         lb = next((b for b in lbs if ref in (b.arn, b.name, b.dns_name)), None) if ref else None
@@ -345,49 +399,33 @@ class AlbPort:
             None,
         )
         if listener is None:
-            return
+            return True, []
         server, added = response_headers(listener.attributes)
-        if not server and "server" in response.headers:
-            del response.headers["server"]
-        for name, value in added.items():
-            response.headers[name] = value
+        return server, [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in added.items()
+        ]
 
-    def _model_answer(self, w: _Waiting) -> Response:
+    def _model_answer(self, w: _Waiting) -> Answer:
         trace = w.trace
         status = int(trace["status"])
         if trace["answeredBy"] == "target":
-            return self._from_task(trace, status, w.path)
-        headers = _trace_headers(trace)
+            return self._from_task(trace, status, w.request.path)
         if status == 0:
-            return self._not_connected(trace)
+            return _not_connected(trace)
+        headers = {"Server": "awselb/2.0", **_trace_headers(trace)}
         reason = str(trace.get("reason") or "")
         if reason.startswith("fixed-response"):
             fixed = self._rule_action(trace, "fixed-response").get("FixedResponseConfig", {})
-            return Response(
-                str(fixed.get("MessageBody", "")).encode(),
-                status,
-                headers={"Server": "awselb/2.0", **headers},
-                media_type=str(fixed.get("ContentType", "text/plain")),
-            )
+            body = str(fixed.get("MessageBody", "")).encode()
+            return _answer(status, body, str(fixed.get("ContentType", "text/plain")), headers)
         if reason.startswith("redirect"):
             config = self._rule_action(trace, "redirect").get("RedirectConfig", {})
-            headers["Location"] = self._location(config, Request(w.scope))
-            return Response(
-                elb_page(status),
-                status,
-                headers={"Server": "awselb/2.0", **headers},
-                media_type="text/html",
-            )
-        return Response(
-            elb_page(status),
-            status,
-            headers={"Server": "awselb/2.0", **headers},
-            media_type="text/html",
-        )
+            headers["Location"] = self._location(config, w.request)
+        return _answer(status, elb_page(status), "text/html", headers)
 
-    def _from_task(self, trace: dict[str, Any], status: int, path: str) -> Response:
-        """A task's answer: a small JSON body naming it. The common answer's bytes are
-        written directly (the headers starlette would write, in its order)."""
+    def _from_task(self, trace: dict[str, Any], status: int, path: str) -> Answer:
+        """A task's answer: a small JSON body naming it, written from parts remembered per
+        task and path."""
         target = trace["target"] or ""
         ip = target.rsplit(":", 1)[0]
         error = ""
@@ -395,26 +433,22 @@ class AlbPort:
             why = trace.get("reason") or "the application answered with an error"
             error = ", " + json.dumps({"error": why})[1:-1]
         # the JSON of {"status", "path", "ip", "simulatedTime", "latencyMs", the task's
-        # fields, "error"}, as json.dumps writes it (floats and ints as their repr), from
-        # parts that are the same for every answer of one task and path
+        # fields, "error"}, as json.dumps writes it (floats and ints as their repr)
         content = (
             f'{{"status": {status}, "path": {self._json_path(path)}, "ip": {self._json_path(ip)}, '
             f'"simulatedTime": {trace["time"]!r}, "latencyMs": {trace["latencyMs"]!r}'
             f"{self._task_fields(ip)}{error}}}"
         ).encode()
-        raw = [
+        headers = [
             (b"server", b"ecsim-task"),
             (b"x-ecsim-latency-ms", str(trace["latencyMs"]).encode()),
         ]
         if target:
-            raw.append((b"x-ecsim-target", str(target).encode("latin-1")))
+            headers.append((b"x-ecsim-target", str(target).encode("latin-1")))
         if trace.get("reason"):
-            raw.append((b"x-ecsim-reason", _header(str(trace["reason"])).encode()))
-        raw += [(b"content-length", str(len(content)).encode()), _JSON]
-        response = Response.__new__(Response)
-        response.status_code, response.body, response.raw_headers = status, content, raw
-        response.background = None
-        return response
+            headers.append((b"x-ecsim-reason", _header(str(trace["reason"])).encode()))
+        headers += [(b"content-length", str(len(content)).encode()), _JSON]
+        return Answer(status, headers, content)
 
     def _task_fields(self, ip: str) -> str:
         """`, "task": ..., "revision": N` for the task at `ip` (or "" when none is there),
@@ -450,25 +484,6 @@ class AlbPort:
             text = self._paths[path] = json.dumps(path)
         return text
 
-    def _unsettled(self, why: str) -> Response:
-        """ecsim's own answer when the model will not answer (see the module docstring)."""
-        text = "the world was reset while this request waited for its answer"
-        return Response(
-            f"ecsim: {text}\n".encode(),
-            503,
-            headers={"X-Ecsim-Status": why, "X-Ecsim-Reason": text},
-            media_type="text/plain",
-        )
-
-    def _not_connected(self, trace: dict[str, Any]) -> Response:
-        reason = str(trace.get("reason") or "the connection would fail")
-        return Response(
-            f"ecsim: a real client could not connect: {reason}\n".encode(),
-            503,
-            headers={"X-Ecsim-Status": "000", "X-Ecsim-Reason": _header(reason)},
-            media_type="text/plain",
-        )
-
     def _rule_action(self, trace: dict[str, Any], kind: str) -> dict[str, Any]:
         rule = trace.get("rule")
         if not rule:
@@ -482,17 +497,17 @@ class AlbPort:
                 return dict(action)
         return {}
 
-    def _location(self, config: dict[str, Any], request: Request) -> str:
+    def _location(self, config: dict[str, Any], request: AlbRequest) -> str:
         """The redirect's URL, its `#{...}` filled from the request as the client sent it
         (the path still percent-encoded), and encoded again where a header could not carry
         it."""
-        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        raw_path = request.raw_path or request.path.encode()
         values = {
             "#{protocol}": "http",
-            "#{host}": (request.headers.get("host") or "localhost").rsplit(":", 1)[0],
+            "#{host}": (request.host_header or "localhost").rsplit(":", 1)[0],
             "#{port}": str(self.listener_port),
             "#{path}": raw_path.decode("latin-1").lstrip("/"),
-            "#{query}": request.url.query,
+            "#{query}": request.query,
         }
 
         def fill(text: str) -> str:
@@ -514,33 +529,69 @@ _REMEMBERED = 4096  # tasks and paths whose JSON the port remembers, at most
 _PLAIN_PATH = re.compile(r"[!$-\[\]-~]*")  # printable ASCII but for ?, # and backslash
 
 
-def _path(scope: Scope) -> str:
-    """The request's path as starlette's `request.url.path` gives it ("/" when empty)."""
-    path: str = scope["path"]
+def request_of(method: str, path: str, raw_path: bytes, query: str, host_header: str) -> AlbRequest:
+    """The request a server read: `path` percent-decoded (as uvicorn gives it), the path
+    the rules see being what starlette's `request.url.path` gives ("/" when empty)."""
     if _PLAIN_PATH.fullmatch(path) is None or "?" in path or "#" in path:
-        path = Request(scope).url.path
-    return path or "/"
+        path = urlsplit("http://alb" + path).path
+    return AlbRequest(method, path or "/", raw_path, query, host_header)
 
 
-def _host(scope: Scope) -> str | None:
-    """The Host header's name, without the port (None without one)."""
-    for name, value in scope["headers"]:
-        if name == b"host":
-            return value.decode("latin-1").rsplit(":", 1)[0] or None
-    return None
+def _request(scope: Scope) -> AlbRequest:
+    """The request of an ASGI scope."""
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+    return request_of(
+        scope["method"],
+        scope["path"],
+        scope.get("raw_path") or b"",
+        scope.get("query_string", b"").decode("latin-1"),
+        host.decode("latin-1"),
+    )
 
 
-def _resolve(w: _Waiting, response: Response) -> None:
-    if not w.future.done():
-        w.future.set_result(response)
+def _answer(status: int, body: bytes, media_type: str, headers: dict[str, str]) -> Answer:
+    """An answer with its `content-length` and `content-type` (text in UTF-8)."""
+    if media_type.startswith("text/") and "charset=" not in media_type.lower():
+        media_type += "; charset=utf-8"
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    raw += [(b"content-length", str(len(body)).encode()), (b"content-type", media_type.encode())]
+    return Answer(status, raw, body)
 
 
-def _internal() -> Response:
-    return Response(
-        b"ecsim failed to route this request; the failure is in the server's log.\n",
+def _answer_now(reply: Reply, answer: Answer) -> None:
+    try:
+        reply(answer)
+    except Exception:  # a connection that cannot take it: the others go on
+        log.exception("the ALB port could not give an answer to its connection")
+
+
+def _unsettled(why: str) -> Answer:
+    """ecsim's own answer when the model will not answer (see the module docstring)."""
+    text = "the world was reset while this request waited for its answer"
+    return _answer(
+        503,
+        f"ecsim: {text}\n".encode(),
+        "text/plain",
+        {"X-Ecsim-Status": why, "X-Ecsim-Reason": text},
+    )
+
+
+def _not_connected(trace: dict[str, Any]) -> Answer:
+    reason = str(trace.get("reason") or "the connection would fail")
+    return _answer(
+        503,
+        f"ecsim: a real client could not connect: {reason}\n".encode(),
+        "text/plain",
+        {"X-Ecsim-Status": "000", "X-Ecsim-Reason": _header(reason)},
+    )
+
+
+def _internal() -> Answer:
+    return _answer(
         500,
-        headers={"X-Ecsim-Error": "internal"},
-        media_type="text/plain",
+        b"ecsim failed to route this request; the failure is in the server's log.\n",
+        "text/plain",
+        {"X-Ecsim-Error": "internal"},
     )
 
 
@@ -556,6 +607,7 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
+_ALLOW = {"Allow": ", ".join(METHODS)}
 
 
 def _trace_headers(trace: dict[str, Any]) -> dict[str, str]:

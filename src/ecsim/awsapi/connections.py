@@ -139,6 +139,55 @@ class _Coalescing:
         return getattr(self._transport, name)
 
 
+class Deadline:
+    """A connection's time limit, on one timer moved lazily: `arm` sets when the client's
+    time is up, the timer fires at or before that and, if the deadline has moved on
+    meanwhile, sets itself again for it. Arming the limit a few times per request then
+    costs no timer handle each (a call_at, a cancel)."""
+
+    __slots__ = ("_deadline", "_expired", "_loop", "_timer", "_timer_at")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, expired: Callable[[], None]) -> None:
+        self._loop = loop
+        self._expired = expired
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._deadline: float | None = None  # None: no limit running
+
+    def arm(self, delay: float) -> None:
+        """The client's time is up `delay` seconds from now."""
+        deadline = self._loop.time() + delay
+        self._deadline = deadline
+        if self._timer is None or self._timer_at > deadline:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._loop.call_at(deadline, self._fire)
+            self._timer_at = deadline
+
+    def disarm(self) -> None:
+        """No limit running (the timer, if any, fires and finds nothing to do)."""
+        self._deadline = None
+
+    def drop(self) -> None:
+        """No limit, and no timer: the connection is gone."""
+        self._deadline = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _fire(self) -> None:
+        self._timer = None
+        deadline = self._deadline
+        if deadline is None:
+            return
+        if deadline > self._timer_at:  # armed again since: wait for the new deadline
+            self._timer = self._loop.call_at(deadline, self._fire)
+            self._timer_at = deadline
+            return
+        self._deadline = None
+        self._expired()
+
+
 class _RefusedError(Exception):
     """Raised in a parser callback to stop reading a request that is refused."""
 
@@ -150,13 +199,7 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # One timer per connection, moved lazily: `_deadline` is when the client's time is
-        # up (None: no limit running), `_timer` fires at `_timer_at` <= `_deadline` and, if
-        # the deadline has moved on meanwhile, sets itself again for it. Arming the limit
-        # three times per request then costs no timer handle each (a call_later, a cancel).
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = 0.0
-        self._deadline: float | None = None
+        self._deadline = Deadline(self.loop, self._expired)
         self._reading_head = True  # between two requests' heads, or inside one
         self._head_bytes = 0  # bytes received while reading the head
         self._line = 0
@@ -261,34 +304,13 @@ class GuardedProtocol(HttpToolsProtocol):
     # --- limits ---------------------------------------------------------------------------
 
     def _arm(self, delay: float) -> None:
-        deadline = self.loop.time() + delay
-        self._deadline = deadline
-        if self._timer is None or self._timer_at > deadline:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = self.loop.call_at(deadline, self._fire)
-            self._timer_at = deadline
+        self._deadline.arm(delay)
 
     def _disarm(self) -> None:
-        self._deadline = None
+        self._deadline.disarm()
 
     def _drop_timer(self) -> None:
-        self._deadline = None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _fire(self) -> None:
-        self._timer = None
-        deadline = self._deadline
-        if deadline is None:
-            return
-        if deadline > self._timer_at:  # armed again since: wait for the new deadline
-            self._timer = self.loop.call_at(deadline, self._fire)
-            self._timer_at = deadline
-            return
-        self._deadline = None
-        self._expired()
+        self._deadline.drop()
 
     def _expired(self) -> None:
         if self.transport.is_closing():

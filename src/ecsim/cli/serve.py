@@ -112,55 +112,52 @@ async def serve(
     """Run the main server and one server per ALB port on this event loop until stopped.
     `policy`: the `Host`s and origins the main port accepts (default: loopback only)."""
     policy = policy or awsapi.Policy.of(host)
-    servers = [
-        uvicorn.Server(
-            awsapi.uvicorn_config(
-                build_app(live, scenario, policy, rooms),
-                host,
-                port,
-                awsapi.API,
-                log_level="warning",
-                ws="websockets-sansio",
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
-            )
+    main = uvicorn.Server(
+        awsapi.uvicorn_config(
+            build_app(live, scenario, policy, rooms),
+            host,
+            port,
+            awsapi.API,
+            log_level="warning",
+            ws="websockets-sansio",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         )
-    ]
+    )
     live.real_ports = [
         {"port": a.port, "loadBalancer": a.load_balancer, "listenerPort": a.listener_port}
         for a in alb_ports
     ]
-    for alb in alb_ports:
-        app = awsapi.alb_app(live, alb.load_balancer, alb.listener_port)
-        servers.append(
-            uvicorn.Server(
-                awsapi.uvicorn_config(
-                    app,
-                    host,
-                    alb.port,
-                    awsapi.ALB,
-                    log_level="warning",
-                    server_header=False,
-                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
-                )
+    albs = [
+        awsapi.AlbServer(awsapi.alb_app(live, a.load_balancer, a.listener_port), host, a.port)
+        for a in alb_ports
+    ]
+    try:
+        for alb_server in albs:
+            try:
+                await alb_server.start()
+            except OSError as e:
+                raise click.ClickException(
+                    f"cannot listen on {host}:{alb_server.port}: {e.strerror or e}"
+                ) from None
+        if rooms is not None and rooms.classroom:
+            announce(
+                "ecsim: classroom: every browser gets a world of its own (at most "
+                f"{rooms.max_worlds}, dropped after {rooms.world_idle:g} s without a browser)"
             )
-        )
-    if rooms is not None and rooms.classroom:
-        announce(
-            f"ecsim: classroom: every browser gets a world of its own (at most {rooms.max_worlds},"
-            f" dropped after {rooms.world_idle:g} s without a browser)"
-        )
-    where = "loopback only" if host in ("127.0.0.1", "localhost", "::1") else f"host {host}"
-    announce(f"ecsim: http://{host}:{port}/  (the page, the AWS API; {where})")
-    for alb in alb_ports:
-        announce(
-            f"ecsim: http://{host}:{alb.port}/  -> listener :{alb.listener_port} of "
-            f"{alb.load_balancer or 'the first load balancer'}"
-        )
-    if policy.wildcard or policy.hosts or policy.origins or policy.any_host:
-        origins = ", ".join(sorted(policy.origins)) or "none"
-        announce(f"ecsim: accepts {policy.accepted_hosts()}; other pages allowed: {origins}")
-    live.freeze_heap()
-    await asyncio.gather(*(s.serve() for s in servers))
+        where = "loopback only" if host in ("127.0.0.1", "localhost", "::1") else f"host {host}"
+        announce(f"ecsim: http://{host}:{port}/  (the page, the AWS API; {where})")
+        for alb in alb_ports:
+            announce(
+                f"ecsim: http://{host}:{alb.port}/  -> listener :{alb.listener_port} of "
+                f"{alb.load_balancer or 'the first load balancer'}"
+            )
+        if policy.wildcard or policy.hosts or policy.origins or policy.any_host:
+            origins = ", ".join(sorted(policy.origins)) or "none"
+            announce(f"ecsim: accepts {policy.accepted_hosts()}; other pages allowed: {origins}")
+        live.freeze_heap()
+        await main.serve()
+    finally:
+        await asyncio.gather(*(s.stop(GRACEFUL_SHUTDOWN) for s in albs))
 
 
 def run(main: Coroutine[Any, Any, T]) -> T:
