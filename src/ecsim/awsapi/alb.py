@@ -203,6 +203,7 @@ class AlbPort:
         arrivals, self._arrivals = self._arrivals, []
         try:
             self.live.catch_up()
+            caught_up_at = time.monotonic()
             world = self.live.world
             requests = [(w.request.path, w.request.host) for w in arrivals]
             try:
@@ -228,7 +229,7 @@ class AlbPort:
         for w, trace in zip(arrivals, traces, strict=True):
             w.trace, w.world = trace, world
             self._hold(w)
-        self._answer_due(caught_up=True)  # the world just caught up: whatever is due, too
+        self._answer_due(caught_up_at)  # whatever is due, too
         self._arm()
 
     def _admit_one(self, w: _Waiting) -> None:
@@ -283,14 +284,15 @@ class AlbPort:
         finally:
             self._arm()
 
-    def _answer_due(self, caught_up: bool = False) -> None:
+    def _answer_due(self, caught_up_at: float = -math.inf) -> None:
         """Answer every held request whose answer is due and settled; settle those due
-        while simulated time stands still; hold the others a little longer. `caught_up`:
-        the world has just caught up with the wall clock."""
+        while simulated time stands still; hold the others a little longer.
+        `caught_up_at`: the wall instant the world last caught up with the wall clock (it
+        catches up again for an answer due after that)."""
         held, live = self._held, self.live
         now = time.monotonic()
         self._listener = None  # the listener's header attributes, read once per batch
-        if caught_up:
+        if caught_up_at > -math.inf:
             self._moving(now)
         later: list[_Waiting] = []
         while held and held[0][0] <= now:
@@ -304,9 +306,9 @@ class AlbPort:
                 continue
             trace = w.trace
             if not trace["settled"]:
-                if not caught_up:
+                if caught_up_at < w.due:
                     live.catch_up()
-                    caught_up = True
+                    caught_up_at = time.monotonic()
                     self._moving(now)
                 if not trace["settled"]:
                     if live.clock.paused or now - max(w.began, self._still_since) >= MAX_WAIT:

@@ -179,11 +179,17 @@ class LiveWorld:
 
     async def moved(self, timeout: float) -> None:
         """Wait until the next slice (or an advance, a reset, the end of the loop), at most
-        `timeout` wall seconds."""
-        waiter = asyncio.get_running_loop().create_future()
+        `timeout` wall seconds. (Not `asyncio.wait_for`: on Python 3.11 it can swallow the
+        waiting task's cancellation when the wait ends at the same moment, and a task that
+        waits in a loop then never stops.)"""
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
         self._waiters.append(waiter)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(waiter, max(timeout, 0.0))
+        timer = loop.call_later(max(timeout, 0.0), _done, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
 
     def _wake(self) -> None:
         waiters, self._waiters = self._waiters, []
@@ -356,6 +362,11 @@ class LiveWorld:
             "running": self.running,
             "error": dict(self.error) if self.error is not None else None,
         }
+
+
+def _done(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _next_piece(piece: float, spent: float, most: float) -> float:
