@@ -1090,19 +1090,25 @@ class DataPlane:
         """The traces of traced requests now answered say what the client got: what the
         statistics count (docs/behaviour.md, "Traffic statistics")."""
         ids = f["trace"]
-        for k in np.flatnonzero(ids >= 0).tolist():
-            i = int(ids[k])
+        rows = np.flatnonzero(ids >= 0)
+        if not len(rows):
+            return
+        columns = zip(
+            ids[rows].tolist(),
+            f["status"][rows].tolist(),
+            (f["done"][rows] - f["t"][rows]).tolist(),
+            f["from_target"][rows].tolist(),
+            strict=True,
+        )
+        for i, status, latency, from_target in columns:
             trace = self._traces.pop(i, None)
             if trace is None:
                 continue
+            trace["status"] = status
+            trace["latencyMs"] = round(latency * 1000, 3)
+            trace["answeredBy"] = "target" if from_target else "elb"
+            trace["settled"] = True
             why = self._retraced.pop(i, None)
-            from_target = bool(f["from_target"][k])
-            trace.update(
-                status=int(f["status"][k]),
-                latencyMs=round((float(f["done"][k]) - float(f["t"][k])) * 1000, 3),
-                answeredBy="target" if from_target else "elb",
-                settled=True,
-            )
             if why is not None:
                 trace["reason"] = why
 
@@ -1254,36 +1260,42 @@ class DataPlane:
         u = draws.tolist()
         snap = Snapshot(self, at=now)
         elb_latency = self.ctx.settings.elb.elb_answer_latency
-        actions: dict[RequestKind, tuple[Action, list[float] | None]] = {}
+        elb_ms = round(elb_latency * 1000, 3)
+        # per request kind: its action, the cumulative weights of its pools, and the trace
+        # every request of that kind starts from
+        actions: dict[RequestKind, tuple[Action, list[float] | None, dict[str, Any]]] = {}
         lor: dict[str, list[int]] = {}  # a least-outstanding pool's counts, this batch's too
+        picks: dict[int, tuple[float, bool]] = {}  # per pool: slow start's end, weighted random
         traces: list[dict[str, Any]] = []
         elb_rows: list[tuple[int, int]] = []  # (request, status) answered by the load balancer
         sent: list[tuple[int, Pool, int]] = []  # (request, pool, target) sent to a target
+        rr = self.rr
         for k, kind in enumerate(kinds):
             cached = actions.get(kind)
             if cached is None:
                 action = snap.resolve(lb, port, kind)
                 w = action.weights
                 cdf = (np.cumsum(w) / w.sum()).tolist() if action.pools and w.sum() > 0 else None
-                cached = actions[kind] = (action, cdf)
-            action, cdf = cached
-            trace: dict[str, Any] = {
-                "time": now,
-                "client": "client",
-                "loadBalancer": lb.name,
-                "loadBalancerArn": lb.arn,
-                "path": kind.path,
-                "host": kind.host,
-                "listener": action.listener_arn,
-                "rule": action.rule_arn,
-                "targetGroup": None,
-                "target": None,
-                "status": None,
-                "latencyMs": None,
-                "answeredBy": "elb",
-                "reason": action.why or None,
-                "settled": False,
-            }
+                start = {
+                    "time": now,
+                    "client": "client",
+                    "loadBalancer": lb.name,
+                    "loadBalancerArn": lb.arn,
+                    "path": kind.path,
+                    "host": kind.host,
+                    "listener": action.listener_arn,
+                    "rule": action.rule_arn,
+                    "targetGroup": None,
+                    "target": None,
+                    "status": None,
+                    "latencyMs": None,
+                    "answeredBy": "elb",
+                    "reason": action.why or None,
+                    "settled": False,
+                }
+                cached = actions[kind] = (action, cdf, start)
+            action, cdf, start = cached
+            trace = start.copy()
             traces.append(trace)
             code = action.fixed_status
             pool: Pool | None = None
@@ -1294,7 +1306,7 @@ class DataPlane:
                 code = 503
             if code is not None or pool is None:
                 code = 503 if code is None else code
-                trace.update(status=code, latencyMs=round(elb_latency * 1000, 3))
+                trace["status"], trace["latencyMs"] = code, elb_ms
                 if code == 503:
                     trace["reason"] = "the target group has no target to send to"
                     trace["targetGroup"] = action.pools[0].tg.arn if action.pools else None
@@ -1309,7 +1321,22 @@ class DataPlane:
                 local = tied[min(int(u[k][PICK] * len(tied)), len(tied) - 1)]
                 counts[local] += 1
             else:
-                local = self._pick_one(pool, now, u[k][PICK])
+                pick = picks.get(id(pool))
+                if pick is None:
+                    pick = picks[id(pool)] = (
+                        pool.slow_start_end,
+                        pool.algorithm is LoadBalancingAlgorithm.WEIGHTED_RANDOM,
+                    )
+                m = pool.size
+                if now < pick[0]:
+                    local = self._pick_one(pool, now, u[k][PICK])
+                elif pick[1]:
+                    local = min(int(u[k][PICK] * m), m - 1)
+                else:  # round robin
+                    arn = pool.tg.arn
+                    at = rr.get(arn, 0)
+                    rr[arn] = at + 1
+                    local = at % m
             sent.append((k, pool, local))
         self._record_many(lb, now, elb_latency, traces, elb_rows, sent, u, first)
         return traces
@@ -1377,17 +1404,27 @@ class DataPlane:
             ip[at] = ip_i
             from_target[at] = o.from_target
             connected[at] = o.connected
+            names: dict[int, list[str]] = {}  # per pool: its targets as "ip:port"
+            rows_status = o.status.tolist()
+            rows_done = o.done.tolist()
+            rows_target = o.from_target.tolist()
+            rows_mode = mode.tolist()
             for j, (k, pool, local) in enumerate(sent):
-                code, m = int(o.status[j]), int(mode[j])
-                traces[k].update(
-                    targetGroup=pool.tg.arn,
-                    target=f"{pool.ips[local]}:{self._slots[int(pool.slots[local])][2]}",
-                    status=code,
-                    latencyMs=round((float(o.done[j]) - now) * 1000, 3),
-                    answeredBy="target" if bool(o.from_target[j]) else "elb",
-                    failOpen=pool.fail_open,
-                    reason=_why(code, m, pool.fail_open),
-                )
+                code, m = rows_status[j], rows_mode[j]
+                targets = names.get(id(pool))
+                if targets is None:
+                    targets = names[id(pool)] = [
+                        f"{ip}:{self._slots[slot][2]}"
+                        for ip, slot in zip(pool.ips, pool.slots.tolist(), strict=True)
+                    ]
+                trace = traces[k]
+                trace["targetGroup"] = pool.tg.arn
+                trace["target"] = targets[local]
+                trace["status"] = code
+                trace["latencyMs"] = round((rows_done[j] - now) * 1000, 3)
+                trace["answeredBy"] = "target" if rows_target[j] else "elb"
+                trace["reason"] = _why(code, m, pool.fail_open)
+                trace["failOpen"] = pool.fail_open
         order = np.argsort(req, kind="stable")  # in the order they were sent
         ids = first + req[order]
         for k, i in zip(req[order].tolist(), ids.tolist(), strict=True):
