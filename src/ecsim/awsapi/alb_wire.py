@@ -12,9 +12,11 @@ within `head_timeout` of its first byte (408, or a silent close when nothing cam
 request line, a header and all headers within the ALB's sizes (400, the ALB's page), the
 body within `body_timeout` of the head, an idle kept-alive connection closed after
 `keep_alive`; `concurrency` requests at once (then 503, as uvicorn answers). Answers go out in
-the order of their requests on each connection (HTTP/1.1 pipelining), and a connection with
-`PIPELINE` requests unanswered is not read until some are. Request bodies are read and
-dropped: the simulated ALB does not look at them.
+the order of their requests on each connection (HTTP/1.1 pipelining). A connection is not
+read while `PIPELINE` of its requests wait for their answers, nor while its client does not
+read the answers written (the transport's high-water mark): a client that floods and never
+reads holds a bounded part of the memory. Request bodies are read and dropped: the
+simulated ALB does not look at them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from urllib.parse import unquote
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
-from ecsim.awsapi.alb import AlbPort, Answer, request_of
+from ecsim.awsapi.alb import AlbPort, AlbRequest, Answer, request_of
 from ecsim.awsapi.connections import ALB, Deadline, Wire
 
 log = logging.getLogger("ecsim.awsapi.alb")
@@ -92,10 +94,13 @@ class AlbServer:
 class _Slot:
     """One request of a connection, waiting for its answer's bytes."""
 
-    __slots__ = ("conn", "data", "head", "keep_alive")
+    __slots__ = ("conn", "data", "head", "keep_alive", "request")
 
-    def __init__(self, conn: AlbConnection, head: bool, keep_alive: bool) -> None:
+    def __init__(
+        self, conn: AlbConnection, request: AlbRequest, head: bool, keep_alive: bool
+    ) -> None:
         self.conn: AlbConnection | None = conn
+        self.request: AlbRequest | None = request  # None once handed to the port
         self.head = head  # a HEAD request: the answer without its body
         self.keep_alive = keep_alive
         self.data: bytes | None = None
@@ -124,7 +129,10 @@ class AlbConnection(asyncio.Protocol):
         self.parser = httptools.HttpRequestParser(self)
         self.deadline = Deadline(self.loop, self._expired)
         self.queue: deque[_Slot] = deque()  # requests not answered yet, in their order
-        self.paused = False
+        self.submitted = 0  # of those, the first ones, handed to the port
+        self.answering = False
+        self.paused = False  # not read: too many requests wait for their answers
+        self.blocked = False  # not read: the client does not read its answers
         self.closing = False  # close once every request read is answered
         self.reading_head = True  # between two requests' heads, or inside one
         self.head_bytes = 0  # bytes received while reading the head
@@ -175,6 +183,17 @@ class AlbConnection(asyncio.Protocol):
                 f"the request head is longer than {self.wire.max_head} bytes",
             )
 
+    def pause_writing(self) -> None:
+        """The client reads its answers slower than they come: read no more requests."""
+        self.blocked = True
+        if self.transport is not None and not self.paused:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.blocked = False
+        if self.transport is not None and not self.paused:
+            self.transport.resume_reading()
+
     def close_when_idle(self) -> None:
         """Read no more requests; close once those read are answered."""
         self.closing = True
@@ -224,27 +243,34 @@ class AlbConnection(asyncio.Protocol):
         parser = self.parser
         method = parser.get_method().decode("ascii")
         keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
-        slot = _Slot(self, method == "HEAD", keep_alive and not parser.should_upgrade())
-        self.queue.append(slot)
-        if len(self.queue) >= PIPELINE and not self.paused and self.transport is not None:
-            self.transport.pause_reading()
-            self.paused = True
-        limit = self.wire.concurrency
-        if limit is not None and (
-            len(self.server.connections) >= limit or self.port.waiting >= limit
-        ):
-            slot.keep_alive = False
-            slot(_BUSY)
-            return
         url = httptools.parse_url(self.url)
         raw_path = url.path or b""
         path = raw_path.decode("latin-1")
         if "%" in path:
             path = unquote(path, encoding="latin-1")
         query = (url.query or b"").decode("latin-1")
-        self.port.submit(
-            request_of(method, path, raw_path, query, self.host.decode("latin-1")), slot
-        )
+        request = request_of(method, path, raw_path, query, self.host.decode("latin-1"))
+        slot = _Slot(self, request, method == "HEAD", keep_alive and not parser.should_upgrade())
+        self.queue.append(slot)
+        if len(self.queue) >= PIPELINE and not self.paused and self.transport is not None:
+            if not self.blocked:
+                self.transport.pause_reading()
+            self.paused = True
+        if self.submitted < PIPELINE:  # else it waits for an answer of this connection
+            self._submit(slot)
+
+    def _submit(self, slot: _Slot) -> None:
+        """Hand a request to the port (or answer it 503 over the concurrency limit)."""
+        request, slot.request = slot.request, None
+        self.submitted += 1
+        limit = self.wire.concurrency
+        if limit is not None and (
+            len(self.server.connections) >= limit or self.port.waiting >= limit
+        ):
+            slot.keep_alive = False
+            slot(_BUSY)
+        elif request is not None:
+            self.port.submit(request, slot)
 
     def on_message_complete(self) -> None:
         self.reading_head = True
@@ -256,28 +282,49 @@ class AlbConnection(asyncio.Protocol):
     # --- answers --------------------------------------------------------------------------
 
     def answered(self) -> None:
-        """A request's answer is ready: write those that are next in order."""
+        """A request's answer is ready: write those that are next in order, and hand the
+        port the requests that waited for room."""
+        if self.answering:  # an answer given while handing requests on: the loop sees it
+            return
+        self.answering = True
+        try:
+            while self._write_ready():
+                queue = self.queue
+                if self.submitted >= min(PIPELINE, len(queue)):
+                    break
+                while self.submitted < min(PIPELINE, len(queue)):
+                    self._submit(queue[self.submitted])
+        finally:
+            self.answering = False
+
+    def _write_ready(self) -> bool:
+        """Write the answers next in order; whether the connection goes on."""
         queue, out = self.queue, []
         keep_alive = True
         while queue and queue[0].data is not None:
             slot = queue.popleft()
             out.append(cast(bytes, slot.data))
             slot.conn = None
+            self.submitted -= 1
             if not slot.keep_alive:
                 keep_alive = False
                 break
         transport = self.transport
-        if not out or transport is None or transport.is_closing():
-            return
+        if transport is None or transport.is_closing():
+            return False
+        if not out:
+            return True
         transport.write(out[0] if len(out) == 1 else b"".join(out))
         if not keep_alive or (self.closing and not queue):
             transport.close()
-            return
+            return False
         if self.paused and len(queue) < PIPELINE // 2:
-            transport.resume_reading()
             self.paused = False
+            if not self.blocked:
+                transport.resume_reading()
         if not queue:
             self._idle()
+        return True
 
     def _idle(self) -> None:
         """Every request read is answered: a kept-alive connection waits for the next."""
