@@ -51,8 +51,11 @@ from ecsim.model.world import World
 log = logging.getLogger("ecsim.awsapi.alb")
 
 MAX_WAIT = 60.0  # wall seconds after which simulated time that does not move stands still
-POLL = 0.005  # wall seconds between two catch-ups while an answer is due but not yet settled
-EARLY = 0.0005  # wall seconds: a timer may fire this much before the simulated answer is due
+# Wall seconds an answer is held past the wall instant of its simulated answer: the answer's
+# time is computed from the latency in milliseconds (rounded to 3 decimals), and the
+# clock's wall/simulated mapping rounds too; an answer not settled when the world has caught
+# up with its instant waits this long again.
+LATE = 0.0002
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 WATCH = 0.005  # wall seconds, at least, between two looks at the held requests after a slice
 REASONS = {
@@ -257,7 +260,7 @@ class AlbPort:
         latency = float(w.trace["latencyMs"]) / 1000.0
         if clock.paused:
             return w.began + latency / clock.speed
-        return clock.wall_at(float(w.trace["time"]) + latency) + EARLY
+        return clock.wall_at(float(w.trace["time"]) + latency) + LATE
 
     def _hold(self, w: _Waiting) -> None:
         w.due = self._due(w)
@@ -315,9 +318,13 @@ class AlbPort:
                         world.traffic.settle(trace)
                     else:
                         due_at = float(trace["time"]) + float(trace["latencyMs"]) / 1000.0
-                        # the clock a little behind: catch up again soon; else the network
-                        # moved the answer later (a target cut off): the slices get there
-                        w.due = now + (POLL if world.now < due_at else 1.0)
+                        # the clock short of the answer's instant: catch up again then;
+                        # else the network moved the answer later (a target cut off): the
+                        # slices get there
+                        if world.now < due_at:
+                            w.due = max(live.clock.wall_at(due_at), now) + LATE
+                        else:
+                            w.due = now + 1.0
                         later.append(w)
                         continue
             due = self._due(w)
