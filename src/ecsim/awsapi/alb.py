@@ -99,7 +99,8 @@ class AlbRequest(NamedTuple):
 
 
 class Answer(NamedTuple):
-    """An HTTP answer: its status, its headers (lower-case names) and its body."""
+    """An HTTP answer: its status, its headers (lower-case names, `content-length` among
+    them) and its body."""
 
     status: int
     headers: list[tuple[bytes, bytes]]
@@ -154,8 +155,8 @@ class AlbPort:
         self._watcher: asyncio.Task[None] | None = None
         self._seen: tuple[World | None, float] = (None, -1.0)  # world and time last seen,
         self._still_since = 0.0  # and the wall instant they were first seen
-        self._tasks: dict[str, tuple[object, str]] = {}  # ip -> (task, its JSON fields)
-        self._paths: dict[str, str] = {}  # path -> its JSON string
+        # (target, path, status, reason) -> (task, JSON head and tail, headers)
+        self._answers: dict[tuple[str, str, int, str | None], Any] = {}
         self._listener: tuple[bool, list[tuple[bytes, bytes]]] | None = None  # this batch's
 
     @property
@@ -433,65 +434,73 @@ class AlbPort:
         return _answer(status, elb_page(status), "text/html", headers)
 
     def _from_task(self, trace: dict[str, Any], status: int, path: str) -> Answer:
-        """A task's answer: a small JSON body naming it, written from parts remembered per
-        task and path."""
+        """A task's answer: a small JSON body naming it. Its text but for the simulated
+        time and the latency is remembered per target, path and status (and task)."""
         target = trace["target"] or ""
         ip = target.rsplit(":", 1)[0]
-        error = ""
-        if status >= 500:
-            why = trace.get("reason") or "the application answered with an error"
-            error = ", " + json.dumps({"error": why})[1:-1]
+        reason = trace.get("reason")
+        latency = trace["latencyMs"]
+        key = (target, path, status, reason)
+        task = self.live.world.endpoints.get(ip)
+        parts = self._answers.get(key)
+        if parts is None or parts[0] is not task:
+            parts = self._answer_parts(task, target, ip, path, status, reason)
+            if len(self._answers) >= _REMEMBERED:
+                self._answers.clear()
+            self._answers[key] = parts
+        _, head, tail, headers = parts
         # the JSON of {"status", "path", "ip", "simulatedTime", "latencyMs", the task's
         # fields, "error"}, as json.dumps writes it (floats and ints as their repr)
-        content = (
-            f'{{"status": {status}, "path": {self._json_path(path)}, "ip": {self._json_path(ip)}, '
-            f'"simulatedTime": {trace["time"]!r}, "latencyMs": {trace["latencyMs"]!r}'
-            f"{self._task_fields(ip)}{error}}}"
-        ).encode()
-        headers = [
-            (b"server", b"ecsim-task"),
-            (b"x-ecsim-latency-ms", str(trace["latencyMs"]).encode()),
-        ]
+        content = f'{head}{trace["time"]!r}, "latencyMs": {latency!r}{tail}'.encode()
+        return Answer(
+            status,
+            [
+                _TASK_SERVER,
+                (b"x-ecsim-latency-ms", str(latency).encode()),
+                *headers,
+                (b"content-length", str(len(content)).encode()),
+                _JSON,
+            ],
+            content,
+        )
+
+    def _answer_parts(
+        self, task: object, target: str, ip: str, path: str, status: int, reason: str | None
+    ) -> tuple[object, str, str, list[tuple[bytes, bytes]]]:
+        """What a task's answers to one path share: the JSON before the simulated time and
+        after the latency, and the headers naming the target and the reason."""
+        error = ""
+        if status >= 500:
+            why = reason or "the application answered with an error"
+            error = ", " + json.dumps({"error": why})[1:-1]
+        head = (
+            f'{{"status": {status}, "path": {json.dumps(path)}, "ip": {json.dumps(ip)}, '
+            '"simulatedTime": '
+        )
+        tail = f"{self._task_fields(task)}{error}}}"
+        headers = []
         if target:
-            headers.append((b"x-ecsim-target", str(target).encode("latin-1")))
-        if trace.get("reason"):
-            headers.append((b"x-ecsim-reason", _header(str(trace["reason"])).encode()))
-        headers += [(b"content-length", str(len(content)).encode()), _JSON]
-        return Answer(status, headers, content)
+            headers.append((b"x-ecsim-target", target.encode("latin-1")))
+        if reason:
+            headers.append((b"x-ecsim-reason", _header(reason).encode()))
+        return task, head, tail, headers
 
-    def _task_fields(self, ip: str) -> str:
-        """`, "task": ..., "revision": N` for the task at `ip` (or "" when none is there),
-        remembered per task."""
-        task = self.live.world.endpoints.get(ip)
-        cached = self._tasks.get(ip)
-        if cached is not None and cached[0] is task:
-            return cached[1]
-        text = ""
-        if task is not None:
-            td = task.task_definition
-            fields = {
-                "task": task.id,
-                "taskArn": task.arn,
-                "cluster": task.cluster_name,
-                "group": task.group,
-                "availabilityZone": task.az,
-                "taskDefinition": td.family_revision,
-                "revision": td.revision,
-            }
-            text = ", " + json.dumps(fields)[1:-1]
-        if len(self._tasks) >= _REMEMBERED:
-            self._tasks.clear()
-        self._tasks[ip] = (task, text)
-        return text
-
-    def _json_path(self, path: str) -> str:
-        """`path` (or any short string) as JSON, remembered."""
-        text = self._paths.get(path)
-        if text is None:
-            if len(self._paths) >= _REMEMBERED:
-                self._paths.clear()
-            text = self._paths[path] = json.dumps(path)
-        return text
+    @staticmethod
+    def _task_fields(task: Any) -> str:
+        """`, "task": ..., "revision": N` for `task` (or "" for None)."""
+        if task is None:
+            return ""
+        td = task.task_definition
+        fields = {
+            "task": task.id,
+            "taskArn": task.arn,
+            "cluster": task.cluster_name,
+            "group": task.group,
+            "availabilityZone": task.az,
+            "taskDefinition": td.family_revision,
+            "revision": td.revision,
+        }
+        return ", " + json.dumps(fields)[1:-1]
 
     def _rule_action(self, trace: dict[str, Any], kind: str) -> dict[str, Any]:
         rule = trace.get("rule")
@@ -534,7 +543,8 @@ class AlbPort:
 
 
 _JSON = (b"content-type", b"application/json")
-_REMEMBERED = 4096  # tasks and paths whose JSON the port remembers, at most
+_TASK_SERVER = (b"server", b"ecsim-task")
+_REMEMBERED = 4096  # answers' shared parts the port remembers, at most
 _PLAIN_PATH = re.compile(r"[!$-\[\]-~]*")  # printable ASCII but for ?, # and backslash
 
 

@@ -373,19 +373,17 @@ class AlbConnection(asyncio.Protocol):
             slot.conn = None
         self.queue.clear()
         body, headers = self.wire.page(status, reason)
-        transport.write(_wire(Answer(status, [*headers, (b"connection", b"close")], body)))
+        length = (b"content-length", str(len(body)).encode())
+        transport.write(_wire(Answer(status, [*headers, length, (b"connection", b"close")], body)))
         transport.close()
 
 
 def _wire(answer: Answer, head: bool = False, keep_alive: bool = True) -> bytes:
-    """An answer's bytes: status line, headers (`date` first, as uvicorn writes it), body."""
+    """An answer's bytes: status line, headers (`date` first, as uvicorn writes it; the
+    answer's own carry its `content-length`), body."""
     out = [STATUS_LINE[answer.status], _date()]
-    length = False
     for name, value in answer.headers:
-        out += [name, b": ", value, b"\r\n"]
-        length = length or name == b"content-length"
-    if not length:
-        out += [b"content-length: ", str(len(answer.body)).encode(), b"\r\n"]
+        out += (name, b": ", value, b"\r\n")
     if not keep_alive and not any(name == b"connection" for name, _ in answer.headers):
         out.append(b"connection: close\r\n")
     out.append(b"\r\n")
