@@ -5,8 +5,10 @@
 
 Each figure comes from fresh server processes on this machine:
 
-1. a trivial ASGI app (200, a small JSON body) on the very uvicorn configuration of an ALB port
-   (`awsapi.uvicorn_config(..., awsapi.ALB)`): what the HTTP stack allows;
+1. a trivial ASGI app (200, a small JSON body) on uvicorn (httptools, uvloop) held to an ALB
+   port's limits (`awsapi.uvicorn_config(..., awsapi.ALB)`): what Python's usual HTTP stack
+   allows. (`ecsim serve` answers an ALB port with its own protocol on the same parser and
+   event loop, `awsapi/alb_wire.py`, with no ASGI in between);
 2. `ecsim serve --alb-port` (the demo world, no simulated background traffic, `--speed`):
    req/s, p50/p99, errors, the same load as 1. Meanwhile a page's WebSocket and a boto3 client
    (DescribeServices every 50 ms) measure the live server: how far the page's clock lags the

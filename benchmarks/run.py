@@ -208,8 +208,10 @@ def bench7(runs: int) -> None:
 
 
 def bench6(runs: int) -> None:
-    print("6. The ALB's real port: a trivial ASGI app and `ecsim serve --alb-port` (speed 100)")
-    print("   on the same uvicorn stack, 64 connections for 10 s each; the live server meanwhile")
+    print("6. The ALB's real port: a trivial ASGI app on uvicorn and `ecsim serve --alb-port`")
+    print(
+        "   (speed 100; httptools and uvloop both), 64 connections for 10 s each; the live server meanwhile"
+    )
     alb_port.report(
         [alb_port.run(64, 10.0, 100.0, alb_port.default_client(), 3) for _ in range(runs)]
     )
