@@ -167,17 +167,17 @@ class AlbPort:
     def submit(self, request: AlbRequest, reply: Reply) -> None:
         """`request` enters the simulated ALB at the end of this turn of the event loop;
         `reply` gets its answer, once, when it is due."""
-        loop = asyncio.get_running_loop()
         if request.method not in METHODS and "\n" not in request.path:
             # as the port's router always answered
             _answer_now(reply, _answer(405, b"Method Not Allowed", "text/plain", _ALLOW))
             self._count(405)
             return
         if not self._arrivals:
+            loop = asyncio.get_running_loop()  # once per turn: it calls getpid()
             loop.call_soon(self._admit)
+            if self._watcher is None or self._watcher.done():
+                self._watcher = loop.create_task(self._watch(), name="ecsim-alb-port")
         self._arrivals.append(_Waiting(request, reply, time.monotonic()))
-        if self._watcher is None or self._watcher.done():
-            self._watcher = loop.create_task(self._watch(), name="ecsim-alb-port")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The port as an ASGI app."""

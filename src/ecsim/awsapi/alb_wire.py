@@ -39,6 +39,7 @@ from ecsim.awsapi.connections import ALB, Deadline, Wire
 log = logging.getLogger("ecsim.awsapi.alb")
 
 PIPELINE = 64  # requests of one connection unanswered before it is no longer read
+REMEMBERED = 4096  # distinct requests (method, URL, Host) whose parse the port keeps
 _BUSY = Answer(
     503,
     [
@@ -59,6 +60,7 @@ class AlbServer:
         self.port = port
         self.wire = wire
         self.connections: set[AlbConnection] = set()
+        self.requests = _Requests()
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -89,6 +91,25 @@ class AlbServer:
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 1.0)
+
+
+class _Requests(dict[tuple[bytes, bytes, bytes], AlbRequest]):
+    """The requests a port has read, by method, URL and Host as sent: a load tool sends the
+    same few over and over, and each is parsed once (at most `REMEMBERED` kept)."""
+
+    def read(self, key: tuple[bytes, bytes, bytes]) -> AlbRequest:
+        method, target, host = key
+        url = httptools.parse_url(target)
+        raw_path = url.path or b""
+        path = raw_path.decode("latin-1")
+        if "%" in path:
+            path = unquote(path, encoding="latin-1")
+        query = (url.query or b"").decode("latin-1")
+        request = request_of(method.decode("ascii"), path, raw_path, query, host.decode("latin-1"))
+        if len(self) >= REMEMBERED:
+            self.clear()
+        self[key] = request
+        return request
 
 
 class _Slot:
@@ -241,16 +262,13 @@ class AlbConnection(asyncio.Protocol):
         self.head_bytes = 0
         self.deadline.arm(self.wire.body_timeout)
         parser = self.parser
-        method = parser.get_method().decode("ascii")
+        method = parser.get_method()
         keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
-        url = httptools.parse_url(self.url)
-        raw_path = url.path or b""
-        path = raw_path.decode("latin-1")
-        if "%" in path:
-            path = unquote(path, encoding="latin-1")
-        query = (url.query or b"").decode("latin-1")
-        request = request_of(method, path, raw_path, query, self.host.decode("latin-1"))
-        slot = _Slot(self, request, method == "HEAD", keep_alive and not parser.should_upgrade())
+        key = (method, self.url, self.host)
+        request = self.server.requests.get(key)
+        if request is None:
+            request = self.server.requests.read(key)
+        slot = _Slot(self, request, method == b"HEAD", keep_alive and not parser.should_upgrade())
         self.queue.append(slot)
         if len(self.queue) >= PIPELINE and not self.paused and self.transport is not None:
             if not self.blocked:
