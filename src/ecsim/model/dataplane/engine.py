@@ -1121,7 +1121,9 @@ class DataPlane:
             self._pending.setdefault(lb_arn, []).append((done, status, ip, from_target, t))
             self._n_pending += len(done)
 
-    def _count_pending(self) -> None:
+    def _take_pending(self) -> list[tuple[str, F64, I64, I64, B8, F64]]:
+        """The answers waiting to be counted, one batch per load balancer (`Stats.add`)."""
+        batches = []
         for lb_arn, parts in self._pending.items():
             if len(parts) == 1:
                 done, status, ip, from_target, t = parts[0]
@@ -1129,9 +1131,14 @@ class DataPlane:
                 done, status, ip, from_target, t = (
                     np.concatenate([p[k] for p in parts]) for k in range(5)
                 )
-            self.stats.add(lb_arn, done, status, ip, from_target, done - t)
+            batches.append((lb_arn, done, status, ip, from_target, done - t))
         self._pending.clear()
         self._n_pending = 0
+        return batches
+
+    def _count_pending(self) -> None:
+        for batch in self._take_pending():
+            self.stats.add(*batch)
 
     def _seal(self, until: float) -> None:
         period = self.stats.period
@@ -1139,8 +1146,7 @@ class DataPlane:
             if self._n_pending > _PENDING:
                 self._count_pending()
             return  # no bucket to seal yet
-        self._count_pending()
-        for ledger, row in self.stats.seal(until):
+        for ledger, row in self.stats.add_and_seal(self._take_pending(), until):
             self.ctx.emit(
                 RequestsCompleted(
                     ledger.time(row),

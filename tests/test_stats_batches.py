@@ -1,0 +1,78 @@
+"""The statistics count the same whatever path the answers take: `Stats.add_and_seal` (the
+data plane's: buckets a batch fills alone become sealed rows at once) gives the rows that
+`add` then `seal` give, record for record, and every window's summary and response times."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ecsim.model.dataplane.stats import Stats
+
+IPS = [f"10.0.{i // 250}.{i % 250}" for i in range(40)]
+
+
+def _batch(rng: np.random.Generator, t0: float, t1: float, n: int, lb: str) -> tuple[Any, ...]:
+    done = np.sort(rng.uniform(t0, t1, n))
+    if rng.random() < 0.5:  # nearly in order, as answers come; else shuffled
+        done[: n // 3] = rng.permutation(done[: n // 3])
+    lat = np.exp(rng.normal(np.log(0.02), rng.choice([0.1, 1.5]), n))
+    if rng.random() < 0.2:
+        lat[: n // 10] = rng.uniform(1.0, 60.0, n // 10)  # some slow ones
+    status = rng.choice([200, 200, 200, 500, 502, 503, 504], n) if rng.random() < 0.5 else None
+    if status is None:
+        status = np.full(n, 200, dtype=np.int64)
+    from_target = status < 502 if rng.random() < 0.7 else np.zeros(n, dtype=np.bool_)
+    ip = np.where(from_target, rng.integers(0, rng.integers(1, len(IPS) + 1), n), -1)
+    return (lb, done, status.astype(np.int64), ip.astype(np.int64), from_target, lat)
+
+
+def _records(rows: list[Any]) -> list[Any]:
+    return [(ledger.load_balancer, ledger.time(row), ledger.record(row)) for ledger, row in rows]
+
+
+def _windows(stats: Stats, end: float) -> list[Any]:
+    out: list[Any] = []
+    for since, until in [(None, None), (0.0, end / 3), (end / 3, end), (1.5, 2.5)]:
+        out.append(stats.summary(since, until))
+        for lb in sorted(stats.lbs):
+            times = stats.response_times(since, until, lb)
+            if times is not None:
+                out.append(
+                    (times.count, times.sum_ns, times.minimum, times.maximum, times.lo)
+                    + tuple(times.hist.tolist())
+                    + tuple(times.percentile(q) for q in (0, 5000, 9900, 10000))
+                )
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("period", [1.0, 60.0])
+def test_add_and_seal_counts_what_add_and_seal_count(seed: int, period: float) -> None:
+    rng = np.random.default_rng(seed)
+    one, two = Stats(period, IPS), Stats(period, IPS)
+    got: list[Any] = []
+    want: list[Any] = []
+    t = 0.0
+    for _ in range(8):
+        step = float(rng.choice([0.3, 2.7, 40.0, 900.0]))
+        lbs = ["lb-b", "lb-a"] if rng.random() < 0.4 else ["lb-a"]
+        batches = [_batch(rng, t, t + step, int(rng.integers(1, 3000)), lb) for lb in lbs]
+        if rng.random() < 0.2:  # an answer counted ahead of time (a settled trace)
+            batches[0][1][-1] = t + step + 3 * period
+        if rng.random() < 0.3:  # answers counted without a seal (the data plane's summaries)
+            extra = _batch(rng, t, t + step, 50, lbs[0])
+            one.add(*extra)
+            two.add(*extra)
+        t += step
+        for batch in batches:
+            one.add(*batch)
+        want += _records(one.seal(t))
+        got += _records(two.add_and_seal(batches, t))
+        assert one.sealed_until == two.sealed_until == math.floor(t / period)
+        assert sorted(one.lbs["lb-a"].open) == sorted(two.lbs["lb-a"].open)
+    assert got == want
+    assert _windows(two, t) == _windows(one, t)
