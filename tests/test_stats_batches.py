@@ -1,6 +1,7 @@
 """The statistics count the same whatever path the answers take: `Stats.add_and_seal` (the
 data plane's: buckets a batch fills alone become sealed rows at once) gives the rows that
-`add` then `seal` give, record for record, and every window's summary and response times."""
+`add` then `seal` give, record for record, and every window's summary and response times;
+and the compiled counting pass (`_counts.pyx`) counts what the numpy path counts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from ecsim.model.dataplane import stats
 from ecsim.model.dataplane.stats import Stats
 
 IPS = [f"10.0.{i // 250}.{i % 250}" for i in range(40)]
@@ -41,17 +43,17 @@ def _windows(stats: Stats, end: float) -> list[Any]:
         for lb in sorted(stats.lbs):
             times = stats.response_times(since, until, lb)
             if times is not None:
+                quantiles = [times.percentile(q) for q in (0, 5000, 9900, 10000)]
                 out.append(
-                    (times.count, times.sum_ns, times.minimum, times.maximum, times.lo)
-                    + tuple(times.hist.tolist())
-                    + tuple(times.percentile(q) for q in (0, 5000, 9900, 10000))
+                    (times.count, times.sum_ns, times.minimum, times.maximum, times.lo),
                 )
+                out.append((times.hist.tolist(), quantiles))
     return out
 
 
-@pytest.mark.parametrize("seed", range(12))
-@pytest.mark.parametrize("period", [1.0, 60.0])
-def test_add_and_seal_counts_what_add_and_seal_count(seed: int, period: float) -> None:
+def _run(seed: int, period: float) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    """The same batches through `add` then `seal` and through `add_and_seal`: the records
+    and windows of each."""
     rng = np.random.default_rng(seed)
     one, two = Stats(period, IPS), Stats(period, IPS)
     got: list[Any] = []
@@ -74,5 +76,27 @@ def test_add_and_seal_counts_what_add_and_seal_count(seed: int, period: float) -
         got += _records(two.add_and_seal(batches, t))
         assert one.sealed_until == two.sealed_until == math.floor(t / period)
         assert sorted(one.lbs["lb-a"].open) == sorted(two.lbs["lb-a"].open)
+    return want, _windows(one, t), got, _windows(two, t)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("period", [1.0, 60.0])
+def test_add_and_seal_counts_what_add_and_seal_count(
+    seed: int, period: float, compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not compiled:
+        monkeypatch.setattr(stats, "count_rows", None)
+    want, want_windows, got, got_windows = _run(seed, period)
     assert got == want
-    assert _windows(two, t) == _windows(one, t)
+    assert got_windows == want_windows
+
+
+@pytest.mark.skipif(stats.count_rows is None, reason="_counts.pyx not built")
+@pytest.mark.parametrize("seed", range(12))
+def test_the_compiled_count_counts_what_numpy_counts(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled = _run(seed, 1.0)
+    monkeypatch.setattr(stats, "count_rows", None)
+    assert _run(seed, 1.0) == compiled

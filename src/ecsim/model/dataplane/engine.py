@@ -578,8 +578,14 @@ class DataPlane:
             if nk == 1:
                 self._route_kind(targets, chunk, pos, src, 0, slice(a, b))
                 continue
-            kind_of = np.searchsorted(src.kind_cdf, chunk.lane(KIND)[a:b], side="right")
-            kind_of = np.minimum(kind_of, nk - 1)
+            cdf, u = src.kind_cdf, chunk.lane(KIND)[a:b]
+            if nk <= _FEW_KINDS and bool(np.all(cdf[1:] >= cdf[:-1])):
+                # searchsorted(cdf, u, side="right") capped at nk - 1, as comparisons
+                kind_of = (u >= cdf[0]).view(np.int8)
+                for c in cdf[1:-1].tolist():
+                    kind_of += (u >= c).view(np.int8)
+            else:
+                kind_of = np.minimum(np.searchsorted(cdf, u, side="right"), nk - 1)
             if nk <= _FEW_KINDS:  # a pass per kind costs less than a sort
                 for k in range(nk):
                     rows = np.flatnonzero(kind_of == k)

@@ -7,11 +7,13 @@ from which p50 and p99 of every answer are read. The targets' answers also keep 
 (in whole nanoseconds), minimum and maximum of their latencies, so that CloudWatch's
 `TargetResponseTime` answers every statistic of any window (`ResponseTimes`).
 
-Answers are added in batches (numpy arrays) and counted with `bincount`, whatever their
-number. A bucket stays open while answers may still land in it; once simulated time has
-passed its end it is sealed: it becomes a row of its load balancer's `Ledger`, columns of
-counts in the narrowest unsigned type that holds them, and its `RequestsCompleted` record
-reads that row when asked. A sealed second of one load balancer with ten targets and a
+Answers are added in batches (numpy arrays) and counted per bucket in one pass, whatever
+their number (`_Batch`: compiled, `_counts.pyx`, or with numpy's `bincount`). A bucket stays
+open while answers may still land in it; once simulated time has passed its end it is
+sealed: it becomes a row of its load balancer's `Ledger`, columns of counts in the narrowest
+unsigned type that holds them, and its `RequestsCompleted` record reads that row when asked.
+The buckets a batch fills alone and that are over by the time it is counted become rows at
+once, without being opened (`Stats.add_and_seal`, the data plane's way). A sealed second of one load balancer with ten targets and a
 thousand answers costs about 220 bytes in the ledger (120 of them its compressed latency
 histogram, 24 the targets' latency sum, minimum and maximum) and 130 in the event log: memory
 grows with simulated time only, not with the number of requests (benchmark 4).
@@ -23,7 +25,7 @@ import itertools
 import math
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,13 @@ import numpy.typing as npt
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B8 = npt.NDArray[np.bool_]
+
+_Tables = tuple[I64, I64, I64, I64, I64, F64, F64]
+count_rows: Callable[..., _Tables | None] | None
+try:
+    from ecsim.model.dataplane._counts import count_rows
+except ImportError:  # not built (no C compiler where the package was installed): numpy counts
+    count_rows = None
 
 _BIN_BASE = math.log(1.01)
 _BIN_FLOOR = 0.001  # ms; anything faster shares the lowest bin
@@ -645,20 +654,44 @@ class _Sealed:
         )
 
 
+def _flat_table(table: I64) -> _Flat:
+    """The non-zero entries of a (row x key) table, row by row: (entries per row, counts,
+    keys)."""
+    nr, width = table.shape
+    filled = table > 0
+    if filled.all():
+        keys = np.tile(np.arange(width, dtype=np.int64), nr)
+        return np.full(nr, width, dtype=np.int64), table.ravel(), keys
+    rows_nz, keys = np.nonzero(filled)
+    return np.bincount(rows_nz, minlength=nr), table[rows_nz, keys], keys
+
+
 def _flat_rows(row: I64, key: I64, nr: int, width: int) -> _Flat:
     """Per row 0..nr-1 (`row`: each answer's row), the keys 0..width-1 met (`key`) and how
     many times, ascending, laid end to end: (entries per row, counts, keys)."""
     if nr * width <= _DENSE_CELLS:
         table = np.bincount(row * width + key, minlength=nr * width).reshape(nr, width)
-        filled = table > 0
-        if filled.all():
-            keys = np.tile(np.arange(width, dtype=np.int64), nr)
-            return np.full(nr, width, dtype=np.int64), table.ravel(), keys
-        rows_nz, keys = np.nonzero(filled)
-        return np.bincount(rows_nz, minlength=nr), table[rows_nz, keys], keys
+        return _flat_table(table)
     uk, uc = np.unique(row * width + key, return_counts=True)
     ur, keys = np.divmod(uk, width)
     return np.bincount(ur, minlength=nr), uc, keys
+
+
+def _hist_table(lat: I64, lo: int) -> _Flat:
+    """The histogram rows of a (row x bin) table whose bin k is latency bin lo + k, each
+    from its lowest to its highest non-empty bin (`_hist_rows`)."""
+    nr, nb = lat.shape
+    lengths = np.zeros(nr, dtype=np.int64)
+    firsts = np.zeros(nr, dtype=np.int64)
+    filled = lat > 0
+    has: B8 = np.any(filled, axis=1)
+    first = filled.argmax(axis=1)
+    last = nb - filled[:, ::-1].argmax(axis=1)
+    np.subtract(last, first, out=lengths, where=has)
+    np.add(first, lo, out=firsts, where=has)
+    j = np.arange(nb)
+    inside = (j >= first[:, None]) & (j < last[:, None]) & has[:, None]
+    return firsts, lengths, lat[inside]
 
 
 def _hist_rows(row: I64, nr: int, latency_s: F64) -> _Flat:
@@ -676,15 +709,7 @@ def _hist_rows(row: I64, nr: int, latency_s: F64) -> _Flat:
     bins -= lo
     if nr * nb <= _DENSE_CELLS:
         lat = np.bincount(row * nb + bins, minlength=nr * nb).reshape(nr, nb)
-        filled = lat > 0
-        has: B8 = np.any(filled, axis=1)
-        first = filled.argmax(axis=1)
-        last = nb - filled[:, ::-1].argmax(axis=1)
-        np.subtract(last, first, out=lengths, where=has)
-        np.add(first, lo, out=firsts, where=has)
-        j = np.arange(nb)
-        inside = (j >= first[:, None]) & (j < last[:, None]) & has[:, None]
-        return firsts, lengths, lat[inside]
+        return _hist_table(lat, lo)
     uk, uc = np.unique(row * nb + bins, return_counts=True)
     ur, ub = np.divmod(uk, nb)
     starts = np.flatnonzero(np.r_[True, ur[1:] != ur[:-1]])
@@ -765,6 +790,8 @@ class _Batch:
         n = len(done)
         # answer instants are >= 0: truncation is the floor
         b = (done if period == 1.0 else done / period).astype(np.int64)
+        if count_rows is not None and self._compiled(st, b, status, ip, from_target, latency):
+            return
         starts = _runs(b)  # answers come nearly in bucket order: most work per run
         if starts is not None:
             run_b = b[starts]
@@ -835,6 +862,67 @@ class _Batch:
             self.elb_latency = _hist_rows(row[~from_target], nr, latency[~from_target])
             self.t = _target_rows(row_t, nr, latency[from_target], _runs(row_t))
 
+    def _compiled(
+        self, st: Ledger, b: I64, status: I64, ip: I64, from_target: B8, latency: F64
+    ) -> bool:
+        """The tables counted in one compiled pass (`_counts.count_rows`), each a dense
+        (bucket x column) table; False, with nothing done, where they would be too large
+        (then the numpy path counts, `__init__`)."""
+        assert count_rows is not None
+        n = len(b)
+        b_lo, b_hi = int(b.min()), int(b.max())
+        span = b_hi - b_lo + 1
+        if span > 2 * n + 64:
+            return False
+        ms = latency * 1000.0
+        bins = _bins_in_place(np.maximum(ms, _BIN_FLOOR, out=ms))
+        lo = int(bins.min())
+        nb = int(bins.max()) - lo + 1
+        if span * nb > _DENSE_CELLS or span * len(st.col_ip) > _DENSE_CELLS:
+            return False
+        code = int(status[0])
+        present = None
+        lut = _EMPTY
+        if not status.min() == code == status.max():
+            present = np.flatnonzero(np.bincount(status))
+            lut = np.zeros(int(present[-1]) + 1, dtype=np.int64)
+            lut[present] = np.arange(len(present))
+        nc = 1 if present is None else len(present)
+        row = b - b_lo
+        ft = from_target.view(np.uint8)
+        args = (row, span, status, lut, nc, ip)
+        tables = count_rows(*args, st.col_of, len(st.col_ip), ft, latency, bins, lo, nb)
+        if tables is None:  # a target without a column yet
+            st.columns(ip[ip >= 0])
+            if span * len(st.col_ip) > _DENSE_CELLS:
+                return False
+            tables = count_rows(*args, st.col_of, len(st.col_ip), ft, latency, bins, lo, nb)
+            assert tables is not None
+        status_t, target_t, lat_t, elb_t, sums, lows, highs = tables
+        per_row = status_t[:, 0] if nc == 1 else status_t.sum(axis=1)
+        if per_row.all():
+            self.index = np.arange(b_lo, b_hi + 1, dtype=np.int64)
+        else:
+            used = per_row > 0
+            self.index = np.flatnonzero(used) + b_lo
+            status_t, target_t, lat_t, elb_t = (x[used] for x in (status_t, target_t, lat_t, elb_t))
+            per_row, sums = per_row[used], sums[used]
+            lows, highs = lows[used], highs[used]
+        nr = self.nr = len(self.index)
+        if present is None:
+            self.status = (np.ones(nr, dtype=np.int64), per_row, np.full(nr, code))
+        else:
+            lengths, counts, keys = _flat_table(status_t)
+            self.status = (lengths, counts, present[keys])
+        self.by_target = lat_t.sum(axis=1)
+        self.by_elb = per_row - self.by_target
+        self.targets = _flat_table(target_t)
+        none = (np.zeros(nr, dtype=np.int64), np.zeros(nr, dtype=np.int64), _EMPTY)
+        self.latency = _hist_table(lat_t, lo) if from_target.any() else none
+        self.elb_latency = none if from_target.all() else _hist_table(elb_t, lo)
+        self.t = (sums, lows, highs)
+        return True
+
     def fresh(self, opened: dict[int, _Open], last: int) -> tuple[int, int]:
         """The rows a..z-1 that can be sealed as they are, after the open buckets below
         bucket `last` (which they merge into or follow): buckets below `last`, none open."""
@@ -876,36 +964,31 @@ class _Batch:
         rows = list(rows)
         if not rows:
             return
-        index = self.index.tolist()
+        index = self.index
 
-        def ends(lengths: I64) -> list[int]:
-            return [0, *np.cumsum(lengths).tolist()]
+        def span(lengths: I64, r: int) -> slice:
+            start = int(lengths[:r].sum())
+            return slice(start, start + int(lengths[r]))
 
         st_len, st_n, st_key = self.status
-        st_end, st_n_l, st_key_l = ends(st_len), st_n.tolist(), st_key.tolist()
         tg_len, tg_n, tg_key = self.targets
-        tg_end = ends(tg_len)
         lat_lo, lat_len, lat_n = self.latency
-        lat_end, lat_lo_l = ends(lat_len), lat_lo.tolist()
         elb_lo, elb_len, elb_n = self.elb_latency
-        elb_end, elb_lo_l = ends(elb_len), elb_lo.tolist()
-        sums, lows, highs = (x.tolist() for x in self.t)
-        by_elb, by_target = self.by_elb.tolist(), self.by_target.tolist()
+        sums, lows, highs = self.t
         for r in rows:
-            s0, s1 = st_end[r], st_end[r + 1]
-            t0, t1 = tg_end[r], tg_end[r + 1]
+            s, t = span(st_len, r), span(tg_len, r)
             parts = (
-                dict(zip(st_key_l[s0:s1], st_n_l[s0:s1], strict=True)),
-                [by_elb[r], by_target[r]],
-                tg_key[t0:t1],
-                tg_n[t0:t1],
-                (lat_lo_l[r], lat_n[lat_end[r] : lat_end[r + 1]]),
-                (elb_lo_l[r], elb_n[elb_end[r] : elb_end[r + 1]]),
-                (int(sums[r]), lows[r], highs[r]),
+                dict(zip(st_key[s].tolist(), st_n[s].tolist(), strict=True)),
+                [int(self.by_elb[r]), int(self.by_target[r])],
+                tg_key[t],
+                tg_n[t],
+                (int(lat_lo[r]), lat_n[span(lat_len, r)]),
+                (int(elb_lo[r]), elb_n[span(elb_len, r)]),
+                (int(sums[r]), float(lows[r]), float(highs[r])),
             )
-            bucket = opened.get(index[r])
+            bucket = opened.get(int(index[r]))
             if bucket is None:
-                opened[index[r]] = _Open(*parts)
+                opened[int(index[r])] = _Open(*parts)
             else:
                 bucket.merge(*parts)
 
