@@ -100,3 +100,37 @@ def test_the_compiled_count_counts_what_numpy_counts(
     compiled = _run(seed, 1.0)
     monkeypatch.setattr(stats, "count_rows", None)
     assert _run(seed, 1.0) == compiled
+
+
+@pytest.mark.skipif(stats.count_rows is None, reason="_counts.pyx not built")
+@pytest.mark.parametrize("seed", range(8))
+def test_the_compiled_trimmed_rows_are_numpys(seed: int) -> None:
+    """`_counts.trim_rows` gives `_hist_table`'s rows (empty rows, rows of one bin, zeros
+    inside rows)."""
+    from ecsim.model.dataplane._counts import trim_rows
+
+    rng = np.random.default_rng(seed)
+    table = rng.integers(0, 3, (int(rng.integers(1, 40)), int(rng.integers(1, 300))))
+    table[rng.random(table.shape) < rng.random()] = 0
+    table[rng.random(len(table)) < 0.3] = 0
+    for a, b in zip(trim_rows(table, 17), stats._hist_table(table, 17), strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+@pytest.mark.skipif(stats.count_rows is None, reason="_counts.pyx not built")
+def test_the_compiled_sums_round_as_numpys_rint() -> None:
+    """The compiled pass rounds each latency to whole nanoseconds as `np.rint` does (ties to
+    even), halves included, and past 2**52 ns."""
+    from ecsim.model.dataplane._counts import count_rows
+
+    lat = np.concatenate(
+        (np.arange(4000) / 2 * 1e-9, np.arange(4000) * 0.37e-9, [2.0**52 * 1e-9 * 1.5, 0.0])
+    )
+    n = len(lat)
+    row = np.arange(n, dtype=np.int64)
+    zeros = np.zeros(n, dtype=np.int64)
+    sums = count_rows(
+        row, n, zeros, stats._EMPTY, 1, zeros - 1, zeros[:0], 0,
+        np.ones(n, dtype=np.uint8), lat, zeros, 0, 1,
+    )[4]  # fmt: skip
+    assert np.array_equal(sums, np.rint(lat * 1e9).astype(np.int64))

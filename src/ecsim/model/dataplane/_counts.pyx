@@ -9,6 +9,8 @@ import numpy as np
 
 from libc.math cimport rint
 
+cdef double _TWO_52 = 4503599627370496.0
+
 
 def count_rows(
     const long long[::1] row,
@@ -53,7 +55,7 @@ def count_rows(
     cdef Py_ssize_t i, r, c, b
     cdef Py_ssize_t n_cols = col_of.shape[0]
     cdef long long j
-    cdef double x
+    cdef double x, v
     cdef bint missing = False
     cdef bint bad = False
     with nogil:
@@ -76,7 +78,14 @@ def count_rows(
             if from_target[i]:
                 lat_t[r, b] += 1
                 x = latency[i]
-                sums[r] += <long long> rint(x * 1e9)
+                v = x * 1e9
+                if 0.0 <= v < _TWO_52:
+                    # rint without a call: adding and taking off 2**52 rounds to the nearest
+                    # whole number, ties to even, as rint does in the default rounding mode
+                    v = (v + _TWO_52) - _TWO_52
+                else:
+                    v = rint(v)
+                sums[r] += <long long> v
                 if x < low[r]:
                     low[r] = x
                 if x > high[r]:
@@ -88,3 +97,40 @@ def count_rows(
     if missing:
         return None
     return status_arr, target_arr, lat_arr, elb_arr, sums_arr, low_arr, high_arr
+
+
+def trim_rows(const long long[:, ::1] table, long long lo):
+    """The histogram rows of a (row x bin) table whose bin k is bin lo + k, each from its
+    lowest to its highest non-empty bin (stats.py, `_hist_table`): (first bins, numbers of
+    bins, counts laid end to end); a row without answers has no bins and first bin 0."""
+    cdef Py_ssize_t nr = table.shape[0]
+    cdef Py_ssize_t nb = table.shape[1]
+    firsts_arr = np.zeros(nr, dtype=np.int64)
+    lengths_arr = np.zeros(nr, dtype=np.int64)
+    cdef long long[::1] firsts = firsts_arr
+    cdef long long[::1] lengths = lengths_arr
+    cdef Py_ssize_t r, a, z, k, total = 0
+    with nogil:
+        for r in range(nr):
+            a = 0
+            while a < nb and table[r, a] <= 0:
+                a += 1
+            if a == nb:
+                continue
+            z = nb - 1
+            while table[r, z] <= 0:
+                z -= 1
+            firsts[r] = a + lo
+            lengths[r] = z - a + 1
+            total += z - a + 1
+    counts_arr = np.empty(total, dtype=np.int64)
+    cdef long long[::1] counts = counts_arr
+    total = 0
+    with nogil:
+        for r in range(nr):
+            if lengths[r]:
+                a = firsts[r] - lo
+                for k in range(lengths[r]):
+                    counts[total + k] = table[r, a + k]
+                total += lengths[r]
+    return firsts_arr, lengths_arr, counts_arr

@@ -38,7 +38,7 @@ B8 = npt.NDArray[np.bool_]
 _Tables = tuple[I64, I64, I64, I64, I64, F64, F64]
 count_rows: Callable[..., _Tables | None] | None
 try:
-    from ecsim.model.dataplane._counts import count_rows
+    from ecsim.model.dataplane._counts import count_rows, trim_rows
 except ImportError:  # not built (no C compiler where the package was installed): numpy counts
     count_rows = None
 
@@ -918,8 +918,8 @@ class _Batch:
         self.by_elb = per_row - self.by_target
         self.targets = _flat_table(target_t)
         none = (np.zeros(nr, dtype=np.int64), np.zeros(nr, dtype=np.int64), _EMPTY)
-        self.latency = _hist_table(lat_t, lo) if from_target.any() else none
-        self.elb_latency = none if from_target.all() else _hist_table(elb_t, lo)
+        self.latency = trim_rows(lat_t, lo) if from_target.any() else none  # `_hist_table`
+        self.elb_latency = none if from_target.all() else trim_rows(elb_t, lo)
         self.t = (sums, lows, highs)
         return True
 
