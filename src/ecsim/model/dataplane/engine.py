@@ -870,11 +870,15 @@ class DataPlane:
         else:
             idle = np.repeat(np.array(idles), [b - a for a, b in chunk.bounds])
         used = sorted(chunk.pool_sources)
-        status, done = chunk.status, t + settings.elb_answer_latency
-        from_target = np.zeros(n, dtype=np.bool_)
-        connected = np.zeros(n, dtype=np.bool_)
-        slot = np.full(n, -1, dtype=np.int64)
-        ip = np.full(n, -1, dtype=np.int64)
+        status = chunk.status
+        if not used or not chunk.all_routed:
+            # answers of the load balancer itself, unless every request goes to a target
+            # (then all of these come from `outcome` below)
+            done = t + settings.elb_answer_latency
+            from_target = np.zeros(n, dtype=np.bool_)
+            connected = np.zeros(n, dtype=np.bool_)
+            slot = np.full(n, -1, dtype=np.int64)
+            ip = np.full(n, -1, dtype=np.int64)
         if used:
             everything = chunk.all_routed
             routed = np.arange(n) if everything else np.flatnonzero(chunk.pool >= 0)
