@@ -219,10 +219,12 @@ class TrafficSource:
             # Regenerate from next_i (random-access draws: the same numbers again) rather
             # than append to what is left: no copy of the block. Times keep their exact sums.
             n = max(count + 1, _BLOCK)
-            times = np.negative(lane_draws(self.key, GAP, self.next_i, n))
-            np.log1p(times, out=times)
+            times = lane_draws(self.key, GAP, self.next_i, n)  # a fresh array: used in place
             np.negative(times, out=times)
-            times /= self.rate
+            np.log1p(times, out=times)
+            # -log1p(-u) / rate as one division: rounding is symmetric about 0, so
+            # x / -rate is -(x / rate) to the bit
+            times /= -self.rate
             times[0] = self.next_t
             np.cumsum(times, out=times)
             self.ahead_t = times
