@@ -219,10 +219,12 @@ class TrafficSource:
             # Regenerate from next_i (random-access draws: the same numbers again) rather
             # than append to what is left: no copy of the block. Times keep their exact sums.
             n = max(count + 1, _BLOCK)
-            times = np.negative(lane_draws(self.key, GAP, self.next_i, n))
-            np.log1p(times, out=times)
+            times = lane_draws(self.key, GAP, self.next_i, n)  # a fresh array: used in place
             np.negative(times, out=times)
-            times /= self.rate
+            np.log1p(times, out=times)
+            # -log1p(-u) / rate as one division: rounding is symmetric about 0, so
+            # x / -rate is -(x / rate) to the bit
+            times /= -self.rate
             times[0] = self.next_t
             np.cumsum(times, out=times)
             self.ahead_t = times
@@ -578,8 +580,14 @@ class DataPlane:
             if nk == 1:
                 self._route_kind(targets, chunk, pos, src, 0, slice(a, b))
                 continue
-            kind_of = np.searchsorted(src.kind_cdf, chunk.lane(KIND)[a:b], side="right")
-            kind_of = np.minimum(kind_of, nk - 1)
+            cdf, u = src.kind_cdf, chunk.lane(KIND)[a:b]
+            if nk <= _FEW_KINDS and bool(np.all(cdf[1:] >= cdf[:-1])):
+                # searchsorted(cdf, u, side="right") capped at nk - 1, as comparisons
+                kind_of = (u >= cdf[0]).view(np.int8)
+                for c in cdf[1:-1].tolist():
+                    kind_of += (u >= c).view(np.int8)
+            else:
+                kind_of = np.minimum(np.searchsorted(cdf, u, side="right"), nk - 1)
             if nk <= _FEW_KINDS:  # a pass per kind costs less than a sort
                 for k in range(nk):
                     rows = np.flatnonzero(kind_of == k)
@@ -864,11 +872,15 @@ class DataPlane:
         else:
             idle = np.repeat(np.array(idles), [b - a for a, b in chunk.bounds])
         used = sorted(chunk.pool_sources)
-        status, done = chunk.status, t + settings.elb_answer_latency
-        from_target = np.zeros(n, dtype=np.bool_)
-        connected = np.zeros(n, dtype=np.bool_)
-        slot = np.full(n, -1, dtype=np.int64)
-        ip = np.full(n, -1, dtype=np.int64)
+        status = chunk.status
+        if not used or not chunk.all_routed:
+            # answers of the load balancer itself, unless every request goes to a target
+            # (then all of these come from `outcome` below)
+            done = t + settings.elb_answer_latency
+            from_target = np.zeros(n, dtype=np.bool_)
+            connected = np.zeros(n, dtype=np.bool_)
+            slot = np.full(n, -1, dtype=np.int64)
+            ip = np.full(n, -1, dtype=np.int64)
         if used:
             everything = chunk.all_routed
             routed = np.arange(n) if everything else np.flatnonzero(chunk.pool >= 0)
@@ -1127,7 +1139,9 @@ class DataPlane:
             self._pending.setdefault(lb_arn, []).append((done, status, ip, from_target, t))
             self._n_pending += len(done)
 
-    def _count_pending(self) -> None:
+    def _take_pending(self) -> list[tuple[str, F64, I64, I64, B8, F64]]:
+        """The answers waiting to be counted, one batch per load balancer (`Stats.add`)."""
+        batches = []
         for lb_arn, parts in self._pending.items():
             if len(parts) == 1:
                 done, status, ip, from_target, t = parts[0]
@@ -1135,9 +1149,14 @@ class DataPlane:
                 done, status, ip, from_target, t = (
                     np.concatenate([p[k] for p in parts]) for k in range(5)
                 )
-            self.stats.add(lb_arn, done, status, ip, from_target, done - t)
+            batches.append((lb_arn, done, status, ip, from_target, done - t))
         self._pending.clear()
         self._n_pending = 0
+        return batches
+
+    def _count_pending(self) -> None:
+        for batch in self._take_pending():
+            self.stats.add(*batch)
 
     def _seal(self, until: float) -> None:
         period = self.stats.period
@@ -1145,8 +1164,7 @@ class DataPlane:
             if self._n_pending > _PENDING:
                 self._count_pending()
             return  # no bucket to seal yet
-        self._count_pending()
-        for ledger, row in self.stats.seal(until):
+        for ledger, row in self.stats.add_and_seal(self._take_pending(), until):
             self.ctx.emit(
                 RequestsCompleted(
                     ledger.time(row),

@@ -7,11 +7,13 @@ from which p50 and p99 of every answer are read. The targets' answers also keep 
 (in whole nanoseconds), minimum and maximum of their latencies, so that CloudWatch's
 `TargetResponseTime` answers every statistic of any window (`ResponseTimes`).
 
-Answers are added in batches (numpy arrays) and counted with `bincount`, whatever their
-number. A bucket stays open while answers may still land in it; once simulated time has
-passed its end it is sealed: it becomes a row of its load balancer's `Ledger`, columns of
-counts in the narrowest unsigned type that holds them, and its `RequestsCompleted` record
-reads that row when asked. A sealed second of one load balancer with ten targets and a
+Answers are added in batches (numpy arrays) and counted per bucket in one pass, whatever
+their number (`_Batch`: compiled, `_counts.pyx`, or with numpy's `bincount`). A bucket stays
+open while answers may still land in it; once simulated time has passed its end it is
+sealed: it becomes a row of its load balancer's `Ledger`, columns of counts in the narrowest
+unsigned type that holds them, and its `RequestsCompleted` record reads that row when asked.
+The buckets a batch fills alone and that are over by the time it is counted become rows at
+once, without being opened (`Stats.add_and_seal`, the data plane's way). A sealed second of one load balancer with ten targets and a
 thousand answers costs about 220 bytes in the ledger (120 of them its compressed latency
 histogram, 24 the targets' latency sum, minimum and maximum) and 130 in the event log: memory
 grows with simulated time only, not with the number of requests (benchmark 4).
@@ -19,9 +21,11 @@ grows with simulated time only, not with the number of requests (benchmark 4).
 
 from __future__ import annotations
 
+import itertools
 import math
 import zlib
 from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -30,6 +34,13 @@ import numpy.typing as npt
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B8 = npt.NDArray[np.bool_]
+
+_Tables = tuple[I64, I64, I64, I64, I64, F64, F64]
+count_rows: Callable[..., _Tables | None] | None
+try:
+    from ecsim.model.dataplane._counts import count_rows, trim_rows
+except ImportError:  # not built (no C compiler where the package was installed): numpy counts
+    count_rows = None
 
 _BIN_BASE = math.log(1.01)
 _BIN_FLOOR = 0.001  # ms; anything faster shares the lowest bin
@@ -42,6 +53,11 @@ SOURCES = ("elb", "target")
 def latency_bins(latency_ms: F64) -> I64:
     """The histogram bin of each latency (ms): bin b holds [1.01^b, 1.01^(b+1))."""
     x = np.maximum(latency_ms, _BIN_FLOOR)
+    return _bins_in_place(x)
+
+
+def _bins_in_place(x: F64) -> I64:
+    """`latency_bins`, overwriting x (latencies in ms, at least _BIN_FLOOR)."""
     np.log(x, out=x)
     x /= _BIN_BASE
     np.floor(x, out=x)
@@ -236,12 +252,14 @@ class _Column:
     """An append-only numeric array, grown by doubling. A column of counts (`widens`) starts
     at one byte per value and moves to a wider unsigned type when a value needs it."""
 
-    __slots__ = ("data", "size", "widens")
+    __slots__ = ("data", "limit", "size", "widens")
 
     def __init__(self, dtype: type[np.number[Any]], *, widens: bool = False) -> None:
         self.data: npt.NDArray[Any] = np.zeros(64, dtype=dtype)
         self.size = 0
         self.widens = widens
+        # the largest value it holds (a column of counts)
+        self.limit = int(np.iinfo(self.data.dtype).max) if widens else 0
 
     def extend(self, values: npt.NDArray[Any]) -> None:
         n = len(values)
@@ -250,8 +268,10 @@ class _Column:
         data = self.data
         if self.widens:
             top = int(values.max())
-            if top > np.iinfo(data.dtype).max:
-                data = data.astype(next(t for t in _WIDTHS if top <= np.iinfo(t).max))
+            if top > self.limit:
+                wide = next(t for t in _WIDTHS if top <= np.iinfo(t).max)
+                data = data.astype(wide)
+                self.limit = int(np.iinfo(wide).max)
         end = self.size + n
         if end > len(data):
             grown = np.zeros(max(end, 2 * len(data)), dtype=data.dtype)
@@ -281,7 +301,7 @@ class _Rows:
         self.key = _Column(key, widens=True)
         self.n = _Column(np.uint8, widens=True)
 
-    def append(self, lengths: list[int], counts: I64, keys: I64) -> None:
+    def append(self, lengths: I64, counts: I64, keys: I64) -> None:
         """Rows of `lengths` entries, their counts and keys laid end to end."""
         self.end.extend(self.n.size + np.cumsum(lengths))
         self.n.extend(counts)
@@ -307,13 +327,14 @@ class _Histograms:
         self.tail = _Column(np.uint8, widens=True)  # counts of the rows after the blocks
         self._cache: tuple[int, npt.NDArray[Any]] | None = None
 
-    def append(self, los: list[int], counts: list[I64]) -> None:
-        if not counts:
+    def append(self, los: I64, lengths: I64, counts: I64) -> None:
+        """Rows: their first bins, numbers of bins, and counts laid end to end."""
+        if not len(los):
             return
         done = _start(self.end.data, self.end.size)
-        self.lo.extend(np.array(los, dtype=np.int64))
-        self.end.extend(done + np.cumsum([len(c) for c in counts]))
-        self.tail.extend(np.concatenate(counts))
+        self.lo.extend(los)
+        self.end.extend(done + np.cumsum(lengths))
+        self.tail.extend(counts)
         while self.end.size >= (len(self.blocks) + 1) * _BLOCK:
             k = len(self.blocks)
             start, stop = self._entries(k)
@@ -411,33 +432,29 @@ class Ledger:
             self._names = (rank, np.array(keys, dtype=object))
         return self._names
 
-    def seal(self, ready: list[int]) -> int:
-        """Seal the open buckets `ready` (ascending): they become rows. Returns the first
-        row's number."""
+    def seal(self, ready: list[int], fresh: _Sealed | None = None) -> int:
+        """Seal the open buckets `ready` (ascending), then the rows `fresh` (later buckets,
+        never open): they become rows. Returns the first row's number."""
         first = self.index.size
-        if first and ready[0] <= self.index.data[first - 1]:
+        if ready or fresh is None:
+            rows = _Sealed.of_open(ready, [self.open.pop(index) for index in ready])
+            if fresh is not None:
+                rows = rows.concat(fresh)
+        else:
+            rows = fresh
+        if first and len(rows.index) and rows.index[0] <= self.index.data[first - 1]:
             # answers are counted before their second is sealed (DataPlane._seal)
-            raise RuntimeError(f"answers for a second already sealed: {ready[0]}")
-        buckets = [self.open.pop(index) for index in ready]
-        self.index.extend(np.array(ready, dtype=np.int64))
-        self.by_elb.extend(np.array([b.source[0] for b in buckets], dtype=np.int64))
-        self.by_target_app.extend(np.array([b.source[1] for b in buckets], dtype=np.int64))
-        codes = [sorted(b.status) for b in buckets]
-        self.status.append(
-            [len(k) for k in codes],
-            np.array([b.status[c] for b, k in zip(buckets, codes, strict=True) for c in k]),
-            np.array([c for k in codes for c in k]),
-        )
-        self.targets.append(
-            [len(b.cols) for b in buckets],
-            np.concatenate([b.counts for b in buckets]),
-            np.concatenate([b.cols for b in buckets]),
-        )
-        self.latency.append([b.lat_lo for b in buckets], [b.lat for b in buckets])
-        self.elb_latency.append([b.elb_lo for b in buckets], [b.elb_lat for b in buckets])
-        self.t_ns.extend(np.array([b.t_ns for b in buckets], dtype=np.uint64))
-        self.t_min.extend(np.array([b.t_min for b in buckets], dtype=np.float64))
-        self.t_max.extend(np.array([b.t_max for b in buckets], dtype=np.float64))
+            raise RuntimeError(f"answers for a second already sealed: {rows.index[0]}")
+        self.index.extend(rows.index)
+        self.by_elb.extend(rows.by_elb)
+        self.by_target_app.extend(rows.by_target)
+        self.status.append(*rows.status)
+        self.targets.append(*rows.targets)
+        self.latency.append(*rows.latency)
+        self.elb_latency.append(*rows.elb_latency)
+        self.t_ns.extend(rows.t_ns)
+        self.t_min.extend(rows.t_min)
+        self.t_max.extend(rows.t_max)
         return first
 
     def time(self, row: int) -> float:
@@ -537,73 +554,443 @@ class Ledger:
         )
 
 
-def _hist_rows(row: I64, nr: int, latency_s: F64) -> list[tuple[int, I64]]:
-    """Per row 0..nr-1: the latency histogram of its answers (`row`: each answer's row), as
-    (first bin, counts) trimmed to the non-empty bins; empty for a row without answers."""
-    empty = np.zeros(0, dtype=np.int64)
-    out: list[tuple[int, I64]] = [(0, empty)] * nr
+_EMPTY = np.zeros(0, dtype=np.int64)
+_Flat = tuple[I64, I64, I64]  # rows of entries: lengths, counts, keys (or first bins)
+
+
+class _Sealed:
+    """Rows about to be sealed, in the layout of a ledger's columns: bucket index, answers
+    by who answered, (status, count) and (column, count) entries, both latency histograms
+    (first bin, number of bins, counts laid end to end), and the targets' latency sum (ns),
+    minimum and maximum."""
+
+    __slots__ = (
+        "by_elb", "by_target", "elb_latency", "index", "latency", "status", "t_max", "t_min",
+        "t_ns", "targets",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        index: I64,
+        by_elb: I64,
+        by_target: I64,
+        status: _Flat,
+        targets: _Flat,
+        latency: _Flat,
+        elb_latency: _Flat,
+        t: tuple[npt.NDArray[np.uint64], F64, F64],
+    ) -> None:
+        self.index = index
+        self.by_elb = by_elb
+        self.by_target = by_target
+        self.status = status
+        self.targets = targets
+        self.latency = latency
+        self.elb_latency = elb_latency
+        self.t_ns, self.t_min, self.t_max = t
+
+    @staticmethod
+    def of_open(ready: list[int], buckets: list[_Open]) -> _Sealed:
+        """Open buckets (of the indexes `ready`) as rows."""
+        codes = [sorted(b.status) for b in buckets]
+
+        def flat(hists: list[tuple[int, I64]]) -> _Flat:
+            counts = np.concatenate([h for _, h in hists]) if hists else _EMPTY
+            return (
+                np.array([lo for lo, _ in hists], dtype=np.int64),
+                np.array([len(h) for _, h in hists], dtype=np.int64),
+                counts,
+            )
+
+        return _Sealed(
+            np.array(ready, dtype=np.int64),
+            np.array([b.source[0] for b in buckets], dtype=np.int64),
+            np.array([b.source[1] for b in buckets], dtype=np.int64),
+            (
+                np.array([len(k) for k in codes], dtype=np.int64),
+                np.array(
+                    [b.status[c] for b, k in zip(buckets, codes, strict=True) for c in k],
+                    dtype=np.int64,
+                ),
+                np.array([c for k in codes for c in k], dtype=np.int64),
+            ),
+            (
+                np.array([len(b.cols) for b in buckets], dtype=np.int64),
+                np.concatenate([b.counts for b in buckets]) if buckets else _EMPTY,
+                np.concatenate([b.cols for b in buckets]) if buckets else _EMPTY,
+            ),
+            flat([(b.lat_lo, b.lat) for b in buckets]),
+            flat([(b.elb_lo, b.elb_lat) for b in buckets]),
+            (
+                np.array([b.t_ns for b in buckets], dtype=np.uint64),
+                np.array([b.t_min for b in buckets], dtype=np.float64),
+                np.array([b.t_max for b in buckets], dtype=np.float64),
+            ),
+        )
+
+    def concat(self, other: _Sealed) -> _Sealed:
+        """These rows, then `other`'s."""
+
+        def cat(a: _Flat, b: _Flat) -> _Flat:
+            return (
+                np.concatenate((a[0], b[0])),
+                np.concatenate((a[1], b[1])),
+                np.concatenate((a[2], b[2])),
+            )
+
+        return _Sealed(
+            np.concatenate((self.index, other.index)),
+            np.concatenate((self.by_elb, other.by_elb)),
+            np.concatenate((self.by_target, other.by_target)),
+            cat(self.status, other.status),
+            cat(self.targets, other.targets),
+            cat(self.latency, other.latency),
+            cat(self.elb_latency, other.elb_latency),
+            (
+                np.concatenate((self.t_ns, other.t_ns)),
+                np.concatenate((self.t_min, other.t_min)),
+                np.concatenate((self.t_max, other.t_max)),
+            ),
+        )
+
+
+def _flat_table(table: I64) -> _Flat:
+    """The non-zero entries of a (row x key) table, row by row: (entries per row, counts,
+    keys)."""
+    nr, width = table.shape
+    filled = table > 0
+    if filled.all():
+        keys = np.tile(np.arange(width, dtype=np.int64), nr)
+        return np.full(nr, width, dtype=np.int64), table.ravel(), keys
+    rows_nz, keys = np.nonzero(filled)
+    return np.bincount(rows_nz, minlength=nr), table[rows_nz, keys], keys
+
+
+def _flat_rows(row: I64, key: I64, nr: int, width: int) -> _Flat:
+    """Per row 0..nr-1 (`row`: each answer's row), the keys 0..width-1 met (`key`) and how
+    many times, ascending, laid end to end: (entries per row, counts, keys)."""
+    if nr * width <= _DENSE_CELLS:
+        table = np.bincount(row * width + key, minlength=nr * width).reshape(nr, width)
+        return _flat_table(table)
+    uk, uc = np.unique(row * width + key, return_counts=True)
+    ur, keys = np.divmod(uk, width)
+    return np.bincount(ur, minlength=nr), uc, keys
+
+
+def _hist_table(lat: I64, lo: int) -> _Flat:
+    """The histogram rows of a (row x bin) table whose bin k is latency bin lo + k, each
+    from its lowest to its highest non-empty bin (`_hist_rows`)."""
+    nr, nb = lat.shape
+    lengths = np.zeros(nr, dtype=np.int64)
+    firsts = np.zeros(nr, dtype=np.int64)
+    filled = lat > 0
+    has: B8 = np.any(filled, axis=1)
+    first = filled.argmax(axis=1)
+    last = nb - filled[:, ::-1].argmax(axis=1)
+    np.subtract(last, first, out=lengths, where=has)
+    np.add(first, lo, out=firsts, where=has)
+    j = np.arange(nb)
+    inside = (j >= first[:, None]) & (j < last[:, None]) & has[:, None]
+    return firsts, lengths, lat[inside]
+
+
+def _hist_rows(row: I64, nr: int, latency_s: F64) -> _Flat:
+    """Per row 0..nr-1 (`row`: each answer's row): the latency histogram of its answers
+    from its lowest to its highest non-empty bin, laid end to end: (first bins, numbers of
+    bins, counts); a row without answers has no bins (and first bin 0)."""
+    lengths = np.zeros(nr, dtype=np.int64)
+    firsts = np.zeros(nr, dtype=np.int64)
     if not len(row):
-        return out
-    bins = latency_bins(latency_s * 1000.0)
+        return firsts, lengths, _EMPTY
+    ms = latency_s * 1000.0
+    bins = _bins_in_place(np.maximum(ms, _BIN_FLOOR, out=ms))
     lo, hi = int(bins.min()), int(bins.max())
     nb = hi - lo + 1
+    bins -= lo
     if nr * nb <= _DENSE_CELLS:
-        lat = np.bincount(row * nb + (bins - lo), minlength=nr * nb).reshape(nr, nb)
-        filled = lat > 0
-        first = filled.argmax(axis=1).tolist()
-        last = (nb - filled[:, ::-1].argmax(axis=1)).tolist()
-        for r in np.flatnonzero(filled.any(axis=1)).tolist():
-            out[r] = (lo + first[r], lat[r, first[r] : last[r]])
-        return out
-    key = row * nb + (bins - lo)
-    uk, uc = np.unique(key, return_counts=True)
+        lat = np.bincount(row * nb + bins, minlength=nr * nb).reshape(nr, nb)
+        return _hist_table(lat, lo)
+    uk, uc = np.unique(row * nb + bins, return_counts=True)
     ur, ub = np.divmod(uk, nb)
-    starts = np.searchsorted(ur, np.arange(nr + 1)).tolist()
-    for r in range(nr):
-        a, z = starts[r], starts[r + 1]
-        if a == z:
-            continue
-        f = int(ub[a])
-        dense = np.zeros(int(ub[z - 1]) - f + 1, dtype=np.int64)
-        dense[ub[a:z] - f] = uc[a:z]
-        out[r] = (lo + f, dense)
-    return out
+    starts = np.flatnonzero(np.r_[True, ur[1:] != ur[:-1]])
+    ends = np.r_[starts[1:], len(ur)] - 1
+    rows = ur[starts]
+    first = ub[starts]
+    lengths[rows] = ub[ends] - first + 1
+    firsts[rows] = first + lo
+    offset = np.cumsum(lengths) - lengths
+    counts = np.zeros(int(lengths.sum()), dtype=np.int64)
+    counts[offset[ur] + ub - np.repeat(first, ends - starts + 1)] = uc
+    return firsts, lengths, counts
 
 
-def _target_rows(row: I64, nr: int, latency_s: F64) -> list[tuple[int, float, float]]:
+def _runs(row: I64) -> I64 | None:
+    """Where each run of equal rows starts, when answers come nearly in the order of their
+    rows (at most one run per 8 answers); else None."""
+    cut = np.flatnonzero(row[1:] != row[:-1])
+    if len(cut) >= len(row) // 8:
+        return None
+    starts = np.empty(len(cut) + 1, dtype=np.int64)
+    starts[0] = 0
+    np.add(cut, 1, out=starts[1:])
+    return starts
+
+
+def _target_rows(row: I64, nr: int, latency_s: F64, starts: I64 | None) -> tuple[I64, F64, F64]:
     """Per row 0..nr-1: the exact sum (ns), minimum and maximum (s) of its answers'
     latencies; (0, inf, -inf) for a row without answers. Each latency is rounded to whole
     nanoseconds, and whole numbers add up to the same sum in any order: the sum does not
-    depend on how the answers were batched."""
+    depend on how the answers were batched. `starts`: `_runs(row)`."""
     ns = latency_s * NS
     np.rint(ns, out=ns)  # whole nanoseconds, as float64
     total = float(ns.sum())
-    sums: list[int]
+    if nr == 1 and total < _EXACT:
+        # every partial sum is a whole number below 2**53: float64 adds them exactly
+        lat = np.array([latency_s.min()]), np.array([latency_s.max()])
+        return np.array([int(total)], dtype=np.int64), *lat
+    lows, highs, rows = latency_s, latency_s, row
+    if starts is not None:  # each run of one row first
+        lows = np.minimum.reduceat(latency_s, starts)
+        highs = np.maximum.reduceat(latency_s, starts)
+        rows = row[starts]
+    sums: I64
     if total >= _EXACT:  # past 2**53 ns (104 days) in one batch: add them as integers
         whole = ns.astype(np.int64)
         order = np.argsort(row, kind="stable")
         counts = np.bincount(row, minlength=nr)
-        starts = np.minimum(np.cumsum(counts) - counts, len(row) - 1)
-        reduced = np.add.reduceat(whole[order], starts).tolist()
-        sums = [int(v) if c else 0 for v, c in zip(reduced, counts.tolist(), strict=True)]
-    elif nr == 1:
-        # every partial sum is a whole number below 2**53: float64 adds them exactly
-        return [(int(total), float(latency_s.min()), float(latency_s.max()))]
+        first = np.minimum(np.cumsum(counts) - counts, len(row) - 1)
+        sums = np.where(counts > 0, np.add.reduceat(whole[order], first), 0)
+    elif starts is not None:
+        sums = np.bincount(rows, np.add.reduceat(ns, starts), minlength=nr).astype(np.int64)
     else:
-        sums = np.bincount(row, weights=ns, minlength=nr).astype(np.int64).tolist()
-    # answers come nearly in the order of their rows: reduce each run of one row first
-    starts = np.flatnonzero(row[1:] != row[:-1]) + 1
-    lows, highs, rows = latency_s, latency_s, row
-    if len(starts) < len(row) // 8:
-        starts = np.concatenate(([0], starts))
-        lows = np.minimum.reduceat(latency_s, starts)
-        highs = np.maximum.reduceat(latency_s, starts)
-        rows = row[starts]
+        sums = np.bincount(row, weights=ns, minlength=nr).astype(np.int64)
     lo = np.full(nr, math.inf)
     hi = np.full(nr, -math.inf)
     np.minimum.at(lo, rows, lows)
     np.maximum.at(hi, rows, highs)
-    return list(zip(sums, lo.tolist(), hi.tolist(), strict=True))
+    return sums, lo, hi
+
+
+class _Batch:
+    """A batch of answers of one load balancer counted per bucket, all buckets at once: a row
+    per bucket with answers (ascending), each kind of count laid end to end over the rows.
+    A row then opens or joins an open bucket (`open`), or, when it can get no more answers,
+    becomes a sealed row with the others (`sealed`) without a Python object of its own."""
+
+    def __init__(
+        self,
+        st: Ledger,
+        period: float,
+        done: F64,
+        status: I64,
+        ip: I64,
+        from_target: B8,
+        latency: F64,
+    ) -> None:
+        n = len(done)
+        # answer instants are >= 0: truncation is the floor
+        b = (done if period == 1.0 else done / period).astype(np.int64)
+        if count_rows is not None and self._compiled(st, b, status, ip, from_target, latency):
+            return
+        starts = _runs(b)  # answers come nearly in bucket order: most work per run
+        if starts is not None:
+            run_b = b[starts]
+            b_lo, b_hi = int(run_b.min()), int(run_b.max())
+            run_n = np.diff(starts, append=n)
+        else:
+            b_lo, b_hi = int(b.min()), int(b.max())
+        if b_hi - b_lo + 1 <= 2 * n + 64:
+            row = b
+            row -= b_lo
+            span = b_hi - b_lo + 1
+            if starts is not None:
+                per_row = np.bincount(run_b - b_lo, run_n, minlength=span).astype(np.int64)
+            else:
+                per_row = np.bincount(row, minlength=span)
+            if per_row.all():
+                self.index = np.arange(b_lo, b_hi + 1, dtype=np.int64)
+            else:
+                used = per_row > 0
+                row = (np.cumsum(used) - 1)[row]
+                self.index = np.flatnonzero(used) + b_lo
+                per_row = per_row[used]
+        else:
+            self.index, row = np.unique(b, return_inverse=True)
+            per_row = np.bincount(row)
+        nr = self.nr = len(self.index)
+
+        # statuses: a lookup table from code to column
+        code = int(status[0])
+        if status.min() == code == status.max():
+            self.status = (np.ones(nr, dtype=np.int64), per_row, np.full(nr, code))
+        else:
+            present = np.flatnonzero(np.bincount(status))
+            lut = np.zeros(int(present[-1]) + 1, dtype=np.int64)
+            lut[present] = np.arange(len(present))
+            lengths, counts, keys = _flat_rows(row, lut[status], nr, len(present))
+            self.status = (lengths, counts, present[keys])
+        if from_target.all():
+            self.by_elb, self.by_target = np.zeros(nr, dtype=np.int64), per_row
+        elif not from_target.any():
+            self.by_elb, self.by_target = per_row, np.zeros(nr, dtype=np.int64)
+        else:
+            self.by_target = np.bincount(row[from_target], minlength=nr)
+            self.by_elb = per_row - self.by_target
+
+        # targets, per column of this load balancer
+        has_ip = ip >= 0
+        every = bool(has_ip.all())
+        if every or has_ip.any():
+            cols = st.columns(ip if every else ip[has_ip])
+            self.targets = _flat_rows(row if every else row[has_ip], cols, nr, len(st.col_ip))
+        else:
+            self.targets = (np.zeros(nr, dtype=np.int64), _EMPTY, _EMPTY)
+
+        # latency histogram rows, the targets' answers apart from the load balancer's own
+        none = (np.zeros(nr, dtype=np.int64), np.zeros(nr, dtype=np.int64), _EMPTY)
+        if from_target.all():
+            self.latency = _hist_rows(row, nr, latency)
+            self.elb_latency = none
+            self.t = _target_rows(row, nr, latency, starts)
+        elif not from_target.any():
+            self.latency = none
+            self.elb_latency = _hist_rows(row, nr, latency)
+            self.t = (np.zeros(nr, dtype=np.int64), np.full(nr, math.inf), np.full(nr, -math.inf))
+        else:
+            row_t = row[from_target]
+            self.latency = _hist_rows(row_t, nr, latency[from_target])
+            self.elb_latency = _hist_rows(row[~from_target], nr, latency[~from_target])
+            self.t = _target_rows(row_t, nr, latency[from_target], _runs(row_t))
+
+    def _compiled(
+        self, st: Ledger, b: I64, status: I64, ip: I64, from_target: B8, latency: F64
+    ) -> bool:
+        """The tables counted in one compiled pass (`_counts.count_rows`), each a dense
+        (bucket x column) table; False, with nothing done, where they would be too large
+        (then the numpy path counts, `__init__`)."""
+        assert count_rows is not None
+        n = len(b)
+        b_lo, b_hi = int(b.min()), int(b.max())
+        span = b_hi - b_lo + 1
+        if span > 2 * n + 64:
+            return False
+        ms = latency * 1000.0
+        bins = _bins_in_place(np.maximum(ms, _BIN_FLOOR, out=ms))
+        lo = int(bins.min())
+        nb = int(bins.max()) - lo + 1
+        if span * nb > _DENSE_CELLS or span * len(st.col_ip) > _DENSE_CELLS:
+            return False
+        code = int(status[0])
+        present = None
+        lut = _EMPTY
+        if not status.min() == code == status.max():
+            present = np.flatnonzero(np.bincount(status))
+            lut = np.zeros(int(present[-1]) + 1, dtype=np.int64)
+            lut[present] = np.arange(len(present))
+        nc = 1 if present is None else len(present)
+        row = b - b_lo
+        ft = from_target.view(np.uint8)
+        args = (row, span, status, lut, nc, ip)
+        tables = count_rows(*args, st.col_of, len(st.col_ip), ft, latency, bins, lo, nb)
+        if tables is None:  # a target without a column yet
+            st.columns(ip[ip >= 0])
+            if span * len(st.col_ip) > _DENSE_CELLS:
+                return False
+            tables = count_rows(*args, st.col_of, len(st.col_ip), ft, latency, bins, lo, nb)
+            assert tables is not None
+        status_t, target_t, lat_t, elb_t, sums, lows, highs = tables
+        per_row = status_t[:, 0] if nc == 1 else status_t.sum(axis=1)
+        if per_row.all():
+            self.index = np.arange(b_lo, b_hi + 1, dtype=np.int64)
+        else:
+            used = per_row > 0
+            self.index = np.flatnonzero(used) + b_lo
+            status_t, target_t, lat_t, elb_t = (x[used] for x in (status_t, target_t, lat_t, elb_t))
+            per_row, sums = per_row[used], sums[used]
+            lows, highs = lows[used], highs[used]
+        nr = self.nr = len(self.index)
+        if present is None:
+            self.status = (np.ones(nr, dtype=np.int64), per_row, np.full(nr, code))
+        else:
+            lengths, counts, keys = _flat_table(status_t)
+            self.status = (lengths, counts, present[keys])
+        self.by_target = lat_t.sum(axis=1)
+        self.by_elb = per_row - self.by_target
+        self.targets = _flat_table(target_t)
+        none = (np.zeros(nr, dtype=np.int64), np.zeros(nr, dtype=np.int64), _EMPTY)
+        self.latency = trim_rows(lat_t, lo) if from_target.any() else none  # `_hist_table`
+        self.elb_latency = none if from_target.all() else trim_rows(elb_t, lo)
+        self.t = (sums, lows, highs)
+        return True
+
+    def fresh(self, opened: dict[int, _Open], last: int) -> tuple[int, int]:
+        """The rows a..z-1 that can be sealed as they are, after the open buckets below
+        bucket `last` (which they merge into or follow): buckets below `last`, none open."""
+        index = self.index
+        z = int(np.searchsorted(index, last))
+        a = 0
+        while a < z and int(index[a]) in opened:
+            a += 1
+        if a < z and any(i >= int(index[a]) for i in opened if i < last):
+            return z, z  # open buckets among them: every row through the open buckets
+        return a, z
+
+    def sealed(self, a: int, z: int) -> _Sealed:
+        """Rows a..z-1 as sealed rows."""
+
+        def part(flat: _Flat, hist: bool = False) -> _Flat:
+            lengths = flat[0 if not hist else 1]
+            ends = np.cumsum(lengths)
+            e0, e1 = (int(ends[a - 1]) if a else 0), int(ends[z - 1])
+            if hist:
+                return flat[0][a:z], lengths[a:z], flat[2][e0:e1]
+            return lengths[a:z], flat[1][e0:e1], flat[2][e0:e1]
+
+        sums, lows, highs = self.t
+        return _Sealed(
+            self.index[a:z],
+            self.by_elb[a:z],
+            self.by_target[a:z],
+            part(self.status),
+            part(self.targets),
+            part(self.latency, hist=True),
+            part(self.elb_latency, hist=True),
+            (sums[a:z].astype(np.uint64), lows[a:z], highs[a:z]),
+        )
+
+    def open(self, opened: dict[int, _Open], rows: Iterable[int]) -> None:
+        """Rows into their open buckets (opened when new). The buckets' arrays are views
+        into the batch's."""
+        rows = list(rows)
+        if not rows:
+            return
+        index = self.index
+
+        def span(lengths: I64, r: int) -> slice:
+            start = int(lengths[:r].sum())
+            return slice(start, start + int(lengths[r]))
+
+        st_len, st_n, st_key = self.status
+        tg_len, tg_n, tg_key = self.targets
+        lat_lo, lat_len, lat_n = self.latency
+        elb_lo, elb_len, elb_n = self.elb_latency
+        sums, lows, highs = self.t
+        for r in rows:
+            s, t = span(st_len, r), span(tg_len, r)
+            parts = (
+                dict(zip(st_key[s].tolist(), st_n[s].tolist(), strict=True)),
+                [int(self.by_elb[r]), int(self.by_target[r])],
+                tg_key[t],
+                tg_n[t],
+                (int(lat_lo[r]), lat_n[span(lat_len, r)]),
+                (int(elb_lo[r]), elb_n[span(elb_len, r)]),
+                (int(sums[r]), float(lows[r]), float(highs[r])),
+            )
+            bucket = opened.get(int(index[r]))
+            if bucket is None:
+                opened[int(index[r])] = _Open(*parts)
+            else:
+                bucket.merge(*parts)
 
 
 class Stats:
@@ -614,6 +1001,12 @@ class Stats:
         self.ip_names = ip_names  # ip index -> IP string (shared with the data plane)
         self.lbs: dict[str, Ledger] = {}
         self.sealed_until = 0  # buckets below this index are sealed
+
+    def _ledger(self, lb: str) -> Ledger:
+        st = self.lbs.get(lb)
+        if st is None:
+            st = self.lbs[lb] = Ledger(lb, self.period, self.ip_names)
+        return st
 
     def add(
         self,
@@ -626,113 +1019,36 @@ class Stats:
     ) -> None:
         """Count answers: their answer instants, statuses, target IP index (-1: none),
         whether the target answered, and latencies (s)."""
-        n = len(done)
-        if not n:
+        if not len(done):
             return
-        st = self.lbs.get(lb)
-        if st is None:
-            st = self.lbs[lb] = Ledger(lb, self.period, self.ip_names)
-        # answer instants are >= 0: truncation is the floor
-        b = (done if self.period == 1.0 else done / self.period).astype(np.int64)
-        b_lo, b_hi = int(b.min()), int(b.max())
-        keys: range | list[int]
-        if b_hi - b_lo + 1 <= 2 * n + 64:
-            nr = b_hi - b_lo + 1
-            row = b - b_lo
-            keys = range(b_lo, b_hi + 1)
-        else:
-            uniq, row = np.unique(b, return_inverse=True)
-            nr = len(uniq)
-            keys = uniq.tolist()
-        per_row = np.bincount(row, minlength=nr)
-        rows_used = range(nr) if per_row.min() > 0 else np.flatnonzero(per_row).tolist()
-        totals = per_row.tolist()
+        st = self._ledger(lb)
+        batch = _Batch(st, self.period, done, status, ip, from_target, latency)
+        batch.open(st.open, range(batch.nr))
 
-        # statuses: a lookup table from code to column
-        present = np.flatnonzero(np.bincount(status))
-        codes = present.tolist()
-        nc = len(codes)
-        status_rows: list[dict[int, int]]
-        if nc == 1:
-            status_rows = [{codes[0]: c} for c in totals]
-        else:
-            lut = np.zeros(codes[-1] + 1, dtype=np.int64)
-            lut[present] = np.arange(nc)
-            table = np.bincount(row * nc + lut[status], minlength=nr * nc).reshape(nr, nc)
-            status_rows = [
-                {code: c for code, c in zip(codes, r, strict=True) if c} for r in table.tolist()
-            ]
-        source_rows: list[list[int]]
-        if from_target.all():
-            source_rows = [[0, c] for c in totals]
-        elif not from_target.any():
-            source_rows = [[c, 0] for c in totals]
-        else:
-            source_rows = (
-                np.bincount(row * 2 + from_target, minlength=nr * 2).reshape(nr, 2).tolist()
-            )
-
-        # targets, per column of this load balancer
-        target_rows = self._targets(st, row, nr, ip)
-
-        # latency histogram rows, the targets' answers apart from the load balancer's own
-        none: list[tuple[int, I64]] = [(0, np.zeros(0, dtype=np.int64))] * nr
-        t_rows: list[tuple[int, float, float]] = [(0, math.inf, -math.inf)] * nr
-        if from_target.all():
-            lat_rows = _hist_rows(row, nr, latency)
-            elb_rows = none
-            t_rows = _target_rows(row, nr, latency)
-        elif not from_target.any():
-            lat_rows = none
-            elb_rows = _hist_rows(row, nr, latency)
-        else:
-            lat_rows = _hist_rows(row[from_target], nr, latency[from_target])
-            elb_rows = _hist_rows(row[~from_target], nr, latency[~from_target])
-            t_rows = _target_rows(row[from_target], nr, latency[from_target])
-
-        opened = st.open
-        for r in rows_used:
-            index = keys[r]
-            cols, counts = target_rows[r]
-            parts = (
-                status_rows[r], source_rows[r], cols, counts, lat_rows[r], elb_rows[r], t_rows[r]
-            )  # fmt: skip
-            bucket = opened.get(index)
-            if bucket is None:
-                opened[index] = _Open(*parts)
-            else:
-                bucket.merge(*parts)
-
-    @staticmethod
-    def _targets(st: Ledger, row: I64, nr: int, ip: I64) -> list[tuple[I64, I64]]:
-        """Per row: the target columns with answers and their counts."""
-        none = np.zeros(0, dtype=np.int64)
-        has_ip = ip >= 0
-        every = bool(has_ip.all())
-        if not every and not has_ip.any():
-            return [(none, none)] * nr
-        cols = st.columns(ip if every else ip[has_ip])
-        rows_t = row if every else row[has_ip]
-        width = len(st.col_ip)
-        if nr * width <= _DENSE_CELLS:
-            table = np.bincount(rows_t * width + cols, minlength=nr * width).reshape(nr, width)
-            if table.all():
-                every_col = np.arange(width, dtype=np.int64)
-                return [(every_col, table[r]) for r in range(nr)]
-            rows_nz, cols_nz = np.nonzero(table)
-            counts_nz = table[rows_nz, cols_nz]
-            starts = np.searchsorted(rows_nz, np.arange(nr + 1)).tolist()
-            return [
-                (cols_nz[starts[r] : starts[r + 1]], counts_nz[starts[r] : starts[r + 1]])
-                for r in range(nr)
-            ]
-        key = rows_t * width + cols
-        uk, uc = np.unique(key, return_counts=True)
-        ur, uc_col = np.divmod(uk, width)
-        starts = np.searchsorted(ur, np.arange(nr + 1)).tolist()
-        return [
-            (uc_col[starts[r] : starts[r + 1]], uc[starts[r] : starts[r + 1]]) for r in range(nr)
-        ]
+    def add_and_seal(
+        self, batches: list[tuple[str, F64, I64, I64, B8, F64]], until: float
+    ) -> list[tuple[Ledger, int]]:
+        """`add` each batch (`add`'s arguments; one per load balancer at most), then
+        `seal(until)`: the same rows, but the buckets a batch alone fills and that end
+        before `until` become rows at once, all together, without being opened."""
+        last = math.floor(until / self.period)
+        if last <= self.sealed_until:
+            for batch in batches:
+                self.add(*batch)
+            return []
+        fresh: dict[str, _Sealed] = {}
+        for lb, done, status, ip, from_target, latency in batches:
+            if lb in fresh:
+                raise ValueError(f"one batch per load balancer, got two for {lb}")
+            if not len(done):
+                continue
+            st = self._ledger(lb)
+            rows = _Batch(st, self.period, done, status, ip, from_target, latency)
+            a, z = rows.fresh(st.open, last)
+            if z > a:
+                fresh[lb] = rows.sealed(a, z)
+            rows.open(st.open, itertools.chain(range(a), range(z, rows.nr)))
+        return self._seal(last, fresh)
 
     def seal(self, until: float) -> list[tuple[Ledger, int]]:
         """Seal the buckets that end at or before `until`: they can get no more answers.
@@ -741,11 +1057,17 @@ class Stats:
         last = math.floor(until / self.period)
         if last <= self.sealed_until:
             return []
+        return self._seal(last, {})
+
+    def _seal(self, last: int, fresh: dict[str, _Sealed]) -> list[tuple[Ledger, int]]:
         out: list[tuple[int, str, Ledger, int]] = []
         for lb, ledger in self.lbs.items():
             ready = sorted(i for i in ledger.open if i < last)
-            if ready:
-                first = ledger.seal(ready)
+            rows = fresh.get(lb)
+            if ready or rows is not None:
+                first = ledger.seal(ready, rows)
+                if rows is not None:
+                    ready += rows.index.tolist()
                 out += [(index, lb, ledger, first + k) for k, index in enumerate(ready)]
         self.sealed_until = last
         if len(self.lbs) > 1:
