@@ -1,16 +1,24 @@
-"""A small discrete-event kernel: a simulated clock and a heap of timed callbacks.
+"""A small discrete-event kernel: a simulated clock and an agenda of timed callbacks.
 
 Simulated time only moves here. Callbacks scheduled for the same instant run in the order
 they were scheduled, so a run is a pure function of what was scheduled: no wall clock, no
 thread, no global state.
+
+The agenda is a heap, plus a queue per fixed delay for callbacks that many components
+schedule again and again with the same delay (health checks every 30 s, the scheduler's
+reconcile every 15 s; see `Kernel.every`). Both hold (time, sequence, timer) entries and the
+earliest entry of all runs next, so the order is the heap's alone would give.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from collections import deque
 from collections.abc import Callable
 from typing import Any
+
+_Entry = tuple[float, int, "Timer"]
 
 
 class Timer:
@@ -33,8 +41,10 @@ class Kernel:
 
     def __init__(self) -> None:
         self.now = 0.0
-        self._agenda: list[tuple[float, int, Timer]] = []
+        self._agenda: list[_Entry] = []
+        self._lanes: dict[float, deque[_Entry]] = {}
         self._seq = 0
+        self._heads = 0  # counts schedulings that may have made a new first entry
 
     def at(self, time: float, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run `callback(*args)` at simulated `time` (not before now)."""
@@ -43,6 +53,7 @@ class Kernel:
         timer = Timer(max(time, self.now), callback, args)
         heapq.heappush(self._agenda, (timer.time, self._seq, timer))
         self._seq += 1
+        self._heads += 1
         return timer
 
     def after(self, delay: float, callback: Callable[..., Any], *args: Any) -> Timer:
@@ -51,21 +62,86 @@ class Kernel:
             raise ValueError(f"delay must be >= 0, got {delay!r}")
         return self.at(self.now + delay, callback, *args)
 
-    def next_time(self) -> float:
-        """The time of the next pending callback, or +inf when the agenda is empty."""
+    def every(self, delay: float, callback: Callable[..., Any], *args: Any) -> Timer:
+        """`after(delay, callback, *args)`, for a delay used again and again (a period).
+
+        Callbacks scheduled with the same delay are due in the order they were scheduled
+        (the clock never goes back and rounding `now + delay` is monotonic in `now`), so they
+        wait in a first-in first-out queue of that delay, and run in batches (see `step`):
+        cheap where the heap of a large fleet's health checks costs microseconds each. They
+        run exactly when and in the order `after` would run them."""
+        if not 0 < delay < math.inf:  # a zero delay could run forever within one step
+            return self.after(delay, callback, *args)
+        lane = self._lanes.get(delay)
+        if lane is None:
+            lane = self._lanes[delay] = deque()
+        if not lane:
+            self._heads += 1
+        timer = Timer(self.now + delay, callback, args)
+        lane.append((timer.time, self._seq, timer))
+        self._seq += 1
+        return timer
+
+    def _next(
+        self, besides: deque[_Entry] | None = None
+    ) -> tuple[_Entry | None, deque[_Entry] | None]:
+        """The earliest pending entry (of all queues but `besides`), and the queue it waits
+        in (None: the heap)."""
         agenda = self._agenda
         while agenda and agenda[0][2].cancelled:
             heapq.heappop(agenda)
-        return agenda[0][0] if agenda else math.inf
+        first = agenda[0] if agenda else None
+        source = None
+        for lane in self._lanes.values():
+            if lane is besides:
+                continue
+            while lane and lane[0][2].cancelled:
+                lane.popleft()
+            if lane and (first is None or lane[0] < first):
+                first, source = lane[0], lane
+        return first, source
+
+    def next_time(self) -> float:
+        """The time of the next pending callback, or +inf when the agenda is empty."""
+        first, _ = self._next()
+        return first[0] if first is not None else math.inf
 
     def step(self, until: float) -> bool:
-        """Run the next callback due at or before `until`; False when there is none."""
-        if self.next_time() > until:
+        """Run the next callback due at or before `until`; False when there is none.
+
+        A callback of a fixed-delay queue (`every`) runs with those after it in its queue that
+        are due before anything else: a batch in one step (each at its own instant)."""
+        first, source = self._next()
+        if first is None or first[0] > until:
             return False
-        time, _, timer = heapq.heappop(self._agenda)
-        self.now = time
-        timer.callback(*timer.args)
+        if source is None:
+            heapq.heappop(self._agenda)
+            timer = first[2]
+            self.now = first[0]
+            timer.callback(*timer.args)
+            return True
+        self._run_lane(source, until)
         return True
+
+    def _run_lane(self, lane: deque[_Entry], until: float) -> None:
+        """Run the entries of `lane` while each is due by `until` and comes before every
+        entry elsewhere. A callback that schedules a new first entry somewhere (`_heads`)
+        makes the batch look again at what comes next."""
+        heads = self._heads
+        bound, _ = self._next(besides=lane)
+        while lane:
+            entry = lane[0]
+            if entry[0] > until or (bound is not None and entry > bound):
+                return
+            lane.popleft()
+            timer = entry[2]
+            if timer.cancelled:
+                continue
+            self.now = entry[0]
+            timer.callback(*timer.args)
+            if self._heads != heads:
+                heads = self._heads
+                bound, _ = self._next(besides=lane)
 
     def run_until(self, until: float) -> None:
         """Run every callback due up to `until`, then set the clock to `until`."""
@@ -76,4 +152,7 @@ class Kernel:
         self.now = until
 
     def __len__(self) -> int:
-        return sum(1 for _, _, t in self._agenda if not t.cancelled)
+        pending = sum(1 for _, _, t in self._agenda if not t.cancelled)
+        return pending + sum(
+            1 for lane in self._lanes.values() for _, _, t in lane if not t.cancelled
+        )

@@ -77,7 +77,11 @@ class ServiceScheduler:
             return
         if svc.wakeup is not None:
             svc.wakeup.cancel()
-        svc.wakeup = self.ctx.at(when, self.reconcile, svc)
+        if delay == self.ctx.settings.scheduler.interval:
+            # the periodic reconcile of every service: a queue of its own (Kernel.every)
+            svc.wakeup = self.ctx.kernel.every(delay, self.reconcile, svc)
+        else:
+            svc.wakeup = self.ctx.at(when, self.reconcile, svc)
 
     # --- events ---------------------------------------------------------------------------
 
