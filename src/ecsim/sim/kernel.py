@@ -24,13 +24,20 @@ _Entry = tuple[float, int, "Timer"]
 class Timer:
     """A scheduled callback that can be cancelled before it fires."""
 
-    __slots__ = ("args", "callback", "cancelled", "time")
+    __slots__ = ("args", "callback", "cancelled", "repeats", "time")
 
-    def __init__(self, time: float, callback: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    def __init__(
+        self,
+        time: float,
+        callback: Callable[..., Any],
+        args: tuple[Any, ...],
+        repeats: bool = False,
+    ) -> None:
         self.time = time
         self.callback = callback
         self.args = args
         self.cancelled = False
+        self.repeats = repeats  # see Kernel.periodic
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -70,35 +77,52 @@ class Kernel:
         wait in a first-in first-out queue of that delay, and run in batches (see `step`):
         cheap where the heap of a large fleet's health checks costs microseconds each. They
         run exactly when and in the order `after` would run them."""
-        if not 0 < delay < math.inf:  # a zero delay could run forever within one step
-            return self.after(delay, callback, *args)
-        lane = self._lanes.get(delay)
-        if lane is None:
-            lane = self._lanes[delay] = deque()
-        if not lane:
-            self._heads += 1
-        timer = Timer(self.now + delay, callback, args)
-        lane.append((timer.time, self._seq, timer))
+        if delay < 0:
+            raise ValueError(f"delay must be >= 0, got {delay!r}")
+        return self._enqueue(Timer(self.now, callback, args), delay)
+
+    def periodic(self, delay: float, callback: Callable[..., float | None], *args: Any) -> Timer:
+        """Run `callback(*args)` `delay` seconds from now, and again as long as it answers
+        a delay: the same timer, scheduled as `every(answer, callback, *args)` would (a
+        health check answers the interval of its next). Cancelling the timer ends it."""
+        if delay < 0:
+            raise ValueError(f"delay must be >= 0, got {delay!r}")
+        return self._enqueue(Timer(self.now, callback, args, repeats=True), delay)
+
+    def _enqueue(self, timer: Timer, delay: float) -> Timer:
+        timer.time = when = self.now + delay
+        if not 0 < delay < math.inf:  # a zero delay could run forever within one batch
+            if math.isnan(when):
+                raise ValueError("cannot schedule at NaN")
+            timer.time = when = max(when, self.now)
+            heapq.heappush(self._agenda, (when, self._seq, timer))
+        else:
+            lane = self._lanes.get(delay)
+            if lane is None:
+                lane = self._lanes[delay] = deque()
+            lane.append((when, self._seq, timer))
+            if len(lane) > 1:
+                self._seq += 1
+                return timer
         self._seq += 1
+        self._heads += 1
         return timer
 
-    def _next(
-        self, besides: deque[_Entry] | None = None
-    ) -> tuple[_Entry | None, deque[_Entry] | None]:
-        """The earliest pending entry (of all queues but `besides`), and the queue it waits
-        in (None: the heap)."""
+    def _next(self, besides: float | None = None) -> tuple[_Entry | None, float | None]:
+        """The earliest pending entry (of all queues but the one of delay `besides`), and
+        the delay of the queue it waits in (None: the heap)."""
         agenda = self._agenda
         while agenda and agenda[0][2].cancelled:
             heapq.heappop(agenda)
         first = agenda[0] if agenda else None
         source = None
-        for lane in self._lanes.values():
-            if lane is besides:
+        for delay, lane in self._lanes.items():
+            if delay == besides:
                 continue
             while lane and lane[0][2].cancelled:
                 lane.popleft()
             if lane and (first is None or lane[0] < first):
-                first, source = lane[0], lane
+                first, source = lane[0], delay
         return first, source
 
     def next_time(self) -> float:
@@ -118,30 +142,46 @@ class Kernel:
             heapq.heappop(self._agenda)
             timer = first[2]
             self.now = first[0]
-            timer.callback(*timer.args)
+            if timer.repeats:
+                delay = timer.callback(*timer.args)
+                if delay is not None and not timer.cancelled:
+                    self._enqueue(timer, delay)
+            else:
+                timer.callback(*timer.args)
             return True
         self._run_lane(source, until)
         return True
 
-    def _run_lane(self, lane: deque[_Entry], until: float) -> None:
+    def _run_lane(self, period: float, until: float) -> None:
         """Run the entries of `lane` while each is due by `until` and comes before every
-        entry elsewhere. A callback that schedules a new first entry somewhere (`_heads`)
-        makes the batch look again at what comes next."""
+        entry elsewhere (`bound`). A callback that schedules a new first entry somewhere
+        (`_heads`) makes the batch look again at what comes next."""
+        lane = self._lanes[period]
         heads = self._heads
-        bound, _ = self._next(besides=lane)
+        bound, _ = self._next(besides=period)
+        btime, bseq = (bound[0], bound[1]) if bound is not None else (math.inf, 0)
         while lane:
-            entry = lane[0]
-            if entry[0] > until or (bound is not None and entry > bound):
+            now, seq, timer = lane[0]
+            if now > until or (now >= btime and (now > btime or seq > bseq)):
                 return
             lane.popleft()
-            timer = entry[2]
             if timer.cancelled:
                 continue
-            self.now = entry[0]
-            timer.callback(*timer.args)
+            self.now = now
+            if timer.repeats:
+                delay = timer.callback(*timer.args)
+                if delay == period and not timer.cancelled:
+                    timer.time = when = now + delay
+                    lane.append((when, self._seq, timer))
+                    self._seq += 1
+                elif delay is not None and not timer.cancelled:
+                    self._enqueue(timer, delay)
+            else:
+                timer.callback(*timer.args)
             if self._heads != heads:
                 heads = self._heads
-                bound, _ = self._next(besides=lane)
+                bound, _ = self._next(besides=period)
+                btime, bseq = (bound[0], bound[1]) if bound is not None else (math.inf, 0)
 
     def run_until(self, until: float) -> None:
         """Run every callback due up to `until`, then set the clock to `until`."""

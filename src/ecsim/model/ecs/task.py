@@ -21,7 +21,7 @@ from ecsim.model.ecs.enums import (
     TaskStatus,
     TaskStopCode,
 )
-from ecsim.model.ecs.profile import AppProfile
+from ecsim.model.ecs.profile import AppProfile, HealthBehaviour
 from ecsim.model.ecs.taskdef import TaskDefinition
 from ecsim.model.elbv2.health import ProbeResult, Reason, matcher_accepts, passed
 from ecsim.sim import Timer
@@ -53,7 +53,7 @@ class Container:
     health_status: HealthStatus = HealthStatus.UNKNOWN
 
 
-@dataclass
+@dataclass(slots=True)
 class Task:
     arn: str
     id: str
@@ -193,7 +193,9 @@ class Task:
             return ProbeResult(False, Reason.TIMEOUT, duration=timeout)
         healthy = self.health_override
         if healthy is None:
-            healthy = profile.health_passes(now - (self.app_up_at or now))
+            healthy = profile.health is HealthBehaviour.PASSING or profile.health_passes(
+                now - (self.app_up_at or now)
+            )
         code = 200 if healthy else profile.health_code
         if matcher_accepts(matcher, code):
             return passed(answer)

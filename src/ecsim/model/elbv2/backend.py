@@ -105,6 +105,7 @@ class ElbBackend:
     def __init__(self, ctx: SimContext, endpoints: Endpoints[Any]) -> None:
         self.ctx = ctx
         self.endpoints = endpoints
+        self._addresses = endpoints.items()  # who answers a probe to each address
         self.load_balancers: dict[str, LoadBalancer] = {}
         self.target_groups: dict[str, TargetGroup] = {}
         self._owners = _Owners(self.load_balancers)  # see load_balancer_of
@@ -425,17 +426,24 @@ class ElbBackend:
         if target.generation != generation:
             return
         self._set(tg, target, TargetHealthState.INITIAL, Reason.INITIAL_HEALTH_CHECKING)
-        self._probe(tg, target, target.generation)
+        interval = self._probe(tg, target, generation)
+        if interval is not None:
+            target.timer = self.ctx.kernel.periodic(interval, self._probe, tg, target, generation)
 
-    def _probe(self, tg: TargetGroup, target: Target, generation: int) -> None:
+    def _probe(self, tg: TargetGroup, target: Target, generation: int) -> float | None:
+        """One health check; answers when the next one is due (`Kernel.periodic`). An
+        address nobody owns does not answer (a timeout)."""
         if target.generation != generation:
-            return
+            return None
         hc = tg.health
         port = target.port if hc.port == "traffic-port" else int(hc.port)
         kernel = self.ctx.kernel
-        result = self.endpoints.probe(
-            kernel.now, target.id, port, hc.path, float(hc.timeout), hc.matcher
-        )
+        timeout = float(hc.timeout)
+        endpoint = self._addresses.get(target.id)
+        if endpoint is None:
+            result = ProbeResult(False, Reason.TIMEOUT, duration=timeout)
+        else:
+            result = endpoint.probe(kernel.now, port, hc.path, timeout, hc.matcher)
         if result.passed and target.state is TargetHealthState.HEALTHY:
             # The verdict of a passing probe on a healthy target only counts the pass; it
             # is counted now rather than in a kernel event of its own (most probes of a
@@ -446,7 +454,7 @@ class ElbBackend:
             target.fail_streak = 0
         else:
             kernel.after(result.duration, self._verdict, tg, target, generation, result)
-        target.timer = kernel.every(float(hc.interval), self._probe, tg, target, generation)
+        return float(hc.interval)
 
     def _verdict(
         self, tg: TargetGroup, target: Target, generation: int, result: ProbeResult
