@@ -6,8 +6,9 @@ thread, no global state.
 
 The agenda is a heap, plus a queue per fixed delay for callbacks that many components
 schedule again and again with the same delay (health checks every 30 s, the scheduler's
-reconcile every 15 s; see `Kernel.every`). Both hold (time, sequence, timer) entries and the
-earliest entry of all runs next, so the order is the heap's alone would give.
+reconcile every 15 s; see `Kernel.every`). The heap holds (time, sequence, timer) entries, the
+queues their timers (which know their time and sequence), and the earliest of all runs next, so
+the order is the one the heap alone would give.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ _Entry = tuple[float, int, "Timer"]
 class Timer:
     """A scheduled callback that can be cancelled before it fires."""
 
-    __slots__ = ("args", "callback", "cancelled", "repeats", "time")
+    __slots__ = ("args", "callback", "cancelled", "repeats", "seq", "time")
 
     def __init__(
         self,
@@ -38,6 +39,7 @@ class Timer:
         self.args = args
         self.cancelled = False
         self.repeats = repeats  # see Kernel.periodic
+        self.seq = 0  # the kernel's count of schedulings when it was scheduled (ties)
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -49,7 +51,7 @@ class Kernel:
     def __init__(self) -> None:
         self.now = 0.0
         self._agenda: list[_Entry] = []
-        self._lanes: dict[float, deque[_Entry]] = {}
+        self._lanes: dict[float, deque[Timer]] = {}
         self._seq = 0
         self._heads = 0  # counts schedulings that may have made a new first entry
 
@@ -100,7 +102,8 @@ class Kernel:
             lane = self._lanes.get(delay)
             if lane is None:
                 lane = self._lanes[delay] = deque()
-            lane.append((when, self._seq, timer))
+            timer.seq = self._seq
+            lane.append(timer)
             if len(lane) > 1:
                 self._seq += 1
                 return timer
@@ -108,40 +111,41 @@ class Kernel:
         self._heads += 1
         return timer
 
-    def _next(self, besides: float | None = None) -> tuple[_Entry | None, float | None]:
-        """The earliest pending entry (of all queues but the one of delay `besides`), and
-        the delay of the queue it waits in (None: the heap)."""
+    def _next(self, besides: float | None = None) -> tuple[float, int, float | None]:
+        """The time and sequence of the earliest pending callback (of all queues but the
+        one of delay `besides`; +inf when there is none), and the delay of the queue it
+        waits in (None: the heap)."""
         agenda = self._agenda
         while agenda and agenda[0][2].cancelled:
             heapq.heappop(agenda)
-        first = agenda[0] if agenda else None
+        time, seq = (agenda[0][0], agenda[0][1]) if agenda else (math.inf, 0)
         source = None
         for delay, lane in self._lanes.items():
             if delay == besides:
                 continue
-            while lane and lane[0][2].cancelled:
+            while lane and lane[0].cancelled:
                 lane.popleft()
-            if lane and (first is None or lane[0] < first):
-                first, source = lane[0], delay
-        return first, source
+            if lane:
+                head = lane[0]
+                if head.time < time or (head.time == time and head.seq < seq):
+                    time, seq, source = head.time, head.seq, delay
+        return time, seq, source
 
     def next_time(self) -> float:
         """The time of the next pending callback, or +inf when the agenda is empty."""
-        first, _ = self._next()
-        return first[0] if first is not None else math.inf
+        return self._next()[0]
 
     def step(self, until: float) -> bool:
         """Run the next callback due at or before `until`; False when there is none.
 
         A callback of a fixed-delay queue (`every`) runs with those after it in its queue that
         are due before anything else: a batch in one step (each at its own instant)."""
-        first, source = self._next()
-        if first is None or first[0] > until:
+        time, _, source = self._next()
+        if time > until:
             return False
         if source is None:
-            heapq.heappop(self._agenda)
-            timer = first[2]
-            self.now = first[0]
+            _, _, timer = heapq.heappop(self._agenda)
+            self.now = time
             if timer.repeats:
                 delay = timer.callback(*timer.args)
                 if delay is not None and not timer.cancelled:
@@ -158,21 +162,22 @@ class Kernel:
         (`_heads`) makes the batch look again at what comes next."""
         lane = self._lanes[period]
         heads = self._heads
-        bound, _ = self._next(besides=period)
-        btime, bseq = (bound[0], bound[1]) if bound is not None else (math.inf, 0)
+        btime, bseq, _ = self._next(besides=period)
         while lane:
-            now, seq, timer = lane[0]
-            if now > until or (now >= btime and (now > btime or seq > bseq)):
+            timer = lane.popleft()
+            now = timer.time
+            if now > until or (now >= btime and (now > btime or timer.seq > bseq)):
+                lane.appendleft(timer)
                 return
-            lane.popleft()
             if timer.cancelled:
                 continue
             self.now = now
             if timer.repeats:
                 delay = timer.callback(*timer.args)
                 if delay == period and not timer.cancelled:
-                    timer.time = when = now + delay
-                    lane.append((when, self._seq, timer))
+                    timer.time = now + delay
+                    timer.seq = self._seq
+                    lane.append(timer)
                     self._seq += 1
                 elif delay is not None and not timer.cancelled:
                     self._enqueue(timer, delay)
@@ -180,8 +185,7 @@ class Kernel:
                 timer.callback(*timer.args)
             if self._heads != heads:
                 heads = self._heads
-                bound, _ = self._next(besides=period)
-                btime, bseq = (bound[0], bound[1]) if bound is not None else (math.inf, 0)
+                btime, bseq, _ = self._next(besides=period)
 
     def run_until(self, until: float) -> None:
         """Run every callback due up to `until`, then set the clock to `until`."""
@@ -193,6 +197,4 @@ class Kernel:
 
     def __len__(self) -> int:
         pending = sum(1 for _, _, t in self._agenda if not t.cancelled)
-        return pending + sum(
-            1 for lane in self._lanes.values() for _, _, t in lane if not t.cancelled
-        )
+        return pending + sum(1 for lane in self._lanes.values() for t in lane if not t.cancelled)
