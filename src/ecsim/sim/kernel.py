@@ -92,6 +92,8 @@ class Kernel:
         return self._enqueue(Timer(self.now, callback, args, repeats=True), delay)
 
     def _enqueue(self, timer: Timer, delay: float) -> Timer:
+        """Schedule `timer` `delay` seconds from now: in the queue of that delay, or in the
+        heap for a delay no queue takes."""
         timer.time = when = self.now + delay
         if not 0 < delay < math.inf:  # a zero delay could run forever within one batch
             if math.isnan(when):
