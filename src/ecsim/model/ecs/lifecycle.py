@@ -67,6 +67,11 @@ class TaskLifecycle:
         return self._rng.uniform(lo, hi)
 
     def _after(self, task: Task, delay: float, step: Callable[[Task], None]) -> None:
+        """Run `step(task)` after `delay`, unless `_cancel_timers` comes first. Timers due
+        before now have fired or been cancelled: they are dropped rather than kept for the
+        task's life (a large fleet holds a few per task)."""
+        now = self.ctx.now
+        task.timers = [t for t in task.timers if t.time >= now and not t.cancelled]
         task.timers.append(self.ctx.after(delay, step, task))
 
     def _cancel_timers(self, task: Task) -> None:

@@ -38,6 +38,7 @@ from ecsim.model.ecs.service import Deployment, Service
 from ecsim.model.ecs.task import Task
 from ecsim.model.elbv2.health import TargetHealthState
 from ecsim.model.events import DeploymentChanged, ServiceEvent
+from ecsim.sim import Timer
 
 if TYPE_CHECKING:
     from ecsim.model.ecs.backend import EcsBackend
@@ -77,7 +78,12 @@ class ServiceScheduler:
             return
         if svc.wakeup is not None:
             svc.wakeup.cancel()
-        svc.wakeup = self.ctx.at(when, self.reconcile, svc)
+        if delay == self.ctx.settings.scheduler.interval:
+            # the periodic reconcile of every service: a queue of its own, and a quiet
+            # service's reconcile schedules the next with the same timer (`reconcile`)
+            svc.wakeup = self.ctx.kernel.periodic(delay, self.reconcile, svc)
+        else:
+            svc.wakeup = self.ctx.at(when, self.reconcile, svc)
 
     # --- events ---------------------------------------------------------------------------
 
@@ -145,17 +151,20 @@ class ServiceScheduler:
 
     # --- the loop -------------------------------------------------------------------------
 
-    def reconcile(self, svc: Service) -> None:
-        svc.wakeup = None
+    def reconcile(self, svc: Service) -> float | None:
+        """One pass of the service's control loop. A quiet service (`is_quiet`) is looked at
+        again an interval later with the timer this pass ran from, when that is a periodic
+        one: the pass answers the interval (`Kernel.periodic`); else it answers None."""
+        timer, svc.wakeup = svc.wakeup, None
         if svc.effective_controller is not ControllerStatus.ACTIVE:
-            return
+            return None
         if svc.status is ServiceStatus.INACTIVE:
-            return
+            return None
         if self.is_quiet(svc):
-            self._quiet_reconcile(svc)
-            return
+            return self._quiet_reconcile(svc, timer)
         svc.changed = False
         self._full_reconcile(svc)
+        return None
 
     def is_quiet(self, svc: Service) -> bool:
         """Whether a full reconcile now would only repeat the steady-state event (if due).
@@ -174,10 +183,22 @@ class ServiceScheduler:
         """
         return svc.steady and not svc.changed and svc.status is ServiceStatus.ACTIVE
 
-    def _quiet_reconcile(self, svc: Service) -> None:
-        """What a full reconcile of a quiet service does (see `is_quiet`)."""
+    def _quiet_reconcile(self, svc: Service, timer: Timer | None) -> float | None:
+        """What a full reconcile of a quiet service does (see `is_quiet`): the steady-state
+        event when due, and the next pass an interval later, as `_wake` schedules it."""
         self.event(svc, msg.steady_state(svc.name), dedupe=True)
-        self._wake(svc, self.ctx.settings.scheduler.interval)
+        interval = self.ctx.settings.scheduler.interval
+        if (
+            timer is not None
+            and timer.repeats
+            and svc.wakeup is None
+            and svc.effective_controller is ControllerStatus.ACTIVE
+            and svc.status is not ServiceStatus.INACTIVE
+        ):
+            svc.wakeup = timer
+            return interval
+        self._wake(svc, interval)
+        return None
 
     def _full_reconcile(self, svc: Service) -> None:
         self._sync_registrations(svc)

@@ -45,18 +45,73 @@ HealthListener = Callable[[TargetGroup, Target, TargetHealthState], None]
 _ROUTABLE = (TargetHealthState.HEALTHY, TargetHealthState.UNHEALTHY, TargetHealthState.INITIAL)
 
 
+class _Owners:
+    """Which load balancer uses each target group: the first one, in the order load balancers
+    were created, whose listener rules forward to it; kept up to date one load balancer at a
+    time (`update`), so that a change of one rule costs the rules of its load balancer, not
+    those of the region."""
+
+    def __init__(self, lbs: dict[str, LoadBalancer]) -> None:
+        self.lbs = lbs
+        self.uses: dict[str, set[str]] = {}  # load balancer ARN -> target group ARNs
+        self.users: dict[str, set[str]] = {}  # target group ARN -> load balancer ARNs
+        self.owner: dict[str, LoadBalancer] = {}
+        for lb in lbs.values():
+            self.update(lb)
+
+    def update(self, lb: LoadBalancer) -> set[str]:
+        """`lb`'s listeners or rules changed, or it was deleted: the target groups whose
+        owner changed."""
+        used = _used_groups(lb) if self.lbs.get(lb.arn) is lb else set()
+        before = self.uses.pop(lb.arn, set())
+        if used:
+            self.uses[lb.arn] = used
+        changed = set()
+        for arn in before ^ used:
+            users = self.users.setdefault(arn, set())
+            if arn in used:
+                users.add(lb.arn)
+            else:
+                users.discard(lb.arn)
+            old = self.owner.get(arn)
+            new = self._first(users)
+            if new is None:
+                self.owner.pop(arn, None)
+                del self.users[arn]
+            else:
+                self.owner[arn] = new
+            if new is not old:
+                changed.add(arn)
+        return changed
+
+    def _first(self, users: set[str]) -> LoadBalancer | None:
+        if len(users) == 1:
+            return self.lbs[next(iter(users))]
+        return next((lb for arn, lb in self.lbs.items() if arn in users), None)
+
+
+def _used_groups(lb: LoadBalancer) -> set[str]:
+    return {
+        arn
+        for listener in lb.listeners.values()
+        for rule in listener.ordered_rules()
+        for arn, _ in forward_targets(rule.actions)
+    }
+
+
 class ElbBackend:
     """All load balancers and target groups of the region, and their health checks."""
-
-    _owners: dict[str, LoadBalancer] | None = None  # see load_balancer_of
 
     def __init__(self, ctx: SimContext, endpoints: Endpoints[Any]) -> None:
         self.ctx = ctx
         self.endpoints = endpoints
+        self._addresses = endpoints.items()  # who answers a probe to each address
         self.load_balancers: dict[str, LoadBalancer] = {}
         self.target_groups: dict[str, TargetGroup] = {}
+        self._owners = _Owners(self.load_balancers)  # see load_balancer_of
         self.tags = TagStore()  # of every resource above, their listeners and rules, by ARN
         self.health_listeners: list[HealthListener] = []
+        self._tg_order: dict[str, int] = {}  # target group ARN -> when it was created
         self._rng = ctx.streams.scalar("elb")
 
     # --- topology -------------------------------------------------------------------------
@@ -65,19 +120,16 @@ class ElbBackend:
         """The load balancer whose listener rules forward to `tg` (the first one, scanning
         load balancers, listeners and their rules in order), or None.
 
-        Answered from an index built on first use and dropped by `topology_changed()`, which
-        every create/modify/delete of a load balancer, listener or rule calls: scanning every
-        rule for every group made building a world with many groups quadratic.
+        Answered from an index that `topology_changed()`, which every create/modify/delete
+        of a load balancer, listener or rule calls, keeps up to date: scanning every rule for
+        every group made building a world with many groups quadratic.
         """
-        owners = self._owners
-        if owners is None:
-            owners = self._owners = {}
-            for lb in self.load_balancers.values():
-                for listener in lb.listeners.values():
-                    for rule in listener.ordered_rules():
-                        for arn, _ in forward_targets(rule.actions):
-                            owners.setdefault(arn, lb)
-        return owners.get(tg.arn)
+        return self._owners.owner.get(tg.arn)
+
+    def _listener_owner(self, listener_arn: str) -> LoadBalancer | None:
+        return next(
+            (lb for lb in self.load_balancers.values() if listener_arn in lb.listeners), None
+        )
 
     def rule(self, arn: str) -> Rule | None:
         """The listener rule with this ARN, or None."""
@@ -118,7 +170,7 @@ class ElbBackend:
         lb.listeners.clear()
         node_ips, lb.node_ips = lb.node_ips, []
         del self.load_balancers[lb.arn]
-        self.topology_changed()
+        self.topology_changed(lb)
         return node_ips
 
     def set_load_balancer_attributes(self, lb: LoadBalancer, merged: dict[str, str]) -> None:
@@ -129,6 +181,7 @@ class ElbBackend:
         for key, value in defaults.items():
             tg.attributes.setdefault(key, value)
         self.target_groups[tg.arn] = tg
+        self._tg_order[tg.arn] = len(self._tg_order)
 
     def set_health_check(self, tg: TargetGroup, health: HealthCheck) -> None:
         """Running checks use the new settings from their next probe."""
@@ -153,7 +206,7 @@ class ElbBackend:
         lb.subnets = [s.id for s in subnets]
         lb.availability_zones = [(s.az, s.id) for s in subnets]
         lb.node_ips = list(nodes)
-        self.topology_changed()
+        self.topology_changed(lb, zones=True)
         return gone
 
     def set_security_groups(self, lb: LoadBalancer, groups: list[str]) -> None:
@@ -162,7 +215,7 @@ class ElbBackend:
     def add_listener(self, lb: LoadBalancer, listener: Listener) -> None:
         self.endpoints.will_change()
         lb.listeners[listener.arn] = listener
-        self.topology_changed()
+        self.topology_changed(lb)
 
     def modify_listener(
         self,
@@ -178,18 +231,19 @@ class ElbBackend:
             listener.protocol = protocol
         if actions is not None:
             listener.default_rule.actions = actions
-        self.topology_changed()
+        self.topology_changed(self.load_balancers[listener.load_balancer_arn])
 
     def remove_listener(self, listener: Listener) -> None:
         self.endpoints.will_change()
         self._drop_listener_tags(listener)
-        del self.load_balancers[listener.load_balancer_arn].listeners[listener.arn]
-        self.topology_changed()
+        lb = self.load_balancers[listener.load_balancer_arn]
+        del lb.listeners[listener.arn]
+        self.topology_changed(lb)
 
     def add_rule(self, listener: Listener, rule: Rule) -> None:
         self.endpoints.will_change()
         listener.rules.append(rule)
-        self.topology_changed()
+        self.topology_changed(self.load_balancers[listener.load_balancer_arn])
 
     def modify_rule(
         self,
@@ -202,7 +256,7 @@ class ElbBackend:
             rule.conditions = conditions
         if actions is not None:
             rule.actions = actions
-        self.topology_changed()
+        self.topology_changed(self._listener_owner(rule.listener_arn))
 
     def set_forward_weights(self, rule: Rule, weights: list[tuple[str, int]]) -> None:
         """ECS shifts traffic: the rule's forward action sends to these (target group,
@@ -221,19 +275,23 @@ class ElbBackend:
                 "TargetGroupStickinessConfig": stickiness,
             }
         self.ctx.emit(ForwardWeightsChanged(self.ctx.now, rule.arn, tuple(weights)))
-        self.topology_changed()
+        self.topology_changed(self._listener_owner(rule.listener_arn))
 
     def set_rule_priorities(self, changes: list[tuple[Rule, int]]) -> None:
         self.endpoints.will_change()
         for rule, priority in changes:
             rule.priority = priority
-        self.topology_changed()
+        self.topology_changed(
+            *{
+                rule.listener_arn: self._listener_owner(rule.listener_arn) for rule, _ in changes
+            }.values()
+        )
 
     def remove_rule(self, listener: Listener, rule: Rule) -> None:
         self.endpoints.will_change()
         self.tags.drop(rule.arn)
         listener.rules.remove(rule)
-        self.topology_changed()
+        self.topology_changed(self.load_balancers[listener.load_balancer_arn])
 
     # --- tags (docs/behaviour.md, "Tags") ---------------------------------------------------
 
@@ -254,11 +312,28 @@ class ElbBackend:
         self.endpoints.will_change()
         lb.state = LoadBalancerState.ACTIVE
 
-    def topology_changed(self) -> None:
-        """Listeners or rules changed: start or stop health checks of the affected groups."""
-        self._owners = None
+    def topology_changed(self, *lbs: LoadBalancer | None, zones: bool = False) -> None:
+        """Listeners or rules of `lbs` changed (or their zones, `zones`), or they were
+        deleted: start or stop health checks of the target groups whose load balancer changed
+        (or of all the groups of `lbs`, for `zones`), in the order the groups were created.
+
+        Every other group's targets are as they were: registration and every earlier change
+        left a target `unused` exactly when its group has no load balancer or its zone is not
+        one of the load balancer's."""
         self.endpoints.will_change()
-        for tg in self.target_groups.values():
+        index = self._owners
+        changed: set[str] = set()
+        for lb in lbs:
+            if lb is None:
+                continue
+            changed |= index.update(lb)
+            if zones:
+                changed |= {arn for arn in index.uses.get(lb.arn, ()) if index.owner[arn] is lb}
+        order = self._tg_order
+        for arn in sorted(changed, key=lambda a: order.get(a, -1)):
+            tg = self.target_groups.get(arn)
+            if tg is None:
+                continue
             lb = self.load_balancer_of(tg)
             for target in tg.targets.values():
                 if target.state is TargetHealthState.DRAINING:
@@ -351,17 +426,24 @@ class ElbBackend:
         if target.generation != generation:
             return
         self._set(tg, target, TargetHealthState.INITIAL, Reason.INITIAL_HEALTH_CHECKING)
-        self._probe(tg, target, target.generation)
+        interval = self._probe(tg, target, generation)
+        if interval is not None:
+            target.timer = self.ctx.kernel.periodic(interval, self._probe, tg, target, generation)
 
-    def _probe(self, tg: TargetGroup, target: Target, generation: int) -> None:
+    def _probe(self, tg: TargetGroup, target: Target, generation: int) -> float | None:
+        """One health check; answers when the next one is due (`Kernel.periodic`). An
+        address nobody owns does not answer (a timeout)."""
         if target.generation != generation:
-            return
+            return None
         hc = tg.health
         port = target.port if hc.port == "traffic-port" else int(hc.port)
-        result = self.endpoints.probe(
-            self.ctx.now, target.id, port, hc.path, float(hc.timeout), hc.matcher
-        )
         kernel = self.ctx.kernel
+        timeout = float(hc.timeout)
+        endpoint = self._addresses.get(target.id)
+        if endpoint is None:
+            result = ProbeResult(False, Reason.TIMEOUT, duration=timeout)
+        else:
+            result = endpoint.probe(kernel.now, port, hc.path, timeout, hc.matcher)
         if result.passed and target.state is TargetHealthState.HEALTHY:
             # The verdict of a passing probe on a healthy target only counts the pass; it
             # is counted now rather than in a kernel event of its own (most probes of a
@@ -372,7 +454,7 @@ class ElbBackend:
             target.fail_streak = 0
         else:
             kernel.after(result.duration, self._verdict, tg, target, generation, result)
-        target.timer = kernel.after(float(hc.interval), self._probe, tg, target, generation)
+        return float(hc.interval)
 
     def _verdict(
         self, tg: TargetGroup, target: Target, generation: int, result: ProbeResult

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Generic, Protocol, TypeVar
 
-from ecsim.model.elbv2.health import ProbeResult, Reason
+from ecsim.model.elbv2.health import ProbeResult
 
 
 class Endpoint(Protocol):
@@ -105,15 +105,6 @@ class Endpoints(Generic[E]):
         """The owners of the addresses in the zone say what changed for each."""
 
     # --- the load balancer's view ---------------------------------------------------------
-
-    def probe(
-        self, now: float, ip: str, port: int, path: str, timeout: float, matcher: str
-    ) -> ProbeResult:
-        """One health-check probe to ip:port: the answer of whatever owns the address."""
-        endpoint = self._by_ip.get(ip)
-        if endpoint is None:
-            return ProbeResult(False, Reason.TIMEOUT, duration=timeout)
-        return endpoint.probe(now, port, path, timeout, matcher)
 
     def items(self) -> dict[str, E]:
         """Read-only use: the owner of each address."""

@@ -80,7 +80,7 @@ DEFAULT_LOAD_BALANCER_ATTRIBUTES: dict[str, str] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class HealthCheck:
     protocol: str = "HTTP"
     port: str = "traffic-port"
@@ -92,7 +92,7 @@ class HealthCheck:
     matcher: str = "200"
 
 
-@dataclass
+@dataclass(slots=True)
 class Target:
     """One registration (Id, Port) in a target group, with its health state machine."""
 
@@ -115,7 +115,7 @@ class Target:
         return (self.id, self.port)
 
 
-@dataclass
+@dataclass(slots=True)
 class TargetGroup:
     arn: str
     name: str
