@@ -244,16 +244,9 @@ class AlbConnection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         size = len(name) + len(value) + 4  # ": " and CRLF
         self.headers += size
-        if size > self.wire.max_header:
-            self._stop(
-                self.wire.header_status,
-                f"the header {name[:40]!r} is longer than {self.wire.max_header} bytes",
-            )
-        if self.headers > self.wire.max_headers:
-            self._stop(
-                self.wire.header_status,
-                f"the headers are longer than {self.wire.max_headers} bytes",
-            )
+        why = self.wire.header_refusal(name, size, self.headers)
+        if why is not None:
+            self._stop(self.wire.header_status, why)
         if len(name) == 4 and name.lower() == b"host":
             self.host = value
 

@@ -67,6 +67,15 @@ class Wire:
     header_status: int = 431
     page: Page = field(default=_plain_page, repr=False)  # the body and headers of a refusal
 
+    def header_refusal(self, name: bytes, size: int, total: int) -> str | None:
+        """Why a header of `size` bytes (all headers `total` bytes so far) is refused, or
+        None."""
+        if size > self.max_header:
+            return f"the header {name[:40]!r} is longer than {self.max_header} bytes"
+        if total > self.max_headers:
+            return f"the headers are longer than {self.max_headers} bytes"
+        return None
+
     @property
     def max_head(self) -> int:
         """The bytes a head may take, all counted (CRLFs and colons too)."""
@@ -260,16 +269,9 @@ class GuardedProtocol(HttpToolsProtocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         size = len(name) + len(value) + 4  # ": " and CRLF
         self._headers += size
-        if size > self.wire.max_header:
-            self._stop(
-                self.wire.header_status,
-                f"the header {name[:40]!r} is longer than {self.wire.max_header} bytes",
-            )
-        if self._headers > self.wire.max_headers:
-            self._stop(
-                self.wire.header_status,
-                f"the headers are longer than {self.wire.max_headers} bytes",
-            )
+        why = self.wire.header_refusal(name, size, self._headers)
+        if why is not None:
+            self._stop(self.wire.header_status, why)
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
