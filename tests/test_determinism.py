@@ -126,3 +126,29 @@ def test_reading_one_kind_or_a_time_on_gives_the_same_records_as_filtering_the_l
             expected = [e for e in log if e.kind == kind and (since is None or e.time >= since)]
             assert w.events(since=since, kind=kind) == expected, (kind, since)
     assert w.events(since=60.0) == [e for e in log if e.time >= 60.0]
+
+
+def test_uniforms_are_the_seeded_streams_whatever_was_read_before_and_on_any_thread() -> None:
+    """`uniforms` keeps each stream's generator (seeding costs more than a small read) and
+    sets its state back for each read: number i of stream k is PCG64(k)'s output i, read in
+    any order, interleaved with other streams, and on several threads at once."""
+    import concurrent.futures
+
+    def fresh(key: int, start: int, n: int) -> np.ndarray[Any, Any]:
+        bits = np.random.PCG64(key)
+        bits.advance(start)
+        return np.random.Generator(bits).random(n)
+
+    reads = [(k, s, n) for k in (1, 2**63 + 5, 77) for s, n in ((0, 5), (1000, 40), (3, 1))]
+    for key, start, n in reads[::-1] + reads:
+        assert np.array_equal(uniforms(key, start, n), fresh(key, start, n))
+
+    def many(offset: int) -> bool:
+        return all(
+            np.array_equal(uniforms(k, s + offset, n), fresh(k, s + offset, n))
+            for _ in range(200)
+            for k, s, n in reads
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(many, range(8)))

@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import random
+import threading
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,9 +32,31 @@ def derive_key(seed: int, name: str) -> int:
 
 def uniforms(key: int, start: int, n: int) -> npt.NDArray[np.float64]:
     """Uniforms in [0, 1) for indices start..start+n-1 of the stream `key`."""
-    bits = np.random.PCG64(key)
+    bits, generator, origin = _stream(key)
+    bits.state = origin  # the stream's start, whatever was read from it before
     bits.advance(start)  # one 64-bit output per uniform
-    return np.random.Generator(bits).random(n)
+    return generator.random(n)
+
+
+_STREAMS = 4096  # seeded streams a thread keeps, at most
+_local = threading.local()
+
+
+def _stream(key: int) -> tuple[np.random.PCG64, np.random.Generator, Any]:
+    """The generator of stream `key` and its seeded state, kept per thread: seeding costs
+    several times what a small batch's draws do (the ALB's real port draws a few dozen per
+    event-loop turn), and setting a state back costs a fifth of it."""
+    streams: dict[int, tuple[np.random.PCG64, np.random.Generator, Any]] | None
+    streams = getattr(_local, "streams", None)
+    if streams is None:
+        streams = _local.streams = {}
+    stream = streams.get(key)
+    if stream is None:
+        bits = np.random.PCG64(key)
+        if len(streams) >= _STREAMS:
+            streams.clear()
+        stream = streams[key] = (bits, np.random.Generator(bits), bits.state)
+    return stream
 
 
 NORMAL_BLOCK = 4096
