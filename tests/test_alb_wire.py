@@ -258,3 +258,12 @@ def test_stopping_answers_what_waits_then_closes() -> None:
             while chunk := s.recv(65536):
                 data += chunk
         assert data == b"" or data.startswith(b"HTTP/1.1 200 ")
+
+
+def test_percent_escapes_are_read_as_utf8_and_the_raw_path_kept(server: LiveServer) -> None:
+    """The path the rules see is percent-decoded as UTF-8 (as uvicorn decodes it for the
+    ASGI port), so both ways of serving the port route a request alike."""
+    with _connect(server.alb_url) as s:
+        s.sendall(b"GET /caf%C3%A9/a%20b?q=%C3%A9 HTTP/1.1\r\nHost: x\r\n\r\n")
+        [(status, _, body)] = _read_answers(s, 1)
+    assert status == 200 and json.loads(body)["path"] == "/café/a b"

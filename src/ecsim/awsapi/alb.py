@@ -385,7 +385,7 @@ class AlbPort:
         answer = self._model_answer(w)
         if w.world is None:
             return answer
-        if self._listener is None or w.world is not self.live.world:
+        if self._listener is None:  # `_answer_due` answers requests of the live world only
             self._listener = self._listener_headers(w.world)
         server, added = self._listener
         if server and not added:

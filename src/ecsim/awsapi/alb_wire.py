@@ -34,7 +34,7 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
 from ecsim.awsapi.alb import AlbPort, AlbRequest, Answer, request_of
-from ecsim.awsapi.connections import ALB, Deadline, Wire
+from ecsim.awsapi.connections import ALB, Deadline, RefusedError, Wire
 
 log = logging.getLogger("ecsim.awsapi.alb")
 
@@ -102,8 +102,8 @@ class _Requests(dict[tuple[bytes, bytes, bytes], AlbRequest]):
         url = httptools.parse_url(target)
         raw_path = url.path or b""
         path = raw_path.decode("latin-1")
-        if "%" in path:
-            path = unquote(path, encoding="latin-1")
+        if "%" in path:  # percent-escapes read as UTF-8, as uvicorn reads them
+            path = unquote(path)
         query = (url.query or b"").decode("latin-1")
         request = request_of(method.decode("ascii"), path, raw_path, query, host.decode("latin-1"))
         if len(self) >= REMEMBERED:
@@ -132,10 +132,6 @@ class _Slot:
             return
         self.data = _wire(answer, self.head, self.keep_alive)
         conn.answered()
-
-
-class _RefusedError(Exception):
-    """Raised in a parser callback to stop reading a request that is refused."""
 
 
 class AlbConnection(asyncio.Protocol):
@@ -189,7 +185,7 @@ class AlbConnection(asyncio.Protocol):
             self.head_bytes += len(data)
         try:
             self.parser.feed_data(data)
-        except _RefusedError:
+        except RefusedError:
             self._refuse(*(self.refusal or (400, "Invalid HTTP request received.")))
             return
         except httptools.HttpParserUpgrade:  # no protocol switch: answer, then close
@@ -370,7 +366,7 @@ class AlbConnection(asyncio.Protocol):
         """Refuse the request from inside a parser callback: the parser stops, and
         `data_received` answers this instead."""
         self.refusal = (status, reason)
-        raise _RefusedError(reason)
+        raise RefusedError(reason)
 
     def _refuse(self, status: int, reason: str) -> None:
         """Answer `status` (the wire's page) and close; answers still due on this

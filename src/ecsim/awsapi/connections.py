@@ -197,7 +197,7 @@ class Deadline:
         self._expired()
 
 
-class _RefusedError(Exception):
+class RefusedError(Exception):
     """Raised in a parser callback to stop reading a request that is refused."""
 
 
@@ -220,10 +220,10 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(cast(asyncio.Transport, _Coalescing(transport)))
-        self._arm(self.wire.head_timeout)
+        self._deadline.arm(self.wire.head_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._drop_timer()
+        self._deadline.drop()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -241,7 +241,7 @@ class GuardedProtocol(HttpToolsProtocol):
             )
 
     def handle_websocket_upgrade(self) -> None:
-        self._drop_timer()  # a WebSocket from now on: its own protocol
+        self._deadline.drop()  # a WebSocket from now on: its own protocol
         super().handle_websocket_upgrade()
 
     def send_400_response(self, msg: str) -> None:
@@ -256,7 +256,7 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._reading_head = True
         self._line = self._headers = 0
-        self._arm(self.wire.head_timeout)
+        self._deadline.arm(self.wire.head_timeout)
 
     def on_url(self, url: bytes) -> None:
         self._line += len(url)
@@ -277,7 +277,7 @@ class GuardedProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._reading_head = False
         self._head_bytes = self._body = 0
-        self._arm(self.wire.body_timeout)
+        self._deadline.arm(self.wire.body_timeout)
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
@@ -293,7 +293,7 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_body(body)
 
     def on_message_complete(self) -> None:
-        self._disarm()  # the request is in: the app's time is not the client's
+        self._deadline.disarm()  # the request is in: the app's time is not the client's
         self._reading_head = True
         super().on_message_complete()
 
@@ -301,18 +301,9 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if self._reading_head and not self.transport.is_closing():
             # idle (uvicorn closes it after keep_alive), or a next head under way
-            self._arm(self.wire.keep_alive + self.wire.head_timeout)
+            self._deadline.arm(self.wire.keep_alive + self.wire.head_timeout)
 
     # --- limits ---------------------------------------------------------------------------
-
-    def _arm(self, delay: float) -> None:
-        self._deadline.arm(delay)
-
-    def _disarm(self) -> None:
-        self._deadline.disarm()
-
-    def _drop_timer(self) -> None:
-        self._deadline.drop()
 
     def _expired(self) -> None:
         if self.transport.is_closing():
@@ -329,7 +320,7 @@ class GuardedProtocol(HttpToolsProtocol):
             else:
                 self.transport.close()
         elif self.pipeline:  # a pipelined body waits for the answers before it
-            self._arm(self.wire.body_timeout)
+            self._deadline.arm(self.wire.body_timeout)
         elif cycle is not None and cycle.response_started:  # answered without the body
             self.transport.close()
         else:
@@ -341,12 +332,12 @@ class GuardedProtocol(HttpToolsProtocol):
         """Refuse the request from inside a parser callback: the parser stops, uvicorn calls
         `send_400_response`, which answers this instead."""
         self._refusal = (status, reason)
-        raise _RefusedError(reason)
+        raise RefusedError(reason)
 
     def _refuse(self, status: int, reason: str) -> None:
         """Answer `status` and close; an app still waiting for this request's body sees the
         client gone, and what it sends is dropped."""
-        self._disarm()
+        self._deadline.disarm()
         if self.transport.is_closing():
             return
         cycle = self.cycle
