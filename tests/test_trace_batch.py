@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
+from ecsim.model.errors import AwsError
 from ecsim.model.world import World
+from ecsim.scenario.catalog import builtin_names, load_builtin
+from ecsim.scenario.runner import Runner
 
 PATHS = [("/", None), ("/x", None), ("/", "h.example")]
 
@@ -55,3 +58,38 @@ def test_one_refused_request_refuses_the_batch() -> None:
     w = World.demo(rate=0)
     with pytest.raises(ValueError):
         w.traffic.send_many([("/", None), ("no-slash", None)])
+
+
+class _Probing(Runner):
+    """A scenario run that also sends traced requests to every load balancer each step."""
+
+    def __init__(self, scenario: Any, fresh: bool) -> None:
+        super().__init__(scenario)
+        self.fresh = fresh
+        self.sent: list[Any] = []
+
+    def advance_to(self, t: float) -> None:
+        target = self.fold.t0 + t
+        while self.w.now < target - 1e-9:
+            self.w.run_until(min(target, self.w.now + 7.0))
+            if self.fresh:  # as if routing changed before each batch
+                self.w.dataplane.routing_epoch += 1
+            for lb in sorted(self.w.elb.load_balancers.values(), key=lambda b: b.name):
+                try:
+                    self.sent.append(self.w.traffic.send_many(PATHS * 2, lb.name))
+                except AwsError as e:
+                    self.sent.append(e.code)
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_routing_kept_between_batches_as_resolved_afresh(name: str) -> None:
+    """Traced requests reuse their kinds' routing until the data plane hears of a change
+    (`traced.py`): every built-in scenario, probed every 7 simulated seconds, gives the same
+    traces, events and statistics as resolving each batch afresh."""
+    runs = []
+    for fresh in (False, True):
+        r = _Probing(load_builtin(name), fresh)
+        r.run()
+        runs.append((r.sent, [e.to_dict() for e in r.w.events()], r.w.traffic.stats()))
+    assert runs[0] == runs[1]
+    assert any(isinstance(batch, list) for batch in runs[0][0])

@@ -55,3 +55,28 @@ def lane_draws(key: int, lane: int, start: int, n: int) -> F64:
 def request_draws(key: int, start: int, n: int) -> F64:
     """Every lane of requests start..start+n-1 of the stream `key`, shape (n, LANES)."""
     return np.stack([lane_draws(key, lane, start, n) for lane in range(LANES)], axis=1)
+
+
+AHEAD = 1024  # numbers of a lane drawn at once for `Ahead`
+
+
+class Ahead:
+    """The lanes of a client stream whose requests are read in order, a few at a time (the
+    traced requests of the ALB's real port, a few dozen per turn of its event loop): each
+    lane is drawn `AHEAD` numbers at a time, and a batch reads its part. The numbers are
+    those of `lane_draws`, which depend only on each request's index."""
+
+    def __init__(self, key: int) -> None:
+        self.key = key
+        self._lanes: dict[int, tuple[int, F64]] = {}  # lane -> (first index, numbers)
+
+    def take(self, lane: int, start: int, n: int) -> F64:
+        """Lane `lane` of requests start..start+n-1."""
+        held = self._lanes.get(lane)
+        if held is not None:
+            first, numbers = held
+            if first <= start and start + n <= first + len(numbers):
+                return numbers[start - first : start - first + n]
+        numbers = lane_draws(self.key, lane, start, max(n, AHEAD))
+        self._lanes[lane] = (start, numbers)
+        return numbers[:n]

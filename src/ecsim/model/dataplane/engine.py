@@ -51,6 +51,7 @@ from ecsim.model.dataplane.draws import (
     LANES,
     LOSS,
     PICK,
+    Ahead,
     Z,
     lane_draws,
 )
@@ -67,6 +68,7 @@ from ecsim.model.dataplane.routing import (
     Snapshot,
 )
 from ecsim.model.dataplane.stats import ResponseTimes, Stats
+from ecsim.model.dataplane.traced import TracedRoutes
 from ecsim.model.elbv2.resources import LoadBalancingAlgorithm
 from ecsim.model.events import RequestsCompleted, TrafficChanged
 from ecsim.sim.heap import keep_freed_heap
@@ -443,7 +445,7 @@ class DataPlane:
         self._lbs: list[str] = []
         self._lb_index: dict[str, int] = {}
         self._manual = 0
-        self._manual_key: int | None = None
+        self._manual_draws: Ahead | None = None  # the traced requests' random numbers
         # traced requests not yet answered: their trace, and why the network changed the
         # answer under them (endpoint_failed, endpoint_unreachable, drain_expired)
         self._traces: dict[int, dict[str, Any]] = {}
@@ -455,6 +457,8 @@ class DataPlane:
         self.rule_versions: dict[tuple[Any, ...], int] = {}
         self._pending: dict[str, list[tuple[F64, I64, I64, B8, F64]]] = {}
         self._n_pending = 0
+        self.routing_epoch = 0  # moves on at each change of routing (`routing_will_change`)
+        self.traced_routes = TracedRoutes(self)
 
     # --- identities -----------------------------------------------------------------------
 
@@ -473,6 +477,11 @@ class DataPlane:
             i = self._ip_index[ip] = len(self._ips)
             self._ips.append(ip)
         return i
+
+    @property
+    def slot_keys(self) -> list[tuple[str, str, int]]:
+        """(target group ARN, IP, port) of each slot."""
+        return self._slots
 
     def _lb(self, arn: str) -> int:
         i = self._lb_index.get(arn)
@@ -1217,6 +1226,7 @@ class DataPlane:
     def routing_will_change(self) -> None:
         """A `RoutingObserver`: settle every request up to now under the routing as it is."""
         self.flush()
+        self.routing_epoch += 1
 
     def target_drained(self, tg_arn: str, ip: str, port: int) -> None:
         self.drain_expired(tg_arn, ip, port)
@@ -1268,52 +1278,27 @@ class DataPlane:
         now = self.ctx.now
         first = self._manual
         self._manual += n
-        key = self._manual_key
-        if key is None:
-            key = self._manual_key = self.ctx.streams.key("traffic:manual")
+        ahead = self._manual_draws
+        if ahead is None:
+            ahead = self._manual_draws = Ahead(self.ctx.streams.key("traffic:manual"))
         # the lanes a traced request reads (not GAP and KIND: it is sent now, as it is)
         draws = np.zeros((n, LANES))
         for lane in (GROUP, PICK, Z, ERR, LOSS):
-            draws[:, lane] = lane_draws(key, lane, first, n)
+            draws[:, lane] = ahead.take(lane, first, n)
         u = draws.tolist()
-        snap = Snapshot(self, at=now)
+        routes = self.traced_routes
+        routes.refresh(now)
         elb_latency = self.ctx.settings.elb.elb_answer_latency
         elb_ms = round(elb_latency * 1000, 3)
-        # per request kind: its action, the cumulative weights of its pools, and the trace
-        # every request of that kind starts from
-        actions: dict[RequestKind, tuple[Action, list[float] | None, dict[str, Any]]] = {}
         lor: dict[str, list[int]] = {}  # a least-outstanding pool's counts, this batch's too
-        picks: dict[int, tuple[float, bool]] = {}  # per pool: slow start's end, weighted random
         traces: list[dict[str, Any]] = []
         elb_rows: list[tuple[int, int]] = []  # (request, status) answered by the load balancer
         sent: list[tuple[int, Pool, int]] = []  # (request, pool, target) sent to a target
         rr = self.rr
         for k, kind in enumerate(kinds):
-            cached = actions.get(kind)
-            if cached is None:
-                action = snap.resolve(lb, port, kind)
-                w = action.weights
-                cdf = (np.cumsum(w) / w.sum()).tolist() if action.pools and w.sum() > 0 else None
-                start = {
-                    "time": now,
-                    "client": "client",
-                    "loadBalancer": lb.name,
-                    "loadBalancerArn": lb.arn,
-                    "path": kind.path,
-                    "host": kind.host,
-                    "listener": action.listener_arn,
-                    "rule": action.rule_arn,
-                    "targetGroup": None,
-                    "target": None,
-                    "status": None,
-                    "latencyMs": None,
-                    "answeredBy": "elb",
-                    "reason": action.why or None,
-                    "settled": False,
-                }
-                cached = actions[kind] = (action, cdf, start)
-            action, cdf, start = cached
+            action, cdf, start = routes.route(lb, port, kind)
             trace = start.copy()
+            trace["time"] = now
             traces.append(trace)
             code = action.fixed_status
             pool: Pool | None = None
@@ -1339,12 +1324,7 @@ class DataPlane:
                 local = tied[min(int(u[k][PICK] * len(tied)), len(tied) - 1)]
                 counts[local] += 1
             else:
-                pick = picks.get(id(pool))
-                if pick is None:
-                    pick = picks[id(pool)] = (
-                        pool.slow_start_end,
-                        pool.algorithm is LoadBalancingAlgorithm.WEIGHTED_RANDOM,
-                    )
+                pick = routes.pick(pool)
                 m = pool.size
                 if now < pick[0]:
                     local = self._pick_one(pool, now, u[k][PICK])
@@ -1392,17 +1372,20 @@ class DataPlane:
             rows = [k for k, _, _ in sent]
             draws = np.array([u[k] for k in rows], dtype=np.float64).reshape(n_sent, -1)
             serving = mode == SERVING
+            every = bool(serving.all())
             wait: F64 | None = None
-            if serving.any():
+            if every or serving.any():
                 self.queues.ensure(len(self._ips))
-                self.queues.capacity[ip_i[serving]] = arr["capacity"][serving]
-                w = self.queues.arrive(ip_i[serving], np.full(int(serving.sum()), now))
+                to = ip_i if every else ip_i[serving]
+                self.queues.capacity[to] = arr["capacity"] if every else arr["capacity"][serving]
+                w = self.queues.arrive(to, np.full(len(to), now))
                 if w is not None:
-                    wait = np.zeros(n_sent)
-                    wait[serving] = w
+                    wait = w if every else np.zeros(n_sent)
+                    if not every:
+                        wait[serving] = w
             o = outcome(
                 np.full(n_sent, now),
-                mode,
+                SERVING if every else mode,  # one target mode: outcome's shorter path
                 arr["log_mu"],
                 arr["sigma"],
                 arr["err"],
@@ -1422,22 +1405,15 @@ class DataPlane:
             ip[at] = ip_i
             from_target[at] = o.from_target
             connected[at] = o.connected
-            names: dict[int, list[str]] = {}  # per pool: its targets as "ip:port"
             rows_status = o.status.tolist()
             rows_done = o.done.tolist()
             rows_target = o.from_target.tolist()
             rows_mode = mode.tolist()
             for j, (k, pool, local) in enumerate(sent):
                 code, m = rows_status[j], rows_mode[j]
-                targets = names.get(id(pool))
-                if targets is None:
-                    targets = names[id(pool)] = [
-                        f"{ip}:{self._slots[slot][2]}"
-                        for ip, slot in zip(pool.ips, pool.slots.tolist(), strict=True)
-                    ]
                 trace = traces[k]
                 trace["targetGroup"] = pool.tg.arn
-                trace["target"] = targets[local]
+                trace["target"] = self.traced_routes.names(pool)[local]
                 trace["status"] = code
                 trace["latencyMs"] = round((rows_done[j] - now) * 1000, 3)
                 trace["answeredBy"] = "target" if rows_target[j] else "elb"
