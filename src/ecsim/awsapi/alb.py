@@ -158,6 +158,7 @@ class AlbPort:
         # (target, path, status, reason) -> (task, JSON head and tail, headers)
         self._answers: dict[tuple[str, str, int, str | None], Any] = {}
         self._listener: tuple[bool, list[tuple[bytes, bytes]]] | None = None  # this batch's
+        self._time: tuple[float, str] = (math.nan, "")  # a batch's instant, and its repr
 
     @property
     def waiting(self) -> int:
@@ -449,14 +450,18 @@ class AlbPort:
                 self._answers.clear()
             self._answers[key] = parts
         _, head, tail, headers = parts
+        at, text = self._time
+        if trace["time"] != at:  # the requests of a batch share their instant
+            at, text = self._time = (trace["time"], repr(trace["time"]))
+        ms = repr(latency)
         # the JSON of {"status", "path", "ip", "simulatedTime", "latencyMs", the task's
         # fields, "error"}, as json.dumps writes it (floats and ints as their repr)
-        content = f'{head}{trace["time"]!r}, "latencyMs": {latency!r}{tail}'.encode()
+        content = f'{head}{text}, "latencyMs": {ms}{tail}'.encode()
         return Answer(
             status,
             [
                 _TASK_SERVER,
-                (b"x-ecsim-latency-ms", str(latency).encode()),
+                (b"x-ecsim-latency-ms", ms.encode()),
                 *headers,
                 (b"content-length", str(len(content)).encode()),
                 _JSON,
