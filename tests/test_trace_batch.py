@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ecsim.model.dataplane.traced import KEPT
 from ecsim.model.errors import AwsError
 from ecsim.model.world import World
 from ecsim.scenario.catalog import builtin_names, load_builtin
@@ -93,3 +94,14 @@ def test_routing_kept_between_batches_as_resolved_afresh(name: str) -> None:
         runs.append((r.sent, [e.to_dict() for e in r.w.events()], r.w.traffic.stats()))
     assert runs[0] == runs[1]
     assert any(isinstance(batch, list) for batch in runs[0][0])
+
+
+def test_ever_new_paths_keep_a_bounded_routing_memory() -> None:
+    """A client that asks a new path with every request (a load tool's random URLs) does
+    not grow what the port keeps between routing changes."""
+    w = World.demo(rate=0)
+    for batch in range(3 * KEPT // 500):
+        traces = w.traffic.send_many([(f"/item/{batch}-{i}", None) for i in range(500)])
+        assert all(t["status"] is not None for t in traces)
+        w.advance(0.01)
+    assert len(w.dataplane.traced_routes._routes) <= KEPT

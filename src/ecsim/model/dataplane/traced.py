@@ -24,6 +24,8 @@ from ecsim.model.elbv2.resources import LoadBalancer, LoadBalancingAlgorithm
 if TYPE_CHECKING:
     from ecsim.model.dataplane.engine import DataPlane
 
+KEPT = 4096  # request kinds whose resolution is kept, at most
+
 
 class TracedRoute(NamedTuple):
     """One request kind's resolution at one listener."""
@@ -59,6 +61,8 @@ class TracedRoutes:
         route = self._routes.get(key)
         if route is None:
             assert self._snap is not None
+            if len(self._routes) >= KEPT:  # a client that asks ever new paths
+                self._routes.clear()
             route = self._routes[key] = _resolve(self._snap, lb, port, kind)
         return route
 
