@@ -405,6 +405,9 @@ class _InFlight:
     def pop(self, out: B8) -> dict[str, np.ndarray[Any, Any]] | None:
         if not out.any():
             return None
+        if out.all():  # every one (the ALB port's few requests often are)
+            answered, self.col = self.col, {k: v[:0] for k, v in self.col.items()}
+            return answered
         answered = {k: v[out] for k, v in self.col.items()}
         self.col = {k: v[~out] for k, v in self.col.items()}
         return answered
@@ -1094,6 +1097,17 @@ class DataPlane:
         if self._traces:
             self._settle_traces(f)
         lbs = f["lb"]
+        first = int(lbs[0])
+        if not (lbs != first).any():  # one load balancer's answers: no selection
+            self._count(self._lbs[first], f["done"], f["status"], f["ip"], f["from_target"], f["t"])
+        else:
+            self._count_each(f)
+        if self.record_requests:
+            self._log(f)
+
+    def _count_each(self, f: dict[str, np.ndarray[Any, Any]]) -> None:
+        """`_count` the answers of each load balancer in `f`."""
+        lbs = f["lb"]
         for li in np.flatnonzero(np.bincount(lbs)).tolist():
             sel = lbs == li
             self._count(
@@ -1104,8 +1118,6 @@ class DataPlane:
                 f["from_target"][sel],
                 f["t"][sel],
             )
-        if self.record_requests:
-            self._log(f)
 
     def _settle_traces(self, f: dict[str, np.ndarray[Any, Any]]) -> None:
         """The traces of traced requests now answered say what the client got: what the
