@@ -256,6 +256,22 @@ def _no_network(server: LiveServer) -> list[str]:
     return [_error(lambda: server.client("ecs").create_service(**kw))]
 
 
+def _inactive(server: LiveServer) -> list[str]:
+    """A deregistered revision given to RunTask, CreateService and UpdateService."""
+    ecs = server.client("ecs")
+    td = task_definition("wording-inactive")
+    arn = ecs.register_task_definition(**td)["taskDefinition"]["taskDefinitionArn"]
+    ecs.deregister_task_definition(taskDefinition=arn)
+    kw = {**_ecs(server, "wording-inactive"), "taskDefinition": arn}
+    network = kw["networkConfiguration"]
+    run = {"launchType": "FARGATE", "networkConfiguration": network}
+    return [
+        _error(lambda: ecs.run_task(cluster=CLUSTER, taskDefinition=arn, **run)),
+        _error(lambda: ecs.create_service(**kw)),
+        _error(lambda: ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=arn)),
+    ]  # fmt: skip
+
+
 def _no_port(server: LiveServer) -> list[str]:
     lbs = [{"targetGroupArn": _tg(server), "containerName": "app", "containerPort": 81}]
     kw = {**_ecs(server, "wording-port"), "loadBalancers": lbs}
@@ -614,6 +630,7 @@ PRODUCERS: dict[str, Callable[[LiveServer], list[str]]] = {
     ),
     "The Cluster cannot be deleted while Tasks are active.": _contains_tasks,
     "Creation of service was not idempotent.": _not_idempotent,
+    "TaskDefinition is inactive": _inactive,
     "Network Configuration must be provided when networkMode 'awsvpc' is specified.": (_no_network),
     "The container <name> did not have a container port <port> defined.": _no_port,
     "The target group with targetGroupArn <arn> does not have an associated load balancer.": (

@@ -131,6 +131,14 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
             raise errors.ClientException("Unable to describe task definition.")
         return found
 
+    def _launchable(self, ref: str) -> TaskDefinition:
+        """A revision new tasks and services may use: an ACTIVE one, not a deregistered one
+        (docs/behaviour.md, "Deleting task definitions")."""
+        td = self._task_definition(ref)
+        if td.status != "ACTIVE":
+            raise errors.InvalidParameterException("TaskDefinition is inactive")
+        return td
+
     def _time(self, t: float | None) -> Any:
         return None if t is None else self.ctx.clock.at(t)
 
@@ -388,7 +396,7 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
                 "The desired count must be specified for a REPLICA service."
             )
         _check_desired(desired)
-        td = self._task_definition(td_ref)
+        td = self._launchable(td_ref)
         self._check_network(td, network, launch_type)
         placement.check_for_launch(launch_type, strategy, constraints, _td_constraints(td))
         lbs = self._check_load_balancers(td, load_balancers)
@@ -456,7 +464,7 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
             _check_desired(desired)
         if svc.status is not ServiceStatus.ACTIVE:
             raise errors.ServiceNotActiveException("Service was not ACTIVE.")
-        td = self._task_definition(td_ref) if td_ref else svc.task_definition
+        td = self._launchable(td_ref) if td_ref else svc.task_definition
         # Not given: unchanged; given (an empty list removes them): replaced (UpdateService).
         if raw_strategy is None:
             strategy = svc.placement_strategy
@@ -806,7 +814,7 @@ class EcsApi(EcsTagging, EcsServiceDeployments, EcsAccountSettings, EcsCapacity,
     def run_task(self, **params: Any) -> dict[str, Any]:
         p = self._p("RunTask", params)
         cluster = self._cluster(p.str("cluster"))
-        td = self._task_definition(p.req_str("taskDefinition"))
+        td = self._launchable(p.req_str("taskDefinition"))
         count = p.int("count", lo=1, hi=quotas.RUN_TASK_COUNT) or 1
         launch_given = p.str("launchType")
         strategy_given = capacity.of_cluster(cluster, capacity.read_strategy(p), launch_given)

@@ -273,7 +273,9 @@ OPERATIONS: dict[str, list[Member]] = {
         *modelled("familyPrefix status sort", "which revisions, in which order"),
         *_PAGES,
     ],
-    "DeregisterTaskDefinition": modelled("taskDefinition", "the revision turns INACTIVE"),
+    "DeregisterTaskDefinition": modelled(
+        "taskDefinition", "the revision turns INACTIVE: no new task or service may use it"
+    ),
     "CreateService": _service(create=True),
     "UpdateService": _service(create=False),
     "DeleteService": [*_CLUSTER, *modelled("service force", "the service turns DRAINING")],
