@@ -285,6 +285,18 @@ class _Targets:
         # a weighted route: the cumulative weights of its pools, each pool's id (-1: no
         # target), and whether one of them has no target
         self.route_split: dict[int, tuple[F64, list[int], bool]] = {}
+        self._kind_cdfs: dict[int, tuple[F64, bool, tuple[I64, I64] | None]] = {}
+
+    def kind_cdf(self, pos: int) -> tuple[F64, bool, tuple[I64, I64] | None]:
+        """The cumulative weight shares of a source's request kinds, whether they ascend,
+        and then their guide table (`_guide`) if there are many kinds."""
+        cached = self._kind_cdfs.get(pos)
+        if cached is None:
+            cdf = self.sources[pos].kind_cdf
+            ascending = bool(np.all(cdf[1:] >= cdf[:-1]))
+            guide = _guide(cdf) if ascending and len(cdf) > _FEW_KINDS else None
+            cached = self._kind_cdfs[pos] = (cdf, ascending, guide)
+        return cached
 
     def action(self, pos: int, kind: int) -> Action:
         src = self.sources[pos]
@@ -395,6 +407,31 @@ class _Targets:
 
 
 _LOR_ALG = LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS
+_GUIDE = 1 << 12  # cells of a guide table (a power of two: u * _GUIDE is exact)
+
+
+def _guide(cdf: F64) -> tuple[I64, I64]:
+    """For each cell [c, c + 1) / _GUIDE of [0, 1): the fewest and the most entries of the
+    ascending `cdf` that a number in it is at least (equal: its search is settled)."""
+    edges = np.arange(_GUIDE + 1, dtype=np.float64) / _GUIDE
+    least: I64 = np.searchsorted(cdf, edges[:-1], side="right")
+    most: I64 = np.searchsorted(cdf, edges[1:], side="left")
+    return least, most
+
+
+def _guided_search(cdf: F64, guide: tuple[I64, I64], u: F64) -> I64:
+    """`searchsorted(cdf, u, side="right")` for uniforms in [0, 1), to the same result: the
+    guide table settles most numbers by a lookup, a search the others (a binary search of
+    random numbers costs several times a lookup)."""
+    least, most = guide
+    cell = (u * _GUIDE).astype(np.int64)
+    found = least[cell]
+    unsure = np.flatnonzero(found != most[cell])
+    if len(unsure):
+        found[unsure] = np.searchsorted(cdf, u[unsure], side="right")
+    return found
+
+
 # what a route leads to, besides a pool id (_Targets.route_pool)
 _ANSWERED, _MULTI, _UNRESOLVED = -1, -2, -3
 
@@ -687,13 +724,16 @@ class DataPlane:
             if nk == 1:
                 route[a:b] = base
                 continue
-            cdf, u = src.kind_cdf, chunk.lane(KIND)[a:b]
-            if nk <= _FEW_KINDS and bool(np.all(cdf[1:] >= cdf[:-1])):
+            cdf, ascending, guide = targets.kind_cdf(pos)
+            u = chunk.lane(KIND)[a:b]
+            if nk <= _FEW_KINDS and ascending:
                 # searchsorted(cdf, u, side="right") capped at nk - 1, as comparisons
                 kind_of = (u >= cdf[0]).view(np.int8)
                 for c in cdf[1:-1].tolist():
                     kind_of += (u >= c).view(np.int8)
                 route[a:b] = kind_of
+            elif guide is not None:
+                route[a:b] = np.minimum(_guided_search(cdf, guide, u), nk - 1)
             else:
                 route[a:b] = np.minimum(np.searchsorted(cdf, u, side="right"), nk - 1)
             route[a:b] += base
