@@ -251,45 +251,124 @@ class TrafficSource:
 
 
 class _Targets:
-    """The pools of one flush, laid end to end so that requests index their targets flat."""
+    """The pools of one flush, laid end to end so that requests index their targets flat,
+    and its routes: request kind k of the source at position `pos` is route
+    `route_base[pos] + k`, resolved once per flush into lookup arrays (`resolve`), so that
+    routing a chunk costs per request, not per route."""
 
-    def __init__(self, dp: DataPlane, snap: Snapshot) -> None:
+    def __init__(
+        self, dp: DataPlane, snap: Snapshot, active: list[tuple[int, TrafficSource]]
+    ) -> None:
         self.dp = dp
         self.snap = snap
         self.pools: list[Pool] = []
         self.ids: dict[str, int] = {}
-        self.actions: dict[tuple[int, int], Action] = {}
-        self.rr: list[int] = []
+        self.rr: I64 = np.zeros(16, dtype=np.int64)  # round-robin position per pool
         # least outstanding requests: per pool, what is outstanding (answer times, targets)
         self.lor: dict[int, tuple[F64, I64]] = {}
         f = dp.inflight.col
         self._inflight0 = (f["done"], f["slot"])  # the in-flight requests at the flush start
         self._flat: dict[str, np.ndarray[Any, Any]] | None = None
+        # per pool: its app profile's id (equal ids: equal first-target profiles), whether
+        # any target errs or loses packets
+        self._profiles: dict[tuple[float, ...], int] = {}
+        self._pool_profile: list[int] = []
+        self._pool_err: list[bool] = []
+        self._pool_loss: list[bool] = []
+        self.sources = dict(active)
+        nk = [len(src.kinds) for _, src in active]
+        bases = np.cumsum([0, *nk[:-1]]).tolist()
+        self.route_base = {pos: base for (pos, _), base in zip(active, bases, strict=True)}
+        self.route_source: I64 = np.repeat(np.array([p for p, _ in active], dtype=np.int64), nk)
+        # per route: a pool id, _MULTI (weighted pools, `route_split`), _ANSWERED (the load
+        # balancer answers `route_status`) or _UNRESOLVED (not met yet in this flush)
+        self.route_pool: I64 = np.full(sum(nk), _UNRESOLVED, dtype=np.int64)
+        self.route_status: I64 = np.zeros(sum(nk), dtype=np.int64)
+        # a weighted route: the cumulative weights of its pools, each pool's id (-1: no
+        # target), and whether one of them has no target
+        self.route_split: dict[int, tuple[F64, list[int], bool]] = {}
+        self._kind_cdfs: dict[int, tuple[F64, bool, tuple[I64, I64] | None]] = {}
 
-    def action(self, pos: int, src: TrafficSource, kind: int) -> Action:
-        action = self.actions.get((pos, kind))
-        if action is None:
-            lb = self.dp.elb.load_balancers.get(src.lb_arn)
-            action = (
-                self.snap.resolve(lb, src.port, src.kinds[kind])
-                if lb
-                else Action(None, None, fixed_status=STATUS_REFUSED, why="no load balancer")
-            )
-            self.actions[(pos, kind)] = action
-        return action
+    def kind_cdf(self, pos: int) -> tuple[F64, bool, tuple[I64, I64] | None]:
+        """The cumulative weight shares of a source's request kinds, whether they ascend,
+        and then their guide table (`_guide`) if there are many kinds."""
+        cached = self._kind_cdfs.get(pos)
+        if cached is None:
+            cdf = self.sources[pos].kind_cdf
+            ascending = bool(np.all(cdf[1:] >= cdf[:-1]))
+            guide = _guide(cdf) if ascending and len(cdf) > _FEW_KINDS else None
+            cached = self._kind_cdfs[pos] = (cdf, ascending, guide)
+        return cached
+
+    def action(self, pos: int, kind: int) -> Action:
+        src = self.sources[pos]
+        lb = self.dp.elb.load_balancers.get(src.lb_arn)
+        return (
+            self.snap.resolve(lb, src.port, src.kinds[kind])
+            if lb
+            else Action(None, None, fixed_status=STATUS_REFUSED, why="no load balancer")
+        )
+
+    def resolve(self, routes: I64) -> None:
+        """The actions of routes met for the first time (ascending: pools get their ids in
+        the order the requests' sources and kinds name them)."""
+        for r in routes.tolist():
+            pos = int(self.route_source[r])
+            action = self.action(pos, r - self.route_base[pos])
+            weights = action.weights
+            if action.fixed_status is not None:
+                self.route_pool[r] = _ANSWERED
+                self.route_status[r] = action.fixed_status
+            elif not action.pools or weights.sum() <= 0:
+                self.route_pool[r] = _ANSWERED
+                self.route_status[r] = 503
+            elif len(action.pools) == 1:
+                pool = action.pools[0]
+                if pool.size == 0:
+                    self.route_pool[r] = _ANSWERED
+                    self.route_status[r] = 503
+                else:
+                    self.route_pool[r] = self.pool_id(pool)
+            else:
+                cdf = np.cumsum(weights) / weights.sum()
+                ids = [self.pool_id(pool) if pool.size else -1 for pool in action.pools]
+                self.route_pool[r] = _MULTI
+                self.route_split[r] = (cdf, ids, -1 in ids)
 
     def pool_id(self, pool: Pool) -> int:
         g = self.ids.get(pool.tg.arn)
         if g is None:
             g = self.ids[pool.tg.arn] = len(self.pools)
             self.pools.append(pool)
-            self.rr.append(self.dp.rr.get(pool.tg.arn, 0))
+            if g >= len(self.rr):
+                self.rr = np.concatenate((self.rr, np.zeros(len(self.rr), dtype=np.int64)))
+            self.rr[g] = self.dp.rr.get(pool.tg.arn, 0)
+            self._pool_profile.append(self._profile(pool))
+            self._pool_err.append(bool(pool.err.any()))
+            self._pool_loss.append(bool(pool.loss.any()))
             q = self.dp.queues
             q.ensure(len(self.dp._ips))
             serving = pool.mode == SERVING
             q.capacity[pool.ip_index[serving]] = pool.capacity[serving]
             self._flat = None
         return g
+
+    def _profile(self, pool: Pool) -> int:
+        """An id of the app profile of the pool's first target (-1: no target). Keys equal as
+        tuples of floats share an id (a NaN never equals another, as in a set)."""
+        if not pool.size:
+            return -1
+        key = (
+            float(pool.log_mu[0]),
+            float(pool.sigma[0]),
+            float(pool.err[0]),
+            float(pool.delay[0]),
+            float(pool.loss[0]),
+        )
+        i = self._profiles.get(key)
+        if i is None:
+            i = self._profiles[key] = len(self._profiles)
+        return i
 
     def flat(self) -> dict[str, np.ndarray[Any, Any]]:
         if self._flat is None:
@@ -308,6 +387,9 @@ class _Targets:
                 [p.in_slow_start or p.algorithm is _LOR_ALG for p in pools], dtype=np.bool_
             )
             cat["uniform"] = np.array([p.uniform for p in pools], dtype=np.bool_)
+            cat["profile"] = np.array(self._pool_profile, dtype=np.int64)
+            cat["err_any"] = np.array(self._pool_err, dtype=np.bool_)
+            cat["loss_any"] = np.array(self._pool_loss, dtype=np.bool_)
             self._flat = cat
         return self._flat
 
@@ -327,6 +409,33 @@ class _Targets:
 
 
 _LOR_ALG = LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS
+_GUIDE = 1 << 12  # cells of a guide table (a power of two: u * _GUIDE is exact)
+
+
+def _guide(cdf: F64) -> tuple[I64, I64]:
+    """For each cell [c, c + 1) / _GUIDE of [0, 1): the fewest and the most entries of the
+    ascending `cdf` that a number in it is at least (equal: its search is settled)."""
+    edges = np.arange(_GUIDE + 1, dtype=np.float64) / _GUIDE
+    least: I64 = np.searchsorted(cdf, edges[:-1], side="right")
+    most: I64 = np.searchsorted(cdf, edges[1:], side="left")
+    return least, most
+
+
+def _guided_search(cdf: F64, guide: tuple[I64, I64], u: F64) -> I64:
+    """`searchsorted(cdf, u, side="right")` for uniforms in [0, 1), to the same result: the
+    guide table settles most numbers by a lookup, a search the others (a binary search of
+    random numbers costs several times a lookup)."""
+    least, most = guide
+    cell = (u * _GUIDE).astype(np.int64)
+    found = least[cell]
+    unsure = np.flatnonzero(found != most[cell])
+    if len(unsure):
+        found[unsure] = np.searchsorted(cdf, u[unsure], side="right")
+    return found
+
+
+# what a route leads to, besides a pool id (_Targets.route_pool)
+_ANSWERED, _MULTI, _UNRESOLVED = -1, -2, -3
 
 
 class _Chunk:
@@ -345,9 +454,10 @@ class _Chunk:
         self.status = np.zeros(n, dtype=np.int64)
         self.pool = np.full(n, -1, dtype=np.int64)
         self.flat = np.full(n, -1, dtype=np.int64)  # the target, an index into _Targets.flat()
-        self.pool_sources: dict[int, set[int]] = {}
-        # the rows routed to each pool, in parts (each in arrival order), as routing found them
-        self.pool_rows: dict[int, list[I64 | slice]] = {}
+        # the pools routing sends to (ascending ids), and those of them more than one source
+        # sends to (their requests are picked in arrival order)
+        self.used: I64 = np.zeros(0, dtype=np.int64)
+        self.shared: I64 = np.zeros(0, dtype=np.int64)
         self.all_routed = True  # no request answered by the load balancer itself
         self._lanes: dict[int, F64] = {}
 
@@ -536,7 +646,7 @@ class DataPlane:
             for pos, src in enumerate(self.sources.values())
             if src.rate > 0 and src.next_t < t1
         ]
-        targets = _Targets(self, Snapshot(self, at=t0)) if active else None
+        targets = _Targets(self, Snapshot(self, at=t0), active) if active else None
         answered = self.inflight.pop_answered(t1)
         if answered is not None:
             self._answer(answered)
@@ -572,7 +682,7 @@ class DataPlane:
                 break
             self._seal(te)
         for g, pool in enumerate(targets.pools):
-            self.rr[pool.tg.arn] = targets.rr[g]
+            self.rr[pool.tg.arn] = int(targets.rr[g])
 
     @staticmethod
     def _take(
@@ -586,81 +696,95 @@ class DataPlane:
         return parts
 
     def _route(self, targets: _Targets, chunk: _Chunk) -> None:
-        """Each request's action: an answer of the load balancer itself, or a pool."""
+        """Each request's action: an answer of the load balancer itself, or a pool. One
+        lookup per request in the flush's route table (`_Targets`), weighted routes apart."""
+        route = self._route_ids(targets, chunk)
+        present = np.flatnonzero(np.bincount(route, minlength=len(targets.route_pool)))
+        fresh = present[targets.route_pool[present] == _UNRESOLVED]
+        if len(fresh):
+            targets.resolve(fresh)
+        leads = targets.route_pool[present]
+        pool = targets.route_pool[route]
+        if (leads == _ANSWERED).any():
+            answered = np.flatnonzero(pool == _ANSWERED)
+            chunk.status[answered] = targets.route_status[route[answered]]
+            chunk.all_routed = False
+        single = leads >= 0
+        pools, sources = [leads[single]], [targets.route_source[present[single]]]
+        if (leads == _MULTI).any():
+            rows = np.flatnonzero(pool == _MULTI)
+            pool[rows] = -1
+            for ids, pos in self._split(targets, chunk, route, pool, rows):
+                pools.append(np.array(ids, dtype=np.int64))
+                sources.append(np.full(len(ids), pos, dtype=np.int64))
+        chunk.pool = pool
+        g = np.concatenate(pools) if len(pools) > 1 else pools[0]
+        src = np.concatenate(sources) if len(sources) > 1 else sources[0]
+        chunk.used = np.unique(g)
+        if len(g) > len(chunk.used):  # a pool some routes share: from more than one source?
+            width = int(src.max()) + 1
+            pairs = np.unique(g * width + src) // width  # the pool of each (pool, source)
+            chunk.shared = np.unique(pairs[1:][pairs[1:] == pairs[:-1]])
+
+    @staticmethod
+    def _route_ids(targets: _Targets, chunk: _Chunk) -> I64:
+        """Each request's route: its source's first route plus its request kind."""
+        route = np.empty(chunk.n, dtype=np.int64)
         for (pos, src, *_), (a, b) in zip(chunk.parts, chunk.bounds, strict=True):
+            base = targets.route_base[pos]
             nk = len(src.kinds)
             if nk == 1:
-                self._route_kind(targets, chunk, pos, src, 0, slice(a, b))
+                route[a:b] = base
                 continue
-            cdf, u = src.kind_cdf, chunk.lane(KIND)[a:b]
-            if nk <= _FEW_KINDS and bool(np.all(cdf[1:] >= cdf[:-1])):
+            cdf, ascending, guide = targets.kind_cdf(pos)
+            u = chunk.lane(KIND)[a:b]
+            if nk <= _FEW_KINDS and ascending:
                 # searchsorted(cdf, u, side="right") capped at nk - 1, as comparisons
                 kind_of = (u >= cdf[0]).view(np.int8)
                 for c in cdf[1:-1].tolist():
                     kind_of += (u >= c).view(np.int8)
+                route[a:b] = kind_of
+            elif guide is not None:
+                route[a:b] = np.minimum(_guided_search(cdf, guide, u), nk - 1)
             else:
-                kind_of = np.minimum(np.searchsorted(cdf, u, side="right"), nk - 1)
-            if nk <= _FEW_KINDS:  # a pass per kind costs less than a sort
-                for k in range(nk):
-                    rows = np.flatnonzero(kind_of == k)
-                    if len(rows):
-                        rows += a
-                        self._route_kind(targets, chunk, pos, src, k, rows)
-                continue
-            order = np.argsort(kind_of.astype(np.uint16), kind="stable")
-            ends = np.cumsum(np.bincount(kind_of, minlength=nk))
-            start = 0
-            for k in range(nk):
-                end = int(ends[k])
-                if end > start:
-                    self._route_kind(targets, chunk, pos, src, k, a + order[start:end])
-                start = end
+                route[a:b] = np.minimum(np.searchsorted(cdf, u, side="right"), nk - 1)
+            route[a:b] += base
+        return route
 
-    def _route_kind(
-        self,
-        targets: _Targets,
-        chunk: _Chunk,
-        pos: int,
-        src: TrafficSource,
-        kind: int,
-        rows: I64 | slice,
-    ) -> None:
-        action = targets.action(pos, src, kind)
-        if action.fixed_status is not None:
-            chunk.status[rows] = action.fixed_status
-            chunk.all_routed = False
-            return
-        weights = action.weights
-        if not action.pools or weights.sum() <= 0:
-            chunk.status[rows] = 503
-            chunk.all_routed = False
-            return
-        if len(action.pools) == 1:
-            split: list[tuple[Pool, I64 | slice]] = [(action.pools[0], rows)]
-        else:
-            idx = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
-            cdf = np.cumsum(weights) / weights.sum()
+    @staticmethod
+    def _split(
+        targets: _Targets, chunk: _Chunk, route: I64, pool: I64, rows: I64
+    ) -> list[tuple[list[int], int]]:
+        """The requests of weighted routes (`rows`) among their pools (the GROUP lane);
+        returns each such route's pools that have targets, with its source."""
+        rows = rows[np.argsort(route[rows], kind="stable")]
+        ids = route[rows]
+        cut = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+        out = []
+        for idx in np.split(rows, cut):
+            r = int(route[idx[0]])
+            cdf, gs, empty = targets.route_split[r]
             choice = np.searchsorted(cdf, chunk.lane(GROUP)[idx], side="right")
             choice = np.minimum(choice, len(cdf) - 1)
-            split = [(pool, idx[choice == i]) for i, pool in enumerate(action.pools)]
-        for pool, part in split:
-            if pool.size == 0:
-                chunk.status[part] = 503
+            for i, g in enumerate(gs):
+                part = idx[choice == i]
+                if g < 0:
+                    chunk.status[part] = 503
+                else:
+                    pool[part] = g
+            if empty:
                 chunk.all_routed = False
-                continue
-            g = targets.pool_id(pool)
-            chunk.pool[part] = g
-            chunk.pool_sources.setdefault(g, set()).add(pos)
-            chunk.pool_rows.setdefault(g, []).append(part)
+            out.append(([g for g in gs if g >= 0], int(targets.route_source[r])))
+        return out
 
     # --- target choice --------------------------------------------------------------------
 
     def _pick(self, targets: _Targets, chunk: _Chunk, z: F64, idle: F64 | float) -> list[int]:
         """Each routed request's target (chunk.flat). Returns the least-outstanding pools."""
         flat = targets.flat()
-        if chunk.all_routed and len(chunk.pool_sources) == 1:
+        if chunk.all_routed and len(chunk.used) == 1:
             # one pool takes every request: whole-array views, no row lists
-            p = next(iter(chunk.pool_sources))
+            p = int(chunk.used[0])
             if not flat["special"][p] and int(flat["algorithm"][p]) == _RR:
                 start, size = targets.rr[p], int(flat["size"][p])
                 local = np.arange(start, start + chunk.n, dtype=np.int64)
@@ -677,28 +801,21 @@ class DataPlane:
             return []
         g = chunk.pool[routed]
         lo, hi = int(g.min()), int(g.max())
-        shared = {p for p, srcs in chunk.pool_sources.items() if len(srcs) > 1}
+        shared = chunk.shared
         special = flat["special"][g] if (lo != hi or flat["special"][lo]) else None
-        if shared:
+        if len(shared):
             mask = np.zeros(len(targets.pools), dtype=np.bool_)
-            mask[list(shared)] = True
+            mask[shared] = True
             special = mask[g] | (special if special is not None else False)
         plain = routed if special is None else routed[~special]
         if len(plain):
-            parts = {
-                p: rows
-                for p, rows in chunk.pool_rows.items()
-                if p not in shared and not flat["special"][p]
-            }
-            if lo != hi and all(len(rows) == 1 for rows in parts.values()):
-                self._pick_parts(targets, chunk, parts)
-            else:
-                self._pick_plain(targets, chunk, plain)
+            self._pick_plain(targets, chunk, plain)
         lor: list[int] = []
         if special is not None and special.any():
+            shared_set = set(shared.tolist())
             for p in np.flatnonzero(np.bincount(g[special])).tolist():
                 rows = np.flatnonzero(chunk.pool == p)
-                if p in shared:
+                if p in shared_set:
                     rows = rows[np.argsort(chunk.t[rows], kind="stable")]
                 pool = targets.pools[p]
                 if pool.algorithm is _LOR_ALG:
@@ -725,40 +842,22 @@ class DataPlane:
             chunk.flat[rows] = int(flat["offset"][lo]) + local
             return
         counts = np.bincount(g, minlength=len(targets.pools))
-        order = np.argsort(g.astype(np.uint32), kind="stable")
+        # a stable sort of small keys is a radix sort
+        key = g.astype(np.uint16) if len(targets.pools) <= 1 << 16 else g.astype(np.uint32)
+        order = np.argsort(key, kind="stable")
         starts = np.cumsum(counts) - counts
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n, dtype=np.int64) - starts[g[order]]
         sizes: I64 = flat["size"][g]
-        rr = np.array(targets.rr, dtype=np.int64)
-        local = (rr[g] + rank) % sizes
+        local = (targets.rr[g] + rank) % sizes
         wr = flat["algorithm"][g] == _WR
         if wr.any():
             u = chunk.lane(PICK)[rows[wr]]
             local[wr] = np.minimum((u * sizes[wr]).astype(np.int64), sizes[wr] - 1)
         chunk.flat[rows] = flat["offset"][g] + local
-        for p in np.flatnonzero(counts).tolist():
-            if flat["algorithm"][p] == _RR:
-                targets.rr[p] += int(counts[p])
-
-    def _pick_parts(
-        self, targets: _Targets, chunk: _Chunk, parts: dict[int, list[I64 | slice]]
-    ) -> None:
-        """`_pick_plain` where each pool's requests are one part in arrival order (one
-        request kind of one source per pool, the usual case): pool by pool, no sort."""
-        flat = targets.flat()
-        for p, (rows,) in parts.items():
-            n = (rows.stop - rows.start) if isinstance(rows, slice) else len(rows)
-            size, offset = int(flat["size"][p]), int(flat["offset"][p])
-            if int(flat["algorithm"][p]) == _RR:
-                start = targets.rr[p]
-                local = np.arange(start, start + n, dtype=np.int64)
-                local %= size
-                targets.rr[p] = start + n
-            else:
-                local = np.minimum((chunk.lane(PICK)[rows] * size).astype(np.int64), size - 1)
-            local += offset
-            chunk.flat[rows] = local
+        rr = np.flatnonzero(counts)
+        rr = rr[flat["algorithm"][rr] == _RR]
+        targets.rr[rr] += counts[rr]
 
     def _pick_special(self, targets: _Targets, chunk: _Chunk, p: int, rows: I64) -> None:
         """Slow start (docs/behaviour.md, "Slow start"): while a target of the pool is in its
@@ -883,9 +982,9 @@ class DataPlane:
             idle = idles[0]
         else:
             idle = np.repeat(np.array(idles), [b - a for a, b in chunk.bounds])
-        used = sorted(chunk.pool_sources)
+        used = chunk.used
         status = chunk.status
-        if not used or not chunk.all_routed:
+        if not len(used) or not chunk.all_routed:
             # answers of the load balancer itself, unless every request goes to a target
             # (then all of these come from `outcome` below)
             done = t + settings.elb_answer_latency
@@ -893,35 +992,21 @@ class DataPlane:
             connected = np.zeros(n, dtype=np.bool_)
             slot = np.full(n, -1, dtype=np.int64)
             ip = np.full(n, -1, dtype=np.int64)
-        if used:
+        if len(used):
             everything = chunk.all_routed
             routed = np.arange(n) if everything else np.flatnonzero(chunk.pool >= 0)
             z_all = chunk.lane(Z)
-            lor = [p for p in used if targets.pools[p].algorithm is _LOR_ALG]
+            flat = targets.flat()
+            lor = used[flat["algorithm"][used] == _LOR].tolist()
             saved = (self.queues.save(), dict(targets.lor)) if lor else None
             self._pick(targets, chunk, z_all, idle)
-            flat = targets.flat()
 
             def sel(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
                 return x if everything else x[routed]
 
             fi = sel(chunk.flat)
-            pools = [targets.pools[p] for p in used]
-            uniform = all(p.uniform for p in pools) and (
-                len(
-                    {
-                        (
-                            float(p.log_mu[0]),
-                            float(p.sigma[0]),
-                            float(p.err[0]),
-                            float(p.delay[0]),
-                            float(p.loss[0]),
-                        )
-                        for p in pools
-                    }
-                )
-                == 1
-            )
+            profiles = flat["profile"][used]
+            uniform = bool(flat["uniform"][used].all()) and bool((profiles == profiles[0]).all())
             ips = flat["ip_index"][fi]
             tr = sel(t)
             mode: I64 | int
@@ -948,10 +1033,10 @@ class DataPlane:
                     mode = flat["mode"][fi]
             z = sel(z_all)
             idle_r = idle if isinstance(idle, float) else sel(idle)
-            u_err = sel(chunk.lane(ERR)) if any(p.err.any() for p in pools) else None
-            u_loss = sel(chunk.lane(LOSS)) if any(p.loss.any() for p in pools) else None
+            u_err = sel(chunk.lane(ERR)) if flat["err_any"][used].any() else None
+            u_loss = sel(chunk.lane(LOSS)) if flat["loss_any"][used].any() else None
             if uniform:
-                p0 = pools[0]
+                p0 = targets.pools[int(used[0])]
                 o = outcome(
                     tr,
                     SERVING,
