@@ -76,28 +76,29 @@ def normals(key: int, start: int, n: int) -> npt.NDArray[np.float64]:
     if n <= 0:
         return out
     end = start + n
-    bits: np.random.PCG64 | None = None
     for block in range(start // NORMAL_BLOCK, (end - 1) // NORMAL_BLOCK + 1):
         first = block * NORMAL_BLOCK
         lo, hi = max(start, first), min(end, first + NORMAL_BLOCK)
         if hi - lo < NORMAL_BLOCK:
             out[lo - start : hi - start] = _normal_block(key, block)[lo - first : hi - first]
-            continue
-        if bits is None:
-            bits = np.random.PCG64(key)
-            origin = bits.state
         else:
-            bits.state = origin
-        bits.advance(block << 64)
-        np.random.Generator(bits).standard_normal(out=out[lo - start : hi - start])
+            _draw_block(key, block, out[lo - start : hi - start])
     return out
+
+
+def _draw_block(key: int, block: int, out: npt.NDArray[np.float64]) -> None:
+    """The normals of one whole block into `out`, from the thread's seeded stream `key` set
+    back to its start (seeding anew costs more than drawing a block)."""
+    bits, generator, origin = _stream(key)
+    bits.state = origin
+    bits.advance(block << 64)
+    generator.standard_normal(out=out)
 
 
 @functools.lru_cache(maxsize=64)
 def _normal_block(key: int, block: int) -> npt.NDArray[np.float64]:
-    bits = np.random.PCG64(key)
-    bits.advance(block << 64)
-    z = np.random.Generator(bits).standard_normal(NORMAL_BLOCK)
+    z = np.empty(NORMAL_BLOCK)
+    _draw_block(key, block, z)
     z.flags.writeable = False
     return z
 
