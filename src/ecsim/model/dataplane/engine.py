@@ -660,6 +660,10 @@ class DataPlane:
             if targets.pools[p].algorithm is _LOR_ALG:
                 self._pick_lor(targets, chunk, p, slice(0, chunk.n), z, idle)
                 return [p]
+        if self._plain_parts(chunk, flat):
+            # what the general path below comes to, without its passes over every request
+            self._pick_parts(targets, chunk, chunk.pool_rows)
+            return []
         routed = np.flatnonzero(chunk.pool >= 0)
         if not len(routed):
             return []
@@ -695,6 +699,19 @@ class DataPlane:
                 else:
                     self._pick_special(targets, chunk, p, rows)
         return lor
+
+    @staticmethod
+    def _plain_parts(chunk: _Chunk, flat: dict[str, np.ndarray[Any, Any]]) -> bool:
+        """Several pools, each with one part of requests from one source, none of them in
+        slow start or least outstanding requests: `_pick_parts` picks them all, pool by
+        pool (a part is in arrival order, so a pool's requests are picked as `_pick_plain`
+        picks them)."""
+        parts = chunk.pool_rows
+        if len(parts) < 2 or any(len(rows) != 1 for rows in parts.values()):
+            return False
+        if any(len(srcs) > 1 for srcs in chunk.pool_sources.values()):
+            return False
+        return not flat["special"][list(parts)].any()
 
     def _pick_plain(self, targets: _Targets, chunk: _Chunk, rows: I64) -> None:
         """Round robin and weighted random, outside slow start: vectorised over pools."""
