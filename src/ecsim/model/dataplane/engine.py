@@ -453,6 +453,8 @@ class DataPlane:
         # which rule each request kind meets, by listener and rules' content (routing.py)
         self.decisions: dict[tuple[Any, ...], Any] = {}
         self.rule_versions: dict[tuple[Any, ...], int] = {}
+        # per target group: what its last pool was made of, and that pool (routing.py)
+        self.pool_memo: dict[str, tuple[tuple[Any, ...], Pool]] = {}
         self._pending: dict[str, list[tuple[F64, I64, I64, B8, F64]]] = {}
         self._n_pending = 0
 
