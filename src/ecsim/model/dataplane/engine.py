@@ -290,23 +290,22 @@ class _Targets:
         return g
 
     def flat(self) -> dict[str, np.ndarray[Any, Any]]:
+        """The pools' columns end to end; the last flush's when it used the same pools in
+        the same order (`Snapshot.pool` hands out a target group's last pool again when
+        nothing it is made of changed)."""
         if self._flat is None:
-            pools = self.pools
-            sizes = np.array([p.size for p in pools], dtype=np.int64)
-            cat: dict[str, np.ndarray[Any, Any]] = {
-                name: np.concatenate([getattr(p, name) for p in pools])
-                if len(pools) > 1
-                else getattr(pools[0], name)
-                for name in _POOL_COLUMNS
-            }
-            cat["size"] = sizes
-            cat["offset"] = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-            cat["algorithm"] = np.array([_ALGORITHMS[p.algorithm] for p in pools], dtype=np.int64)
-            cat["special"] = np.array(
-                [p.in_slow_start or p.algorithm is _LOR_ALG for p in pools], dtype=np.bool_
+            pools = tuple(self.pools)
+            last = self.dp.flat_memo
+            same = (
+                last is not None
+                and len(last[0]) == len(pools)
+                and all(a is b for a, b in zip(last[0], pools, strict=True))
             )
-            cat["uniform"] = np.array([p.uniform for p in pools], dtype=np.bool_)
-            self._flat = cat
+            if last is not None and same:
+                self._flat = last[1]
+            else:
+                self._flat = _columns(pools)
+                self.dp.flat_memo = (pools, self._flat)
         return self._flat
 
     def outstanding(self, g: int) -> tuple[F64, I64]:
@@ -325,6 +324,27 @@ class _Targets:
 
 
 _LOR_ALG = LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS
+
+
+def _columns(pools: tuple[Pool, ...]) -> dict[str, np.ndarray[Any, Any]]:
+    """The pools laid end to end: their targets' columns, and per pool its size, offset,
+    algorithm, and whether it needs the special path (slow start, least outstanding
+    requests) or answers uniformly."""
+    sizes = np.array([p.size for p in pools], dtype=np.int64)
+    cat: dict[str, np.ndarray[Any, Any]] = {
+        name: np.concatenate([getattr(p, name) for p in pools])
+        if len(pools) > 1
+        else getattr(pools[0], name)
+        for name in _POOL_COLUMNS
+    }
+    cat["size"] = sizes
+    cat["offset"] = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    cat["algorithm"] = np.array([_ALGORITHMS[p.algorithm] for p in pools], dtype=np.int64)
+    cat["special"] = np.array(
+        [p.in_slow_start or p.algorithm is _LOR_ALG for p in pools], dtype=np.bool_
+    )
+    cat["uniform"] = np.array([p.uniform for p in pools], dtype=np.bool_)
+    return cat
 
 
 class _Chunk:
@@ -455,6 +475,8 @@ class DataPlane:
         self.rule_versions: dict[tuple[Any, ...], int] = {}
         # per target group: what its last pool was made of, and that pool (routing.py)
         self.pool_memo: dict[str, tuple[tuple[Any, ...], Pool]] = {}
+        # the pools of the last flush and their columns end to end (_Targets.flat)
+        self.flat_memo: tuple[tuple[Pool, ...], dict[str, np.ndarray[Any, Any]]] | None = None
         self._pending: dict[str, list[tuple[F64, I64, I64, B8, F64]]] = {}
         self._n_pending = 0
 
