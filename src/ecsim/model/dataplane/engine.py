@@ -347,6 +347,16 @@ def _columns(pools: tuple[Pool, ...]) -> dict[str, np.ndarray[Any, Any]]:
     return cat
 
 
+def _round_robin(start: int, n: int, size: int, offset: int) -> I64:
+    """Targets `offset + (start + i) % size` for i in 0..n-1, the picks of round robin: one
+    round of them, repeated (a remainder per request costs five times the copies)."""
+    s = start % size
+    one = np.arange(offset + s, offset + s + size, dtype=np.int64)
+    one[size - s :] -= size
+    picks: I64 = np.tile(one, -(-n // size))[:n]
+    return picks
+
+
 class _Chunk:
     """The requests of all sources arriving in one slice of time, source after source."""
 
@@ -675,10 +685,7 @@ class DataPlane:
             p = next(iter(chunk.pool_sources))
             if not flat["special"][p] and int(flat["algorithm"][p]) == _RR:
                 start, size = targets.rr[p], int(flat["size"][p])
-                local = np.arange(start, start + chunk.n, dtype=np.int64)
-                local %= size
-                local += int(flat["offset"][p])
-                chunk.flat = local
+                chunk.flat = _round_robin(start, chunk.n, size, int(flat["offset"][p]))
                 targets.rr[p] = start + chunk.n
                 return []
             if targets.pools[p].algorithm is _LOR_ALG:
@@ -745,13 +752,14 @@ class DataPlane:
         lo, hi = int(g.min()), int(g.max())
         if lo == hi:
             size, alg = int(flat["size"][lo]), int(flat["algorithm"][lo])
+            offset = int(flat["offset"][lo])
             if alg == _RR:
                 start = targets.rr[lo]
-                local = (start + np.arange(n, dtype=np.int64)) % size
+                chunk.flat[rows] = _round_robin(start, n, size, offset)
                 targets.rr[lo] = start + n
             else:
                 local = np.minimum((chunk.lane(PICK)[rows] * size).astype(np.int64), size - 1)
-            chunk.flat[rows] = int(flat["offset"][lo]) + local
+                chunk.flat[rows] = offset + local
             return
         counts = np.bincount(g, minlength=len(targets.pools))
         order = np.argsort(g.astype(np.uint32), kind="stable")
@@ -781,13 +789,12 @@ class DataPlane:
             size, offset = int(flat["size"][p]), int(flat["offset"][p])
             if int(flat["algorithm"][p]) == _RR:
                 start = targets.rr[p]
-                local = np.arange(start, start + n, dtype=np.int64)
-                local %= size
+                chunk.flat[rows] = _round_robin(start, n, size, offset)
                 targets.rr[p] = start + n
             else:
                 local = np.minimum((chunk.lane(PICK)[rows] * size).astype(np.int64), size - 1)
-            local += offset
-            chunk.flat[rows] = local
+                local += offset
+                chunk.flat[rows] = local
 
     def _pick_special(self, targets: _Targets, chunk: _Chunk, p: int, rows: I64) -> None:
         """Slow start (docs/behaviour.md, "Slow start"): while a target of the pool is in its
