@@ -939,7 +939,7 @@ class DataPlane:
             flat = targets.flat()
 
             def sel(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-                return x if everything else x[routed]
+                return x if everything else x.take(routed)
 
             fi = sel(chunk.flat)
             pools = [targets.pools[p] for p in used]
@@ -958,14 +958,15 @@ class DataPlane:
                 )
                 == 1
             )
-            ips = flat["ip_index"][fi]
+            # take: half the cost of indexing with an array, for the same values
+            ips = flat["ip_index"].take(fi)
             tr = sel(t)
             mode: I64 | int
             if uniform:
                 mode = SERVING
                 waits = self.queues.arrive(ips, tr)
             else:
-                mode = flat["mode"][fi]
+                mode = flat["mode"].take(fi)
                 serving = mode == SERVING
                 w = self.queues.arrive(ips[serving], tr[serving])
                 waits = None
@@ -979,9 +980,9 @@ class DataPlane:
             ):
                 waits = self._by_second(targets, chunk, routed, lor, saved, z_all, idle)
                 fi = sel(chunk.flat)
-                ips = flat["ip_index"][fi]
+                ips = flat["ip_index"].take(fi)
                 if not uniform:
-                    mode = flat["mode"][fi]
+                    mode = flat["mode"].take(fi)
             z = sel(z_all)
             idle_r = idle if isinstance(idle, float) else sel(idle)
             u_err = sel(chunk.lane(ERR)) if any(p.err.any() for p in pools) else None
@@ -1006,24 +1007,24 @@ class DataPlane:
                 o = outcome(
                     tr,
                     mode,
-                    flat["log_mu"][fi],
-                    flat["sigma"][fi],
-                    flat["err"][fi],
+                    flat["log_mu"].take(fi),
+                    flat["sigma"].take(fi),
+                    flat["err"].take(fi),
                     waits,
                     z,
                     u_err,
                     idle_r,
                     settings.connect_timeout,
                     settings.elb_answer_latency,
-                    network_delay(flat["delay"][fi], flat["loss"][fi], u_loss),
+                    network_delay(flat["delay"].take(fi), flat["loss"].take(fi), u_loss),
                 )
             if everything:
                 status, done, from_target, connected = o.status, o.done, o.from_target, o.connected
-                slot, ip = flat["slots"][fi], ips
+                slot, ip = flat["slots"].take(fi), ips
             else:
                 status[routed], done[routed] = o.status, o.done
                 from_target[routed], connected[routed] = o.from_target, o.connected
-                slot[routed], ip[routed] = flat["slots"][fi], ips
+                slot[routed], ip[routed] = flat["slots"].take(fi), ips
         answered = done <= t1
         all_answered = bool(answered.all())
         n_answered = n if all_answered else int(answered.sum())
