@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
-"""Standard normals as numpy draws them, in one compiled loop (sim/rng.py, `normals`).
+"""Standard normals and uniforms as numpy draws them, in compiled loops (sim/rng.py,
+`normals` and `uniforms`).
 
 numpy's `Generator.standard_normal` on a PCG64 stream is a 256-layer ziggurat over PCG64's
 64-bit outputs (numpy/random/src/distributions/distributions.c, `random_standard_normal`,
@@ -7,7 +8,8 @@ with its tables, ziggurat_constants.h). Written out here with the generator inli
 draws the same numbers in a third of the time: numpy reaches PCG64 through a function
 pointer per output. rng.py is the definition and the fallback where this module was not
 built; tests/test_determinism.py checks that both give the same numbers, tail and wedge
-draws included.
+draws included. Uniforms are PCG64's outputs as numpy's `Generator.random` turns them into
+doubles, without a call per number.
 """
 
 cdef extern from *:
@@ -331,6 +333,15 @@ cdef extern from *:
         }
     }
 
+    static void ecsim_fill_uniforms(uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi,
+                                    uint64_t inc_lo, double *out, Py_ssize_t n) {
+        ecsim_pcg64 g;
+        g.state = ((unsigned __int128)state_hi << 64) | state_lo;
+        g.inc = ((unsigned __int128)inc_hi << 64) | inc_lo;
+        for (Py_ssize_t i = 0; i < n; i++)
+            out[i] = ecsim_next_double(&g);
+    }
+
     static void ecsim_fill_normals(uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi,
                                    uint64_t inc_lo, double *out, Py_ssize_t n) {
         ecsim_pcg64 g;
@@ -340,6 +351,14 @@ cdef extern from *:
             out[i] = ecsim_normal(&g);
     }
     """
+    void ecsim_fill_uniforms(
+        unsigned long long state_hi,
+        unsigned long long state_lo,
+        unsigned long long inc_hi,
+        unsigned long long inc_lo,
+        double *out,
+        Py_ssize_t n,
+    ) nogil
     void ecsim_fill_normals(
         unsigned long long state_hi,
         unsigned long long state_lo,
@@ -364,3 +383,15 @@ def fill_normals(state: int, inc: int, double[::1] out) -> None:
     cdef unsigned long long i_hi = inc >> 64, i_lo = inc & _LOW
     with nogil:
         ecsim_fill_normals(s_hi, s_lo, i_hi, i_lo, &out[0], n)
+
+
+def fill_uniforms(state: int, inc: int, double[::1] out) -> None:
+    """Fill `out` with the uniforms in [0, 1) numpy's `Generator.random` draws from a PCG64
+    whose state is `state` and `inc` (`fill_normals`): the top 53 bits of each output."""
+    cdef Py_ssize_t n = out.shape[0]
+    if n == 0:
+        return
+    cdef unsigned long long s_hi = state >> 64, s_lo = state & _LOW
+    cdef unsigned long long i_hi = inc >> 64, i_lo = inc & _LOW
+    with nogil:
+        ecsim_fill_uniforms(s_hi, s_lo, i_hi, i_lo, &out[0], n)

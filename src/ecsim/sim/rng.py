@@ -25,10 +25,11 @@ import numpy as np
 import numpy.typing as npt
 
 fill_normals: Callable[[int, int, npt.NDArray[np.float64]], None] | None
+fill_uniforms: Callable[[int, int, npt.NDArray[np.float64]], None] | None
 try:
-    from ecsim.sim._normals import fill_normals
+    from ecsim.sim._normals import fill_normals, fill_uniforms
 except ImportError:  # not built (no C compiler where the package was installed): numpy draws
-    fill_normals = None
+    fill_normals = fill_uniforms = None
 
 
 def derive_key(seed: int, name: str) -> int:
@@ -42,7 +43,15 @@ def uniforms(key: int, start: int, n: int) -> npt.NDArray[np.float64]:
     bits, generator, origin = _stream(key)
     bits.state = origin  # the stream's start, whatever was read from it before
     bits.advance(start)  # one 64-bit output per uniform
-    return generator.random(n)
+    if fill_uniforms is None or n < _COMPILED_FROM:
+        return generator.random(n)
+    out = np.empty(n)
+    pcg = bits.state["state"]
+    fill_uniforms(pcg["state"], pcg["inc"], out)  # numpy's numbers, no call per number
+    return out
+
+
+_COMPILED_FROM = 512  # uniforms drawn by the compiled loop, at least (reading the state costs)
 
 
 _STREAMS = 4096  # seeded streams a thread keeps, at most
