@@ -114,12 +114,13 @@ def test_random_access_streams_give_each_index_the_same_numbers() -> None:
     assert not np.array_equal(z[:NORMAL_BLOCK], z[NORMAL_BLOCK : 2 * NORMAL_BLOCK])
 
 
-@pytest.mark.skipif(rng.fill_normals is None, reason="sim/_normals.pyx not built")
+@pytest.mark.skipif(rng.fill_normals is None, reason="sim/_draws.pyx not built")
 def test_the_compiled_draws_are_numpys(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The compiled ziggurat (`_normals.pyx`) draws numpy's `standard_normal` to the bit:
+    """The compiled ziggurat (`_draws.pyx`) draws numpy's `standard_normal` to the bit:
     a million normals of several streams and blocks, among them draws of the ziggurat's
     tail (beyond its last layer, |z| > 3.6542) and of its wedges; its uniforms are numpy's
-    `random`; and `normals` and `uniforms` give the same numbers with it as without it."""
+    `random`, its running sums numpy's `cumsum`; and `normals` and `uniforms` give the same
+    numbers with it as without it."""
     assert rng.fill_normals is not None
     draws = []
     for key, block in ((1, 0), (12345, 3), (2**63 + 5, 1000), (987654321987, 1 << 40)):
@@ -141,6 +142,11 @@ def test_the_compiled_draws_are_numpys(monkeypatch: pytest.MonkeyPatch) -> None:
         rng.fill_uniforms(state["state"], state["inc"], compiled)
         want = np.random.Generator(bits).random(n)
         assert np.array_equal(compiled.view(np.int64), want.view(np.int64))
+    for gaps in (np.zeros(0), np.array([0.5]), np.random.default_rng(3).exponential(0.01, 50_000)):
+        times = 1e6 + gaps  # arrival gaps from a far start: the sums round as numpy's do
+        want = np.cumsum(times)
+        rng.running_sum(times)
+        assert np.array_equal(times.view(np.int64), want.view(np.int64))
     with_it = normals(77, 5, 3 * NORMAL_BLOCK), uniforms(77, 5, 100_000)
     monkeypatch.setattr(rng, "fill_normals", None)
     monkeypatch.setattr(rng, "fill_uniforms", None)

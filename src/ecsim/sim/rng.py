@@ -26,10 +26,12 @@ import numpy.typing as npt
 
 fill_normals: Callable[[int, int, npt.NDArray[np.float64]], None] | None
 fill_uniforms: Callable[[int, int, npt.NDArray[np.float64]], None] | None
+_running_sum: Callable[[npt.NDArray[np.float64]], None] | None
 try:
-    from ecsim.sim._normals import fill_normals, fill_uniforms
+    from ecsim.sim._draws import fill_normals, fill_uniforms
+    from ecsim.sim._draws import running_sum as _running_sum
 except ImportError:  # not built (no C compiler where the package was installed): numpy draws
-    fill_normals = fill_uniforms = None
+    fill_normals = fill_uniforms = _running_sum = None
 
 
 def derive_key(seed: int, name: str) -> int:
@@ -52,6 +54,15 @@ def uniforms(key: int, start: int, n: int) -> npt.NDArray[np.float64]:
 
 
 _COMPILED_FROM = 512  # uniforms drawn by the compiled loop, at least (reading the state costs)
+
+
+def running_sum(x: npt.NDArray[np.float64]) -> None:
+    """`np.cumsum(x, out=x)` for a contiguous float64 array: arrival gaps into arrival times
+    (the data plane's horizon), by the compiled loop where it was built, the same sums."""
+    if _running_sum is None:
+        np.cumsum(x, out=x)
+    else:
+        _running_sum(x)
 
 
 _STREAMS = 4096  # seeded streams a thread keeps, at most
@@ -105,7 +116,7 @@ def normals(key: int, start: int, n: int) -> npt.NDArray[np.float64]:
 def _draw_block(key: int, block: int, out: npt.NDArray[np.float64]) -> None:
     """The normals of one whole block into `out`, from the thread's seeded stream `key` set
     back to its start (seeding anew costs more than drawing a block); drawn by the compiled
-    ziggurat where it was built (`_normals.pyx`: the same numbers, in a fifth of the time)."""
+    ziggurat where it was built (`_draws.pyx`: the same numbers, in a fifth of the time)."""
     bits, generator, origin = _stream(key)
     bits.state = origin
     bits.advance(block << 64)

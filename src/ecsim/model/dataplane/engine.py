@@ -70,6 +70,7 @@ from ecsim.model.dataplane.stats import ResponseTimes, Stats
 from ecsim.model.elbv2.resources import LoadBalancingAlgorithm
 from ecsim.model.events import RequestsCompleted, TrafficChanged
 from ecsim.sim.heap import keep_freed_heap
+from ecsim.sim.rng import running_sum
 
 if TYPE_CHECKING:
     from ecsim.model.context import SimContext
@@ -226,7 +227,7 @@ class TrafficSource:
             # x / -rate is -(x / rate) to the bit
             times /= -self.rate
             times[0] = self.next_t
-            np.cumsum(times, out=times)
+            running_sum(times)
             self.ahead_t = times
         return float(self.ahead_t[count])
 

@@ -1,6 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
-"""Standard normals and uniforms as numpy draws them, in compiled loops (sim/rng.py,
-`normals` and `uniforms`).
+"""Standard normals and uniforms as numpy draws them, and the running sum that turns
+arrival gaps into arrival times, in compiled loops (sim/rng.py: `normals`, `uniforms`,
+`running_sum`).
 
 numpy's `Generator.standard_normal` on a PCG64 stream is a 256-layer ziggurat over PCG64's
 64-bit outputs (numpy/random/src/distributions/distributions.c, `random_standard_normal`,
@@ -395,3 +396,12 @@ def fill_uniforms(state: int, inc: int, double[::1] out) -> None:
     cdef unsigned long long i_hi = inc >> 64, i_lo = inc & _LOW
     with nogil:
         ecsim_fill_uniforms(s_hi, s_lo, i_hi, i_lo, &out[0], n)
+
+
+def running_sum(double[::1] x) -> None:
+    """`np.cumsum(x, out=x)`: the same additions in the same order (x[i] += x[i - 1], from
+    the left), a third of numpy's time (numpy's accumulate is not one tight loop)."""
+    cdef Py_ssize_t i, n = x.shape[0]
+    with nogil:
+        for i in range(1, n):
+            x[i] += x[i - 1]
