@@ -1214,8 +1214,9 @@ class DataPlane:
             if self._n_pending > _PENDING:
                 self._count_pending()
             return  # no bucket to seal yet
+        emit = self.ctx.emit  # a record per second and load balancer
         for ledger, row in self.stats.add_and_seal(self._take_pending(), until):
-            self.ctx.emit(
+            emit(
                 RequestsCompleted(
                     ledger.time(row),
                     ledger.load_balancer,

@@ -1069,6 +1069,7 @@ class Stats:
 
     def _seal(self, last: int, fresh: dict[str, _Sealed]) -> list[tuple[Ledger, int]]:
         out: list[tuple[int, str, Ledger, int]] = []
+        one: list[tuple[Ledger, int]] = []  # the rows of a world of one load balancer
         for lb, ledger in self.lbs.items():
             ready = sorted(i for i in ledger.open if i < last)
             rows = fresh.get(lb)
@@ -1076,10 +1077,14 @@ class Stats:
                 first = ledger.seal(ready, rows)
                 if rows is not None:
                     ready += rows.index.tolist()
-                out += [(index, lb, ledger, first + k) for k, index in enumerate(ready)]
+                if len(self.lbs) == 1:  # in bucket order already: no sort, no keys
+                    one = [(ledger, row) for row in range(first, first + len(ready))]
+                else:
+                    out += [(index, lb, ledger, first + k) for k, index in enumerate(ready)]
         self.sealed_until = last
-        if len(self.lbs) > 1:
-            out.sort(key=lambda x: (x[0], x[1]))
+        if len(self.lbs) == 1:
+            return one
+        out.sort(key=lambda x: (x[0], x[1]))
         return [(ledger, row) for _, _, ledger, row in out]
 
     def summary(
