@@ -1045,6 +1045,15 @@ class DataPlane:
                 )
         if all_answered and not self.record_requests:
             return
+        if not self.record_requests:
+            # the few requests still in flight at t1 (those that came last), without a pass
+            # per column over the chunk
+            self.inflight.add(
+                self._late(
+                    chunk, np.flatnonzero(~answered), done, status, slot, ip, from_target, connected
+                )
+            )
+            return
         lb = np.repeat(
             np.array([self._lb_index[src.lb_arn] for _, src, *_ in chunk.parts], dtype=np.int64),
             [b - a for a, b in chunk.bounds],
@@ -1064,6 +1073,35 @@ class DataPlane:
             self._log(cols if all_answered else {k: v[answered] for k, v in cols.items()})
         if not all_answered:
             self.inflight.add({k: v[~answered] for k, v in cols.items()})
+
+    def _late(
+        self,
+        chunk: _Chunk,
+        late: I64,
+        done: F64,
+        status: I64,
+        slot: I64,
+        ip: I64,
+        from_target: B8,
+        connected: B8,
+    ) -> dict[str, np.ndarray[Any, Any]]:
+        """The in-flight columns of the chunk's rows `late`: each row's load balancer and
+        request index found from its part (`_Chunk.index` of those rows only)."""
+        starts = np.array([a for a, _ in chunk.bounds], dtype=np.int64)
+        part = np.searchsorted(starts, late, side="right") - 1
+        lbs = np.array([self._lb_index[p[1].lb_arn] for p in chunk.parts], dtype=np.int64)
+        firsts = np.array([p[3] for p in chunk.parts], dtype=np.int64)
+        return {
+            "t": chunk.t.take(late),
+            "done": done.take(late),
+            "status": status.take(late),
+            "slot": slot.take(late),
+            "ip": ip.take(late),
+            "lb": lbs.take(part),
+            "index": firsts.take(part) + (late - starts.take(part)),
+            "from_target": from_target.take(late),
+            "connected": connected.take(late),
+        }
 
     def _by_second(
         self,
