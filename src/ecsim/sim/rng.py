@@ -25,13 +25,12 @@ import numpy as np
 import numpy.typing as npt
 
 fill_normals: Callable[[int, int, npt.NDArray[np.float64]], None] | None
-fill_uniforms: Callable[[int, int, npt.NDArray[np.float64]], None] | None
 _running_sum: Callable[[npt.NDArray[np.float64]], None] | None
 try:
-    from ecsim.sim._draws import fill_normals, fill_uniforms
+    from ecsim.sim._draws import fill_normals
     from ecsim.sim._draws import running_sum as _running_sum
 except ImportError:  # not built (no C compiler where the package was installed): numpy draws
-    fill_normals = fill_uniforms = _running_sum = None
+    fill_normals = _running_sum = None
 
 
 def derive_key(seed: int, name: str) -> int:
@@ -45,15 +44,7 @@ def uniforms(key: int, start: int, n: int) -> npt.NDArray[np.float64]:
     bits, generator, origin = _stream(key)
     bits.state = origin  # the stream's start, whatever was read from it before
     bits.advance(start)  # one 64-bit output per uniform
-    if fill_uniforms is None or n < _COMPILED_FROM:
-        return generator.random(n)
-    out = np.empty(n)
-    pcg = bits.state["state"]
-    fill_uniforms(pcg["state"], pcg["inc"], out)  # numpy's numbers, no call per number
-    return out
-
-
-_COMPILED_FROM = 512  # uniforms drawn by the compiled loop, at least (reading the state costs)
+    return generator.random(n)
 
 
 def running_sum(x: npt.NDArray[np.float64]) -> None:
@@ -116,7 +107,7 @@ def normals(key: int, start: int, n: int) -> npt.NDArray[np.float64]:
 def _draw_block(key: int, block: int, out: npt.NDArray[np.float64]) -> None:
     """The normals of one whole block into `out`, from the thread's seeded stream `key` set
     back to its start (seeding anew costs more than drawing a block); drawn by the compiled
-    ziggurat where it was built (`_draws.pyx`: the same numbers, in a fifth of the time)."""
+    ziggurat where it was built (`_draws.pyx`: the same numbers, in a third of the time)."""
     bits, generator, origin = _stream(key)
     bits.state = origin
     bits.advance(block << 64)
