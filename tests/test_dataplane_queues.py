@@ -60,3 +60,34 @@ def test_an_ip_out_of_range_is_left_to_numpy() -> None:
         np.array([0, 99]), np.array([0.5, 0.6]), q.second, q.backlog, q.arrivals, q.capacity
     )
     assert all(np.array_equal(a, b) for a, b in zip(q.save(), state, strict=True))
+
+
+def test_a_batch_over_capacity_in_all_but_not_in_any_second_is_compiled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """More arrivals in the batch than the capacity, but never in one second (with what was
+    counted in the current second before it): clear, counted in the compiled pass, and the
+    state the numpy code leaves."""
+    if queues.arrive_clear is None:
+        pytest.skip("_queues.pyx not built")
+    ip = np.array([0, 1, 0, 1, 0, 1, 0, 0, 1])
+    t = np.array([3.1, 3.2, 3.5, 4.0, 4.2, 5.5, 5.6, 6.0, 6.9])
+
+    def fresh(counted: int) -> Queues:
+        q = Queues()
+        q.ensure(2)
+        q.capacity[:2] = 2.0
+        q.second[0], q.arrivals[0] = 3, counted  # counted in its current second before
+        return q
+
+    q = fresh(0)
+    assert queues.arrive_clear(ip, t, q.second, q.backlog, q.arrivals, q.capacity)
+    q_numpy = fresh(0)
+    monkeypatch.setattr(queues, "arrive_clear", None)
+    assert q_numpy.arrive(ip, t) is None
+    monkeypatch.undo()
+    assert all(np.array_equal(a, b) for a, b in zip(q.save(), q_numpy.save(), strict=True))
+    q = fresh(1)  # then second 3 gets one arrival more than the capacity
+    state = q.save()
+    assert not queues.arrive_clear(ip, t, q.second, q.backlog, q.arrivals, q.capacity)
+    assert all(np.array_equal(a, b) for a, b in zip(q.save(), state, strict=True))

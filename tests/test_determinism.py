@@ -6,10 +6,11 @@ import itertools
 from typing import Any
 
 import numpy as np
+import pytest
 
 import ecsim
 from ecsim.model.demo import CLUSTER, SERVICE
-from ecsim.sim import normals, uniforms
+from ecsim.sim import normals, rng, uniforms
 from ecsim.sim.rng import NORMAL_BLOCK
 from tests.support import service_task_arns
 from tests.support.worlds import register_revision
@@ -111,6 +112,35 @@ def test_random_access_streams_give_each_index_the_same_numbers() -> None:
     assert abs(float(z.mean())) < 0.01 and abs(float(z.std()) - 1.0) < 0.01
     # blocks are distinct substreams, not copies of each other
     assert not np.array_equal(z[:NORMAL_BLOCK], z[NORMAL_BLOCK : 2 * NORMAL_BLOCK])
+
+
+@pytest.mark.skipif(rng.fill_normals is None, reason="sim/_draws.pyx not built")
+def test_the_compiled_draws_are_numpys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled ziggurat (`_draws.pyx`) draws numpy's `standard_normal` to the bit:
+    a million normals of several streams and blocks, among them draws of the ziggurat's
+    tail (beyond its last layer, |z| > 3.6542) and of its wedges; its running sums are
+    numpy's `cumsum`; and `normals` gives the same numbers with it as without it."""
+    assert rng.fill_normals is not None
+    draws = []
+    for key, block in ((1, 0), (12345, 3), (2**63 + 5, 1000), (987654321987, 1 << 40)):
+        bits = np.random.PCG64(key)
+        bits.advance(block << 64)
+        state = bits.state["state"]
+        compiled = np.empty(250_000)
+        rng.fill_normals(state["state"], state["inc"], compiled)
+        want = np.random.Generator(bits).standard_normal(250_000)
+        assert np.array_equal(compiled.view(np.int64), want.view(np.int64)), (key, block)
+        draws.append(compiled)
+    assert (np.abs(np.concatenate(draws)) > 3.6542).sum() > 50  # the tail, not only layers
+    for gaps in (np.zeros(0), np.array([0.5]), np.random.default_rng(3).exponential(0.01, 50_000)):
+        times = 1e6 + gaps  # arrival gaps from a far start: the sums round as numpy's do
+        want = np.cumsum(times)
+        rng.running_sum(times)
+        assert np.array_equal(times.view(np.int64), want.view(np.int64))
+    with_it = normals(77, 5, 3 * NORMAL_BLOCK)
+    monkeypatch.setattr(rng, "fill_normals", None)
+    rng._normal_block.cache_clear()
+    assert np.array_equal(normals(77, 5, 3 * NORMAL_BLOCK), with_it)
 
 
 def test_reading_one_kind_or_a_time_on_gives_the_same_records_as_filtering_the_log() -> None:

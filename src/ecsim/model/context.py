@@ -12,12 +12,15 @@ import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from ecsim.model.aws.ids import Clock, Ids
 from ecsim.model.events import Event
 from ecsim.model.settings import Settings
 from ecsim.sim import Kernel, Streams, Timer
+
+_time = attrgetter("time")
 
 
 class EventLog:
@@ -35,11 +38,21 @@ class EventLog:
         self.subscribers: list[Callable[[Event], None]] = []
 
     def emit(self, event: Event) -> None:
-        for log in (self._events, self._by_kind.setdefault(event.kind, [])):
-            if log and event.time < log[-1].time:
-                log.insert(bisect.bisect_right(log, event.time, key=lambda e: e.time), event)
-            else:
-                log.append(event)
+        # written out for both lists: the data plane emits a record per second and load
+        # balancer
+        t = event.time
+        log = self._events
+        if log and t < log[-1].time:
+            log.insert(bisect.bisect_right(log, t, key=_time), event)
+        else:
+            log.append(event)
+        same = self._by_kind.get(event.kind)
+        if same is None:
+            same = self._by_kind[event.kind] = []
+        if same and t < same[-1].time:
+            same.insert(bisect.bisect_right(same, t, key=_time), event)
+        else:
+            same.append(event)
         for subscriber in self.subscribers:
             subscriber(event)
 

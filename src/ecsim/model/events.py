@@ -199,14 +199,13 @@ class RequestsCompleted(Event):
     ) -> None:
         if counts is None:
             counts = _Given((by_status or {}, by_target or {}, by_source or {}))
-        for name, value in (
-            ("time", time),
-            ("load_balancer", load_balancer),
-            ("period", period),
-            ("_counts", counts),
-            ("_row", row),
-        ):
-            object.__setattr__(self, name, value)
+        # a call each, not a loop: one record per second and load balancer
+        _set = object.__setattr__
+        _set(self, "time", time)
+        _set(self, "load_balancer", load_balancer)
+        _set(self, "period", period)
+        _set(self, "_counts", counts)
+        _set(self, "_row", row)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")

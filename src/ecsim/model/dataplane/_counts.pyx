@@ -7,9 +7,30 @@ the same rows.
 
 import numpy as np
 
-from libc.math cimport rint
+from libc.math cimport INFINITY, rint
 
 cdef double _TWO_52 = 4503599627370496.0
+
+
+cdef inline void _flush(
+    Py_ssize_t r,
+    long long n,
+    long long total,
+    double lo,
+    double hi,
+    long long[:, ::1] status_t,
+    long long[::1] sums,
+    double[::1] low,
+    double[::1] high,
+) noexcept nogil:
+    """Add a run of answers of row r (`count_rows`): their count (one status column; 0
+    otherwise), latency sum, minimum and maximum."""
+    status_t[r, 0] += n
+    sums[r] += total
+    if lo < low[r]:
+        low[r] = lo
+    if hi > high[r]:
+        high[r] = hi
 
 
 def count_rows(
@@ -58,14 +79,24 @@ def count_rows(
     cdef double x, v
     cdef bint missing = False
     cdef bint bad = False
+    # The current row's answers, sum, minimum and maximum kept in registers while answers
+    # stay in one row (they come nearly in row order), not added to memory one by one: an
+    # add to the cell the previous answer added to waits for that store.
+    cdef Py_ssize_t cur = -1
+    cdef long long cur_n = 0, cur_sum = 0
+    cdef double cur_lo = INFINITY, cur_hi = -INFINITY
     with nogil:
         for i in range(n):
             r = row[i]
             if r < 0 or r >= nr:
                 bad = True
                 break
+            if r != cur:
+                if cur >= 0:
+                    _flush(cur, cur_n, cur_sum, cur_lo, cur_hi, status_t, sums, low, high)
+                cur, cur_n, cur_sum, cur_lo, cur_hi = r, 0, 0, INFINITY, -INFINITY
             if nc == 1:
-                status_t[r, 0] += 1
+                cur_n += 1
             else:
                 status_t[r, status_col[status[i]]] += 1
             j = ip[i]
@@ -85,13 +116,15 @@ def count_rows(
                     v = (v + _TWO_52) - _TWO_52
                 else:
                     v = rint(v)
-                sums[r] += <long long> v
-                if x < low[r]:
-                    low[r] = x
-                if x > high[r]:
-                    high[r] = x
+                cur_sum += <long long> v
+                if x < cur_lo:
+                    cur_lo = x
+                if x > cur_hi:
+                    cur_hi = x
             else:
                 elb_t[r, b] += 1
+        if cur >= 0 and not bad and not missing:
+            _flush(cur, cur_n, cur_sum, cur_lo, cur_hi, status_t, sums, low, high)
     if bad:
         raise ValueError(f"rows must be in 0..{nr - 1}")
     if missing:

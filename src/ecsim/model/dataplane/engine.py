@@ -72,6 +72,7 @@ from ecsim.model.dataplane.traced import TracedRoutes
 from ecsim.model.elbv2.resources import LoadBalancingAlgorithm
 from ecsim.model.events import RequestsCompleted, TrafficChanged
 from ecsim.sim.heap import keep_freed_heap
+from ecsim.sim.rng import running_sum
 
 if TYPE_CHECKING:
     from ecsim.model.context import SimContext
@@ -228,7 +229,7 @@ class TrafficSource:
             # x / -rate is -(x / rate) to the bit
             times /= -self.rate
             times[0] = self.next_t
-            np.cumsum(times, out=times)
+            running_sum(times)
             self.ahead_t = times
         return float(self.ahead_t[count])
 
@@ -269,12 +270,6 @@ class _Targets:
         f = dp.inflight.col
         self._inflight0 = (f["done"], f["slot"])  # the in-flight requests at the flush start
         self._flat: dict[str, np.ndarray[Any, Any]] | None = None
-        # per pool: its app profile's id (equal ids: equal first-target profiles), whether
-        # any target errs or loses packets
-        self._profiles: dict[tuple[float, ...], int] = {}
-        self._pool_profile: list[int] = []
-        self._pool_err: list[bool] = []
-        self._pool_loss: list[bool] = []
         self.sources = dict(active)
         nk = [len(src.kinds) for _, src in active]
         bases = np.cumsum([0, *nk[:-1]]).tolist()
@@ -343,9 +338,6 @@ class _Targets:
             if g >= len(self.rr):
                 self.rr = np.concatenate((self.rr, np.zeros(len(self.rr), dtype=np.int64)))
             self.rr[g] = self.dp.rr.get(pool.tg.arn, 0)
-            self._pool_profile.append(self._profile(pool))
-            self._pool_err.append(bool(pool.err.any()))
-            self._pool_loss.append(bool(pool.loss.any()))
             q = self.dp.queues
             q.ensure(len(self.dp._ips))
             serving = pool.mode == SERVING
@@ -353,44 +345,23 @@ class _Targets:
             self._flat = None
         return g
 
-    def _profile(self, pool: Pool) -> int:
-        """An id of the app profile of the pool's first target (-1: no target). Keys equal as
-        tuples of floats share an id (a NaN never equals another, as in a set)."""
-        if not pool.size:
-            return -1
-        key = (
-            float(pool.log_mu[0]),
-            float(pool.sigma[0]),
-            float(pool.err[0]),
-            float(pool.delay[0]),
-            float(pool.loss[0]),
-        )
-        i = self._profiles.get(key)
-        if i is None:
-            i = self._profiles[key] = len(self._profiles)
-        return i
-
     def flat(self) -> dict[str, np.ndarray[Any, Any]]:
+        """The pools' columns end to end; the last flush's when it used the same pools in
+        the same order (`Snapshot.pool` hands out a target group's last pool again when
+        nothing it is made of changed)."""
         if self._flat is None:
-            pools = self.pools
-            sizes = np.array([p.size for p in pools], dtype=np.int64)
-            cat: dict[str, np.ndarray[Any, Any]] = {
-                name: np.concatenate([getattr(p, name) for p in pools])
-                if len(pools) > 1
-                else getattr(pools[0], name)
-                for name in _POOL_COLUMNS
-            }
-            cat["size"] = sizes
-            cat["offset"] = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-            cat["algorithm"] = np.array([_ALGORITHMS[p.algorithm] for p in pools], dtype=np.int64)
-            cat["special"] = np.array(
-                [p.in_slow_start or p.algorithm is _LOR_ALG for p in pools], dtype=np.bool_
+            pools = tuple(self.pools)
+            last = self.dp.flat_memo
+            same = (
+                last is not None
+                and len(last[0]) == len(pools)
+                and all(a is b for a, b in zip(last[0], pools, strict=True))
             )
-            cat["uniform"] = np.array([p.uniform for p in pools], dtype=np.bool_)
-            cat["profile"] = np.array(self._pool_profile, dtype=np.int64)
-            cat["err_any"] = np.array(self._pool_err, dtype=np.bool_)
-            cat["loss_any"] = np.array(self._pool_loss, dtype=np.bool_)
-            self._flat = cat
+            if last is not None and same:
+                self._flat = last[1]
+            else:
+                self._flat = _columns(pools)
+                self.dp.flat_memo = (pools, self._flat)
         return self._flat
 
     def outstanding(self, g: int) -> tuple[F64, I64]:
@@ -436,6 +407,58 @@ def _guided_search(cdf: F64, guide: tuple[I64, I64], u: F64) -> I64:
 
 # what a route leads to, besides a pool id (_Targets.route_pool)
 _ANSWERED, _MULTI, _UNRESOLVED = -1, -2, -3
+
+
+def _columns(pools: tuple[Pool, ...]) -> dict[str, np.ndarray[Any, Any]]:
+    """The pools laid end to end: their targets' columns, and per pool its size, offset,
+    algorithm, and whether it needs the special path (slow start, least outstanding
+    requests) or answers uniformly."""
+    sizes = np.array([p.size for p in pools], dtype=np.int64)
+    cat: dict[str, np.ndarray[Any, Any]] = {
+        name: np.concatenate([getattr(p, name) for p in pools])
+        if len(pools) > 1
+        else getattr(pools[0], name)
+        for name in _POOL_COLUMNS
+    }
+    cat["size"] = sizes
+    cat["offset"] = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    cat["algorithm"] = np.array([_ALGORITHMS[p.algorithm] for p in pools], dtype=np.int64)
+    cat["special"] = np.array(
+        [p.in_slow_start or p.algorithm is _LOR_ALG for p in pools], dtype=np.bool_
+    )
+    cat["uniform"] = np.array([p.uniform for p in pools], dtype=np.bool_)
+    # per pool: its app profile's id (equal ids: equal first-target profiles), whether any
+    # target errs or loses packets
+    profiles: dict[tuple[float, ...], int] = {}
+    cat["profile"] = np.array([_profile(p, profiles) for p in pools], dtype=np.int64)
+    cat["err_any"] = np.array([bool(p.err.any()) for p in pools], dtype=np.bool_)
+    cat["loss_any"] = np.array([bool(p.loss.any()) for p in pools], dtype=np.bool_)
+    return cat
+
+
+def _profile(pool: Pool, ids: dict[tuple[float, ...], int]) -> int:
+    """An id of the app profile of the pool's first target (-1: no target). Keys equal as
+    tuples of floats share an id (a NaN never equals another, as in a set)."""
+    if not pool.size:
+        return -1
+    key = (
+        float(pool.log_mu[0]),
+        float(pool.sigma[0]),
+        float(pool.err[0]),
+        float(pool.delay[0]),
+        float(pool.loss[0]),
+    )
+    return ids.setdefault(key, len(ids))
+
+
+def _round_robin(start: int, n: int, size: int, offset: int) -> I64:
+    """Targets `offset + (start + i) % size` for i in 0..n-1, the picks of round robin: one
+    round of them, repeated (a remainder per request costs five times the copies)."""
+    s = start % size
+    one = np.arange(offset + s, offset + s + size, dtype=np.int64)
+    one[size - s :] -= size
+    picks: I64 = np.tile(one, -(-n // size))[:n]
+    return picks
 
 
 class _Chunk:
@@ -568,6 +591,10 @@ class DataPlane:
         # which rule each request kind meets, by listener and rules' content (routing.py)
         self.decisions: dict[tuple[Any, ...], Any] = {}
         self.rule_versions: dict[tuple[Any, ...], int] = {}
+        # per target group: what its last pool was made of, and that pool (routing.py)
+        self.pool_memo: dict[str, tuple[tuple[Any, ...], Pool]] = {}
+        # the pools of the last flush and their columns end to end (_Targets.flat)
+        self.flat_memo: tuple[tuple[Pool, ...], dict[str, np.ndarray[Any, Any]]] | None = None
         self._pending: dict[str, list[tuple[F64, I64, I64, B8, F64]]] = {}
         self._n_pending = 0
         self.routing_epoch = 0  # moves on at each change of routing (`routing_will_change`)
@@ -787,10 +814,7 @@ class DataPlane:
             p = int(chunk.used[0])
             if not flat["special"][p] and int(flat["algorithm"][p]) == _RR:
                 start, size = targets.rr[p], int(flat["size"][p])
-                local = np.arange(start, start + chunk.n, dtype=np.int64)
-                local %= size
-                local += int(flat["offset"][p])
-                chunk.flat = local
+                chunk.flat = _round_robin(start, chunk.n, size, int(flat["offset"][p]))
                 targets.rr[p] = start + chunk.n
                 return []
             if targets.pools[p].algorithm is _LOR_ALG:
@@ -833,13 +857,14 @@ class DataPlane:
         lo, hi = int(g.min()), int(g.max())
         if lo == hi:
             size, alg = int(flat["size"][lo]), int(flat["algorithm"][lo])
+            offset = int(flat["offset"][lo])
             if alg == _RR:
                 start = targets.rr[lo]
-                local = (start + np.arange(n, dtype=np.int64)) % size
+                chunk.flat[rows] = _round_robin(start, n, size, offset)
                 targets.rr[lo] = start + n
             else:
                 local = np.minimum((chunk.lane(PICK)[rows] * size).astype(np.int64), size - 1)
-            chunk.flat[rows] = int(flat["offset"][lo]) + local
+                chunk.flat[rows] = offset + local
             return
         counts = np.bincount(g, minlength=len(targets.pools))
         # a stable sort of small keys is a radix sort
@@ -1002,19 +1027,20 @@ class DataPlane:
             self._pick(targets, chunk, z_all, idle)
 
             def sel(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-                return x if everything else x[routed]
+                return x if everything else x.take(routed)
 
             fi = sel(chunk.flat)
             profiles = flat["profile"][used]
             uniform = bool(flat["uniform"][used].all()) and bool((profiles == profiles[0]).all())
-            ips = flat["ip_index"][fi]
+            # take: half the cost of indexing with an array, for the same values
+            ips = flat["ip_index"].take(fi)
             tr = sel(t)
             mode: I64 | int
             if uniform:
                 mode = SERVING
                 waits = self.queues.arrive(ips, tr)
             else:
-                mode = flat["mode"][fi]
+                mode = flat["mode"].take(fi)
                 serving = mode == SERVING
                 w = self.queues.arrive(ips[serving], tr[serving])
                 waits = None
@@ -1028,9 +1054,9 @@ class DataPlane:
             ):
                 waits = self._by_second(targets, chunk, routed, lor, saved, z_all, idle)
                 fi = sel(chunk.flat)
-                ips = flat["ip_index"][fi]
+                ips = flat["ip_index"].take(fi)
                 if not uniform:
-                    mode = flat["mode"][fi]
+                    mode = flat["mode"].take(fi)
             z = sel(z_all)
             idle_r = idle if isinstance(idle, float) else sel(idle)
             u_err = sel(chunk.lane(ERR)) if flat["err_any"][used].any() else None
@@ -1055,24 +1081,24 @@ class DataPlane:
                 o = outcome(
                     tr,
                     mode,
-                    flat["log_mu"][fi],
-                    flat["sigma"][fi],
-                    flat["err"][fi],
+                    flat["log_mu"].take(fi),
+                    flat["sigma"].take(fi),
+                    flat["err"].take(fi),
                     waits,
                     z,
                     u_err,
                     idle_r,
                     settings.connect_timeout,
                     settings.elb_answer_latency,
-                    network_delay(flat["delay"][fi], flat["loss"][fi], u_loss),
+                    network_delay(flat["delay"].take(fi), flat["loss"].take(fi), u_loss),
                 )
             if everything:
                 status, done, from_target, connected = o.status, o.done, o.from_target, o.connected
-                slot, ip = flat["slots"][fi], ips
+                slot, ip = flat["slots"].take(fi), ips
             else:
                 status[routed], done[routed] = o.status, o.done
                 from_target[routed], connected[routed] = o.from_target, o.connected
-                slot[routed], ip[routed] = flat["slots"][fi], ips
+                slot[routed], ip[routed] = flat["slots"].take(fi), ips
         answered = done <= t1
         all_answered = bool(answered.all())
         n_answered = n if all_answered else int(answered.sum())
@@ -1091,6 +1117,15 @@ class DataPlane:
                     t[a:b][ans],
                 )
         if all_answered and not self.record_requests:
+            return
+        if not self.record_requests:
+            # the few requests still in flight at t1 (those that came last), without a pass
+            # per column over the chunk
+            self.inflight.add(
+                self._late(
+                    chunk, np.flatnonzero(~answered), done, status, slot, ip, from_target, connected
+                )
+            )
             return
         lb = np.repeat(
             np.array([self._lb_index[src.lb_arn] for _, src, *_ in chunk.parts], dtype=np.int64),
@@ -1111,6 +1146,35 @@ class DataPlane:
             self._log(cols if all_answered else {k: v[answered] for k, v in cols.items()})
         if not all_answered:
             self.inflight.add({k: v[~answered] for k, v in cols.items()})
+
+    def _late(
+        self,
+        chunk: _Chunk,
+        late: I64,
+        done: F64,
+        status: I64,
+        slot: I64,
+        ip: I64,
+        from_target: B8,
+        connected: B8,
+    ) -> dict[str, np.ndarray[Any, Any]]:
+        """The in-flight columns of the chunk's rows `late`: each row's load balancer and
+        request index found from its part (`_Chunk.index` of those rows only)."""
+        starts = np.array([a for a, _ in chunk.bounds], dtype=np.int64)
+        part = np.searchsorted(starts, late, side="right") - 1
+        lbs = np.array([self._lb_index[p[1].lb_arn] for p in chunk.parts], dtype=np.int64)
+        firsts = np.array([p[3] for p in chunk.parts], dtype=np.int64)
+        return {
+            "t": chunk.t.take(late),
+            "done": done.take(late),
+            "status": status.take(late),
+            "slot": slot.take(late),
+            "ip": ip.take(late),
+            "lb": lbs.take(part),
+            "index": firsts.take(part) + (late - starts.take(part)),
+            "from_target": from_target.take(late),
+            "connected": connected.take(late),
+        }
 
     def _by_second(
         self,
@@ -1270,8 +1334,9 @@ class DataPlane:
             if self._n_pending > _PENDING:
                 self._count_pending()
             return  # no bucket to seal yet
+        emit = self.ctx.emit  # a record per second and load balancer
         for ledger, row in self.stats.add_and_seal(self._take_pending(), until):
-            self.ctx.emit(
+            emit(
                 RequestsCompleted(
                     ledger.time(row),
                     ledger.load_balancer,

@@ -153,11 +153,29 @@ class Snapshot:
         self._content: dict[str, int] = {}
 
     def pool(self, tg: TargetGroup) -> Pool:
+        """The targets a request to `tg` may go to now. The last snapshot's pool of `tg` when
+        everything it is made of is the same (`_rows`): building its arrays costs several
+        times what comparing does, and most target groups are as they were."""
         cached = self._pools.get(tg.arn)
         if cached is not None:
             return cached
-        dp = self.dp
-        settings = dp.ctx.settings.elb
+        fail_open, rows = self._rows(tg)
+        made = (tg, tg.algorithm, fail_open, rows)
+        memo = self.dp.pool_memo
+        last = memo.get(tg.arn)
+        if last is not None and last[0] == made:
+            pool = last[1]
+        else:
+            pool = self._build(*made)
+            memo[tg.arn] = (made, pool)
+        self._pools[tg.arn] = pool
+        return pool
+
+    def _rows(self, tg: TargetGroup) -> tuple[bool, list[_Row]]:
+        """Whether `tg` fails open, and what a pool is made of per target it may send to:
+        address, port, how the address answers (`_Answer`), the app's capacity, and the
+        target's slow-start window (None: not in slow start)."""
+        settings = self.dp.ctx.settings.elb
         healthy = [t for t in tg.targets.values() if t.state is TargetHealthState.HEALTHY]
         fail_open = routing_fails_open(tg)
         chosen = healthy
@@ -168,73 +186,87 @@ class Snapshot:
             chosen = [t for t in tg.targets.values() if t.state in allowed]
             fail_open = any(t.state is not TargetHealthState.HEALTHY for t in chosen)
         now = self.at
-        endpoints = dp.endpoints.items()
-        slot, ip_index = dp.slot, dp.ip
-        slots, ips, ip_ids, modes = [], [], [], []
-        log_mu, sigma, err, capacity, slow_from, slow_until = [], [], [], [], [], []
-        delay, loss = [], []
-        classes: list[int] = []
-        class_rep: list[int] = []
-        kinds: dict[tuple[int, float, float, float, float, float], int] = {}
-        nan = math.nan
-        for j, target in enumerate(chosen):
-            ip = target.id
-            slots.append(slot(tg.arn, ip, target.port))
-            ips.append(ip)
-            ip_ids.append(ip_index(ip))
+        endpoints = self.dp.endpoints.items()
+        rows: list[_Row] = []
+        for target in chosen:
+            ip, port = target.id, target.port
             task = endpoints.get(ip)
+            key: _Answer
             if task is None:
                 key = (UNREACHABLE, 0.0, 0.0, 0.0, 0.0, 0.0)
                 cap = math.inf
             else:
-                m = _MODES[task.mode_on(target.port)]
-                if m == SERVING and target.port != task.port:
+                m = _MODES[task.mode_on(port)]
+                if m == SERVING and port != task.port:
                     m = REFUSED
                 p = task.profile
-                network = (task.network_delay, task.packet_loss)
-                key = (m, p.log_mu, p.latency_sigma, p.error_rate, *network)
+                key = (
+                    m,
+                    p.log_mu,
+                    p.latency_sigma,
+                    p.error_rate,
+                    task.network_delay,
+                    task.packet_loss,
+                )
                 cap = task.capacity
-            modes.append(key[0])
-            log_mu.append(key[1])
-            sigma.append(key[2])
-            err.append(key[3])
-            capacity.append(cap)
-            delay.append(key[4])
-            loss.append(key[5])
             until = target.slow_start_until
-            if until and until > now:
-                slow_until.append(until)
-                start = target.slow_start_from
-                slow_from.append(start if start is not None else nan)
-            else:
-                slow_until.append(nan)
+            window = (target.slow_start_from, until) if until and until > now else None
+            rows.append((ip, port, key, cap, window))
+        return fail_open, rows
+
+    def _build(
+        self,
+        tg: TargetGroup,
+        algorithm: LoadBalancingAlgorithm,
+        fail_open: bool,
+        rows: list[_Row],
+    ) -> Pool:
+        """A pool's arrays from its rows (`_rows`)."""
+        slot, ip_index = self.dp.slot, self.dp.ip
+        nan = math.nan
+        slots, ip_ids, slow_from, slow_until = [], [], [], []
+        classes: list[int] = []
+        class_rep: list[int] = []
+        kinds: dict[_Answer, int] = {}
+        for j, (ip, port, key, _, window) in enumerate(rows):
+            slots.append(slot(tg.arn, ip, port))
+            ip_ids.append(ip_index(ip))
+            if window is None:
                 slow_from.append(nan)
+                slow_until.append(nan)
+            else:
+                start, until = window
+                slow_from.append(start if start is not None else nan)
+                slow_until.append(until)
             c = kinds.get(key)
             if c is None:
                 c = kinds[key] = len(class_rep)
                 class_rep.append(j)
             classes.append(c)
-        pool = Pool(
+        keys = [row[2] for row in rows]
+
+        def column(k: int) -> npt.NDArray[np.float64]:
+            return np.array([key[k] for key in keys], dtype=np.float64)
+
+        return Pool(
             tg=tg,
             slots=np.array(slots, dtype=np.int64),
-            ips=ips,
+            ips=[row[0] for row in rows],
             ip_index=np.array(ip_ids, dtype=np.int64),
             fail_open=fail_open,
-            algorithm=tg.algorithm,
+            algorithm=algorithm,
             slow_from=np.array(slow_from, dtype=np.float64),
             slow_until=np.array(slow_until, dtype=np.float64),
-            mode=np.array(modes, dtype=np.int64),
-            log_mu=np.array(log_mu, dtype=np.float64),
-            sigma=np.array(sigma, dtype=np.float64),
-            err=np.array(err, dtype=np.float64),
-            capacity=np.array(capacity, dtype=np.float64),
-            delay=np.array(delay, dtype=np.float64),
-            loss=np.array(loss, dtype=np.float64),
+            mode=np.array([key[0] for key in keys], dtype=np.int64),
+            log_mu=column(1),
+            sigma=column(2),
+            err=column(3),
+            capacity=np.array([row[3] for row in rows], dtype=np.float64),
+            delay=column(4),
+            loss=column(5),
             classes=np.array(classes, dtype=np.int64),
             class_rep=class_rep,
         )
-        self._pools[tg.arn] = pool
-        return pool
 
     def resolve(self, lb: LoadBalancer, port: int | None, kind: RequestKind) -> Action:
         """The action for a request of `kind` arriving at `lb` on listener `port`."""
@@ -301,5 +333,10 @@ class Snapshot:
 
 
 _MEMO_LIMIT = 1 << 16
+# how a target's address answers: (mode, log_mu, sigma, error rate, network delay, packet
+# loss); targets that answer alike share a class
+_Answer = tuple[int, float, float, float, float, float]
+# a pool's target: (ip, port, how it answers, capacity, slow start (from, until) or None)
+_Row = tuple[str, int, _Answer, float, tuple[float | None, float] | None]
 # (rule ARN, fixed status or None, why, forward targets [(target group ARN, weight)])
 _Decision = tuple[str, int | None, str, list[tuple[str, int]]]
