@@ -98,6 +98,7 @@ STATUS_REFUSED = 0  # the client could not connect to the load balancer at all
 _FIELDS = ("t", "done", "lat", "status", "slot", "ip", "lb", "index", "from_target", "connected")
 _RR, _WR, _LOR = 0, 1, 2
 _FEW_KINDS = 8  # request kinds of a source routed by a pass each, more by one sort
+_FEW_POOLS = 8  # pools of a chunk picked by a pass each, more by one sort
 _ALGORITHMS = {
     LoadBalancingAlgorithm.ROUND_ROBIN: _RR,
     LoadBalancingAlgorithm.WEIGHTED_RANDOM: _WR,
@@ -867,6 +868,10 @@ class DataPlane:
                 chunk.flat[rows] = offset + local
             return
         counts = np.bincount(g, minlength=len(targets.pools))
+        used = np.flatnonzero(counts)
+        if len(used) <= _FEW_POOLS:  # a pass per pool costs less than a sort
+            self._pick_each(targets, chunk, rows, g, used)
+            return
         # a stable sort of small keys is a radix sort
         key = g.astype(np.uint16) if len(targets.pools) <= 1 << 16 else g.astype(np.uint32)
         order = np.argsort(key, kind="stable")
@@ -883,6 +888,22 @@ class DataPlane:
         rr = np.flatnonzero(counts)
         rr = rr[flat["algorithm"][rr] == _RR]
         targets.rr[rr] += counts[rr]
+
+    @staticmethod
+    def _pick_each(targets: _Targets, chunk: _Chunk, rows: I64, g: I64, used: I64) -> None:
+        """`_pick_plain` pool by pool: each pool's requests in their order, as the sort
+        would give them."""
+        flat = targets.flat()
+        for p in used.tolist():
+            mine = rows[np.flatnonzero(g == p)]
+            size, offset = int(flat["size"][p]), int(flat["offset"][p])
+            if int(flat["algorithm"][p]) == _RR:
+                start = targets.rr[p]
+                chunk.flat[mine] = _round_robin(start, len(mine), size, offset)
+                targets.rr[p] = start + len(mine)
+            else:
+                local = np.minimum((chunk.lane(PICK)[mine] * size).astype(np.int64), size - 1)
+                chunk.flat[mine] = offset + local
 
     def _pick_special(self, targets: _Targets, chunk: _Chunk, p: int, rows: I64) -> None:
         """Slow start (docs/behaviour.md, "Slow start"): while a target of the pool is in its
