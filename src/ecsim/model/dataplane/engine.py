@@ -821,6 +821,10 @@ class DataPlane:
             if targets.pools[p].algorithm is _LOR_ALG:
                 self._pick_lor(targets, chunk, p, slice(0, chunk.n), z, idle)
                 return [p]
+        if chunk.all_routed and not len(chunk.shared) and not flat["special"][chunk.used].any():
+            # every request to a plain pool that one source uses: no row lists, no masks
+            self._pick_plain(targets, chunk, np.arange(chunk.n))
+            return []
         routed = np.flatnonzero(chunk.pool >= 0)
         if not len(routed):
             return []
@@ -853,8 +857,8 @@ class DataPlane:
     def _pick_plain(self, targets: _Targets, chunk: _Chunk, rows: I64) -> None:
         """Round robin and weighted random, outside slow start: vectorised over pools."""
         flat = targets.flat()
-        g = chunk.pool[rows]
         n = len(rows)
+        g = chunk.pool if n == chunk.n else chunk.pool[rows]  # rows is 0..n-1, or some
         lo, hi = int(g.min()), int(g.max())
         if lo == hi:
             size, alg = int(flat["size"][lo]), int(flat["algorithm"][lo])
@@ -894,8 +898,11 @@ class DataPlane:
         """`_pick_plain` pool by pool: each pool's requests in their order, as the sort
         would give them."""
         flat = targets.flat()
+        every = len(rows) == chunk.n  # rows is 0..n-1
         for p in used.tolist():
-            mine = rows[np.flatnonzero(g == p)]
+            mine = np.flatnonzero(g == p)
+            if not every:
+                mine = rows[mine]
             size, offset = int(flat["size"][p]), int(flat["offset"][p])
             if int(flat["algorithm"][p]) == _RR:
                 start = targets.rr[p]
