@@ -138,9 +138,9 @@ class AlbPort:
     other server. Requests are not handled one by one: those that arrive within one turn of
     the event loop enter the simulated ALB together (one catch-up of the world, one
     evaluation of the data plane, `Traffic.send_many`), and the held ones wait in one heap
-    ordered by the wall instant of their answers, served by one timer: each firing catches
-    the world up once and answers every request then due. A request costs no task, timer or
-    catch-up of its own."""
+    ordered by the wall instant of their answers, served by one timer: each firing answers
+    every request then due, in the same catch-up of the world as the turn's new requests.
+    A request costs no task, timer or catch-up of its own."""
 
     def __init__(self, live: LiveWorld, load_balancer: str | None, listener_port: int) -> None:
         self.live = live
@@ -159,6 +159,7 @@ class AlbPort:
         self._answers: dict[tuple[str, str, int, str | None], Any] = {}
         self._listener: tuple[bool, list[tuple[bytes, bytes]]] | None = None  # this batch's
         self._time: tuple[float, str] = (math.nan, "")  # a batch's instant, and its repr
+        self._turning = False  # `_turn` is due in this turn of the event loop
 
     @property
     def waiting(self) -> int:
@@ -175,10 +176,28 @@ class AlbPort:
             return
         if not self._arrivals:
             loop = asyncio.get_running_loop()  # once per turn: it calls getpid()
-            loop.call_soon(self._admit)
+            self._turn_soon(loop)
             if self._watcher is None or self._watcher.done():
                 self._watcher = loop.create_task(self._watch(), name="ecsim-alb-port")
         self._arrivals.append(_Waiting(request, reply, time.monotonic()))
+
+    def _turn_soon(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Once this turn of the event loop has read what came in: admit the requests that
+        arrived and answer those due, after one catch-up of the world for both (a turn
+        often has both: the timer of answers due fires before the turn's reads)."""
+        if not self._turning:
+            self._turning = True
+            loop.call_soon(self._turn)
+
+    def _turn(self) -> None:
+        self._turning = False
+        caught_up_at = -math.inf
+        try:
+            if self._arrivals:
+                caught_up_at = self._admit()
+            self._answer_due(caught_up_at)
+        finally:
+            self._arm()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The port as an ASGI app."""
@@ -202,9 +221,10 @@ class AlbPort:
 
     # --- requests in ----------------------------------------------------------------------
 
-    def _admit(self) -> None:
+    def _admit(self) -> float:
         """The requests that arrived since the last turn enter the simulated ALB now, at the
-        present simulated time (the world caught up with the wall clock first)."""
+        present simulated time (the world caught up with the wall clock first). Returns the
+        wall instant of that catch-up (-inf: none)."""
         arrivals, self._arrivals = self._arrivals, []
         try:
             self.live.catch_up()
@@ -220,22 +240,20 @@ class AlbPort:
                     raise
                 self._arrivals = arrivals[1:]
                 self._admit_one(arrivals[0])
-                self._admit()
-                return
+                return self._admit()
         except AwsError as e:  # no such load balancer: nothing would accept the connection
             for w in arrivals:
                 self._resolve(w, _not_connected({"status": 0, "reason": e.message}))
-            return
+            return -math.inf
         except Exception:
             log.exception("the simulated ALB failed on %d requests", len(arrivals))
             for w in arrivals:
                 self._resolve(w, _internal())
-            return
+            return -math.inf
         for w, trace in zip(arrivals, traces, strict=True):
             w.trace, w.world = trace, world
             self._hold(w)
-        self._answer_due(caught_up_at)  # whatever is due, too
-        self._arm()
+        return caught_up_at
 
     def _admit_one(self, w: _Waiting) -> None:
         try:
@@ -284,10 +302,7 @@ class AlbPort:
 
     def _fire(self) -> None:
         self._timer, self._timer_at = None, math.inf
-        try:
-            self._answer_due()
-        finally:
-            self._arm()
+        self._turn_soon(asyncio.get_running_loop())
 
     def _answer_due(self, caught_up_at: float = -math.inf) -> None:
         """Answer every held request whose answer is due and settled; settle those due
