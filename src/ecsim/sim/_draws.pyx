@@ -10,6 +10,10 @@ normals of a fresh block: 40 -> 12-14 us): numpy reaches PCG64 through a functio
 per output. rng.py is the definition and the fallback where this module was not
 built; tests/test_determinism.py checks that both give the same numbers, tail and wedge
 draws included.
+
+The tables, and the ziggurat and PCG64 steps they serve, are numpy's: numpy is under the
+3-clause BSD license (LICENSES/numpy.txt), numpy.random under the NCSA and 3-clause BSD
+licenses (LICENSES/numpy-random.md); their notices go with this file.
 """
 
 cdef extern from *:
