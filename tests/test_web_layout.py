@@ -109,7 +109,13 @@ def test_starting_a_tour_keeps_the_diagram_in_view_beside_it(
             timeout=SETTLE_MS,
         )
         assert pg.evaluate(SEEN, "#stage")
-        # most of the diagram, not its last rows: its top half in view
+        # most of the diagram, not its last rows: its top half in view, once the page's
+        # smooth scroll back to it is over (the click may have scrolled the page first)
+        page.wait(
+            """() => { const r = document.querySelector('#stage').getBoundingClientRect();
+              return r.top + r.height / 2 > 0 && r.top < window.innerHeight / 2; }""",
+            timeout=SETTLE_MS,
+        )
         _, top, right, bottom = rect(page, "#stage")
         assert top + (bottom - top) / 2 > 0 and top < size[1] / 2
         # the tour beside the diagram, not below it
