@@ -35,6 +35,8 @@ FLUSHERS = {
     "model/autoscaling/scaler.py",  # the minute's metrics are complete before they are read
     "model/cloudwatch/alarms.py",  # likewise, before the alarms evaluate the minute
 }
+# `.flush(` calls that are not the data plane's: (module, receiver) (a zlib compressor)
+OTHER_FLUSHES = {("model/dataplane/stats.py", "packer")}
 # who may announce a routing change (`Endpoints.will_change` / `.change()`)
 ANNOUNCERS_OF_ROUTING = {"model/elbv2/", "model/ecs/"}
 # who may poke the scheduler: the ECS backend's modules, not its facade
@@ -50,13 +52,15 @@ def _sources() -> list[tuple[str, ast.Module]]:
     ]
 
 
-def _calls(tree: ast.Module, name: str) -> list[int]:
+def _calls(tree: ast.Module, name: str, besides: frozenset[str] = frozenset()) -> list[int]:
+    """Lines calling a method `name`, but on a variable named in `besides`."""
     return [
         node.lineno
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr == name
+        and not (isinstance(node.func.value, ast.Name) and node.func.value.id in besides)
     ]
 
 
@@ -81,7 +85,9 @@ def test_only_the_data_planes_owners_flush_it() -> None:
         f"{path}:{line}"
         for path, tree in _sources()
         if path not in FLUSHERS
-        for line in _calls(tree, "flush")
+        for line in _calls(
+            tree, "flush", frozenset(r for where, r in OTHER_FLUSHES if where == path)
+        )
     ]
     assert offenders == []
 

@@ -353,12 +353,11 @@ class _Targets:
         if self._flat is None:
             pools = tuple(self.pools)
             last = self.dp.flat_memo
-            same = (
+            if (
                 last is not None
                 and len(last[0]) == len(pools)
                 and all(a is b for a, b in zip(last[0], pools, strict=True))
-            )
-            if last is not None and same:
+            ):
                 self._flat = last[1]
             else:
                 self._flat = _columns(pools)
