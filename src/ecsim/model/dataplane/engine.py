@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,13 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B8 = npt.NDArray[np.bool_]
 
+route_kinds: Callable[[F64, F64, int, I64, I64], None] | None
+pick_plain: Callable[[I64, I64, I64, I64, I64, F64, I64], None] | None
+try:
+    from ecsim.model.dataplane._picks import pick_plain, route_kinds
+except ImportError:  # not built (no C compiler where the package was installed): numpy
+    route_kinds = pick_plain = None
+
 # Requests evaluated together, at most: memory stays flat beyond this, and the arrays of a
 # chunk stay in the CPU caches. Worlds with many routes (request kinds) take bigger chunks,
 # as each route costs a little per chunk.
@@ -96,7 +104,8 @@ _PENDING = 1 << 16  # answers waiting to be counted into the statistics, at most
 
 STATUS_REFUSED = 0  # the client could not connect to the load balancer at all
 _FIELDS = ("t", "done", "lat", "status", "slot", "ip", "lb", "index", "from_target", "connected")
-_RR, _WR, _LOR = 0, 1, 2
+_RR, _WR, _LOR = 0, 1, 2  # as _picks.pyx numbers them
+_NO_NUMBERS: F64 = np.zeros(0)
 _FEW_KINDS = 8  # request kinds of a source routed by a pass each, more by one sort
 _FEW_POOLS = 8  # pools of a chunk picked by a pass each, more by one sort
 _ALGORITHMS = {
@@ -707,7 +716,8 @@ class DataPlane:
                 self._settle(targets, chunk, t1)
             if te >= t1:
                 break
-            self._seal(te)
+            if self._n_pending > _PENDING:  # else counted and sealed once, at the flush's end
+                self._seal(te)
         for g, pool in enumerate(targets.pools):
             self.rr[pool.tg.arn] = int(targets.rr[g])
 
@@ -725,8 +735,8 @@ class DataPlane:
     def _route(self, targets: _Targets, chunk: _Chunk) -> None:
         """Each request's action: an answer of the load balancer itself, or a pool. One
         lookup per request in the flush's route table (`_Targets`), weighted routes apart."""
-        route = self._route_ids(targets, chunk)
-        present = np.flatnonzero(np.bincount(route, minlength=len(targets.route_pool)))
+        route, counts = self._route_ids(targets, chunk)
+        present = np.flatnonzero(counts)
         fresh = present[targets.route_pool[present] == _UNRESOLVED]
         if len(fresh):
             targets.resolve(fresh)
@@ -754,17 +764,25 @@ class DataPlane:
             chunk.shared = np.unique(pairs[1:][pairs[1:] == pairs[:-1]])
 
     @staticmethod
-    def _route_ids(targets: _Targets, chunk: _Chunk) -> I64:
-        """Each request's route: its source's first route plus its request kind."""
+    def _route_ids(targets: _Targets, chunk: _Chunk) -> tuple[I64, I64]:
+        """Each request's route: its source's first route plus its request kind; and how
+        many requests each route has."""
         route = np.empty(chunk.n, dtype=np.int64)
+        counts = np.zeros(len(targets.route_pool), dtype=np.int64)
+        counted = True  # else counted at the end, in one pass
         for (pos, src, *_), (a, b) in zip(chunk.parts, chunk.bounds, strict=True):
             base = targets.route_base[pos]
             nk = len(src.kinds)
             if nk == 1:
                 route[a:b] = base
+                counts[base] += b - a
                 continue
             cdf, ascending, guide = targets.kind_cdf(pos)
             u = chunk.lane(KIND)[a:b]
+            if nk <= _FEW_KINDS and ascending and route_kinds is not None:
+                route_kinds(u, cdf, base, route[a:b], counts)  # the comparisons below
+                continue
+            counted = False
             if nk <= _FEW_KINDS and ascending:
                 # searchsorted(cdf, u, side="right") capped at nk - 1, as comparisons
                 kind_of = (u >= cdf[0]).view(np.int8)
@@ -776,7 +794,9 @@ class DataPlane:
             else:
                 route[a:b] = np.minimum(np.searchsorted(cdf, u, side="right"), nk - 1)
             route[a:b] += base
-        return route
+        if not counted:
+            counts = np.bincount(route, minlength=len(targets.route_pool))
+        return route, counts
 
     @staticmethod
     def _split(
@@ -858,6 +878,17 @@ class DataPlane:
         flat = targets.flat()
         n = len(rows)
         g = chunk.pool if n == chunk.n else chunk.pool[rows]  # rows is 0..n-1, or some
+        if pick_plain is not None:  # what follows, in one pass
+            algorithm = flat["algorithm"]
+            u = chunk.lane(PICK) if (algorithm[chunk.used] == _WR).any() else _NO_NUMBERS
+            if n == chunk.n:
+                pick_plain(g, algorithm, flat["size"], flat["offset"], targets.rr, u, chunk.flat)
+            else:
+                picked = np.empty(n, dtype=np.int64)
+                u = u[rows] if len(u) else u
+                pick_plain(g, algorithm, flat["size"], flat["offset"], targets.rr, u, picked)
+                chunk.flat[rows] = picked
+            return
         lo, hi = int(g.min()), int(g.max())
         if lo == hi:
             size, alg = int(flat["size"][lo]), int(flat["algorithm"][lo])
