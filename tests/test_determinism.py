@@ -118,8 +118,10 @@ def test_random_access_streams_give_each_index_the_same_numbers() -> None:
 def test_the_compiled_draws_are_numpys(monkeypatch: pytest.MonkeyPatch) -> None:
     """The compiled ziggurat (`_draws.pyx`) draws numpy's `standard_normal` to the bit:
     a million normals of several streams and blocks, among them draws of the ziggurat's
-    tail (beyond its last layer, |z| > 3.6542) and of its wedges; its running sums are
-    numpy's `cumsum`; and `normals` gives the same numbers with it as without it."""
+    tail (beyond its last layer, |z| > 3.6542) and of its wedges; its uniforms are numpy's
+    `random`, and its advance numpy's `PCG64.advance`, far steps included; its running
+    sums are numpy's `cumsum`; and `normals` and `uniforms` give the same numbers with it as
+    without it."""
     assert rng.fill_normals is not None
     draws = []
     for key, block in ((1, 0), (12345, 3), (2**63 + 5, 1000), (987654321987, 1 << 40)):
@@ -132,15 +134,33 @@ def test_the_compiled_draws_are_numpys(monkeypatch: pytest.MonkeyPatch) -> None:
         assert np.array_equal(compiled.view(np.int64), want.view(np.int64)), (key, block)
         draws.append(compiled)
     assert (np.abs(np.concatenate(draws)) > 3.6542).sum() > 50  # the tail, not only layers
+    assert rng.fill_uniforms is not None
+    for key, steps in ((1, 0), (12345, 7), (2**63 + 5, 2**64 + 3), (987654321987, 2**130 + 9)):
+        bits = np.random.PCG64(key)
+        origin = bits.state["state"]
+        compiled = np.empty(100_000)
+        rng.fill_uniforms(origin["state"], origin["inc"], compiled, steps)
+        normal = np.empty(10_000)
+        rng.fill_normals(origin["state"], origin["inc"], normal, steps)
+        bits.advance(steps)  # numpy takes the steps modulo 2**128
+        generator = np.random.Generator(bits)
+        state = bits.state
+        assert np.array_equal(compiled.view(np.int64), generator.random(100_000).view(np.int64))
+        bits.state = state
+        assert np.array_equal(
+            normal.view(np.int64), generator.standard_normal(10_000).view(np.int64)
+        )
     for gaps in (np.zeros(0), np.array([0.5]), np.random.default_rng(3).exponential(0.01, 50_000)):
         times = 1e6 + gaps  # arrival gaps from a far start: the sums round as numpy's do
         want = np.cumsum(times)
         rng.running_sum(times)
         assert np.array_equal(times.view(np.int64), want.view(np.int64))
-    with_it = normals(77, 5, 3 * NORMAL_BLOCK)
+    with_it = normals(77, 5, 3 * NORMAL_BLOCK), uniforms(77, 2**70, 5000), uniforms(78, 3, 1)
     monkeypatch.setattr(rng, "fill_normals", None)
+    monkeypatch.setattr(rng, "fill_uniforms", None)
     rng._normal_block.cache_clear()
-    assert np.array_equal(normals(77, 5, 3 * NORMAL_BLOCK), with_it)
+    without = normals(77, 5, 3 * NORMAL_BLOCK), uniforms(77, 2**70, 5000), uniforms(78, 3, 1)
+    assert all(np.array_equal(a, b) for a, b in zip(with_it, without, strict=True))
 
 
 def test_reading_one_kind_or_a_time_on_gives_the_same_records_as_filtering_the_log() -> None:

@@ -342,39 +342,84 @@ cdef extern from *:
         }
     }
 
-    static void ecsim_fill_normals(uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi,
-                                   uint64_t inc_lo, double *out, Py_ssize_t n) {
+    /* the generator `delta` steps on (pcg_advance_lcg_128, as numpy's PCG64.advance) */
+    static void ecsim_advance(ecsim_pcg64 *g, unsigned __int128 delta) {
+        unsigned __int128 mult =
+            ((unsigned __int128)2549297995355413924ULL << 64) | 4865540595714422341ULL;
+        unsigned __int128 plus = g->inc, acc_mult = 1, acc_plus = 0;
+        while (delta > 0) {
+            if (delta & 1) {
+                acc_mult *= mult;
+                acc_plus = acc_plus * mult + plus;
+            }
+            plus = (mult + 1) * plus;
+            mult *= mult;
+            delta >>= 1;
+        }
+        g->state = acc_mult * g->state + acc_plus;
+    }
+
+    static void ecsim_start(ecsim_pcg64 *g, const uint64_t *words) {
+        g->state = ((unsigned __int128)words[0] << 64) | words[1];
+        g->inc = ((unsigned __int128)words[2] << 64) | words[3];
+        ecsim_advance(g, ((unsigned __int128)words[4] << 64) | words[5]);
+    }
+
+    /* words: state, inc and the steps to advance first, each as (high, low) */
+    static void ecsim_fill_normals(const uint64_t *words, double *out, Py_ssize_t n) {
         ecsim_pcg64 g;
-        g.state = ((unsigned __int128)state_hi << 64) | state_lo;
-        g.inc = ((unsigned __int128)inc_hi << 64) | inc_lo;
+        ecsim_start(&g, words);
         for (Py_ssize_t i = 0; i < n; i++)
             out[i] = ecsim_normal(&g);
     }
+
+    /* Generator.random: the top 53 bits of each output, over 2**53 */
+    static void ecsim_fill_uniforms(const uint64_t *words, double *out, Py_ssize_t n) {
+        ecsim_pcg64 g;
+        ecsim_start(&g, words);
+        for (Py_ssize_t i = 0; i < n; i++)
+            out[i] = ecsim_next_double(&g);
+    }
     """
-    void ecsim_fill_normals(
-        unsigned long long state_hi,
-        unsigned long long state_lo,
-        unsigned long long inc_hi,
-        unsigned long long inc_lo,
-        double *out,
-        Py_ssize_t n,
-    ) nogil
+    void ecsim_fill_normals(const unsigned long long *words, double *out, Py_ssize_t n) nogil
+    void ecsim_fill_uniforms(const unsigned long long *words, double *out, Py_ssize_t n) nogil
 
 
-cdef unsigned long long _LOW = 0xFFFFFFFFFFFFFFFF
+cdef object _LOW = 0xFFFFFFFFFFFFFFFF
+cdef object _WRAP = (1 << 128) - 1
 
 
-def fill_normals(state: int, inc: int, double[::1] out) -> None:
+cdef void _words(object state, object inc, object advance, unsigned long long *words):
+    """state, inc and advance (mod 2**128) as (high, low) 64-bit words."""
+    advance = advance & _WRAP
+    words[0], words[1] = state >> 64, state & _LOW
+    words[2], words[3] = inc >> 64, inc & _LOW
+    words[4], words[5] = advance >> 64, advance & _LOW
+
+
+def fill_normals(state: int, inc: int, double[::1] out, advance: int = 0) -> None:
     """Fill `out` with the standard normals numpy's `Generator.standard_normal` draws from
-    a PCG64 whose `state` (`bit_generator.state["state"]`) is `state` and `inc`; the
-    generator's own state is not touched."""
+    a PCG64 whose `state` (`bit_generator.state["state"]`) is `state` and `inc`, advanced
+    first by `advance` steps (`PCG64.advance`); no generator object is touched."""
     cdef Py_ssize_t n = out.shape[0]
+    cdef unsigned long long words[6]
     if n == 0:
         return
-    cdef unsigned long long s_hi = state >> 64, s_lo = state & _LOW
-    cdef unsigned long long i_hi = inc >> 64, i_lo = inc & _LOW
+    _words(state, inc, advance, words)
     with nogil:
-        ecsim_fill_normals(s_hi, s_lo, i_hi, i_lo, &out[0], n)
+        ecsim_fill_normals(words, &out[0], n)
+
+
+def fill_uniforms(state: int, inc: int, double[::1] out, advance: int = 0) -> None:
+    """Fill `out` with the uniforms numpy's `Generator.random` draws from the PCG64 of
+    `fill_normals`, advanced first by `advance` steps."""
+    cdef Py_ssize_t n = out.shape[0]
+    cdef unsigned long long words[6]
+    if n == 0:
+        return
+    _words(state, inc, advance, words)
+    with nogil:
+        ecsim_fill_uniforms(words, &out[0], n)
 
 
 def running_sum(double[::1] x) -> None:
