@@ -33,8 +33,7 @@ def route_kinds(
             x = u[i]
             k = 0
             for j in range(last):
-                if x >= cdf[j]:
-                    k += 1
+                k += x >= cdf[j]  # no branch: random numbers would mispredict it
             route[i] = base + k
             counts[base + k] += 1
 
