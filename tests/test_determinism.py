@@ -178,6 +178,30 @@ def test_reading_one_kind_or_a_time_on_gives_the_same_records_as_filtering_the_l
     assert w.events(since=60.0) == [e for e in log if e.time >= 60.0]
 
 
+def test_records_laid_down_together_are_those_laid_down_one_by_one() -> None:
+    """`EventLog.emit_many` leaves the log, each kind's list and what subscribers hear as
+    `emit` does, for records after the last ones and for records dated before them."""
+    from ecsim.model.context import EventLog
+    from ecsim.model.events import Event, RequestsCompleted, TrafficChanged
+
+    def records(times: list[float]) -> list[Event]:
+        return [RequestsCompleted(t, "lb", 1.0, {"200": 1}) for t in times]
+
+    batches = [records([1.0, 2.0, 2.0]), records([]), records([0.5, 3.0]), records([3.0, 4.0])]
+    logs = EventLog(), EventLog()
+    heard: tuple[list[Event], list[Event]] = ([], [])
+    for log, seen in zip(logs, heard, strict=True):
+        log.subscribers.append(seen.append)
+        log.emit(TrafficChanged(1.5, "lb", 10.0))
+    for batch in batches:
+        logs[0].emit_many(batch)
+        for event in batch:
+            logs[1].emit(event)
+    assert logs[0].events() == logs[1].events() and len(logs[0].events()) == 8
+    assert logs[0].events(kind=RequestsCompleted) == logs[1].events(kind=RequestsCompleted)
+    assert heard[0] == heard[1]
+
+
 def test_uniforms_are_the_seeded_streams_whatever_was_read_before_and_on_any_thread() -> None:
     """`uniforms` keeps each stream's generator (seeding costs more than a small read) and
     sets its state back for each read: number i of stream k is PCG64(k)'s output i, read in

@@ -1392,17 +1392,15 @@ class DataPlane:
             if self._n_pending > _PENDING:
                 self._count_pending()
             return  # no bucket to seal yet
-        emit = self.ctx.emit  # a record per second and load balancer
-        for ledger, row in self.stats.add_and_seal(self._take_pending(), until):
-            emit(
+        # a record per second and load balancer, in time order
+        self.ctx.emit_many(
+            [
                 RequestsCompleted(
-                    ledger.time(row),
-                    ledger.load_balancer,
-                    ledger.period,
-                    counts=ledger,
-                    row=row,
+                    ledger.time(row), ledger.load_balancer, ledger.period, counts=ledger, row=row
                 )
-            )
+                for ledger, row in self.stats.add_and_seal(self._take_pending(), until)
+            ]
+        )
 
     def _finalize(self, t1: float) -> None:
         answered = self.inflight.pop_answered(t1)
