@@ -132,3 +132,10 @@ def test_compiled_and_numpy_picks_give_the_same_world(
     monkeypatch.setattr(engine, "pick_plain", None)
     assert _play(algorithm) == compiled
     assert compiled[1]["requests"] > 50_000
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, engine._FEW_IDS, engine._FEW_IDS + 1, 5000])
+def test_distinct_ids_are_numpys_unique(n: int) -> None:
+    ids = np.random.default_rng(n).integers(0, max(1, n // 3), n).astype(np.int64)
+    got = engine._distinct(ids)
+    assert got.dtype == np.int64 and np.array_equal(got, np.unique(ids))

@@ -108,6 +108,7 @@ _RR, _WR, _LOR = 0, 1, 2  # as _picks.pyx numbers them
 _NO_NUMBERS: F64 = np.zeros(0)
 _FEW_KINDS = 8  # request kinds of a source routed by a pass each, more by one sort
 _FEW_POOLS = 8  # pools of a chunk picked by a pass each, more by one sort
+_FEW_IDS = 256  # ids told apart with a set (`_distinct`), more by a sort
 _ALGORITHMS = {
     LoadBalancingAlgorithm.ROUND_ROBIN: _RR,
     LoadBalancingAlgorithm.WEIGHTED_RANDOM: _WR,
@@ -460,6 +461,14 @@ def _profile(pool: Pool, ids: dict[tuple[float, ...], int]) -> int:
     return ids.setdefault(key, len(ids))
 
 
+def _distinct(ids: I64) -> I64:
+    """`np.unique` of a few ids (a chunk's routes' pools): a set is several times faster
+    for them, and np.unique's first call imports numpy.ma, a hundredth of a second."""
+    if len(ids) > _FEW_IDS:
+        return np.unique(ids)
+    return np.array(sorted(set(ids.tolist())), dtype=np.int64)
+
+
 def _round_robin(start: int, n: int, size: int, offset: int) -> I64:
     """Targets `offset + (start + i) % size` for i in 0..n-1, the picks of round robin: one
     round of them, repeated (a remainder per request costs five times the copies)."""
@@ -757,11 +766,11 @@ class DataPlane:
         chunk.pool = pool
         g = np.concatenate(pools) if len(pools) > 1 else pools[0]
         src = np.concatenate(sources) if len(sources) > 1 else sources[0]
-        chunk.used = np.unique(g)
+        chunk.used = _distinct(g)
         if len(g) > len(chunk.used):  # a pool some routes share: from more than one source?
             width = int(src.max()) + 1
-            pairs = np.unique(g * width + src) // width  # the pool of each (pool, source)
-            chunk.shared = np.unique(pairs[1:][pairs[1:] == pairs[:-1]])
+            pairs = _distinct(g * width + src) // width  # the pool of each (pool, source)
+            chunk.shared = _distinct(pairs[1:][pairs[1:] == pairs[:-1]])
 
     @staticmethod
     def _route_ids(targets: _Targets, chunk: _Chunk) -> tuple[I64, I64]:
