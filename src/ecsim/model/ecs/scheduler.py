@@ -45,6 +45,16 @@ if TYPE_CHECKING:
 
 START_FAILURES_BEFORE_THROTTLE = 3
 
+# The enum members a full reconcile tests for each task, bound once: on Python 3.11 reading a
+# member off its class goes through `EnumType.__getattr__`'s hook (about 0.1 us each, a tenth
+# of `is_healthy`).
+_RUNNING = TaskStatus.RUNNING
+_TO_RUN = DesiredStatus.RUNNING
+_TO_STOP = DesiredStatus.STOPPED
+_CONTAINER_HEALTHY = HealthStatus.HEALTHY
+_TARGET_HEALTHY = TargetHealthState.HEALTHY
+_REGISTERING = (TaskStatus.ACTIVATING, TaskStatus.RUNNING)  # a live task in these is registered
+
 
 class ServiceScheduler:
     def __init__(self, backend: EcsBackend) -> None:
@@ -128,14 +138,11 @@ class ServiceScheduler:
         """RUNNING, HEALTHY if it has a container health check, and healthy in every target
         group; without either check, 40 s after RUNNING
         (docs/behaviour.md, "Healthy for the scheduler")."""
-        if (
-            task.last_status is not TaskStatus.RUNNING
-            or task.desired_status is not DesiredStatus.RUNNING
-        ):
+        if task.last_status is not _RUNNING or task.desired_status is not _TO_RUN:
             return False
         if task.replacing:
             return False
-        if task.essential_checked and task.health_status is not HealthStatus.HEALTHY:
+        if task.essential_checked and task.health_status is not _CONTAINER_HEALTHY:
             return False
         tgs = svc.target_group_arns
         if not tgs:
@@ -147,7 +154,14 @@ class ServiceScheduler:
             )
         if len(task.registrations) < len(tgs):
             return False
-        return all(s is TargetHealthState.HEALTHY for s in self.target_states(svc, task))
+        # `target_states`, all HEALTHY, written out: a full reconcile asks for every task
+        groups = self.backend.elb.target_groups
+        for tg_arn, ip, port in task.registrations:
+            tg = groups.get(tg_arn)
+            target = tg.targets.get((ip, port)) if tg else None
+            if target is None or target.state is not _TARGET_HEALTHY:
+                return False
+        return True
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -214,11 +228,7 @@ class ServiceScheduler:
 
     def _live(self, svc: Service) -> list[Task]:
         """Tasks the service means to keep (not asked to stop), oldest first."""
-        return [
-            t
-            for t in svc.tasks.values()
-            if not t.stopped and t.desired_status is DesiredStatus.RUNNING
-        ]
+        return [t for t in svc.tasks.values() if t.desired_status is _TO_RUN and not t.stopped]
 
     def _roll(self, svc: Service) -> None:
         now = self.ctx.now
@@ -333,11 +343,13 @@ class ServiceScheduler:
         the RUNNING ones as the service's placement strategy stops them (`stop_order`: by
         default one at a time from the AZ with the most tasks left, then the instance with
         the most, newest first)."""
+        if not tasks:  # most passes have no task of an older deployment to order
+            return []
         starting = sorted(
             (t for t in tasks if t.last_status is not TaskStatus.RUNNING),
             key=lambda t: -t.times.get("createdAt", 0.0),
         )
-        running = [t for t in tasks if t.last_status is TaskStatus.RUNNING]
+        running = [t for t in tasks if t.last_status is _RUNNING]
         return starting + stop_order(running, svc.placement_strategy, self.backend.placement_rng)
 
     def _stop_outgoing(self, svc: Service, tasks: list[Task]) -> None:
@@ -406,9 +418,9 @@ class ServiceScheduler:
         added: Counter[str] = Counter()
         for task in svc.tasks.values():
             if (
-                task.desired_status is DesiredStatus.RUNNING
+                task.desired_status is _TO_RUN
                 and task.ip is not None
-                and task.last_status in (TaskStatus.ACTIVATING, TaskStatus.RUNNING)
+                and task.last_status in _REGISTERING
             ):
                 for tg_arn, port in self._targets_for(svc, task):
                     if (tg_arn, task.ip, port) not in task.registrations:
@@ -420,7 +432,7 @@ class ServiceScheduler:
                         svc.targets[(tg_arn, task.ip, port)] = task
                         self.backend.index_registration(task, tg_arn, port)
                         added[tg_arn] += 1
-            elif task.desired_status is DesiredStatus.STOPPED and task.registrations:
+            elif task.desired_status is _TO_STOP and task.registrations:
                 self.deregister(svc, task)
         self._deregister_forgotten(svc)
         for tg_arn, n in added.items():
@@ -497,7 +509,7 @@ class ServiceScheduler:
         now = self.ctx.now
         grace = svc.health_check_grace_period
         for task in self._live(svc):
-            if task.replacing or task.last_status is not TaskStatus.RUNNING:
+            if task.replacing or task.last_status is not _RUNNING:
                 continue
             container_failed = task.health_status is HealthStatus.UNHEALTHY
             tg_arn = self._unhealthy_tg(task)
@@ -592,13 +604,14 @@ class ServiceScheduler:
                 self.deployment_changed(svc, d)
         primary = svc.primary
         live = self._live(svc)
+        healthy = [self.is_healthy(svc, t) for t in live]  # once each: nothing below moves it
         all_healthy = (
             len(live) == svc.desired_count
-            and all(self.is_healthy(svc, t) for t in live)
+            and all(healthy)
             and not any(t.is_starting for t in svc.live_tasks())
         )
-        for t in live:
-            if self.is_healthy(svc, t) and not t.counted_failure:
+        for t, ok in zip(live, healthy, strict=True):
+            if ok and not t.counted_failure:
                 self.task_became_healthy(svc, t)
         if (
             len(svc.deployments) == 1
