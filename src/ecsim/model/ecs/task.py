@@ -23,7 +23,7 @@ from ecsim.model.ecs.enums import (
 )
 from ecsim.model.ecs.profile import AppProfile, HealthBehaviour
 from ecsim.model.ecs.taskdef import TaskDefinition
-from ecsim.model.elbv2.health import ProbeResult, Reason, matcher_accepts, passed
+from ecsim.model.elbv2.health import ProbeResult, Reason, answered
 from ecsim.sim import Timer
 
 if TYPE_CHECKING:
@@ -205,7 +205,4 @@ class Task:
             healthy = profile.health is _PASSING or profile.health_passes(
                 now - (self.app_up_at or now)
             )
-        code = 200 if healthy else profile.health_code
-        if matcher_accepts(matcher, code):
-            return passed(answer)
-        return ProbeResult(False, Reason.RESPONSE_CODE_MISMATCH, code=code, duration=answer)
+        return answered(matcher, 200 if healthy else profile.health_code, answer)
