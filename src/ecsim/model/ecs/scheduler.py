@@ -127,14 +127,6 @@ class ServiceScheduler:
 
     # --- health as the scheduler sees it --------------------------------------------------
 
-    def target_states(self, svc: Service, task: Task) -> list[TargetHealthState]:
-        states = []
-        for tg_arn, ip, port in task.registrations:
-            tg = self.backend.elb.target_groups.get(tg_arn)
-            target = tg.targets.get((ip, port)) if tg else None
-            states.append(target.state if target else TargetHealthState.UNUSED)
-        return states
-
     def is_healthy(self, svc: Service, task: Task) -> bool:
         """RUNNING, HEALTHY if it has a container health check, and healthy in every target
         group; without either check, 40 s after RUNNING
@@ -155,7 +147,8 @@ class ServiceScheduler:
             )
         if len(task.registrations) < len(tgs):
             return False
-        # `target_states`, all HEALTHY, written out: a full reconcile asks for every task
+        # healthy in every group it is registered in (a loop that stops at the first target
+        # that is not: a full reconcile asks for every task, twice)
         groups = self.backend.elb.target_groups
         for tg_arn, ip, port in task.registrations:
             tg = groups.get(tg_arn)
