@@ -45,6 +45,20 @@ if TYPE_CHECKING:
 
 START_FAILURES_BEFORE_THROTTLE = 3
 
+# The enum members a full reconcile tests for each task, bound once: on Python 3.11 reading a
+# member off its class goes through `EnumType.__getattr__`'s hook (about 0.1 us each, a tenth
+# of `is_healthy`).
+_RUNNING = TaskStatus.RUNNING
+_TO_RUN = DesiredStatus.RUNNING
+_TO_STOP = DesiredStatus.STOPPED
+_CONTAINER_HEALTHY = HealthStatus.HEALTHY
+_TARGET_HEALTHY = TargetHealthState.HEALTHY
+_REGISTERING = (TaskStatus.ACTIVATING, TaskStatus.RUNNING)  # a live task in these is registered
+# and those every reconcile tests for its service (a steady fleet's every 15 s)
+_CONTROLLER_ACTIVE = ControllerStatus.ACTIVE
+_SERVICE_ACTIVE = ServiceStatus.ACTIVE
+_SERVICE_INACTIVE = ServiceStatus.INACTIVE
+
 
 class ServiceScheduler:
     def __init__(self, backend: EcsBackend) -> None:
@@ -66,10 +80,7 @@ class ServiceScheduler:
 
     def _wake(self, svc: Service, delay: float | None = None) -> None:
         """Schedule the next reconcile without marking the service changed."""
-        if (
-            svc.effective_controller is not ControllerStatus.ACTIVE
-            or svc.status is ServiceStatus.INACTIVE
-        ):
+        if svc.effective_controller is not _CONTROLLER_ACTIVE or svc.status is _SERVICE_INACTIVE:
             return
         if delay is None:
             delay = self._rng.uniform(*self.ctx.settings.scheduler.reaction)
@@ -116,26 +127,15 @@ class ServiceScheduler:
 
     # --- health as the scheduler sees it --------------------------------------------------
 
-    def target_states(self, svc: Service, task: Task) -> list[TargetHealthState]:
-        states = []
-        for tg_arn, ip, port in task.registrations:
-            tg = self.backend.elb.target_groups.get(tg_arn)
-            target = tg.targets.get((ip, port)) if tg else None
-            states.append(target.state if target else TargetHealthState.UNUSED)
-        return states
-
     def is_healthy(self, svc: Service, task: Task) -> bool:
         """RUNNING, HEALTHY if it has a container health check, and healthy in every target
         group; without either check, 40 s after RUNNING
         (docs/behaviour.md, "Healthy for the scheduler")."""
-        if (
-            task.last_status is not TaskStatus.RUNNING
-            or task.desired_status is not DesiredStatus.RUNNING
-        ):
+        if task.last_status is not _RUNNING or task.desired_status is not _TO_RUN:
             return False
         if task.replacing:
             return False
-        if task.essential_checked and task.health_status is not HealthStatus.HEALTHY:
+        if task.essential_checked and task.health_status is not _CONTAINER_HEALTHY:
             return False
         tgs = svc.target_group_arns
         if not tgs:
@@ -147,7 +147,15 @@ class ServiceScheduler:
             )
         if len(task.registrations) < len(tgs):
             return False
-        return all(s is TargetHealthState.HEALTHY for s in self.target_states(svc, task))
+        # healthy in every group it is registered in (a loop that stops at the first target
+        # that is not: a full reconcile asks for every task, twice)
+        groups = self.backend.elb.target_groups
+        for tg_arn, ip, port in task.registrations:
+            tg = groups.get(tg_arn)
+            target = tg.targets.get((ip, port)) if tg else None
+            if target is None or target.state is not _TARGET_HEALTHY:
+                return False
+        return True
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -156,9 +164,9 @@ class ServiceScheduler:
         again an interval later with the timer this pass ran from, when that is a periodic
         one: the pass answers the interval (`Kernel.periodic`); else it answers None."""
         timer, svc.wakeup = svc.wakeup, None
-        if svc.effective_controller is not ControllerStatus.ACTIVE:
+        if svc.effective_controller is not _CONTROLLER_ACTIVE:
             return None
-        if svc.status is ServiceStatus.INACTIVE:
+        if svc.status is _SERVICE_INACTIVE:
             return None
         if self.is_quiet(svc):
             return self._quiet_reconcile(svc, timer)
@@ -181,7 +189,7 @@ class ServiceScheduler:
         Skipping the rest keeps the periodic reconcile of thousands of steady services
         cheap (benchmark 3: 1,000 services reconciled every 15 s).
         """
-        return svc.steady and not svc.changed and svc.status is ServiceStatus.ACTIVE
+        return svc.steady and not svc.changed and svc.status is _SERVICE_ACTIVE
 
     def _quiet_reconcile(self, svc: Service, timer: Timer | None) -> float | None:
         """What a full reconcile of a quiet service does (see `is_quiet`): the steady-state
@@ -192,8 +200,8 @@ class ServiceScheduler:
             timer is not None
             and timer.repeats
             and svc.wakeup is None
-            and svc.effective_controller is ControllerStatus.ACTIVE
-            and svc.status is not ServiceStatus.INACTIVE
+            and svc.effective_controller is _CONTROLLER_ACTIVE
+            and svc.status is not _SERVICE_INACTIVE
         ):
             svc.wakeup = timer
             return interval
@@ -214,11 +222,7 @@ class ServiceScheduler:
 
     def _live(self, svc: Service) -> list[Task]:
         """Tasks the service means to keep (not asked to stop), oldest first."""
-        return [
-            t
-            for t in svc.tasks.values()
-            if not t.stopped and t.desired_status is DesiredStatus.RUNNING
-        ]
+        return [t for t in svc.tasks.values() if t.desired_status is _TO_RUN and not t.stopped]
 
     def _roll(self, svc: Service) -> None:
         now = self.ctx.now
@@ -333,11 +337,13 @@ class ServiceScheduler:
         the RUNNING ones as the service's placement strategy stops them (`stop_order`: by
         default one at a time from the AZ with the most tasks left, then the instance with
         the most, newest first)."""
+        if not tasks:  # most passes have no task of an older deployment to order
+            return []
         starting = sorted(
             (t for t in tasks if t.last_status is not TaskStatus.RUNNING),
             key=lambda t: -t.times.get("createdAt", 0.0),
         )
-        running = [t for t in tasks if t.last_status is TaskStatus.RUNNING]
+        running = [t for t in tasks if t.last_status is _RUNNING]
         return starting + stop_order(running, svc.placement_strategy, self.backend.placement_rng)
 
     def _stop_outgoing(self, svc: Service, tasks: list[Task]) -> None:
@@ -406,9 +412,9 @@ class ServiceScheduler:
         added: Counter[str] = Counter()
         for task in svc.tasks.values():
             if (
-                task.desired_status is DesiredStatus.RUNNING
+                task.desired_status is _TO_RUN
                 and task.ip is not None
-                and task.last_status in (TaskStatus.ACTIVATING, TaskStatus.RUNNING)
+                and task.last_status in _REGISTERING
             ):
                 for tg_arn, port in self._targets_for(svc, task):
                     if (tg_arn, task.ip, port) not in task.registrations:
@@ -420,7 +426,7 @@ class ServiceScheduler:
                         svc.targets[(tg_arn, task.ip, port)] = task
                         self.backend.index_registration(task, tg_arn, port)
                         added[tg_arn] += 1
-            elif task.desired_status is DesiredStatus.STOPPED and task.registrations:
+            elif task.desired_status is _TO_STOP and task.registrations:
                 self.deregister(svc, task)
         self._deregister_forgotten(svc)
         for tg_arn, n in added.items():
@@ -497,7 +503,7 @@ class ServiceScheduler:
         now = self.ctx.now
         grace = svc.health_check_grace_period
         for task in self._live(svc):
-            if task.replacing or task.last_status is not TaskStatus.RUNNING:
+            if task.replacing or task.last_status is not _RUNNING:
                 continue
             container_failed = task.health_status is HealthStatus.UNHEALTHY
             tg_arn = self._unhealthy_tg(task)
@@ -592,13 +598,14 @@ class ServiceScheduler:
                 self.deployment_changed(svc, d)
         primary = svc.primary
         live = self._live(svc)
+        healthy = [self.is_healthy(svc, t) for t in live]  # once each: nothing below moves it
         all_healthy = (
             len(live) == svc.desired_count
-            and all(self.is_healthy(svc, t) for t in live)
+            and all(healthy)
             and not any(t.is_starting for t in svc.live_tasks())
         )
-        for t in live:
-            if self.is_healthy(svc, t) and not t.counted_failure:
+        for t, ok in zip(live, healthy, strict=True):
+            if ok and not t.counted_failure:
                 self.task_became_healthy(svc, t)
         if (
             len(svc.deployments) == 1

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from ecsim.model.ecs.cluster import Cluster
     from ecsim.model.ecs.task import Task
 
+# bound once: on Python 3.11 reading an enum member off its class goes through
+# `EnumType.__getattr__`'s hook (about 0.1 us), and every reconcile asks `effective_controller`
+_ACTIVE = ControllerStatus.ACTIVE
+
 MAX_EVENTS = 100  # DescribeServices: the 100 latest events (docs/behaviour.md, "Service events")
 
 
@@ -170,7 +174,12 @@ class Service:
         return self.deployments[0]
 
     def deployment(self, deployment_id: str | None) -> Deployment | None:
-        return next((d for d in self.deployments if d.id == deployment_id), None)
+        """The deployment with this ID, or None (a loop, not `next()` over a generator: the
+        scheduler asks it for every task of every full reconcile)."""
+        for d in self.deployments:
+            if d.id == deployment_id:
+                return d
+        return None
 
     def live_tasks(self) -> list[Task]:
         """Tasks not yet STOPPED, oldest first."""
@@ -199,7 +208,7 @@ class Service:
     @property
     def effective_controller(self) -> ControllerStatus:
         """The service's own scheduler status, or its cluster's when the whole cluster is down."""
-        if self.controller is not ControllerStatus.ACTIVE:
+        if self.controller is not _ACTIVE:
             return self.controller
         return self.cluster.controller_status
 

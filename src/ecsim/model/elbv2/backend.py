@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 HealthListener = Callable[[TargetGroup, Target, TargetHealthState], None]
 
 _ROUTABLE = (TargetHealthState.HEALTHY, TargetHealthState.UNHEALTHY, TargetHealthState.INITIAL)
+# The state every probe of a steady fleet tests for, bound once: on Python 3.11 reading an
+# enum member off its class goes through a descriptor (about 0.1 us, a seventh of a probe).
+_HEALTHY = TargetHealthState.HEALTHY
 
 
 class _Owners:
@@ -444,7 +447,7 @@ class ElbBackend:
             result = ProbeResult(False, Reason.TIMEOUT, duration=timeout)
         else:
             result = endpoint.probe(kernel.now, port, hc.path, timeout, hc.matcher)
-        if result.passed and target.state is TargetHealthState.HEALTHY:
+        if result.passed and target.state is _HEALTHY:
             # The verdict of a passing probe on a healthy target only counts the pass; it
             # is counted now rather than in a kernel event of its own (most probes of a
             # large fleet are such). Nothing reads the streaks but `_verdict`, and a change

@@ -74,6 +74,17 @@ def passed(duration: float) -> ProbeResult:
 
 
 @lru_cache(maxsize=256)
+def answered(matcher: str, code: int, duration: float) -> ProbeResult:
+    """A probe answered with HTTP `code` after `duration`, judged by `matcher`: a pass, or
+    `Target.ResponseCodeMismatch`. Cached (results are immutable, and a world's apps answer
+    few codes after few times): one lookup per probe where `matcher_accepts` and `passed`
+    were two."""
+    if matcher_accepts(matcher, code):
+        return passed(duration)
+    return ProbeResult(False, Reason.RESPONSE_CODE_MISMATCH, code=code, duration=duration)
+
+
+@lru_cache(maxsize=256)
 def matcher_accepts(matcher: str, code: int) -> bool:
     """ALB `Matcher.HttpCode`: `200`, `200,202` or `200-299`
     (docs/behaviour.md, "Target health checks"); cached, as
