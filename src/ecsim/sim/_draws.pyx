@@ -365,61 +365,55 @@ cdef extern from *:
         ecsim_advance(g, ((unsigned __int128)words[4] << 64) | words[5]);
     }
 
-    /* words: state, inc and the steps to advance first, each as (high, low) */
-    static void ecsim_fill_normals(const uint64_t *words, double *out, Py_ssize_t n) {
+    /* words: state, inc and the steps to advance first, each as (high, low); the
+       generator's standard normals (`normal`) or its uniforms, Generator.random's: the top
+       53 bits of each output over 2**53 */
+    static void ecsim_fill(const uint64_t *words, double *out, Py_ssize_t n, int normal) {
         ecsim_pcg64 g;
         ecsim_start(&g, words);
-        for (Py_ssize_t i = 0; i < n; i++)
-            out[i] = ecsim_normal(&g);
-    }
-
-    /* Generator.random: the top 53 bits of each output, over 2**53 */
-    static void ecsim_fill_uniforms(const uint64_t *words, double *out, Py_ssize_t n) {
-        ecsim_pcg64 g;
-        ecsim_start(&g, words);
-        for (Py_ssize_t i = 0; i < n; i++)
-            out[i] = ecsim_next_double(&g);
+        if (normal) {
+            for (Py_ssize_t i = 0; i < n; i++)
+                out[i] = ecsim_normal(&g);
+        } else {
+            for (Py_ssize_t i = 0; i < n; i++)
+                out[i] = ecsim_next_double(&g);
+        }
     }
     """
-    void ecsim_fill_normals(const unsigned long long *words, double *out, Py_ssize_t n) nogil
-    void ecsim_fill_uniforms(const unsigned long long *words, double *out, Py_ssize_t n) nogil
+    void ecsim_fill(const unsigned long long *words, double *out, Py_ssize_t n, int normal) nogil
 
 
 cdef object _LOW = 0xFFFFFFFFFFFFFFFF
 cdef object _WRAP = (1 << 128) - 1
 
 
-cdef void _words(object state, object inc, object advance, unsigned long long *words):
-    """state, inc and advance (mod 2**128) as (high, low) 64-bit words."""
+cdef int _fill(object state, object inc, double[::1] out, object advance, int normal) except -1:
+    """Fill `out` from the PCG64 of `state` and `inc` advanced by `advance` (mod 2**128),
+    given to C as (high, low) 64-bit words."""
+    cdef Py_ssize_t n = out.shape[0]
+    cdef unsigned long long words[6]
+    if n == 0:
+        return 0
     advance = advance & _WRAP
     words[0], words[1] = state >> 64, state & _LOW
     words[2], words[3] = inc >> 64, inc & _LOW
     words[4], words[5] = advance >> 64, advance & _LOW
+    with nogil:
+        ecsim_fill(words, &out[0], n, normal)
+    return 0
 
 
 def fill_normals(state: int, inc: int, double[::1] out, advance: int = 0) -> None:
     """Fill `out` with the standard normals numpy's `Generator.standard_normal` draws from
     a PCG64 whose `state` (`bit_generator.state["state"]`) is `state` and `inc`, advanced
     first by `advance` steps (`PCG64.advance`); no generator object is touched."""
-    cdef Py_ssize_t n = out.shape[0]
-    cdef unsigned long long words[6]
-    if n == 0:
-        return
-    _words(state, inc, advance, words)
-    with nogil:
-        ecsim_fill_normals(words, &out[0], n)
+    _fill(state, inc, out, advance, 1)
 
 
 def fill_uniforms(state: int, inc: int, double[::1] out, advance: int = 0) -> None:
     """Fill `out` with the uniforms numpy's `Generator.random` draws from the PCG64 of
     `fill_normals`, advanced first by `advance` steps."""
-    cdef Py_ssize_t n = out.shape[0]
-    cdef unsigned long long words[6]
-    if n == 0:
-        return
-    _words(state, inc, advance, words)
-    with nogil:
-        ecsim_fill_uniforms(words, &out[0], n)
+    _fill(state, inc, out, advance, 0)
 
 
 def running_sum(double[::1] x) -> None:
