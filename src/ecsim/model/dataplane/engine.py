@@ -1563,7 +1563,7 @@ class DataPlane:
                     rr[arn] = at + 1
                     local = at % m
             sent.append((k, pool, local))
-        self._record_many(lb, now, elb_latency, traces, elb_rows, sent, u, first)
+        self._record_many(lb, now, elb_latency, traces, elb_rows, sent, draws, first)
         return traces
 
     def _record_many(
@@ -1574,10 +1574,11 @@ class DataPlane:
         traces: list[dict[str, Any]],
         elb_rows: list[tuple[int, int]],
         sent: list[tuple[int, Pool, int]],
-        u: list[list[float]],
+        draws: F64,
         first: int,
     ) -> None:
-        """The answers of a batch of traced requests (`trace_many`), into the in-flight table."""
+        """The answers of a batch of traced requests (`trace_many`; `draws`: their lanes, a
+        row each), into the in-flight table."""
         n_elb, n_sent = len(elb_rows), len(sent)
         n = n_elb + n_sent
         req = np.empty(n, dtype=np.int64)
@@ -1597,7 +1598,8 @@ class DataPlane:
             mode = arr["mode"].astype(np.int64)
             ip_i = arr["ip_index"].astype(np.int64)
             rows = [k for k, _, _ in sent]
-            draws = np.array([u[k] for k in rows], dtype=np.float64).reshape(n_sent, -1)
+            if n_elb:
+                draws = draws[rows]
             serving = mode == SERVING
             every = bool(serving.all())
             wait: F64 | None = None
@@ -1646,22 +1648,28 @@ class DataPlane:
                 trace["answeredBy"] = "target" if rows_target[j] else "elb"
                 trace["reason"] = _why(code, m, pool.fail_open)
                 trace["failOpen"] = pool.fail_open
-        order = np.argsort(req, kind="stable")  # in the order they were sent
-        ids = first + req[order]
-        for k, i in zip(req[order].tolist(), ids.tolist(), strict=True):
+        cols = {
+            "done": done,
+            "status": status,
+            "slot": slot,
+            "ip": ip,
+            "from_target": from_target,
+            "connected": connected,
+        }
+        if n_elb and n_sent:  # in the order they were sent (else they are already)
+            order = np.argsort(req, kind="stable")
+            req = req[order]
+            cols = {name: col[order] for name, col in cols.items()}
+        ids = first + req
+        for k, i in zip(req.tolist(), ids.tolist(), strict=True):
             self._traces[i] = traces[k]
         self.arrived += n
         self.inflight.add(
             {
                 "t": np.full(n, now),
-                "done": done[order],
-                "status": status[order],
-                "slot": slot[order],
-                "ip": ip[order],
+                **cols,
                 "lb": np.full(n, self._lb(lb.arn), dtype=np.int64),
                 "index": np.full(n, -1, dtype=np.int64),
-                "from_target": from_target[order],
-                "connected": connected[order],
                 "trace": ids,
             }
         )
