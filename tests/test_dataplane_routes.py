@@ -1,7 +1,8 @@
 """The data plane's route table (engine.py, `_Targets`): many request kinds, weighted
 forwards (one group without targets), fixed responses and unmatched paths give the same
-requests and answers as the per-request reference; and the guided search of request kinds
-finds what `searchsorted` finds."""
+requests and answers as the per-request reference; traced requests sent together in a mixed
+batch get what one-by-one sends get; and the guided search of request kinds finds what
+`searchsorted` finds."""
 
 from __future__ import annotations
 
@@ -140,3 +141,25 @@ def test_guided_search_finds_what_searchsorted_finds(cdf: np.ndarray[Any, Any]) 
     guide = engine._guide(cdf)
     expected = np.searchsorted(cdf, u, side="right")
     assert np.array_equal(engine._guided_search(cdf, guide, u), expected)
+
+
+def test_a_batch_of_fixed_answers_and_forwards_is_as_sent_one_by_one() -> None:
+    """A batch that mixes the load balancer's own answers (a fixed response, a group without
+    targets) with requests sent to targets keeps each trace with its request, in order."""
+    paths = [(k if isinstance(k, str) else str(k["path"]), None) for k in KINDS] * 2
+
+    def play(batched: bool) -> list[Any]:
+        w = world(1)
+        out: list[Any] = []
+        for _ in range(20):
+            if batched:
+                out.append(w.traffic.send_many(paths))
+            else:
+                out.append([w.traffic.send(path, host) for path, host in paths])
+            w.advance(0.37)
+        w.advance(3)
+        return [*out, w.traffic.stats()]
+
+    together = play(True)
+    assert together == play(False)
+    assert {t["status"] for batch in together[:-1] for t in batch} >= {200, 418, 503}

@@ -105,27 +105,3 @@ def test_ever_new_paths_keep_a_bounded_routing_memory() -> None:
         assert all(t["status"] is not None for t in traces)
         w.advance(0.01)
     assert len(w.dataplane.traced_routes._routes) <= KEPT
-
-
-def test_a_batch_of_fixed_answers_and_forwards_is_as_sent_one_by_one() -> None:
-    """A batch that mixes the load balancer's own answers (a fixed response, a group without
-    targets) with requests sent to targets keeps each trace with its request, in order."""
-    from tests.test_dataplane_routes import KINDS, world
-
-    paths = [(k if isinstance(k, str) else str(k["path"]), None) for k in KINDS] * 2
-
-    def play(batched: bool) -> list[Any]:
-        w = world(1)
-        out: list[Any] = []
-        for _ in range(20):
-            if batched:
-                out.append(w.traffic.send_many(paths))
-            else:
-                out.append([w.traffic.send(path, host) for path, host in paths])
-            w.advance(0.37)
-        w.advance(3)
-        return [*out, w.traffic.stats()]
-
-    together = play(True)
-    assert together == play(False)
-    assert {t["status"] for batch in together[:-1] for t in batch} >= {200, 418, 503}
