@@ -76,6 +76,8 @@ def test_ecsim_serve_answers_the_aws_api_and_the_alb_port() -> None:
             content=b"{}",
         )
         assert json.loads(r.content)["clusterArns"][0].endswith(":cluster/home")
+        # the headers AWS's endpoint sends, and no `Server: uvicorn`
+        assert set(r.headers) == {"date", "x-amzn-requestid", "content-length", "content-type"}
         page_state = httpx.get(f"http://127.0.0.1:{api}/ecsim/ui/state", timeout=10).json()
         assert page_state["realPorts"] == [
             {"port": alb, "loadBalancer": "home-alb", "listenerPort": 80}

@@ -366,8 +366,10 @@ def uvicorn_config(
     app: Any, host: str, port: int, wire: Wire = API, **options: Any
 ) -> uvicorn.Config:
     """uvicorn's configuration of a port of ecsim: `app` on `host:port` holding `wire`'s
-    limits; `options` are uvicorn's own (`ws`, `log_level`, `server_header`, ...)."""
+    limits; `options` are uvicorn's own (`ws`, `log_level`, ...). No answer carries uvicorn's
+    `Server` header: AWS's API endpoints send none, and the ALB's port sends its own."""
     settings: dict[str, Any] = {
+        "server_header": False,
         "http": guarded(wire),
         "timeout_keep_alive": wire.keep_alive,
         "limit_concurrency": wire.concurrency,
