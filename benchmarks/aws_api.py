@@ -3,17 +3,26 @@
     python -m benchmarks.aws_api                     # 8 clients, 10 s
     python -m benchmarks.aws_api --clients 8 --seconds 5 --runs 3
 
-`ecsim serve`'s server (the demo world, its background traffic, speed 1) runs in a process of
-its own; each client is a boto3 ECS client in a process of its own (so the clients' own work,
+Two servers, each in a process of its own, take turns under the same clients, `SLICES`
+slices of each in a run (so that the host's speed, which drifts from minute to minute,
+weighs on both alike):
+
+1. `ecsim serve`'s server (the demo world, its background traffic, speed 1);
+2. a bare server: a trivial ASGI app on the same uvicorn configuration answering every call
+   with the bytes ecsim answered the first DescribeServices with (and a request id of its
+   own). What any server on Python's usual HTTP stack allows these clients on this machine:
+   the ceiling of the calls/s figure.
+
+Each client is a boto3 ECS client in a process of its own (so the clients' own work,
 botocore's serializing, signing and parsing, is not serialized by one interpreter's lock),
 calling DescribeServices in a loop, each call sent when the previous answer is read. All
-clients start together after a warm-up call and stop together.
+clients start together after a warm-up call and switch servers together.
 
-Figures: calls per second of all clients together, each call's p50/p99 as the client saw it,
-errors; and the server process's CPU time per call (`/proc/<pid>/stat`), which bounds what the
-server can answer (1 / CPU per call) whatever the clients cost. On this 2-core machine the
-clients and the server share the cores: the calls/s figure is what this machine allows, the
-CPU per call is the server's own cost.
+Figures, per server: calls per second of all clients together, each call's p50/p99 as the
+client saw it, errors; the clients' CPU time per call; the server process's CPU time per call
+(`/proc/<pid>/stat`, over its own slices), which bounds what the server can answer
+(1 / CPU per call) whatever the clients cost. On this 2-core machine the clients and the
+server share the cores: the calls/s figure is what this machine allows.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +42,9 @@ from benchmarks.alb_port import HOST, free_port, pct, runner, stop, wait_up
 
 ROOT = Path(__file__).resolve().parent.parent
 CLUSTER, SERVICE = "home", "home-service"
+SERVERS = ("ecsim", "bare")
+SLICES = 5  # turns of each server within a run
+TARGET = "AmazonEC2ContainerServiceV20141113.DescribeServices"
 
 
 def serve(port: int) -> None:
@@ -44,34 +57,84 @@ def serve(port: int) -> None:
     runner()(run_server(live, HOST, port, [], announce=lambda _: None))
 
 
-def client(port: int, start_at: float, seconds: float) -> dict[str, Any]:
-    """One boto3 client: a warm-up call, then DescribeServices in a loop from `start_at`
-    (wall clock) for `seconds`."""
+def describe_services_answer(port: int) -> tuple[bytes, bytes]:
+    """The body and content type of ecsim's answer to the benchmark's call."""
+    import urllib.request
+
+    call = urllib.request.Request(
+        f"http://{HOST}:{port}/",
+        data=json.dumps({"cluster": CLUSTER, "services": [SERVICE]}).encode(),
+        headers={"X-Amz-Target": TARGET, "Content-Type": "application/x-amz-json-1.1"},
+    )
+    with urllib.request.urlopen(call, timeout=30) as answer:
+        return answer.read(), answer.headers["content-type"].encode()
+
+
+def serve_bare(port: int, ecsim_port: int) -> None:
+    """A trivial ASGI app answering every call with ecsim's answer's bytes, on the uvicorn
+    configuration `ecsim serve` gives its main port."""
+    import uvicorn
+
+    from ecsim import awsapi
+
+    body, media = describe_services_answer(ecsim_port)
+    length = b"%d" % len(body)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        more = True
+        while more:  # the request's body, as any server reads it
+            more = (await receive()).get("more_body", False)
+        headers = [
+            (b"x-amzn-requestid", str(uuid.uuid4()).encode()),
+            (b"content-length", length),
+            (b"content-type", media),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    config = awsapi.uvicorn_config(app, HOST, port, awsapi.API, log_level="warning", lifespan="off")
+    runner()(uvicorn.Server(config).serve())
+
+
+def client(ports: list[int], start_at: float, seconds: float) -> dict[str, Any]:
+    """One boto3 client per server: a warm-up call each, then DescribeServices in a loop,
+    from `start_at` (wall clock), `SLICES` turns of `seconds / SLICES` on each server in
+    turn."""
     import boto3
 
-    ecs = boto3.client(
-        "ecs",
-        endpoint_url=f"http://{HOST}:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
-    ecs.describe_services(cluster=CLUSTER, services=[SERVICE])
+    clients = [
+        boto3.client(
+            "ecs",
+            endpoint_url=f"http://{HOST}:{port}",
+            region_name="us-east-1",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+        )
+        for port in ports
+    ]
+    for ecs in clients:
+        ecs.describe_services(cluster=CLUSTER, services=[SERVICE])
     time.sleep(max(0.0, start_at - time.time()))
-    end = start_at + seconds
-    ms: list[float] = []
-    errors = 0
-    cpu = time.process_time()
-    while time.time() < end:
-        began = time.perf_counter()
-        try:
-            out = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])
-            if not out["services"]:
-                errors += 1
-        except Exception:
-            errors += 1
-        ms.append(1000 * (time.perf_counter() - began))
-    return {"ms": ms, "errors": errors, "cpu_s": time.process_time() - cpu}
+    turn = seconds / SLICES
+    out: list[dict[str, Any]] = [{"ms": [], "errors": 0, "cpu_s": 0.0} for _ in clients]
+    for k in range(SLICES * len(clients)):
+        which = k % len(clients)
+        ecs, mine = clients[which], out[which]
+        end = start_at + (k + 1) * turn
+        cpu = time.process_time()
+        while time.time() < end:
+            began = time.perf_counter()
+            try:
+                answer = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])
+                if not answer["services"]:
+                    mine["errors"] += 1
+            except Exception:
+                mine["errors"] += 1
+            mine["ms"].append(1000 * (time.perf_counter() - began))
+        mine["cpu_s"] += time.process_time() - cpu
+    return {"servers": out}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -82,7 +145,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run(clients: int, seconds: float) -> dict[str, Any]:
-    port = free_port()
+    """One run: both servers, taking turns under `clients` clients, `seconds` each."""
+    port, bare_port = free_port(), free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.aws_api", "serve", "--port", str(port)],
         cwd=ROOT,
@@ -90,8 +154,11 @@ def run(clients: int, seconds: float) -> dict[str, Any]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    bare: subprocess.Popen[bytes] | None = None
     try:
         wait_up(port, server, "/ecsim/api/status")
+        bare = start_bare(bare_port, port)
+        wait_up(bare_port, bare, "/")
         start_at = time.time() + 8.0  # the clients import boto3 and warm up meanwhile
         procs = [
             subprocess.Popen(
@@ -100,8 +167,8 @@ def run(clients: int, seconds: float) -> dict[str, Any]:
                     "-m",
                     "benchmarks.aws_api",
                     "client",
-                    "--port",
-                    str(port),
+                    "--ports",
+                    f"{port},{bare_port}",
                     "--start-at",
                     repr(start_at),
                     "--seconds",
@@ -114,51 +181,90 @@ def run(clients: int, seconds: float) -> dict[str, Any]:
             )
             for _ in range(clients)
         ]
-        time.sleep(max(0.0, start_at - time.time()))
-        cpu0 = cpu_seconds(server.pid)
-        time.sleep(seconds)
-        cpu1 = cpu_seconds(server.pid)
+        pids = (server.pid, bare.pid)
+        cpu = [0.0, 0.0]
+        turn = seconds / SLICES
+        for k in range(SLICES * len(SERVERS)):  # each server's CPU over its own turns
+            time.sleep(max(0.0, start_at + k * turn - time.time()))
+            before = cpu_seconds(pids[k % 2])
+            time.sleep(max(0.0, start_at + (k + 1) * turn - time.time()))
+            cpu[k % 2] += cpu_seconds(pids[k % 2]) - before
         results = []
         for p in procs:
-            out, err = p.communicate(timeout=120)
+            printed, err = p.communicate(timeout=120)
             if p.returncode != 0:
                 raise RuntimeError(f"a client failed: {err.decode()}")
-            results.append(json.loads(out.decode().strip().splitlines()[-1]))
+            results.append(json.loads(printed.decode().strip().splitlines()[-1])["servers"])
     finally:
         stop(server)
-    ms = [x for r in results for x in r["ms"]]
-    return {
-        "clients": clients,
-        "calls": len(ms),
-        "calls_per_s": len(ms) / seconds,
-        "p50_ms": pct(ms, 0.5),
-        "p99_ms": pct(ms, 0.99),
-        "errors": sum(r["errors"] for r in results),
-        "server_cpu_ms_per_call": 1000 * (cpu1 - cpu0) / max(1, len(ms)),
-        "client_cpu_ms_per_call": 1000 * sum(r["cpu_s"] for r in results) / max(1, len(ms)),
-    }
+        if bare is not None:
+            stop(bare)
+    out: dict[str, Any] = {"clients": clients}
+    for i, name in enumerate(SERVERS):
+        mine = [r[i] for r in results]
+        ms = [x for r in mine for x in r["ms"]]
+        calls = max(1, len(ms))
+        out[name] = {
+            "calls": len(ms),
+            "calls_per_s": len(ms) / seconds,
+            "p50_ms": pct(ms, 0.5),
+            "p99_ms": pct(ms, 0.99),
+            "errors": sum(r["errors"] for r in mine),
+            "server_cpu_ms_per_call": 1000 * cpu[i] / calls,
+            "client_cpu_ms_per_call": 1000 * sum(r["cpu_s"] for r in mine) / calls,
+        }
+    out["ratio"] = out["ecsim"]["calls_per_s"] / max(1e-9, out["bare"]["calls_per_s"])
+    return out
 
 
-def report(results: list[dict[str, Any]], spread: Any = None, verdict: Any = None) -> None:
-    def med(key: str) -> float:
-        return statistics.median(r[key] for r in results)
+def start_bare(port: int, ecsim_port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.aws_api",
+            "bare",
+            "--port",
+            str(port),
+            "--ecsim-port",
+            str(ecsim_port),
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
+
+def report(results: list[dict[str, Any]]) -> None:
     n = results[0]["clients"]
-    rate = med("calls_per_s")
-    ok = "met" if rate >= 1000 else "NOT met"
+    for name in SERVERS:
+        runs = [r[name] for r in results]
+
+        def med(key: str, runs: list[dict[str, Any]] = runs) -> float:
+            return statistics.median(r[key] for r in runs)
+
+        rate = med("calls_per_s")
+        verdict = (
+            ("   target >= 1,000: " + ("met" if rate >= 1000 else "NOT met"))
+            if name == "ecsim"
+            else ""
+        )
+        cpu = med("server_cpu_ms_per_call")
+        print(
+            f"   {name:<5}  {rate:,.0f} calls/s (min {min(r['calls_per_s'] for r in runs):,.0f},"
+            f" max {max(r['calls_per_s'] for r in runs):,.0f}) from {n} boto3 clients{verdict}"
+        )
+        print(
+            f"          per call: p50 {med('p50_ms'):.1f} ms, p99 {med('p99_ms'):.1f} ms, errors"
+            f" {sum(r['errors'] for r in runs)}; server CPU {cpu:.2f} ms (at most"
+            f" {1000 / max(cpu, 1e-9):,.0f} calls/s on one core); clients' CPU"
+            f" {med('client_cpu_ms_per_call'):.2f} ms"
+        )
+    ratio = statistics.median(r["ratio"] for r in results)
     print(
-        f"   {n} boto3 clients: {rate:,.0f} calls/s (min {min(r['calls_per_s'] for r in results):,.0f},"
-        f" max {max(r['calls_per_s'] for r in results):,.0f})   target >= 1,000: {ok}"
-    )
-    print(
-        f"   per call as the clients saw it: p50 {med('p50_ms'):.1f} ms, p99 {med('p99_ms'):.1f} ms;"
-        f" errors {sum(r['errors'] for r in results)}"
-    )
-    cpu = med("server_cpu_ms_per_call")
-    print(
-        f"   server CPU per call {cpu:.2f} ms: at most {1000 / cpu:,.0f} calls/s on one core"
-        f" whatever the clients cost; the boto3 clients' own CPU per call"
-        f" {med('client_cpu_ms_per_call'):.2f} ms"
+        f"   ecsim / bare server: {100 * ratio:.1f} % (the bare server's calls/s is what these"
+        " clients reach on this machine with any server on this HTTP stack)"
     )
 
 
@@ -167,19 +273,25 @@ def main() -> int:
     sub = ap.add_subparsers(dest="cmd")
     s = sub.add_parser("serve")
     s.add_argument("--port", type=int, required=True)
+    b = sub.add_parser("bare")
+    b.add_argument("--port", type=int, required=True)
+    b.add_argument("--ecsim-port", type=int, required=True)
     c = sub.add_parser("client")
-    c.add_argument("--port", type=int, required=True)
+    c.add_argument("--ports", required=True, help="the servers' ports, comma-separated")
     c.add_argument("--start-at", type=float, required=True)
     c.add_argument("--seconds", type=float, required=True)
     ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--seconds", type=float, default=10.0, help="each server's time in a run")
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="print each run's JSON too")
     a = ap.parse_args()
     if a.cmd == "serve":
         serve(a.port)
+    elif a.cmd == "bare":
+        serve_bare(a.port, a.ecsim_port)
     elif a.cmd == "client":
-        print(json.dumps(client(a.port, a.start_at, a.seconds)))
+        ports = [int(p) for p in a.ports.split(",")]
+        print(json.dumps(client(ports, a.start_at, a.seconds)))
     else:
         results = [run(a.clients, a.seconds) for _ in range(a.runs)]
         if a.json:

@@ -22,6 +22,7 @@ waiting for the body sees the client gone.
 from __future__ import annotations
 
 import asyncio
+import functools
 import http
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,7 +77,7 @@ class Wire:
             return f"the headers are longer than {self.max_headers} bytes"
         return None
 
-    @property
+    @functools.cached_property  # read on every read of a connection
     def max_head(self) -> int:
         """The bytes a head may take, all counted (CRLFs and colons too)."""
         return self.max_line + self.max_headers + 2 * KIB

@@ -55,7 +55,8 @@ class Dispatcher:
         request_id = str(uuid.uuid4())
         target = request.headers.get("x-amz-target")
         authorization = request.headers.get("authorization")
-        form = dict(parse_qsl(request.url.query, keep_blank_values=True))
+        query = request.scope["query_string"].decode("utf-8", "replace")
+        form = dict(parse_qsl(query, keep_blank_values=True))
         try:
             try:
                 body = await read_body(request, MAX_AWS_BODY)
