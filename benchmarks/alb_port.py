@@ -90,9 +90,7 @@ def serve_trivial(port: int) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    config = awsapi.uvicorn_config(
-        app, HOST, port, awsapi.ALB, log_level="warning", lifespan="off"
-    )
+    config = awsapi.uvicorn_config(app, HOST, port, awsapi.ALB, log_level="warning", lifespan="off")
     # the event loop `ecsim serve` runs on, not the one uvicorn.run would pick
     runner()(uvicorn.Server(config).serve())
 
