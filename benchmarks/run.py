@@ -221,7 +221,8 @@ def bench8(runs: int) -> None:
     from benchmarks import aws_api
 
     print("8. The AWS API: DescribeServices from 8 concurrent boto3 clients (processes of their")
-    print("   own) against `ecsim serve` (the demo world, speed 1), 10 s each")
+    print("   own) against `ecsim serve` (the demo world, speed 1) and a bare server answering")
+    print("   ecsim's bytes, taking turns, 10 s each")
     aws_api.report([aws_api.run(8, 10.0) for _ in range(runs)])
 
 
