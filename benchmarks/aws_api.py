@@ -147,38 +147,16 @@ def cpu_seconds(pid: int) -> float:
 def run(clients: int, seconds: float) -> dict[str, Any]:
     """One run: both servers, taking turns under `clients` clients, `seconds` each."""
     port, bare_port = free_port(), free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.aws_api", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    server = _spawn("serve", "--port", str(port))
     bare: subprocess.Popen[bytes] | None = None
     try:
         wait_up(port, server, "/ecsim/api/status")
-        bare = start_bare(bare_port, port)
+        bare = _spawn("bare", "--port", str(bare_port), "--ecsim-port", str(port))
         wait_up(bare_port, bare, "/")
         start_at = time.time() + 8.0  # the clients import boto3 and warm up meanwhile
+        ports, when = f"{port},{bare_port}", repr(start_at)
         procs = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "benchmarks.aws_api",
-                    "client",
-                    "--ports",
-                    f"{port},{bare_port}",
-                    "--start-at",
-                    repr(start_at),
-                    "--seconds",
-                    repr(seconds),
-                ],
-                cwd=ROOT,
-                env=os.environ.copy(),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
+            _spawn("client", "--ports", ports, "--start-at", when, "--seconds", repr(seconds))
             for _ in range(clients)
         ]
         pids = (server.pid, bare.pid)
@@ -217,21 +195,13 @@ def run(clients: int, seconds: float) -> dict[str, Any]:
     return out
 
 
-def start_bare(port: int, ecsim_port: int) -> subprocess.Popen[bytes]:
+def _spawn(*args: str) -> subprocess.Popen[bytes]:
+    """`python -m benchmarks.aws_api ARGS` in a process of its own."""
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.aws_api",
-            "bare",
-            "--port",
-            str(port),
-            "--ecsim-port",
-            str(ecsim_port),
-        ],
+        [sys.executable, "-m", "benchmarks.aws_api", *args],
         cwd=ROOT,
         env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if args[0] == "client" else subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
 
