@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -231,6 +232,32 @@ def test_json_answers_write_each_value_as_its_shape_says() -> None:
     )
     # the same shapes again: the writers are kept, not rebuilt
     assert json_protocol.serialize_response(answer, op.output_shape) == body
+
+
+def test_json_answers_orjson_refuses_are_written_by_the_standard_library() -> None:
+    """orjson writes answers; what it refuses (an integer past 64 bits, a lone surrogate, a
+    nesting past its depth) is written by the standard library instead, not lost. Text
+    beyond ASCII goes out as UTF-8 and reads back the same in botocore."""
+    op = ECS.model.operation_model("DescribeServices")
+    for own, written in (
+        (2**70, b"1180591620717411303424"),
+        ("\ud800", b'"\\ud800"'),
+    ):
+        body = json_protocol.serialize_response(
+            {"services": [{"serviceName": "s", "ecsimOwn": own}]}, op.output_shape
+        )
+        assert body == b'{"services":[{"serviceName":"s","ecsimOwn":' + written + b"}]}"
+    deep: list[Any] = []
+    for _ in range(300):  # past orjson's depth (254)
+        deep = [deep]
+    body = json_protocol.serialize_response({"failures": deep}, op.output_shape)
+    assert json.loads(body) == {"failures": deep}
+    text = "café ✓ 東京"
+    body = json_protocol.serialize_response(
+        {"services": [{"serviceName": text}]}, op.output_shape
+    )
+    assert text.encode() in body
+    assert parse_answer(ECS, "DescribeServices", body)["services"][0]["serviceName"] == text
 
 
 def test_errors_parse_in_botocore_with_their_codes() -> None:
