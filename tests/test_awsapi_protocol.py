@@ -253,9 +253,7 @@ def test_json_answers_orjson_refuses_are_written_by_the_standard_library() -> No
     body = json_protocol.serialize_response({"failures": deep}, op.output_shape)
     assert json.loads(body) == {"failures": deep}
     text = "café ✓ 東京"
-    body = json_protocol.serialize_response(
-        {"services": [{"serviceName": text}]}, op.output_shape
-    )
+    body = json_protocol.serialize_response({"services": [{"serviceName": text}]}, op.output_shape)
     assert text.encode() in body
     assert parse_answer(ECS, "DescribeServices", body)["services"][0]["serviceName"] == text
 
