@@ -4,7 +4,6 @@ the mapping printed on start (issue 5)."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import httpx
 import pytest
 
 from ecsim.cli.serve import AlbPort
+from tests.support.ports import free_port
 
 
 def test_alb_port_options() -> None:
@@ -25,12 +25,6 @@ def test_alb_port_options() -> None:
     for bad in ("", "x", "x=home-alb", "0", "70000", "8080=lb:0"):
         with pytest.raises(ValueError, match=r"PORT|ports"):
             AlbPort.parse(bad)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_ecsim_serve_answers_the_aws_api_and_the_alb_port() -> None:

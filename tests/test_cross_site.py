@@ -30,6 +30,7 @@ from ecsim.awsapi import Policy
 from ecsim.awsapi.guard import normalize_origin, split_host
 from ecsim.cli.main import main
 from tests.support.browser import CHROMIUM, launch
+from tests.support.ports import free_port
 from tests.support.server import LiveServer, Serve, aws_cli, wait_for
 
 pytestmark = pytest.mark.server(world="demo", rate=1.0, speed=60)
@@ -449,12 +450,6 @@ def test_the_alb_port_answers_any_host_and_origin_like_a_real_alb(server: LiveSe
 
 
 # --- ecsim serve itself -------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_ecsim_serve_wires_the_guard_and_its_options() -> None:

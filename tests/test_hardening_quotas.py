@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from ecsim.model.errors import AwsError
 from ecsim.model.world import World
 from ecsim.scenario import ScenarioError, load_text
 from ecsim.web import commands
+from tests.support.ports import free_port
 from tests.support.scenarios import DEMO_WORLD
 from tests.support.server import LiveServer
 
@@ -569,12 +569,6 @@ def test_the_pages_step_runs_in_the_background_in_slices() -> None:
         await live.stop()
 
     asyncio.run(scenario())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
