@@ -33,10 +33,8 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +44,8 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from tests.support.ports import free_port
 
 SLICES = 5  # turns of each server within a run
 
@@ -93,29 +93,6 @@ def serve_trivial(port: int) -> None:
     config = awsapi.uvicorn_config(app, HOST, port, awsapi.ALB, log_level="warning", lifespan="off")
     # the event loop `ecsim serve` runs on, not the one uvicorn.run would pick
     runner()(uvicorn.Server(config).serve())
-
-
-def free_port() -> int:
-    """A port nothing listens on, below the kernel's ephemeral range: a port the kernel hands
-    out (bind to 0) can be taken, before the server that is to listen on it is up, as the
-    local end of one of the benchmark's thousands of client connections."""
-    low = _ephemeral_low()
-    for port in random.sample(range(low // 2, low), 200):
-        with socket.socket() as s:
-            try:
-                s.bind((HOST, port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {low // 2}..{low - 1}")
-
-
-def _ephemeral_low() -> int:
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as fh:
-            return int(fh.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768  # Linux's default
 
 
 def start(*args: str) -> subprocess.Popen[bytes]:
