@@ -483,6 +483,9 @@ def main() -> int:
         print(json.dumps(asyncio.run(_load(a.port, a.connections, seconds, a.total))))
     else:
         client = a.client or default_client()
+        turn = a.seconds / SLICES
+        if client == "wrk" and (turn < 1 or turn != int(turn)):
+            ap.error(f"--seconds: {SLICES} turns of whole seconds each (wrk counts whole seconds)")
         results = [run(a.connections, a.seconds, a.speed, client, a.tasks) for _ in range(a.runs)]
         if a.json:
             for r in results:
