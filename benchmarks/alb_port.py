@@ -47,6 +47,7 @@ from typing import Any
 
 from tests.support.ports import free_port
 
+MAX_SECONDS = 86_400.0  # a run's load, at most a day
 SLICES = 5  # turns of each server within a run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -484,6 +485,10 @@ def main() -> int:
     else:
         client = a.client or default_client()
         turn = a.seconds / SLICES
+        if not (0 < a.seconds <= MAX_SECONDS) or a.connections < 1 or a.runs < 1:
+            ap.error(
+                f"--seconds must be above 0 and at most {MAX_SECONDS:g}, --connections and --runs at least 1"
+            )
         if client == "wrk" and (turn < 1 or turn != int(turn)):
             ap.error(f"--seconds: {SLICES} turns of whole seconds each (wrk counts whole seconds)")
         results = [run(a.connections, a.seconds, a.speed, client, a.tasks) for _ in range(a.runs)]

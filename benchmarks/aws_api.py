@@ -38,7 +38,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from benchmarks.alb_port import HOST, free_port, pct, runner, stop, wait_up
+from benchmarks.alb_port import HOST, MAX_SECONDS, free_port, pct, runner, stop, wait_up
 
 ROOT = Path(__file__).resolve().parent.parent
 CLUSTER, SERVICE = "home", "home-service"
@@ -263,6 +263,10 @@ def main() -> int:
         ports = [int(p) for p in a.ports.split(",")]
         print(json.dumps(client(ports, a.start_at, a.seconds)))
     else:
+        if not (0 < a.seconds <= MAX_SECONDS) or a.clients < 1 or a.runs < 1:
+            ap.error(
+                f"--seconds must be above 0 and at most {MAX_SECONDS:g}, --clients and --runs at least 1"
+            )
         results = [run(a.clients, a.seconds) for _ in range(a.runs)]
         if a.json:
             for r in results:

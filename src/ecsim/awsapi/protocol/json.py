@@ -138,8 +138,8 @@ def serialize_response(value: dict[str, Any], shape: Shape | None) -> bytes:
     """An answer's body: `value` written as `shape` says (members botocore does not know, like
     ecsim's `controllerStatus`, are kept, written plainly). orjson writes it (in a twentieth
     of the standard library's time: a DescribeServices answer is a hundred values or so);
-    what orjson refuses (an integer past 64 bits, a lone surrogate) the standard library
-    writes, escaped."""
+    what orjson refuses (an integer past 64 bits, a lone surrogate, nesting past its depth)
+    the standard library writes, escaped."""
     written = _write(value, shape)
     try:
         return orjson.dumps(written)
